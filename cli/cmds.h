@@ -1,0 +1,18 @@
+/* cmds.h - one entry point per subcommand (cli/cmd_<name>.c). */
+#ifndef AGORA_CLI_CMDS_H
+#define AGORA_CLI_CMDS_H
+
+struct cli_ctx;
+
+int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_alliance(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_bundle(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

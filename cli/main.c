@@ -1,0 +1,147 @@
+/*
+ * main.c - the agora command-line tool: global options and the command table.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cmds.h"
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "init",     cli_cmd_init,     "create this node's identity, store and profile" },
+	{ "whoami",   cli_cmd_whoami,   "print this node's public key and profile" },
+	{ "alliance", cli_cmd_alliance, "create, list and choose alliances" },
+	{ "publish",  cli_cmd_publish,  "sign and store a record (or a JSON/JSONL file of them)" },
+	{ "amend",    cli_cmd_amend,    "publish a new version of one of your records" },
+	{ "retract",  cli_cmd_retract,  "withdraw one of your records" },
+	{ "query",    cli_cmd_query,    "find records by kind, municipality, sector, text, ..." },
+	{ "show",     cli_cmd_show,     "print one record, its signature status and history" },
+	{ "export",   cli_cmd_export,   "write records as JSON Lines or CSV" },
+	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f, "usage: %s [--home DIR] <command> [options]\n\n"
+	        "agora keeps your municipality's signed climate records and shares them\n"
+	        "with your alliance partners.\n\ncommands:\n", prog);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'%s <command> --help' describes a command.\n"
+	        "--home DIR (or $AGORA_HOME) selects the data directory; default\n"
+	        "$XDG_DATA_HOME/agora, else ~/.local/share/agora.\n", prog);
+}
+
+/* DESIGN 9: --home, else $AGORA_HOME, else $XDG_DATA_HOME/agora, else ~/.local/share/agora. */
+static int resolve_home(char *out, size_t cap, const char *flag)
+{
+	const char *env;
+	int n;
+
+	if (flag && *flag)
+		n = snprintf(out, cap, "%s", flag);
+	else if ((env = getenv("AGORA_HOME")) && *env)
+		n = snprintf(out, cap, "%s", env);
+	else if ((env = getenv("XDG_DATA_HOME")) && *env)
+		n = snprintf(out, cap, "%s/agora", env);
+	else if ((env = getenv("HOME")) && *env)
+		n = snprintf(out, cap, "%s/.local/share/agora", env);
+	else
+		return -ENOENT;
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx;
+	const char *home_flag = NULL;
+	int i = 1, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.prog = "agora";
+	ctx.tty_out = isatty(STDOUT_FILENO);
+	ctx.tty_err = isatty(STDERR_FILENO);
+
+	/* Global options come before the command; --home is also accepted after it. */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--home") && i + 1 < argc) {
+			home_flag = argv[++i];
+		} else if (!strncmp(argv[i], "--home=", 7)) {
+			home_flag = argv[i] + 7;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout, ctx.prog);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("agora %s\n", AGORA_VERSION);
+			return CLI_EXIT_OK;
+		} else {
+			cli_error(&ctx, "unknown option '%s' (see 'agora --help')", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr, ctx.prog);
+		return CLI_EXIT_USAGE;
+	}
+
+	/* Pull a --home given after the command out of argv. */
+	int sub_argc = 0;
+	char **sub_argv = calloc((size_t)(argc - i) + 1, sizeof(*sub_argv));
+	if (!sub_argv) {
+		cli_error(&ctx, "out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	for (int j = i; j < argc; j++) {
+		if (!strcmp(argv[j], "--home") && j + 1 < argc) {
+			home_flag = argv[++j];
+			continue;
+		}
+		if (!strncmp(argv[j], "--home=", 7)) {
+			home_flag = argv[j] + 7;
+			continue;
+		}
+		sub_argv[sub_argc++] = argv[j];
+	}
+
+	if (resolve_home(ctx.home, sizeof(ctx.home), home_flag) < 0) {
+		cli_error(&ctx, "cannot find a data directory: set --home DIR or $AGORA_HOME");
+		free(sub_argv);
+		return CLI_EXIT_USAGE;
+	}
+	if (proto_init() < 0) {
+		cli_error(&ctx, "cannot initialise libsodium");
+		free(sub_argv);
+		return CLI_EXIT_ERROR;
+	}
+
+	rc = -1;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (!strcmp(sub_argv[0], commands[k].name)) {
+			rc = commands[k].fn(&ctx, sub_argc, sub_argv);
+			break;
+		}
+	}
+	if (rc == -1) {
+		cli_error(&ctx, "'%s' is not an agora command (see 'agora --help')", sub_argv[0]);
+		rc = CLI_EXIT_USAGE;
+	}
+
+	store_close(ctx.store);
+	proto_key_free(ctx.key);
+	free(sub_argv);
+	return rc;
+}

@@ -1,0 +1,221 @@
+/*
+ * proto.h - agora records: keys, signed envelopes, validation, code lists.
+ *
+ * This header is the whole contract of the agora_proto library.  It uses
+ * only protobuf-c and libsodium: no I/O, no printing, no global mutable
+ * state.  Every function is safe to call from any thread at the same time,
+ * once proto_init() has returned 0 (call it once, from main).
+ *
+ * Errors: 0 is success; a negative PROTO_E_* code (below) or -errno is
+ * failure.  proto_strerror() names any of them.  Out-parameters are written
+ * only on success.
+ */
+#ifndef AGORA_PROTO_H
+#define AGORA_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "agora.pb-c.h"          /* generated from proto/agora.proto */
+
+#define PROTO_KEY_BYTES 32        /* Ed25519 public key */
+#define PROTO_SEED_BYTES 32       /* Ed25519 seed */
+#define PROTO_SECRET_BYTES 64     /* libsodium Ed25519 secret key */
+#define PROTO_SIG_BYTES 64
+#define PROTO_ID_BYTES 32         /* BLAKE2b-256 of the envelope */
+#define PROTO_ID_HEX 64
+#define PROTO_ENVELOPE_MAX 65536  /* whole envelope, bytes */
+#define PROTO_FUTURE_MS (15 * 60 * 1000)  /* max clock skew into the future */
+#define PROTO_YEAR_MIN 1900
+#define PROTO_YEAR_MAX 2200
+
+/* Domain error codes, range -1000..-1099. */
+enum proto_error_code {
+	PROTO_E_TOO_BIG = -1000,    /* envelope larger than PROTO_ENVELOPE_MAX */
+	PROTO_E_ENVELOPE = -1001,   /* envelope bytes not in canonical form */
+	PROTO_E_DECODE = -1002,     /* record bytes are not a valid Record */
+	PROTO_E_SIGNATURE = -1003,  /* signature does not verify */
+	PROTO_E_FIELD = -1004,      /* a field is missing or invalid (see err) */
+	PROTO_E_FUTURE = -1005,     /* created more than 15 min in the future */
+	PROTO_E_KIND = -1006,       /* no body, or a kind this node can't take */
+	PROTO_E_SEQ = -1007,        /* seq is not head + 1 (chain gap) */
+	PROTO_E_PREV = -1008,       /* prev is not the id of head */
+	PROTO_E_KEY = -1009,        /* key file malformed or wrong passphrase */
+	PROTO_E_KEY_PERM = -1010,   /* key file readable by group or others */
+	PROTO_E_NOMEM = -1011,
+	PROTO_E_ARG = -1012,        /* caller passed an invalid argument */
+	PROTO_E_PASSPHRASE = -1013, /* key is encrypted and no passphrase given */
+};
+
+/* Describe any code this library returns, including -errno.  Static string. */
+const char *proto_strerror(int code);
+
+/*
+ * Validation detail: which field failed and why, in words a climate officer
+ * can act on ("measure.start_year: 1850 is not a plausible year").  Filled by
+ * the functions that take a `struct proto_error *` (which may be NULL).
+ */
+struct proto_error {
+	int code;                   /* the PROTO_E_* returned */
+	char field[64];             /* dotted path, e.g. "measure.title"; or "" */
+	char msg[192];              /* human sentence, no secrets */
+};
+
+/* Initialise libsodium.  Returns 0, or PROTO_E_NOMEM if it cannot start. */
+int proto_init(void);
+
+/* ------------------------------------------------------------------ keys */
+
+/*
+ * A node identity.  `sk` points into sodium_malloc()ed memory that is
+ * wiped and freed by proto_key_free().  Create with proto_key_generate(),
+ * proto_key_from_seed() or proto_key_load(); free with proto_key_free().
+ */
+struct proto_key {
+	uint8_t pk[PROTO_KEY_BYTES];
+	uint8_t *sk;                /* PROTO_SECRET_BYTES, guarded memory */
+};
+
+int proto_key_generate(struct proto_key **out);
+int proto_key_from_seed(struct proto_key **out, const uint8_t seed[PROTO_SEED_BYTES]);
+void proto_key_free(struct proto_key *key);   /* accepts NULL */
+
+/*
+ * Serialize a key to the text of an identity.key file.  With a non-NULL,
+ * non-empty passphrase the seed is sealed with Argon2id (moderate limits)
+ * and XSalsa20-Poly1305 (crypto_secretbox).  *out is malloc()ed; the caller
+ * frees it after wiping with sodium_memzero (it holds the plain seed when
+ * no passphrase is given).
+ */
+int proto_key_encode(char **out, size_t *out_len, const struct proto_key *key,
+                     const char *passphrase);
+
+/*
+ * Parse identity.key text.  Returns PROTO_E_PASSPHRASE if the key is
+ * encrypted and passphrase is NULL, PROTO_E_KEY if it is malformed or the
+ * passphrase is wrong.
+ */
+int proto_key_decode(struct proto_key **out, const char *text, size_t len,
+                     const char *passphrase);
+
+/* Is this identity.key text encrypted?  (No secret is touched.) */
+bool proto_key_is_encrypted(const char *text, size_t len);
+
+/* X25519 key pair for Noise, converted from the Ed25519 key. */
+int proto_key_x25519(uint8_t x_pk[32], uint8_t x_sk[32], const struct proto_key *key);
+/* X25519 public key converted from an Ed25519 public key. */
+int proto_pk_x25519(uint8_t x_pk[32], const uint8_t ed_pk[PROTO_KEY_BYTES]);
+
+/* -------------------------------------------------------------- envelope */
+
+/*
+ * A borrowed view into canonical envelope bytes.  Canonical means exactly:
+ *   0x0a varint(len) <len record bytes> 0x12 0x40 <64 signature bytes>
+ * with a minimal varint and nothing else.  Pointers borrow from the buffer
+ * given to proto_envelope_split() and live as long as it does.
+ */
+struct proto_envelope_view {
+	const uint8_t *record;
+	size_t record_len;
+	const uint8_t *sig;         /* PROTO_SIG_BYTES */
+};
+
+int proto_envelope_split(struct proto_envelope_view *out, const uint8_t *env, size_t len);
+
+/* id = BLAKE2b-256(env). */
+void proto_record_id(uint8_t id[PROTO_ID_BYTES], const uint8_t *env, size_t len);
+
+/*
+ * Sign a record: pack it, sign the packed bytes with key, and build the
+ * canonical envelope.  rec->author must equal key->pk (else PROTO_E_ARG).
+ * The record is validated first (proto_record_validate with now_ms), so a
+ * node never signs what its peers would reject.  *env_out is malloc()ed; the
+ * caller frees it.  id_out (may be NULL) receives the record id.
+ */
+int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
+                      const Agora__Record *rec, const struct proto_key *key,
+                      uint64_t now_ms, struct proto_error *err);
+
+/*
+ * Open an envelope received from anywhere: size limit, canonical form,
+ * protobuf decode, Ed25519 signature against rec->author, then
+ * proto_record_validate(now_ms).  Does NOT check the feed chain (seq/prev
+ * against the stored head): storage does that.  On success *rec_out is
+ * owned by the caller and freed with agora__record__free_unpacked(r, NULL).
+ */
+int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
+                        uint64_t now_ms, struct proto_error *err);
+
+/*
+ * Check every field of a decoded record: lengths of keys and ids, seq >= 1,
+ * prev present iff seq > 1, alliance absent iff kind is Charter (a Charter is
+ * always seq 1), created_ms not more than PROTO_FUTURE_MS after now_ms,
+ * valid UTF-8 in every string, required fields per kind, enum values in
+ * range, plausible years, BCP-47 language tags, ISO codes, finite and
+ * non-negative numbers where the meaning requires it.
+ */
+int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err);
+
+/* --------------------------------------------------------------- kinds */
+
+/*
+ * Record kinds, numbered as the Record.body oneof fields.  For a Supersede
+ * record, proto_record_content() reports the kind and message of the new
+ * version it carries.
+ */
+enum proto_kind {
+	PROTO_KIND_NONE = 0,
+	PROTO_KIND_CHARTER = 16,
+	PROTO_KIND_ADMISSION = 17,
+	PROTO_KIND_REVOCATION = 18,
+	PROTO_KIND_KEY_ROTATION = 19,
+	PROTO_KIND_PROFILE = 20,
+	PROTO_KIND_TARGET = 21,
+	PROTO_KIND_INVENTORY = 22,
+	PROTO_KIND_MEASURE = 23,
+	PROTO_KIND_RESULT = 24,
+	PROTO_KIND_LESSON = 25,
+	PROTO_KIND_ENDORSEMENT = 26,
+	PROTO_KIND_SUPERSEDE = 27,
+	PROTO_KIND_RETRACT = 28,
+};
+
+/* Kind of the record's own body (SUPERSEDE for a supersede). */
+enum proto_kind proto_record_kind(const Agora__Record *rec);
+
+/*
+ * The effective content: for a Supersede, the kind and message of the body
+ * it carries; otherwise the record's own.  *msg borrows from rec.
+ */
+enum proto_kind proto_record_content(const Agora__Record *rec, const ProtobufCMessage **msg);
+
+/* "measure", "result", ... ; NULL for an unknown kind. */
+const char *proto_kind_name(enum proto_kind kind);
+/* Parse a kind name; returns PROTO_KIND_NONE if unknown. */
+enum proto_kind proto_kind_parse(const char *name);
+/* Descriptor of the message type of a kind (e.g. agora__measure__descriptor). */
+const ProtobufCMessageDescriptor *proto_kind_descriptor(enum proto_kind kind);
+
+/* ----------------------------------------------------------- code lists */
+
+/*
+ * Stable text name of an enum value: the proto value name without the
+ * enum's prefix, in lower case ("SECTOR_WASTE" -> "waste").  Returns NULL
+ * for a value not in the enum.  The string is static.
+ */
+const char *proto_enum_name(const ProtobufCEnumDescriptor *d, int value);
+/* Parse a text name (case-insensitive; '-' equals '_').  0 or PROTO_E_FIELD. */
+int proto_enum_parse(int *out, const ProtobufCEnumDescriptor *d, const char *name);
+
+/* ---------------------------------------------------------------- text */
+
+bool proto_utf8_valid(const char *s, size_t len);
+/* Well-formed BCP-47 language tag (syntax check: "da", "pl", "en-GB", "nl"). */
+bool proto_lang_valid(const char *tag);
+/* Lower-case hex of n bytes into out (2n + 1 bytes with the NUL). */
+void proto_hex(char *out, const uint8_t *bytes, size_t n);
+/* Parse exactly 2n hex digits into out.  0 or PROTO_E_ARG. */
+int proto_unhex(uint8_t *out, size_t n, const char *hex);
+
+#endif

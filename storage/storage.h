@@ -1,0 +1,265 @@
+/*
+ * storage.h - the agora store: one LMDB environment holding every signed
+ * record this node knows, its feeds, version vectors and query indexes.
+ *
+ * This header is the whole contract of the agora_storage library.  It uses
+ * LMDB and agora_proto; it prints nothing and starts no event loop.  Several
+ * processes may open the same directory at once (LMDB serialises writers);
+ * one `struct store` may be used by one thread at a time.
+ *
+ * Errors: 0 is success; negative STORE_E_* (below), PROTO_E_* passed up
+ * from proto/, or -errno.  store_strerror() names all of them.  LMDB's own
+ * codes never leave this library.  Out-parameters are written only on
+ * success.
+ *
+ * The map grows by itself: a write that hits the map limit is rolled back,
+ * the map is doubled and the write is run again, so callers never see
+ * "map full".
+ */
+#ifndef AGORA_STORAGE_H
+#define AGORA_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "proto/proto.h"
+
+/* Domain error codes, range -2000..-2099. */
+enum store_error_code {
+	STORE_E_NOTFOUND = -2000,   /* no such record / key */
+	STORE_E_AMBIGUOUS = -2001,  /* id prefix matches several records */
+	STORE_E_CORRUPT = -2002,    /* stored bytes are not what we wrote */
+	STORE_E_LMDB = -2003,       /* an LMDB failure not otherwise mapped */
+	STORE_E_FORK = -2004,       /* same (alliance, author, seq), other bytes */
+	STORE_E_ALLIANCE = -2005,   /* record names an alliance we do not hold */
+	STORE_E_TARGET = -2006,     /* supersede/retract/endorse target unknown or not the author's */
+	STORE_E_VERSION = -2007,    /* store was written by a newer agora */
+	STORE_E_ROLLBACK = -2008,   /* batch rolled back: another item failed (atomic ingest) */
+	STORE_E_READONLY = -2009,
+};
+
+const char *store_strerror(int code);
+
+struct store;
+
+/*
+ * Open (creating if needed) the store in directory `dir` (the data
+ * directory's db/).  Flags: STORE_OPEN_READONLY.  *out is freed with
+ * store_close().
+ */
+#define STORE_OPEN_READONLY 0x1
+int store_open(struct store **out, const char *dir, unsigned flags);
+void store_close(struct store *s);   /* accepts NULL */
+
+/* ---------------------------------------------------------------- ingest */
+
+/* One signed envelope handed to store_ingest().  Borrowed for the call. */
+struct store_item {
+	const uint8_t *env;
+	size_t len;
+};
+
+/* What happened to each item (store_ingest's `status` array). */
+enum store_item_status {
+	STORE_NEW = 0,              /* verified and stored */
+	STORE_KNOWN = 1,            /* already held: no-op */
+	STORE_FORKED = 2,           /* conflicting record kept as fork evidence */
+	/* negative: rejected, the code says why (PROTO_E_*, STORE_E_*) */
+};
+
+struct store_ingest_stats {
+	size_t added, known, forks, rejected;
+};
+
+/*
+ * Verify and store a batch in one write transaction.  Each envelope is
+ * opened with proto_envelope_open(now_ms) (signature and fields; uses a
+ * second thread for large batches), then its chain is checked against the
+ * stored feed head: seq must be head + 1 and prev the head's id.  Items may
+ * chain on earlier items of the same batch.  A record already stored is
+ * STORE_KNOWN.  A different record at a stored (alliance, author, seq) is a
+ * fork: it is kept as evidence (store_forks) and reported STORE_FORKED.
+ * Records of an alliance whose charter is not stored are STORE_E_ALLIANCE.
+ *
+ * Flags:
+ *   STORE_INGEST_ATOMIC  all or nothing: if any item is rejected, nothing is
+ *                        stored; the failing items carry their code and the
+ *                        others STORE_E_ROLLBACK.  Returns the first error.
+ *
+ * status (may be NULL) has n entries; errs (may be NULL) has n entries and
+ * receives the field detail of items rejected by proto.  Without ATOMIC the
+ * return is 0 even if some items were rejected (see status/stats); it is
+ * negative only if the transaction itself failed.
+ */
+#define STORE_INGEST_ATOMIC 0x1
+int store_ingest(struct store *s, const struct store_item *items, size_t n,
+                 unsigned flags, uint64_t now_ms, int *status,
+                 struct proto_error *errs, struct store_ingest_stats *stats);
+
+/*
+ * Sign and store a new record of `key` in `alliance` (NULL for a Charter,
+ * which founds a new alliance): fills in author, seq (head + 1), prev and
+ * created_ms = now_ms on a copy of the fields of `rec` the caller set,
+ * signs, and stores it, in one write transaction so two processes never
+ * take the same seq.  Refuses (STORE_E_FORK) if the local head is behind a
+ * seq already known to exist (see store_feed_floor).  id_out (may be NULL)
+ * gets the new id; env_out/env_len (may be NULL) a malloc()ed copy of the
+ * envelope the caller frees.
+ */
+int store_publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
+                  Agora__Record *rec, uint64_t now_ms, uint8_t id_out[PROTO_ID_BYTES],
+                  uint8_t **env_out, size_t *env_len, struct proto_error *err);
+
+/*
+ * Publish many records in one transaction (bulk file import): each recs[i]
+ * as in store_publish.  All or nothing.  ids (may be NULL) has n slots.
+ * If a record fails validation, nothing is stored, *failed = i and err
+ * describes it.
+ */
+int store_publish_batch(struct store *s, const struct proto_key *key, const uint8_t *alliance,
+                        Agora__Record **recs, size_t n, uint64_t now_ms,
+                        uint8_t (*ids)[PROTO_ID_BYTES], size_t *failed, struct proto_error *err);
+
+/* ----------------------------------------------------------------- reads */
+
+/*
+ * A read snapshot.  Everything borrowed from a store_txn (envelope bytes,
+ * strings) stays valid until store_txn_end().  Open one with
+ * store_txn_begin(); end it with store_txn_end() (accepts NULL).
+ */
+struct store_txn;
+int store_txn_begin(struct store *s, struct store_txn **out);
+void store_txn_end(struct store_txn *t);
+
+/* Record as stored, with what the store knows about it. */
+struct store_record {
+	uint8_t id[PROTO_ID_BYTES];
+	const uint8_t *env;         /* borrowed: valid until store_txn_end */
+	size_t env_len;
+	uint64_t rowkey;            /* internal order key (created time order) */
+	bool superseded;            /* a newer version exists */
+	bool retracted;             /* withdrawn by its author */
+	uint8_t newest[PROTO_ID_BYTES]; /* id of the newest version (== id if none newer) */
+};
+
+/* Fetch by full id. */
+int store_get(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES], struct store_record *out);
+
+/*
+ * Resolve a hex prefix (at least 4 hex digits) to a full id, as git does.
+ * STORE_E_NOTFOUND, STORE_E_AMBIGUOUS or PROTO_E_ARG for non-hex input.
+ */
+int store_resolve(struct store_txn *t, const char *hex_prefix, uint8_t id_out[PROTO_ID_BYTES]);
+
+/*
+ * All versions of the record chain `id` belongs to, oldest first, plus its
+ * retraction if any.  cb returns 0 to go on, non-zero to stop (returned).
+ */
+typedef int (*store_record_cb)(const struct store_record *rec, void *ctx);
+int store_history(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES], store_record_cb cb,
+                  void *ctx);
+
+/* Records that refer to `id`: results of a measure, lessons tied to it,
+ * endorsements of it.  Newest versions only, retracted excluded. */
+int store_related(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES], store_record_cb cb,
+                  void *ctx);
+
+/* ----------------------------------------------------------------- query */
+
+enum store_sort {
+	STORE_SORT_NEWEST = 0,      /* creation time, newest first (default) */
+	STORE_SORT_OLDEST,
+	STORE_SORT_RELEVANCE,       /* BM25 score; needs text, else = NEWEST */
+};
+
+#define STORE_QUERY_MAX_AUTHORS 64
+
+/* A query; zero-initialise and set what you filter on.  Filters AND. */
+struct store_query {
+	const uint8_t *alliance;    /* NULL: every alliance */
+	enum proto_kind kind;       /* PROTO_KIND_NONE: any content kind */
+	const uint8_t (*authors)[PROTO_KEY_BYTES]; /* OR over n_authors; none: any */
+	size_t n_authors;
+	int sector;                 /* Agora__Sector value, 0: any */
+	int area;                   /* Agora__Area, 0: any */
+	int hazard;                 /* Agora__Hazard, 0: any */
+	int status;                 /* Agora__Status, 0: any */
+	const char *tag;            /* exact tag after case folding; NULL: any */
+	unsigned year_from;         /* 0: open; records whose years overlap */
+	unsigned year_to;           /* 0: open */
+	const uint8_t *measure;     /* records referring to this measure id */
+	const char *text;           /* full-text query, words AND; NULL: none */
+	size_t limit;               /* 0: no limit */
+	size_t offset;
+	enum store_sort sort;
+	bool history;               /* include superseded versions */
+	bool governance;            /* include charter/admission/... kinds */
+};
+
+struct store_hit {
+	struct store_record rec;    /* borrowed, valid until store_txn_end */
+	double score;               /* BM25 when text was given, else 0 */
+};
+typedef int (*store_hit_cb)(const struct store_hit *hit, void *ctx);
+
+/*
+ * Run a query in snapshot t.  Every filter is an index lookup: candidates
+ * come from the most selective index and are checked against the others by
+ * key lookups.  Retracted records never match.  Returns the number of hits
+ * delivered, or a negative error; *total (may be NULL) gets the number of
+ * matches before limit/offset when it was cheap to count, else SIZE_MAX.
+ */
+int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb cb, void *ctx,
+                size_t *total);
+
+/*
+ * Normalise text for search the way the index does: NFKC, case folding,
+ * marks kept (so "å" stays distinct from "a"), split into words of letters
+ * and digits.  cb gets each word (NUL-terminated, valid for the call).
+ */
+int store_text_words(const char *text, size_t len,
+                     int (*cb)(const char *word, size_t len, void *ctx), void *ctx);
+
+/* ------------------------------------------------------- feeds and meta */
+
+/* Head of one feed; seq 0 if the feed is empty. */
+int store_feed_head(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                    const uint8_t author[PROTO_KEY_BYTES], uint64_t *seq_out,
+                    uint8_t id_out[PROTO_ID_BYTES]);
+
+/* Version vector of an alliance: cb once per author, in key order. */
+typedef int (*store_head_cb)(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
+                             const uint8_t id[PROTO_ID_BYTES], void *ctx);
+int store_heads(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES], store_head_cb cb,
+                void *ctx);
+
+/* Envelope of one feed entry (alliance, author, seq). */
+int store_feed_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                   const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, struct store_record *out);
+
+/* Fork evidence: both envelopes of each conflicting seq. */
+typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],
+                             const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
+                             const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+                             size_t len_b, void *ctx);
+int store_forks(struct store_txn *t, store_fork_cb cb, void *ctx);
+
+/* Alliances held (each one's charter record). */
+int store_alliances(struct store_txn *t, store_record_cb cb, void *ctx);
+
+/* Counts for status output. */
+struct store_stats {
+	uint64_t records, feeds, forks, alliances;
+	uint64_t map_size, map_used;
+};
+int store_stats(struct store_txn *t, struct store_stats *out);
+
+/*
+ * Small settings kept in the store (e.g. "default-alliance").  The value
+ * is copied into buf (NUL-terminated); STORE_E_NOTFOUND if unset.
+ */
+int store_meta_get(struct store_txn *t, const char *key, uint8_t *buf, size_t cap, size_t *len);
+int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len);
+
+#endif
