@@ -113,12 +113,19 @@ int store_publish(struct store *s, const struct proto_key *key, const uint8_t *a
 
 /*
  * Publish many records in one transaction (bulk file import): each recs[i]
- * as in store_publish.  All or nothing.  ids (may be NULL) has n slots.
- * If a record fails validation, nothing is stored, *failed = i and err
- * describes it.
+ * as in store_publish, signed in order.  All or nothing.  ids (may be NULL)
+ * has n slots and receives each new id.  prepare (may be NULL) is called for
+ * record i right before it is signed, with the ids of records 0..i-1
+ * already assigned in `ids_so_far`, so a caller can patch references to
+ * records earlier in the same batch (JSON "@ref"); a non-zero return aborts
+ * the batch with that code.  If a record fails, nothing is stored,
+ * *failed = i (may be NULL) and err describes it.
  */
+typedef int (*store_prepare_cb)(Agora__Record *rec, size_t i,
+                                const uint8_t (*ids_so_far)[PROTO_ID_BYTES], void *ctx);
 int store_publish_batch(struct store *s, const struct proto_key *key, const uint8_t *alliance,
                         Agora__Record **recs, size_t n, uint64_t now_ms,
+                        store_prepare_cb prepare, void *ctx,
                         uint8_t (*ids)[PROTO_ID_BYTES], size_t *failed, struct proto_error *err);
 
 /* ----------------------------------------------------------------- reads */
