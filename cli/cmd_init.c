@@ -1,11 +1,240 @@
-/* cmd_init.c - placeholder until implemented. */
+/*
+ * cmd_init.c - `agora init`: identity, data directory, store, agora.conf
+ * and (with --alliance) a first alliance with this node's profile in it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/fields.h"
+#include "cli/home.h"
+
+struct init_opts {
+	const char *alliance;       /* --alliance NAME: found it too */
+	const char *passphrase_file;
+};
+
+static void help(void)
+{
+	printf("usage: agora init --name \"Assens Kommune\" --country DK [--alliance NAME]\n"
+	       "                  [--passphrase-file FILE] [profile flags]\n\n"
+	       "Creates this node's identity (identity.key, mode 0600), its store and\n"
+	       "agora.conf in the data directory.  init never replaces an existing key.\n"
+	       "With --alliance NAME it also founds that alliance and publishes the\n"
+	       "profile into it.  With --passphrase-file FILE (first line) or\n"
+	       "$AGORA_PASSPHRASE the key is kept encrypted (Argon2id).\n\n"
+	       "profile flags:\n");
+	fields_help(stdout, &agora__profile__descriptor);
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Write identity.key with O_EXCL: init never overwrites a key. */
+static int write_key(struct cli_ctx *ctx, const struct proto_key *key, const char *pass)
+{
+	char path[4200], *text = NULL;
+	size_t len = 0, off = 0;
+	int fd, rc, ret = CLI_EXIT_ERROR;
+
+	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	if ((rc = proto_key_encode(&text, &len, key, pass)) < 0) {
+		cli_error(ctx, "cannot encode the key: %s", proto_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST) {
+			cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
+			ret = CLI_EXIT_IDENTITY;
+		} else {
+			cli_error(ctx, "cannot create %s: %s", path, strerror(errno));
+		}
+		goto out;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < len || fsync(fd) < 0) {
+		cli_error(ctx, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		goto out;
+	}
+	close(fd);
+	ret = CLI_EXIT_OK;
+out:
+	sodium_memzero(text, len);
+	free(text);
+	return ret;
+}
+
+/* Check the profile the way peers will, before anything is created. */
+static int check_profile(struct cli_ctx *ctx, Agora__Profile *p, const struct proto_key *key)
+{
+	Agora__Record rec = AGORA__RECORD__INIT;
+	struct proto_error err = { 0 };
+	uint8_t zero[PROTO_ID_BYTES] = { 0 };
+	int rc;
+
+	rec.has_alliance = 1;
+	rec.alliance.data = zero;
+	rec.alliance.len = sizeof(zero);
+	rec.has_author = 1;
+	rec.author.data = (uint8_t *)key->pk;
+	rec.author.len = PROTO_KEY_BYTES;
+	rec.has_seq = 1;
+	rec.seq = 1;
+	rec.has_created_ms = 1;
+	rec.created_ms = cli_now_ms();
+	rec.body_case = AGORA__RECORD__BODY_PROFILE;
+	rec.profile = p;
+	rc = proto_record_validate(&rec, rec.created_ms, &err);
+	return rc < 0 ? cli_publish_error(ctx, rc, &err) : CLI_EXIT_OK;
+}
 
 int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error(ctx, "'init' is not implemented yet");
-	return CLI_EXIT_ERROR;
+	struct init_opts o = { 0 };
+	Agora__Profile *p = (Agora__Profile *)fields_new_message(&agora__profile__descriptor);
+	struct proto_key *key = NULL;
+	struct store *s;
+	struct fields f;
+	char path[4200], hex[PROTO_KEY_BYTES * 2 + 1], *pass = NULL;
+	uint8_t alliance[PROTO_ID_BYTES];
+	bool kept = false;
+	int ret = CLI_EXIT_ERROR, rc;
+
+	if (!p) {
+		cli_error(ctx, "out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	fields_init(&f, &p->base, NULL, false);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			help();
+			ret = CLI_EXIT_OK;
+			goto out;
+		} else if (!strcmp(a, "--alliance") || !strcmp(a, "--passphrase-file")) {
+			if (i + 1 >= argc) {
+				cli_error(ctx, "%s needs a value", a);
+				ret = CLI_EXIT_USAGE;
+				goto out;
+			}
+			*(a[2] == 'a' ? &o.alliance : &o.passphrase_file) = argv[++i];
+		} else if (!strncmp(a, "--alliance=", 11)) {
+			o.alliance = a + 11;
+		} else if (!strncmp(a, "--passphrase-file=", 18)) {
+			o.passphrase_file = a + 18;
+		} else if ((rc = fields_arg(&f, argc, argv, &i)) < 0) {
+			cli_error(ctx, "%s", f.err);
+			ret = rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (!p->name || !p->country) {
+		cli_error(ctx, "init needs --name \"Municipality name\" and --country CC (see agora init --help)");
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (o.alliance && !*o.alliance) {
+		cli_error(ctx, "--alliance needs a name");
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	/* "--language da" alone: the languages spoken are that one. */
+	if (p->language && !p->n_languages && fields_set(&f, "languages", p->language) < 0) {
+		cli_error(ctx, "%s", f.err);
+		ret = CLI_EXIT_INPUT;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	if (access(path, F_OK) == 0) {
+		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
+		ret = CLI_EXIT_IDENTITY;
+		goto out;
+	}
+	if (o.passphrase_file) {
+		if ((ret = cli_read_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
+			goto out;
+	} else if (getenv("AGORA_PASSPHRASE") && *getenv("AGORA_PASSPHRASE")) {
+		size_t n = strlen(getenv("AGORA_PASSPHRASE"));
+		if (!(pass = sodium_malloc(n + 1))) {
+			cli_error(ctx, "out of memory");
+			goto out;
+		}
+		memcpy(pass, getenv("AGORA_PASSPHRASE"), n + 1);
+	}
+	if ((rc = proto_key_generate(&key)) < 0) {
+		cli_error(ctx, "cannot generate a key: %s", proto_strerror(rc));
+		goto out;
+	}
+	if ((ret = check_profile(ctx, p, key)) != CLI_EXIT_OK)
+		goto out;
+	if ((rc = make_dirs(ctx->home)) < 0) {
+		cli_error(ctx, "cannot create %s: %s", ctx->home, strerror(-rc));
+		ret = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if ((ret = write_key(ctx, key, pass)) != CLI_EXIT_OK)
+		goto out;
+	/* From here on the key belongs to ctx, as if cli_key() had loaded it. */
+	ctx->key = key;
+	key = NULL;
+	if ((ret = cli_store(ctx, true, &s)) != CLI_EXIT_OK)
+		goto out;
+	if ((ret = cli_conf_write(ctx, ctx->key->pk, p, &kept)) != CLI_EXIT_OK)
+		goto out;
+	proto_hex(hex, ctx->key->pk, PROTO_KEY_BYTES);
+	printf("created the identity of %s in %s%s\npublic key: %s\n", p->name, ctx->home,
+	       pass ? " (key encrypted)" : "", hex);
+	if (kept)
+		fprintf(stderr, "%s: kept the existing %s/agora.conf\n", ctx->prog, ctx->home);
+	if (o.alliance) {
+		if ((ret = cli_alliance_found(ctx, ctx->key, o.alliance, NULL, alliance)) != CLI_EXIT_OK)
+			goto out;
+		proto_hex(hex, alliance, PROTO_ID_BYTES);
+		printf("founded alliance %s: %s\n", o.alliance, hex);
+	} else {
+		printf("next: agora alliance create --name \"ALLIANCE NAME\" (or join one)\n");
+	}
+	ret = CLI_EXIT_OK;
+out:
+	if (pass)
+		sodium_free(pass);
+	proto_key_free(key);
+	agora__profile__free_unpacked(p, NULL);
+	return ret;
 }

@@ -44,6 +44,23 @@ void json_refs_free(struct json_refs *r);                /* accepts NULL */
 int json_refs_add(struct json_refs *r, const char *ref, const uint8_t id[PROTO_ID_BYTES]);
 
 /*
+ * Patch the "@ref" uses of record i (the i-th record json_to_record built
+ * with r) with the ids of earlier records of the same file: call it from
+ * the store_publish_batch prepare callback, which passes ids_so_far.
+ * PROTO_E_ARG if rec is not the record built as number i.
+ */
+int json_refs_patch(struct json_refs *r, Agora__Record *rec, size_t i,
+                    const uint8_t (*ids_so_far)[PROTO_ID_BYTES]);
+
+/*
+ * Wrap a body message of `kind` into a new Record (malloc()ed, freed with
+ * json_record_free()), as a Supersede of `supersedes` when that is not
+ * NULL.  On success the record owns body; on failure the caller still does.
+ */
+int json_record_wrap(Agora__Record **rec_out, enum proto_kind kind, ProtobufCMessage *body,
+                     const uint8_t *supersedes);
+
+/*
  * Build a Record (body only: alliance/author/seq/prev/created are left for
  * store_publish) from one JSON object.  *rec_out is freed with
  * json_record_free().  *ref_out (may be NULL) borrows the "ref" label from
@@ -62,6 +79,13 @@ void json_record_free(Agora__Record *rec);               /* accepts NULL */
  */
 json_t *json_from_record(const Agora__Record *rec, const uint8_t id[PROTO_ID_BYTES],
                          const char *municipality);
+
+/*
+ * Flags for json_dumps()/json_dumpf() of record JSON: doubles with 15
+ * significant digits, so 0.1 prints as 0.1 rather than 0.10000000000000001
+ * and every value a person typed (at most 15 digits) reads back the same.
+ */
+#define JSON_RECORD_DUMP JSON_REAL_PRECISION(15)
 
 /* JSON value of one protobuf message, generically (for nested output). */
 json_t *json_from_message(const ProtobufCMessage *msg);

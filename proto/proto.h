@@ -83,7 +83,8 @@ void proto_key_free(struct proto_key *key);   /* accepts NULL */
 
 /*
  * Serialize a key to the text of an identity.key file.  With a non-NULL,
- * non-empty passphrase the seed is sealed with Argon2id (moderate limits)
+ * non-empty passphrase the seed is sealed with Argon2id (interactive limits,
+ * stored in the file; see PROTOCOL.md 1.7)
  * and XSalsa20-Poly1305 (crypto_secretbox).  *out is malloc()ed; the caller
  * frees it after wiping with sodium_memzero (it holds the plain seed when
  * no passphrase is given).

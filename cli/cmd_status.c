@@ -1,0 +1,266 @@
+/*
+ * cmd_status.c - `agora status`, `agora peers`, `agora sync`: what the
+ * running node says over its control socket.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "cli/control.h"
+
+static int node_error(struct cli_ctx *ctx, int rc)
+{
+	if (rc == -ENOENT || rc == -ECONNREFUSED)
+		cli_error(ctx, "agorad is not running for %s (start it with `agorad --home %s`)",
+		          ctx->home, ctx->home);
+	else
+		cli_error(ctx, "cannot talk to agorad: %s", strerror(-rc));
+	return CLI_EXIT_NODE;
+}
+
+static void hex(char *out, const ProtobufCBinaryData *b)
+{
+	if (b->len == 32)
+		proto_hex(out, b->data, 32);
+	else
+		strcpy(out, "?");
+}
+
+static json_t *peer_json(const Agora__Control__Peer *p)
+{
+	char k[65];
+	json_t *o = json_object(), *stuck = json_array();
+	hex(k, &p->key);
+	json_object_set_new(o, "key", json_string(k));
+	json_object_set_new(o, "name", json_string(p->name ? p->name : ""));
+	json_object_set_new(o, "address", json_string(p->address ? p->address : ""));
+	json_object_set_new(o, "state", json_string(p->state ? p->state : ""));
+	json_object_set_new(o, "inbound", json_boolean(p->inbound));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)p->bytes_in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)p->bytes_out));
+	json_object_set_new(o, "records_in", json_integer((json_int_t)p->records_in));
+	json_object_set_new(o, "records_out", json_integer((json_int_t)p->records_out));
+	json_object_set_new(o, "behind", json_integer((json_int_t)p->behind));
+	json_object_set_new(o, "ahead", json_integer((json_int_t)p->ahead));
+	json_object_set_new(o, "connected_ms", json_integer((json_int_t)p->connected_ms));
+	json_object_set_new(o, "last_error", json_string(p->last_error ? p->last_error : ""));
+	for (size_t i = 0; i < p->n_stuck; i++) {
+		const Agora__Control__StuckFeed *f = p->stuck[i];
+		char a[65], au[65];
+		json_t *s = json_object();
+		hex(a, &f->alliance);
+		hex(au, &f->author);
+		json_object_set_new(s, "alliance", json_string(a));
+		json_object_set_new(s, "author", json_string(au));
+		json_object_set_new(s, "our_seq", json_integer((json_int_t)f->our_seq));
+		json_object_set_new(s, "peer_seq", json_integer((json_int_t)f->peer_seq));
+		json_object_set_new(s, "stalled_ms", json_integer((json_int_t)f->stalled_ms));
+		json_array_append_new(stuck, s);
+	}
+	json_object_set_new(o, "stuck", stuck);
+	return o;
+}
+
+static void peer_print(const Agora__Control__Peer *p)
+{
+	char k[65];
+	hex(k, &p->key);
+	printf("  %-20s %.16s…  %-10s %s%s\n", p->name && *p->name ? p->name : "(unnamed)", k,
+	       p->state ? p->state : "?", p->address ? p->address : "",
+	       p->has_inbound ? (p->inbound ? " (inbound)" : " (outbound)") : "");
+	if (p->has_bytes_in)
+		printf("      bytes in/out %llu/%llu  records in/out %llu/%llu  "
+		       "lag: behind %llu, ahead %llu\n",
+		       (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out,
+		       (unsigned long long)p->records_in, (unsigned long long)p->records_out,
+		       (unsigned long long)p->behind, (unsigned long long)p->ahead);
+	for (size_t i = 0; i < p->n_stuck; i++) {
+		char au[65];
+		hex(au, &p->stuck[i]->author);
+		printf("      STUCK feed %.16s…: we hold %llu, peer holds %llu, no progress for %llu s\n",
+		       au, (unsigned long long)p->stuck[i]->our_seq,
+		       (unsigned long long)p->stuck[i]->peer_seq,
+		       (unsigned long long)(p->stuck[i]->stalled_ms / 1000));
+	}
+	if (p->last_error && *p->last_error)
+		printf("      last error: %s\n", p->last_error);
+}
+
+static bool want_json(int argc, char **argv, bool *help)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			*help = true;
+	}
+	return json;
+}
+
+int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__StatusReq sr = AGORA__CONTROL__STATUS_REQ__INIT;
+	Agora__Control__Response *resp = NULL;
+	bool help = false, json = want_json(argc, argv, &help);
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") && strcmp(argv[i], "--help") && strcmp(argv[i], "-h")) {
+			cli_error(ctx, "status: unknown option '%s'", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	if (help) {
+		printf("usage: agora status [--json]\n\n"
+		       "What the running node (agorad) holds and how each peer is doing:\n"
+		       "identity, alliances, feeds, records; per peer its state (connecting,\n"
+		       "handshake, syncing, live, backoff), bytes and records in/out, lag\n"
+		       "(records it has that we lack = behind; we have that it lacks = ahead),\n"
+		       "stuck feeds (a peer ahead of us with no progress for 30 s) and the\n"
+		       "last error.  Exit status 6 when no node runs.\n");
+		return CLI_EXIT_OK;
+	}
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_STATUS;
+	req.status = &sr;
+	if ((rc = cli_control_call(ctx, &req, &resp)))
+		return node_error(ctx, rc);
+	if (resp->code || !resp->status) {
+		cli_error(ctx, "agorad: %s", resp->error ? resp->error : "status failed");
+		agora__control__response__free_unpacked(resp, NULL);
+		return CLI_EXIT_NODE;
+	}
+	const Agora__Control__Status *st = resp->status;
+	char id[65];
+	hex(id, &st->identity);
+	if (json) {
+		json_t *o = json_object(), *al = json_array(), *peers = json_array();
+		json_object_set_new(o, "identity", json_string(id));
+		json_object_set_new(o, "name", json_string(st->name ? st->name : ""));
+		json_object_set_new(o, "listen", json_string(st->listen ? st->listen : ""));
+		json_object_set_new(o, "uptime_ms", json_integer((json_int_t)st->uptime_ms));
+		json_object_set_new(o, "feeds", json_integer((json_int_t)st->feeds));
+		json_object_set_new(o, "records", json_integer((json_int_t)st->records));
+		for (size_t i = 0; i < st->n_alliances; i++) {
+			char a[65];
+			json_t *x = json_object();
+			hex(a, &st->alliances[i]->id);
+			json_object_set_new(x, "id", json_string(a));
+			json_object_set_new(x, "feeds", json_integer((json_int_t)st->alliances[i]->feeds));
+			json_object_set_new(x, "records",
+			                    json_integer((json_int_t)st->alliances[i]->records));
+			json_array_append_new(al, x);
+		}
+		for (size_t i = 0; i < st->n_peers; i++)
+			json_array_append_new(peers, peer_json(st->peers[i]));
+		json_object_set_new(o, "alliances", al);
+		json_object_set_new(o, "peers", peers);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(o);
+	} else {
+		printf("identity   %s\n", id);
+		printf("name       %s\n", st->name && *st->name ? st->name : "(unnamed)");
+		printf("listening  %s\n", st->listen ? st->listen : "");
+		printf("uptime     %llu s\n", (unsigned long long)(st->uptime_ms / 1000));
+		printf("records    %llu in %llu feeds\n", (unsigned long long)st->records,
+		       (unsigned long long)st->feeds);
+		printf("alliances  %zu\n", st->n_alliances);
+		for (size_t i = 0; i < st->n_alliances; i++) {
+			char a[65];
+			hex(a, &st->alliances[i]->id);
+			printf("  %.16s…  %llu feeds, %llu records\n", a,
+			       (unsigned long long)st->alliances[i]->feeds,
+			       (unsigned long long)st->alliances[i]->records);
+		}
+		printf("peers      %zu\n", st->n_peers);
+		for (size_t i = 0; i < st->n_peers; i++)
+			peer_print(st->peers[i]);
+	}
+	agora__control__response__free_unpacked(resp, NULL);
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__PeersReq pr = AGORA__CONTROL__PEERS_REQ__INIT;
+	Agora__Control__Response *resp = NULL;
+	bool help = false, json = want_json(argc, argv, &help);
+	int rc;
+
+	if (help) {
+		printf("usage: agora peers [--json]\n\n"
+		       "The peers of the running node and the state of each connection.\n");
+		return CLI_EXIT_OK;
+	}
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_PEERS;
+	req.peers = &pr;
+	if ((rc = cli_control_call(ctx, &req, &resp)))
+		return node_error(ctx, rc);
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < resp->n_peers; i++)
+			json_array_append_new(a, peer_json(resp->peers[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(a);
+	} else {
+		if (!resp->n_peers)
+			printf("no peers: add one with `agora peer add HOST:PORT KEY`\n");
+		for (size_t i = 0; i < resp->n_peers; i++)
+			peer_print(resp->peers[i]);
+	}
+	agora__control__response__free_unpacked(resp, NULL);
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
+{
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__SyncReq sr = AGORA__CONTROL__SYNC_REQ__INIT;
+	Agora__Control__Response *resp = NULL;
+	uint8_t key[32];
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: agora sync [--peer KEY]\n\n"
+			       "Ask the running node to compare version vectors with every\n"
+			       "connected peer (or only KEY) now, and to dial disconnected peers\n"
+			       "at once instead of waiting for the next retry.\n");
+			return CLI_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
+			if (strlen(argv[i + 1]) != 64 || proto_unhex(key, 32, argv[i + 1])) {
+				cli_error(ctx, "--peer: '%s' is not a 64-digit hex public key", argv[i + 1]);
+				return CLI_EXIT_USAGE;
+			}
+			sr.has_peer = true;
+			sr.peer.data = key;
+			sr.peer.len = 32;
+			i++;
+		} else {
+			cli_error(ctx, "sync: unknown option '%s' (see 'agora sync --help')", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_SYNC;
+	req.sync = &sr;
+	if ((rc = cli_control_call(ctx, &req, &resp)))
+		return node_error(ctx, rc);
+	rc = CLI_EXIT_OK;
+	if (resp->code) {
+		cli_error(ctx, "agorad: %s", resp->error ? resp->error : "sync failed");
+		rc = resp->code == -ENOENT ? CLI_EXIT_NOTFOUND : CLI_EXIT_NODE;
+	} else {
+		printf("sync started with %u connected peer(s)\n", resp->sessions);
+	}
+	agora__control__response__free_unpacked(resp, NULL);
+	return rc;
+}

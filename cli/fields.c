@@ -1,0 +1,885 @@
+/*
+ * fields.c - generic "--field value" flags from the protobuf-c descriptors.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/fields.h"
+
+/* Nested messages that get a compact flag of their own. */
+static int parse_sector_line(ProtobufCMessage *m, const char *text, char *err, size_t cap);
+static int parse_translation(ProtobufCMessage *m, const char *text, char *err, size_t cap);
+
+static const struct {
+	const ProtobufCMessageDescriptor *desc;
+	const char *flag;
+	const char *syntax;
+	int (*parse)(ProtobufCMessage *m, const char *text, char *err, size_t cap);
+} nested[] = {
+	{ &agora__sector_emission__descriptor, "sector-line", "SECTOR:TCO2E[:MWH]", parse_sector_line },
+	{ &agora__translation__descriptor, "translation", "LANG:TITLE[:SUMMARY]", parse_translation },
+};
+
+static size_t type_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	default:
+		return 4;
+	}
+}
+
+static void free_value(void *v, const ProtobufCFieldDescriptor *fd)
+{
+	if (fd->type == PROTOBUF_C_TYPE_STRING) {
+		char **s = v;
+		if (*s && *s != (const char *)fd->default_value)
+			free(*s);
+		*s = NULL;
+	} else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
+		ProtobufCBinaryData *b = v;
+		const ProtobufCBinaryData *def = fd->default_value;
+		if (b->data && (!def || b->data != def->data))
+			free(b->data);
+		b->data = NULL;
+		b->len = 0;
+	} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+		ProtobufCMessage **m = v;
+		if (*m)
+			protobuf_c_message_free_unpacked(*m, NULL);
+		*m = NULL;
+	}
+}
+
+ProtobufCMessage *fields_new_message(const ProtobufCMessageDescriptor *desc)
+{
+	ProtobufCMessage *m = malloc(desc->sizeof_message);
+	if (m)
+		protobuf_c_message_init(desc, m);
+	return m;
+}
+
+bool fields_has(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
+{
+	const char *base = (const char *)msg;
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)(base + fd->quantifier_offset) > 0;
+	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)(base + fd->quantifier_offset) == fd->id;
+	if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE)
+		return *(void *const *)(base + fd->offset) != NULL;
+	if (fd->quantifier_offset)
+		return *(const protobuf_c_boolean *)(base + fd->quantifier_offset) != 0;
+	return true;
+}
+
+void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
+{
+	char *base = (char *)msg;
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		size_t *n = (size_t *)(base + fd->quantifier_offset);
+		char **arr = (char **)(base + fd->offset);
+		size_t sz = type_size(fd->type);
+		for (size_t k = 0; *arr && k < *n; k++)
+			free_value(*arr + k * sz, fd);
+		free(*arr);
+		*arr = NULL;
+		*n = 0;
+		return;
+	}
+	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		uint32_t *c = (uint32_t *)(base + fd->quantifier_offset);
+		if (*c != fd->id)
+			return;
+		*c = 0;
+	}
+	free_value(base + fd->offset, fd);
+	if (!(fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && fd->quantifier_offset &&
+	    fd->type != PROTOBUF_C_TYPE_STRING && fd->type != PROTOBUF_C_TYPE_MESSAGE)
+		*(protobuf_c_boolean *)(base + fd->quantifier_offset) = 0;
+}
+
+void *fields_slot(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
+{
+	char *base = (char *)msg;
+	size_t sz = type_size(fd->type);
+
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		size_t *n = (size_t *)(base + fd->quantifier_offset);
+		char **arr = (char **)(base + fd->offset);
+		char *grown = realloc(*arr, (*n + 1) * sz);
+		if (!grown)
+			return NULL;
+		*arr = grown;
+		memset(grown + *n * sz, 0, sz);
+		return grown + (*n)++ * sz;
+	}
+	fields_clear(msg, fd);
+	if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		*(uint32_t *)(base + fd->quantifier_offset) = fd->id;
+	else if (fd->quantifier_offset && fd->type != PROTOBUF_C_TYPE_STRING &&
+	         fd->type != PROTOBUF_C_TYPE_MESSAGE)
+		*(protobuf_c_boolean *)(base + fd->quantifier_offset) = 1;
+	memset(base + fd->offset, 0, sz);
+	return base + fd->offset;
+}
+
+/* ------------------------------------------------------------- parsing */
+
+int fields_parse_double(double *out, const char *s)
+{
+	char *end;
+	double d;
+
+	if (!*s || isspace((unsigned char)*s) || strpbrk(s, "xXpP"))
+		return FIELDS_E_VALUE;
+	errno = 0;
+	d = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(d))
+		return FIELDS_E_VALUE;
+	*out = d;
+	return 0;
+}
+
+int fields_parse_uint(uint64_t *out, const char *s, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return FIELDS_E_VALUE;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno == ERANGE || v > max)
+		return FIELDS_E_VALUE;
+	*out = v;
+	return 0;
+}
+
+int fields_parse_int(int64_t *out, const char *s, int64_t min, int64_t max)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)(*s == '-' ? s[1] : *s)))
+		return FIELDS_E_VALUE;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end || errno == ERANGE || v < min || v > max)
+		return FIELDS_E_VALUE;
+	*out = v;
+	return 0;
+}
+
+void fields_enum_words(char *buf, size_t cap, const ProtobufCEnumDescriptor *d)
+{
+	size_t n = 0;
+	for (const char *p = d->short_name; *p && n + 2 < cap; p++) {
+		if (isupper((unsigned char)*p)) {
+			if (p != d->short_name)
+				buf[n++] = ' ';
+			buf[n++] = (char)tolower((unsigned char)*p);
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* Edit distance, for "did you mean"; names are short, so O(n*m) is fine. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], k, j;
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (k = 1; k <= la; k++) {
+		size_t diag = row[0];
+		row[0] = k;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[k - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+void fields_enum_error(char *buf, size_t cap, const ProtobufCEnumDescriptor *d, const char *bad)
+{
+	char words[64], typed[64], *p;
+	const char *best = NULL;
+	size_t best_d = 99, n;
+	int w;
+
+	fields_enum_words(words, sizeof(words), d);
+	snprintf(typed, sizeof(typed), "%s", bad);
+	for (p = typed; *p; p++)
+		*p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+	for (unsigned k = 0; k < d->n_values; k++) {
+		const char *name = proto_enum_name(d, d->values[k].value);
+		size_t dist;
+		if (!name || d->values[k].value == 0)
+			continue;
+		dist = distance(typed, name);
+		if (strlen(typed) >= 3 && (strstr(name, typed) == name || strstr(typed, name) == typed))
+			dist = dist < 2 ? dist : 2;
+		if (dist < best_d) {
+			best_d = dist;
+			best = name;
+		}
+	}
+	w = snprintf(buf, cap, "'%s' is not %s %s", bad, strchr("aeiou", words[0]) ? "an" : "a",
+	             words);
+	if (w < 0 || (size_t)w >= cap)
+		return;
+	n = (size_t)w;
+	if (best && best_d <= (strlen(typed) > 6 ? 3u : 2u)) {
+		snprintf(buf + n, cap - n, " (did you mean %s?)", best);
+		return;
+	}
+	w = snprintf(buf + n, cap - n, " (one of: ");
+	if (w < 0 || (size_t)w >= cap - n)
+		return;
+	n += (size_t)w;
+	for (unsigned k = 0; k < d->n_values; k++) {
+		const char *name = proto_enum_name(d, d->values[k].value);
+		if (!name || d->values[k].value == 0)
+			continue;
+		if (n + strlen(name) + 8 >= cap) {
+			snprintf(buf + n, cap - n, ", ...; see --help)");
+			return;
+		}
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", buf[n - 1] == ' ' ? "" : ", ", name);
+	}
+	snprintf(buf + n, cap - n, ")");
+}
+
+static bool all_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int fields_parse_id(uint8_t id[PROTO_ID_BYTES], const char *s, struct store_txn *txn,
+                    char *msg, size_t cap)
+{
+	size_t len = strlen(s);
+	int rc;
+
+	if (len == PROTO_ID_HEX && all_hex(s) && proto_unhex(id, PROTO_ID_BYTES, s) == 0)
+		return 0;
+	if (len < 4 || len > PROTO_ID_HEX || !all_hex(s)) {
+		snprintf(msg, cap, "'%s' is not a record id (64 hex digits, or a unique prefix of 4 or more)", s);
+		return FIELDS_E_VALUE;
+	}
+	if (!txn) {
+		snprintf(msg, cap, "'%s' is not a full record id (64 hex digits)", s);
+		return FIELDS_E_VALUE;
+	}
+	rc = store_resolve(txn, s, id);
+	if (rc == STORE_E_AMBIGUOUS) {
+		snprintf(msg, cap, "'%s' matches several records: give more digits", s);
+		return FIELDS_E_VALUE;
+	}
+	if (rc < 0) {
+		snprintf(msg, cap, "no record with an id starting '%s'", s);
+		return FIELDS_E_VALUE;
+	}
+	return 0;
+}
+
+/* Parse one text value of fd into the slot v (already allocated). */
+static int set_one(struct fields *f, const ProtobufCFieldDescriptor *fd, void *v,
+                   const char *text, char *err, size_t cap)
+{
+	uint64_t u;
+	int64_t s;
+	double d;
+
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		if (!(*(char **)v = strdup(text)))
+			return -ENOMEM;
+		return 0;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		if (fields_parse_uint(&u, text, UINT32_MAX) < 0)
+			goto not_whole;
+		*(uint32_t *)v = (uint32_t)u;
+		return 0;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (fields_parse_uint(&u, text, UINT64_MAX) < 0)
+			goto not_whole;
+		*(uint64_t *)v = u;
+		return 0;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		if (fields_parse_int(&s, text, INT32_MIN, INT32_MAX) < 0)
+			goto not_whole;
+		*(int32_t *)v = (int32_t)s;
+		return 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		if (fields_parse_int(&s, text, INT64_MIN, INT64_MAX) < 0)
+			goto not_whole;
+		*(int64_t *)v = s;
+		return 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+	case PROTOBUF_C_TYPE_FLOAT:
+		if (fields_parse_double(&d, text) < 0) {
+			snprintf(err, cap, "'%s' is not a number", text);
+			return FIELDS_E_VALUE;
+		}
+		if (fd->type == PROTOBUF_C_TYPE_FLOAT)
+			*(float *)v = (float)d;
+		else
+			*(double *)v = d;
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		if (!strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "1"))
+			*(protobuf_c_boolean *)v = 1;
+		else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "0"))
+			*(protobuf_c_boolean *)v = 0;
+		else {
+			snprintf(err, cap, "'%s' is not true or false", text);
+			return FIELDS_E_VALUE;
+		}
+		return 0;
+	case PROTOBUF_C_TYPE_ENUM: {
+		int e;
+		if (proto_enum_parse(&e, fd->descriptor, text) < 0 || e == 0) {
+			fields_enum_error(err, cap, fd->descriptor, text);
+			return FIELDS_E_VALUE;
+		}
+		*(int *)v = e;
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		ProtobufCBinaryData *b = v;
+		uint8_t id[PROTO_ID_BYTES];
+		int rc = fields_parse_id(id, text, f ? f->txn : NULL, err, cap);
+		if (rc < 0)
+			return rc;
+		if (!(b->data = malloc(PROTO_ID_BYTES)))
+			return -ENOMEM;
+		memcpy(b->data, id, PROTO_ID_BYTES);
+		b->len = PROTO_ID_BYTES;
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE:
+		for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++) {
+			if (nested[k].desc != fd->descriptor)
+				continue;
+			ProtobufCMessage *m = fields_new_message(nested[k].desc);
+			int rc;
+			if (!m)
+				return -ENOMEM;
+			*(ProtobufCMessage **)v = m;
+			rc = nested[k].parse(m, text, err, cap);
+			return rc;
+		}
+		snprintf(err, cap, "cannot be given on the command line (use publish --file)");
+		return FIELDS_E_VALUE;
+	}
+	snprintf(err, cap, "unsupported field type");
+	return FIELDS_E_VALUE;
+not_whole:
+	snprintf(err, cap, "'%s' is not a whole number%s", text,
+	         fd->type == PROTOBUF_C_TYPE_UINT32 || fd->type == PROTOBUF_C_TYPE_UINT64 ?
+	         " (0 or more)" : "");
+	return FIELDS_E_VALUE;
+}
+
+/* Nested field by name, setting it from text through set_one. */
+static int nested_set(ProtobufCMessage *m, const char *name, const char *text, const char *what,
+                      char *err, size_t cap)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	char sub[200];
+	void *v;
+	int rc;
+
+	if (!fd || !(v = fields_slot(m, fd)))
+		return -ENOMEM;
+	rc = set_one(NULL, fd, v, text, sub, sizeof(sub));
+	if (rc == FIELDS_E_VALUE)
+		snprintf(err, cap, "%s: %s", what, sub);
+	return rc;
+}
+
+static int parse_sector_line(ProtobufCMessage *m, const char *text, char *err, size_t cap)
+{
+	char buf[256], *parts[4] = { 0 }, *save = NULL;
+	int n = 0, rc;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *p = strtok_r(buf, ":", &save); p && n < 4; p = strtok_r(NULL, ":", &save))
+		parts[n++] = p;
+	if (n < 2 || n > 3) {
+		snprintf(err, cap, "'%s' is not SECTOR:TCO2E[:MWH] (e.g. waste:1200.5)", text);
+		return FIELDS_E_VALUE;
+	}
+	if ((rc = nested_set(m, "sector", parts[0], "sector", err, cap)) < 0 ||
+	    (rc = nested_set(m, "tco2e", parts[1], "t CO2e", err, cap)) < 0)
+		return rc;
+	if (n == 3 && (rc = nested_set(m, "mwh", parts[2], "MWh", err, cap)) < 0)
+		return rc;
+	return 0;
+}
+
+static int parse_translation(ProtobufCMessage *m, const char *text, char *err, size_t cap)
+{
+	const char *c1 = strchr(text, ':'), *c2;
+	char lang[36], title[1024];
+	int rc;
+
+	if (!c1 || c1 == text || (size_t)(c1 - text) >= sizeof(lang) || !c1[1]) {
+		snprintf(err, cap, "'%s' is not LANG:TITLE[:SUMMARY] (e.g. en:Wetland restoration)", text);
+		return FIELDS_E_VALUE;
+	}
+	memcpy(lang, text, (size_t)(c1 - text));
+	lang[c1 - text] = '\0';
+	c2 = strchr(c1 + 1, ':');
+	if (c2 && (size_t)(c2 - c1 - 1) >= sizeof(title))
+		c2 = NULL;
+	snprintf(title, sizeof(title), "%.*s", c2 ? (int)(c2 - c1 - 1) : (int)strlen(c1 + 1), c1 + 1);
+	if ((rc = nested_set(m, "language", lang, "language", err, cap)) < 0 ||
+	    (rc = nested_set(m, "title", title, "title", err, cap)) < 0)
+		return rc;
+	if (c2 && c2[1] && (rc = nested_set(m, "summary", c2 + 1, "summary", err, cap)) < 0)
+		return rc;
+	return 0;
+}
+
+/* ------------------------------------------------------------- flags */
+
+static const char *nested_flag(const ProtobufCFieldDescriptor *fd)
+{
+	if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+		return NULL;
+	for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++)
+		if (nested[k].desc == fd->descriptor)
+			return nested[k].flag;
+	return NULL;
+}
+
+/* Does flag name (without --, '-' for '_') name proto field `name`? */
+static bool flag_is(const char *flag, size_t len, const char *name)
+{
+	size_t k;
+	for (k = 0; k < len && name[k]; k++) {
+		char a = flag[k] == '-' ? '_' : flag[k];
+		if (a != name[k])
+			return false;
+	}
+	return k == len && !name[k];
+}
+
+static const ProtobufCFieldDescriptor *find_flag(const ProtobufCMessageDescriptor *d,
+                                                 const char *flag, size_t len)
+{
+	for (unsigned k = 0; k < d->n_fields; k++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[k];
+		const char *nf = nested_flag(fd);
+		if (nf ? (strlen(nf) == len && !strncmp(nf, flag, len)) : flag_is(flag, len, fd->name))
+			return fd;
+	}
+	return NULL;
+}
+
+void fields_init(struct fields *f, ProtobufCMessage *msg, struct store_txn *txn, bool replace)
+{
+	memset(f, 0, sizeof(*f));
+	f->desc = msg->descriptor;
+	f->msg = msg;
+	f->txn = txn;
+	f->replace = replace;
+}
+
+/* Apply text to fd: comma lists for repeated scalars. */
+static int apply(struct fields *f, const ProtobufCFieldDescriptor *fd, const char *flag,
+                 const char *text)
+{
+	size_t idx = (size_t)(fd - f->desc->fields);
+	char sub[200];
+	int rc = 0;
+
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED && f->replace && idx < FIELDS_MAX &&
+	    !f->touched[idx])
+		fields_clear(f->msg, fd);
+	if (idx < FIELDS_MAX)
+		f->touched[idx] = true;
+
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED && fd->type != PROTOBUF_C_TYPE_MESSAGE) {
+		char *copy = strdup(text), *save = NULL;
+		if (!copy)
+			return -ENOMEM;
+		for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+			void *v;
+			while (isspace((unsigned char)*p))
+				p++;
+			for (char *e = p + strlen(p); e > p && isspace((unsigned char)e[-1]);)
+				*--e = '\0';
+			if (!*p)
+				continue;
+			if (!(v = fields_slot(f->msg, fd))) {
+				rc = -ENOMEM;
+				break;
+			}
+			if ((rc = set_one(f, fd, v, p, sub, sizeof(sub))) < 0) {
+				/* Drop the half-set element so the message stays consistent. */
+				size_t *n = (size_t *)((char *)f->msg + fd->quantifier_offset);
+				free_value(v, fd);
+				(*n)--;
+				break;
+			}
+		}
+		free(copy);
+	} else {
+		void *v = fields_slot(f->msg, fd);
+		if (!v)
+			return -ENOMEM;
+		if ((rc = set_one(f, fd, v, text, sub, sizeof(sub))) < 0) {
+			if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+				size_t *n = (size_t *)((char *)f->msg + fd->quantifier_offset);
+				free_value(v, fd);
+				(*n)--;
+			} else {
+				fields_clear(f->msg, fd);
+			}
+		}
+	}
+	if (rc == FIELDS_E_VALUE)
+		snprintf(f->err, sizeof(f->err), "--%s: %s", flag, sub);
+	else if (rc < 0)
+		snprintf(f->err, sizeof(f->err), "--%s: %s", flag, strerror(-rc));
+	return rc;
+}
+
+int fields_arg(struct fields *f, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *eq, *name, *value = NULL;
+	const ProtobufCFieldDescriptor *fd;
+	char flag[80];
+	size_t len;
+	bool negated = false;
+
+	if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+		snprintf(f->err, sizeof(f->err), "unexpected argument '%s'", arg);
+		return FIELDS_E_UNKNOWN;
+	}
+	name = arg + 2;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	if (eq)
+		value = eq + 1;
+	fd = find_flag(f->desc, name, len);
+	if (!fd && len > 3 && !strncmp(name, "no-", 3) && !eq) {
+		fd = find_flag(f->desc, name + 3, len - 3);
+		if (fd && fd->type == PROTOBUF_C_TYPE_BOOL)
+			negated = true;
+		else
+			fd = NULL;
+	}
+	if (!fd || (fd->type == PROTOBUF_C_TYPE_MESSAGE && !nested_flag(fd))) {
+		char what[64];
+		snprintf(what, sizeof(what), "%s", f->desc->short_name);
+		for (char *p = what; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		snprintf(f->err, sizeof(f->err), "unknown flag '--%.*s' for a %s (see --help)",
+		         (int)(len > 60 ? 60 : len), name, what);
+		return FIELDS_E_UNKNOWN;
+	}
+	snprintf(flag, sizeof(flag), "%.*s", (int)(negated ? len - 3 : len), negated ? name + 3 : name);
+	if (fd->type == PROTOBUF_C_TYPE_BOOL && !value)
+		value = negated ? "false" : "true";
+	if (!value) {
+		if (*i + 1 >= argc) {
+			snprintf(f->err, sizeof(f->err), "--%s needs a value", flag);
+			return FIELDS_E_MISSING;
+		}
+		value = argv[++*i];
+	}
+	return apply(f, fd, flag, value);
+}
+
+int fields_set(struct fields *f, const char *name, const char *value)
+{
+	const ProtobufCFieldDescriptor *fd = find_flag(f->desc, name, strlen(name));
+	if (!fd) {
+		snprintf(f->err, sizeof(f->err), "unknown field '%s' for %s", name, f->desc->short_name);
+		return FIELDS_E_UNKNOWN;
+	}
+	if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		/* INI keeps several nested values as a ';' list. */
+		char *copy = strdup(value), *save = NULL;
+		int rc = 0;
+		if (!copy)
+			return -ENOMEM;
+		for (char *p = strtok_r(copy, ";", &save); p && rc == 0; p = strtok_r(NULL, ";", &save))
+			rc = apply(f, fd, name, p);
+		free(copy);
+		return rc;
+	}
+	return apply(f, fd, name, value);
+}
+
+static void type_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd)
+{
+	const char *nf = nested_flag(fd);
+	if (nf) {
+		for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++)
+			if (nested[k].desc == fd->descriptor)
+				snprintf(buf, cap, "%s", nested[k].syntax);
+		return;
+	}
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		snprintf(buf, cap, "TEXT");
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		snprintf(buf, cap, "[=true|false]");
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+	case PROTOBUF_C_TYPE_FLOAT:
+		snprintf(buf, cap, "NUMBER");
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		fields_enum_words(buf, cap, fd->descriptor);
+		for (char *p = buf; *p; p++)
+			*p = *p == ' ' ? '_' : (char)toupper((unsigned char)*p);
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		snprintf(buf, cap, "ID");
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (strstr(fd->name, "year"))
+			snprintf(buf, cap, "YEAR");
+		else
+			snprintf(buf, cap, "N");
+		break;
+	default:
+		snprintf(buf, cap, "N");
+	}
+}
+
+void fields_help(FILE *out, const ProtobufCMessageDescriptor *desc)
+{
+	for (unsigned k = 0; k < desc->n_fields; k++) {
+		const ProtobufCFieldDescriptor *fd = &desc->fields[k];
+		const char *nf = nested_flag(fd);
+		char flag[64], type[64], left[200];
+		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
+
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE && !nf)
+			continue;
+		snprintf(flag, sizeof(flag), "%s", nf ? nf : fd->name);
+		for (char *p = flag; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		type_text(type, sizeof(type), fd);
+		if (fd->type == PROTOBUF_C_TYPE_BOOL)
+			snprintf(left, sizeof(left), "--%s%s, --no-%s", flag, type, flag);
+		else
+			snprintf(left, sizeof(left), "--%s %s%s", flag, type,
+			         rep && !nf ? "[,...]" : "");
+		if (rep)
+			fprintf(out, "  %-34s repeatable\n", left);
+		else
+			fprintf(out, "  %s\n", left);
+		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
+			const ProtobufCEnumDescriptor *ed = fd->descriptor;
+			size_t col = 0;
+			fprintf(out, "      ");
+			for (unsigned v = 0; v < ed->n_values; v++) {
+				const char *name = proto_enum_name(ed, ed->values[v].value);
+				if (!name || ed->values[v].value == 0)
+					continue;
+				if (col && col + strlen(name) > 66) {
+					fprintf(out, "\n      ");
+					col = 0;
+				}
+				col += (size_t)fprintf(out, "%s%s", col ? " " : "", name) ;
+			}
+			fprintf(out, "\n");
+		}
+		if (nf && fd->descriptor == &agora__sector_emission__descriptor) {
+			const ProtobufCFieldDescriptor *sd =
+				protobuf_c_message_descriptor_get_field_by_name(fd->descriptor, "sector");
+			const ProtobufCEnumDescriptor *ed = sd->descriptor;
+			size_t col = 0;
+			fprintf(out, "      SECTOR: ");
+			for (unsigned v = 0; v < ed->n_values; v++) {
+				const char *name = proto_enum_name(ed, ed->values[v].value);
+				if (!name || ed->values[v].value == 0)
+					continue;
+				if (col && col + strlen(name) > 58) {
+					fprintf(out, "\n              ");
+					col = 0;
+				}
+				col += (size_t)fprintf(out, "%s%s", col ? " " : "", name) ;
+			}
+			fprintf(out, "\n");
+		}
+	}
+}
+
+/* Shortest "%.*g" that reads back as the same double. */
+static void fmt_double(char *buf, size_t cap, double d)
+{
+	for (int p = 1; p <= 17; p++) {
+		snprintf(buf, cap, "%.*g", p, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
+static int value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd, const void *v)
+{
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		if (strpbrk(*(char *const *)v, "\r\n") ||
+		    (fd->label == PROTOBUF_C_LABEL_REPEATED && strchr(*(char *const *)v, ',')))
+			return -EINVAL;
+		snprintf(buf, cap, "%s", *(char *const *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		snprintf(buf, cap, "%u", (unsigned)*(const uint32_t *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		snprintf(buf, cap, "%d", (int)*(const int32_t *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		snprintf(buf, cap, "%lld", (long long)*(const int64_t *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		fmt_double(buf, cap, *(const double *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_FLOAT:
+		fmt_double(buf, cap, *(const float *)v);
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		snprintf(buf, cap, "%s", *(const protobuf_c_boolean *)v ? "true" : "false");
+		return 0;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const char *n = proto_enum_name(fd->descriptor, *(const int *)v);
+		snprintf(buf, cap, "%s", n ? n : "");
+		return 0;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = v;
+		if (b->len * 2 + 1 > cap)
+			return -EINVAL;
+		proto_hex(buf, b->data, b->len);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+int fields_write_ini(FILE *out, const ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	char val[2048];
+
+	for (unsigned k = 0; k < d->n_fields; k++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[k];
+		const char *base = (const char *)msg;
+		int rc;
+
+		if (!fields_has(msg, fd) || fd->type == PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + fd->quantifier_offset);
+			const char *arr = *(char *const *)(base + fd->offset);
+			fprintf(out, "%s = ", fd->name);
+			for (size_t j = 0; j < n; j++) {
+				if ((rc = value_text(val, sizeof(val), fd, arr + j * type_size(fd->type))) < 0)
+					return rc;
+				fprintf(out, "%s%s", j ? "," : "", val);
+			}
+			fprintf(out, "\n");
+		} else {
+			if ((rc = value_text(val, sizeof(val), fd, base + fd->offset)) < 0)
+				return rc;
+			fprintf(out, "%s = %s\n", fd->name, val);
+		}
+	}
+	return 0;
+}
+
+void fields_flag_name(char *buf, size_t cap, const char *path)
+{
+	char tmp[128], *p = tmp, *dot;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	while ((dot = strchr(p, '.'))) {
+		char save = *dot;
+		*dot = '\0';
+		if (proto_kind_parse(p) == PROTO_KIND_NONE && strcmp(p, "target_body")) {
+			*dot = save;
+			break;
+		}
+		p = dot + 1;
+	}
+	/* First remaining component, without any [index] or .sub. */
+	p[strcspn(p, ".[")] = '\0';
+	if (!*p) {
+		snprintf(buf, cap, "%s", path);
+		return;
+	}
+	if (!strcmp(p, "sectors")) {
+		snprintf(buf, cap, "--sector-line");
+		return;
+	}
+	if (!strcmp(p, "translations")) {
+		snprintf(buf, cap, "--translation");
+		return;
+	}
+	snprintf(buf, cap, "--%s", p);
+	for (char *q = buf; *q; q++)
+		if (*q == '_')
+			*q = '-';
+}

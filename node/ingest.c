@@ -1,0 +1,248 @@
+/*
+ * ingest.c - records from peers: a FIFO of batches, verified and stored on
+ * libuv's threadpool (one job at a time, so feeds stay in order), results
+ * handed back to the sessions on the loop thread.
+ *
+ * Signatures are checked off the loop thread: the job runs store_ingest(),
+ * which opens every envelope (proto_envelope_open, on two threads for big
+ * batches) and writes the whole job in one LMDB transaction.  The store
+ * lock keeps the loop thread's reads out meanwhile (a store is used by one
+ * thread at a time).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/node_int.h"
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void batch_free(struct ingest_batch *b)
+{
+	if (!b)
+		return;
+	free(b->buf);
+	free(b->items);
+	free(b->status);
+	free(b);
+}
+
+int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
+                   const uint8_t *author, uint64_t first_seq, const uint8_t *const *envs,
+                   const size_t *lens, size_t count)
+{
+	struct ingest_batch *b = calloc(1, sizeof(*b));
+	size_t total = 0, off = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++)
+		total += lens[i];
+	b->buf = malloc(total ? total : 1);
+	b->items = calloc(count, sizeof(*b->items));
+	b->status = calloc(count, sizeof(*b->status));
+	if (!b->buf || !b->items || !b->status) {
+		batch_free(b);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		memcpy(b->buf + off, envs[i], lens[i]);
+		b->items[i].env = b->buf + off;
+		b->items[i].len = lens[i];
+		off += lens[i];
+	}
+	b->session_id = s->id;
+	memcpy(b->alliance, alliance, 32);
+	memcpy(b->author, author, 32);
+	b->first_seq = first_seq;
+	b->n = count;
+	b->bytes = total;
+	if (n->iq_tail)
+		n->iq_tail->next = b;
+	else
+		n->iq_head = b;
+	n->iq_tail = b;
+	s->recv_pending += total;
+	if (s->recv_pending > NODE_RECVQ_HIGH)
+		session_read_pause(s);   /* bounded receive buffering */
+	ingest_kick(n);
+	return 0;
+}
+
+/* Cheap checks before the costly ones: does each envelope say what its
+ * Records header claimed (alliance, author, seq in order)? */
+static int header_check(struct ingest_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct proto_envelope_view v;
+		Agora__Record *r;
+		bool ok;
+		if (proto_envelope_split(&v, b->items[i].env, b->items[i].len))
+			return (int)i;
+		if (!(r = agora__record__unpack(NULL, v.record_len, v.record)))
+			return (int)i;
+		ok = r->has_author && r->author.len == 32 && !memcmp(r->author.data, b->author, 32) &&
+		     r->has_seq && r->seq == b->first_seq + i;
+		if (ok && r->has_alliance) {
+			ok = r->alliance.len == 32 && !memcmp(r->alliance.data, b->alliance, 32);
+		} else if (ok) {
+			uint8_t id[PROTO_ID_BYTES];   /* a charter: its id is the alliance */
+			proto_record_id(id, b->items[i].env, b->items[i].len);
+			ok = !memcmp(id, b->alliance, 32);
+		}
+		agora__record__free_unpacked(r, NULL);
+		if (!ok)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void work_cb(uv_work_t *req)
+{
+	struct ingest_job *job = req->data;
+	struct node *n = job->node;
+	size_t total = 0, k = 0;
+	struct store_item *items;
+	int *status;
+
+	for (struct ingest_batch *b = job->batches; b; b = b->next) {
+		int bad = header_check(b);
+		if (bad >= 0) {
+			b->first_error = SYNC_E_PROTOCOL;
+			b->n = (size_t)bad;   /* keep the good prefix */
+		}
+		total += b->n;
+	}
+	items = calloc(total ? total : 1, sizeof(*items));
+	status = calloc(total ? total : 1, sizeof(*status));
+	if (!items || !status) {
+		job->rc = -ENOMEM;
+		goto out;
+	}
+	for (struct ingest_batch *b = job->batches; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			items[k++] = b->items[i];
+	uv_mutex_lock(&n->store_lock);
+	job->rc = store_ingest(n->store, items, total, 0, wall_ms(), status, NULL, NULL);
+	k = 0;
+	for (struct ingest_batch *b = job->batches; b && !job->rc; b = b->next) {
+		for (size_t i = 0; i < b->n; i++, k++) {
+			int st = status[k];
+			if (st == STORE_NEW)
+				b->added++;
+			else if (st == PROTO_E_SEQ || st == PROTO_E_PREV)
+				b->gap = true;
+			else if (st < 0 && !b->first_error)
+				b->first_error = st;
+		}
+		if (b->gap && !b->first_error) {
+			struct store_txn *t;
+			uint8_t id[PROTO_ID_BYTES];
+			if (store_txn_begin(n->store, &t) == 0) {
+				if (store_feed_head(t, b->alliance, b->author, &b->head, id))
+					b->head = 0;
+				store_txn_end(t);
+			}
+		}
+	}
+	uv_mutex_unlock(&n->store_lock);
+out:
+	free(items);
+	free(status);
+}
+
+static const char *reject_name(int code)
+{
+	if (code == SYNC_E_PROTOCOL)
+		return "record does not match its Records header";
+	return store_strerror(code);
+}
+
+static void after_cb(uv_work_t *req, int status)
+{
+	struct ingest_job *job = req->data;
+	struct node *n = job->node;
+	size_t added = 0;
+
+	n->job = NULL;
+	if (job->rc && status == 0)
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot store received records: %s",
+		     store_strerror(job->rc));
+	for (struct ingest_batch *b = job->batches, *next; b; b = next) {
+		struct session *s = session_find(n, b->session_id);
+		next = b->next;
+		added += b->added;
+		if (s && !job->rc && status == 0) {
+			session_recv_release(s, b->bytes);
+			if (b->first_error) {
+				char hex[17];
+				proto_hex(hex, b->author, 8);
+				NLOG(n, NODE_LOG_WARN, "sync",
+				     "peer %s sent a bad record of feed %s… (seq from %llu): %s", s->addr,
+				     hex, (unsigned long long)b->first_seq, reject_name(b->first_error));
+				session_close(s, "sent a bad record", true);
+			} else if (b->gap && s->state == SESSION_OPEN) {
+				if (sync_send_ack(&s->sync, b->alliance, b->author, b->head))
+					session_close(s, "cannot send ack", true);
+			}
+		} else if (s) {
+			session_recv_release(s, b->bytes);
+		}
+		batch_free(b);
+	}
+	free(job);
+	if (added && !n->stopping) {
+		if (node_local_reload(n) == 0)
+			node_local_changed(n);
+	}
+	ingest_kick(n);
+}
+
+void ingest_kick(struct node *n)
+{
+	struct ingest_job *job;
+	struct ingest_batch *last = NULL;
+	size_t bytes = 0;
+
+	if (n->job || n->stopping || !n->iq_head)
+		return;
+	if (!(job = calloc(1, sizeof(*job))))
+		return;
+	job->node = n;
+	job->req.data = job;
+	job->batches = n->iq_head;
+	for (struct ingest_batch *b = n->iq_head; b; b = b->next) {
+		if (last && bytes + b->bytes > NODE_INGEST_BATCH_BYTES)
+			break;
+		bytes += b->bytes;
+		last = b;
+	}
+	n->iq_head = last->next;
+	if (!n->iq_head)
+		n->iq_tail = NULL;
+	last->next = NULL;
+	n->job = job;
+	if (uv_queue_work(n->loop, &job->req, work_cb, after_cb)) {
+		n->job = NULL;
+		for (struct ingest_batch *b = job->batches, *next; b; b = next) {
+			next = b->next;
+			batch_free(b);
+		}
+		free(job);
+	}
+}
+
+void ingest_drop_all(struct node *n)
+{
+	for (struct ingest_batch *b = n->iq_head, *next; b; b = next) {
+		next = b->next;
+		batch_free(b);
+	}
+	n->iq_head = n->iq_tail = NULL;
+}

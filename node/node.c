@@ -1,0 +1,464 @@
+/*
+ * node.c - the node: listener, configured peers with redial backoff, the
+ * cached version vectors, the 1-second tick and a clean shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "node/node_int.h"
+
+uint64_t node_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ------------------------------------------------------ local vectors */
+
+static void local_free(struct sync_local *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].heads);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+struct load {
+	struct sync_local l;
+	struct store_txn *t;
+	int rc;
+};
+
+static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
+                   const uint8_t id[PROTO_ID_BYTES], void *ctx)
+{
+	struct sync_lvec *v = ctx;
+	if ((v->n & (v->n - 1)) == 0 || v->n == 0) {   /* grow at powers of two */
+		size_t cap = v->n ? v->n * 2 : 16;
+		struct sync_head *h = realloc(v->heads, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		v->heads = h;
+	}
+	memcpy(v->heads[v->n].author, author, 32);
+	v->heads[v->n].seq = seq;
+	memcpy(v->heads[v->n].id, id, 32);
+	v->n++;
+	return 0;
+}
+
+static int alliance_cb(const struct store_record *rec, void *ctx)
+{
+	struct load *ld = ctx;
+	struct sync_lvec *v;
+	struct proto_envelope_view view;
+
+	if (ld->l.n >= SYNC_ALLIANCES_MAX)
+		return 0;
+	v = realloc(ld->l.v, (ld->l.n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ld->l.v = v;
+	v = &v[ld->l.n++];
+	memset(v, 0, sizeof(*v));
+	memcpy(v->alliance, rec->id, 32);
+	if (proto_envelope_split(&view, rec->env, rec->env_len) == 0) {
+		Agora__Record *r = agora__record__unpack(NULL, view.record_len, view.record);
+		if (r && r->has_author && r->author.len == 32) {
+			memcpy(v->founder, r->author.data, 32);
+			v->has_founder = true;
+		}
+		if (r)
+			agora__record__free_unpacked(r, NULL);
+	}
+	return 0;
+}
+
+int node_local_reload(struct node *n)
+{
+	struct load ld;
+	struct store_stats st;
+	int rc;
+
+	memset(&ld, 0, sizeof(ld));
+	uv_mutex_lock(&n->store_lock);
+	rc = store_txn_begin(n->store, &ld.t);
+	if (rc == 0) {
+		rc = store_alliances(ld.t, alliance_cb, &ld);
+		for (size_t i = 0; rc == 0 && i < ld.l.n; i++)
+			rc = store_heads(ld.t, ld.l.v[i].alliance, head_cb, &ld.l.v[i]);
+		if (rc == 0 && store_stats(ld.t, &st) == 0)
+			n->local_records = st.records;
+		store_txn_end(ld.t);
+	}
+	uv_mutex_unlock(&n->store_lock);
+	if (rc) {
+		local_free(&ld.l);
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot read version vectors: %s", store_strerror(rc));
+		return rc;
+	}
+	local_free(&n->local);
+	n->local = ld.l;
+	return 0;
+}
+
+/* Tell every session; raise own-feed floors. */
+void node_local_changed(struct node *n)
+{
+	uint64_t now = node_now_ms();
+	for (struct session *s = n->sessions; s; s = s->next) {
+		if (s->state != SESSION_OPEN || !s->sync_init)
+			continue;
+		int rc = sync_local_changed(&s->sync, now);
+		if (rc) {
+			session_close(s, sync_strerror(rc), true);
+			continue;
+		}
+		node_floor_check(n, &s->sync);
+		session_kick(s);
+	}
+}
+
+/*
+ * A peer holds more of our own feed than we do (we were restored from an
+ * old copy): record that seq as the floor so store_publish refuses to fork
+ * it, until sync brings the feed back.  Meta key per storage/store.c.
+ */
+void node_floor_check(struct node *n, const struct sync *sy)
+{
+	for (size_t i = 0; i < n->local.n; i++) {
+		const struct sync_lvec *v = &n->local.v[i];
+		uint64_t theirs = sync_peer_seq(sy, v->alliance, n->key->pk), ours = 0;
+		size_t k;
+		if (!theirs)
+			continue;
+		for (k = 0; k < v->n; k++)
+			if (!memcmp(v->heads[k].author, n->key->pk, 32)) {
+				ours = v->heads[k].seq;
+				break;
+			}
+		if (theirs <= ours)
+			continue;
+		for (k = 0; k < n->n_floors; k++)
+			if (!memcmp(n->floors[k].alliance, v->alliance, 32))
+				break;
+		if (k < n->n_floors && n->floors[k].seq >= theirs)
+			continue;
+		char key[6 + 64 + 1 + 64 + 1];
+		uint8_t be[8];
+		memcpy(key, "floor/", 6);
+		proto_hex(key + 6, v->alliance, 32);
+		key[70] = '/';
+		proto_hex(key + 71, n->key->pk, 32);
+		for (int b = 0; b < 8; b++)
+			be[b] = (uint8_t)(theirs >> (56 - 8 * b));
+		uv_mutex_lock(&n->store_lock);
+		int rc = store_meta_put(n->store, key, be, 8);
+		uv_mutex_unlock(&n->store_lock);
+		if (rc) {
+			NLOG(n, NODE_LOG_ERROR, "store", "cannot record own-feed floor: %s",
+			     store_strerror(rc));
+			continue;
+		}
+		if (k == n->n_floors && n->n_floors < SYNC_ALLIANCES_MAX)
+			memcpy(n->floors[n->n_floors++].alliance, v->alliance, 32);
+		if (k < SYNC_ALLIANCES_MAX)
+			n->floors[k].seq = theirs;
+		NLOG(n, NODE_LOG_WARN, "sync",
+		     "a peer holds our own feed up to seq %llu, we hold %llu: learning it back "
+		     "before publishing", (unsigned long long)theirs, (unsigned long long)ours);
+	}
+}
+
+/* --------------------------------------------------------------- peers */
+
+struct peer *node_peer_find(struct node *n, const uint8_t key[32])
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (sodium_memcmp(n->peers[i].conf.key, key, 32) == 0)
+			return &n->peers[i];
+	return NULL;
+}
+
+static void redial_cb(uv_timer_t *t)
+{
+	struct peer *p = t->data;
+	if (p->node->stopping || p->session)
+		return;
+	p->state = PEER_CONNECTING;
+	if (session_dial(p->node, p) < 0)
+		node_peer_session_closed(p, "cannot dial");
+}
+
+void node_peer_session_closed(struct peer *p, const char *why)
+{
+	struct node *n = p->node;
+	p->session = NULL;
+	if (why)
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	if (n->stopping || !p->conf.host[0]) {
+		p->state = PEER_IDLE;
+		return;
+	}
+	/* Exponential backoff with jitter: half to all of the current step. */
+	unsigned step = p->backoff_ms ? p->backoff_ms : NODE_BACKOFF_MIN_MS;
+	unsigned delay = step / 2 + randombytes_uniform(step / 2 + 1);
+	p->backoff_ms = step * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS : step * 2;
+	p->state = PEER_BACKOFF;
+	uv_timer_start(&p->timer, redial_cb, delay, 0);
+}
+
+void node_peer_dial_now(struct peer *p)
+{
+	if (p->node->stopping || p->session || !p->conf.host[0])
+		return;
+	p->backoff_ms = 0;
+	uv_timer_stop(&p->timer);
+	uv_timer_start(&p->timer, redial_cb, 0, 0);
+}
+
+void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached)
+{
+	uint32_t count = 0;
+	for (struct session *s = n->sessions; s; s = s->next) {
+		if (s->state != SESSION_OPEN || !s->sync_init)
+			continue;
+		if (peer_key && memcmp(s->peer_key, peer_key, 32))
+			continue;
+		if (sync_resync(&s->sync) == 0)
+			count++;
+	}
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (!peer_key || !memcmp(n->peers[i].conf.key, peer_key, 32))
+			node_peer_dial_now(&n->peers[i]);
+	*reached = count;
+}
+
+/* ---------------------------------------------------------------- tick */
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	uint64_t now = node_now_ms();
+	struct store_txn *txn;
+	struct store_stats st;
+	bool changed = false;
+
+	/* Records written by another process (the CLI) show up here even
+	 * when nobody pokes us. */
+	uv_mutex_lock(&n->store_lock);
+	if (store_txn_begin(n->store, &txn) == 0) {
+		if (store_stats(txn, &st) == 0 && st.records != n->local_records)
+			changed = true;
+		store_txn_end(txn);
+	}
+	uv_mutex_unlock(&n->store_lock);
+	if (changed && !n->job && node_local_reload(n) == 0)
+		node_local_changed(n);
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		session_tick(s, now);
+	}
+	if (changed)
+		(void)0;
+}
+
+/* ------------------------------------------------------------ listener */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct node *n = server->data;
+	if (status < 0) {
+		NLOG(n, NODE_LOG_WARN, "listen", "accept failed: %s", uv_strerror(status));
+		return;
+	}
+	session_accept(n);
+}
+
+static int write_port_file(struct node *n, int port)
+{
+	char path[4200], tmp[4220], text[16];
+	int fd, len;
+
+	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	len = snprintf(text, sizeof(text), "%d\n", port);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len) {
+		int e = -errno;
+		close(fd);
+		unlink(tmp);
+		return e ? e : -EIO;
+	}
+	close(fd);
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+static int listen_start(struct node *n, const char *flag)
+{
+	char host[NODE_HOST_MAX] = "0.0.0.0";
+	uint16_t port = NODE_DEFAULT_PORT;
+	struct sockaddr_storage ss;
+	int rc, len;
+
+	if (flag) {
+		if (node_parse_hostport(host, &port, flag, true)) {
+			NLOG(n, NODE_LOG_ERROR, "listen", "--listen '%s' is not ADDRESS:PORT", flag);
+			return NODE_E_ADDRESS;
+		}
+	} else if (n->cfg.has_listen) {
+		snprintf(host, sizeof(host), "%s", n->cfg.listen_host);
+		port = n->cfg.listen_port;
+	}
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) &&
+	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss)) {
+		NLOG(n, NODE_LOG_ERROR, "listen", "'%s' is not an IP address to listen on", host);
+		return NODE_E_ADDRESS;
+	}
+	uv_tcp_init(n->loop, &n->listener);
+	n->listener.data = n;
+	n->listening = true;
+	if ((rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&ss, 0)) ||
+	    (rc = uv_listen((uv_stream_t *)&n->listener, 256, on_connection))) {
+		NLOG(n, NODE_LOG_ERROR, "listen", "cannot listen on %s:%u: %s", host, port,
+		     uv_strerror(rc));
+		return rc;
+	}
+	len = sizeof(ss);
+	if (uv_tcp_getsockname(&n->listener, (struct sockaddr *)&ss, &len) == 0)
+		port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+		                                     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	snprintf(n->listen_str, sizeof(n->listen_str), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+	         host, port);
+	if ((rc = write_port_file(n, port)))
+		NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s", NODE_PORT_FILE,
+		     strerror(-rc));
+	NLOG(n, NODE_LOG_INFO, "listen", "listening on %s", n->listen_str);
+	return 0;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct node *n = h->data;
+	NLOG(n, NODE_LOG_INFO, "node", "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	node_stop(n);
+}
+
+int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
+             const struct node_config *cfg, struct proto_key *key)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	char db[4200];
+	int rc;
+
+	if (!n)
+		return -ENOMEM;
+	n->loop = loop;
+	n->log = opt->log;
+	n->cfg = *cfg;
+	n->key = key;
+	n->start_ms = node_now_ms();
+	snprintf(n->home, sizeof(n->home), "%s", opt->home);
+	uv_mutex_init(&n->store_lock);
+	snprintf(db, sizeof(db), "%s/db", n->home);
+	if ((rc = store_open(&n->store, db, 0))) {
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot open %s: %s (run `agora init` first)", db,
+		     store_strerror(rc));
+		goto fail;
+	}
+	if ((rc = node_local_reload(n)))
+		goto fail;
+	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*n->peers));
+	if (!n->peers) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	n->n_peers = cfg->n_peers;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct peer *p = &n->peers[i];
+		p->node = n;
+		p->conf = cfg->peers[i];
+		uv_timer_init(loop, &p->timer);
+		p->timer.data = p;
+	}
+	uv_timer_init(loop, &n->tick);
+	n->tick.data = n;
+	uv_signal_init(loop, &n->sigint);
+	uv_signal_init(loop, &n->sigterm);
+	n->sigint.data = n->sigterm.data = n;
+	if ((rc = listen_start(n, opt->listen)) || (rc = control_open(n))) {
+		node_stop(n);
+		*out = n;
+		return rc;
+	}
+	uv_signal_start(&n->sigint, on_signal, SIGINT);
+	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].conf.host[0])
+			node_peer_dial_now(&n->peers[i]);
+	{
+		char hex[65];
+		proto_hex(hex, key->pk, 32);
+		NLOG(n, NODE_LOG_INFO, "node", "agorad %s started: %zu alliance(s), %zu peer(s)",
+		     hex, n->local.n, n->n_peers);
+	}
+	*out = n;
+	return 0;
+fail:
+	store_close(n->store);
+	uv_mutex_destroy(&n->store_lock);
+	free(n->peers);
+	local_free(&n->local);
+	free(n);
+	return rc;
+}
+
+void node_stop(struct node *n)
+{
+	if (n->stopping)
+		return;
+	n->stopping = true;
+	/* Stop accepting first, then close sessions; an ingest job already in
+	 * the threadpool finishes its write transaction, and uv_run() returns
+	 * once it and every handle are done. */
+	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))
+		uv_close((uv_handle_t *)&n->listener, NULL);
+	control_close(n);
+	uv_close((uv_handle_t *)&n->tick, NULL);
+	uv_close((uv_handle_t *)&n->sigint, NULL);
+	uv_close((uv_handle_t *)&n->sigterm, NULL);
+	for (size_t i = 0; i < n->n_peers; i++)
+		uv_close((uv_handle_t *)&n->peers[i].timer, NULL);
+	for (struct session *s = n->sessions; s; s = s->next)
+		session_close(s, "node shutting down", false);
+	ingest_drop_all(n);
+}
+
+void node_free(struct node *n)
+{
+	char path[4200];
+	if (!n)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
+	unlink(path);
+	store_close(n->store);
+	uv_mutex_destroy(&n->store_lock);
+	free(n->peers);
+	local_free(&n->local);
+	free(n);
+}

@@ -1,0 +1,120 @@
+/*
+ * node.h - agorad: the networked agora node (one libuv loop).
+ *
+ * This is the contract between node/ and agorad.c (and the tests): load a
+ * configuration, build a node on a loop, run it until SIGINT/SIGTERM.
+ * Session, sync and control internals live in node/node_int.h.
+ *
+ * Errors: 0, -errno, or a NODE_E_* code (range -3300..-3399); the STORE_E_*
+ * / PROTO_E_* codes of the libraries below are passed up.
+ * Threads: everything runs on the loop thread, except the store ingest,
+ * which runs on libuv's threadpool under the node's store lock.
+ */
+#ifndef AGORA_NODE_NODE_H
+#define AGORA_NODE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#define NODE_DEFAULT_PORT 7420
+#define NODE_CONF_NAME "agora.conf"
+#define NODE_SOCK_NAME "agorad.sock"
+#define NODE_PORT_FILE "agorad.port"   /* bound port, written at start */
+#define NODE_PEERS_MAX 256
+#define NODE_HOST_MAX 256
+
+enum node_error_code {
+	NODE_E_CONFIG = -3300,    /* agora.conf is invalid (see the message) */
+	NODE_E_ADDRESS = -3301,   /* an address is not HOST:PORT */
+};
+
+const char *node_strerror(int code);
+
+/* ------------------------------------------------------------- logging */
+
+enum node_level {
+	NODE_LOG_ERROR = 0,
+	NODE_LOG_WARN = 1,
+	NODE_LOG_INFO = 2,
+	NODE_LOG_DEBUG = 3,
+};
+
+/* Where log lines go; one per process, owned by main(). */
+struct node_log {
+	enum node_level level;    /* lines above this level are dropped */
+	bool journal;             /* prefix "<N>" priorities ($JOURNAL_STREAM set) */
+	FILE *out;                /* stderr */
+};
+
+/* "error" "warn" "info" "debug" -> level.  0 or NODE_E_CONFIG. */
+int node_log_level_parse(enum node_level *out, const char *name);
+/* One line: "[<N>]<level> <component>: message".  Newlines are replaced. */
+void node_log(const struct node_log *log, enum node_level level, const char *component,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ------------------------------------------------------------- config */
+
+struct node_peer_conf {
+	uint8_t key[32];
+	char name[64];
+	char host[NODE_HOST_MAX];  /* empty: accept only, never dial */
+	uint16_t port;
+	int line;                  /* line of its [peer] header */
+};
+
+struct node_config {
+	char name[128];            /* [node] name */
+	char listen_host[NODE_HOST_MAX];
+	uint16_t listen_port;
+	bool has_listen;
+	enum node_level log_level;
+	bool has_log_level;
+	struct node_peer_conf peers[NODE_PEERS_MAX];
+	size_t n_peers;
+	char error[256];           /* "agora.conf:12: ..." when loading failed */
+};
+
+/*
+ * Parse <home>/agora.conf (path given) into *cfg (caller-allocated).  A
+ * missing file is an empty configuration.  Unknown sections and keys and
+ * bad values fail with NODE_E_CONFIG and cfg->error naming file and line.
+ * Sections: [node] name country key listen log-level; [profile] (any key:
+ * the CLI checks them); [peer] (repeatable) address key name.
+ */
+int node_config_load(struct node_config *cfg, const char *path);
+/* Same, from text in memory (for tests and fuzzing); `label` names it. */
+int node_config_parse(struct node_config *cfg, const char *text, size_t len,
+                      const char *label);
+
+/* "HOST:PORT" or "[V6]:PORT" -> host, port.  allow_zero: port 0 is ok. */
+int node_parse_hostport(char host[NODE_HOST_MAX], uint16_t *port, const char *s,
+                        bool allow_zero);
+
+/* ------------------------------------------------------------- node */
+
+struct node;
+struct store;
+struct proto_key;
+
+struct node_options {
+	const char *home;          /* data directory */
+	const char *listen;        /* overrides [node] listen; NULL: config/default */
+	const struct node_log *log;
+};
+
+/*
+ * Open the store and identity, bind the listener and control socket, set
+ * up signal handlers and timers on loop, dial the configured peers.  The
+ * node borrows key (until node_free) and takes nothing else.
+ */
+int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
+             const struct node_config *cfg, struct proto_key *key);
+/* Begin a clean stop (what SIGINT/SIGTERM do): the loop ends by itself. */
+void node_stop(struct node *n);
+/* Free after uv_run() returned (every handle closed).  Accepts NULL. */
+void node_free(struct node *n);
+
+#endif

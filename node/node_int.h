@@ -1,0 +1,185 @@
+/*
+ * node_int.h - private to node/: the node, its sessions, peers, control
+ * clients and the ingest queue.  Everything here is touched only on the
+ * loop thread, except struct ingest_job while it runs in the threadpool.
+ */
+#ifndef AGORA_NODE_INT_H
+#define AGORA_NODE_INT_H
+
+#include <uv.h>
+
+#include "node/node.h"
+#include "node/noise.h"
+#include "node/frame.h"
+#include "node/sync.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+#define NODE_HANDSHAKE_MS 10000
+#define NODE_PING_MS 15000
+#define NODE_SILENCE_MS 45000
+#define NODE_BACKOFF_MIN_MS 1000
+#define NODE_BACKOFF_MAX_MS 60000
+#define NODE_SENDQ_HIGH (1u << 20)        /* stop producing above 1 MiB queued */
+#define NODE_RECVQ_HIGH (4u << 20)        /* stop reading above 4 MiB awaiting verify */
+#define NODE_APP_MAX (8u << 20)           /* largest app message accepted */
+#define NODE_INGEST_BATCH_BYTES (2u << 20)
+#define NODE_READ_BUF 65536
+#define NODE_MAX_SESSIONS 1024
+
+struct session;
+
+enum peer_state {
+	PEER_IDLE = 0,       /* accept-only, not connected */
+	PEER_CONNECTING,     /* dialing / handshaking */
+	PEER_CONNECTED,      /* a session is open */
+	PEER_BACKOFF,        /* waiting to redial */
+};
+
+/* A configured peer and its dialing state. */
+struct peer {
+	struct node *node;
+	struct node_peer_conf conf;
+	enum peer_state state;
+	uv_timer_t timer;             /* redial */
+	unsigned backoff_ms;
+	struct session *session;      /* current session, or NULL */
+	char last_error[320];
+	bool timer_closed;
+};
+
+enum session_state {
+	SESSION_CONNECTING = 0,
+	SESSION_HANDSHAKE,
+	SESSION_OPEN,
+	SESSION_CLOSING,
+};
+
+struct session {
+	uv_tcp_t tcp;                 /* first: the handle's data is the session */
+	uv_connect_t connect;
+	struct node *node;
+	struct session *next;
+	uint64_t id;
+	enum session_state state;
+	bool inbound;
+	struct peer *peer;            /* configured peer (dialed or identified) */
+	struct noise_agora hs;
+	bool hs_init;
+	struct frame_reader hreader;
+	struct noise_cipher send, recv;
+	struct frame_decoder dec;
+	bool dec_init;
+	struct sync sync;
+	bool sync_init;
+	uint8_t peer_key[32];
+	bool have_peer_key;
+	char addr[NODE_HOST_MAX + 16];              /* remote "ip:port" */
+	uint64_t bytes_in, bytes_out;
+	uint64_t opened_ms, last_rx_ms, last_ping_ms;
+	size_t recv_pending;          /* envelope bytes awaiting ingest */
+	bool read_stopped;            /* back-pressure on receive */
+	bool kicking;                 /* inside session_kick (no re-entry) */
+	struct store_txn *txn;        /* read snapshot while producing */
+	char last_error[320];
+	uint8_t rbuf[NODE_READ_BUF];
+};
+
+/* A batch of records from one session, waiting for verify + store. */
+struct ingest_batch {
+	struct ingest_batch *next;
+	uint64_t session_id;
+	uint8_t alliance[32], author[32];
+	uint64_t first_seq;
+	size_t n, bytes;
+	struct store_item *items;     /* point into buf */
+	uint8_t *buf;
+	int *status;                  /* results */
+	int first_error;              /* first non-gap rejection, or 0 */
+	bool gap;                     /* records did not chain on our head */
+	uint64_t head;                /* our head of the feed after the batch */
+	size_t added;
+};
+
+struct ingest_job {
+	uv_work_t req;
+	struct node *node;
+	struct ingest_batch *batches;
+	int rc;
+};
+
+struct control_client {
+	uv_pipe_t pipe;
+	struct node *node;
+	uint8_t buf[4096 + 4];
+	size_t len;
+	bool answered;
+};
+
+struct node {
+	uv_loop_t *loop;
+	const struct node_log *log;
+	struct node_config cfg;
+	struct proto_key *key;        /* borrowed */
+	char home[4096];
+	struct store *store;
+	uv_mutex_t store_lock;        /* the store is used by one thread at a time */
+	uv_tcp_t listener;
+	bool listening;
+	char listen_str[NODE_HOST_MAX + 8];
+	uv_pipe_t control;
+	bool control_open;
+	char sock_path[4200];
+	uv_signal_t sigint, sigterm;
+	uv_timer_t tick;              /* 1 s: poll the store, keepalive, stuck feeds */
+	struct sync_local local;      /* cached version vectors */
+	uint64_t local_records;       /* store records when local was loaded */
+	struct session *sessions;
+	size_t n_sessions;
+	uint64_t next_session_id;
+	struct peer *peers;
+	size_t n_peers;
+	struct ingest_batch *iq_head, *iq_tail;
+	struct ingest_job *job;       /* in flight */
+	bool stopping;
+	uint64_t start_ms;
+	struct { uint8_t alliance[32]; uint64_t seq; } floors[SYNC_ALLIANCES_MAX];
+	size_t n_floors;              /* own-feed floors already written */
+};
+
+/* node.c */
+uint64_t node_now_ms(void);
+int node_local_reload(struct node *n);
+void node_local_changed(struct node *n);
+void node_peer_session_closed(struct peer *p, const char *why);
+struct peer *node_peer_find(struct node *n, const uint8_t key[32]);
+void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached);
+void node_floor_check(struct node *n, const struct sync *sy);
+void node_peer_dial_now(struct peer *p);
+
+/* session.c */
+int session_accept(struct node *n);
+int session_dial(struct node *n, struct peer *p);
+void session_close(struct session *s, const char *why, bool error);
+void session_kick(struct session *s);        /* produce records if room */
+void session_tick(struct session *s, uint64_t now);
+struct session *session_find(struct node *n, uint64_t id);
+void session_recv_release(struct session *s, size_t bytes);
+void session_read_pause(struct session *s);
+void session_read_resume(struct session *s);
+const char *session_state_name(const struct session *s);
+
+/* ingest.c */
+int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
+                   const uint8_t *author, uint64_t first_seq, const uint8_t *const *envs,
+                   const size_t *lens, size_t count);
+void ingest_kick(struct node *n);
+void ingest_drop_all(struct node *n);
+
+/* control.c */
+int control_open(struct node *n);
+void control_close(struct node *n);
+
+#define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
+
+#endif

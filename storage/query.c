@@ -1,0 +1,632 @@
+/*
+ * query.c - store_query: every filter is a posting list (or a union of
+ * posting lists: several authors, a range of years).  The smallest one,
+ * counted with mdb_cursor_count, drives the scan in rowkey order; every
+ * candidate is checked against the other filters by MDB_GET_BOTH lookups
+ * and against the record flags.  Relevance sorting scores every match with
+ * BM25 (k1 = 1.2, b = 0.75) and keeps the best offset + limit.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/store_int.h"
+
+#define BM25_K1 1.2
+#define BM25_B 0.75
+#define MAX_WORDS 32
+
+struct filter {
+	MDB_dbi dbi;
+	bool fts;           /* values are rowkey | tf */
+	size_t nkeys;
+	MDB_val *keys;      /* point into buf */
+	uint8_t *buf;
+	size_t count;       /* postings over all keys */
+	MDB_cursor *c;      /* for membership checks */
+	double idf;         /* fts only */
+	unsigned tf;        /* fts only: tf of the current candidate */
+};
+
+struct qstate {
+	struct store_txn *t;
+	const struct store_query *q;
+	struct filter f[8 + MAX_WORDS];
+	size_t nf;
+	double avgdl;
+	bool empty;         /* some filter has no postings: nothing matches */
+};
+
+static int filter_add(struct qstate *qs, MDB_dbi dbi, bool fts, size_t nkeys, size_t keylen,
+                      struct filter **out)
+{
+	if (qs->nf == sizeof qs->f / sizeof qs->f[0])
+		return PROTO_E_ARG;
+	struct filter *f = &qs->f[qs->nf];
+	memset(f, 0, sizeof *f);
+	f->dbi = dbi;
+	f->fts = fts;
+	f->keys = calloc(nkeys ? nkeys : 1, sizeof *f->keys);
+	f->buf = malloc(nkeys * keylen + 1);
+	if (!f->keys || !f->buf) {
+		free(f->keys);
+		free(f->buf);
+		return -ENOMEM;
+	}
+	qs->nf++;
+	*out = f;
+	return 0;
+}
+
+/* A filter of one ix key: tag | val. */
+static int filter_one(struct qstate *qs, uint8_t tag, const void *val, size_t len)
+{
+	struct filter *f;
+	int rc = filter_add(qs, qs->t->s->ix, false, 1, len + 1, &f);
+	if (rc)
+		return rc;
+	f->buf[0] = tag;
+	memcpy(f->buf + 1, val, len);
+	f->keys[0].mv_size = len + 1;
+	f->keys[0].mv_data = f->buf;
+	f->nkeys = 1;
+	return 0;
+}
+
+static int filter_u8(struct qstate *qs, uint8_t tag, int v)
+{
+	if (v == 0)
+		return 0;
+	if (v < 0 || v > 255) {
+		qs->empty = true;
+		return 0;
+	}
+	uint8_t b = (uint8_t)v;
+	return filter_one(qs, tag, &b, 1);
+}
+
+static int filter_years(struct qstate *qs)
+{
+	const struct store_query *q = qs->q;
+	if (!q->year_from && !q->year_to)
+		return 0;
+	unsigned lo = q->year_from, hi = q->year_to ? q->year_to : 65535;
+	if (lo > hi || lo > 65535) {
+		qs->empty = true;
+		return 0;
+	}
+	/* the year keys that exist in the range */
+	MDB_cursor *c;
+	int rc = store_lmdb_rc(mdb_cursor_open(qs->t->txn, qs->t->s->ix, &c));
+	if (rc)
+		return rc;
+	uint16_t years[65536 / 64];
+	size_t ny = 0;
+	uint8_t kb[3] = { IX_YEAR, (uint8_t)(lo >> 8), (uint8_t)lo };
+	MDB_val k = { 3, kb }, v;
+	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+	while (rc == 0) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size != 3 || kp[0] != IX_YEAR)
+			break;
+		unsigned y = (unsigned)kp[1] << 8 | kp[2];
+		if (y > hi || ny == sizeof years / sizeof years[0])
+			break;
+		years[ny++] = (uint16_t)y;
+		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP));
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (ny == 0) {
+		qs->empty = true;
+		return 0;
+	}
+	struct filter *f;
+	if ((rc = filter_add(qs, qs->t->s->ix, false, ny, 3, &f)))
+		return rc;
+	for (size_t i = 0; i < ny; i++) {
+		uint8_t *p = f->buf + 3 * i;
+		p[0] = IX_YEAR;
+		p[1] = (uint8_t)(years[i] >> 8);
+		p[2] = (uint8_t)years[i];
+		f->keys[i].mv_size = 3;
+		f->keys[i].mv_data = p;
+	}
+	f->nkeys = ny;
+	return 0;
+}
+
+static int filter_authors(struct qstate *qs)
+{
+	const struct store_query *q = qs->q;
+	if (!q->authors || q->n_authors == 0)
+		return 0;
+	size_t n = q->n_authors;
+	if (n > STORE_QUERY_MAX_AUTHORS)
+		return PROTO_E_ARG;
+	struct filter *f;
+	int rc = filter_add(qs, qs->t->s->ix, false, n, 33, &f);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *p = f->buf + 33 * i;
+		p[0] = IX_AUTHOR;
+		memcpy(p + 1, q->authors[i], 32);
+		f->keys[i].mv_size = 33;
+		f->keys[i].mv_data = p;
+	}
+	f->nkeys = n;
+	return 0;
+}
+
+struct words {
+	char w[MAX_WORDS][FTS_WORD_MAX + 1];
+	size_t n;
+	bool overflow;
+};
+
+static int query_word_cb(const char *word, size_t len, void *ctx)
+{
+	struct words *ws = ctx;
+	for (size_t i = 0; i < ws->n; i++)
+		if (strcmp(ws->w[i], word) == 0)
+			return 0;
+	if (ws->n == MAX_WORDS) {
+		ws->overflow = true;
+		return 0;
+	}
+	memcpy(ws->w[ws->n++], word, len + 1);
+	return 0;
+}
+
+static int filter_text(struct qstate *qs)
+{
+	const char *text = qs->q->text;
+	if (!text)
+		return 0;
+	struct words ws;
+	ws.n = 0;
+	ws.overflow = false;
+	int rc = store_text_words(text, strlen(text), query_word_cb, &ws);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < ws.n; i++) {
+		struct filter *f;
+		size_t len = strlen(ws.w[i]);
+		if ((rc = filter_add(qs, qs->t->s->fts, true, 1, len, &f)))
+			return rc;
+		memcpy(f->buf, ws.w[i], len);
+		f->keys[0].mv_size = len;
+		f->keys[0].mv_data = f->buf;
+		f->nkeys = 1;
+	}
+	return 0;
+}
+
+static void filters_free(struct qstate *qs)
+{
+	for (size_t i = 0; i < qs->nf; i++) {
+		if (qs->f[i].c)
+			mdb_cursor_close(qs->f[i].c);
+		free(qs->f[i].keys);
+		free(qs->f[i].buf);
+	}
+	qs->nf = 0;
+}
+
+/* Count postings and open the check cursors. */
+static int filters_prepare(struct qstate *qs)
+{
+	int rc;
+	for (size_t i = 0; i < qs->nf; i++) {
+		struct filter *f = &qs->f[i];
+		if ((rc = store_lmdb_rc(mdb_cursor_open(qs->t->txn, f->dbi, &f->c))))
+			return rc;
+		f->count = 0;
+		for (size_t j = 0; j < f->nkeys; j++) {
+			MDB_val k = f->keys[j], v;
+			rc = store_lmdb_rc(mdb_cursor_get(f->c, &k, &v, MDB_SET_KEY));
+			if (rc == MDB_NOTFOUND)
+				continue;
+			size_t cnt = 0;
+			if (rc || (rc = store_lmdb_rc(mdb_cursor_count(f->c, &cnt))))
+				return rc;
+			f->count += cnt;
+		}
+		if (f->count == 0)
+			qs->empty = true;
+	}
+	return 0;
+}
+
+/* Does rowkey rk appear under any of f's keys?  Sets f->tf for fts. */
+static int filter_has(struct filter *f, const uint8_t rk[8], bool *yes)
+{
+	for (size_t j = 0; j < f->nkeys; j++) {
+		MDB_val k = f->keys[j], v;
+		uint8_t vb[FTS_POST];
+		memcpy(vb, rk, 8);
+		vb[8] = 0;
+		v.mv_size = f->fts ? FTS_POST : 8;
+		v.mv_data = vb;
+		int rc = store_lmdb_rc(mdb_cursor_get(f->c, &k, &v,
+		                                      f->fts ? MDB_GET_BOTH_RANGE : MDB_GET_BOTH));
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		if (f->fts) {
+			if (v.mv_size != FTS_POST || memcmp(v.mv_data, rk, 8) != 0)
+				continue;
+			f->tf = ((const uint8_t *)v.mv_data)[8];
+		}
+		*yes = true;
+		return 0;
+	}
+	*yes = false;
+	return 0;
+}
+
+/* ------------------------------------------------------ driver iteration */
+
+struct driver {
+	struct filter *f;   /* NULL: iterate recs */
+	bool rev;
+	size_t n;
+	MDB_cursor **c;
+	uint64_t *cur;
+	uint8_t *tf;
+	bool *live;
+	MDB_cursor *recs;
+	bool started;
+};
+
+static int drv_read(struct driver *d, size_t i, MDB_cursor_op op)
+{
+	MDB_val k, v;
+	int rc = store_lmdb_rc(mdb_cursor_get(d->c[i], &k, &v, op));
+	if (rc == MDB_NOTFOUND) {
+		d->live[i] = false;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (v.mv_size < 8)
+		return STORE_E_CORRUPT;
+	d->cur[i] = store_get64(v.mv_data);
+	d->tf[i] = v.mv_size > 8 ? ((const uint8_t *)v.mv_data)[8] : 0;
+	d->live[i] = true;
+	return 0;
+}
+
+static int drv_open(struct driver *d, MDB_txn *txn, struct store *s, struct filter *f, bool rev)
+{
+	memset(d, 0, sizeof *d);
+	d->f = f;
+	d->rev = rev;
+	if (!f)
+		return store_lmdb_rc(mdb_cursor_open(txn, s->recs, &d->recs));
+	d->n = f->nkeys;
+	d->c = calloc(d->n, sizeof *d->c);
+	d->cur = calloc(d->n, sizeof *d->cur);
+	d->tf = calloc(d->n, 1);
+	d->live = calloc(d->n, sizeof *d->live);
+	if (!d->c || !d->cur || !d->tf || !d->live)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++) {
+		int rc = store_lmdb_rc(mdb_cursor_open(txn, f->dbi, &d->c[i]));
+		if (rc)
+			return rc;
+		MDB_val k = f->keys[i], v;
+		rc = store_lmdb_rc(mdb_cursor_get(d->c[i], &k, &v, MDB_SET_KEY));
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		if ((rc = drv_read(d, i, rev ? MDB_LAST_DUP : MDB_FIRST_DUP)))
+			return rc;
+	}
+	return 0;
+}
+
+static void drv_close(struct driver *d)
+{
+	if (d->recs)
+		mdb_cursor_close(d->recs);
+	for (size_t i = 0; d->c && i < d->n; i++)
+		if (d->c[i])
+			mdb_cursor_close(d->c[i]);
+	free(d->c);
+	free(d->cur);
+	free(d->tf);
+	free(d->live);
+}
+
+/* Next rowkey in order (deduplicated); MDB_NOTFOUND at the end. */
+static int drv_next(struct driver *d, uint64_t *rk, unsigned *tf)
+{
+	if (!d->f) {
+		MDB_val k, v;
+		MDB_cursor_op op = d->started ? (d->rev ? MDB_PREV : MDB_NEXT)
+		                              : (d->rev ? MDB_LAST : MDB_FIRST);
+		d->started = true;
+		int rc = store_lmdb_rc(mdb_cursor_get(d->recs, &k, &v, op));
+		if (rc)
+			return rc;
+		if (k.mv_size != 8)
+			return STORE_E_CORRUPT;
+		*rk = store_get64(k.mv_data);
+		*tf = 0;
+		return 0;
+	}
+	bool any = false;
+	uint64_t best = 0;
+	unsigned btf = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!d->live[i])
+			continue;
+		if (!any || (d->rev ? d->cur[i] > best : d->cur[i] < best)) {
+			best = d->cur[i];
+			btf = d->tf[i];
+		}
+		any = true;
+	}
+	if (!any)
+		return MDB_NOTFOUND;
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->live[i] && d->cur[i] == best) {
+			int rc = drv_read(d, i, d->rev ? MDB_PREV_DUP : MDB_NEXT_DUP);
+			if (rc)
+				return rc;
+		}
+	}
+	*rk = best;
+	*tf = btf;
+	return 0;
+}
+
+/* ----------------------------------------------------------------- query */
+
+static bool kind_visible(const struct store_query *q, int kind)
+{
+	if (q->kind != PROTO_KIND_NONE)
+		return kind == (int)q->kind;
+	bool hidden = kind == PROTO_KIND_CHARTER || kind == PROTO_KIND_ADMISSION ||
+	              kind == PROTO_KIND_REVOCATION || kind == PROTO_KIND_KEY_ROTATION ||
+	              kind == PROTO_KIND_RETRACT;
+	return !hidden || q->governance;
+}
+
+/*
+ * Check a candidate against every filter but the driver and the record
+ * flags.  *ok false if it does not match; *score its BM25 score.
+ */
+static int candidate(struct qstate *qs, struct filter *drv, unsigned drv_tf, uint64_t rk,
+                     MDB_val *recval, bool *ok, double *score)
+{
+	uint8_t rkb[8];
+	store_be64(rkb, rk);
+	*ok = false;
+	int rc;
+	for (size_t i = 0; i < qs->nf; i++) {
+		struct filter *f = &qs->f[i];
+		if (f == drv) {
+			f->tf = drv_tf;
+			continue;
+		}
+		bool yes;
+		if ((rc = filter_has(f, rkb, &yes)))
+			return rc;
+		if (!yes)
+			return 0;
+	}
+	if ((rc = store_rec_read(qs->t->txn, qs->t->s, rk, recval)))
+		return rc;
+	const uint8_t *h = recval->mv_data;
+	if ((h[0] & (REC_F_FORK | REC_F_RETRACTED)) ||
+	    ((h[0] & REC_F_SUPERSEDED) && !qs->q->history) || !kind_visible(qs->q, h[1]))
+		return 0;
+	double sc = 0;
+	double dl = store_get32(h + 2);
+	for (size_t i = 0; i < qs->nf; i++) {
+		struct filter *f = &qs->f[i];
+		if (!f->fts)
+			continue;
+		double tf = f->tf;
+		sc += f->idf * tf * (BM25_K1 + 1) /
+		      (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / qs->avgdl));
+	}
+	*score = sc;
+	*ok = true;
+	return 0;
+}
+
+struct scored {
+	uint64_t rk;
+	double score;
+};
+
+static int cmp_scored(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->rk > y->rk ? -1 : x->rk < y->rk;
+}
+
+static int deliver(struct qstate *qs, uint64_t rk, const MDB_val *v, double score,
+                   store_hit_cb cb, void *ctx)
+{
+	struct store_hit hit;
+	int rc = store_rec_fill(qs->t->txn, qs->t->s, rk, v, &hit.rec);
+	if (rc)
+		return rc;
+	hit.score = score;
+	return cb(&hit, ctx);
+}
+
+int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb cb, void *ctx,
+                size_t *total)
+{
+	if (!t || !q || !cb)
+		return PROTO_E_ARG;
+	struct qstate qs;
+	memset(&qs, 0, sizeof qs);
+	qs.t = t;
+	qs.q = q;
+	struct store *s = t->s;
+	struct driver d;
+	memset(&d, 0, sizeof d);
+	struct scored *sc = NULL;
+	size_t nsc = 0, capsc = 0;
+	int rc = 0, delivered = 0;
+	size_t matched = 0;
+	bool stopped = false;
+
+	if (q->alliance && (rc = filter_one(&qs, IX_ALLIANCE, q->alliance, PROTO_ID_BYTES)))
+		goto out;
+	if (q->kind != PROTO_KIND_NONE) {
+		if ((int)q->kind < 0 || (int)q->kind > 255) {
+			qs.empty = true;
+		} else {
+			uint8_t k = (uint8_t)q->kind;
+			if ((rc = filter_one(&qs, IX_KIND, &k, 1)))
+				goto out;
+		}
+	}
+	if ((rc = filter_authors(&qs)) || (rc = filter_u8(&qs, IX_SECTOR, q->sector)) ||
+	    (rc = filter_u8(&qs, IX_AREA, q->area)) || (rc = filter_u8(&qs, IX_HAZARD, q->hazard)) ||
+	    (rc = filter_u8(&qs, IX_STATUS, q->status)))
+		goto out;
+	if (q->tag) {
+		char *ft;
+		size_t fl;
+		if ((rc = store_text_fold(&ft, &fl, q->tag, strlen(q->tag))))
+			goto out;
+		if (fl > IX_TAG_MAX)
+			qs.empty = true;
+		else
+			rc = filter_one(&qs, IX_TAG, ft, fl);
+		free(ft);
+		if (rc)
+			goto out;
+	}
+	if ((rc = filter_years(&qs)))
+		goto out;
+	if (q->measure && (rc = filter_one(&qs, IX_REFERS, q->measure, PROTO_ID_BYTES)))
+		goto out;
+	if ((rc = filter_text(&qs)))
+		goto out;
+	if (qs.empty)
+		goto done;
+	if ((rc = filters_prepare(&qs)))
+		goto out;
+	if (qs.empty)
+		goto done;
+
+	/* BM25 statistics */
+	bool text = false;
+	uint64_t ndocs = 0, doclen = 0;
+	for (size_t i = 0; i < qs.nf; i++)
+		text |= qs.f[i].fts;
+	if (text) {
+		if ((rc = store_counter_get(t->txn, s, META_NDOCS, &ndocs)) ||
+		    (rc = store_counter_get(t->txn, s, META_DOCLEN, &doclen)))
+			goto out;
+		qs.avgdl = ndocs ? (double)doclen / (double)ndocs : 1;
+		if (qs.avgdl <= 0)
+			qs.avgdl = 1;
+		for (size_t i = 0; i < qs.nf; i++) {
+			struct filter *f = &qs.f[i];
+			if (!f->fts)
+				continue;
+			double df = (double)f->count, n = (double)(ndocs > f->count ? ndocs : f->count);
+			f->idf = log(1 + (n - df + 0.5) / (df + 0.5));
+		}
+	}
+	bool relevance = text && q->sort == STORE_SORT_RELEVANCE;
+
+	/* the most selective filter drives */
+	struct filter *drv = NULL;
+	for (size_t i = 0; i < qs.nf; i++)
+		if (!drv || qs.f[i].count < drv->count)
+			drv = &qs.f[i];
+	if ((rc = drv_open(&d, t->txn, s, drv, q->sort != STORE_SORT_OLDEST)))
+		goto out;
+
+	size_t want = q->limit ? q->offset + q->limit : SIZE_MAX;
+	if (q->limit && want < q->offset)
+		want = SIZE_MAX;
+	for (;;) {
+		uint64_t rk;
+		unsigned tf;
+		rc = drv_next(&d, &rk, &tf);
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc)
+			goto out;
+		MDB_val v;
+		bool ok;
+		double score = 0;
+		if ((rc = candidate(&qs, drv, tf, rk, &v, &ok, &score)))
+			goto out;
+		if (!ok)
+			continue;
+		matched++;
+		if (relevance) {
+			if (nsc == capsc) {
+				capsc = capsc ? capsc * 2 : 64;
+				struct scored *ns = realloc(sc, capsc * sizeof *sc);
+				if (!ns) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				sc = ns;
+			}
+			sc[nsc].rk = rk;
+			sc[nsc].score = score;
+			nsc++;
+			continue;
+		}
+		if (matched <= q->offset)
+			continue;
+		rc = deliver(&qs, rk, &v, score, cb, ctx);
+		if (rc) {
+			stopped = true;
+			goto out;
+		}
+		delivered++;
+		if (matched >= want) {
+			stopped = true;
+			break;
+		}
+	}
+	if (relevance && nsc) {
+		qsort(sc, nsc, sizeof *sc, cmp_scored);
+		for (size_t i = q->offset; i < nsc && i < want; i++) {
+			MDB_val v;
+			if ((rc = store_rec_read(t->txn, s, sc[i].rk, &v)))
+				goto out;
+			rc = deliver(&qs, sc[i].rk, &v, sc[i].score, cb, ctx);
+			if (rc) {
+				stopped = true;
+				goto out;
+			}
+			delivered++;
+		}
+	}
+done:
+	if (total)
+		*total = stopped ? SIZE_MAX : matched;
+out:
+	drv_close(&d);
+	filters_free(&qs);
+	free(sc);
+	if (rc < 0)
+		return store_map_err(rc);
+	return delivered;
+}

@@ -1,0 +1,411 @@
+/*
+ * store.c - the LMDB environment: open/close, the growing-map write helper,
+ * snapshots, settings and counters.
+ *
+ * On-disk layout (layout version 1; meta "~version").  All integers are
+ * big-endian so that keys sort numerically.
+ *
+ *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
+ *            millisecond, so everything keyed or sorted by rowkey is in
+ *            creation order.
+ *
+ *   recs     rowkey -> flags(1) | content kind(1) | doc length(4) |
+ *            chain root rowkey(8) | envelope bytes.
+ *            flags: 1 superseded, 2 retracted, 4 fork evidence.  The
+ *            envelope is stored once, here; everything else points at it.
+ *   ids      id(32) -> rowkey.  Every stored record, forks included.
+ *   heads    alliance(32) | author(32) -> feedno(4) | seq(8) | id(32) |
+ *            rowkey(8).  The version vector; feedno is a small number
+ *            given to the feed when it is first seen (meta "~nfeeds").
+ *   feeds    feedno(4) | seq(8) -> rowkey.  The feed entries.
+ *   forks    alliance | author | seq(8) -> rowkey of the conflicting
+ *            record (DUPSORT|DUPFIXED); the feed holds the other one.
+ *   ix       (DUPSORT|DUPFIXED) tag(1) | value -> rowkey(8).  Tags:
+ *            'k' content kind, 'a' author, 'l' alliance, 's' sector,
+ *            'r' area, 'h' hazard, 't' status (1 byte each for the code
+ *            lists), 'y' year(2), 'g' case-folded tag, 'm' referred-to id
+ *            (result.measure, lesson.measures, endorsement.target),
+ *            'v' chain root rowkey -> every version of a superseded chain.
+ *            Forks are never indexed.  Superseded and retracted records stay
+ *            in the indexes; queries filter them by the recs flags.
+ *   fts      (DUPSORT|DUPFIXED) folded word -> rowkey(8) | tf(1, capped).
+ *   chain    root rowkey -> newest rowkey(8) | newest id(32) |
+ *            retraction rowkey(8, 0 if none).  Only for chains that were
+ *            superseded or retracted; a record without one is its own
+ *            newest version.
+ *   meta     text key -> value.  Keys starting with '~' are internal:
+ *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
+ *            "floor/<alliance hex>/<author hex>" holds an 8-byte seq that
+ *            store_publish must not publish at or below (set by sync).
+ *
+ * The environment is opened with MDB_NOTLS, 16 DBIs, and an initial map of
+ * 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to exercise growth).
+ * Every write goes through store_write(), which re-runs the write on a
+ * doubled map after MDB_MAP_FULL and adopts another process's larger map
+ * after MDB_MAP_RESIZED.  Because mdb_env_set_mapsize needs no transaction
+ * of this process to be active, a caller must not keep a store_txn open
+ * across a write on the same struct store.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "storage/store_int.h"
+
+const char *store_strerror(int code)
+{
+	switch (code) {
+	case 0: return "success";
+	case STORE_E_NOTFOUND: return "not found";
+	case STORE_E_AMBIGUOUS: return "id prefix matches several records";
+	case STORE_E_CORRUPT: return "the store is corrupt";
+	case STORE_E_LMDB: return "database failure";
+	case STORE_E_FORK: return "conflicting record at the same feed position (fork)";
+	case STORE_E_ALLIANCE: return "record names an alliance this store does not hold";
+	case STORE_E_TARGET: return "target record unknown or not the author's";
+	case STORE_E_VERSION: return "store was written by a newer agora";
+	case STORE_E_ROLLBACK: return "batch rolled back because another item failed";
+	case STORE_E_READONLY: return "store is open read-only";
+	default: break;
+	}
+	if (code <= -1000 && code > -1100)
+		return proto_strerror(code);
+	if (code < 0 && code > -4096)
+		return strerror(-code);
+	return "unknown error";
+}
+
+int store_map_err(int rc)
+{
+	if (rc >= 0)
+		return rc;
+	switch (rc) {
+	case MDB_NOTFOUND: return STORE_E_NOTFOUND;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_BAD_VALSIZE:
+		return STORE_E_CORRUPT;
+	case MDB_VERSION_MISMATCH: return STORE_E_VERSION;
+	default: break;
+	}
+	if (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE)
+		return STORE_E_LMDB;
+	return rc;
+}
+
+static int grow(struct store *s)
+{
+	MDB_envinfo info;
+	int rc = mdb_env_info(s->env, &info);
+	if (rc)
+		return store_lmdb_rc(rc);
+	return store_lmdb_rc(mdb_env_set_mapsize(s->env, info.me_mapsize * 2));
+}
+
+int store_write(struct store *s, store_write_cb cb, void *ctx)
+{
+	if (s->flags & STORE_OPEN_READONLY)
+		return STORE_E_READONLY;
+	for (int tries = 0; tries < 64; tries++) {
+		MDB_txn *txn = NULL;
+		int rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
+		if (rc == MDB_MAP_RESIZED) {
+			rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
+			if (rc)
+				return store_map_err(rc);
+			continue;
+		}
+		if (rc)
+			return store_map_err(rc);
+		rc = cb(txn, ctx);
+		if (rc == 0) {
+			rc = store_lmdb_rc(mdb_txn_commit(txn));
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (rc == MDB_MAP_FULL) {
+			rc = grow(s);
+			if (rc)
+				return store_map_err(rc);
+			continue;
+		}
+		if (rc == MDB_MAP_RESIZED) {
+			rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
+			if (rc)
+				return store_map_err(rc);
+			continue;
+		}
+		return store_map_err(rc);
+	}
+	return STORE_E_LMDB;
+}
+
+int store_counter_get(MDB_txn *txn, struct store *s, const char *key, uint64_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc = store_lmdb_rc(mdb_get(txn, s->meta, &k, &d));
+	if (rc == MDB_NOTFOUND) {
+		*v = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (d.mv_size != 8)
+		return STORE_E_CORRUPT;
+	*v = store_get64(d.mv_data);
+	return 0;
+}
+
+int store_counter_add(MDB_txn *txn, struct store *s, const char *key, int64_t delta)
+{
+	uint64_t v;
+	int rc = store_counter_get(txn, s, key, &v);
+	if (rc)
+		return rc;
+	uint8_t buf[8];
+	store_be64(buf, v + (uint64_t)delta);
+	MDB_val k = { strlen(key), (void *)key }, d = { 8, buf };
+	return store_lmdb_rc(mdb_put(txn, s->meta, &k, &d, 0));
+}
+
+struct open_ctx {
+	struct store *s;
+	unsigned dbflags;
+};
+
+static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned flags;
+	} dbs[] = {
+		{ "recs", offsetof(struct store, recs), 0 },
+		{ "ids", offsetof(struct store, ids), 0 },
+		{ "heads", offsetof(struct store, heads), 0 },
+		{ "feeds", offsetof(struct store, feeds), 0 },
+		{ "forks", offsetof(struct store, forks), MDB_DUPSORT | MDB_DUPFIXED },
+		{ "ix", offsetof(struct store, ix), MDB_DUPSORT | MDB_DUPFIXED },
+		{ "fts", offsetof(struct store, fts), MDB_DUPSORT | MDB_DUPFIXED },
+		{ "chain", offsetof(struct store, chain), 0 },
+		{ "meta", offsetof(struct store, meta), 0 },
+	};
+	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
+		int rc = store_lmdb_rc(mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbi));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int open_write_cb(MDB_txn *txn, void *ctx)
+{
+	struct store *s = ctx;
+	int rc = open_dbis(txn, s, MDB_CREATE);
+	if (rc)
+		return rc;
+	uint64_t v;
+	rc = store_counter_get(txn, s, META_VERSION, &v);
+	if (rc)
+		return rc;
+	if (v > STORE_LAYOUT_VERSION)
+		return STORE_E_VERSION;
+	if (v == 0)
+		rc = store_counter_add(txn, s, META_VERSION, STORE_LAYOUT_VERSION);
+	return rc;
+}
+
+int store_open(struct store **out, const char *dir, unsigned flags)
+{
+	struct store *s = calloc(1, sizeof *s);
+	int rc;
+	if (!s)
+		return -ENOMEM;
+	s->flags = flags;
+	if (!(flags & STORE_OPEN_READONLY)) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	rc = store_lmdb_rc(mdb_env_create(&s->env));
+	if (rc)
+		goto out;
+	size_t mapsize = STORE_MAPSIZE_DEFAULT;
+	const char *ms = getenv("AGORA_STORE_MAPSIZE");
+	if (ms && *ms) {
+		char *end;
+		unsigned long long v = strtoull(ms, &end, 10);
+		if (*end == '\0' && v >= 65536)
+			mapsize = (size_t)v;
+	}
+	if ((rc = store_lmdb_rc(mdb_env_set_maxdbs(s->env, 16))) ||
+	    (rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, mapsize))))
+		goto out;
+	unsigned envflags = MDB_NOTLS;
+	if (flags & STORE_OPEN_READONLY)
+		envflags |= MDB_RDONLY;
+	rc = store_lmdb_rc(mdb_env_open(s->env, dir, envflags, 0600));
+	if (rc)
+		goto out;
+	if (flags & STORE_OPEN_READONLY) {
+		MDB_txn *txn;
+		rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(s->env, 0);
+			rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+		}
+		if (rc)
+			goto out;
+		rc = open_dbis(txn, s, 0);
+		uint64_t v = 0;
+		if (!rc)
+			rc = store_counter_get(txn, s, META_VERSION, &v);
+		if (!rc && v > STORE_LAYOUT_VERSION)
+			rc = STORE_E_VERSION;
+		if (rc)
+			mdb_txn_abort(txn);
+		else
+			rc = store_lmdb_rc(mdb_txn_commit(txn));
+	} else {
+		s->flags &= ~(unsigned)STORE_OPEN_READONLY;
+		rc = store_write(s, open_write_cb, s);
+	}
+out:
+	if (rc) {
+		rc = store_map_err(rc);
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s);
+}
+
+int store_txn_begin(struct store *s, struct store_txn **out)
+{
+	struct store_txn *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	int rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn));
+	if (rc == MDB_MAP_RESIZED) {
+		rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
+		if (!rc)
+			rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn));
+	}
+	if (rc) {
+		free(t);
+		return store_map_err(rc);
+	}
+	t->s = s;
+	*out = t;
+	return 0;
+}
+
+void store_txn_end(struct store_txn *t)
+{
+	if (!t)
+		return;
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	free(t);
+}
+
+/* ------------------------------------------------------------------ meta */
+
+int store_meta_get(struct store_txn *t, const char *key, uint8_t *buf, size_t cap, size_t *len)
+{
+	if (!key || !*key || key[0] == '~' || !buf)
+		return PROTO_E_ARG;
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc = store_lmdb_rc(mdb_get(t->txn, t->s->meta, &k, &d));
+	if (rc)
+		return store_map_err(rc);
+	if (d.mv_size + 1 > cap)
+		return -ENOSPC;
+	memcpy(buf, d.mv_data, d.mv_size);
+	buf[d.mv_size] = 0;
+	if (len)
+		*len = d.mv_size;
+	return 0;
+}
+
+struct meta_put_ctx {
+	struct store *s;
+	const char *key;
+	const uint8_t *val;
+	size_t len;
+};
+
+static int meta_put_cb(MDB_txn *txn, void *ctx)
+{
+	struct meta_put_ctx *c = ctx;
+	MDB_val k = { strlen(c->key), (void *)c->key }, d = { c->len, (void *)c->val };
+	return store_lmdb_rc(mdb_put(txn, c->s->meta, &k, &d, 0));
+}
+
+int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len)
+{
+	if (!key || !*key || key[0] == '~' || strlen(key) > 400 || (!val && len))
+		return PROTO_E_ARG;
+	struct meta_put_ctx c = { s, key, val ? val : (const uint8_t *)"", len };
+	return store_write(s, meta_put_cb, &c);
+}
+
+/* ----------------------------------------------------------------- stats */
+
+int store_stats(struct store_txn *t, struct store_stats *out)
+{
+	struct store *s = t->s;
+	MDB_stat st;
+	struct store_stats r = { 0 };
+	int rc;
+	if ((rc = store_lmdb_rc(mdb_stat(t->txn, s->recs, &st))))
+		return store_map_err(rc);
+	r.records = st.ms_entries;
+	if ((rc = store_lmdb_rc(mdb_stat(t->txn, s->heads, &st))))
+		return store_map_err(rc);
+	r.feeds = st.ms_entries;
+	if ((rc = store_lmdb_rc(mdb_stat(t->txn, s->forks, &st))))
+		return store_map_err(rc);
+	r.forks = st.ms_entries;
+
+	MDB_cursor *c;
+	if ((rc = store_lmdb_rc(mdb_cursor_open(t->txn, s->ix, &c))))
+		return store_map_err(rc);
+	uint8_t kb[2] = { IX_KIND, PROTO_KIND_CHARTER };
+	MDB_val k = { 2, kb }, d;
+	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &d, MDB_SET_KEY));
+	if (rc == 0) {
+		size_t cnt;
+		rc = store_lmdb_rc(mdb_cursor_count(c, &cnt));
+		r.alliances = cnt;
+	} else if (rc == MDB_NOTFOUND) {
+		rc = 0;
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return store_map_err(rc);
+
+	MDB_envinfo info;
+	if ((rc = store_lmdb_rc(mdb_env_info(s->env, &info))))
+		return store_map_err(rc);
+	if ((rc = store_lmdb_rc(mdb_env_stat(s->env, &st))))
+		return store_map_err(rc);
+	r.map_size = info.me_mapsize;
+	r.map_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	*out = r;
+	return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * store_int.h - private to storage/: the store and snapshot structs, the
+ * on-disk layout constants and helpers shared by the storage sources.
+ * The layout itself is described at the top of store.c.
+ */
+#ifndef AGORA_STORE_INT_H
+#define AGORA_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "storage/storage.h"
+
+#define STORE_LAYOUT_VERSION 1
+#define STORE_MAPSIZE_DEFAULT ((size_t)64 << 20)
+
+/* recs value header, followed by the envelope bytes */
+#define REC_HDR 14
+#define REC_F_SUPERSEDED 0x01
+#define REC_F_RETRACTED 0x02
+#define REC_F_FORK 0x04     /* fork evidence: in recs/ids only */
+
+/* ix key tags (first byte of an ix key) */
+#define IX_KIND 'k'         /* + content kind (1) */
+#define IX_AUTHOR 'a'       /* + author (32) */
+#define IX_ALLIANCE 'l'     /* + alliance (32) */
+#define IX_SECTOR 's'       /* + sector (1) */
+#define IX_AREA 'r'         /* + area (1) */
+#define IX_HAZARD 'h'       /* + hazard (1) */
+#define IX_STATUS 't'       /* + status (1) */
+#define IX_YEAR 'y'         /* + year (2 BE) */
+#define IX_TAG 'g'          /* + case-folded tag */
+#define IX_REFERS 'm'       /* + referred-to id (32) */
+#define IX_VERSION 'v'      /* + chain root rowkey (8): every version */
+
+#define IX_TAG_MAX 255      /* longer tags are not indexed */
+#define FTS_WORD_MAX 64     /* longer words are not indexed */
+#define FTS_POST 9          /* rowkey (8) | tf (1) */
+
+#define HEAD_VAL 52         /* feedno(4) | seq(8) | id(32) | rowkey(8) */
+#define CHAIN_VAL 48        /* newest rowkey(8) | newest id(32) | retract rowkey(8) */
+
+struct store {
+	MDB_env *env;
+	MDB_dbi recs;       /* rowkey(8) -> header | envelope */
+	MDB_dbi ids;        /* id(32) -> rowkey(8) */
+	MDB_dbi heads;      /* alliance(32) | author(32) -> HEAD_VAL */
+	MDB_dbi feeds;      /* feedno(4) | seq(8) -> rowkey(8) */
+	MDB_dbi forks;      /* alliance | author | seq(8) -> fork rowkeys (dupfixed) */
+	MDB_dbi ix;         /* tag | value -> rowkeys (dupfixed) */
+	MDB_dbi fts;        /* folded word -> rowkey | tf (dupfixed) */
+	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
+	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
+	unsigned flags;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+};
+
+/* LMDB rc -> internal rc: 0, negative MDB_* code, or -errno. */
+static inline int store_lmdb_rc(int rc)
+{
+	return rc > 0 ? -rc : rc;
+}
+/* Internal rc -> public code (MDB_* mapped to STORE_E_*). */
+int store_map_err(int rc);
+
+typedef int (*store_write_cb)(MDB_txn *txn, void *ctx);
+/* Run cb inside a write txn, growing the map and retrying as needed. */
+int store_write(struct store *s, store_write_cb cb, void *ctx);
+
+static inline void store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+static inline uint64_t store_get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+static inline void store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline uint32_t store_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Fill a store_record from a recs value (computes the id, reads chain). */
+int store_rec_fill(MDB_txn *txn, struct store *s, uint64_t rowkey, const MDB_val *v,
+                   struct store_record *out);
+/* Read the recs value of rowkey. */
+int store_rec_read(MDB_txn *txn, struct store *s, uint64_t rowkey, MDB_val *v);
+/* Look up an id's rowkey. */
+int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYTES],
+                    uint64_t *rowkey);
+
+/* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
+int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
+
+/* Internal counters in meta. */
+int store_counter_get(MDB_txn *txn, struct store *s, const char *key, uint64_t *v);
+int store_counter_add(MDB_txn *txn, struct store *s, const char *key, int64_t delta);
+
+#define META_NDOCS "~ndocs"
+#define META_DOCLEN "~doclen"
+#define META_NFEEDS "~nfeeds"
+#define META_VERSION "~version"
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * bench_store.c - publish, ingest and query speed of the agora store.
+ *
+ *   bench_store [N]      (default N = 1,000,000 records of about 1 KB)
+ *
+ * Prints each figure beside this machine's own limit measured in the same
+ * run (raw Ed25519 sign / verify rate) and their ratio, then the query
+ * latencies (p50, p99) for an indexed filter and for full-text queries, and
+ * the store's size on disk against the raw record bytes.
+ *
+ * Targets (issue 2): ingest >= 70 % of the raw single-core verify rate;
+ * indexed query p50 < 1 ms; full-text p50 < 10 ms; store <= 2.5 x raw bytes.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto/proto.h"
+#include "storage/storage.h"
+#include "bench_util.h"
+
+#define BATCH 1000
+
+/* Words that recur in climate-plan texts, in Danish, Polish and English. */
+static const char *const common_words[] = {
+	"klima", "energi", "varme", "fjernvarme", "vådområde", "skovrejsning", "cykelsti",
+	"solceller", "vindmølle", "borgere", "kommune", "klimatilpasning", "oversvømmelse",
+	"regnvand", "elbil", "ladestander", "bygning", "renovering", "isolering", "affald",
+	"genanvendelse", "landbrug", "kyst", "dige", "partnerskab", "virksomheder", "energia",
+	"ubóstwo", "energetyczne", "łąka", "retencja", "miasto", "mieszkańcy", "ciepło",
+	"climate", "energy", "heating", "district", "wetland", "forest", "cycling", "solar",
+	"wind", "citizens", "municipality", "adaptation", "flooding", "rainwater", "electric",
+	"charging", "building", "retrofit", "insulation", "waste", "recycling", "agriculture",
+	"coastal", "dike", "partnership", "business", "reduction", "emissions", "target",
+	"baseline", "inventory", "measure", "result", "lesson", "cost", "investment",
+};
+#define N_COMMON (sizeof(common_words) / sizeof(common_words[0]))
+#define N_RARE 20000
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
+}
+
+/* Append n words to buf: 70 % from the common list, 30 % rare tokens. */
+static size_t words(char *buf, size_t cap, struct rng *r, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n && len + 24 < cap; i++) {
+		uint64_t x = rnd(r);
+		int w;
+		if (x % 10 < 7)
+			w = snprintf(buf + len, cap - len, "%s%s", i ? " " : "",
+			             common_words[(x >> 8) % N_COMMON]);
+		else
+			w = snprintf(buf + len, cap - len, "%sord%u", i ? " " : "",
+			             (unsigned)((x >> 8) % N_RARE));
+		len += (size_t)w;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* One generated measure of about 1 KB. */
+struct gen {
+	Agora__Record rec;
+	Agora__Measure m;
+	Agora__Area areas[2];
+	Agora__Hazard hazards[1];
+	char *tags[2];
+	char title[96], summary[320], description[720], tag0[16], tag1[16];
+};
+
+static void gen_measure(struct gen *g, struct rng *r)
+{
+	static char *const tagpool[] = { "wetlands", "ev", "heat", "flood", "forest", "solar",
+	                                 "cycling", "poverty", "data", "partners" };
+	agora__record__init(&g->rec);
+	agora__measure__init(&g->m);
+	words(g->title, sizeof(g->title), r, 6);
+	words(g->summary, sizeof(g->summary), r, 28);
+	words(g->description, sizeof(g->description), r, 70);
+	g->m.title = g->title;
+	g->m.summary = g->summary;
+	g->m.description = g->description;
+	g->m.language = "da";
+	g->m.has_mitigation = 1;
+	g->m.mitigation = 1;
+	g->m.has_sector = 1;
+	g->m.sector = (Agora__Sector)(1 + rnd(r) % 14);
+	g->areas[0] = (Agora__Area)(1 + rnd(r) % 34);
+	g->areas[1] = (Agora__Area)(1 + rnd(r) % 34);
+	g->m.n_areas = 2;
+	g->m.areas = g->areas;
+	if (rnd(r) % 4 == 0) {
+		g->m.has_adaptation = 1;
+		g->m.adaptation = 1;
+		g->hazards[0] = (Agora__Hazard)(1 + rnd(r) % 13);
+		g->m.n_hazards = 1;
+		g->m.hazards = g->hazards;
+	}
+	g->m.has_status = 1;
+	g->m.status = (Agora__Status)(1 + rnd(r) % 5);
+	g->m.has_start_year = 1;
+	g->m.start_year = 2015 + (uint32_t)(rnd(r) % 12);
+	g->m.has_end_year = 1;
+	g->m.end_year = g->m.start_year + (uint32_t)(rnd(r) % 8);
+	g->m.has_investment = 1;
+	g->m.investment = (double)(rnd(r) % 50000000);
+	g->m.currency = "DKK";
+	g->m.has_reduction_tco2e = 1;
+	g->m.reduction_tco2e = (double)(rnd(r) % 5000);
+	snprintf(g->tag0, sizeof(g->tag0), "%s", tagpool[rnd(r) % 10]);
+	snprintf(g->tag1, sizeof(g->tag1), "%s", tagpool[rnd(r) % 10]);
+	g->tags[0] = g->tag0;
+	g->tags[1] = g->tag1;
+	g->m.n_tags = 2;
+	g->m.tags = g->tags;
+	g->rec.body_case = AGORA__RECORD__BODY_MEASURE;
+	g->rec.measure = &g->m;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "bench_store: %s: %s\n", what, store_strerror(rc));
+	exit(1);
+}
+
+struct counter {
+	size_t n;
+};
+
+static int count_hit(const struct store_hit *hit, void *ctx)
+{
+	(void)hit;
+	((struct counter *)ctx)->n++;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+	char base[] = "/tmp/agora-bench.XXXXXX", dir_a[64], dir_b[64];
+	struct store *a = NULL, *b = NULL;
+	struct proto_key *key = NULL;
+	struct gen *gens;
+	Agora__Record **recs;
+	uint8_t alliance[PROTO_ID_BYTES];
+	struct rng r = { 0x9e3779b97f4a7c15ULL };
+	uint8_t **envs;
+	size_t *lens;
+	uint64_t raw_bytes = 0;
+	double t0, t_pub, t_ing;
+	int rc;
+
+	if (n == 0 || proto_init() != 0 || !mkdtemp(base))
+		return 1;
+	snprintf(dir_a, sizeof(dir_a), "%s/a", base);
+	snprintf(dir_b, sizeof(dir_b), "%s/b", base);
+	mkdir(dir_a, 0700);
+	mkdir(dir_b, 0700);
+
+	printf("agora store benchmark: %zu records of about 1 KB, store in %s\n", n, base);
+	printf("machine limits (measured now):\n");
+	double sign1 = bench_sign_rate(2.0);
+	double verify1 = bench_verify_rate(2.0, 1);
+	double verify2 = bench_verify_rate(2.0, 2);
+	printf("  raw Ed25519 sign, 1 core      %10.0f /s\n", sign1);
+	printf("  raw Ed25519 verify, 1 core    %10.0f /s\n", verify1);
+	printf("  raw Ed25519 verify, 2 cores   %10.0f /s\n", verify2);
+
+	if ((rc = store_open(&a, dir_a, 0)) < 0)
+		die("open", rc);
+	if ((rc = proto_key_generate(&key)) < 0)
+		die("key", rc);
+
+	/* Found the alliance. */
+	{
+		Agora__Record rec = AGORA__RECORD__INIT;
+		Agora__Charter ch = AGORA__CHARTER__INIT;
+		ProtobufCBinaryData coord = { PROTO_KEY_BYTES, key->pk };
+		ch.name = "Bench alliance";
+		ch.n_coordinators = 1;
+		ch.coordinators = &coord;
+		ch.has_policy = 1;
+		ch.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
+		rec.body_case = AGORA__RECORD__BODY_CHARTER;
+		rec.charter = &ch;
+		if ((rc = store_publish(a, key, NULL, &rec, now_ms(), alliance, NULL, NULL, NULL)) < 0)
+			die("charter", rc);
+	}
+
+	/* Publish: sign + store, BATCH records per transaction. */
+	gens = calloc(BATCH, sizeof(*gens));
+	recs = calloc(BATCH, sizeof(*recs));
+	if (!gens || !recs)
+		return 1;
+	t0 = bench_now();
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < BATCH ? n - done : BATCH;
+		struct proto_error err;
+		size_t failed;
+		for (size_t i = 0; i < k; i++) {
+			gen_measure(&gens[i], &r);
+			recs[i] = &gens[i].rec;
+		}
+		rc = store_publish_batch(a, key, alliance, recs, k, now_ms(), NULL, NULL, NULL,
+		                         &failed, &err);
+		if (rc < 0) {
+			fprintf(stderr, "publish: %s: %s\n", err.field, err.msg);
+			die("publish", rc);
+		}
+		done += k;
+		if (done % 100000 == 0)
+			fprintf(stderr, "  published %zu\r", done);
+	}
+	t_pub = bench_now() - t0;
+
+	/* Collect the envelopes (charter = seq 1) for the ingest run. */
+	envs = calloc(n + 1, sizeof(*envs));
+	lens = calloc(n + 1, sizeof(*lens));
+	{
+		struct store_txn *t;
+		if ((rc = store_txn_begin(a, &t)) < 0)
+			die("txn", rc);
+		for (size_t i = 0; i <= n; i++) {
+			struct store_record sr;
+			if ((rc = store_feed_get(t, alliance, key->pk, i + 1, &sr)) < 0)
+				die("feed_get", rc);
+			envs[i] = malloc(sr.env_len);
+			memcpy(envs[i], sr.env, sr.env_len);
+			lens[i] = sr.env_len;
+			raw_bytes += sr.env_len;
+		}
+		store_txn_end(t);
+	}
+	store_close(a);
+
+	/* Ingest: verify + chain check + store, BATCH per transaction. */
+	if ((rc = store_open(&b, dir_b, 0)) < 0)
+		die("open", rc);
+	struct store_item *items = calloc(BATCH, sizeof(*items));
+	int *status = calloc(BATCH, sizeof(*status));
+	t0 = bench_now();
+	for (size_t done = 0; done <= n;) {
+		size_t k = n + 1 - done < BATCH ? n + 1 - done : BATCH;
+		struct store_ingest_stats st;
+		for (size_t i = 0; i < k; i++) {
+			items[i].env = envs[done + i];
+			items[i].len = lens[done + i];
+		}
+		if ((rc = store_ingest(b, items, k, 0, now_ms(), status, NULL, &st)) < 0)
+			die("ingest", rc);
+		if (st.added != k) {
+			fprintf(stderr, "ingest: only %zu of %zu added (first status %d: %s)\n",
+			        st.added, k, status[0], store_strerror(status[0]));
+			return 1;
+		}
+		done += k;
+	}
+	t_ing = bench_now() - t0;
+
+	double pub_rate = (double)n / t_pub, ing_rate = (double)(n + 1) / t_ing;
+	printf("\nwrite path (%" PRIu64 " raw record bytes, %.0f bytes/record):\n", raw_bytes,
+	       (double)raw_bytes / (double)(n + 1));
+	printf("  publish (sign + store)  %10.0f /s   = %5.1f %% of raw sign, 1 core\n", pub_rate,
+	       100.0 * pub_rate / sign1);
+	printf("  ingest (verify + store) %10.0f /s   = %5.1f %% of raw verify, 1 core "
+	       "(target >= 70 %%); %5.1f %% of 2 cores\n",
+	       ing_rate, 100.0 * ing_rate / verify1, 100.0 * ing_rate / verify2);
+
+	uint64_t disk = bench_dir_bytes(dir_b);
+	printf("  store on disk           %10.1f MiB  = %5.2f x raw record bytes (target <= 2.5)\n",
+	       (double)disk / 1048576.0, (double)disk / (double)raw_bytes);
+
+	/* Queries. */
+	enum { Q = 1000 };
+	double *lat = calloc(Q, sizeof(*lat));
+	struct counter c;
+	const char *label[3] = { "indexed filter (--sector S --limit 20)",
+	                         "full text, newest (--text W --limit 20)",
+	                         "full text, ranked (--text \"W1 W2\" --sort relevance --limit 20)" };
+	printf("\nqueries (%d each, fresh read snapshot per query):\n", Q);
+	for (int kind = 0; kind < 3; kind++) {
+		size_t hits = 0;
+		for (int i = 0; i < Q; i++) {
+			struct store_query q;
+			struct store_txn *t;
+			char text[64];
+			memset(&q, 0, sizeof(q));
+			q.limit = 20;
+			if (kind == 0) {
+				q.sector = 1 + (int)(rnd(&r) % 14);
+			} else if (kind == 1) {
+				snprintf(text, sizeof(text), "%s", common_words[rnd(&r) % N_COMMON]);
+				q.text = text;
+			} else {
+				snprintf(text, sizeof(text), "%s %s", common_words[rnd(&r) % N_COMMON],
+				         common_words[rnd(&r) % N_COMMON]);
+				q.text = text;
+				q.sort = STORE_SORT_RELEVANCE;
+			}
+			c.n = 0;
+			t0 = bench_now();
+			if ((rc = store_txn_begin(b, &t)) < 0)
+				die("txn", rc);
+			if ((rc = store_query(t, &q, count_hit, &c, NULL)) < 0)
+				die("query", rc);
+			store_txn_end(t);
+			lat[i] = (bench_now() - t0) * 1000.0;
+			hits += c.n;
+		}
+		double p50 = bench_percentile(lat, Q, 50), p99 = bench_percentile(lat, Q, 99);
+		printf("  %-58s p50 %8.3f ms  p99 %8.3f ms  (%.1f hits/query)\n", label[kind], p50,
+		       p99, (double)hits / Q);
+	}
+	printf("  targets: indexed p50 < 1 ms; full-text p50 < 10 ms\n");
+	printf("\npeak RSS of this process: %.0f MiB (holds all %zu envelopes in memory)\n",
+	       bench_peak_rss_mib(), n + 1);
+
+	store_close(b);
+	proto_key_free(key);
+	for (size_t i = 0; i <= n; i++)
+		free(envs[i]);
+	free(envs);
+	free(lens);
+	free(items);
+	free(status);
+	free(gens);
+	free(recs);
+	free(lat);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_store: could not remove %s\n", base);
+	return 0;
+}

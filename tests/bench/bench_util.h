@@ -1,0 +1,24 @@
+/* bench_util.h - timing, machine limits and percentiles for the benchmarks. */
+#ifndef AGORA_BENCH_UTIL_H
+#define AGORA_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic time in seconds. */
+double bench_now(void);
+
+/* Raw Ed25519 rates of this machine, measured for about `seconds` each. */
+double bench_sign_rate(double seconds);                 /* one core */
+double bench_verify_rate(double seconds, int threads);  /* `threads` cores */
+
+/* p-th percentile (0..100) of n samples; sorts the array in place. */
+double bench_percentile(double *samples, size_t n, double p);
+
+/* Peak resident set size of this process, in MiB. */
+double bench_peak_rss_mib(void);
+
+/* Bytes used by the files in a directory (not recursive). */
+uint64_t bench_dir_bytes(const char *dir);
+
+#endif

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bundle_test.sh - `agora bundle`: create -> verify -> import into another
+# home gives the same query results; a second import finds everything known;
+# damaged, truncated and forged bundles are rejected with a clear message;
+# a filtered bundle imports on its own.  Usage: bundle_test.sh path/to/agora
+set -euo pipefail
+AGORA=${1:?usage: bundle_test.sh path/to/agora}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+unset AGORA_HOME XDG_DATA_HOME AGORA_PASSPHRASE COLUMNS || true
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+run() {
+	local want=$1 rc=0; shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
+	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $OUT :: $ERR"
+}
+has() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "output lacks '$1': $OUT"; }
+A() { "$AGORA" --home "$T/a" "$@"; }
+B() { "$AGORA" --home "$T/b" "$@"; }
+C() { "$AGORA" --home "$T/c" "$@"; }
+ids() { "$AGORA" --home "$1" query --limit 0 --alliance DK2020 --jsonl | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]' | sort; }
+
+run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
+cat >"$T/data.jsonl" <<'JSON'
+{"kind": "measure", "ref": "wet", "title": "Vådområde ved Assens", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2025}
+{"kind": "measure", "title": "District heating", "language": "en", "mitigation": true, "sector": "local_heat_cold_production", "status": "completed", "start_year": 2018, "end_year": 2020}
+{"kind": "result", "measure": "@wet", "year": 2023, "indicator": "Wetland restored", "value": 42, "unit": "ha", "language": "en"}
+{"kind": "lesson", "title": "Talk to landowners first", "measures": ["@wet"], "year": 2022, "language": "en"}
+JSON
+run 0 A publish --file "$T/data.jsonl"
+run 0 B init --name "Poznań" --country PL --alliance "Twin cities"
+run 0 C init --name "Assen" --country NL
+
+# --- create, verify ----------------------------------------------------------
+run 0 A bundle create "$T/a.agb"
+has 'wrote'
+[ "$(head -c 8 "$T/a.agb")" = "AGORAB1" ] || fail "magic"
+n=$(python3 -c '
+import sys, struct, hashlib
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"AGORAB1\n"
+off, n = 8, 0
+while True:
+    (l,) = struct.unpack(">I", b[off:off+4])
+    if l == 0: break
+    off += 4 + l; n += 1
+(cnt,) = struct.unpack(">Q", b[off+4:off+12])
+assert cnt == n, (cnt, n)
+assert b[off+12:off+44] == hashlib.blake2b(b[:off], digest_size=32).digest()
+assert len(b) == off + 44
+print(n)' "$T/a.agb") || fail "bundle format does not match the documented layout"
+[ "$n" -ge 6 ] || fail "bundle holds $n records"
+run 0 A bundle verify "$T/a.agb"
+has 'framing and checksum ok'
+has "signatures: $n valid, 0 invalid"
+has 'problems: none'
+has 'measure'
+has 'Assens Kommune'
+
+# --- import into another home: same query results ----------------------------
+run 0 B bundle import "$T/a.agb"
+has "$n new, 0 already known, 0 rejected"
+[ "$(ids "$T/a")" = "$(ids "$T/b")" ] || fail "B does not answer DK2020 queries like A"
+[ -n "$(ids "$T/b")" ] || fail "no DK2020 records in B"
+run 0 B query --municipality assens --kind measure --jsonl
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] || fail "B: measures of Assens"
+run 0 B query --municipality "POZNAŃ" --kind profile --jsonl
+has 'Poznań'
+
+# --- import twice: everything known ------------------------------------------
+run 0 B bundle import "$T/a.agb"
+has "0 new, $n already known, 0 rejected"
+
+# --- a bundle of both alliances, back into A ---------------------------------
+run 0 B bundle create "$T/b.agb"
+run 0 A bundle import "$T/b.agb"
+run 0 A query --municipality poz --kind profile --jsonl
+has 'Poznań'
+
+# --- damaged files: nothing is imported --------------------------------------
+python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) // 2] ^= 0x40
+open(sys.argv[2], "wb").write(b)' "$T/a.agb" "$T/flip.agb"
+run 3 A bundle verify "$T/flip.agb"
+printf '%s' "$ERR" | grep -Eq 'checksum|corrupt' || fail "flipped byte: $ERR"
+[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "one-line error: $ERR"
+run 3 C bundle import "$T/flip.agb"
+printf '%s' "$ERR" | grep -Eq 'checksum|corrupt' || fail "flipped byte import: $ERR"
+head -c $(( $(stat -c %s "$T/a.agb") - 20 )) "$T/a.agb" >"$T/trunc.agb"
+run 3 C bundle verify "$T/trunc.agb"
+printf '%s' "$ERR" | grep -q 'truncated' || fail "truncated trailer: $ERR"
+head -c 100 "$T/a.agb" >"$T/trunc2.agb"
+run 3 C bundle import "$T/trunc2.agb"
+printf '%s' "$ERR" | grep -q 'truncated' || fail "truncated record: $ERR"
+printf 'not a bundle at all' >"$T/junk.agb"
+run 3 C bundle verify "$T/junk.agb"
+printf '%s' "$ERR" | grep -q 'not an agora bundle' || fail "junk: $ERR"
+cat "$T/a.agb" >"$T/extra.agb"; printf 'x' >>"$T/extra.agb"
+run 3 C bundle verify "$T/extra.agb"
+run 4 C bundle verify "$T/does-not-exist.agb"
+# C still holds nothing of DK2020 after the failed imports.
+run 0 C query --limit 0 --jsonl
+! printf '%s' "$OUT" | grep -q 'Vådområde' || fail "a damaged bundle stored records"
+
+# --- forged: a signature byte changed, checksum recomputed -------------------
+python3 -c '
+import sys, struct, hashlib
+b = bytearray(open(sys.argv[1], "rb").read())
+off, recs = 8, []
+while True:
+    (l,) = struct.unpack(">I", b[off:off+4])
+    if l == 0: break
+    recs.append((off + 4, l)); off += 4 + l
+start, l = recs[-1]
+b[start + l - 1] ^= 0x01           # last byte of the last record signature
+b[off+12:off+44] = hashlib.blake2b(bytes(b[:off]), digest_size=32).digest()
+open(sys.argv[2], "wb").write(b)' "$T/a.agb" "$T/forged.agb"
+run 3 A bundle verify "$T/forged.agb"
+has "signatures: $((n - 1)) valid, 1 invalid"
+has 'problem: record'
+run 3 C bundle import "$T/forged.agb"
+has "$((n - 1)) new, 0 already known, 1 rejected"
+has 'rejected: record'
+printf '%s' "$OUT" | grep -qi 'signature' || fail "rejection names the reason: $OUT"
+
+# --- a filtered bundle still imports on its own ------------------------------
+rm -rf "$T/c"
+run 0 C init --name "Assen" --country NL
+run 0 A bundle create "$T/results.agb" --kind result --alliance DK2020
+run 0 A bundle verify "$T/results.agb"
+has 'problems: none'
+run 0 C bundle import "$T/results.agb"
+has '0 rejected'
+run 0 C query --kind result --jsonl
+has 'Wetland restored'
+
+# --- usage -------------------------------------------------------------------
+run 2 A bundle
+run 2 A bundle frobnicate x
+run 2 A bundle verify
+run 2 A bundle create
+run 0 A bundle --help
+has 'AGORAB1'
+echo "bundle_test: ok"

@@ -1,0 +1,73 @@
+/*
+ * fixtures.h - valid records of every kind, built in caller-owned memory,
+ * for the agora_proto tests.
+ */
+#ifndef AGORA_TESTS_PROTO_FIXTURES_H
+#define AGORA_TESTS_PROTO_FIXTURES_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "proto/proto.h"
+
+#define NOW_MS 1700000000000ULL
+
+/* Every message a record of any kind may point at; no heap memory. */
+struct fixture {
+	Agora__Record rec;
+	Agora__Charter charter;
+	Agora__Admission admission;
+	Agora__Revocation revocation;
+	Agora__KeyRotation key_rotation;
+	Agora__Profile profile;
+	Agora__Target target;
+	Agora__Inventory inventory;
+	Agora__SectorEmission sector[3];
+	Agora__SectorEmission *sectors[3];
+	Agora__Measure measure;
+	Agora__Translation translation;
+	Agora__Translation *translations[1];
+	Agora__Area areas[2];
+	Agora__Hazard hazards[1];
+	Agora__Result result;
+	Agora__Lesson lesson;
+	Agora__Barrier barriers[2];
+	ProtobufCBinaryData lesson_measures[1];
+	Agora__Endorsement endorsement;
+	Agora__Supersede supersede;
+	Agora__Retract retract;
+	ProtobufCBinaryData coordinators[2];
+	char *languages[2];
+	char *tags[2];
+	char *links[1];
+	uint8_t alliance[32];
+	uint8_t prev[32];
+	uint8_t other[32];          /* some other key / record id */
+	uint8_t sig[64];
+	uint8_t author[32];
+};
+
+/* Fill f with a valid record of `kind` signed by `key` (a Supersede carries
+ * a Measure).  Charters are seq 1; every other kind is seq 2 with a prev. */
+void fixture_init(struct fixture *f, enum proto_kind kind, const struct proto_key *key);
+
+/* A deterministic test key from a one-byte seed pattern.  Free with
+ * proto_key_free. */
+struct proto_key *fixture_key(uint8_t pattern);
+
+/* Sign f->rec with key at NOW_MS; asserts success. */
+void fixture_sign(uint8_t **env, size_t *len, const struct fixture *f, const struct proto_key *key);
+
+/* Build an envelope around arbitrary record bytes, signed by key. */
+void fixture_envelope_raw(uint8_t **env, size_t *len, const uint8_t *rec, size_t rec_len,
+                          const struct proto_key *key);
+
+/* Test groups, one per source file. */
+int envelope_tests(void);
+int key_tests(void);
+int validate_tests(void);
+int names_tests(void);
+
+#endif

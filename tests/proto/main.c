@@ -1,0 +1,21 @@
+/*
+ * main.c - the agora_proto test runner: every group, one ctest entry.
+ */
+#include <stdio.h>
+
+#include "fixtures.h"
+
+int main(void)
+{
+	int failed = 0;
+
+	if (proto_init() != 0) {
+		fprintf(stderr, "proto_init failed\n");
+		return 1;
+	}
+	failed += names_tests();
+	failed += envelope_tests();
+	failed += validate_tests();
+	failed += key_tests();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,134 @@
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "test helper: %s: %s\n", what, store_strerror(rc));
+	abort();
+}
+
+struct proto_key *th_key(unsigned n)
+{
+	uint8_t seed[PROTO_SEED_BYTES];
+	memset(seed, (int)(n & 0xff), sizeof seed);
+	seed[0] = (uint8_t)(n >> 8);
+	seed[1] = 0x5a;
+	struct proto_key *k = NULL;
+	int rc = proto_key_from_seed(&k, seed);
+	if (rc)
+		die("proto_key_from_seed", rc);
+	return k;
+}
+
+char *th_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *p = NULL;
+	if (asprintf(&p, "%s/agora-store-XXXXXX", base && *base ? base : "/tmp") < 0 || !mkdtemp(p))
+		die("mkdtemp", -1);
+	return p;
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb; (void)type; (void)ftw;
+	return remove(path);
+}
+
+void th_rmdir(char *dir)
+{
+	if (!dir)
+		return;
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+void th_env_free(struct th_env *e)
+{
+	free(e->env);
+	e->env = NULL;
+}
+
+struct th_env th_sign(struct th_feed *f, Agora__Record *rec, uint64_t created_ms)
+{
+	struct th_env e = { 0 };
+	bool charter = rec->body_case == AGORA__RECORD__BODY_CHARTER;
+	rec->has_alliance = !charter;
+	rec->alliance.len = charter ? 0 : PROTO_ID_BYTES;
+	rec->alliance.data = charter ? NULL : f->alliance;
+	rec->has_author = 1;
+	rec->author.len = PROTO_KEY_BYTES;
+	rec->author.data = f->key->pk;
+	rec->has_seq = 1;
+	rec->seq = f->seq + 1;
+	rec->has_prev = f->seq > 0;
+	rec->prev.len = f->seq > 0 ? PROTO_ID_BYTES : 0;
+	rec->prev.data = f->seq > 0 ? f->prev : NULL;
+	rec->has_created_ms = 1;
+	rec->created_ms = created_ms;
+	struct proto_error err;
+	int rc = proto_record_sign(&e.env, &e.len, e.id, rec, f->key, TH_NOW, &err);
+	if (rc) {
+		fprintf(stderr, "sign: %s %s\n", err.field, err.msg);
+		die("proto_record_sign", rc);
+	}
+	if (charter)
+		memcpy(f->alliance, e.id, PROTO_ID_BYTES);
+	f->seq++;
+	memcpy(f->prev, e.id, PROTO_ID_BYTES);
+	return e;
+}
+
+struct th_env th_charter(struct th_feed *f, struct proto_key *key, const char *name,
+                         uint64_t created_ms)
+{
+	memset(f, 0, sizeof *f);
+	f->key = key;
+	Agora__Record r = AGORA__RECORD__INIT;
+	Agora__Charter c = AGORA__CHARTER__INIT;
+	ProtobufCBinaryData coord = { PROTO_KEY_BYTES, key->pk };
+	c.name = (char *)name;
+	c.n_coordinators = 1;
+	c.coordinators = &coord;
+	c.has_policy = 1;
+	c.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
+	r.body_case = AGORA__RECORD__BODY_CHARTER;
+	r.charter = &c;
+	return th_sign(f, &r, created_ms);
+}
+
+void th_feed_init(struct th_feed *f, struct proto_key *key, const uint8_t alliance[PROTO_ID_BYTES])
+{
+	memset(f, 0, sizeof *f);
+	f->key = key;
+	memcpy(f->alliance, alliance, PROTO_ID_BYTES);
+}
+
+struct th_env th_measure(struct th_feed *f, const char *title, const char *summary,
+                         uint64_t created_ms)
+{
+	Agora__Record r = AGORA__RECORD__INIT;
+	Agora__Measure m = AGORA__MEASURE__INIT;
+	m.title = (char *)title;
+	m.summary = (char *)summary;
+	m.language = "da";
+	m.has_mitigation = 1;
+	m.mitigation = 1;
+	r.body_case = AGORA__RECORD__BODY_MEASURE;
+	r.measure = &m;
+	return th_sign(f, &r, created_ms);
+}
+
+int th_ingest1(struct store *s, const struct th_env *e)
+{
+	struct store_item it = { e->env, e->len };
+	int st = 0;
+	int rc = store_ingest(s, &it, 1, 0, TH_NOW, &st, NULL, NULL);
+	return rc ? rc : st;
+}
