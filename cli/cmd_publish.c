@@ -413,14 +413,14 @@ static int publish_file(struct cli_ctx *ctx, const struct pub_opts *o)
 		goto out;
 	}
 	cli_poke_node(ctx);
-	for (size_t k = 0; k < n; k++) {
+	/* Scripts get the new ids, one per line; people get one summary line. */
+	for (size_t k = 0; !ctx->tty_out && k < n; k++) {
 		char hex[PROTO_ID_HEX + 1];
 		proto_hex(hex, ids[k], PROTO_ID_BYTES);
 		printf("%s\n", hex);
 	}
-	if (ctx->tty_err)
-		fprintf(stderr, "%s: published %zu record%s from %s\n", ctx->prog, n, n == 1 ? "" : "s",
-		        o->file);
+	fprintf(ctx->tty_out ? stdout : stderr, "published %zu record%s from %s\n", n,
+	        n == 1 ? "" : "s", o->file);
 	ret = CLI_EXIT_OK;
 out:
 	store_txn_end(t);

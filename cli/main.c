@@ -27,6 +27,10 @@ static const struct command commands[] = {
 	{ "query",    cli_cmd_query,    "find records by kind, municipality, sector, text, ..." },
 	{ "show",     cli_cmd_show,     "print one record, its signature status and history" },
 	{ "export",   cli_cmd_export,   "write records as JSON Lines or CSV" },
+	{ "status",   cli_cmd_status,   "what the running node holds and how each peer is doing" },
+	{ "peers",    cli_cmd_peers,    "the running node's peers and their connections" },
+	{ "sync",     cli_cmd_sync,     "ask the running node to sync with its peers now" },
+	{ "peer",     cli_cmd_peer,     "add, list or remove partner nodes in agora.conf" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 };
 

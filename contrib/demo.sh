@@ -21,13 +21,25 @@ mkdir -p "$demo"
 
 [ -x "$agora" ] || { echo "demo: $agora not built; run contrib/setup.sh build" >&2; exit 1; }
 
+exec 3>&1   # the command lines always reach the terminal
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ agora %s\n' "$*" | sed "s|--home $demo/|--home |"; "$agora" "$@"; }
+run() {
+	local line="\$ agora" a
+	for a in "$@"; do
+		a="${a/#$demo\//}"
+		case "$a" in *[[:space:]\'\"\$]*|"") line+=" \"$a\"" ;; *) line+=" $a" ;; esac
+	done
+	printf '%s\n' "$line" >&3
+	"$agora" "$@"
+}
+# Like run, for commands whose stdout is a list of new record ids: people get
+# the one-line summary from stderr instead.
+runq() { run "$@" >/dev/null; }
 
 dk2020="DK2020 klimaalliance"
 say "Assens founds the DK2020 alliance"
 run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020"
-run --home "$demo/assens" publish --file "$examples/assens.jsonl"
+runq --home "$demo/assens" publish --file "$examples/assens.jsonl"
 run --home "$demo/assens" bundle create "$demo/charter.agb"
 
 for m in vejle soenderborg lolland samsoe; do
@@ -36,7 +48,7 @@ for m in vejle soenderborg lolland samsoe; do
 	run --home "$demo/$m" init --name "$name" --country DK
 	run --home "$demo/$m" bundle import "$demo/charter.agb"
 	run --home "$demo/$m" alliance use "$dk2020"
-	run --home "$demo/$m" publish --file "$examples/$m.jsonl"
+	runq --home "$demo/$m" publish --file "$examples/$m.jsonl"
 	run --home "$demo/$m" bundle create "$demo/$m.agb"
 done
 
@@ -47,18 +59,19 @@ done
 
 say "Poznań and Assen found their twin-city alliance"
 run --home "$demo/poznan" init --name "Miasto Poznań" --country PL --alliance "Poznań–Assen"
-run --home "$demo/poznan" publish --file "$examples/poznan.jsonl"
+runq --home "$demo/poznan" publish --file "$examples/poznan.jsonl"
 run --home "$demo/poznan" bundle create "$demo/poznan.agb"
 run --home "$demo/assen" init --name "Gemeente Assen" --country NL
 run --home "$demo/assen" bundle import "$demo/poznan.agb"
 run --home "$demo/assen" alliance use "Poznań–Assen"
-run --home "$demo/assen" publish --file "$examples/assen.jsonl"
+runq --home "$demo/assen" publish --file "$examples/assen.jsonl"
 
 say "What does Assens know now?"
 run --home "$demo/assens" alliance list
 run --home "$demo/assens" query --kind measure --limit 15
-say "Who has built wetlands? (full text, any case: vådområde)"
-run --home "$demo/assens" query --text "vådområde"
+say "Who has built wetlands? (by area of intervention, then full text in any case)"
+run --home "$demo/assens" query --area wetlands
+run --home "$demo/assens" query --text "VÅDOMRÅDER"
 say "Adaptation to coastal flooding across the alliance"
 run --home "$demo/assens" query --hazard coastal_flood
 say "Lessons about financial barriers"
@@ -68,7 +81,9 @@ id="$("$agora" --home "$demo/assens" query --kind measure --text skovrejsning --
 	python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')"
 run --home "$demo/assens" show "${id:0:12}"
 say "Inventories as CSV for a spreadsheet (SECAP columns)"
-run --home "$demo/assens" export --kind inventory --format csv | head -n 8
+run --home "$demo/assens" export --kind inventory --format csv -o "$demo/inventories.csv"
+head -n 6 "$demo/inventories.csv"
+echo "... ($(wc -l < "$demo/inventories.csv") lines in $demo/inventories.csv)"
 say "Poznań's records at Assen (twin-city alliance only)"
 run --home "$demo/assen" query --text "ubóstwo energetyczne"
 

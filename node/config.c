@@ -23,6 +23,7 @@ struct parse {
 	size_t len, pos;
 	int line;
 	bool new_peer;            /* a [peer] header was just read */
+	int header_line;          /* its line */
 	struct node_peer_conf *peer;
 	bool peer_has_key;
 	bool failed;
@@ -56,8 +57,10 @@ static char *reader(char *str, int num, void *stream)
 	const char *s = str;
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!strncmp(s, "[peer]", 6))
+	if (!strncmp(s, "[peer]", 6)) {
 		p->new_peer = true;
+		p->header_line = p->line;
+	}
 	return str;
 }
 
@@ -138,7 +141,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			}
 			p->peer = &c->peers[c->n_peers++];
 			memset(p->peer, 0, sizeof(*p->peer));
-			p->peer->line = p->line;
+			p->peer->line = p->header_line;
 			p->new_peer = false;
 		}
 		struct node_peer_conf *pc = p->peer;

@@ -270,8 +270,10 @@ void sync_dispose(struct sync *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_al; i++)
+	for (size_t i = 0; i < s->n_al; i++) {
 		free(s->al[i].peer);
+		free(s->al[i].pend);
+	}
 	free(s->al);
 	free(s->todo);
 	memset(s, 0, sizeof(*s));
@@ -326,6 +328,96 @@ static void range_of(Agora__Wire__Range *r, uint8_t *prefix_buf, const uint8_t *
 	r->count = (uint32_t)(hi - lo);
 }
 
+/*
+ * The ranges of our last turn.  The peer answers a range it finds equal
+ * with nothing at all, so when its answer arrives, every range of ours
+ * that no range or vector of the answer falls in was equal (or empty on
+ * our side): the peer holds there exactly what we hold.
+ */
+static int pend_set(struct sync_alliance *a, Agora__Wire__Range *const *r, size_t n)
+{
+	struct sync_range *p = NULL;
+	if (n && !(p = calloc(n, sizeof(*p))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t hi[32];
+		range_bounds(p[i].lo, hi, r[i]->prefix.data, r[i]->depth);
+		p[i].depth = r[i]->depth;
+	}
+	free(a->pend);
+	a->pend = p;
+	a->n_pend = n;
+	return 0;
+}
+
+/* Mark the pending range holding (prefix, depth), if any. */
+static void pend_cover(const struct sync_alliance *a, bool *covered, const uint8_t *prefix,
+                       uint32_t depth)
+{
+	uint8_t lo[32], hi[32];
+	size_t x = 0, y = a->n_pend;
+	range_bounds(lo, hi, prefix, depth);
+	while (x < y) {   /* last pending with lo <= item lo */
+		size_t m = x + (y - x) / 2;
+		if (memcmp(a->pend[m].lo, lo, 32) <= 0)
+			x = m + 1;
+		else
+			y = m;
+	}
+	if (x == 0)
+		return;
+	const struct sync_range *p = &a->pend[x - 1];
+	if (depth < p->depth)
+		return;
+	for (uint32_t i = 0; i < p->depth; i++)
+		if (nibble(p->lo, i) != nibble(lo, i))
+			return;
+	covered[x - 1] = true;
+}
+
+static int pend_resolve(struct sync *s, struct sync_alliance *a, const Agora__Wire__Ranges *r)
+{
+	const struct sync_lvec *v = lvec(s, a->id);
+	bool *covered;
+	int rc = 0;
+	if (!a->n_pend)
+		return 0;
+	if (!(covered = calloc(a->n_pend, sizeof(*covered))))
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_ranges; i++)
+		if (range_valid(&r->ranges[i]->prefix, r->ranges[i]->has_depth, r->ranges[i]->depth))
+			pend_cover(a, covered, r->ranges[i]->prefix.data, r->ranges[i]->depth);
+	for (size_t i = 0; i < r->n_vectors; i++)
+		if (range_valid(&r->vectors[i]->prefix, r->vectors[i]->has_depth,
+		                r->vectors[i]->depth))
+			pend_cover(a, covered, r->vectors[i]->prefix.data, r->vectors[i]->depth);
+	for (size_t i = 0; !rc && i < a->n_pend; i++) {
+		if (covered[i])
+			continue;
+		uint8_t prefix[33] = { 0 };
+		size_t lo = 0, hi = 0;
+		memcpy(prefix, a->pend[i].lo, 32);
+		if (v)
+			slice(v->heads, v->n, sizeof(*v->heads), prefix, a->pend[i].depth, &lo, &hi);
+		struct sync_pfeed *list = calloc(hi - lo + 1, sizeof(*list));
+		if (!list) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t k = lo; k < hi; k++) {
+			memcpy(list[k - lo].author, v->heads[k].author, 32);
+			list[k - lo].seq = v->heads[k].seq;
+		}
+		rc = peer_splice(a, prefix, a->pend[i].depth, list, hi - lo);
+		free(list);
+	}
+	free(covered);
+	free(a->pend);
+	a->pend = NULL;
+	a->n_pend = 0;
+	return rc;
+}
+
 static int send_digest(struct sync *s, struct sync_alliance *a)
 {
 	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
@@ -342,7 +434,9 @@ static int send_digest(struct sync *s, struct sync_alliance *a)
 	m.msg_case = AGORA__WIRE__MESSAGE__MSG_DIGEST;
 	m.digest = &d;
 	a->exchanging = true;
-	return send_msg(s, &m);
+	Agora__Wire__Range *rp = &r;
+	int rc = pend_set(a, &rp, 1);
+	return rc ? rc : send_msg(s, &m);
 }
 
 /* The Ranges we are building as our answer. */
@@ -594,7 +688,9 @@ static int finish_turn(struct sync *s, struct sync_alliance *a, struct answer *a
 		ans->rs.vectors = ans->vectors;
 		m.msg_case = AGORA__WIRE__MESSAGE__MSG_RANGES;
 		m.ranges = &ans->rs;
-		rc = send_msg(s, &m);
+		rc = pend_set(a, ans->ranges, ans->rs.n_ranges);
+		if (!rc)
+			rc = send_msg(s, &m);
 	}
 	if (!rc && (!incoming_requests || !ans->requests)) {
 		a->exchanging = false;
@@ -637,6 +733,8 @@ static int on_ranges(struct sync *s, const Agora__Wire__Ranges *r)
 	if (r->n_ranges > 16 * 65536 || r->n_vectors > 65536)
 		return SYNC_E_LIMIT;
 	if ((rc = alliance_add(s, r->alliance.data, &a)))
+		return rc;
+	if ((rc = pend_resolve(s, a, r)))
 		return rc;
 	memset(&ans, 0, sizeof(ans));
 	agora__wire__ranges__init(&ans.rs);

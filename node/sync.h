@@ -93,8 +93,16 @@ struct sync_pfeed {
 	uint64_t since_ms;     /* peer ahead of us and no progress since */
 };
 
+/* A range we asked the peer to compare (see sync.c). */
+struct sync_range {
+	uint8_t lo[SYNC_KEY_BYTES];   /* prefix padded with zero nibbles */
+	uint32_t depth;
+};
+
 struct sync_alliance {
 	uint8_t id[SYNC_KEY_BYTES];
+	struct sync_range *pend;  /* ranges of our last turn, sorted */
+	size_t n_pend;
 	struct sync_pfeed *peer;  /* sorted by author */
 	size_t n, cap;
 	bool exchanging;          /* vector exchange in progress */

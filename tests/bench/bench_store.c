@@ -25,7 +25,7 @@
 #include "storage/storage.h"
 #include "bench_util.h"
 
-#define BATCH 1000
+#define BATCH 10000
 
 /* Words that recur in climate-plan texts, in Danish, Polish and English. */
 static const char *const common_words[] = {
@@ -103,7 +103,7 @@ static void gen_measure(struct gen *g, struct rng *r)
 	g->m.has_sector = 1;
 	g->m.sector = (Agora__Sector)(1 + rnd(r) % 14);
 	g->areas[0] = (Agora__Area)(1 + rnd(r) % 34);
-	g->areas[1] = (Agora__Area)(1 + rnd(r) % 34);
+	g->areas[1] = (Agora__Area)(1 + (g->areas[0] + rnd(r) % 33) % 34);
 	g->m.n_areas = 2;
 	g->m.areas = g->areas;
 	if (rnd(r) % 4 == 0) {
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 		rc = store_publish_batch(a, key, alliance, recs, k, now_ms(), NULL, NULL, NULL,
 		                         &failed, &err);
 		if (rc < 0) {
-			fprintf(stderr, "publish: %s: %s\n", err.field, err.msg);
+			fprintf(stderr, "publish: %s\n", err.msg);
 			die("publish", rc);
 		}
 		done += k;
@@ -352,7 +352,9 @@ int main(int argc, char **argv)
 	free(lat);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
+	if (getenv("AGORA_BENCH_KEEP"))
+		printf("kept %s (AGORA_BENCH_KEEP)\n", base);
+	else if (system(cmd) != 0)
 		fprintf(stderr, "bench_store: could not remove %s\n", base);
 	return 0;
 }

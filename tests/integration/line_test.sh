@@ -1,0 +1,19 @@
+#!/bin/bash
+# A line of five nodes A-B-C-D-E carries a record from A to E, and a record
+# published at A while connected arrives live at E.
+. "$(dirname "$0")/lib.sh"
+mknode a DK2020
+for n in b c d e; do mknode $n; done
+allow e d; allow d c; allow c b; allow b a
+start e
+link d e; start d
+link c d; start c
+link b c; start b
+link a b; start a
+wait_for 30 "the charter and profile reach e" has_records e 2
+id=$(ag a publish measure --title "Vådområde ved Assens" --language da --mitigation \
+	--sector other --status ongoing) || fail "publish"
+wait_for 30 "the measure reaches e" has_measures e 1
+ag e show "$id" >/dev/null || fail "e cannot show $id"
+for n in a b c d e; do stop $n; done
+echo "ok: record $id crossed A-B-C-D-E"

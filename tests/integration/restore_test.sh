@@ -1,0 +1,30 @@
+#!/bin/bash
+# A node restored from an old copy of its store learns its own feed back
+# from a peer before it publishes again, and does not fork it.
+. "$(dirname "$0")/lib.sh"
+mknode a DK2020
+mknode b
+pub() { ag a publish measure --title "$1" --language da --mitigation --sector waste \
+	--status ongoing >/dev/null || fail "publish $1"; }
+pub "one"
+cp -r "$WORK/a/db" "$WORK/a-backup" || fail "backup"
+pub "two"
+pub "three"
+allow b a
+start b
+link a b
+start a
+wait_for 20 "b holds a's 5 records" has_records b 5
+stop a
+rm -rf "$WORK/a/db" && mv "$WORK/a-backup" "$WORK/a/db"
+[ "$(measures a)" = 1 ] || fail "restore did not roll a back"
+start a
+wait_for 20 "a learns its feed back" has_measures a 3
+logged a "holds our own feed" || fail "no floor log line"
+pub "four"
+wait_for 10 "b receives seq 6" has_measures b 4
+[ "$(records b)" = 6 ] || fail "b holds $(records b) records, not 6"
+ag b status --json | grep -q '"last_error": "sent a bad record"' && fail "b rejected a record"
+stop a
+stop b
+echo "ok"

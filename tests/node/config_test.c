@@ -1,0 +1,99 @@
+/* config_test.c - agora.conf as agorad reads it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node/node.h"
+
+#define KEY1 "193f40ca96cc68ce793c8fded14e27b7ee4d7c6bdfd1d8e4498c03a43589a5b2"
+#define KEY2 "1f9b2a116d8c2cc2f67d3a819358e526170c8de20c5bccffe292a4819507310e"
+
+static int parse(struct node_config *c, const char *text)
+{
+	return node_config_parse(c, text, strlen(text), "agora.conf");
+}
+
+static void test_config__peers_sections_repeat(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(parse(c, "[node]\nname = Assens\nlisten = 127.0.0.1:7421\n"
+	                          "[profile]\npopulation = 41000\n"
+	                          "[peer]\naddress = 10.0.0.2:7420\nkey = " KEY1 "\nname = Vejle\n\n"
+	                          "[peer]\nkey = " KEY2 "\n"), 0);
+	assert_string_equal(c->name, "Assens");
+	assert_true(c->has_listen);
+	assert_int_equal(c->listen_port, 7421);
+	assert_int_equal(c->n_peers, 2);
+	assert_string_equal(c->peers[0].host, "10.0.0.2");
+	assert_int_equal(c->peers[0].port, 7420);
+	assert_string_equal(c->peers[0].name, "Vejle");
+	assert_int_equal(c->peers[0].key[0], 0x19);
+	assert_string_equal(c->peers[1].host, "");   /* accept only */
+	assert_int_equal(c->peers[1].key[0], 0x1f);
+	free(c);
+}
+
+static void test_config__unknown_key_names_the_line(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(parse(c, "[node]\nname = x\n\nlisten_port = 3\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, "agora.conf:4:"));
+	assert_non_null(strstr(c->error, "listen_port"));
+	assert_int_equal(parse(c, "[nodes]\nname = x\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, "agora.conf:2:"));
+	free(c);
+}
+
+static void test_config__bad_values_are_errors(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(parse(c, "[peer]\naddress = nowhere\nkey = " KEY1 "\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, ":2:"));
+	assert_int_equal(parse(c, "[peer]\naddress = h:70000\nkey = " KEY1 "\n"), NODE_E_CONFIG);
+	assert_int_equal(parse(c, "[peer]\nkey = abc\n"), NODE_E_CONFIG);
+	assert_int_equal(parse(c, "[peer]\naddress = h:1\n"), NODE_E_CONFIG);   /* no key */
+	assert_non_null(strstr(c->error, ":1:"));
+	assert_int_equal(parse(c, "[peer]\nkey = " KEY1 "\n[peer]\nkey = " KEY1 "\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, "twice"));
+	assert_int_equal(parse(c, "[node]\nlog-level = loud\n"), NODE_E_CONFIG);
+	assert_int_equal(parse(c, "[node]\nlisten = 0.0.0.0:0\nlog-level = debug\n"), 0);
+	assert_int_equal(c->log_level, NODE_LOG_DEBUG);
+	assert_int_equal(parse(c, "garbage line\n"), NODE_E_CONFIG);
+	free(c);
+}
+
+static void test_config__hostport_forms(void **state)
+{
+	char host[NODE_HOST_MAX];
+	uint16_t port;
+	(void)state;
+	assert_int_equal(node_parse_hostport(host, &port, "[::1]:7420", false), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 7420);
+	assert_int_equal(node_parse_hostport(host, &port, "agora.assens.dk:1", false), 0);
+	assert_string_equal(host, "agora.assens.dk");
+	assert_int_equal(node_parse_hostport(host, &port, "::1:7420", false), NODE_E_ADDRESS);
+	assert_int_equal(node_parse_hostport(host, &port, "h:0", false), NODE_E_ADDRESS);
+	assert_int_equal(node_parse_hostport(host, &port, "h:0", true), 0);
+	assert_int_equal(node_parse_hostport(host, &port, ":80", false), NODE_E_ADDRESS);
+	assert_int_equal(node_parse_hostport(host, &port, "h:-1", true), NODE_E_ADDRESS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config__peers_sections_repeat),
+		cmocka_unit_test(test_config__unknown_key_names_the_line),
+		cmocka_unit_test(test_config__bad_values_are_errors),
+		cmocka_unit_test(test_config__hostport_forms),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,403 @@
+/*
+ * sync_test.c - the sync engine with no loop and no store: two engines
+ * wired back to back in memory, each over a tiny fake store of feeds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "node/sync.h"
+#include "wire.pb-c.h"
+
+#define MAXF 2048
+#define FRAME_OVERHEAD (2 + 16 + 4)   /* frame header, tag, app length */
+#define HANDSHAKE_BYTES (3 * 2 + 32 + 128 + 96)
+
+struct feed {
+	uint8_t author[32];
+	uint64_t n;
+	uint8_t (*env)[48];               /* fake envelopes: author | seq | pad */
+};
+
+struct msgq {
+	uint8_t *m[4096];
+	size_t len[4096];
+	size_t head, tail;
+};
+
+struct fake {
+	uint8_t key[32];
+	uint8_t alliance[32];
+	struct feed feeds[MAXF];
+	size_t n_feeds;
+	struct sync_local local;
+	struct sync_lvec lv;
+	struct sync sync;
+	struct msgq *out;                 /* to the other side */
+	size_t bytes_out;                 /* app bytes + framing */
+	size_t records_sent, records_got, msgs;
+	int type_count[16];
+};
+
+static struct feed *feed_get(struct fake *f, const uint8_t *author, bool create)
+{
+	for (size_t i = 0; i < f->n_feeds; i++)
+		if (!memcmp(f->feeds[i].author, author, 32))
+			return &f->feeds[i];
+	if (!create)
+		return NULL;
+	struct feed *fd = &f->feeds[f->n_feeds++];
+	memset(fd, 0, sizeof(*fd));
+	memcpy(fd->author, author, 32);
+	return fd;
+}
+
+static void feed_append(struct feed *fd)
+{
+	fd->env = realloc(fd->env, (fd->n + 1) * sizeof(*fd->env));
+	memset(fd->env[fd->n], 0, 48);
+	memcpy(fd->env[fd->n], fd->author, 32);
+	uint64_t seq = fd->n + 1;
+	memcpy(fd->env[fd->n] + 32, &seq, 8);
+	fd->n++;
+}
+
+static int cmp_head(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static void rebuild(struct fake *f)
+{
+	free(f->lv.heads);
+	f->lv.heads = calloc(f->n_feeds + 1, sizeof(*f->lv.heads));
+	f->lv.n = 0;
+	for (size_t i = 0; i < f->n_feeds; i++) {
+		struct sync_head *h = &f->lv.heads[f->lv.n++];
+		memcpy(h->author, f->feeds[i].author, 32);
+		h->seq = f->feeds[i].n;
+		crypto_generichash(h->id, 32, f->feeds[i].env[h->seq - 1], 48, NULL, 0);
+	}
+	qsort(f->lv.heads, f->lv.n, sizeof(*f->lv.heads), cmp_head);
+	memcpy(f->lv.alliance, f->alliance, 32);
+	f->local.v = &f->lv;
+	f->local.n = 1;
+}
+
+static int io_send(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct fake *f = ctx;
+	struct msgq *q = f->out;
+	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
+	assert_non_null(m);
+	f->type_count[m->msg_case]++;
+	agora__wire__message__free_unpacked(m, NULL);
+	assert_true(q->tail < 4096);
+	q->m[q->tail] = malloc(len ? len : 1);
+	memcpy(q->m[q->tail], msg, len);
+	q->len[q->tail++] = len;
+	f->bytes_out += len + FRAME_OVERHEAD;
+	f->msgs++;
+	return 0;
+}
+
+static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
+                   uint64_t seq, const uint8_t **env, size_t *len)
+{
+	struct fake *f = ctx;
+	struct feed *fd = feed_get(f, author, false);
+	(void)alliance;
+	if (!fd || seq == 0 || seq > fd->n)
+		return -1;
+	*env = fd->env[seq - 1];
+	*len = 48;
+	f->records_sent++;
+	return 0;
+}
+
+static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
+                      uint64_t first_seq, const uint8_t *const *envs, const size_t *lens,
+                      size_t n)
+{
+	struct fake *f = ctx;
+	struct feed *fd = feed_get(f, author, true);
+	(void)alliance;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(lens[i], 48);
+		assert_memory_equal(envs[i], author, 32);
+		if (first_seq + i == fd->n + 1) {   /* chains: store it */
+			feed_append(fd);
+			f->records_got++;
+		}
+	}
+	return 0;
+}
+
+static void fake_init(struct fake *f, uint8_t who, const uint8_t alliance[32])
+{
+	memset(f, 0, sizeof(*f));
+	memset(f->key, who, 32);
+	memcpy(f->alliance, alliance, 32);
+}
+
+static void fake_free(struct fake *f)
+{
+	sync_dispose(&f->sync);
+	for (size_t i = 0; i < f->n_feeds; i++)
+		free(f->feeds[i].env);
+	free(f->lv.heads);
+}
+
+static void author_of(uint8_t out[32], unsigned i)
+{
+	uint8_t seed[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+	crypto_generichash(out, 32, seed, 4, NULL, 0);
+}
+
+static void give(struct fake *f, unsigned author, uint64_t n)
+{
+	uint8_t a[32];
+	author_of(a, author);
+	struct feed *fd = feed_get(f, a, true);
+	while (fd->n < n)
+		feed_append(fd);
+}
+
+/* Wire a (dialer) and b back to back; pump until quiet. */
+static void run(struct fake *a, struct fake *b)
+{
+	struct msgq *ab = calloc(1, sizeof(*ab)), *ba = calloc(1, sizeof(*ba));
+	struct sync_io ia = { a, io_send, io_read, io_records };
+	struct sync_io ib = { b, io_send, io_read, io_records };
+	a->out = ab;
+	b->out = ba;
+	rebuild(a);
+	rebuild(b);
+	assert_int_equal(sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia), 0);
+	assert_int_equal(sync_init(&b->sync, false, b->key, "B", a->key, &b->local, &ib), 0);
+	assert_int_equal(sync_start(&a->sync), 0);
+	assert_int_equal(sync_start(&b->sync), 0);
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		bool moved = false;
+		struct { struct msgq *q; struct fake *to; } dirs[2] = { { ab, b }, { ba, a } };
+		for (int d = 0; d < 2; d++) {
+			struct msgq *q = dirs[d].q;
+			if (q->head < q->tail) {
+				size_t before = dirs[d].to->records_got;
+				assert_int_equal(sync_receive(&dirs[d].to->sync, q->m[q->head],
+				                              q->len[q->head], 1000), 0);
+				free(q->m[q->head]);
+				q->head++;
+				moved = true;
+				if (dirs[d].to->records_got != before) {
+					rebuild(dirs[d].to);
+					assert_int_equal(sync_local_changed(&dirs[d].to->sync, 1000), 0);
+				}
+			}
+		}
+		for (int d = 0; d < 2; d++) {
+			struct fake *f = d ? b : a;
+			if (sync_pending(&f->sync)) {
+				assert_int_equal(sync_produce(&f->sync, 1 << 20, NULL), 0);
+				moved = true;
+			}
+		}
+		if (!moved)
+			break;
+	}
+	assert_int_equal(ab->head, ab->tail);
+	assert_int_equal(ba->head, ba->tail);
+	free(ab);
+	free(ba);
+}
+
+static void assert_same(struct fake *a, struct fake *b)
+{
+	rebuild(a);
+	rebuild(b);
+	assert_int_equal(a->lv.n, b->lv.n);
+	for (size_t i = 0; i < a->lv.n; i++) {
+		assert_memory_equal(a->lv.heads[i].author, b->lv.heads[i].author, 32);
+		assert_int_equal(a->lv.heads[i].seq, b->lv.heads[i].seq);
+	}
+}
+
+static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
+
+static void test_sync__two_engines_converge(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 300; i++) {
+		if (i % 3 != 1)
+			give(a, i, 1 + i % 7);
+		if (i % 3 != 0)
+			give(b, i, 1 + (i * 5) % 9);
+	}
+	run(a, b);
+	assert_same(a, b);
+	assert_true(sync_live(&a->sync));
+	assert_true(sync_live(&b->sync));
+	uint64_t behind, ahead;
+	sync_lag(&a->sync, 1000, &behind, &ahead, NULL, 0, NULL);
+	assert_int_equal(ahead, 0);
+	/* Only records one side lacked were sent: nothing twice. */
+	assert_int_equal(a->records_sent, b->records_got);
+	assert_int_equal(b->records_sent, a->records_got);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+static void test_sync__in_sync_1000_feeds_cost_under_1kb(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 1000; i++) {
+		give(a, i, 1 + i % 5);
+		give(b, i, 1 + i % 5);
+	}
+	run(a, b);
+	size_t total = a->bytes_out + b->bytes_out + HANDSHAKE_BYTES;
+	print_message("in sync, 1000 feeds: %zu bytes in %zu messages\n", total, a->msgs + b->msgs);
+	assert_true(total < 1024);
+	assert_int_equal(a->records_sent + b->records_sent, 0);
+	assert_true(sync_live(&a->sync) && sync_live(&b->sync));
+	/* Both sides learnt the other's whole vector from the root digest. */
+	uint8_t au[32];
+	author_of(au, 999);
+	assert_int_equal(sync_peer_seq(&a->sync, ALLIANCE, au), 1 + 999 % 5);
+	assert_int_equal(sync_peer_seq(&b->sync, ALLIANCE, au), 1 + 999 % 5);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+static void test_sync__ranges_descend_to_the_one_differing_feed(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 1000; i++) {
+		give(a, i, 3);
+		give(b, i, i == 617 ? 5 : 3);
+	}
+	run(a, b);
+	assert_same(a, b);
+	/* Exactly the two missing records travelled, in one Records message. */
+	assert_int_equal(a->records_got, 2);
+	assert_int_equal(b->records_sent, 2);
+	assert_int_equal(a->records_sent, 0);
+	assert_int_equal(b->type_count[AGORA__WIRE__MESSAGE__MSG_RECORDS], 1);
+	/* Descent: a handful of 16-way steps, not a dump of 1000 heads. */
+	size_t total = a->bytes_out + b->bytes_out;
+	print_message("one differing feed of 1000: %zu bytes\n", total);
+	assert_true(total < 8192);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+static void test_sync__empty_peer_receives_every_feed_once(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 40; i++)
+		give(b, i, 2);
+	run(a, b);
+	assert_same(a, b);
+	assert_int_equal(a->records_got, 80);
+	assert_int_equal(a->records_sent, 0);
+	assert_int_equal(b->records_sent, 80);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+static void test_sync__hello_with_another_key_is_refused(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct msgq *q = calloc(1, sizeof(*q));
+	uint8_t other[32];
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	rebuild(a);
+	rebuild(b);
+	a->out = b->out = q;
+	memset(other, 9, 32);
+	struct sync_io ia = { a, io_send, io_read, io_records };
+	struct sync_io ib = { b, io_send, io_read, io_records };
+	assert_int_equal(sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia), 0);
+	assert_int_equal(sync_init(&b->sync, false, b->key, "B", other, &b->local, &ib), 0);
+	assert_int_equal(sync_start(&a->sync), 0);
+	assert_int_equal(sync_receive(&b->sync, q->m[0], q->len[0], 0), SYNC_E_IDENTITY);
+	free(q->m[0]);
+	free(q);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+static void test_sync__malformed_message_is_fatal(void **state)
+{
+	struct fake *a = malloc(sizeof(*a));
+	struct msgq *q = calloc(1, sizeof(*q));
+	uint8_t peer[32] = { 7 };
+	static const uint8_t junk[] = { 0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01 };
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	rebuild(a);
+	a->out = q;
+	struct sync_io ia = { a, io_send, io_read, io_records };
+	assert_int_equal(sync_init(&a->sync, false, a->key, "A", peer, &a->local, &ia), 0);
+	assert_int_equal(sync_receive(&a->sync, junk, sizeof(junk), 0), SYNC_E_PROTOCOL);
+	assert_int_equal(sync_receive(&a->sync, junk, 0, 0), SYNC_E_PROTOCOL);  /* failed stays failed */
+	free(q);
+	fake_free(a);
+	free(a);
+}
+
+static void test_sync__digest_of_empty_range_is_blake2b_of_nothing(void **state)
+{
+	uint8_t d[32], e[32];
+	(void)state;
+	sync_digest(d, NULL, 0);
+	crypto_generichash(e, 32, NULL, 0, NULL, 0);
+	assert_memory_equal(d, e, 32);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sync__two_engines_converge),
+		cmocka_unit_test(test_sync__in_sync_1000_feeds_cost_under_1kb),
+		cmocka_unit_test(test_sync__ranges_descend_to_the_one_differing_feed),
+		cmocka_unit_test(test_sync__empty_peer_receives_every_feed_once),
+		cmocka_unit_test(test_sync__hello_with_another_key_is_refused),
+		cmocka_unit_test(test_sync__malformed_message_is_fatal),
+		cmocka_unit_test(test_sync__digest_of_empty_range_is_blake2b_of_nothing),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
