@@ -236,6 +236,8 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 			}
 		}
 		rp.r.has_sessions = true;
+		if (node_local_reload(n) == 0)   /* compare what we hold now */
+			node_local_changed(n);
 		node_sync_all(n, key, &rp.r.sessions);
 		break;
 	}

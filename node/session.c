@@ -421,7 +421,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	struct session *s = st->data;
 	size_t used = 0;
 	int rc = 0;
-	char w[512];
 
 	if (nread == 0)
 		return;
@@ -439,9 +438,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (rc == SYNC_E_BYE) {
 		session_close(s, "peer said goodbye", false);
 	} else if (rc < 0 && s->state != SESSION_CLOSING) {
-		NLOG(s->node, NODE_LOG_WARN, "session", "dropping %s: %s", who(s, w, sizeof(w)),
-		     err_name(rc));
-		session_close(s, err_name(rc), true);
+		session_close(s, err_name(rc), true);   /* logs who and why */
 	} else if (rc == 0) {
 		session_kick(s);
 	}

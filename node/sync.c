@@ -185,8 +185,10 @@ static int peer_splice(struct sync_alliance *a, const uint8_t *prefix, unsigned 
 		a->peer = p;
 		a->cap = cap;
 	}
-	memmove(&a->peer[lo + n], &a->peer[hi], (a->n - hi) * sizeof(*a->peer));
-	memcpy(&a->peer[lo], list, n * sizeof(*list));
+	if (a->n > hi && lo + n != hi)
+		memmove(&a->peer[lo + n], &a->peer[hi], (a->n - hi) * sizeof(*a->peer));
+	if (n)
+		memcpy(&a->peer[lo], list, n * sizeof(*list));
 	a->n = need;
 	return 0;
 }
@@ -210,7 +212,8 @@ static int peer_set(struct sync_alliance *a, const uint8_t *author, uint64_t seq
 		a->peer = p;
 		a->cap = cap;
 	}
-	memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
+	if (a->n > i)
+		memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
 	a->peer[i] = f;
 	a->n++;
 	return 0;
@@ -313,7 +316,8 @@ static void range_of(Agora__Wire__Range *r, uint8_t *prefix_buf, const uint8_t *
                      unsigned depth, const struct sync_lvec *v)
 {
 	size_t lo = 0, hi = 0;
-	memcpy(prefix_buf, prefix, (depth + 1) / 2);
+	if (depth)
+		memcpy(prefix_buf, prefix, (depth + 1) / 2);
 	if (v)
 		slice(v->heads, v->n, sizeof(*v->heads), prefix, depth, &lo, &hi);
 	r->has_prefix = true;
@@ -519,7 +523,8 @@ static int answer_vector(struct answer *ans, const uint8_t *prefix, unsigned dep
 		return -ENOMEM;
 	}
 	ans->vectors[ans->rs.n_vectors++] = v;
-	memcpy(v->prefix.data, prefix, (depth + 1) / 2);
+	if (depth)
+		memcpy(v->prefix.data, prefix, (depth + 1) / 2);
 	v->has_prefix = true;
 	v->prefix.len = (depth + 1) / 2;
 	v->has_depth = true;
@@ -583,7 +588,8 @@ static int on_range(struct sync *s, struct sync_alliance *a, const Agora__Wire__
 	for (int nib = 0; nib < 16; nib++) {
 		uint8_t sub[33] = { 0 };
 		int rc;
-		memcpy(sub, r->prefix.data, (depth + 1) / 2);
+		if (depth)
+			memcpy(sub, r->prefix.data, (depth + 1) / 2);
 		if (depth % 2)
 			sub[depth / 2] = (uint8_t)((sub[depth / 2] & 0xf0) | nib);
 		else
@@ -796,7 +802,8 @@ static void todo_rebuild(struct sync *s)
 				t->prio = 2;
 		}
 	}
-	qsort(s->todo, s->n_todo, sizeof(*s->todo), todo_cmp);
+	if (s->n_todo > 1)
+		qsort(s->todo, s->n_todo, sizeof(*s->todo), todo_cmp);
 }
 
 bool sync_pending(const struct sync *s)
@@ -865,7 +872,8 @@ int sync_produce(struct sync *s, size_t budget, bool *more)
 	}
 out:
 	if (pos) {
-		memmove(s->todo, s->todo + pos, (s->n_todo - pos) * sizeof(*s->todo));
+		if (s->n_todo > pos)
+			memmove(s->todo, s->todo + pos, (s->n_todo - pos) * sizeof(*s->todo));
 		s->n_todo -= pos;
 	}
 	free(bins);

@@ -276,9 +276,10 @@ static int posting_put(MDB_cursor *c, MDB_val *k, MDB_val *d)
 	return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
-int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t rowkey)
+int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t rowkey,
+              struct fts_batch *fb)
 {
-	uint8_t rk[FTS_POST];
+	uint8_t rk[8];
 	store_be64(rk, rowkey);
 	int rc = 0;
 	MDB_cursor *c = NULL;
@@ -296,8 +297,8 @@ int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t row
 	c = NULL;
 	if (ik->nwords == 0)
 		return 0;
-	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &c))))
-		return rc;
+	/* Count each word once per record (tf), then queue the posting: the
+	 * blocks are written once per transaction by fts_batch_apply(). */
 	w = malloc(ik->nwords * sizeof *w);
 	if (!w) {
 		rc = -ENOMEM;
@@ -307,14 +308,12 @@ int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t row
 	for (size_t off = 0; off < ik->words_len; off += strlen((char *)ik->words + off) + 1)
 		w[n++] = (char *)ik->words + off;
 	qsort(w, n, sizeof *w, cmp_str);
+	uint32_t dl = ik->nwords > UINT32_MAX ? UINT32_MAX : (uint32_t)ik->nwords;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && strcmp(w[i], w[j]) == 0)
 			j++;
-		size_t tf = j - i;
-		rk[8] = (uint8_t)(tf > 255 ? 255 : tf);
-		MDB_val k = { strlen(w[i]), w[i] }, d = { FTS_POST, rk };
-		if ((rc = posting_put(c, &k, &d)))
+		if ((rc = fts_batch_add(fb, w[i], strlen(w[i]), rowkey, (unsigned)(j - i), dl)))
 			goto out;
 		i = j;
 	}

@@ -2,7 +2,7 @@
 #ifndef AGORA_INDEX_INT_H
 #define AGORA_INDEX_INT_H
 
-#include "storage/store_int.h"
+#include "storage/fts_int.h"
 
 #define STORE_YEARS_MAX 60  /* a measure's start..end is indexed up to this span */
 
@@ -18,8 +18,10 @@ struct index_keys {
 /* Collect the ix keys and words of rec (content of a Supersede). */
 int index_collect(struct index_keys *ik, const Agora__Record *rec,
                   const uint8_t alliance[PROTO_ID_BYTES]);
-/* Write the collected postings for rowkey. */
-int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t rowkey);
+/* Write the collected ix postings for rowkey and queue its full-text
+ * postings in fb (written by fts_batch_apply at the end of the txn). */
+int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t rowkey,
+              struct fts_batch *fb);
 void index_keys_dispose(struct index_keys *ik);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,8 @@ static int rec_set_flags(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t
 	copy[0] |= set;
 	nv.mv_data = copy;
 	rc = store_lmdb_rc(mdb_put(txn, s->recs, &k, &nv, 0));
+	if (rc == 0 && !(copy[0] & REC_F_FORK))
+		rc = store_hide_update(txn, s, rowkey, copy[0], copy[1]);
 	free(copy);
 	return rc;
 }
@@ -141,7 +145,20 @@ struct wctx {
 	struct store *s;
 	MDB_txn *txn;
 	struct index_keys ik;
+	struct fts_batch fb;    /* full-text postings of this txn, applied at its end */
 };
+
+int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
+                      uint8_t kind)
+{
+	flags &= REC_F_SUPERSEDED | REC_F_RETRACTED;
+	if (!flags && !store_kind_hidden(kind))
+		return 0;
+	uint8_t kb[8], vb[HIDE_VAL] = { flags, kind };
+	store_be64(kb, rowkey);
+	MDB_val k = { 8, kb }, v = { HIDE_VAL, vb };
+	return store_lmdb_rc(mdb_put(txn, s->hide, &k, &v, 0));
+}
 
 /*
  * Check the target of a Supersede or Retract: stored, not fork evidence,
@@ -276,6 +293,8 @@ static int put_rec(struct wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uin
 	store_be32(p + 2, doclen);
 	store_be64(p + 6, root);
 	memcpy(p + REC_HDR, env, len);
+	if (!(flags & REC_F_FORK) && (rc = store_hide_update(w->txn, w->s, rk, flags, kind)))
+		return rc;
 	MDB_val ik = { PROTO_ID_BYTES, (void *)id }, iv = { 8, kb };
 	return store_lmdb_rc(mdb_put(w->txn, w->s->ids, &ik, &iv, MDB_NOOVERWRITE));
 }
@@ -419,7 +438,7 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	if ((rc = store_lmdb_rc(mdb_put(txn, s->feeds, &fkey, &fval, 0))))
 		return rc;
 
-	if ((rc = index_put(txn, s, &w->ik, rk)))
+	if ((rc = index_put(txn, s, &w->ik, rk, &w->fb)))
 		return rc;
 	if ((rc = store_counter_add(txn, s, META_NDOCS, 1)) ||
 	    (rc = store_counter_add(txn, s, META_DOCLEN, doclen)))
@@ -469,27 +488,66 @@ struct opened {
 	uint8_t id[PROTO_ID_BYTES];
 };
 
-struct verify_job {
+/*
+ * Verification runs in parallel with the write transaction: the batch is
+ * cut into chunks; a second thread verifies chunks in order from the
+ * front, and the main thread, before storing item i, makes sure i's chunk
+ * is verified, verifying the next unclaimed chunk itself while it waits.
+ * So both cores verify while there is verifying to do, and the main core
+ * stores as soon as records are ready.
+ */
+#define VERIFY_CHUNK 32
+
+struct verify_pool {
 	const struct store_item *items;
 	struct opened *op;
 	struct proto_error *errs;
-	size_t from, to;
+	size_t n, nchunks;
 	uint64_t now_ms;
+	atomic_size_t next;         /* next unclaimed chunk */
+	atomic_uchar *done;         /* per chunk: verified */
 };
 
-static void *verify_range(void *arg)
+static void verify_chunk(struct verify_pool *p, size_t ch)
 {
-	struct verify_job *j = arg;
-	for (size_t i = j->from; i < j->to; i++) {
+	size_t to = (ch + 1) * VERIFY_CHUNK < p->n ? (ch + 1) * VERIFY_CHUNK : p->n;
+	for (size_t i = ch * VERIFY_CHUNK; i < to; i++) {
 		struct proto_error e;
-		j->op[i].rc = proto_envelope_open(&j->op[i].rec, j->items[i].env, j->items[i].len,
-		                                  j->now_ms, &e);
-		if (j->op[i].rc == 0)
-			proto_record_id(j->op[i].id, j->items[i].env, j->items[i].len);
-		else if (j->errs)
-			j->errs[i] = e;
+		p->op[i].rc = proto_envelope_open(&p->op[i].rec, p->items[i].env, p->items[i].len,
+		                                  p->now_ms, &e);
+		if (p->op[i].rc == 0)
+			proto_record_id(p->op[i].id, p->items[i].env, p->items[i].len);
+		else if (p->errs)
+			p->errs[i] = e;
 	}
+	atomic_store_explicit(&p->done[ch], 1, memory_order_release);
+}
+
+/* Claim and verify one chunk; false when none is left. */
+static bool verify_one(struct verify_pool *p)
+{
+	size_t ch = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+	if (ch >= p->nchunks)
+		return false;
+	verify_chunk(p, ch);
+	return true;
+}
+
+static void *verify_thread(void *arg)
+{
+	struct verify_pool *p = arg;
+	while (verify_one(p))
+		;
 	return NULL;
+}
+
+/* Wait until item i is verified, helping meanwhile. */
+static void verify_wait(struct verify_pool *p, size_t i)
+{
+	size_t ch = i / VERIFY_CHUNK;
+	while (!atomic_load_explicit(&p->done[ch], memory_order_acquire))
+		if (!verify_one(p))
+			sched_yield();  /* the other thread is on it */
 }
 
 struct ingest_ctx {
@@ -501,15 +559,18 @@ struct ingest_ctx {
 	int *status;
 	struct store_ingest_stats st;
 	int first_err;
+	struct verify_pool *vp;
 };
 
 static int ingest_cb(MDB_txn *txn, void *arg)
 {
 	struct ingest_ctx *c = arg;
 	c->w.txn = txn;
+	fts_batch_reset(&c->w.fb);
 	memset(&c->st, 0, sizeof c->st);
 	c->first_err = 0;
 	for (size_t i = 0; i < c->n; i++) {
+		verify_wait(c->vp, i);
 		int rc = c->op[i].rc;
 		if (rc == 0) {
 			rc = ingest_one(&c->w, c->op[i].rec, c->items[i].env, c->items[i].len,
@@ -531,7 +592,7 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	}
 	if ((c->flags & STORE_INGEST_ATOMIC) && c->first_err)
 		return c->first_err;
-	return 0;
+	return fts_batch_apply(txn, c->w.s, &c->w.fb);
 }
 
 int store_ingest(struct store *s, const struct store_item *items, size_t n, unsigned flags,
@@ -543,28 +604,34 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n, unsi
 	if (s->flags & STORE_OPEN_READONLY)
 		return STORE_E_READONLY;
 	struct ingest_ctx c = { .w = { .s = s }, .items = items, .n = n, .flags = flags };
+	struct verify_pool vp = { .items = items, .errs = errs, .n = n, .now_ms = now_ms };
+	pthread_t th;
+	bool threaded = false;
 	int rc;
 	c.op = calloc(n ? n : 1, sizeof *c.op);
 	c.status = calloc(n ? n : 1, sizeof *c.status);
-	if (!c.op || !c.status) {
+	vp.nchunks = (n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+	vp.done = calloc(vp.nchunks ? vp.nchunks : 1, sizeof *vp.done);
+	if (!c.op || !c.status || !vp.done) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* Signature checks dominate: split large batches over two threads. */
-	struct verify_job a = { items, c.op, errs, 0, n, now_ms }, b = a;
-	pthread_t th;
-	bool threaded = false;
-	if (n >= 64) {
-		a.to = b.from = n / 2;
-		threaded = pthread_create(&th, NULL, verify_range, &b) == 0;
-		if (!threaded)
-			a.to = n;
-	}
-	verify_range(&a);
-	if (threaded)
-		pthread_join(th, NULL);
+	vp.op = c.op;
+	atomic_init(&vp.next, 0);
+	for (size_t i = 0; i < vp.nchunks; i++)
+		atomic_init(&vp.done[i], 0);
+	c.vp = &vp;
+	/* Signature checks dominate: a second thread for large batches. */
+	if (n >= 2 * VERIFY_CHUNK)
+		threaded = pthread_create(&th, NULL, verify_thread, &vp) == 0;
 
 	rc = store_write(s, ingest_cb, &c);
+	if (threaded) {
+		/* an early failure leaves chunks unclaimed: take them all */
+		atomic_store(&vp.next, vp.nchunks);
+		pthread_join(th, NULL);
+		threaded = false;
+	}
 	if (rc && (flags & STORE_INGEST_ATOMIC) && rc == c.first_err) {
 		/* rolled back: report the failing items and roll back the rest */
 		for (size_t i = 0; i < n; i++)
@@ -585,7 +652,9 @@ out:
 				agora__record__free_unpacked(c.op[i].rec, NULL);
 	free(c.op);
 	free(c.status);
+	free((void *)vp.done);
 	index_keys_dispose(&c.w.ik);
+	fts_batch_dispose(&c.w.fb);
 	return rc;
 }
 
@@ -639,6 +708,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 	struct publish_ctx *c = arg;
 	struct store *s = c->w.s;
 	c->w.txn = txn;
+	fts_batch_reset(&c->w.fb);
 	free(c->env);
 	c->env = NULL;
 	memset(&c->err, 0, sizeof c->err);
@@ -722,7 +792,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 		c->env = env;
 		c->env_len = len;
 	}
-	return 0;
+	return fts_batch_apply(txn, s, &c->w.fb);
 }
 
 static int publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
@@ -766,6 +836,7 @@ out:
 	free(c.env);
 	free(c.ids);
 	index_keys_dispose(&c.w.ik);
+	fts_batch_dispose(&c.w.fb);
 	return rc;
 }
 
@@ -790,4 +861,81 @@ int store_publish_batch(struct store *s, const struct proto_key *key, const uint
 {
 	return publish(s, key, alliance, recs, n, now_ms, prepare, ctx, ids, NULL, NULL, failed,
 	               err);
+}
+
+/* ------------------------------------------------------------- reindex */
+
+/*
+ * Rebuild the full-text blocks and the hide entries from recs (opening a
+ * layout-1 store).  The ix postings are unchanged between layouts.
+ */
+int store_reindex(MDB_txn *txn, struct store *s)
+{
+	struct index_keys ik = { 0 };
+	struct fts_batch fb = { 0 };
+	MDB_cursor *c = NULL;
+	size_t queued = 0;
+	int rc;
+	if ((rc = store_lmdb_rc(mdb_drop(txn, s->fts, 0))) ||
+	    (rc = store_lmdb_rc(mdb_drop(txn, s->hide, 0))) ||
+	    (rc = store_lmdb_rc(mdb_cursor_open(txn, s->recs, &c))))
+		goto out;
+	MDB_val k, v;
+	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_FIRST));
+	while (rc == 0) {
+		if (k.mv_size != 8 || v.mv_size < REC_HDR) {
+			rc = STORE_E_CORRUPT;
+			goto out;
+		}
+		const uint8_t *h = v.mv_data;
+		uint64_t rk = store_get64(k.mv_data);
+		if (!(h[0] & REC_F_FORK)) {
+			if ((rc = store_hide_update(txn, s, rk, h[0], h[1])))
+				goto out;
+			const uint8_t *env = h + REC_HDR;
+			size_t len = v.mv_size - REC_HDR;
+			struct proto_envelope_view ev;
+			if (proto_envelope_split(&ev, env, len)) {
+				rc = STORE_E_CORRUPT;
+				goto out;
+			}
+			Agora__Record *r = agora__record__unpack(NULL, ev.record_len, ev.record);
+			if (!r) {
+				rc = STORE_E_CORRUPT;
+				goto out;
+			}
+			uint8_t id[PROTO_ID_BYTES];
+			const uint8_t *alliance = id;
+			if (proto_record_kind(r) == PROTO_KIND_CHARTER)
+				proto_record_id(id, env, len);
+			else if (r->alliance.len == PROTO_ID_BYTES)
+				alliance = r->alliance.data;
+			else
+				memset(id, 0, sizeof id);
+			rc = index_collect(&ik, r, alliance);
+			/* queue the words only: drop the ix keys */
+			ik.keys_len = 0;
+			if (!rc)
+				rc = index_put(txn, s, &ik, rk, &fb);
+			queued += ik.nwords;
+			agora__record__free_unpacked(r, NULL);
+			if (rc)
+				goto out;
+			if (queued > 4000000) {
+				if ((rc = fts_batch_apply(txn, s, &fb)))
+					goto out;
+				queued = 0;
+				/* the cursor is on recs; LMDB keeps it valid across puts elsewhere */
+			}
+		}
+		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = fts_batch_apply(txn, s, &fb);
+out:
+	if (c)
+		mdb_cursor_close(c);
+	index_keys_dispose(&ik);
+	fts_batch_dispose(&fb);
+	return rc;
 }

@@ -1,17 +1,21 @@
 /*
  * query.c - store_query: every filter is a posting list (or a union of
- * posting lists: several authors, a range of years).  The smallest one,
- * counted with mdb_cursor_count, drives the scan in rowkey order; every
- * candidate is checked against the other filters by MDB_GET_BOTH lookups
- * and against the record flags.  Relevance sorting scores every match with
- * BM25 (k1 = 1.2, b = 0.75) and keeps the best offset + limit.
+ * posting lists: several authors, a range of years; a word's posting
+ * blocks).  The smallest one (mdb_cursor_count, or the word's df) drives
+ * the scan in rowkey order; every candidate is checked against the other
+ * filters (MDB_GET_BOTH lookups, or a search in the word's decoded block)
+ * and against the hide DBI for superseded, retracted and hidden-kind
+ * records, so no record is read before it is delivered.  Relevance
+ * sorting scores every match with BM25 (k1 = 1.2, b = 0.75; tf and the
+ * document length come from the postings) and keeps the best
+ * offset + limit in a heap.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/store_int.h"
+#include "storage/fts_int.h"
 
 #define BM25_K1 1.2
 #define BM25_B 0.75
@@ -27,6 +31,17 @@ struct filter {
 	MDB_cursor *c;      /* for membership checks */
 	double idf;         /* fts only */
 	unsigned tf;        /* fts only: tf of the current candidate */
+	uint32_t dl;        /* fts only: its document length */
+	struct fts_cur fc;  /* fts only: the word's blocks */
+};
+
+/* What the hide DBI says around the last looked-up rowkey: no key lies
+ * strictly between lo and hi; lo/hi themselves are keys if *_key. */
+struct hidecache {
+	MDB_cursor *c;
+	bool valid, lo_key, hi_key;
+	uint64_t lo, hi;
+	uint8_t lo_val[HIDE_VAL], hi_val[HIDE_VAL];
 };
 
 struct qstate {
@@ -36,6 +51,7 @@ struct qstate {
 	size_t nf;
 	double avgdl;
 	bool empty;         /* some filter has no postings: nothing matches */
+	struct hidecache hc;
 };
 
 static int filter_add(struct qstate *qs, MDB_dbi dbi, bool fts, size_t nkeys, size_t keylen,
@@ -210,6 +226,8 @@ static void filters_free(struct qstate *qs)
 	for (size_t i = 0; i < qs->nf; i++) {
 		if (qs->f[i].c)
 			mdb_cursor_close(qs->f[i].c);
+		if (qs->f[i].fts)
+			fts_cur_close(&qs->f[i].fc);
 		free(qs->f[i].keys);
 		free(qs->f[i].buf);
 	}
@@ -222,6 +240,15 @@ static int filters_prepare(struct qstate *qs)
 	int rc;
 	for (size_t i = 0; i < qs->nf; i++) {
 		struct filter *f = &qs->f[i];
+		if (f->fts) {
+			if ((rc = fts_cur_open(&f->fc, qs->t->txn, qs->t->s, f->keys[0].mv_data,
+			                       f->keys[0].mv_size)))
+				return rc;
+			f->count = f->fc.df;
+			if (f->count == 0)
+				qs->empty = true;
+			continue;
+		}
 		if ((rc = store_lmdb_rc(mdb_cursor_open(qs->t->txn, f->dbi, &f->c))))
 			return rc;
 		f->count = 0;
@@ -241,31 +268,90 @@ static int filters_prepare(struct qstate *qs)
 	return 0;
 }
 
-/* Does rowkey rk appear under any of f's keys?  Sets f->tf for fts. */
+/* Does rowkey rk appear under any of f's keys?  Sets f->tf, f->dl for fts. */
 static int filter_has(struct filter *f, const uint8_t rk[8], bool *yes)
 {
+	if (f->fts) {
+		const struct fts_post *p;
+		int rc = fts_cur_find(&f->fc, store_get64(rk), &p);
+		if (rc)
+			return rc;
+		*yes = p != NULL;
+		if (p) {
+			f->tf = p->tf;
+			f->dl = p->dl;
+		}
+		return 0;
+	}
 	for (size_t j = 0; j < f->nkeys; j++) {
-		MDB_val k = f->keys[j], v;
-		uint8_t vb[FTS_POST];
-		memcpy(vb, rk, 8);
-		vb[8] = 0;
-		v.mv_size = f->fts ? FTS_POST : 8;
-		v.mv_data = vb;
-		int rc = store_lmdb_rc(mdb_cursor_get(f->c, &k, &v,
-		                                      f->fts ? MDB_GET_BOTH_RANGE : MDB_GET_BOTH));
+		MDB_val k = f->keys[j], v = { 8, (void *)rk };
+		int rc = store_lmdb_rc(mdb_cursor_get(f->c, &k, &v, MDB_GET_BOTH));
 		if (rc == MDB_NOTFOUND)
 			continue;
 		if (rc)
 			return rc;
-		if (f->fts) {
-			if (v.mv_size != FTS_POST || memcmp(v.mv_data, rk, 8) != 0)
-				continue;
-			f->tf = ((const uint8_t *)v.mv_data)[8];
-		}
 		*yes = true;
 		return 0;
 	}
 	*yes = false;
+	return 0;
+}
+
+/* Look rk up in the hide DBI; *found, and val when found. */
+static int hide_get(struct qstate *qs, uint64_t rk, bool *found, uint8_t val[HIDE_VAL])
+{
+	struct hidecache *h = &qs->hc;
+	*found = false;
+	if (!h->c)
+		return 0;   /* the DBI is empty */
+	if (h->valid) {
+		if (h->lo_key && rk == h->lo) {
+			memcpy(val, h->lo_val, HIDE_VAL);
+			*found = true;
+			return 0;
+		}
+		if (h->hi_key && rk == h->hi) {
+			memcpy(val, h->hi_val, HIDE_VAL);
+			*found = true;
+			return 0;
+		}
+		if ((!h->lo_key || h->lo < rk) && (!h->hi_key || rk < h->hi))
+			return 0;
+	}
+	uint8_t kb[8];
+	store_be64(kb, rk);
+	MDB_val k = { 8, kb }, v;
+	h->valid = false;
+	int rc = store_lmdb_rc(mdb_cursor_get(h->c, &k, &v, MDB_SET_RANGE));
+	if (rc == 0) {
+		if (k.mv_size != 8 || v.mv_size != HIDE_VAL)
+			return STORE_E_CORRUPT;
+		h->hi = store_get64(k.mv_data);
+		h->hi_key = true;
+		memcpy(h->hi_val, v.mv_data, HIDE_VAL);
+		rc = store_lmdb_rc(mdb_cursor_get(h->c, &k, &v, MDB_PREV));
+	} else if (rc == MDB_NOTFOUND) {
+		h->hi = UINT64_MAX;
+		h->hi_key = false;
+		rc = store_lmdb_rc(mdb_cursor_get(h->c, &k, &v, MDB_LAST));
+	}
+	if (rc == 0) {
+		if (k.mv_size != 8 || v.mv_size != HIDE_VAL)
+			return STORE_E_CORRUPT;
+		h->lo = store_get64(k.mv_data);
+		h->lo_key = true;
+		memcpy(h->lo_val, v.mv_data, HIDE_VAL);
+	} else if (rc == MDB_NOTFOUND) {
+		h->lo = 0;
+		h->lo_key = false;
+	} else {
+		return rc;
+	}
+	h->valid = true;
+	if (h->hi_key && rk == h->hi) {
+		memcpy(val, h->hi_val, HIDE_VAL);
+		*found = true;
+	}
 	return 0;
 }
 
@@ -308,6 +394,8 @@ static int drv_open(struct driver *d, MDB_txn *txn, struct store *s, struct filt
 	d->rev = rev;
 	if (!f)
 		return store_lmdb_rc(mdb_cursor_open(txn, s->recs, &d->recs));
+	if (f->fts)
+		return fts_cur_start(&f->fc, rev);
 	d->n = f->nkeys;
 	d->c = calloc(d->n, sizeof *d->c);
 	d->cur = calloc(d->n, sizeof *d->cur);
@@ -344,9 +432,20 @@ static void drv_close(struct driver *d)
 	free(d->live);
 }
 
-/* Next rowkey in order (deduplicated); MDB_NOTFOUND at the end. */
-static int drv_next(struct driver *d, uint64_t *rk, unsigned *tf)
+/* Next rowkey in order (deduplicated); MDB_NOTFOUND at the end.  For the
+ * recs driver *recval gets the record; an fts driver sets its tf and dl. */
+static int drv_next(struct driver *d, uint64_t *rk, MDB_val *recval)
 {
+	if (d->f && d->f->fts) {
+		const struct fts_post *p;
+		int rc = fts_cur_step(&d->f->fc, &p);
+		if (rc)
+			return rc;
+		*rk = p->rk;
+		d->f->tf = p->tf;
+		d->f->dl = p->dl;
+		return 0;
+	}
 	if (!d->f) {
 		MDB_val k, v;
 		MDB_cursor_op op = d->started ? (d->rev ? MDB_PREV : MDB_NEXT)
@@ -355,22 +454,19 @@ static int drv_next(struct driver *d, uint64_t *rk, unsigned *tf)
 		int rc = store_lmdb_rc(mdb_cursor_get(d->recs, &k, &v, op));
 		if (rc)
 			return rc;
-		if (k.mv_size != 8)
+		if (k.mv_size != 8 || v.mv_size < REC_HDR)
 			return STORE_E_CORRUPT;
 		*rk = store_get64(k.mv_data);
-		*tf = 0;
+		*recval = v;
 		return 0;
 	}
 	bool any = false;
 	uint64_t best = 0;
-	unsigned btf = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		if (!d->live[i])
 			continue;
-		if (!any || (d->rev ? d->cur[i] > best : d->cur[i] < best)) {
+		if (!any || (d->rev ? d->cur[i] > best : d->cur[i] < best))
 			best = d->cur[i];
-			btf = d->tf[i];
-		}
 		any = true;
 	}
 	if (!any)
@@ -383,7 +479,6 @@ static int drv_next(struct driver *d, uint64_t *rk, unsigned *tf)
 		}
 	}
 	*rk = best;
-	*tf = btf;
 	return 0;
 }
 
@@ -400,11 +495,14 @@ static bool kind_visible(const struct store_query *q, int kind)
 }
 
 /*
- * Check a candidate against every filter but the driver and the record
- * flags.  *ok false if it does not match; *score its BM25 score.
+ * Check a candidate against every filter but the driver, and against the
+ * record flags and kind: from recval for the recs driver, else from the
+ * hide DBI (a record not in it is neither superseded nor retracted, and of
+ * a visible kind or of the kind the kind filter asked for).  *ok false if
+ * it does not match; *score its BM25 score.
  */
-static int candidate(struct qstate *qs, struct filter *drv, unsigned drv_tf, uint64_t rk,
-                     MDB_val *recval, bool *ok, double *score)
+static int candidate(struct qstate *qs, struct filter *drv, uint64_t rk, const MDB_val *recval,
+                     bool *ok, double *score)
 {
 	uint8_t rkb[8];
 	store_be64(rkb, rk);
@@ -412,29 +510,34 @@ static int candidate(struct qstate *qs, struct filter *drv, unsigned drv_tf, uin
 	int rc;
 	for (size_t i = 0; i < qs->nf; i++) {
 		struct filter *f = &qs->f[i];
-		if (f == drv) {
-			f->tf = drv_tf;
+		if (f == drv)
 			continue;
-		}
 		bool yes;
 		if ((rc = filter_has(f, rkb, &yes)))
 			return rc;
 		if (!yes)
 			return 0;
 	}
-	if ((rc = store_rec_read(qs->t->txn, qs->t->s, rk, recval)))
+	uint8_t hv[HIDE_VAL];
+	bool hidden = false;
+	if (!drv) {
+		const uint8_t *h = recval->mv_data;
+		hv[0] = h[0];
+		hv[1] = h[1];
+		hidden = true;
+	} else if ((rc = hide_get(qs, rk, &hidden, hv))) {
 		return rc;
-	const uint8_t *h = recval->mv_data;
-	if ((h[0] & (REC_F_FORK | REC_F_RETRACTED)) ||
-	    ((h[0] & REC_F_SUPERSEDED) && !qs->q->history) || !kind_visible(qs->q, h[1]))
+	}
+	if (hidden && ((hv[0] & (REC_F_FORK | REC_F_RETRACTED)) ||
+	               ((hv[0] & REC_F_SUPERSEDED) && !qs->q->history) ||
+	               !kind_visible(qs->q, hv[1])))
 		return 0;
 	double sc = 0;
-	double dl = store_get32(h + 2);
 	for (size_t i = 0; i < qs->nf; i++) {
 		struct filter *f = &qs->f[i];
 		if (!f->fts)
 			continue;
-		double tf = f->tf;
+		double tf = f->tf, dl = f->dl;
 		sc += f->idf * tf * (BM25_K1 + 1) /
 		      (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / qs->avgdl));
 	}
@@ -555,28 +658,72 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 			drv = &qs.f[i];
 	if ((rc = drv_open(&d, t->txn, s, drv, q->sort != STORE_SORT_OLDEST)))
 		goto out;
+	if (drv) {
+		MDB_stat hst;
+		if ((rc = store_lmdb_rc(mdb_stat(t->txn, s->hide, &hst))))
+			goto out;
+		if (hst.ms_entries &&
+		    (rc = store_lmdb_rc(mdb_cursor_open(t->txn, s->hide, &qs.hc.c))))
+			goto out;
+	}
 
 	size_t want = q->limit ? q->offset + q->limit : SIZE_MAX;
 	if (q->limit && want < q->offset)
 		want = SIZE_MAX;
 	for (;;) {
 		uint64_t rk;
-		unsigned tf;
-		rc = drv_next(&d, &rk, &tf);
+		MDB_val v = { 0, NULL };
+		rc = drv_next(&d, &rk, &v);
 		if (rc == MDB_NOTFOUND) {
 			rc = 0;
 			break;
 		}
 		if (rc)
 			goto out;
-		MDB_val v;
 		bool ok;
 		double score = 0;
-		if ((rc = candidate(&qs, drv, tf, rk, &v, &ok, &score)))
+		if ((rc = candidate(&qs, drv, rk, &v, &ok, &score)))
 			goto out;
 		if (!ok)
 			continue;
 		matched++;
+		if (relevance && want != SIZE_MAX) {
+			/* keep the best `want` in a heap whose root is the worst kept */
+			struct scored e = { rk, score };
+			if (nsc < want) {
+				if (nsc == capsc) {
+					capsc = capsc ? capsc * 2 : 64;
+					struct scored *ns = realloc(sc, capsc * sizeof *sc);
+					if (!ns) {
+						rc = -ENOMEM;
+						goto out;
+					}
+					sc = ns;
+				}
+				size_t i = nsc++;
+				while (i > 0 && cmp_scored(&sc[(i - 1) / 2], &e) < 0) {
+					sc[i] = sc[(i - 1) / 2];
+					i = (i - 1) / 2;
+				}
+				sc[i] = e;
+			} else if (cmp_scored(&e, &sc[0]) < 0) {
+				size_t i = 0;
+				for (;;) {
+					size_t l = 2 * i + 1, r = l + 1, m = i;
+					const struct scored *worst = &e;
+					if (l < nsc && cmp_scored(&sc[l], worst) > 0)
+						worst = &sc[m = l];
+					if (r < nsc && cmp_scored(&sc[r], worst) > 0)
+						m = r;
+					if (m == i)
+						break;
+					sc[i] = sc[m];
+					i = m;
+				}
+				sc[i] = e;
+			}
+			continue;
+		}
 		if (relevance) {
 			if (nsc == capsc) {
 				capsc = capsc ? capsc * 2 : 64;
@@ -594,6 +741,8 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 		}
 		if (matched <= q->offset)
 			continue;
+		if (drv && (rc = store_rec_read(t->txn, s, rk, &v)))
+			goto out;
 		rc = deliver(&qs, rk, &v, score, cb, ctx);
 		if (rc) {
 			stopped = true;
@@ -623,6 +772,8 @@ done:
 	if (total)
 		*total = stopped ? SIZE_MAX : matched;
 out:
+	if (qs.hc.c)
+		mdb_cursor_close(qs.hc.c);
 	drv_close(&d);
 	filters_free(&qs);
 	free(sc);

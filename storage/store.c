@@ -2,7 +2,7 @@
  * store.c - the LMDB environment: open/close, the growing-map write helper,
  * snapshots, settings and counters.
  *
- * On-disk layout (layout version 1; meta "~version").  All integers are
+ * On-disk layout (layout version 2; meta "~version").  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -28,7 +28,17 @@
  *            'v' chain root rowkey -> every version of a superseded chain.
  *            Forks are never indexed.  Superseded and retracted records stay
  *            in the indexes; queries filter them by the recs flags.
- *   fts      (DUPSORT|DUPFIXED) folded word -> rowkey(8) | tf(1, capped).
+ *   ftsb     folded word | 0x00 | first rowkey(8) -> a block of that
+ *            word's postings (rowkey deltas, tf, document length), about
+ *            1.5 KB at most; the word's last block also holds its df.  See
+ *            fts_int.h.  (Layout 1 had "fts": DUPSORT word -> rowkey | tf,
+ *            one B-tree insert per posting; it is rebuilt into ftsb on the
+ *            first read-write open.)
+ *   hide     rowkey -> flags(1) | content kind(1), for every indexed
+ *            (non-fork) record that is superseded, retracted, or of a kind
+ *            queries hide by default (governance, retractions).  Queries
+ *            check candidates against it instead of reading each record,
+ *            so a ranked query reads only the records it delivers.
  *   chain    root rowkey -> newest rowkey(8) | newest id(32) |
  *            retraction rowkey(8, 0 if none).  Only for chains that were
  *            superseded or retracted; a record without one is its own
@@ -189,7 +199,8 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "feeds", offsetof(struct store, feeds), 0 },
 		{ "forks", offsetof(struct store, forks), MDB_DUPSORT | MDB_DUPFIXED },
 		{ "ix", offsetof(struct store, ix), MDB_DUPSORT | MDB_DUPFIXED },
-		{ "fts", offsetof(struct store, fts), MDB_DUPSORT | MDB_DUPFIXED },
+		{ "ftsb", offsetof(struct store, fts), 0 },
+		{ "hide", offsetof(struct store, hide), 0 },
 		{ "chain", offsetof(struct store, chain), 0 },
 		{ "meta", offsetof(struct store, meta), 0 },
 	};
@@ -214,8 +225,19 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 		return rc;
 	if (v > STORE_LAYOUT_VERSION)
 		return STORE_E_VERSION;
-	if (v == 0)
-		rc = store_counter_add(txn, s, META_VERSION, STORE_LAYOUT_VERSION);
+	if (v == 1) {
+		/* layout 1: drop the per-record postings, rebuild blocks and hide */
+		MDB_dbi old;
+		rc = store_lmdb_rc(mdb_dbi_open(txn, "fts", MDB_DUPSORT | MDB_DUPFIXED, &old));
+		if (rc == 0)
+			rc = store_lmdb_rc(mdb_drop(txn, old, 1));
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc || (rc = store_reindex(txn, s)))
+			return rc;
+	}
+	if (v < STORE_LAYOUT_VERSION)
+		rc = store_counter_add(txn, s, META_VERSION, (int64_t)(STORE_LAYOUT_VERSION - v));
 	return rc;
 }
 

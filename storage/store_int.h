@@ -10,7 +10,7 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 1
+#define STORE_LAYOUT_VERSION 2  /* 1: per-record fts postings (migrated on open) */
 #define STORE_MAPSIZE_DEFAULT ((size_t)64 << 20)
 
 /* recs value header, followed by the envelope bytes */
@@ -34,7 +34,7 @@
 
 #define IX_TAG_MAX 255      /* longer tags are not indexed */
 #define FTS_WORD_MAX 64     /* longer words are not indexed */
-#define FTS_POST 9          /* rowkey (8) | tf (1) */
+#define HIDE_VAL 2          /* flags(1) | content kind(1) */
 
 #define HEAD_VAL 52         /* feedno(4) | seq(8) | id(32) | rowkey(8) */
 #define CHAIN_VAL 48        /* newest rowkey(8) | newest id(32) | retract rowkey(8) */
@@ -47,7 +47,8 @@ struct store {
 	MDB_dbi feeds;      /* feedno(4) | seq(8) -> rowkey(8) */
 	MDB_dbi forks;      /* alliance | author | seq(8) -> fork rowkeys (dupfixed) */
 	MDB_dbi ix;         /* tag | value -> rowkeys (dupfixed) */
-	MDB_dbi fts;        /* folded word -> rowkey | tf (dupfixed) */
+	MDB_dbi fts;        /* folded word | 0 | first rowkey -> posting block (fts_int.h) */
+	MDB_dbi hide;       /* rowkey -> HIDE_VAL: records a query may have to skip */
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
 	unsigned flags;
@@ -105,6 +106,20 @@ int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYT
 
 /* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
 int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
+
+/* Is this content kind hidden from queries unless asked for? */
+static inline bool store_kind_hidden(int kind)
+{
+	return kind == PROTO_KIND_CHARTER || kind == PROTO_KIND_ADMISSION ||
+	       kind == PROTO_KIND_REVOCATION || kind == PROTO_KIND_KEY_ROTATION ||
+	       kind == PROTO_KIND_RETRACT;
+}
+/* Keep the hide entry of an indexed record in step with its recs header
+ * flags and content kind (see store.c). */
+int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
+                      uint8_t kind);
+/* Rebuild the fts and hide DBIs from recs (layout 1 -> 2). */
+int store_reindex(MDB_txn *txn, struct store *s);
 
 /* Internal counters in meta. */
 int store_counter_get(MDB_txn *txn, struct store *s, const char *key, uint64_t *v);

@@ -87,6 +87,28 @@ static void test_config__hostport_forms(void **state)
 	assert_int_equal(node_parse_hostport(host, &port, "h:-1", true), NODE_E_ADDRESS);
 }
 
+static void test_config__example_file_parses(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	int rc = node_config_load(c, AGORA_CONF_EXAMPLE);
+	if (rc)
+		print_message("%s\n", c->error);
+	assert_int_equal(rc, 0);
+	assert_true(c->n_peers >= 1);
+	free(c);
+}
+
+static void test_config__missing_file_is_empty_config(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(node_config_load(c, "/nonexistent/agora.conf"), 0);
+	assert_int_equal(c->n_peers, 0);
+	assert_false(c->has_listen);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +116,8 @@ int main(void)
 		cmocka_unit_test(test_config__unknown_key_names_the_line),
 		cmocka_unit_test(test_config__bad_values_are_errors),
 		cmocka_unit_test(test_config__hostport_forms),
+		cmocka_unit_test(test_config__example_file_parses),
+		cmocka_unit_test(test_config__missing_file_is_empty_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -644,8 +644,10 @@ static void test_store_query__matches_brute_force_scan(void **state)
 		if (relevance) {
 			assert_true(g.score_order_ok);
 			if (!q->limit) {
-				qsort(g.ids, g.n, PROTO_ID_BYTES, cmp_id);
-				qsort(want, nw, PROTO_ID_BYTES, cmp_id);
+				if (g.n)
+					qsort(g.ids, g.n, PROTO_ID_BYTES, cmp_id);
+				if (nw)
+					qsort(want, nw, PROTO_ID_BYTES, cmp_id);
 				if (g.n)
 					assert_memory_equal(g.ids, want, g.n * PROTO_ID_BYTES);
 			}

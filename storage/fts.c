@@ -1,0 +1,686 @@
+/*
+ * fts.c - the full-text index in posting blocks (layout in fts_int.h):
+ * the per-transaction batch, block coding, and the reader used by queries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/fts_int.h"
+
+/* ------------------------------------------------------------ coding */
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* 0 on a malformed or truncated varint */
+static size_t varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (size_t i = 0; i < 10 && p + i < end; i++) {
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+int fts_block_decode(const uint8_t *p, size_t len, uint64_t first, uint64_t *df,
+                     struct fts_post *posts, size_t cap, size_t *n)
+{
+	const uint8_t *end = p + len;
+	uint64_t v, rk = first;
+	size_t k = varint_get(p, end, &v), cnt = 0;
+	if (!k)
+		return STORE_E_CORRUPT;
+	*df = v;
+	p += k;
+	while (p < end) {
+		if (cnt) {
+			if (!(k = varint_get(p, end, &v)) || v == 0 || rk + v < rk)
+				return STORE_E_CORRUPT;
+			rk += v;
+			p += k;
+		}
+		if (p >= end || cnt == cap)
+			return STORE_E_CORRUPT;
+		uint8_t tf = *p++;
+		if (!(k = varint_get(p, end, &v)) || v > UINT32_MAX)
+			return STORE_E_CORRUPT;
+		p += k;
+		posts[cnt].rk = rk;
+		posts[cnt].tf = tf;
+		posts[cnt].dl = (uint32_t)v;
+		cnt++;
+	}
+	if (cnt == 0)
+		return STORE_E_CORRUPT;
+	*n = cnt;
+	return 0;
+}
+
+static size_t post_len(const struct fts_post *p, const struct fts_post *prev)
+{
+	return (prev ? varint_len(p->rk - prev->rk) : 0) + 1 + varint_len(p->dl);
+}
+
+static size_t post_put(uint8_t *b, const struct fts_post *p, const struct fts_post *prev)
+{
+	size_t n = prev ? varint_put(b, p->rk - prev->rk) : 0;
+	b[n++] = p->tf;
+	return n + varint_put(b + n, p->dl);
+}
+
+static void key_make(uint8_t *key, const char *w, size_t wl, uint64_t rk)
+{
+	memcpy(key, w, wl);
+	key[wl] = 0;
+	store_be64(key + wl + 1, rk);
+}
+
+/* ------------------------------------------------------------ batch */
+
+static uint32_t hash_word(const char *w, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)w[i]) * 16777619u;
+	return h;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 1024;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+static int rehash(struct fts_batch *b)
+{
+	size_t ns = b->nslots ? b->nslots * 2 : 4096;
+	uint32_t *sl = calloc(ns, sizeof *sl);
+	if (!sl)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nwords; i++) {
+		size_t j = hash_word(b->arena + b->words[i].off, b->words[i].len) & (ns - 1);
+		while (sl[j])
+			j = (j + 1) & (ns - 1);
+		sl[j] = (uint32_t)i + 1;
+	}
+	free(b->slots);
+	b->slots = sl;
+	b->nslots = ns;
+	return 0;
+}
+
+int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
+                  uint32_t dl)
+{
+	int rc;
+	if (len == 0 || len > FTS_WORD_MAX)
+		return 0;
+	if ((b->nwords + 1) * 2 > b->nslots && (rc = rehash(b)))
+		return rc;
+	size_t j = hash_word(word, len) & (b->nslots - 1);
+	uint32_t wi;
+	for (;;) {
+		uint32_t s = b->slots[j];
+		if (!s) {
+			if ((rc = grow((void **)&b->words, &b->words_cap, b->nwords + 1,
+			               sizeof *b->words)) ||
+			    (rc = grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
+				return rc;
+			wi = (uint32_t)b->nwords++;
+			b->words[wi].off = (uint32_t)b->arena_len;
+			b->words[wi].len = (uint32_t)len;
+			b->words[wi].n = 0;
+			memcpy(b->arena + b->arena_len, word, len);
+			b->arena[b->arena_len + len] = 0;
+			b->arena_len += len + 1;
+			b->slots[j] = wi + 1;
+			break;
+		}
+		const struct fts_word *fw = &b->words[s - 1];
+		if (fw->len == len && memcmp(b->arena + fw->off, word, len) == 0) {
+			wi = s - 1;
+			break;
+		}
+		j = (j + 1) & (b->nslots - 1);
+	}
+	if ((rc = grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents)))
+		return rc;
+	struct fts_ent *e = &b->ents[b->nents++];
+	e->word = wi;
+	e->rk = rk;
+	e->tf = (uint8_t)(tf > 255 ? 255 : tf);
+	e->dl = dl;
+	b->words[wi].n++;
+	return 0;
+}
+
+void fts_batch_reset(struct fts_batch *b)
+{
+	if (b->slots)
+		memset(b->slots, 0, b->nslots * sizeof *b->slots);
+	b->arena_len = b->nwords = b->nents = 0;
+}
+
+void fts_batch_dispose(struct fts_batch *b)
+{
+	free(b->arena);
+	free(b->slots);
+	free(b->words);
+	free(b->ents);
+	memset(b, 0, sizeof *b);
+}
+
+/* Working memory of one apply. */
+struct apply {
+	MDB_txn *txn;
+	struct store *s;
+	MDB_cursor *c;
+	struct fts_post *old;       /* a decoded block */
+	struct fts_post *merged;    /* block + new postings */
+	size_t merged_cap;
+	uint8_t *out;               /* encoded block */
+};
+
+/* Read the block at the cursor's key if it belongs to the word. */
+static int block_at(struct apply *a, const MDB_val *k, const MDB_val *v, const char *w,
+                    size_t wl, uint64_t *first, uint64_t *df, size_t *n, bool *ok)
+{
+	*ok = false;
+	if (k->mv_size != wl + 9 || memcmp(k->mv_data, w, wl) != 0 ||
+	    ((const uint8_t *)k->mv_data)[wl] != 0)
+		return 0;
+	*first = store_get64((const uint8_t *)k->mv_data + wl + 1);
+	int rc = fts_block_decode(v->mv_data, v->mv_size, *first, df, a->old, FTS_BLOCK_POSTS, n);
+	if (rc == 0)
+		*ok = true;
+	return rc;
+}
+
+/* Encode merged[0..n) as blocks and put them; the last one gets df. */
+static int write_blocks(struct apply *a, const char *w, size_t wl, const struct fts_post *p,
+                        size_t n, uint64_t last_df)
+{
+	uint8_t key[FTS_KEY_MAX];
+	size_t i = 0;
+	while (i < n) {
+		/* how many postings fit; the header is sized for the largest df */
+		size_t len = 10, j = i;
+		while (j < n) {
+			size_t pl = post_len(&p[j], j > i ? &p[j - 1] : NULL);
+			if (j > i && len + pl > FTS_BLOCK_MAX)
+				break;
+			len += pl;
+			j++;
+		}
+		size_t o = varint_put(a->out, j == n ? last_df : 0);
+		for (size_t x = i; x < j; x++)
+			o += post_put(a->out + o, &p[x], x > i ? &p[x - 1] : NULL);
+		key_make(key, w, wl, p[i].rk);
+		MDB_val k = { wl + 9, key }, v = { o, a->out };
+		int rc = store_lmdb_rc(mdb_cursor_put(a->c, &k, &v, 0));
+		if (rc)
+			return rc;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Merge the postings np[0..m) (sorted, unique) of word w into its blocks.
+ * Blocks are visited in rowkey order; each visited block is decoded,
+ * merged with the new postings below the next block's first rowkey, and
+ * rewritten (split when it outgrows FTS_BLOCK_MAX).
+ */
+static int apply_word(struct apply *a, const char *w, size_t wl, const struct fts_post *np,
+                      size_t m)
+{
+	uint8_t key[FTS_KEY_MAX];
+	MDB_val k, v;
+	int rc;
+	uint64_t last_first = 0, df = 0, added = 0;
+	bool have_last = false, wrote_last = false;
+
+	/* the last block: its df and where the common (append) case goes */
+	key_make(key, w, wl, UINT64_MAX);
+	k.mv_size = wl + 9;
+	k.mv_data = key;
+	rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_RANGE));
+	if (rc == 0)
+		rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_PREV));
+	else if (rc == MDB_NOTFOUND)
+		rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_LAST));
+	if (rc == 0 && k.mv_size == wl + 9 && memcmp(k.mv_data, w, wl) == 0 &&
+	    ((uint8_t *)k.mv_data)[wl] == 0) {
+		const uint8_t *vp = v.mv_data;
+		uint64_t d;
+		if (!varint_get(vp, vp + v.mv_size, &d))
+			return STORE_E_CORRUPT;
+		df = d;
+		last_first = store_get64((const uint8_t *)k.mv_data + wl + 1);
+		have_last = true;
+	} else if (rc && rc != MDB_NOTFOUND) {
+		return rc;
+	}
+
+	size_t i = 0;
+	while (i < m) {
+		uint64_t first = 0, bdf;
+		size_t bn = 0;
+		bool have = false, is_last = false;
+		uint64_t next = UINT64_MAX;    /* first rowkey of the following block */
+		if (!have_last) {
+			is_last = true;
+		} else if (np[i].rk >= last_first) {
+			key_make(key, w, wl, last_first);
+			k.mv_size = wl + 9;
+			k.mv_data = key;
+			if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
+				return rc;
+			if ((rc = block_at(a, &k, &v, w, wl, &first, &bdf, &bn, &have)))
+				return rc;
+			if (!have)
+				return STORE_E_CORRUPT;
+			is_last = true;
+		} else {
+			/* the block with the largest first rowkey <= np[i].rk, else the
+			 * word's first block (whose first rowkey will then move down) */
+			key_make(key, w, wl, np[i].rk);
+			k.mv_size = wl + 9;
+			k.mv_data = key;
+			rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_RANGE));
+			if (rc)
+				return rc == MDB_NOTFOUND ? STORE_E_CORRUPT : rc;
+			uint64_t kfirst = 0;
+			bool same = k.mv_size == wl + 9 && memcmp(k.mv_data, w, wl) == 0 &&
+			            ((uint8_t *)k.mv_data)[wl] == 0;
+			if (same)
+				kfirst = store_get64((const uint8_t *)k.mv_data + wl + 1);
+			if (!same || kfirst > np[i].rk) {
+				MDB_val pk, pv;
+				rc = store_lmdb_rc(mdb_cursor_get(a->c, &pk, &pv, MDB_PREV));
+				if (rc && rc != MDB_NOTFOUND)
+					return rc;
+				if (rc == 0 && (rc = block_at(a, &pk, &pv, w, wl, &first, &bdf, &bn,
+				                              &have)))
+					return rc;
+				if (have) {
+					next = same ? kfirst : UINT64_MAX;
+				} else {
+					/* below the word's first block: that block is at k */
+					if (!same)
+						return STORE_E_CORRUPT;
+					key_make(key, w, wl, kfirst);
+					k.mv_size = wl + 9;
+					k.mv_data = key;
+					rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY));
+					if (rc)
+						return rc;
+					if ((rc = block_at(a, &k, &v, w, wl, &first, &bdf, &bn, &have)))
+						return rc;
+					if (!have)
+						return STORE_E_CORRUPT;
+				}
+			} else {
+				if ((rc = block_at(a, &k, &v, w, wl, &first, &bdf, &bn, &have)))
+					return rc;
+			}
+			if (have && next == UINT64_MAX) {
+				/* find the following block's first rowkey */
+				key_make(key, w, wl, first);
+				k.mv_size = wl + 9;
+				k.mv_data = key;
+				if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
+					return rc;
+				rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_NEXT));
+				if (rc == 0 && k.mv_size == wl + 9 && memcmp(k.mv_data, w, wl) == 0 &&
+				    ((uint8_t *)k.mv_data)[wl] == 0)
+					next = store_get64((const uint8_t *)k.mv_data + wl + 1);
+				else if (rc && rc != MDB_NOTFOUND)
+					return rc;
+			}
+			is_last = first == last_first;
+		}
+		if (is_last)
+			next = UINT64_MAX;
+		/* new postings that belong here */
+		size_t j = i;
+		while (j < m && np[j].rk < next)
+			j++;
+		size_t need = bn + (j - i);
+		if (need > a->merged_cap) {
+			struct fts_post *nm = realloc(a->merged, need * sizeof *nm);
+			if (!nm)
+				return -ENOMEM;
+			a->merged = nm;
+			a->merged_cap = need;
+		}
+		size_t x = 0, y = i, o = 0;
+		while (x < bn || y < j) {
+			if (y == j || (x < bn && a->old[x].rk < np[y].rk)) {
+				a->merged[o++] = a->old[x++];
+			} else if (x < bn && a->old[x].rk == np[y].rk) {
+				a->merged[o++] = a->old[x++];   /* already indexed: keep it */
+				y++;
+			} else {
+				a->merged[o++] = np[y++];
+				added++;
+			}
+		}
+		if (have && a->merged[0].rk != first) {
+			key_make(key, w, wl, first);
+			k.mv_size = wl + 9;
+			k.mv_data = key;
+			if ((rc = store_lmdb_rc(mdb_del(a->txn, a->s->fts, &k, NULL))))
+				return rc;
+		}
+		if ((rc = write_blocks(a, w, wl, a->merged, o, is_last ? df + added : 0)))
+			return rc;
+		if (is_last)
+			wrote_last = true;
+		if (!have_last) {
+			have_last = true;
+			last_first = a->merged[0].rk;   /* only matters for the loop's end */
+		}
+		i = j;
+	}
+	if (!wrote_last && added) {
+		/* only middle blocks changed: bump the df in the last block */
+		key_make(key, w, wl, last_first);
+		k.mv_size = wl + 9;
+		k.mv_data = key;
+		if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
+			return rc;
+		uint64_t d;
+		size_t hl = varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &d);
+		if (!hl)
+			return STORE_E_CORRUPT;
+		size_t o = varint_put(a->out, df + added);
+		memcpy(a->out + o, (const uint8_t *)v.mv_data + hl, v.mv_size - hl);
+		MDB_val nv = { o + v.mv_size - hl, a->out };
+		if ((rc = store_lmdb_rc(mdb_cursor_put(a->c, &k, &nv, 0))))
+			return rc;
+	}
+	return 0;
+}
+
+struct word_order {
+	const char *arena;
+	const struct fts_word *words;
+};
+
+static int cmp_post(const void *x, const void *y)
+{
+	const struct fts_post *a = x, *b = y;
+	return a->rk < b->rk ? -1 : a->rk > b->rk;
+}
+
+/* qsort has no context argument in C11: sort indexes by a key copy */
+struct word_key {
+	const char *w;
+	uint32_t len, idx;
+};
+
+static int cmp_word_key(const void *x, const void *y)
+{
+	const struct word_key *a = x, *b = y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->w, b->w, n);
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
+{
+	int rc = 0;
+	struct apply a = { .txn = txn, .s = s };
+	struct word_key *wk = NULL;
+	struct fts_post *np = NULL;
+	if (b->nents == 0)
+		goto out;
+	wk = malloc(b->nwords * sizeof *wk);
+	np = malloc(b->nents * sizeof *np);
+	a.old = malloc(FTS_BLOCK_POSTS * sizeof *a.old);
+	a.out = malloc(FTS_BLOCK_MAX + 32);
+	if (!wk || !np || !a.old || !a.out) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* group the postings by word (counting sort, stable: batch order) */
+	uint32_t pos = 0;
+	for (size_t i = 0; i < b->nwords; i++) {
+		b->words[i].start = pos;
+		pos += b->words[i].n;
+		wk[i].w = b->arena + b->words[i].off;
+		wk[i].len = b->words[i].len;
+		wk[i].idx = (uint32_t)i;
+	}
+	for (size_t i = 0; i < b->nents; i++) {
+		const struct fts_ent *e = &b->ents[i];
+		struct fts_post *p = &np[b->words[e->word].start++];
+		p->rk = e->rk;
+		p->tf = e->tf;
+		p->dl = e->dl;
+	}
+	/* word order = key order: neighbouring words share pages */
+	qsort(wk, b->nwords, sizeof *wk, cmp_word_key);
+	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &a.c))))
+		goto out;
+	for (size_t i = 0; i < b->nwords; i++) {
+		const struct fts_word *fw = &b->words[wk[i].idx];
+		struct fts_post *p = np + fw->start - fw->n;
+		size_t m = fw->n, u = 0;
+		bool sorted = true;
+		for (size_t x = 1; x < m && sorted; x++)
+			sorted = p[x - 1].rk < p[x].rk;
+		if (!sorted) {
+			qsort(p, m, sizeof *p, cmp_post);
+			for (size_t x = 0; x < m; x++)      /* drop duplicates */
+				if (u == 0 || p[u - 1].rk != p[x].rk)
+					p[u++] = p[x];
+			m = u;
+		}
+		if ((rc = apply_word(&a, wk[i].w, wk[i].len, p, m)))
+			goto out;
+	}
+out:
+	if (a.c)
+		mdb_cursor_close(a.c);
+	free(a.old);
+	free(a.merged);
+	free(a.out);
+	free(wk);
+	free(np);
+	fts_batch_reset(b);
+	return rc;
+}
+
+/* ------------------------------------------------------------ reader */
+
+static bool key_is_word(const struct fts_cur *fc, const MDB_val *k)
+{
+	return k->mv_size == fc->wl + 9 && memcmp(k->mv_data, fc->key, fc->wl + 1) == 0;
+}
+
+static int load(struct fts_cur *fc, const MDB_val *k, const MDB_val *v)
+{
+	uint64_t df;
+	fc->first = store_get64((const uint8_t *)k->mv_data + fc->wl + 1);
+	int rc = fts_block_decode(v->mv_data, v->mv_size, fc->first, &df, fc->p, FTS_BLOCK_POSTS,
+	                          &fc->n);
+	fc->loaded = rc == 0;
+	return rc;
+}
+
+int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *word,
+                 size_t len)
+{
+	memset(fc, 0, sizeof *fc);
+	if (len == 0 || len > FTS_WORD_MAX)
+		return PROTO_E_ARG;
+	fc->p = malloc(FTS_BLOCK_POSTS * sizeof *fc->p);
+	if (!fc->p)
+		return -ENOMEM;
+	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &fc->c));
+	if (rc)
+		return rc;
+	fc->wl = len;
+	key_make(fc->key, word, len, UINT64_MAX);
+	MDB_val k = { len + 9, fc->key }, v;
+	rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
+	if (rc == 0)
+		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
+	else if (rc == MDB_NOTFOUND)
+		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (!key_is_word(fc, &k))
+		return 0;
+	uint64_t df;
+	size_t hl = varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &df);
+	if (!hl)
+		return STORE_E_CORRUPT;
+	fc->df = df;
+	return 0;
+}
+
+void fts_cur_close(struct fts_cur *fc)
+{
+	if (fc->c)
+		mdb_cursor_close(fc->c);
+	free(fc->p);
+	memset(fc, 0, sizeof *fc);
+}
+
+int fts_cur_start(struct fts_cur *fc, bool rev)
+{
+	fc->rev = rev;
+	fc->loaded = false;
+	fc->n = 0;
+	MDB_val k = { fc->wl + 9, fc->key }, v;
+	store_be64(fc->key + fc->wl + 1, rev ? UINT64_MAX : 0);
+	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
+	if (rev) {
+		if (rc == 0)
+			rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
+		else if (rc == MDB_NOTFOUND)
+			rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
+	}
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (!key_is_word(fc, &k))
+		return 0;
+	if ((rc = load(fc, &k, &v)))
+		return rc;
+	fc->pos = rev ? fc->n : 0;
+	return 0;
+}
+
+int fts_cur_step(struct fts_cur *fc, const struct fts_post **out)
+{
+	if (!fc->loaded)
+		return MDB_NOTFOUND;
+	if (fc->rev ? fc->pos == 0 : fc->pos == fc->n) {
+		MDB_val k, v;
+		int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, fc->rev ? MDB_PREV : MDB_NEXT));
+		if (rc == 0 && !key_is_word(fc, &k))
+			rc = MDB_NOTFOUND;
+		if (rc == 0)
+			rc = load(fc, &k, &v);
+		if (rc) {
+			fc->loaded = false;
+			return rc;
+		}
+		fc->pos = fc->rev ? fc->n : 0;
+	}
+	*out = fc->rev ? &fc->p[--fc->pos] : &fc->p[fc->pos++];
+	return 0;
+}
+
+static const struct fts_post *block_find(const struct fts_cur *fc, uint64_t rk)
+{
+	size_t lo = 0, hi = fc->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fc->p[mid].rk < rk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fc->n && fc->p[lo].rk == rk ? &fc->p[lo] : NULL;
+}
+
+int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out)
+{
+	*out = NULL;
+	if (fc->df == 0)
+		return 0;
+	if (fc->loaded && rk >= fc->p[0].rk && rk <= fc->p[fc->n - 1].rk) {
+		*out = block_find(fc, rk);
+		return 0;
+	}
+	/* the block with the largest first rowkey <= rk */
+	store_be64(fc->key + fc->wl + 1, rk);
+	MDB_val k = { fc->wl + 9, fc->key }, v;
+	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
+	if (rc == 0 && key_is_word(fc, &k) &&
+	    store_get64((const uint8_t *)k.mv_data + fc->wl + 1) == rk) {
+		if (!fc->loaded || fc->first != rk)
+			if ((rc = load(fc, &k, &v)))
+				return rc;
+		*out = &fc->p[0];
+		return 0;
+	}
+	if (rc == 0)
+		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
+	else if (rc == MDB_NOTFOUND)
+		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (!key_is_word(fc, &k))
+		return 0;
+	uint64_t first = store_get64((const uint8_t *)k.mv_data + fc->wl + 1);
+	if (!fc->loaded || fc->first != first)
+		if ((rc = load(fc, &k, &v)))
+			return rc;
+	*out = block_find(fc, rk);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * fts_int.h - private to storage/: the full-text index in posting blocks.
+ *
+ * The fts DBI (plain, not DUPSORT) maps
+ *     folded word | 0x00 | first rowkey of the block (8, BE)
+ * to a block of that word's postings in rowkey order:
+ *     varint df | posting...
+ *     posting 0:  tf(1) | varint dl
+ *     posting k:  varint (rowkey - previous rowkey) | tf(1) | varint dl
+ * tf is the word's count in the record (capped at 255) and dl the record's
+ * document length in words (BM25's |D|), so ranking never reads records.
+ * Only the word's LAST block carries the true df (number of postings of
+ * the word); other blocks hold 0 there.  Blocks stay under FTS_BLOCK_MAX
+ * bytes so that LMDB never needs overflow pages for them.
+ *
+ * Writers collect a transaction's postings in a struct fts_batch and apply
+ * them word by word at the end of the transaction: one block rewrite per
+ * word per transaction in the common case (new rowkeys are appended to the
+ * word's last block), instead of one B-tree insert per posting.
+ */
+#ifndef AGORA_FTS_INT_H
+#define AGORA_FTS_INT_H
+
+#include "storage/store_int.h"
+
+#define FTS_BLOCK_MAX 1536  /* bytes of one block value, header included */
+#define FTS_KEY_MAX (FTS_WORD_MAX + 9)
+
+struct fts_post {
+	uint64_t rk;
+	uint32_t dl;
+	uint8_t tf;
+};
+
+/* Postings collected during one write transaction.  Zero-initialise;
+ * fts_batch_dispose() when done. */
+struct fts_batch {
+	char *arena;                /* interned words, NUL-terminated */
+	size_t arena_len, arena_cap;
+	uint32_t *slots;            /* hash table: word index + 1, 0 = empty */
+	size_t nslots;
+	struct fts_word {
+		uint32_t off;       /* into arena */
+		uint32_t len;
+		uint32_t n;         /* postings of this word in the batch */
+		uint32_t start;     /* scratch for apply */
+	} *words;
+	size_t nwords, words_cap;
+	struct fts_ent {
+		uint32_t word;
+		uint32_t dl;
+		uint64_t rk;
+		uint8_t tf;
+	} *ents;
+	size_t nents, ents_cap;
+};
+
+/* Queue posting (word, rk, tf, dl).  The word must be at most
+ * FTS_WORD_MAX bytes and contain no NUL. */
+int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
+                  uint32_t dl);
+/* Forget everything queued (keeps the buffers). */
+void fts_batch_reset(struct fts_batch *b);
+/* Write every queued posting into the fts DBI of txn, then reset.  An
+ * existing (word, rowkey) posting is left alone. */
+int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b);
+void fts_batch_dispose(struct fts_batch *b);
+
+/* Decode a block value: *df gets its df field, posts (cap entries) the
+ * postings, with first = the rowkey in its key.  STORE_E_CORRUPT on bad
+ * bytes or more than cap postings. */
+int fts_block_decode(const uint8_t *p, size_t len, uint64_t first, uint64_t *df,
+                     struct fts_post *posts, size_t cap, size_t *n);
+/* Most postings one block can hold (every posting takes >= 2 bytes). */
+#define FTS_BLOCK_POSTS (FTS_BLOCK_MAX / 2 + 1)
+
+/*
+ * Reader of one word's posting list in a snapshot.  fts_cur_open() finds
+ * the word's last block and its df (0: no postings).  Then either iterate
+ * (fts_cur_start, fts_cur_step) or test membership (fts_cur_find).
+ */
+struct fts_cur {
+	MDB_cursor *c;
+	uint8_t key[FTS_KEY_MAX];
+	size_t wl;                  /* word length; key[wl] == 0 */
+	uint64_t df;
+	struct fts_post *p;         /* decoded block, FTS_BLOCK_POSTS entries */
+	size_t n;                   /* postings in p */
+	uint64_t first;             /* key rowkey of the decoded block */
+	bool loaded;
+	size_t pos;                 /* iteration position in p */
+	bool rev;
+};
+
+int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *word,
+                 size_t len);
+void fts_cur_close(struct fts_cur *fc);
+/* Position before the first (rev: after the last) posting. */
+int fts_cur_start(struct fts_cur *fc, bool rev);
+/* Next posting in the chosen direction; MDB_NOTFOUND at the end. */
+int fts_cur_step(struct fts_cur *fc, const struct fts_post **out);
+/* Is rk in the list?  *out (NULL if absent) points into the cursor. */
+int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out);
+
+#endif

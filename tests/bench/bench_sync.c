@@ -1,0 +1,442 @@
+/*
+ * bench_sync.c - sync between real agorad processes on loopback.
+ *
+ *   bench_sync [N] [FEEDS...]    (defaults: N = 1000000, feeds 1000 10000)
+ *
+ * Prints, each beside the machine's own limit measured in the same run:
+ *   1. full sync of N records of about 1 KB from one node to an empty one:
+ *      records/s, MB/s, wire bytes per record against record bytes, peak
+ *      RSS (VmHWM) of each agorad; raw Ed25519 verifications/s on two
+ *      cores and the ratio;
+ *   2. reconnect-when-in-sync cost (bytes, ms) for 1,000 and 10,000 feeds;
+ *   3. time for a record to cross a line of 10 nodes.
+ * Not run by ctest: speed is shown here, never asserted in tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+static char work[256];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_sync: %s\n", what);
+	exit(1);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct home {
+	char dir[512];
+	struct proto_key *key;
+	pid_t pid;
+	int port;
+};
+
+static void home_init(struct home *h, const char *name)
+{
+	char path[600];
+	char *text;
+	size_t len;
+	snprintf(h->dir, sizeof(h->dir), "%s/%s", work, name);
+	mkdir(h->dir, 0700);
+	snprintf(path, sizeof(path), "%s/db", h->dir);
+	mkdir(path, 0700);
+	if (proto_key_generate(&h->key) || proto_key_encode(&text, &len, h->key, NULL))
+		die("key");
+	snprintf(path, sizeof(path), "%s/identity.key", h->dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		die("identity.key");
+	close(fd);
+	free(text);
+	snprintf(path, sizeof(path), "%s/agora.conf", h->dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "[node]\nname = %s\n", name);
+	fclose(f);
+}
+
+static void conf_peer(struct home *h, const struct home *peer, bool dial)
+{
+	char path[600], hex[65];
+	snprintf(path, sizeof(path), "%s/agora.conf", h->dir);
+	FILE *f = fopen(path, "a");
+	proto_hex(hex, peer->key->pk, 32);
+	fprintf(f, "[peer]\nkey = %s\n", hex);
+	if (dial)
+		fprintf(f, "address = 127.0.0.1:%d\n", peer->port);
+	fclose(f);
+}
+
+static void start(struct home *h)
+{
+	char port_path[600], listen[] = "127.0.0.1:0";
+	snprintf(port_path, sizeof(port_path), "%s/agorad.port", h->dir);
+	unlink(port_path);
+	h->pid = fork();
+	if (h->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execl(AGORAD_PATH, "agorad", "--home", h->dir, "--listen", listen, "--log-level",
+		      "warn", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 2000; i++) {
+		FILE *f = fopen(port_path, "r");
+		if (f && fscanf(f, "%d", &h->port) == 1) {
+			fclose(f);
+			return;
+		}
+		if (f)
+			fclose(f);
+		usleep(5000);
+	}
+	die("agorad did not start");
+}
+
+static double hwm_mib(pid_t pid)
+{
+	char path[64], line[256];
+	double kb = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lf", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
+static void stop(struct home *h)
+{
+	int st;
+	kill(h->pid, SIGTERM);
+	waitpid(h->pid, &st, 0);
+}
+
+/* `agora peers --json` of h: sum of bytes in+out, and whether live. */
+static bool peers_info(const struct home *h, unsigned long long *bytes, bool *live)
+{
+	char cmd[700], line[512];
+	unsigned long long v;
+	snprintf(cmd, sizeof(cmd), "%s --home %s peers --json 2>/dev/null", AGORA_PATH, h->dir);
+	FILE *p = popen(cmd, "r");
+	bool any = false;
+	*bytes = 0;
+	*live = false;
+	while (p && fgets(line, sizeof(line), p)) {
+		if (sscanf(line, " \"bytes_in\": %llu", &v) == 1 ||
+		    sscanf(line, " \"bytes_out\": %llu", &v) == 1) {
+			*bytes += v;
+			any = true;
+		}
+		if (strstr(line, "\"state\": \"live\""))
+			*live = true;
+	}
+	if (p)
+		pclose(p);
+	return any;
+}
+
+static uint64_t store_records(const struct home *h)
+{
+	char db[600];
+	struct store *s;
+	struct store_txn *t;
+	struct store_stats st = { 0 };
+	snprintf(db, sizeof(db), "%s/db", h->dir);
+	if (store_open(&s, db, STORE_OPEN_READONLY))
+		return 0;
+	if (store_txn_begin(s, &t) == 0) {
+		store_stats(t, &st);
+		store_txn_end(t);
+	}
+	store_close(s);
+	return st.records;
+}
+
+static void found(const struct home *h, uint8_t alliance[32])
+{
+	char db[600];
+	struct store *s;
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Charter ch = AGORA__CHARTER__INIT;
+	struct proto_error err;
+	snprintf(db, sizeof(db), "%s/db", h->dir);
+	if (store_open(&s, db, 0))
+		die("store");
+	ProtobufCBinaryData coord = { 32, h->key->pk };
+	ch.name = "Bench alliance";
+	ch.n_coordinators = 1;
+	ch.coordinators = &coord;
+	ch.has_policy = true;
+	ch.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
+	rec.body_case = AGORA__RECORD__BODY_CHARTER;
+	rec.charter = &ch;
+	int rc = store_publish(s, h->key, NULL, &rec, wall_ms(), alliance, NULL, NULL, &err);
+	if (rc) {
+		fprintf(stderr, "charter: %s: %s %s\n", store_strerror(rc), err.field, err.msg);
+		exit(1);
+	}
+	store_close(s);
+}
+
+/* n profile records of ~1 KB by `authors` different keys. */
+static size_t fill(const struct home *h, const uint8_t alliance[32], size_t n, size_t authors,
+                   size_t desc_len)
+{
+	char db[600], *desc = malloc(desc_len + 1);
+	static const char *words[] = { "vådområde ", "klimatilpasning ", "regnvand ", "skov ",
+	                               "energi ", "varme ", "cykel ", "sol " };
+	struct store *s;
+	size_t per = (n + authors - 1) / authors, done = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < desc_len;) {
+		const char *w = words[k++ % 8];
+		size_t l = strlen(w);
+		if (i + l > desc_len)
+			break;
+		memcpy(desc + i, w, l);
+		i += l;
+		desc[i] = '\0';
+	}
+	snprintf(db, sizeof(db), "%s/db", h->dir);
+	if (store_open(&s, db, 0))
+		die("store");
+	Agora__Record **recs = calloc(1000, sizeof(*recs));
+	Agora__Record *rb = calloc(1000, sizeof(*rb));
+	Agora__Profile *pb = calloc(1000, sizeof(*pb));
+	for (size_t a = 0; a < authors && done < n; a++) {
+		struct proto_key *key = h->key;
+		uint8_t seed[32] = { 0xbe, 0x7c };
+		if (authors > 1) {
+			memcpy(seed + 2, &a, sizeof(a));
+			proto_key_from_seed(&key, seed);
+		}
+		for (size_t left = per < n - done ? per : n - done; left;) {
+			size_t m = left < 1000 ? left : 1000;
+			for (size_t i = 0; i < m; i++) {
+				agora__record__init(&rb[i]);
+				agora__profile__init(&pb[i]);
+				pb[i].name = "Bench Kommune";
+				pb[i].country = "DK";
+				pb[i].description = desc;
+				pb[i].language = "da";
+				rb[i].body_case = AGORA__RECORD__BODY_PROFILE;
+				rb[i].profile = &pb[i];
+				recs[i] = &rb[i];
+			}
+			struct proto_error err;
+			int rc = store_publish_batch(s, key, alliance, recs, m, wall_ms(), NULL, NULL,
+			                             NULL, NULL, &err);
+			if (rc) {
+				fprintf(stderr, "publish: %s: %s %s\n", store_strerror(rc), err.field, err.msg);
+				exit(1);
+			}
+			left -= m;
+			done += m;
+		}
+		if (key != h->key)
+			proto_key_free(key);
+	}
+	store_close(s);
+	free(recs);
+	free(rb);
+	free(pb);
+	free(desc);
+	return done;
+}
+
+static void copy_db(const struct home *from, const struct home *to)
+{
+	char cmd[2000];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/db && cp -r %s/db %s/db", to->dir, from->dir, to->dir);
+	if (system(cmd))
+		die("copy");
+}
+
+static void full_sync(size_t n)
+{
+	struct home a, b;
+	uint8_t alliance[32];
+	home_init(&a, "full-a");
+	home_init(&b, "full-b");
+	found(&a, alliance);
+	printf("generating %zu records of ~1 KB ...\n", n);
+	fill(&a, alliance, n, 1, 900);
+	uint64_t total = store_records(&a);
+	char db[600];
+	snprintf(db, sizeof(db), "%s/db/data.mdb", a.dir);
+	struct stat st;
+	stat(db, &st);
+	start(&a);
+	conf_peer(&a, &b, false);
+	kill(a.pid, SIGTERM);
+	waitpid(a.pid, NULL, 0);
+	start(&a);
+	conf_peer(&b, &a, true);
+	/* record bytes: the envelopes, measured from the store's own sizes */
+	double t0 = bench_now();
+	start(&b);
+	double hwm_a = 0, hwm_b = 0;
+	unsigned long long bytes = 0;
+	bool live;
+	while (store_records(&b) < total) {
+		usleep(100000);
+		double x = hwm_mib(a.pid), y = hwm_mib(b.pid);
+		hwm_a = x > hwm_a ? x : hwm_a;
+		hwm_b = y > hwm_b ? y : hwm_b;
+		if (bench_now() - t0 > 3600)
+			die("full sync did not finish in an hour");
+	}
+	double secs = bench_now() - t0;
+	peers_info(&b, &bytes, &live);
+	hwm_a = hwm_mib(a.pid) > hwm_a ? hwm_mib(a.pid) : hwm_a;
+	hwm_b = hwm_mib(b.pid) > hwm_b ? hwm_mib(b.pid) : hwm_b;
+	stop(&a);
+	stop(&b);
+	/* Envelope bytes: one envelope is the record plus 67 bytes of framing
+	 * and signature; re-read one record's size from a's store. */
+	struct store *s;
+	struct store_txn *t;
+	struct store_record rec;
+	size_t env_len = 0;
+	snprintf(db, sizeof(db), "%s/db", a.dir);
+	if (store_open(&s, db, STORE_OPEN_READONLY) == 0) {
+		if (store_txn_begin(s, &t) == 0) {
+			if (store_feed_get(t, alliance, a.key->pk, 2, &rec) == 0)
+				env_len = rec.env_len;
+			store_txn_end(t);
+		}
+		store_close(s);
+	}
+	double rate = (double)total / secs;
+	double raw = bench_verify_rate(2.0, 2);
+	printf("\nfull sync of %llu records (envelope %zu bytes) between two agorad on loopback\n",
+	       (unsigned long long)total, env_len);
+	printf("  time            %.2f s\n", secs);
+	printf("  records/s       %.0f\n", rate);
+	printf("  MB/s            %.2f (envelope bytes)\n", rate * (double)env_len / 1e6);
+	printf("  wire bytes      %llu = %.1f per record, %.2f%% over the envelope bytes\n", bytes,
+	       (double)bytes / (double)total,
+	       env_len ? 100.0 * ((double)bytes / (double)total - (double)env_len) / (double)env_len
+	               : 0.0);
+	printf("  peak RSS        sender %.1f MiB, receiver %.1f MiB (VmHWM)\n", hwm_a, hwm_b);
+	printf("  raw Ed25519 verify on 2 cores: %.0f /s   ratio sync/raw = %.2f\n", raw, rate / raw);
+	printf("  (targets: >= 0.60 of raw, wire overhead <= 5 %%, RSS <= 64 MB)\n");
+}
+
+static void reconnect(size_t feeds)
+{
+	struct home a, b;
+	uint8_t alliance[32];
+	char na[32], nb[32];
+	snprintf(na, sizeof(na), "re%zu-a", feeds);
+	snprintf(nb, sizeof(nb), "re%zu-b", feeds);
+	home_init(&a, na);
+	home_init(&b, nb);
+	found(&a, alliance);
+	fill(&a, alliance, feeds, feeds, 20);
+	copy_db(&a, &b);
+	conf_peer(&a, &b, false);
+	start(&a);
+	conf_peer(&b, &a, true);
+	double t0 = bench_now();
+	start(&b);
+	unsigned long long bytes = 0;
+	bool live = false;
+	while (!(peers_info(&b, &bytes, &live) && live)) {
+		usleep(2000);
+		if (bench_now() - t0 > 60)
+			die("reconnect did not go live");
+	}
+	double ms = (bench_now() - t0) * 1000;
+	stop(&a);
+	stop(&b);
+	printf("\nreconnect in sync, %zu feeds: %llu bytes on the wire (handshake included), "
+	       "%.0f ms from agorad start to live (includes process start; polling every 2 ms)\n",
+	       feeds + 1, bytes, ms);
+}
+
+static void line10(void)
+{
+	struct home h[10];
+	uint8_t alliance[32];
+	char name[16], cmd[900];
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "line%d", i);
+		home_init(&h[i], name);
+	}
+	found(&h[0], alliance);
+	for (int i = 9; i >= 0; i--) {
+		if (i > 0)
+			conf_peer(&h[i], &h[i - 1], false);
+		if (i < 9)
+			conf_peer(&h[i], &h[i + 1], true);
+		start(&h[i]);
+	}
+	double t0 = bench_now();
+	while (store_records(&h[9]) < 1) {
+		usleep(2000);
+		if (bench_now() - t0 > 60)
+			die("line did not converge");
+	}
+	/* Publish at node 0 into its store, then tell the node at once through
+	 * the control socket (what `agora publish` does with its poke). */
+	snprintf(cmd, sizeof(cmd), "%s --home %s sync >/dev/null", AGORA_PATH, h[0].dir);
+	t0 = bench_now();
+	fill(&h[0], alliance, 1, 1, 10);
+	if (system(cmd) != 0)
+		die("agora sync");
+	while (store_records(&h[9]) < 2) {
+		usleep(1000);
+		if (bench_now() - t0 > 60)
+			die("record did not cross the line");
+	}
+	double ms = (bench_now() - t0) * 1000;
+	for (int i = 0; i < 10; i++)
+		stop(&h[i]);
+	printf("\na record published at node 1 reached node 10 of a line in %.0f ms "
+	       "(9 hops; includes the publish itself)\n", ms);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+	snprintf(work, sizeof(work), "%s/agora-bench-sync.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (proto_init() || !mkdtemp(work))
+		die("setup");
+	signal(SIGPIPE, SIG_IGN);
+	printf("bench_sync: work directory %s\n", work);
+	full_sync(n);
+	if (argc > 2) {
+		for (int i = 2; i < argc; i++)
+			reconnect(strtoull(argv[i], NULL, 10));
+	} else {
+		reconnect(1000);
+		reconnect(10000);
+	}
+	line10();
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
+	if (system(cmd))
+		return 1;
+	return 0;
+}

@@ -1,0 +1,418 @@
+/* fts_test.c - the full-text posting blocks: out-of-order insertion, block
+ * splits, and BM25 scores equal to a brute-force computation. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "helper.h"
+#include "storage/fts_int.h"
+
+struct fx {
+	char *dir;
+	struct store *s;
+	struct proto_key *k1, *k2;
+	struct th_feed f1, f2;
+	struct th_env charter;
+};
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof *x);
+	x->dir = th_tmpdir();
+	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
+	x->k1 = th_key(1);
+	x->k2 = th_key(2);
+	x->charter = th_charter(&x->f1, x->k1, "DK2020", TH_NOW - 10000000);
+	th_feed_init(&x->f2, x->k2, x->f1.alliance);
+	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	store_close(x->s);
+	th_rmdir(x->dir);
+	th_env_free(&x->charter);
+	proto_key_free(x->k1);
+	proto_key_free(x->k2);
+	free(x);
+	return 0;
+}
+
+/* Ingest envs[0..n) in one store_ingest call; all must be new. */
+static void ingest_all(struct store *s, struct th_env *envs, size_t n)
+{
+	struct store_item *items = calloc(n, sizeof *items);
+	int *status = calloc(n, sizeof *status);
+	struct store_ingest_stats st;
+	for (size_t i = 0; i < n; i++) {
+		items[i].env = envs[i].env;
+		items[i].len = envs[i].len;
+	}
+	assert_int_equal(store_ingest(s, items, n, 0, TH_NOW, status, NULL, &st), 0);
+	assert_int_equal(st.added, n);
+	free(items);
+	free(status);
+}
+
+struct seen {
+	uint64_t *rk;
+	double *score;
+	uint8_t (*id)[PROTO_ID_BYTES];
+	size_t n, cap;
+};
+
+static int seen_hit(const struct store_hit *h, void *ctx)
+{
+	struct seen *sn = ctx;
+	if (sn->n == sn->cap) {
+		sn->cap = sn->cap ? sn->cap * 2 : 256;
+		sn->rk = realloc(sn->rk, sn->cap * sizeof *sn->rk);
+		sn->score = realloc(sn->score, sn->cap * sizeof *sn->score);
+		sn->id = realloc(sn->id, sn->cap * sizeof *sn->id);
+	}
+	sn->rk[sn->n] = h->rec.rowkey;
+	sn->score[sn->n] = h->score;
+	memcpy(sn->id[sn->n], h->rec.id, PROTO_ID_BYTES);
+	sn->n++;
+	return 0;
+}
+
+static void seen_free(struct seen *sn)
+{
+	free(sn->rk);
+	free(sn->score);
+	free(sn->id);
+	memset(sn, 0, sizeof *sn);
+}
+
+static size_t run(struct store *s, const char *text, enum store_sort sort, size_t limit,
+                  struct seen *sn, size_t *total)
+{
+	struct store_txn *t;
+	struct store_query q;
+	memset(&q, 0, sizeof q);
+	q.text = text;
+	q.sort = sort;
+	q.limit = limit;
+	seen_free(sn);
+	assert_int_equal(store_txn_begin(s, &t), 0);
+	int n = store_query(t, &q, seen_hit, sn, total);
+	store_txn_end(t);
+	assert_true(n >= 0);
+	return (size_t)n;
+}
+
+/* Walk a word's blocks: count them, check sizes and order, return the
+ * postings and the df stored in the last block. */
+static void walk_blocks(struct store *s, const char *word, size_t *nblocks, size_t *nposts,
+                        uint64_t *df)
+{
+	struct store_txn *t;
+	assert_int_equal(store_txn_begin(s, &t), 0);
+	MDB_txn *txn = t->txn;
+	MDB_cursor *c;
+	assert_int_equal(mdb_cursor_open(txn, s->fts, &c), 0);
+	size_t wl = strlen(word);
+	uint8_t key[FTS_KEY_MAX];
+	memcpy(key, word, wl);
+	key[wl] = 0;
+	memset(key + wl + 1, 0, 8);
+	MDB_val k = { wl + 9, key }, v;
+	struct fts_post *p = malloc(FTS_BLOCK_POSTS * sizeof *p);
+	uint64_t last_rk = 0, bdf = 0;
+	*nblocks = *nposts = 0;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == wl + 9 && memcmp(k.mv_data, key, wl + 1) == 0) {
+		size_t n;
+		uint64_t first = store_get64((uint8_t *)k.mv_data + wl + 1);
+		assert_true(v.mv_size <= FTS_BLOCK_MAX);
+		assert_int_equal(fts_block_decode(v.mv_data, v.mv_size, first, &bdf, p,
+		                                  FTS_BLOCK_POSTS, &n), 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(*nposts == 0 || p[i].rk > last_rk);
+			last_rk = p[i].rk;
+		}
+		(*nblocks)++;
+		*nposts += n;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	*df = bdf;
+	free(p);
+	mdb_cursor_close(c);
+	store_txn_end(t);
+}
+
+static void assert_rowkey_order(const struct seen *sn, bool desc)
+{
+	for (size_t i = 1; i < sn->n; i++)
+		assert_true(desc ? sn->rk[i] < sn->rk[i - 1] : sn->rk[i] > sn->rk[i - 1]);
+}
+
+static void test_store_fts__older_records_ingested_later_are_merged_in_order(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 3000 };
+	struct th_env *a = calloc(N, sizeof *a), *b = calloc(N, sizeof *b);
+	/* feed 1: newer records; feed 2 (ingested later): older ones,
+	 * interleaved in time with one another but all below feed 1 */
+	for (size_t i = 0; i < N; i++) {
+		char title[64];
+		snprintf(title, sizeof title, "wetland %s", i % 3 ? "dike" : "forest");
+		a[i] = th_measure(&x->f1, title, "restoration", TH_NOW - 1000000 + i * 10);
+		b[i] = th_measure(&x->f2, title, i % 2 ? "wetland again" : "pump",
+		                  TH_NOW - 5000000 + i * 7 + (i % 5) * 3);
+	}
+	ingest_all(x->s, a, N);
+	/* the second batch: half in one call, then the rest, older first */
+	ingest_all(x->s, b, N / 2);
+	ingest_all(x->s, b + N / 2, N - N / 2);
+
+	struct seen sn = { 0 };
+	size_t total;
+	assert_int_equal(run(x->s, "wetland", STORE_SORT_NEWEST, 0, &sn, &total), 2 * N);
+	assert_int_equal(total, 2 * N);
+	assert_rowkey_order(&sn, true);
+	assert_int_equal(run(x->s, "Wetland", STORE_SORT_OLDEST, 0, &sn, &total), 2 * N);
+	assert_rowkey_order(&sn, false);
+	/* the oldest is feed 2's first record, the newest feed 1's last */
+	assert_memory_equal(sn.id[0], b[0].id, PROTO_ID_BYTES);
+	assert_memory_equal(sn.id[2 * N - 1], a[N - 1].id, PROTO_ID_BYTES);
+	/* AND over two lists that each span both feeds */
+	size_t want = 0;
+	for (size_t i = 0; i < N; i++)
+		want += (i % 3 ? 1 : 0) * 2;
+	assert_int_equal(run(x->s, "wetland dike", STORE_SORT_NEWEST, 0, &sn, NULL), want);
+	assert_rowkey_order(&sn, true);
+	/* limit: the newest 20 are feed 1's last 20 */
+	assert_int_equal(run(x->s, "restoration wetland", STORE_SORT_NEWEST, 20, &sn, NULL), 20);
+	for (size_t i = 0; i < 20; i++)
+		assert_memory_equal(sn.id[i], a[N - 1 - i].id, PROTO_ID_BYTES);
+
+	size_t nb, np;
+	uint64_t df;
+	walk_blocks(x->s, "wetland", &nb, &np, &df);
+	assert_int_equal(np, 2 * N);
+	assert_int_equal(df, 2 * N);
+	assert_true(nb > 2);
+	seen_free(&sn);
+	for (size_t i = 0; i < N; i++) {
+		th_env_free(&a[i]);
+		th_env_free(&b[i]);
+	}
+	free(a);
+	free(b);
+}
+
+static void test_store_fts__one_word_in_ten_thousand_records_splits_blocks(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 10000 };
+	struct th_env *e = calloc(N, sizeof *e);
+	for (size_t i = 0; i < N; i++) {
+		char sum[64];
+		snprintf(sum, sizeof sum, "n%zu", i);
+		e[i] = th_measure(&x->f1, "klimatilpasning", sum, TH_NOW - 2000000 + i * 100);
+	}
+	/* several transactions, so the last block is appended to and split */
+	for (size_t i = 0; i < N; i += 2500)
+		ingest_all(x->s, e + i, 2500);
+	size_t nb, np;
+	uint64_t df;
+	walk_blocks(x->s, "klimatilpasning", &nb, &np, &df);
+	assert_int_equal(np, N);
+	assert_int_equal(df, N);
+	assert_true(nb >= N * 3 / FTS_BLOCK_MAX);  /* >= 3 bytes per posting */
+
+	struct seen sn = { 0 };
+	size_t total;
+	assert_int_equal(run(x->s, "KLIMATILPASNING", STORE_SORT_NEWEST, 0, &sn, &total), N);
+	assert_int_equal(total, N);
+	assert_rowkey_order(&sn, true);
+	assert_int_equal(run(x->s, "klimatilpasning", STORE_SORT_OLDEST, 7, &sn, NULL), 7);
+	for (size_t i = 0; i < 7; i++)
+		assert_memory_equal(sn.id[i], e[i].id, PROTO_ID_BYTES);
+	/* membership across block boundaries: every record's own word */
+	for (size_t i = 0; i < N; i += 997) {
+		char q[64];
+		snprintf(q, sizeof q, "klimatilpasning n%zu", i);
+		assert_int_equal(run(x->s, q, STORE_SORT_RELEVANCE, 5, &sn, NULL), 1);
+		assert_memory_equal(sn.id[0], e[i].id, PROTO_ID_BYTES);
+	}
+	seen_free(&sn);
+	for (size_t i = 0; i < N; i++)
+		th_env_free(&e[i]);
+	free(e);
+}
+
+/* A small corpus: each document is a title and a summary of words. */
+static const char *const corpus[][2] = {
+	{ "heat pump", "district heat for the town" },
+	{ "heat heat heat", "pump" },
+	{ "wetland", "wetland restoration with heat from the sun and a pump near the coast" },
+	{ "cycling", "bike lanes" },
+	{ "heat", "a long text about many other things that are not the query words at all" },
+	{ "pump pump", "heat" },
+	{ "solar", "heat" },
+	{ "district heat pump", "pump heat district" },
+};
+#define NDOC (sizeof corpus / sizeof corpus[0])
+
+static size_t count_words(const char *s, const char *w, size_t *len)
+{
+	size_t n = 0, c = 0;
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+		n++;
+		if (strcmp(tok, w) == 0)
+			c++;
+	}
+	*len += n;
+	return c;
+}
+
+static void test_store_fts__bm25_scores_equal_brute_force(void **state)
+{
+	struct fx *x = *state;
+	struct th_env e[NDOC];
+	for (size_t i = 0; i < NDOC; i++)
+		e[i] = th_measure(&x->f1, corpus[i][0], corpus[i][1], TH_NOW - 100000 + i);
+	ingest_all(x->s, e, NDOC);
+
+	/* brute force: the charter "DK2020" is one more document of 1 word */
+	const char *qw[2] = { "heat", "pump" };
+	double ndocs = NDOC + 1, total_len = 1;
+	size_t dl[NDOC], tf[NDOC][2], df[2] = { 0, 0 };
+	for (size_t i = 0; i < NDOC; i++) {
+		dl[i] = 0;
+		for (int w = 0; w < 2; w++) {
+			size_t l = 0;
+			tf[i][w] = count_words(corpus[i][0], qw[w], &l) +
+			           count_words(corpus[i][1], qw[w], &l);
+			if (w == 0)
+				dl[i] = l;
+			if (tf[i][w])
+				df[w]++;
+		}
+		total_len += (double)dl[i];
+	}
+	double avgdl = total_len / ndocs, want[NDOC];
+	size_t nmatch = 0;
+	for (size_t i = 0; i < NDOC; i++) {
+		want[i] = -1;
+		if (!tf[i][0] || !tf[i][1])
+			continue;
+		double sc = 0;
+		for (int w = 0; w < 2; w++) {
+			double idf = log(1 + (ndocs - (double)df[w] + 0.5) / ((double)df[w] + 0.5));
+			double f = (double)tf[i][w];
+			sc += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * (double)dl[i] / avgdl));
+		}
+		want[i] = sc;
+		nmatch++;
+	}
+
+	struct seen sn = { 0 };
+	size_t total;
+	assert_int_equal(run(x->s, "heat pump", STORE_SORT_RELEVANCE, 0, &sn, &total), nmatch);
+	assert_int_equal(total, nmatch);
+	for (size_t h = 0; h < sn.n; h++) {
+		size_t i = NDOC;
+		for (size_t d = 0; d < NDOC; d++)
+			if (memcmp(sn.id[h], e[d].id, PROTO_ID_BYTES) == 0)
+				i = d;
+		assert_true(i < NDOC);
+		assert_true(want[i] >= 0);
+		assert_true(fabs(sn.score[h] - want[i]) < 1e-9);
+		if (h)
+			assert_true(sn.score[h] <= sn.score[h - 1]);
+	}
+	/* the same scores come with newest-first order and with a limit */
+	double best = sn.score[0];
+	assert_int_equal(run(x->s, "pump heat", STORE_SORT_RELEVANCE, 1, &sn, NULL), 1);
+	assert_true(fabs(sn.score[0] - best) < 1e-9);
+	assert_int_equal(run(x->s, "heat pump", STORE_SORT_NEWEST, 0, &sn, NULL), nmatch);
+	for (size_t h = 0; h < sn.n; h++)
+		for (size_t d = 0; d < NDOC; d++)
+			if (memcmp(sn.id[h], e[d].id, PROTO_ID_BYTES) == 0)
+				assert_true(fabs(sn.score[h] - want[d]) < 1e-9);
+	seen_free(&sn);
+	for (size_t i = 0; i < NDOC; i++)
+		th_env_free(&e[i]);
+}
+
+/* Turn the store into a layout-1 one: version 1, an old "fts" DBI, and
+ * no blocks or hide entries. */
+static int downgrade_cb(MDB_txn *txn, void *ctx)
+{
+	struct store *s = ctx;
+	MDB_dbi old;
+	int rc;
+	uint8_t one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 }, rk[9] = { 0 };
+	MDB_val k = { 8, (void *)"~version" }, v = { 8, one };
+	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) || (rc = mdb_drop(txn, s->fts, 0)) ||
+	    (rc = mdb_drop(txn, s->hide, 0)) ||
+	    (rc = mdb_dbi_open(txn, "fts", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &old)))
+		return rc;
+	MDB_val ok = { 4, (void *)"heat" }, ov = { 9, rk };
+	return mdb_put(txn, old, &ok, &ov, 0);
+}
+
+static void test_store_open__layout_1_store_is_reindexed(void **state)
+{
+	struct fx *x = *state;
+	struct th_env e[NDOC];
+	for (size_t i = 0; i < NDOC; i++)
+		e[i] = th_measure(&x->f1, corpus[i][0], corpus[i][1], TH_NOW - 100000 + i);
+	ingest_all(x->s, e, NDOC);
+	struct seen before = { 0 }, after = { 0 };
+	size_t n = run(x->s, "heat pump", STORE_SORT_RELEVANCE, 0, &before, NULL);
+	assert_true(n > 0);
+	assert_int_equal(store_write(x->s, downgrade_cb, x->s), 0);
+	assert_int_equal(run(x->s, "heat pump", STORE_SORT_RELEVANCE, 0, &after, NULL), 0);
+	store_close(x->s);
+	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
+	assert_int_equal(run(x->s, "heat pump", STORE_SORT_RELEVANCE, 0, &after, NULL), n);
+	for (size_t i = 0; i < n; i++) {
+		assert_memory_equal(after.id[i], before.id[i], PROTO_ID_BYTES);
+		assert_true(fabs(after.score[i] - before.score[i]) < 1e-12);
+	}
+	/* the charter is hidden again: found only with governance */
+	struct store_txn *t;
+	struct store_query q;
+	memset(&q, 0, sizeof q);
+	q.text = "dk2020";
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_query(t, &q, seen_hit, &after, NULL), 0);
+	q.governance = true;
+	assert_int_equal(store_query(t, &q, seen_hit, &after, NULL), 1);
+	store_txn_end(t);
+	seen_free(&before);
+	seen_free(&after);
+	for (size_t i = 0; i < NDOC; i++)
+		th_env_free(&e[i]);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	if (proto_init() != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		T(test_store_fts__older_records_ingested_later_are_merged_in_order),
+		T(test_store_fts__one_word_in_ten_thousand_records_splits_blocks),
+		T(test_store_fts__bm25_scores_equal_brute_force),
+		T(test_store_open__layout_1_store_is_reindexed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
