@@ -14,6 +14,28 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/control.h"
+
+/* Ask a running agorad to re-read agora.conf; say what happened. */
+static void tell_node(struct cli_ctx *ctx)
+{
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__ReloadReq rr = AGORA__CONTROL__RELOAD_REQ__INIT;
+	Agora__Control__Response *resp = NULL;
+
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_RELOAD;
+	req.reload = &rr;
+	if (cli_control_call(ctx, &req, &resp) != 0) {
+		printf("agorad reads it when it starts\n");
+		return;
+	}
+	if (resp->code)
+		cli_error(ctx, "the running agorad kept its old peers: %s",
+		          resp->error ? resp->error : "reload failed");
+	else
+		printf("the running agorad has the new peer list\n");
+	agora__control__response__free_unpacked(resp, NULL);
+}
 
 struct peer_entry {
 	char key[65], address[300], name[128];
@@ -231,7 +253,10 @@ static int peer_add(struct cli_ctx *ctx, int argc, char **argv)
 	rc = conf_write(ctx, path, c.text, c.len, section, (size_t)n);
 	free(c.text);
 	if (rc == CLI_EXIT_OK)
-		printf("added peer %s at %s; restart agorad to connect\n", lower, addr);
+	{
+		printf("added peer %s at %s; ", lower, addr);
+		tell_node(ctx);
+	}
 	return rc;
 }
 
@@ -283,7 +308,10 @@ static int peer_remove(struct cli_ctx *ctx, int argc, char **argv)
 	rc = conf_write(ctx, path, c.text, f.start, c.text + f.end, c.len - f.end);
 	free(c.text);
 	if (rc == CLI_EXIT_OK)
-		printf("removed peer %s; restart agorad to drop it\n", argv[2]);
+	{
+		printf("removed peer %s; ", argv[2]);
+		tell_node(ctx);
+	}
 	return rc;
 }
 
@@ -296,7 +324,8 @@ int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv)
 		           "       agora peer remove KEY\n\n"
 		           "Edit the [peer] sections of agora.conf: the partner nodes agorad\n"
 		           "dials and accepts.  KEY is the partner's public key (`agora whoami`\n"
-		           "on their node).  agorad reads the list when it starts.\n");
+		           "on their node).  A running agorad picks up the change at once\n"
+		           "(as it does on SIGHUP).\n");
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "add"))

@@ -14,6 +14,7 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_bundle(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv);
 
 int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv);

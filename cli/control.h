@@ -3,7 +3,7 @@
  *
  * One request per connection to <home>/agorad.sock: a 4-byte big-endian
  * length and a serialized agora.control.Request; the node answers with one
- * Response the same way (proto/control.proto, proto/PROTOCOL-sync.md).
+ * Response the same way (proto/control.proto, proto/PROTOCOL.md section 4).
  */
 #ifndef AGORA_CLI_CONTROL_H
 #define AGORA_CLI_CONTROL_H

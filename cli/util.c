@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/control.h"
 #include "cli/home.h"
 
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...)
@@ -84,26 +85,7 @@ void cli_progress_end(struct cli_progress *p)
 
 void cli_poke_node(struct cli_ctx *ctx)
 {
-	struct sockaddr_un addr;
-	struct stat st;
-	int fd, n;
-
-	memset(&addr, 0, sizeof(addr));
-	addr.sun_family = AF_UNIX;
-	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/agorad.sock", ctx->home);
-	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
-		return;
-	/* The node picks records up on its own when the control socket is absent. */
-	if (stat(addr.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	/*
-	 * Connecting is all the poke does until the control protocol defines
-	 * a message for it.  Failure is not an error: the record is stored
-	 * either way and goes out with the node's next sync.
-	 */
-	(void)connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	close(fd);
+	/* The record is stored either way; a running node is told so it goes
+	 * out at once, and without a node nothing needs to happen. */
+	cli_control_poke(ctx);
 }

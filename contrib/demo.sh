@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # demo.sh - a live agora demo on one machine.
 #
-# Six municipalities get their own data directories (their own node identity
-# and LMDB store).  Assens founds the DK2020 alliance; Vejle, Sønderborg,
-# Lolland and Samsø take its charter, publish their example data, and hand
-# their signed records back by bundle (the USB-stick path; the network sync
-# of agorad replaces this step).  Poznań founds a twin-city alliance with
-# Assen.  Then the queries a summit organiser would run.
+# Three municipalities run their own node (agorad) with their own data
+# directory, identity and LMDB store, connected in a line on loopback:
+#
+#     Assens  <->  Vejle  <->  Sønderborg
+#
+# Assens founds the DK2020 alliance; the others receive its charter over the
+# network, publish their example records, and every node converges, with
+# Vejle relaying between the two ends.  A record published at Sønderborg then
+# arrives live at Assens.  Poznań and Assen, which have no network link in
+# this demo, found their twin-city alliance and hand records over as a signed
+# bundle file.  Then the queries and the report a summit organiser would run.
 #
 # Usage: contrib/demo.sh [BUILD_DIR]      (default: ./build)
-# The data directories stay in $AGORA_DEMO_DIR (default: a new temp dir).
+# The data directories stay in $AGORA_DEMO_DIR (default: a new temp dir);
+# the nodes are stopped when the demo ends.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"
 agora="$build/cli/agora"
+agorad="$build/node/agorad"
 examples="$here/contrib/examples"
 demo="${AGORA_DEMO_DIR:-$(mktemp -d /tmp/agora-demo.XXXXXX)}"
 mkdir -p "$demo"
 
-[ -x "$agora" ] || { echo "demo: $agora not built; run contrib/setup.sh build" >&2; exit 1; }
+for b in "$agora" "$agorad"; do
+	[ -x "$b" ] || { echo "demo: $b not built; run contrib/setup.sh build" >&2; exit 1; }
+done
 
 exec 3>&1   # the command lines always reach the terminal
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -36,28 +45,80 @@ run() {
 # the one-line summary from stderr instead.
 runq() { run "$@" >/dev/null; }
 
-dk2020="DK2020 klimaalliance"
-say "Assens founds the DK2020 alliance"
-run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020"
-runq --home "$demo/assens" publish --file "$examples/assens.jsonl"
-run --home "$demo/assens" bundle create "$demo/charter.agb"
+pids=()
+stop_nodes() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap stop_nodes EXIT
 
-for m in vejle soenderborg lolland samsoe; do
-	say "$m joins: takes the charter, publishes its own records"
-	name="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["name"])' "$examples/$m.jsonl")"
-	run --home "$demo/$m" init --name "$name" --country DK
-	run --home "$demo/$m" bundle import "$demo/charter.agb"
+# wait_for SECONDS WHAT CMD...: poll until CMD succeeds (no blind sleeps).
+wait_for() {
+	local secs=$1 what=$2; shift 2
+	local end=$(( $(date +%s) + secs ))
+	until "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "demo: gave up waiting ${secs}s for $what; node logs are in $demo/*.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# start NAME: run agorad for NAME on a free loopback port, log to NAME.log.
+start() {
+	rm -f "$demo/$1/agorad.port"
+	printf '$ agorad --home %s --listen 127.0.0.1:0 &\n' "$1" >&3
+	"$agorad" --home "$demo/$1" --listen 127.0.0.1:0 2>>"$demo/$1.log" &
+	pids+=("$!")
+	wait_for 10 "agorad $1 to listen" test -s "$demo/$1/agorad.port"
+	wait_for 10 "agorad $1 control socket" "$agora" --home "$demo/$1" status
+}
+port() { cat "$demo/$1/agorad.port"; }
+key() { "$agora" --home "$demo/$1" whoami --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
+records() { "$agora" --home "$demo/$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])'; }
+same_records() { [ "$(records "$1")" = "$(records "$2")" ]; }
+holds_alliance() { "$agora" --home "$demo/$1" alliance list | grep -q "$2"; }
+holds_record() { "$agora" --home "$demo/$1" show "$2" >/dev/null; }
+
+dk2020="DK2020 klimaalliance"
+say "Three municipalities create their identities; Assens founds DK2020"
+run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020"
+run --home "$demo/vejle" init --name "Vejle Kommune" --country DK
+run --home "$demo/soenderborg" init --name "Sønderborg Kommune" --country DK
+runq --home "$demo/assens" publish --file "$examples/assens.jsonl"
+
+say "Each starts its node (agorad) on loopback"
+for m in assens vejle soenderborg; do start "$m"; done
+
+say "They become partners, in a line: Assens - Vejle - Sønderborg"
+run --home "$demo/assens" peer add "127.0.0.1:$(port vejle)" "$(key vejle)" --name Vejle
+run --home "$demo/vejle" peer add "127.0.0.1:$(port assens)" "$(key assens)" --name Assens
+run --home "$demo/vejle" peer add "127.0.0.1:$(port soenderborg)" "$(key soenderborg)" --name Sønderborg
+run --home "$demo/soenderborg" peer add "127.0.0.1:$(port vejle)" "$(key vejle)" --name Vejle
+
+say "The charter reaches Sønderborg through Vejle; both publish their records"
+for m in vejle soenderborg; do
+	wait_for 30 "the DK2020 charter at $m" holds_alliance "$m" "$dk2020"
 	run --home "$demo/$m" alliance use "$dk2020"
 	runq --home "$demo/$m" publish --file "$examples/$m.jsonl"
-	run --home "$demo/$m" bundle create "$demo/$m.agb"
 done
 
-say "Assens imports the members' bundles (every record is verified)"
-for m in vejle soenderborg lolland samsoe; do
-	run --home "$demo/assens" bundle import "$demo/$m.agb"
-done
+say "Every node converges on the same records"
+wait_for 60 "Assens and Sønderborg to converge" same_records assens soenderborg
+wait_for 60 "Vejle to converge" same_records vejle assens
+run --home "$demo/vejle" status
 
-say "Poznań and Assen found their twin-city alliance"
+say "A record published at Sønderborg arrives live at Assens, two hops away"
+t0=$(date +%s%N)
+id="$(run --home "$demo/soenderborg" publish lesson --title "Stormflodsdiget skal planlægges med naboerne" \
+	--language da --context "Havnefronten i Sønderborg" --worked "Fælles tidsplan med forsyningen" \
+	--barriers regulatory,financial --tags klimatilpasning,stormflod | tail -n 1)"
+wait_for 30 "the new lesson at Assens" holds_record assens "$id"
+echo "arrived at Assens after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+run --home "$demo/assens" show "${id:0:12}"
+
+say "Poznań and Assen (no network link here) found their twin-city alliance"
 run --home "$demo/poznan" init --name "Miasto Poznań" --country PL --alliance "Poznań–Assen"
 runq --home "$demo/poznan" publish --file "$examples/poznan.jsonl"
 run --home "$demo/poznan" bundle create "$demo/poznan.agb"
@@ -74,8 +135,8 @@ run --home "$demo/assens" query --area wetlands
 run --home "$demo/assens" query --text "VÅDOMRÅDER"
 say "Adaptation to coastal flooding across the alliance"
 run --home "$demo/assens" query --hazard coastal_flood
-say "Lessons about financial barriers"
-run --home "$demo/assens" query --kind lesson --text "finansiering"
+say "Lessons learned across the alliance"
+run --home "$demo/assens" query --kind lesson
 say "One measure in full, with its results and signature"
 id="$("$agora" --home "$demo/assens" query --kind measure --text skovrejsning --jsonl --limit 1 |
 	python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')"
@@ -86,5 +147,9 @@ head -n 6 "$demo/inventories.csv"
 echo "... ($(wc -l < "$demo/inventories.csv") lines in $demo/inventories.csv)"
 say "Poznań's records at Assen (twin-city alliance only)"
 run --home "$demo/assen" query --text "ubóstwo energetyczne"
+
+say "The summit report: every member against its targets, totals, lessons"
+run --home "$demo/assens" report --alliance "$dk2020" --format html -o "$demo/report.html"
+echo "Open the report in a browser: file://$demo/report.html"
 
 say "Done.  Data directories: $demo"

@@ -18,7 +18,8 @@ packages=(build-essential cmake pkg-config git libuv1-dev libsodium-dev libproto
           protobuf-c-compiler liblmdb-dev libjansson-dev libinih-dev libutf8proc-dev
           libcmocka-dev python3)
 if [ "$mode" = test ]; then
-	packages+=(clang libclang-rt-14-dev)
+	# clang for libFuzzer; chromium to check the HTML report headless.
+	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core)
 fi
 
 install_packages() {

@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	           "Runs this agora node: syncs the alliance's records with the peers in\n"
 	           "<home>/agora.conf over Noise-encrypted TCP (default 0.0.0.0:7420) and\n"
 	           "answers `agora status` on <home>/agorad.sock.  LEVEL: error, warn,\n"
-	           "info (default), debug.  Stops cleanly on SIGINT or SIGTERM.\n");
+	           "info (default), debug.  Stops cleanly on SIGINT or SIGTERM; re-reads\n"
+	           "agora.conf on SIGHUP.\n");
 }
 
 static int resolve_home(char *out, size_t cap, const char *flag)

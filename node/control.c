@@ -65,6 +65,7 @@ struct reply {
 	Agora__Control__Alliance *al;
 	Agora__Control__Alliance **al_ptrs;
 	struct sync_stuck *raw_stuck;
+	char (*addrs)[NODE_HOST_MAX + 8];
 };
 
 static void reply_free(struct reply *rp)
@@ -76,6 +77,7 @@ static void reply_free(struct reply *rp)
 	free(rp->al);
 	free(rp->al_ptrs);
 	free(rp->raw_stuck);
+	free(rp->addrs);
 }
 
 static int fill_peers(struct node *n, struct reply *rp)
@@ -83,6 +85,9 @@ static int fill_peers(struct node *n, struct reply *rp)
 	size_t np = n->n_peers, ns = 0;
 	uint64_t now = node_now_ms();
 
+	rp->addrs = calloc(np + 1, sizeof(*rp->addrs));
+	if (!rp->addrs)
+		return -ENOMEM;
 	rp->peers = calloc(np + 1, sizeof(*rp->peers));
 	rp->peer_ptrs = calloc(np + 1, sizeof(*rp->peer_ptrs));
 	rp->stuck = calloc(np * CONTROL_STUCK_MAX + 1, sizeof(*rp->stuck));
@@ -91,7 +96,7 @@ static int fill_peers(struct node *n, struct reply *rp)
 	if (!rp->peers || !rp->peer_ptrs || !rp->stuck || !rp->stuck_ptrs || !rp->raw_stuck)
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
-		struct peer *p = &n->peers[i];
+		struct peer *p = n->peers[i];
 		struct session *s = p->session;
 		Agora__Control__Peer *o = &rp->peers[i];
 		agora__control__peer__init(o);
@@ -100,7 +105,10 @@ static int fill_peers(struct node *n, struct reply *rp)
 		o->key.data = p->conf.key;
 		o->key.len = 32;
 		o->name = p->conf.name;
-		o->address = s ? s->addr : p->conf.host;
+		if (p->conf.host[0])
+			snprintf(rp->addrs[i], sizeof(rp->addrs[i]),
+			         strchr(p->conf.host, ':') ? "[%s]:%u" : "%s:%u", p->conf.host, p->conf.port);
+		o->address = s ? s->addr : rp->addrs[i];
 		o->state = (char *)peer_state_name(p);
 		o->has_configured = o->configured = true;
 		o->last_error = s && s->last_error[0] ? s->last_error : p->last_error;
@@ -241,6 +249,10 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 		node_sync_all(n, key, &rp.r.sessions);
 		break;
 	}
+	case AGORA__CONTROL__REQUEST__REQ_RELOAD:
+		if ((rc = node_reload(n)) == NODE_E_CONFIG)
+			rp.r.error = "agora.conf is invalid: see agorad's log; nothing changed";
+		break;
 	case AGORA__CONTROL__REQUEST__REQ_POKE:
 		/* Pick up the local write now rather than at the next poll. */
 		if (node_local_reload(n) == 0)

@@ -1,7 +1,7 @@
 /*
  * frame.h - agora transport framing and application messages, I/O-free.
  *
- * Two layers (byte-exact spec: proto/PROTOCOL-transport.md):
+ * Two layers (byte-exact spec: proto/PROTOCOL.md section 3):
  *
  *   frame        every Noise message (handshake or transport) on the TCP
  *                stream is preceded by its length as 2 bytes big-endian;

@@ -185,8 +185,8 @@ void node_floor_check(struct node *n, const struct sync *sy)
 struct peer *node_peer_find(struct node *n, const uint8_t key[32])
 {
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (sodium_memcmp(n->peers[i].conf.key, key, 32) == 0)
-			return &n->peers[i];
+		if (sodium_memcmp(n->peers[i]->conf.key, key, 32) == 0)
+			return n->peers[i];
 	return NULL;
 }
 
@@ -239,9 +239,101 @@ void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached)
 			count++;
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (!peer_key || !memcmp(n->peers[i].conf.key, peer_key, 32))
-			node_peer_dial_now(&n->peers[i]);
+		if (!peer_key || !memcmp(n->peers[i]->conf.key, peer_key, 32))
+			node_peer_dial_now(n->peers[i]);
 	*reached = count;
+}
+
+static void peer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* A configured peer: allocated here, freed by its timer's close callback. */
+static struct peer *peer_add(struct node *n, const struct node_peer_conf *conf)
+{
+	struct peer *p;
+	if (n->n_peers >= NODE_PEERS_MAX || !(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->node = n;
+	p->conf = *conf;
+	uv_timer_init(n->loop, &p->timer);
+	p->timer.data = p;
+	n->peers[n->n_peers++] = p;
+	return p;
+}
+
+static void peer_remove(struct node *n, size_t i)
+{
+	struct peer *p = n->peers[i];
+	/* Every session that points at the peer, not only its current one. */
+	for (struct session *s = n->sessions; s; s = s->next)
+		if (s->peer == p) {
+			s->peer = NULL;
+			session_close(s, "peer removed from agora.conf", false);
+		}
+	p->session = NULL;
+	uv_timer_stop(&p->timer);
+	uv_close((uv_handle_t *)&p->timer, peer_closed);
+	memmove(&n->peers[i], &n->peers[i + 1], (n->n_peers - i - 1) * sizeof(n->peers[0]));
+	n->n_peers--;
+}
+
+/*
+ * Re-read agora.conf (SIGHUP, or ReloadReq on the control socket): peers
+ * appear, change and disappear without a restart; a bad file changes
+ * nothing.  The listen address needs a restart.
+ */
+int node_reload(struct node *n)
+{
+	struct node_config *cfg = calloc(1, sizeof(*cfg));
+	char path[4200];
+	int rc;
+
+	if (!cfg)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_CONF_NAME);
+	if ((rc = node_config_load(cfg, path))) {
+		NLOG(n, NODE_LOG_ERROR, "config", "%s; keeping the running configuration",
+		     cfg->error[0] ? cfg->error : "cannot read agora.conf");
+		free(cfg);
+		return rc;
+	}
+	for (size_t i = n->n_peers; i-- > 0;) {
+		bool keep = false;
+		for (size_t k = 0; k < cfg->n_peers && !keep; k++)
+			keep = !memcmp(cfg->peers[k].key, n->peers[i]->conf.key, 32);
+		if (!keep)
+			peer_remove(n, i);
+	}
+	for (size_t k = 0; k < cfg->n_peers; k++) {
+		struct peer *p = node_peer_find(n, cfg->peers[k].key);
+		if (!p) {
+			if ((p = peer_add(n, &cfg->peers[k])) && p->conf.host[0])
+				node_peer_dial_now(p);
+			continue;
+		}
+		bool moved = strcmp(p->conf.host, cfg->peers[k].host) || p->conf.port != cfg->peers[k].port;
+		p->conf = cfg->peers[k];
+		if (moved && !p->session) {
+			uv_timer_stop(&p->timer);
+			p->state = PEER_IDLE;
+			node_peer_dial_now(p);
+		}
+	}
+	if ((cfg->has_listen && (strcmp(cfg->listen_host, n->cfg.listen_host) ||
+	                         cfg->listen_port != n->cfg.listen_port)))
+		NLOG(n, NODE_LOG_WARN, "config", "a new listen address takes a restart of agorad");
+	snprintf(n->cfg.name, sizeof(n->cfg.name), "%s", cfg->name);
+	NLOG(n, NODE_LOG_INFO, "config", "reloaded %s: %zu peer(s)", path, n->n_peers);
+	free(cfg);
+	return 0;
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	node_reload(h->data);
 }
 
 /* ---------------------------------------------------------------- tick */
@@ -269,8 +361,6 @@ static void tick_cb(uv_timer_t *t)
 		next = s->next;
 		session_tick(s, now);
 	}
-	if (changed)
-		(void)0;
 }
 
 /* ------------------------------------------------------------ listener */
@@ -382,24 +472,15 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	}
 	if ((rc = node_local_reload(n)))
 		goto fail;
-	n->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*n->peers));
-	if (!n->peers) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	n->n_peers = cfg->n_peers;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		struct peer *p = &n->peers[i];
-		p->node = n;
-		p->conf = cfg->peers[i];
-		uv_timer_init(loop, &p->timer);
-		p->timer.data = p;
-	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (!peer_add(n, &cfg->peers[i]))
+			NLOG(n, NODE_LOG_ERROR, "node", "out of memory adding peers");
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
 	uv_signal_init(loop, &n->sigint);
 	uv_signal_init(loop, &n->sigterm);
-	n->sigint.data = n->sigterm.data = n;
+	uv_signal_init(loop, &n->sighup);
+	n->sigint.data = n->sigterm.data = n->sighup.data = n;
 	if ((rc = listen_start(n, opt->listen)) || (rc = control_open(n))) {
 		node_stop(n);
 		*out = n;
@@ -407,10 +488,11 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	}
 	uv_signal_start(&n->sigint, on_signal, SIGINT);
 	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&n->sighup, on_sighup, SIGHUP);
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (n->peers[i].conf.host[0])
-			node_peer_dial_now(&n->peers[i]);
+		if (n->peers[i]->conf.host[0])
+			node_peer_dial_now(n->peers[i]);
 	{
 		char hex[65];
 		proto_hex(hex, key->pk, 32);
@@ -422,7 +504,6 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 fail:
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
-	free(n->peers);
 	local_free(&n->local);
 	free(n);
 	return rc;
@@ -442,8 +523,10 @@ void node_stop(struct node *n)
 	uv_close((uv_handle_t *)&n->tick, NULL);
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
+	uv_close((uv_handle_t *)&n->sighup, NULL);
 	for (size_t i = 0; i < n->n_peers; i++)
-		uv_close((uv_handle_t *)&n->peers[i].timer, NULL);
+		uv_close((uv_handle_t *)&n->peers[i]->timer, peer_closed);
+	n->n_peers = 0;
 	for (struct session *s = n->sessions; s; s = s->next)
 		session_close(s, "node shutting down", false);
 	ingest_drop_all(n);
@@ -458,7 +541,6 @@ void node_free(struct node *n)
 	unlink(path);
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
-	free(n->peers);
 	local_free(&n->local);
 	free(n);
 }

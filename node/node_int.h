@@ -45,7 +45,6 @@ struct peer {
 	unsigned backoff_ms;
 	struct session *session;      /* current session, or NULL */
 	char last_error[320];
-	bool timer_closed;
 };
 
 enum session_state {
@@ -130,14 +129,14 @@ struct node {
 	uv_pipe_t control;
 	bool control_open;
 	char sock_path[4200];
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: poll the store, keepalive, stuck feeds */
 	struct sync_local local;      /* cached version vectors */
 	uint64_t local_records;       /* store records when local was loaded */
 	struct session *sessions;
 	size_t n_sessions;
 	uint64_t next_session_id;
-	struct peer *peers;
+	struct peer *peers[NODE_PEERS_MAX]; /* each freed by its timer's close callback */
 	size_t n_peers;
 	struct ingest_batch *iq_head, *iq_tail;
 	struct ingest_job *job;       /* in flight */
@@ -156,6 +155,7 @@ struct peer *node_peer_find(struct node *n, const uint8_t key[32]);
 void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached);
 void node_floor_check(struct node *n, const struct sync *sy);
 void node_peer_dial_now(struct peer *p);
+int node_reload(struct node *n);
 
 /* session.c */
 int session_accept(struct node *n);

@@ -548,7 +548,8 @@ int session_dial(struct node *n, struct peer *p)
 	p->state = PEER_CONNECTING;
 	s->state = SESSION_CONNECTING;
 	memcpy(s->peer_key, p->conf.key, 32);
-	snprintf(s->addr, sizeof(s->addr), "%s:%u", p->conf.host, p->conf.port);
+	snprintf(s->addr, sizeof(s->addr), strchr(p->conf.host, ':') ? "[%s]:%u" : "%s:%u",
+	         p->conf.host, p->conf.port);
 	s->connect.data = s;
 	if ((rc = uv_tcp_connect(&s->connect, &s->tcp, (struct sockaddr *)&ss, on_connect))) {
 		session_close(s, uv_strerror(rc), true);
@@ -577,6 +578,6 @@ void session_tick(struct session *s, uint64_t now)
 		if (sync_send_ping(&s->sync, now) != 0)
 			session_close(s, "cannot send ping", true);
 	}
-	(void)sync_local_changed(&s->sync, 0 + now);   /* advances stuck-feed clocks */
+	(void)sync_local_changed(&s->sync, now);   /* advances stuck-feed clocks */
 	session_kick(s);
 }

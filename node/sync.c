@@ -1,5 +1,5 @@
 /*
- * sync.c - the sync engine (see sync.h and proto/PROTOCOL-sync.md).
+ * sync.c - the sync engine (see sync.h and proto/PROTOCOL.md section 4).
  *
  * The version-vector exchange is a ping-pong per alliance: the dialer sends
  * a Digest of its whole vector; each Ranges that holds a request (a range
@@ -894,8 +894,14 @@ static int on_records(struct sync *s, const Agora__Wire__Records *r)
 		return SYNC_E_PROTOCOL;
 	if (r->n_envelopes > SYNC_RECORDS_MAX_N || r->first_seq > UINT64_MAX - r->n_envelopes)
 		return SYNC_E_LIMIT;
+	bool fresh = !alliance_find(s, r->alliance.data);
 	if ((rc = alliance_add(s, r->alliance.data, &a)))
 		return rc;
+	/* An alliance the peer founded or learnt after Hello: it holds it, so
+	 * push it our records there too (what it already has comes back as
+	 * known, and is never sent twice on this session). */
+	if (fresh)
+		a->synced = true;
 	envs = calloc(r->n_envelopes, sizeof(*envs));
 	lens = calloc(r->n_envelopes, sizeof(*lens));
 	if (!envs || !lens) {

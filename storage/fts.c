@@ -49,11 +49,10 @@ int fts_block_decode(const uint8_t *p, size_t len, uint64_t first, uint64_t *df,
                      struct fts_post *posts, size_t cap, size_t *n)
 {
 	const uint8_t *end = p + len;
-	uint64_t v, rk = first;
-	size_t k = varint_get(p, end, &v), cnt = 0;
+	uint64_t v, rk = first, d;
+	size_t k = varint_get(p, end, &d), cnt = 0;
 	if (!k)
 		return STORE_E_CORRUPT;
-	*df = v;
 	p += k;
 	while (p < end) {
 		if (cnt) {
@@ -75,6 +74,7 @@ int fts_block_decode(const uint8_t *p, size_t len, uint64_t first, uint64_t *df,
 	}
 	if (cnt == 0)
 		return STORE_E_CORRUPT;
+	*df = d;
 	*n = cnt;
 	return 0;
 }
@@ -126,14 +126,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 static int rehash(struct fts_batch *b)
 {
 	size_t ns = b->nslots ? b->nslots * 2 : 4096;
-	uint32_t *sl = calloc(ns, sizeof *sl);
+	uint64_t *sl = calloc(ns, sizeof *sl);
 	if (!sl)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->nwords; i++) {
-		size_t j = hash_word(b->arena + b->words[i].off, b->words[i].len) & (ns - 1);
+		uint32_t h = hash_word(b->arena + b->words[i].off, b->words[i].len);
+		size_t j = h & (ns - 1);
 		while (sl[j])
 			j = (j + 1) & (ns - 1);
-		sl[j] = (uint32_t)i + 1;
+		sl[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
 	}
 	free(b->slots);
 	b->slots = sl;
@@ -141,41 +142,50 @@ static int rehash(struct fts_batch *b)
 	return 0;
 }
 
-int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
-                  uint32_t dl)
+int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t *wi)
 {
 	int rc;
 	if (len == 0 || len > FTS_WORD_MAX)
-		return 0;
+		return PROTO_E_ARG;
 	if ((b->nwords + 1) * 2 > b->nslots && (rc = rehash(b)))
 		return rc;
-	size_t j = hash_word(word, len) & (b->nslots - 1);
-	uint32_t wi;
+	uint32_t h = hash_word(word, len);
+	size_t j = h & (b->nslots - 1);
 	for (;;) {
-		uint32_t s = b->slots[j];
-		if (!s) {
-			if ((rc = grow((void **)&b->words, &b->words_cap, b->nwords + 1,
-			               sizeof *b->words)) ||
-			    (rc = grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
-				return rc;
-			wi = (uint32_t)b->nwords++;
-			b->words[wi].off = (uint32_t)b->arena_len;
-			b->words[wi].len = (uint32_t)len;
-			b->words[wi].n = 0;
-			memcpy(b->arena + b->arena_len, word, len);
-			b->arena[b->arena_len + len] = 0;
-			b->arena_len += len + 1;
-			b->slots[j] = wi + 1;
+		uint64_t sv = b->slots[j];
+		if (!sv)
 			break;
-		}
-		const struct fts_word *fw = &b->words[s - 1];
-		if (fw->len == len && memcmp(b->arena + fw->off, word, len) == 0) {
-			wi = s - 1;
-			break;
+		uint32_t s = (uint32_t)sv;
+		/* the stored hash rules out nearly every other word unread */
+		if ((uint32_t)(sv >> 32) == h) {
+			const struct fts_word *fw = &b->words[s - 1];
+			if (fw->len == len && memcmp(b->arena + fw->off, word, len) == 0) {
+				*wi = s - 1;
+				return 0;
+			}
 		}
 		j = (j + 1) & (b->nslots - 1);
 	}
-	if ((rc = grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents)))
+	if ((rc = grow((void **)&b->words, &b->words_cap, b->nwords + 1, sizeof *b->words)) ||
+	    (rc = grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
+		return rc;
+	uint32_t w = (uint32_t)b->nwords++;
+	b->words[w].off = (uint32_t)b->arena_len;
+	b->words[w].len = (uint32_t)len;
+	b->words[w].n = 0;
+	b->words[w].last = 0;
+	memcpy(b->arena + b->arena_len, word, len);
+	b->arena[b->arena_len + len] = 0;
+	b->arena_len += len + 1;
+	b->slots[j] = (uint64_t)h << 32 | (w + 1);
+	*wi = w;
+	return 0;
+}
+
+static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint32_t dl)
+{
+	int rc = grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents);
+	if (rc)
 		return rc;
 	struct fts_ent *e = &b->ents[b->nents++];
 	e->word = wi;
@@ -183,7 +193,30 @@ int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk
 	e->tf = (uint8_t)(tf > 255 ? 255 : tf);
 	e->dl = dl;
 	b->words[wi].n++;
+	b->words[wi].last = (uint32_t)b->nents;
 	return 0;
+}
+
+int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl)
+{
+	struct fts_word *fw = &b->words[wi];
+	if (fw->last && b->ents[fw->last - 1].rk == rk) {
+		struct fts_ent *e = &b->ents[fw->last - 1];
+		if (e->tf < 255)
+			e->tf++;
+		return 0;
+	}
+	return post(b, wi, rk, 1, dl);
+}
+
+int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
+                  uint32_t dl)
+{
+	uint32_t wi;
+	if (len == 0 || len > FTS_WORD_MAX)
+		return 0;
+	int rc = fts_batch_intern(b, word, len, &wi);
+	return rc ? rc : post(b, wi, rk, tf, dl);
 }
 
 void fts_batch_reset(struct fts_batch *b)
@@ -500,6 +533,8 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 		goto out;
 	for (size_t i = 0; i < b->nwords; i++) {
 		const struct fts_word *fw = &b->words[wk[i].idx];
+		if (fw->n == 0)
+			continue;   /* interned but never posted */
 		struct fts_post *p = np + fw->start - fw->n;
 		size_t m = fw->n, u = 0;
 		bool sorted = true;

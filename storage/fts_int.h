@@ -37,13 +37,14 @@ struct fts_post {
 struct fts_batch {
 	char *arena;                /* interned words, NUL-terminated */
 	size_t arena_len, arena_cap;
-	uint32_t *slots;            /* hash table: word index + 1, 0 = empty */
+	uint64_t *slots;            /* hash table: hash << 32 | word index + 1; 0 empty */
 	size_t nslots;
 	struct fts_word {
 		uint32_t off;       /* into arena */
 		uint32_t len;
 		uint32_t n;         /* postings of this word in the batch */
 		uint32_t start;     /* scratch for apply */
+		uint32_t last;      /* its latest posting: ents index + 1, 0 none */
 	} *words;
 	size_t nwords, words_cap;
 	struct fts_ent {
@@ -59,6 +60,13 @@ struct fts_batch {
  * FTS_WORD_MAX bytes and contain no NUL. */
 int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
                   uint32_t dl);
+/* The batch's number for word (same rules as fts_batch_add), valid until
+ * the next reset or apply. */
+int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t *wi);
+/* One more occurrence of interned word wi in record rk: a new posting
+ * (tf 1, document length dl) unless wi's latest posting is rk's, whose tf
+ * then grows (capped at 255).  A record's words must be posted together. */
+int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl);
 /* Forget everything queued (keeps the buffers). */
 void fts_batch_reset(struct fts_batch *b);
 /* Write every queued posting into the fts DBI of txn, then reset.  An

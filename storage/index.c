@@ -82,11 +82,17 @@ static int key_tag(struct index_keys *ik, const char *t)
 static int word_cb(const char *w, size_t len, void *ctx)
 {
 	struct index_keys *ik = ctx;
-	int rc = buf_reserve(&ik->words, &ik->words_cap, ik->words_len + len + 1);
+	if (ik->nwords == ik->wids_cap) {
+		size_t nc = ik->wids_cap ? ik->wids_cap * 2 : 256;
+		uint32_t *nw = realloc(ik->wids, nc * sizeof *nw);
+		if (!nw)
+			return -ENOMEM;
+		ik->wids = nw;
+		ik->wids_cap = nc;
+	}
+	int rc = fts_batch_intern(ik->fb, w, len, &ik->wids[ik->nwords]);
 	if (rc)
 		return rc;
-	memcpy(ik->words + ik->words_len, w, len + 1);
-	ik->words_len += len + 1;
 	ik->nwords++;
 	return 0;
 }
@@ -242,13 +248,14 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 }
 
 int index_collect(struct index_keys *ik, const Agora__Record *rec,
-                  const uint8_t alliance[PROTO_ID_BYTES])
+                  const uint8_t alliance[PROTO_ID_BYTES], struct fts_batch *fb)
 {
 	int rc;
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind = proto_record_content(rec, &msg);
-	ik->keys_len = ik->words_len = 0;
+	ik->keys_len = 0;
 	ik->nwords = 0;
+	ik->fb = fb;
 	TRY(key_u8(ik, IX_KIND, (int)kind));
 	if (rec->has_author && rec->author.len == PROTO_KEY_BYTES)
 		TRY(key_add(ik, IX_AUTHOR, rec->author.data, PROTO_KEY_BYTES));
@@ -256,77 +263,250 @@ int index_collect(struct index_keys *ik, const Agora__Record *rec,
 	return content(ik, kind, msg);
 }
 
-static int cmp_str(const void *a, const void *b)
+int index_put(struct index_keys *ik, uint64_t rowkey, struct fts_batch *fb,
+              struct ix_batch *xb)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	int rc;
+	for (size_t off = 0; off < ik->keys_len;) {
+		size_t kl = (size_t)ik->keys[off] << 8 | ik->keys[off + 1];
+		if ((rc = ix_batch_add(xb, ik->keys + off + 2, kl, rowkey)))
+			return rc;
+		off += 2 + kl;
+	}
+	/* Each occurrence of a word raises its tf in this record's posting;
+	 * the blocks are written once per transaction by fts_batch_apply(). */
+	uint32_t dl = ik->nwords > UINT32_MAX ? UINT32_MAX : (uint32_t)ik->nwords;
+	for (size_t i = 0; i < ik->nwords; i++)
+		if ((rc = fts_batch_post(fb, ik->wids[i], rowkey, dl)))
+			return rc;
+	return 0;
+}
+
+/* ------------------------------------------------------------ ix batch */
+
+static uint32_t hash_key(const uint8_t *k, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+static int arr_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 256;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+static int ix_rehash(struct ix_batch *b)
+{
+	size_t ns = b->nslots ? b->nslots * 2 : 256;
+	uint32_t *sl = calloc(ns, sizeof *sl);
+	if (!sl)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nkeys; i++) {
+		size_t j = hash_key(b->arena + b->keys[i].off, b->keys[i].len) & (ns - 1);
+		while (sl[j])
+			j = (j + 1) & (ns - 1);
+		sl[j] = (uint32_t)i + 1;
+	}
+	free(b->slots);
+	b->slots = sl;
+	b->nslots = ns;
+	return 0;
+}
+
+int ix_batch_add(struct ix_batch *b, const uint8_t *key, size_t len, uint64_t rk)
+{
+	int rc;
+	if (len == 0 || len > 511)
+		return PROTO_E_ARG;
+	if ((b->nkeys + 1) * 2 > b->nslots && (rc = ix_rehash(b)))
+		return rc;
+	size_t j = hash_key(key, len) & (b->nslots - 1);
+	uint32_t ki;
+	for (;;) {
+		uint32_t sl = b->slots[j];
+		if (!sl) {
+			if ((rc = arr_grow((void **)&b->keys, &b->keys_cap, b->nkeys + 1,
+			                   sizeof *b->keys)) ||
+			    (rc = arr_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len, 1)))
+				return rc;
+			ki = (uint32_t)b->nkeys++;
+			b->keys[ki].off = (uint32_t)b->arena_len;
+			b->keys[ki].len = (uint32_t)len;
+			b->keys[ki].n = 0;
+			memcpy(b->arena + b->arena_len, key, len);
+			b->arena_len += len;
+			b->slots[j] = ki + 1;
+			break;
+		}
+		const struct ix_bkey *k = &b->keys[sl - 1];
+		if (k->len == len && memcmp(b->arena + k->off, key, len) == 0) {
+			ki = sl - 1;
+			break;
+		}
+		j = (j + 1) & (b->nslots - 1);
+	}
+	if ((rc = arr_grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents)))
+		return rc;
+	b->ents[b->nents].key = ki;
+	b->ents[b->nents].rk = rk;
+	b->nents++;
+	b->keys[ki].n++;
+	return 0;
+}
+
+void ix_batch_reset(struct ix_batch *b)
+{
+	if (b->slots)
+		memset(b->slots, 0, b->nslots * sizeof *b->slots);
+	b->arena_len = b->nkeys = b->nents = 0;
+}
+
+void ix_batch_dispose(struct ix_batch *b)
+{
+	free(b->arena);
+	free(b->slots);
+	free(b->keys);
+	free(b->ents);
+	memset(b, 0, sizeof *b);
+}
+
+/* qsort has no context argument in C11: sort copies of (key, index) */
+struct ix_order {
+	const uint8_t *k;
+	uint32_t len, idx;
+};
+
+static int cmp_ix_order(const void *x, const void *y)
+{
+	const struct ix_order *a = x, *b = y;
+	int c = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
 }
 
 /*
- * Add one posting.  New records usually have the largest rowkey, so try an
- * append first: LMDB then fills pages completely instead of splitting them
- * in half, which keeps the indexes about half the size.  A posting that
- * is not the largest (a record created earlier, received late) is put in
- * its place.  An existing posting is left alone.
+ * Put the sorted, unique rowkeys rk[0..m) under key k.  Rowkeys above the
+ * key's current last one (the common case: new records are the newest)
+ * go in with one MDB_MULTIPLE | MDB_APPENDDUP put, which descends the tree
+ * once for all of them; the others are put one by one in their place.
  */
-static int posting_put(MDB_cursor *c, MDB_val *k, MDB_val *d)
+static int ix_put_key(MDB_cursor *c, MDB_val *k, const uint64_t *rk, size_t m, uint8_t *buf)
 {
-	int rc = store_lmdb_rc(mdb_cursor_put(c, k, d, MDB_APPENDDUP));
-	if (rc == MDB_KEYEXIST)
-		rc = store_lmdb_rc(mdb_cursor_put(c, k, d, MDB_NODUPDATA));
-	return rc == MDB_KEYEXIST ? 0 : rc;
+	MDB_val d;
+	uint64_t last = 0;
+	bool have_last = false;
+	MDB_val kk = *k;
+	int rc = store_lmdb_rc(mdb_cursor_get(c, &kk, &d, MDB_SET_KEY));
+	if (rc == 0) {
+		rc = store_lmdb_rc(mdb_cursor_get(c, &kk, &d, MDB_LAST_DUP));
+		if (rc)
+			return rc;
+		if (d.mv_size != 8)
+			return STORE_E_CORRUPT;
+		last = store_get64(d.mv_data);
+		have_last = true;
+	} else if (rc != MDB_NOTFOUND) {
+		return rc;
+	}
+	size_t p = 0;
+	while (p < m && have_last && rk[p] <= last) {
+		uint8_t b[8];
+		store_be64(b, rk[p]);
+		MDB_val one = { 8, b };
+		rc = store_lmdb_rc(mdb_cursor_put(c, k, &one, MDB_NODUPDATA));
+		if (rc && rc != MDB_KEYEXIST)
+			return rc;
+		p++;
+	}
+	if (p == m)
+		return 0;
+	for (size_t i = p; i < m; i++)
+		store_be64(buf + 8 * (i - p), rk[i]);
+	MDB_val multi[2] = { { 8, buf }, { m - p, NULL } };
+	return store_lmdb_rc(mdb_cursor_put(c, k, multi, MDB_MULTIPLE | MDB_APPENDDUP));
 }
 
-int index_put(MDB_txn *txn, struct store *s, struct index_keys *ik, uint64_t rowkey,
-              struct fts_batch *fb)
+int ix_batch_apply(MDB_txn *txn, struct store *s, struct ix_batch *b)
 {
-	uint8_t rk[8];
-	store_be64(rk, rowkey);
 	int rc = 0;
 	MDB_cursor *c = NULL;
-	char **w = NULL;
-	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->ix, &c))))
-		return rc;
-	for (size_t off = 0; off < ik->keys_len;) {
-		size_t kl = (size_t)ik->keys[off] << 8 | ik->keys[off + 1];
-		MDB_val k = { kl, ik->keys + off + 2 }, d = { 8, rk };
-		if ((rc = posting_put(c, &k, &d)))
-			goto out;
-		off += 2 + kl;
-	}
-	mdb_cursor_close(c);
-	c = NULL;
-	if (ik->nwords == 0)
-		return 0;
-	/* Count each word once per record (tf), then queue the posting: the
-	 * blocks are written once per transaction by fts_batch_apply(). */
-	w = malloc(ik->nwords * sizeof *w);
-	if (!w) {
+	struct ix_order *ord = NULL;
+	uint64_t *rks = NULL;
+	uint8_t *buf = NULL;
+	if (b->nents == 0)
+		goto out;
+	ord = malloc(b->nkeys * sizeof *ord);
+	rks = malloc(b->nents * sizeof *rks);
+	buf = malloc(b->nents * 8);
+	if (!ord || !rks || !buf) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	size_t n = 0;
-	for (size_t off = 0; off < ik->words_len; off += strlen((char *)ik->words + off) + 1)
-		w[n++] = (char *)ik->words + off;
-	qsort(w, n, sizeof *w, cmp_str);
-	uint32_t dl = ik->nwords > UINT32_MAX ? UINT32_MAX : (uint32_t)ik->nwords;
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && strcmp(w[i], w[j]) == 0)
-			j++;
-		if ((rc = fts_batch_add(fb, w[i], strlen(w[i]), rowkey, (unsigned)(j - i), dl)))
+	/* group the rowkeys by key (counting sort, stable) */
+	uint32_t pos = 0;
+	for (size_t i = 0; i < b->nkeys; i++) {
+		b->keys[i].start = pos;
+		pos += b->keys[i].n;
+		ord[i].k = b->arena + b->keys[i].off;
+		ord[i].len = b->keys[i].len;
+		ord[i].idx = (uint32_t)i;
+	}
+	for (size_t i = 0; i < b->nents; i++)
+		rks[b->keys[b->ents[i].key].start++] = b->ents[i].rk;
+	qsort(ord, b->nkeys, sizeof *ord, cmp_ix_order);
+	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->ix, &c))))
+		goto out;
+	for (size_t i = 0; i < b->nkeys; i++) {
+		const struct ix_bkey *bk = &b->keys[ord[i].idx];
+		uint64_t *p = rks + bk->start - bk->n;
+		size_t m = bk->n;
+		bool sorted = true;
+		for (size_t x = 1; x < m && sorted; x++)
+			sorted = p[x - 1] < p[x];
+		if (!sorted) {
+			size_t u = 0;
+			qsort(p, m, sizeof *p, cmp_u64);
+			for (size_t x = 0; x < m; x++)      /* drop duplicates */
+				if (u == 0 || p[u - 1] != p[x])
+					p[u++] = p[x];
+			m = u;
+		}
+		MDB_val k = { bk->len, (void *)ord[i].k };
+		if ((rc = ix_put_key(c, &k, p, m, buf)))
 			goto out;
-		i = j;
 	}
 out:
 	if (c)
 		mdb_cursor_close(c);
-	free(w);
+	free(ord);
+	free(rks);
+	free(buf);
+	ix_batch_reset(b);
 	return rc;
 }
 
 void index_keys_dispose(struct index_keys *ik)
 {
 	free(ik->keys);
-	free(ik->words);
+	free(ik->wids);
 	memset(ik, 0, sizeof *ik);
 }

@@ -146,6 +146,7 @@ struct wctx {
 	MDB_txn *txn;
 	struct index_keys ik;
 	struct fts_batch fb;    /* full-text postings of this txn, applied at its end */
+	struct ix_batch xb;     /* ix postings of this txn, applied at its end */
 };
 
 int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
@@ -397,7 +398,7 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	/* --- writes from here on --- */
 	if ((rc = rowkey_alloc(txn, s, rec->created_ms, &rk)))
 		return rc;
-	if ((rc = index_collect(&w->ik, rec, alliance)))
+	if ((rc = index_collect(&w->ik, rec, alliance, &w->fb)))
 		return rc;
 	uint8_t chain[CHAIN_VAL];
 	bool have_chain = false;
@@ -438,7 +439,7 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	if ((rc = store_lmdb_rc(mdb_put(txn, s->feeds, &fkey, &fval, 0))))
 		return rc;
 
-	if ((rc = index_put(txn, s, &w->ik, rk, &w->fb)))
+	if ((rc = index_put(&w->ik, rk, &w->fb, &w->xb)))
 		return rc;
 	if ((rc = store_counter_add(txn, s, META_NDOCS, 1)) ||
 	    (rc = store_counter_add(txn, s, META_DOCLEN, doclen)))
@@ -567,6 +568,7 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	struct ingest_ctx *c = arg;
 	c->w.txn = txn;
 	fts_batch_reset(&c->w.fb);
+	ix_batch_reset(&c->w.xb);
 	memset(&c->st, 0, sizeof c->st);
 	c->first_err = 0;
 	for (size_t i = 0; i < c->n; i++) {
@@ -592,7 +594,8 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	}
 	if ((c->flags & STORE_INGEST_ATOMIC) && c->first_err)
 		return c->first_err;
-	return fts_batch_apply(txn, c->w.s, &c->w.fb);
+	int rc = ix_batch_apply(txn, c->w.s, &c->w.xb);
+	return rc ? rc : fts_batch_apply(txn, c->w.s, &c->w.fb);
 }
 
 int store_ingest(struct store *s, const struct store_item *items, size_t n, unsigned flags,
@@ -655,6 +658,7 @@ out:
 	free((void *)vp.done);
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
+	ix_batch_dispose(&c.w.xb);
 	return rc;
 }
 
@@ -709,6 +713,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 	struct store *s = c->w.s;
 	c->w.txn = txn;
 	fts_batch_reset(&c->w.fb);
+	ix_batch_reset(&c->w.xb);
 	free(c->env);
 	c->env = NULL;
 	memset(&c->err, 0, sizeof c->err);
@@ -792,7 +797,8 @@ static int publish_cb(MDB_txn *txn, void *arg)
 		c->env = env;
 		c->env_len = len;
 	}
-	return fts_batch_apply(txn, s, &c->w.fb);
+	int rc = ix_batch_apply(txn, s, &c->w.xb);
+	return rc ? rc : fts_batch_apply(txn, s, &c->w.fb);
 }
 
 static int publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
@@ -837,6 +843,7 @@ out:
 	free(c.ids);
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
+	ix_batch_dispose(&c.w.xb);
 	return rc;
 }
 
@@ -873,6 +880,7 @@ int store_reindex(MDB_txn *txn, struct store *s)
 {
 	struct index_keys ik = { 0 };
 	struct fts_batch fb = { 0 };
+	struct ix_batch xb = { 0 };    /* stays empty: the ix keys are dropped */
 	MDB_cursor *c = NULL;
 	size_t queued = 0;
 	int rc;
@@ -912,11 +920,11 @@ int store_reindex(MDB_txn *txn, struct store *s)
 				alliance = r->alliance.data;
 			else
 				memset(id, 0, sizeof id);
-			rc = index_collect(&ik, r, alliance);
+			rc = index_collect(&ik, r, alliance, &fb);
 			/* queue the words only: drop the ix keys */
 			ik.keys_len = 0;
 			if (!rc)
-				rc = index_put(txn, s, &ik, rk, &fb);
+				rc = index_put(&ik, rk, &fb, &xb);
 			queued += ik.nwords;
 			agora__record__free_unpacked(r, NULL);
 			if (rc)
@@ -937,5 +945,6 @@ out:
 		mdb_cursor_close(c);
 	index_keys_dispose(&ik);
 	fts_batch_dispose(&fb);
+	ix_batch_dispose(&xb);
 	return rc;
 }

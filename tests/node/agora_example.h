@@ -1,5 +1,5 @@
 /*
- * agora_example.h - the worked example of proto/PROTOCOL-transport.md:
+ * agora_example.h - the worked example of proto/PROTOCOL.md section 3:
  * Ed25519 seeds 00..1f (initiator) and 20..3f (responder), ephemeral
  * X25519 private keys 40..5f (initiator) and 60..7f (responder), prologue
  * "agora/1".  noise_test.c checks that the code still produces exactly

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent re-derivation of the agora handshake example
-(proto/PROTOCOL-transport.md, tests/node/agora_example.h) in plain Python:
+(proto/PROTOCOL.md section 3, tests/node/agora_example.h) in plain Python:
 Noise_XX_25519_ChaChaPoly_BLAKE2b written from the spec, on the
 `cryptography` package and hashlib, sharing no code with node/noise.c.
 Prints the example as C #defines; exits 1 if they differ from

@@ -246,7 +246,7 @@ struct pair {
 	size_t m1_len, m2_len, m3_len;
 };
 
-/* The deterministic example of PROTOCOL-transport.md. */
+/* The deterministic example of PROTOCOL.md section 3. */
 static void pair_init_example(struct pair *p)
 {
 	struct ident a, b;

@@ -1,0 +1,451 @@
+/*
+ * report_html.c - the summit report as one self-contained HTML file: inline
+ * CSS (screen and print), inline SVG charts, no scripts, no fonts, no
+ * external reference of any kind.  A Content-Security-Policy meta tag makes
+ * any load the page might still attempt impossible.  Record texts carry
+ * their own lang attribute; the report's labels are in --lang.
+ *
+ * The SVG is written as well-formed XML (quoted attributes, escaped text,
+ * explicit namespace), so each chart also parses on its own.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report_int.h"
+
+static const char *const status_colour[REPORT_STATUSES] = {
+	"#b8b8b8", "#8c8c8c", "#2b6cb0", "#2f855a", "#dd6b20", "#c53030",
+};
+
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			/* Control characters are not allowed in XML 1.0. */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				fputc(' ', f);
+			else
+				fputc(*s, f);
+		}
+	}
+}
+
+/* A BCP-47 tag is letters, digits and '-' only; anything else is dropped. */
+static bool lang_ok(const char *l)
+{
+	if (!l || !*l || strlen(l) > 35)
+		return false;
+	for (; *l; l++)
+		if (!((*l >= 'a' && *l <= 'z') || (*l >= 'A' && *l <= 'Z') ||
+		      (*l >= '0' && *l <= '9') || *l == '-'))
+			return false;
+	return true;
+}
+
+static const char css[] =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;"
+	"margin:0 auto;max-width:1100px;padding:1.5rem;color:#1a202c;background:#fff;"
+	"line-height:1.4}\n"
+	"h1{font-size:1.7rem;margin:.2rem 0 .6rem;color:#234e52}"
+	"h2{font-size:1.25rem;margin:2rem 0 .6rem;border-bottom:2px solid #81e6d9;"
+	"padding-bottom:.2rem;color:#234e52}\n"
+	"h3{font-size:1.05rem;margin:1.2rem 0 .4rem}\n"
+	"p.meta{color:#4a5568;font-size:.9rem;margin:.2rem 0}\n"
+	"p.def{font-size:.85rem;color:#2d3748;background:#f0fff4;border-left:4px solid #68d391;"
+	"padding:.5rem .8rem}\n"
+	"nav ul{columns:2;font-size:.9rem;padding-left:1.2rem}\n"
+	"table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.4rem 0 1rem}\n"
+	"th,td{border:1px solid #cbd5e0;padding:.25rem .45rem;text-align:left;vertical-align:top}\n"
+	"th{background:#e6fffa}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+	"white-space:nowrap}\n"
+	"tr:nth-child(even) td{background:#f7fafc}\n"
+	"td.ids{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.72rem;"
+	"word-break:break-all;max-width:22rem}\n"
+	".off{color:#c53030;font-weight:600}.on{color:#2f855a;font-weight:600}\n"
+	".charts{display:flex;flex-wrap:wrap;gap:1rem}\n"
+	"figure{margin:0;border:1px solid #e2e8f0;border-radius:6px;padding:.5rem;"
+	"break-inside:avoid;page-break-inside:avoid}\n"
+	"figcaption{font-size:.85rem;font-weight:600;margin-bottom:.3rem}\n"
+	"svg{display:block;max-width:100%;height:auto}\n"
+	"svg text{font-family:system-ui,Arial,sans-serif}\n"
+	"@media print{body{max-width:none;padding:0;font-size:10pt}nav{display:none}"
+	"h2{break-after:avoid;page-break-after:avoid}"
+	"table{break-inside:auto}tr{break-inside:avoid;page-break-inside:avoid}"
+	"tr:nth-child(even) td{background:none}th{background:#eee}"
+	"a{color:inherit;text-decoration:none}"
+	"figure{border:none}@page{margin:15mm}}\n";
+
+/* ---------------------------------------------------------------- charts */
+
+static double nice_max(double v)
+{
+	double p, m;
+	if (!(v > 0) || !isfinite(v))
+		return 1;
+	p = pow(10, floor(log10(v)));
+	m = v / p;
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+static void fmt_short(char *buf, size_t cap, double v)
+{
+	if (fabs(v) >= 1e6)
+		snprintf(buf, cap, "%.3gM", v / 1e6);
+	else if (fabs(v) >= 1e3)
+		snprintf(buf, cap, "%.3gk", v / 1e3);
+	else
+		snprintf(buf, cap, "%.3g", v);
+}
+
+static bool target_drawn(const struct report_target *t)
+{
+	return t->has_baseline && t->target_year > t->baseline_year && t->baseline > 0 &&
+	       t->scope != AGORA__SCOPE__SCOPE_MUNICIPAL_OPERATIONS &&
+	       t->type != AGORA__TARGET_KIND__TARGET_KIND_PER_CAPITA_REDUCTION;
+}
+
+/* One member's inventories against its target paths. */
+static void chart_trajectory(FILE *f, const struct report_member *m,
+                             const struct report_labels *L)
+{
+	const double W = 340, H = 210, ml = 46, mr = 10, mt = 10, mb = 34;
+	unsigned y0 = 0, y1 = 0;
+	double vmax = 0;
+	char a[32], b[32];
+
+	for (size_t i = 0; i < m->n_inv; i++) {
+		if (!y0 || m->inv[i].year < y0)
+			y0 = m->inv[i].year;
+		if (m->inv[i].year > y1)
+			y1 = m->inv[i].year;
+		if (m->inv[i].total > vmax)
+			vmax = m->inv[i].total;
+	}
+	for (size_t i = 0; i < m->n_targets; i++) {
+		const struct report_target *t = &m->targets[i];
+		if (!target_drawn(t))
+			continue;
+		if (!y0 || t->baseline_year < y0)
+			y0 = t->baseline_year;
+		if (t->target_year > y1)
+			y1 = t->target_year;
+		if (t->baseline > vmax)
+			vmax = t->baseline;
+	}
+	fprintf(f, "<figure><figcaption>");
+	esc(f, m->name);
+	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
+	esc(f, L->chart_traj);
+	fputs(": ", f);
+	esc(f, m->name);
+	fputs("\">\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	if (!y0 || y1 <= y0 || !(vmax > 0)) {
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"12\" "
+		        "fill=\"#718096\">%s</text>\n</svg></figure>\n", W / 2, H / 2, L->none);
+		return;
+	}
+	vmax = nice_max(vmax * 1.05);
+	double pw = W - ml - mr, ph = H - mt - mb;
+#define X(y) (ml + pw * ((double)(y) - y0) / (double)(y1 - y0))
+#define Y(v) (mt + ph * (1.0 - (v) / vmax))
+	/* grid and axes */
+	for (int k = 0; k <= 4; k++) {
+		double v = vmax * k / 4;
+		fmt_short(a, sizeof(a), v);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e2e8f0\"/>"
+		        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" "
+		        "fill=\"#4a5568\">%s</text>\n", ml, Y(v), W - mr, Y(v), ml - 4, Y(v) + 3, a);
+	}
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#4a5568\"/>\n",
+	        ml, Y(0), W - mr, Y(0));
+	snprintf(a, sizeof(a), "%u", y0);
+	snprintf(b, sizeof(b), "%u", y1);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#4a5568\">%s</text>"
+	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" "
+	        "fill=\"#4a5568\">%s</text>\n", ml, H - mb + 13, a, W - mr, H - mb + 13, b);
+	/* target paths, dashed */
+	for (size_t i = 0; i < m->n_targets; i++) {
+		const struct report_target *t = &m->targets[i];
+		if (!target_drawn(t))
+			continue;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"><title>",
+		        X(t->baseline_year), Y(t->baseline), X(t->target_year), Y(t->target_value),
+		        t->evaluated && !t->on_track ? "#c53030" : "#2f855a");
+		esc(f, t->title);
+		fputs("</title></line>\n", f);
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"#4a5568\"/>\n",
+		        X(t->target_year), Y(t->target_value));
+	}
+	/* inventories, solid */
+	if (m->n_inv > 1) {
+		fputs("<polyline fill=\"none\" stroke=\"#2b6cb0\" stroke-width=\"2\" points=\"", f);
+		for (size_t i = 0; i < m->n_inv; i++)
+			fprintf(f, "%s%.1f,%.1f", i ? " " : "", X(m->inv[i].year), Y(m->inv[i].total));
+		fputs("\"/>\n", f);
+	}
+	for (size_t i = 0; i < m->n_inv; i++) {
+		report_fmt_num(a, sizeof(a), m->inv[i].total, 0);
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#2b6cb0\"><title>%u: %s t CO2e"
+		        "</title></circle>\n", X(m->inv[i].year), Y(m->inv[i].total), m->inv[i].year, a);
+	}
+	/* legend */
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\" "
+	        "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#1a202c\">",
+	        ml, H - 8, ml + 16, H - 8, ml + 20, H - 5);
+	esc(f, L->inventories);
+	fprintf(f, "</text><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2f855a\" "
+	        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"%.1f\" y=\"%.1f\" "
+	        "font-size=\"10\" fill=\"#1a202c\">", ml + 110, H - 8, ml + 126, H - 8, ml + 130, H - 5);
+	esc(f, L->target_path);
+	fputs("</text>\n</svg></figure>\n", f);
+#undef X
+#undef Y
+}
+
+/* Planned, estimated and measured reductions per sector: grouped bars. */
+static void chart_sectors(FILE *f, const struct report *r, const struct report_labels *L)
+{
+	static const char *const colour[3] = { "#90cdf4", "#f6ad55", "#2f855a" };
+	const double W = 720, ml = 200, mr = 70, row = 34, mt = 24;
+	int rows = 0;
+	double vmax = 0;
+	char a[32];
+
+	for (int s = 0; s < REPORT_SECTORS; s++) {
+		const struct report_sector *x = &r->sectors[s];
+		if (!x->n_measures)
+			continue;
+		rows++;
+		vmax = fmax(vmax, fmax(x->planned, fmax(x->estimated, x->measured)));
+	}
+	double H = mt + (rows ? rows : 1) * row + 10;
+	vmax = nice_max(vmax);
+	fprintf(f, "<figure><figcaption>");
+	esc(f, L->chart_sectors);
+	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
+	esc(f, L->chart_sectors);
+	fputs("\">\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	const char *names[3] = { L->planned, L->estimated, L->measured };
+	for (int k = 0; k < 3; k++) {
+		fprintf(f, "<rect x=\"%.0f\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+		        "<text x=\"%.0f\" y=\"15\" font-size=\"11\" fill=\"#1a202c\">", ml + k * 170.0,
+		        colour[k], ml + k * 170.0 + 14);
+		esc(f, names[k]);
+		fputs("</text>\n", f);
+	}
+	if (!rows)
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"12\" fill=\"#718096\">%s</text>\n",
+		        ml, mt + 20, L->none);
+	int i = 0;
+	for (int s = 0; s < REPORT_SECTORS; s++) {
+		const struct report_sector *x = &r->sectors[s];
+		if (!x->n_measures)
+			continue;
+		double y = mt + i * row;
+		double v[3] = { x->planned, x->estimated, x->measured };
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+		        "fill=\"#1a202c\">%s</text>\n", ml - 6, y + 18, report_sector_name(s));
+		for (int k = 0; k < 3; k++) {
+			double w = (W - ml - mr) * (v[k] > 0 ? v[k] : 0) / vmax;
+			report_fmt_num(a, sizeof(a), v[k], 0);
+			if (!(v[k] > 0))
+				continue;   /* no bar, no label: zeros only clutter */
+			fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\">"
+			        "<title>%s: %s</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
+			        "fill=\"#4a5568\">%s</text>\n", ml, y + 3 + k * 10, w, colour[k],
+			        report_sector_name(s), a, ml + w + 3, y + 11 + k * 10, a);
+		}
+		i++;
+	}
+	fputs("</svg></figure>\n", f);
+}
+
+/* Measures by status: one stacked bar for the alliance and one per member. */
+static void chart_status(FILE *f, const struct report *r, const struct report_labels *L)
+{
+	const double W = 720, ml = 200, mr = 40, row = 22, mt = 30;
+	size_t rows = r->n_members + 1, maxn = 0;
+	double H = mt + rows * row + 8;
+
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].n_measures > maxn)
+			maxn = r->members[i].n_measures;
+	size_t tot = 0;
+	for (int s = 0; s < REPORT_STATUSES; s++)
+		tot += r->by_status[s];
+	fprintf(f, "<figure><figcaption>");
+	esc(f, L->chart_status);
+	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
+	esc(f, L->chart_status);
+	fputs("\">\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	for (int s = 1; s <= REPORT_STATUSES; s++) {
+		int k = s % REPORT_STATUSES;    /* unspecified last */
+		double x = 10 + (s - 1) * 118.0;
+		fprintf(f, "<rect x=\"%.0f\" y=\"8\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+		        "<text x=\"%.0f\" y=\"17\" font-size=\"11\" fill=\"#1a202c\">", x,
+		        status_colour[k], x + 14);
+		esc(f, L->status[k]);
+		fputs("</text>\n", f);
+	}
+	for (size_t i = 0; i < rows; i++) {
+		const size_t *by = i ? r->members[i - 1].by_status : r->by_status;
+		size_t n = i ? r->members[i - 1].n_measures : tot;
+		/* The alliance bar spans the full width; members share one scale. */
+		double scale = (W - ml - mr) / (double)(i ? (maxn ? maxn : 1) : (tot ? tot : 1));
+		double y = mt + i * row, x = ml;
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+		        "fill=\"#1a202c\"%s>", ml - 6, y + 13, i ? "" : " font-weight=\"bold\"");
+		esc(f, i ? r->members[i - 1].name : L->total);
+		fputs("</text>\n", f);
+		for (int s = 1; s <= REPORT_STATUSES; s++) {
+			int k = s % REPORT_STATUSES;
+			if (!by[k])
+				continue;
+			double w = by[k] * scale;
+			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"%s\" "
+			        "stroke=\"#ffffff\"><title>", x, y + 1, w, status_colour[k]);
+			esc(f, L->status[k]);
+			fprintf(f, ": %zu</title></rect>\n", by[k]);
+			x += w;
+		}
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#4a5568\">%zu</text>\n",
+		        x + 4, y + 13, n);
+	}
+	fputs("</svg></figure>\n", f);
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static void html_table(FILE *f, const struct report_table *t, const struct report_labels *L,
+                       bool explain, size_t idx)
+{
+	char hex[PROTO_ID_HEX + 1];
+
+	fprintf(f, "<section id=\"t%zu\"><h2>", idx);
+	esc(f, t->title);
+	fputs("</h2>\n", f);
+	if (!t->rows) {
+		fprintf(f, "<p class=\"meta\">%s</p></section>\n", L->none);
+		return;
+	}
+	fputs("<table><thead><tr>", f);
+	for (size_t c = 0; c < t->ncols; c++) {
+		fputs("<th>", f);
+		esc(f, t->headers[c]);
+		fputs("</th>", f);
+	}
+	if (explain) {
+		fputs("<th>", f);
+		esc(f, L->records);
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t row = 0; row < t->rows; row++) {
+		fputs("<tr>", f);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[row * t->ncols + c];
+			const char *lang = t->langs[row * t->ncols + c];
+			const char *cls = t->numeric[c] ? "n" : NULL;
+			if (!strcmp(cell, L->on))
+				cls = "on";
+			else if (!strcmp(cell, L->off))
+				cls = "off";
+			fputs("<td", f);
+			if (cls)
+				fprintf(f, " class=\"%s\"", cls);
+			if (lang_ok(lang))
+				fprintf(f, " lang=\"%s\"", lang);
+			fputc('>', f);
+			esc(f, cell);
+			fputs("</td>", f);
+		}
+		if (explain) {
+			fputs("<td class=\"ids\">", f);
+			for (size_t k = 0; k < t->src[row].n; k++) {
+				proto_hex(hex, t->src[row].v[k], PROTO_ID_BYTES);
+				fprintf(f, "%s%s", k ? " " : "", hex);
+			}
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table></section>\n", f);
+}
+
+int report_write_html(FILE *f, const struct report *r, const struct report_labels *L,
+                      bool explain)
+{
+	struct report_table *ts = NULL;
+	size_t n = 0;
+	char hex[PROTO_ID_HEX + 1];
+	int rc = report_tables(&ts, &n, r, L);
+
+	if (rc < 0)
+		return rc;
+	proto_hex(hex, r->alliance, PROTO_ID_BYTES);
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+	        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	        "style-src 'unsafe-inline'; img-src data:\">\n"
+	        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	        "<meta name=\"generator\" content=\"agora report\">\n<title>", L->lang);
+	esc(f, L->title);
+	fputs(": ", f);
+	esc(f, r->alliance_name ? r->alliance_name : hex);
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>", css);
+	esc(f, L->title);
+	fputs(": ", f);
+	esc(f, r->alliance_name ? r->alliance_name : hex);
+	fprintf(f, "</h1>\n<p class=\"meta\">%s: <code>%s</code></p>\n", L->alliance, hex);
+	fprintf(f, "<p class=\"meta\">%s: ", L->filters);
+	if (!r->opt.year && !r->opt.sector && !r->opt.n_authors)
+		esc(f, L->none);
+	if (r->opt.year)
+		fprintf(f, "%s &#8804; %u ", L->year, r->opt.year);
+	if (r->opt.sector)
+		fprintf(f, "%s = %s ", L->sector, report_sector_name(r->opt.sector));
+	if (r->opt.n_authors)
+		fprintf(f, "%s: %zu", L->municipality, r->opt.n_authors);
+	fputs("</p>\n<p class=\"def\">", f);
+	esc(f, L->definitions);
+	fputs("</p>\n</header>\n<nav><ul>\n", f);
+	fprintf(f, "<li><a href=\"#charts\">%s</a></li>\n", L->sec_charts);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<li><a href=\"#t%zu\">", i);
+		esc(f, ts[i].title);
+		fputs("</a></li>\n", f);
+	}
+	fputs("</ul></nav>\n", f);
+
+	fputs("<section id=\"charts\"><h2>", f);
+	esc(f, L->sec_charts);
+	fputs("</h2>\n", f);
+	chart_status(f, r, L);
+	chart_sectors(f, r, L);
+	fputs("<h3>", f);
+	esc(f, L->chart_traj);
+	fputs("</h3>\n<div class=\"charts\">\n", f);
+	for (size_t i = 0; i < r->n_members; i++)
+		chart_trajectory(f, &r->members[i], L);
+	fputs("</div>\n</section>\n", f);
+
+	for (size_t i = 0; i < n; i++)
+		html_table(f, &ts[i], L, explain, i);
+	fputs("</body>\n</html>\n", f);
+	report_tables_free(ts, n);
+	return ferror(f) ? -EIO : 0;
+}

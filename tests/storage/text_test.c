@@ -1,0 +1,218 @@
+/*
+ * text_test.c - the ASCII/Latin fast path of store_text_fold() and
+ * store_text_words() gives exactly what utf8proc gives: every code point
+ * of the fast set alone, every pair of them, and many random strings that
+ * mix fast-set letters (Danish, Polish, German...) with characters that
+ * force the utf8proc path (combining marks, ß, ligatures, other scripts,
+ * invalid bytes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "storage/text_int.h"
+
+/* UTF-8 of any code point (no validity checks: tests only). */
+static size_t put_utf8(char *d, uint32_t cp)
+{
+	if (cp < 0x80) {
+		d[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (char)(0xC0 | cp >> 6);
+		d[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (char)(0xE0 | cp >> 12);
+		d[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		d[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	d[0] = (char)(0xF0 | cp >> 18);
+	d[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	d[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	d[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Words joined with '|' (each followed by one). */
+struct joined {
+	char *s;
+	size_t len, cap;
+};
+
+static int join_cb(const char *w, size_t len, void *ctx)
+{
+	struct joined *j = ctx;
+	assert_int_equal(strlen(w), len);
+	if (j->len + len + 2 > j->cap) {
+		j->cap = (j->len + len + 2) * 2;
+		j->s = realloc(j->s, j->cap);
+		assert_non_null(j->s);
+	}
+	memcpy(j->s + j->len, w, len);
+	j->len += len;
+	j->s[j->len++] = '|';
+	j->s[j->len] = 0;
+	return 0;
+}
+
+/* Fold and split s both ways and require identical results. */
+static void check_same(const char *s, size_t len)
+{
+	char *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+	int ra = store_text_fold(&a, &al, s, len);
+	int rb = text_fold_utf8proc(&b, &bl, s, len);
+	assert_int_equal(ra, rb);
+	if (ra == 0) {
+		if (al != bl || memcmp(a, b, al) != 0)
+			fail_msg("fold differs for \"%.*s\": \"%.*s\" vs utf8proc \"%.*s\"", (int)len, s,
+			         (int)al, a, (int)bl, b);
+	}
+	free(a);
+	free(b);
+	struct joined ja = { 0 }, jb = { 0 };
+	ra = store_text_words(s, len, join_cb, &ja);
+	rb = text_words_utf8proc(s, len, join_cb, &jb);
+	assert_int_equal(ra, rb);
+	if (ja.len != jb.len || (ja.len && memcmp(ja.s, jb.s, ja.len) != 0))
+		fail_msg("words differ for \"%.*s\": \"%s\" vs utf8proc \"%s\"", (int)len, s,
+		         ja.s ? ja.s : "", jb.s ? jb.s : "");
+	free(ja.s);
+	free(jb.s);
+}
+
+static void test_store_text__fast_set_code_points_fold_as_utf8proc(void **state)
+{
+	(void)state;
+	size_t in_set = 0;
+	for (uint32_t cp = 0; cp < 0x800; cp++) {
+		char b[8];
+		size_t n = put_utf8(b, cp);
+		if (text_fast_fold((int32_t)cp) >= 0) {
+			in_set++;
+			/* alone, inside a word, and between separators */
+			char w[16];
+			size_t m = 0;
+			w[m++] = 'x';
+			memcpy(w + m, b, n);
+			m += n;
+			w[m++] = 'Y';
+			check_same(w, m);
+		}
+		check_same(b, n);
+	}
+	/* ASCII (128) plus most of U+00C0..U+017F */
+	assert_true(in_set > 128 + 170);
+}
+
+static void test_store_text__every_pair_of_fast_set_code_points_folds_as_utf8proc(void **state)
+{
+	(void)state;
+	int32_t set[0x180];
+	size_t n = 0;
+	for (int32_t cp = 0; cp < 0x180; cp++)
+		if (text_fast_fold(cp) >= 0)
+			set[n++] = cp;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			char b[8];
+			size_t m = put_utf8(b, (uint32_t)set[i]);
+			m += put_utf8(b + m, (uint32_t)set[j]);
+			check_same(b, m);
+		}
+}
+
+struct rng {
+	uint64_t s;
+};
+
+static uint32_t rnd(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return (uint32_t)(r->s >> 16);
+}
+
+/* Pieces random strings are made of: mostly fast-set text. */
+static const char *const pieces[] = {
+	"Vådområde", "VÅDOMRÅDE", "łąka", "ŁĄKA", "Æblegård", "Øresund", "Źdźbło", "ŻÓŁW",
+	"Gęślą", "jaźń", "Straße", "Ÿ", "ĲSSEL", "ŉ", "ſ", "İstanbul", "ı", "ĸ", "Ŀl",
+	"CO₂", "ﬁre", "½", "ª", "µ", "²", "¨", "\xc2\xa0", "é", "e\xcc\x81", "A\xcc\x8a",
+	"Ω", "Σίσυφος", "Привет", "日本語", "한국어", "\xf0\x9f\x98\x80", "x\xcc\xa3\xcc\x87",
+	" ", "  ", "-", ",", ".", "!", "\t", "\n", "2030", "0", "×", "÷", "'", "\"",
+	"\xff", "\xc3", "\xe2\x82", "\xc0\x80", "\x00", "ordninger", "klima", "energi",
+};
+
+static void test_store_text__random_strings_fold_as_utf8proc(void **state)
+{
+	(void)state;
+	struct rng r = { 0x2545F4914F6CDD1DULL };
+	char buf[1024];
+	size_t npieces = sizeof pieces / sizeof pieces[0];
+	for (int iter = 0; iter < 200000; iter++) {
+		size_t len = 0;
+		int parts = 1 + (int)(rnd(&r) % 12);
+		bool only_fast = rnd(&r) % 2 == 0;
+		for (int p = 0; p < parts; p++) {
+			if (rnd(&r) % 3 == 0) {
+				/* a random code point from the Latin blocks and around */
+				uint32_t cp = rnd(&r) % 0x250;
+				if (only_fast && text_fast_fold((int32_t)cp) < 0)
+					cp = 'a' + rnd(&r) % 26;
+				len += put_utf8(buf + len, cp);
+				continue;
+			}
+			const char *pc = pieces[rnd(&r) % npieces];
+			size_t pl = pc[0] ? strlen(pc) : 1;     /* "\x00" is one NUL byte */
+			if (only_fast && pc[0]) {
+				bool fast = true;
+				for (size_t i = 0; i < pl; i++)
+					if ((uint8_t)pc[i] >= 0x80)
+						fast = false;
+				if (!fast && pc != pieces[0] && pc != pieces[1] && pc != pieces[2] &&
+				    pc != pieces[3])
+					continue;
+			}
+			memcpy(buf + len, pc, pl);
+			len += pl;
+		}
+		check_same(buf, len);
+	}
+}
+
+static void test_store_text__long_words_are_skipped_on_both_paths(void **state)
+{
+	(void)state;
+	char buf[200];
+	/* 63, 64, 65 bytes, with a 2-byte letter at the 64/65 boundary */
+	for (size_t n = 60; n < 70; n++) {
+		memset(buf, 'a', n);
+		check_same(buf, n);
+		memcpy(buf + n - 2, "å", 2);
+		check_same(buf, n);
+		buf[n] = ' ';
+		memcpy(buf + n + 1, "ord", 3);
+		check_same(buf, n + 4);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_text__fast_set_code_points_fold_as_utf8proc),
+		cmocka_unit_test(test_store_text__every_pair_of_fast_set_code_points_folds_as_utf8proc),
+		cmocka_unit_test(test_store_text__random_strings_fold_as_utf8proc),
+		cmocka_unit_test(test_store_text__long_words_are_skipped_on_both_paths),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
