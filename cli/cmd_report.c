@@ -211,6 +211,7 @@ int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 
 	memset(&opt, 0, sizeof(opt));
 	opt.alliance = f.alliance_id;
+	opt.trim = s;
 	opt.year = a.year;
 	opt.sector = f.q.sector;
 	opt.authors = f.municipality ? f.q.authors : NULL;

@@ -91,6 +91,9 @@ struct report_options {
 	const uint8_t (*authors)[PROTO_KEY_BYTES]; /* --municipality; n_authors 0: all */
 	size_t n_authors;
 	bool explain;                   /* keep report_ids for every figure */
+	struct store *trim;             /* store_trim()ed now and then during the
+	                                 * scan so the resident set stays small;
+	                                 * may be NULL */
 };
 
 struct report_inventory {
@@ -236,7 +239,9 @@ struct report {
 /*
  * Look up a record id the report has not seen (an older version of a
  * measure or lesson): set newest to the id of its newest version and return
- * 0, or return STORE_E_NOTFOUND if it is unknown or retracted.
+ * 0, or return STORE_E_NOTFOUND if it is unknown or retracted.  It may
+ * return -EAGAIN ("not now"): report_add then changes nothing and returns
+ * -EAGAIN, and the caller adds the same record again later.
  */
 typedef int (*report_resolve_cb)(const uint8_t id[PROTO_ID_BYTES],
                                  uint8_t newest[PROTO_ID_BYTES], void *ctx);
@@ -255,7 +260,8 @@ void report_free(struct report *r);     /* accepts NULL */
  * rec, which is borrowed for the call.  Kinds it does not use are ignored;
  * records outside the options (other authors, years, sectors) are skipped.
  * Order: profiles, admissions, targets, inventories and measures before
- * results; lessons before endorsements.  Returns 0 or -ENOMEM.
+ * results; lessons before endorsements.  Returns 0, -ENOMEM, or -EAGAIN
+ * when the resolver asked to be called later (nothing was changed).
  */
 int report_add(struct report *r, const uint8_t id[PROTO_ID_BYTES], const Agora__Record *rec);
 
@@ -272,7 +278,10 @@ int report_finish(struct report *r);
 /*
  * Build a whole report from snapshot t: charter name, forks, then one
  * store_query per kind in the order report_add needs, decoding each record
- * once.  Returns 0 or a negative store/proto code, -ENOMEM.
+ * once.  The queries run on the calling thread while a second thread
+ * decodes and adds what they deliver (it never touches t; the few records
+ * that need a lookup in t are added after it finishes).  Returns 0 or a
+ * negative store/proto code, -ENOMEM.
  */
 int report_collect(struct report **out, struct store_txn *t, const struct report_options *opt);
 

@@ -354,6 +354,10 @@ static void tick_cb(uv_timer_t *t)
 			changed = true;
 		store_txn_end(txn);
 	}
+	/* Streaming a large feed maps much of the store into this process;
+	 * the pages stay in the OS cache but need not stay in our resident
+	 * set (see store_trim). */
+	store_trim(n->store);
 	uv_mutex_unlock(&n->store_lock);
 	if (changed && !n->job && node_local_reload(n) == 0)
 		node_local_changed(n);

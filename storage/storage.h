@@ -269,4 +269,17 @@ int store_stats(struct store_txn *t, struct store_stats *out);
 int store_meta_get(struct store_txn *t, const char *key, uint8_t *buf, size_t cap, size_t *len);
 int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len);
 
+/* ---------------------------------------------------------------- memory */
+
+/*
+ * Let go of the store's pages this process has mapped in.  LMDB reads
+ * through a shared, read-only file mapping, so every page a long scan or
+ * sync touches stays in this process's resident set until the kernel
+ * needs it.  This drops those mappings (madvise MADV_DONTNEED).  The data
+ * stays in the OS page cache, and the next access maps it again, so the
+ * call is always safe, even while a store_txn is open.  Long scans and
+ * agorad call it now and then so the resident set stays small.  0 or -errno.
+ */
+int store_trim(struct store *s);
+
 #endif

@@ -51,6 +51,9 @@ SECTORS = ["municipal_buildings", "tertiary_buildings", "residential_buildings",
 STATUSES = ["not_started", "ongoing", "completed", "postponed", "cancelled"]
 
 rng = random.Random(20260601)
+# Distinct lesson years: "most recent" is then defined by the year alone.
+LESSON_YEARS = list(range(1990, 2026))
+rng.shuffle(LESSON_YEARS)
 
 # ------------------------------------------------------------ generate data
 
@@ -110,7 +113,7 @@ def gen_member(name, with_inventory=True, bei_year=2010, n_measures=8):
     for k in range(3):
         recs.append({"kind": "lesson", "ref": "l%d" % k, "title": "Erfaring %d fra %s" % (k, name),
                      "language": rng.choice(["da", "en"]), "sector": rng.choice(SECTORS[:6]),
-                     "year": rng.randint(2000, 2025), "outcome": "x",
+                     "year": LESSON_YEARS.pop(), "outcome": "x",
                      "tags": rng.sample(["Wetlands", "grants", "Vådområder", "heat"], 2)})
     return recs
 
