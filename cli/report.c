@@ -948,8 +948,10 @@ static int finish_member(struct report *r, struct report_member *m)
 	}
 	if (!m->country && !(m->country = strdup("")))
 		return -ENOMEM;
-	qsort(m->inv, m->n_inv, sizeof(*m->inv), inv_cmp);
-	qsort(m->sums, m->n_sums, sizeof(*m->sums), sum_cmp);
+	if (m->n_inv)
+		qsort(m->inv, m->n_inv, sizeof(*m->inv), inv_cmp);
+	if (m->n_sums)
+		qsort(m->sums, m->n_sums, sizeof(*m->sums), sum_cmp);
 	m->latest = m->n_inv ? &m->inv[m->n_inv - 1] : NULL;
 	for (size_t i = 0; i < m->n_inv && !bei; i++)
 		if (m->inv[i].type == AGORA__INVENTORY_KIND__INVENTORY_KIND_BEI)
@@ -1173,15 +1175,18 @@ static int finish_lessons(struct report *r)
 		v[i].id = r->lessons[i].id;
 		v[i].idx = i;
 	}
-	qsort(v, r->n_lessons, sizeof(*v), lsort_recent);
+	if (r->n_lessons)
+		qsort(v, r->n_lessons, sizeof(*v), lsort_recent);
 	for (size_t i = 0; i < r->n_lessons && r->n_recent < REPORT_TOP; i++)
 		r->recent[r->n_recent++] = v[i].idx;
-	qsort(v, r->n_lessons, sizeof(*v), lsort_endorsed);
+	if (r->n_lessons)
+		qsort(v, r->n_lessons, sizeof(*v), lsort_endorsed);
 	for (size_t i = 0; i < r->n_lessons && r->n_endorsed < REPORT_TOP; i++)
 		if (v[i].endorsements)
 			r->endorsed[r->n_endorsed++] = v[i].idx;
 	/* Groups list lessons newest first. */
-	qsort(v, r->n_lessons, sizeof(*v), lsort_recent);
+	if (r->n_lessons)
+		qsort(v, r->n_lessons, sizeof(*v), lsort_recent);
 	for (size_t i = 0; i < r->n_lessons && rc == 0; i++) {
 		const struct report_lesson *l = &r->lessons[v[i].idx];
 		rc = group_add(&r->by_sector, &r->n_by_sector, l->sector, NULL, v[i].idx);
@@ -1191,8 +1196,10 @@ static int finish_lessons(struct report *r)
 	free(v);
 	if (rc < 0)
 		return rc;
-	qsort(r->by_sector, r->n_by_sector, sizeof(*r->by_sector), group_sector_cmp);
-	qsort(r->by_tag, r->n_by_tag, sizeof(*r->by_tag), group_tag_cmp);
+	if (r->n_by_sector)
+		qsort(r->by_sector, r->n_by_sector, sizeof(*r->by_sector), group_sector_cmp);
+	if (r->n_by_tag)
+		qsort(r->by_tag, r->n_by_tag, sizeof(*r->by_tag), group_tag_cmp);
 	return 0;
 }
 
@@ -1215,7 +1222,8 @@ int report_finish(struct report *r)
 		return rc;
 	/* Sort members by name; lessons refer to members by index, so keep a
 	 * key-to-index map current. */
-	qsort(r->members, r->n_members, sizeof(*r->members), member_cmp);
+	if (r->n_members)
+		qsort(r->members, r->n_members, sizeof(*r->members), member_cmp);
 	for (size_t i = 0; i < r->n_members; i++) {
 		r->members[i].latest = r->members[i].n_inv ?
 			&r->members[i].inv[r->members[i].n_inv - 1] : NULL;

@@ -198,7 +198,7 @@ static int hit_cb(const struct store_hit *hit, void *ctx)
 		return 0;       /* the store hides these already; belt and braces */
 	/* A report reads the whole store through LMDB's map: let the pages go
 	 * now and then, or they all stay in this process's resident set. */
-	if (c->trim && ++c->hits % 65536 == 0)
+	if (c->trim && ++c->hits % 16384 == 0)
 		store_trim(c->trim);
 	if (!c->threaded) {
 		rc = feed(c, sr->id, sr->env, sr->env_len);

@@ -528,7 +528,8 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 		p->dl = e->dl;
 	}
 	/* word order = key order: neighbouring words share pages */
-	qsort(wk, b->nwords, sizeof *wk, cmp_word_key);
+	if (b->nwords)
+		qsort(wk, b->nwords, sizeof *wk, cmp_word_key);
 	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &a.c))))
 		goto out;
 	for (size_t i = 0; i < b->nwords; i++) {

@@ -472,7 +472,8 @@ int ix_batch_apply(MDB_txn *txn, struct store *s, struct ix_batch *b)
 	}
 	for (size_t i = 0; i < b->nents; i++)
 		rks[b->keys[b->ents[i].key].start++] = b->ents[i].rk;
-	qsort(ord, b->nkeys, sizeof *ord, cmp_ix_order);
+	if (b->nkeys)
+		qsort(ord, b->nkeys, sizeof *ord, cmp_ix_order);
 	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->ix, &c))))
 		goto out;
 	for (size_t i = 0; i < b->nkeys; i++) {
@@ -484,7 +485,8 @@ int ix_batch_apply(MDB_txn *txn, struct store *s, struct ix_batch *b)
 			sorted = p[x - 1] < p[x];
 		if (!sorted) {
 			size_t u = 0;
-			qsort(p, m, sizeof *p, cmp_u64);
+			if (m)
+				qsort(p, m, sizeof *p, cmp_u64);
 			for (size_t x = 0; x < m; x++)      /* drop duplicates */
 				if (u == 0 || p[u - 1] != p[x])
 					p[u++] = p[x];

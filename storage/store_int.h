@@ -52,6 +52,9 @@ struct store {
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
 	unsigned flags;
+	/* store_trim's cache of where data.mdb is mapped (trim.c) */
+	uintptr_t map_lo, map_hi;
+	size_t map_size;    /* me_mapsize when map_lo/hi were found */
 };
 
 struct store_txn {

@@ -15,8 +15,10 @@ double bench_verify_rate(double seconds, int threads);  /* `threads` cores */
 /* p-th percentile (0..100) of n samples; sorts the array in place. */
 double bench_percentile(double *samples, size_t n, double p);
 
-/* Peak resident set size of this process, in MiB. */
+/* Peak resident set size of this process (VmHWM), in MiB. */
 double bench_peak_rss_mib(void);
+/* Start a new peak: VmHWM := current RSS.  0, or -1 where unsupported. */
+int bench_reset_peak_rss(void);
 
 /* Bytes used by the files in a directory (not recursive). */
 uint64_t bench_dir_bytes(const char *dir);
