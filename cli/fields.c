@@ -23,9 +23,9 @@ static const struct {
 	{ &agora__translation__descriptor, "translation", "LANG:TITLE[:SUMMARY]", parse_translation },
 };
 
-static size_t type_size(ProtobufCType t)
+size_t fields_elem_size(const ProtobufCFieldDescriptor *fd)
 {
-	switch (t) {
+	switch (fd->type) {
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
@@ -96,7 +96,7 @@ void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *n = (size_t *)(base + fd->quantifier_offset);
 		char **arr = (char **)(base + fd->offset);
-		size_t sz = type_size(fd->type);
+		size_t sz = fields_elem_size(fd);
 		for (size_t k = 0; *arr && k < *n; k++)
 			free_value(*arr + k * sz, fd);
 		free(*arr);
@@ -119,7 +119,7 @@ void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
 void *fields_slot(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
 {
 	char *base = (char *)msg;
-	size_t sz = type_size(fd->type);
+	size_t sz = fields_elem_size(fd);
 
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *n = (size_t *)(base + fd->quantifier_offset);
@@ -836,7 +836,7 @@ int fields_write_ini(FILE *out, const ProtobufCMessage *msg)
 			const char *arr = *(char *const *)(base + fd->offset);
 			fprintf(out, "%s = ", fd->name);
 			for (size_t j = 0; j < n; j++) {
-				if ((rc = value_text(val, sizeof(val), fd, arr + j * type_size(fd->type))) < 0)
+				if ((rc = value_text(val, sizeof(val), fd, arr + j * fields_elem_size(fd))) < 0)
 					return rc;
 				fprintf(out, "%s%s", j ? "," : "", val);
 			}

@@ -92,6 +92,8 @@ void fields_flag_name(char *buf, size_t cap, const char *path);
  * first.  NULL on out of memory.  The caller stores a malloc()ed string,
  * bytes, or message pointer there.
  */
+/* Bytes one element of a (repeated) field takes in its C array. */
+size_t fields_elem_size(const ProtobufCFieldDescriptor *fd);
 void *fields_slot(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
 /* Remove every value of fd (frees what it held). */
 void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);

@@ -603,29 +603,6 @@ static json_t *value_json(const ProtobufCFieldDescriptor *fd, const void *v)
 	return json_null();
 }
 
-static size_t elem_size(const ProtobufCFieldDescriptor *fd)
-{
-	switch (fd->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
 json_t *json_from_message(const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
@@ -646,7 +623,7 @@ json_t *json_from_message(const ProtobufCMessage *msg)
 			if (!(v = json_array()))
 				goto fail;
 			for (size_t j = 0; j < n; j++)
-				if (json_array_append_new(v, value_json(fd, arr + j * elem_size(fd))) < 0) {
+				if (json_array_append_new(v, value_json(fd, arr + j * fields_elem_size(fd))) < 0) {
 					json_decref(v);
 					goto fail;
 				}
