@@ -18,8 +18,9 @@ packages=(build-essential cmake pkg-config git libuv1-dev libsodium-dev libproto
           protobuf-c-compiler liblmdb-dev libjansson-dev libinih-dev libutf8proc-dev
           libcmocka-dev python3)
 if [ "$mode" = test ]; then
-	# clang for libFuzzer; chromium to check the HTML report headless.
-	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core)
+	# clang for libFuzzer; chromium to check the HTML report headless;
+	# python3-cryptography for the independent Noise example check.
+	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core python3-cryptography)
 fi
 
 install_packages() {
