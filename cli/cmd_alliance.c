@@ -1,5 +1,6 @@
 /*
- * cmd_alliance.c - `agora alliance create|list|use`.
+ * cmd_alliance.c - `agora alliance create|list|use`; members, admit and
+ * revoke live in cmd_members.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,16 @@
 #include "cli/cmds.h"
 #include "cli/home.h"
 #include "cli/json.h"
+#include "cli/members.h"
 
 static void help(FILE *f)
 {
 	fprintf(f, "usage: agora alliance create --name NAME [--description TEXT]\n"
 	        "                               [--passphrase-file FILE]\n"
 	        "       agora alliance list [--json]\n"
-	        "       agora alliance use NAME|ID\n\n"
+	        "       agora alliance use NAME|ID\n");
+	cli_members_help(f);
+	fprintf(f, "\n"
 	        "create  founds an alliance: its charter names this node as the only\n"
 	        "        coordinator; this node's profile is published into it and it\n"
 	        "        becomes the default alliance.\n"
@@ -295,6 +299,17 @@ int cli_cmd_alliance(struct cli_ctx *ctx, int argc, char **argv)
 		return cmd_list(ctx, argc, argv);
 	if (!strcmp(argv[1], "use"))
 		return cmd_use(ctx, argc, argv);
-	cli_error(ctx, "'%s' is not an alliance command: use create, list or use", argv[1]);
+	if (!strcmp(argv[1], "members"))
+		return cli_alliance_members(ctx, argc, argv);
+	if (!strcmp(argv[1], "admit"))
+		return cli_alliance_admit(ctx, argc, argv);
+	if (!strcmp(argv[1], "revoke"))
+		return cli_alliance_revoke(ctx, argc, argv);
+	if (!strcmp(argv[1], "rotate-key"))
+		return cli_alliance_rotate(ctx, argc, argv);
+	if (!strcmp(argv[1], "invite"))
+		return cli_alliance_invite(ctx, argc, argv);
+	cli_error(ctx, "'%s' is not an alliance command: use create, list, use, members, admit, "
+	          "revoke, rotate-key or invite", argv[1]);
 	return CLI_EXIT_USAGE;
 }

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/control.h"
+#include "cli/members.h"
 
 static int node_error(struct cli_ctx *ctx, int rc)
 {
@@ -160,6 +161,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			json_array_append_new(peers, peer_json(st->peers[i]));
 		json_object_set_new(o, "alliances", al);
 		json_object_set_new(o, "peers", peers);
+		json_object_set_new(o, "equivocating", cli_equivocators(ctx));
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		printf("\n");
 		json_decref(o);
@@ -181,6 +183,16 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		printf("peers      %zu\n", st->n_peers);
 		for (size_t i = 0; i < st->n_peers; i++)
 			peer_print(st->peers[i]);
+		json_t *eq = cli_equivocators(ctx);
+		for (size_t i = 0; i < json_array_size(eq); i++) {
+			json_t *e = json_array_get(eq, i);
+			printf("EQUIVOCATING author %.16s… signed two records at seq %lld of alliance "
+			       "%.16s… (see `agora alliance members`)\n",
+			       json_string_value(json_object_get(e, "author")),
+			       (long long)json_integer_value(json_object_get(e, "seq")),
+			       json_string_value(json_object_get(e, "alliance")));
+		}
+		json_decref(eq);
 	}
 	agora__control__response__free_unpacked(resp, NULL);
 	return CLI_EXIT_OK;

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/members.h"
 
 struct command {
 	const char *name;
@@ -20,7 +21,8 @@ struct command {
 static const struct command commands[] = {
 	{ "init",     cli_cmd_init,     "create this node's identity, store and profile" },
 	{ "whoami",   cli_cmd_whoami,   "print this node's public key and profile" },
-	{ "alliance", cli_cmd_alliance, "create, list and choose alliances" },
+	{ "alliance", cli_cmd_alliance, "create, list and choose alliances; admit, revoke, invite" },
+	{ "join",     cli_cmd_join,     "join an alliance with an invite code" },
 	{ "publish",  cli_cmd_publish,  "sign and store a record (or a JSON/JSONL file of them)" },
 	{ "amend",    cli_cmd_amend,    "publish a new version of one of your records" },
 	{ "retract",  cli_cmd_retract,  "withdraw one of your records" },

@@ -6,12 +6,16 @@
 #
 #     Assens  <->  Vejle  <->  Sønderborg
 #
-# Assens founds the DK2020 alliance; the others receive its charter over the
-# network, publish their example records, and every node converges, with
+# Assens founds the DK2020 alliance and admits the other two (an Admission
+# record each, carried to them with the charter as a bundle: a node only
+# talks to keys admitted to an alliance it holds); they publish their
+# example records, and every node converges, with
 # Vejle relaying between the two ends.  A record published at Sønderborg then
 # arrives live at Assens.  Poznań and Assen, which have no network link in
 # this demo, found their twin-city alliance and hand records over as a signed
-# bundle file.  Then the queries and the report a summit organiser would run.
+# bundle file.  Assens also founds a second alliance on the same node, which
+# Vejle and Sønderborg never see.  Then the queries and the report a summit
+# organiser would run.
 #
 # Usage: contrib/demo.sh [BUILD_DIR]      (default: ./build)
 # The data directories stay in $AGORA_DEMO_DIR (default: a new temp dir);
@@ -86,6 +90,16 @@ say "Three municipalities create their identities; Assens founds DK2020"
 run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020"
 run --home "$demo/vejle" init --name "Vejle Kommune" --country DK
 run --home "$demo/soenderborg" init --name "Sønderborg Kommune" --country DK
+
+say "Assens, the coordinator, admits Vejle and Sønderborg and hands them the charter"
+run --home "$demo/assens" alliance admit "$(key vejle)" --name "Vejle Kommune" --country DK
+run --home "$demo/assens" alliance admit "$(key soenderborg)" --name "Sønderborg Kommune" --country DK
+run --home "$demo/assens" bundle create "$demo/dk2020-governance.agb"
+for m in vejle soenderborg; do
+	run --home "$demo/$m" bundle import "$demo/dk2020-governance.agb"
+	run --home "$demo/$m" alliance use "$dk2020"
+done
+run --home "$demo/assens" alliance members
 runq --home "$demo/assens" publish --file "$examples/assens.jsonl"
 
 say "Each starts its node (agorad) on loopback"
@@ -97,10 +111,8 @@ run --home "$demo/vejle" peer add "127.0.0.1:$(port assens)" "$(key assens)" --n
 run --home "$demo/vejle" peer add "127.0.0.1:$(port soenderborg)" "$(key soenderborg)" --name Sønderborg
 run --home "$demo/soenderborg" peer add "127.0.0.1:$(port vejle)" "$(key vejle)" --name Vejle
 
-say "The charter reaches Sønderborg through Vejle; both publish their records"
+say "Vejle and Sønderborg publish their records"
 for m in vejle soenderborg; do
-	wait_for 30 "the DK2020 charter at $m" holds_alliance "$m" "$dk2020"
-	run --home "$demo/$m" alliance use "$dk2020"
 	runq --home "$demo/$m" publish --file "$examples/$m.jsonl"
 done
 
@@ -118,11 +130,25 @@ wait_for 30 "the new lesson at Assens" holds_record assens "$id"
 echo "arrived at Assens after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 run --home "$demo/assens" show "${id:0:12}"
 
+say "Two alliances on one node: Assens also founds a Covenant of Mayors group"
+run --home "$demo/assens" alliance create --name "Covenant of Mayors DK"
+runq --home "$demo/assens" publish measure --alliance "Covenant of Mayors DK" \
+	--title "Fælles SECAP-skabelon" --language da --mitigation --sector other --status ongoing
+run --home "$demo/assens" alliance use "$dk2020"
+id2="$(run --home "$demo/soenderborg" publish measure --title "Ladestandere ved rådhuset" \
+	--language da --mitigation --sector transport_private_commercial --status completed | tail -n 1)"
+wait_for 30 "Sønderborg's new measure at Assens" holds_record assens "$id2"
+echo "Vejle and Sønderborg are not admitted to it: the node never offers it to them."
+run --home "$demo/vejle" alliance list
+run --home "$demo/vejle" query --text "SECAP-skabelon"
+echo "($("$agora" --home "$demo/vejle" query --text "SECAP-skabelon" --jsonl | wc -l) records: nothing leaked)"
+
 say "Poznań and Assen (no network link here) found their twin-city alliance"
 run --home "$demo/poznan" init --name "Miasto Poznań" --country PL --alliance "Poznań–Assen"
 runq --home "$demo/poznan" publish --file "$examples/poznan.jsonl"
-run --home "$demo/poznan" bundle create "$demo/poznan.agb"
 run --home "$demo/assen" init --name "Gemeente Assen" --country NL
+run --home "$demo/poznan" alliance admit "$(key assen)" --name "Gemeente Assen" --country NL
+run --home "$demo/poznan" bundle create "$demo/poznan.agb"
 run --home "$demo/assen" bundle import "$demo/poznan.agb"
 run --home "$demo/assen" alliance use "Poznań–Assen"
 runq --home "$demo/assen" publish --file "$examples/assen.jsonl"

@@ -157,6 +157,12 @@ out:
 	free(status);
 }
 
+static bool membership_error(int code)
+{
+	return code == STORE_E_NOT_MEMBER || code == STORE_E_ROLE || code == STORE_E_REVOKED ||
+	       code == STORE_E_EXPIRED;
+}
+
 static const char *reject_name(int code)
 {
 	if (code == SYNC_E_PROTOCOL)
@@ -180,7 +186,20 @@ static void after_cb(uv_work_t *req, int status)
 		added += b->added;
 		if (s && !job->rc && status == 0) {
 			session_recv_release(s, b->bytes);
-			if (b->first_error) {
+			if (membership_error(b->first_error)) {
+				/* Not a broken peer: we do not (yet) hold the admission
+				 * that makes the author a member, or the author was revoked
+				 * or expired here.  Keep the session; once our governance
+				 * records change, node_local_changed re-runs the exchange so
+				 * the peer sends them again. */
+				char hex[17];
+				proto_hex(hex, b->author, 8);
+				NLOG(n, NODE_LOG_INFO, "sync",
+				     "not accepting records of %s… from %s (seq from %llu): %s", hex,
+				     s->addr, (unsigned long long)b->first_seq,
+				     store_strerror(b->first_error));
+				s->member_retry = true;
+			} else if (b->first_error) {
 				char hex[17];
 				proto_hex(hex, b->author, 8);
 				NLOG(n, NODE_LOG_WARN, "sync",

@@ -96,7 +96,8 @@ int node_local_reload(struct node *n)
 	if (rc == 0) {
 		rc = store_alliances(ld.t, alliance_cb, &ld);
 		for (size_t i = 0; rc == 0 && i < ld.l.n; i++)
-			rc = store_heads(ld.t, ld.l.v[i].alliance, head_cb, &ld.l.v[i]);
+			if ((rc = store_heads(ld.t, ld.l.v[i].alliance, head_cb, &ld.l.v[i])) == 0)
+				rc = node_members_cap(ld.t, &ld.l.v[i]);
 		if (rc == 0 && store_stats(ld.t, &st) == 0)
 			n->local_records = st.records;
 		store_txn_end(ld.t);
@@ -120,6 +121,12 @@ void node_local_changed(struct node *n)
 		if (s->state != SESSION_OPEN || !s->sync_init)
 			continue;
 		int rc = sync_local_changed(&s->sync, now);
+		if (!rc && s->member_retry) {
+			/* records this peer sent were refused for membership: maybe
+			 * what just arrived admits their author; ask again */
+			s->member_retry = false;
+			rc = sync_resync(&s->sync);
+		}
 		if (rc) {
 			session_close(s, sync_strerror(rc), true);
 			continue;
@@ -361,6 +368,10 @@ static void tick_cb(uv_timer_t *t)
 	uv_mutex_unlock(&n->store_lock);
 	if (changed && !n->job && node_local_reload(n) == 0)
 		node_local_changed(n);
+	/* Revocations that arrived and admissions that expired take effect
+	 * here, without anyone acting. */
+	node_members_check(n);
+	node_forks_relay(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
 		next = s->next;
 		session_tick(s, now);

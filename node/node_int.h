@@ -79,6 +79,10 @@ struct session {
 	size_t recv_pending;          /* envelope bytes awaiting ingest */
 	bool read_stopped;            /* back-pressure on receive */
 	bool kicking;                 /* inside session_kick (no re-entry) */
+	bool redeem_wait;             /* unknown key: only a Redeem may come */
+	bool forks_sent;              /* every fork proof we hold went out on it */
+	bool member_retry;            /* records refused for membership: re-run the
+	                                 exchange once our governance changes */
 	struct store_txn *txn;        /* read snapshot while producing */
 	char last_error[320];
 	uint8_t rbuf[NODE_READ_BUF];
@@ -144,6 +148,7 @@ struct node {
 	uint64_t start_ms;
 	struct { uint8_t alliance[32]; uint64_t seq; } floors[SYNC_ALLIANCES_MAX];
 	size_t n_floors;              /* own-feed floors already written */
+	uint64_t forks_relayed;       /* store fork count when proofs last went out */
 };
 
 /* node.c */
@@ -175,6 +180,40 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
                    const size_t *lens, size_t count);
 void ingest_kick(struct node *n);
 void ingest_drop_all(struct node *n);
+
+/* members.c (loop thread; each call takes the store lock) */
+/* 0 if key is active in at least one alliance this node holds, else the
+ * most telling STORE_E_NOT_MEMBER / _REVOKED / _EXPIRED (or a store error). */
+int node_member_active_any(struct node *n, const uint8_t key[32]);
+/* May alliance be carried on a session with key (sync_io.allowed)? */
+bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32]);
+/* Close every session whose peer is no longer active in an alliance it
+ * carries (revoked, or its admission expired): called on every tick. */
+void node_members_check(struct node *n);
+/* Cap a loaded version vector at each revoked author's last valid seq, so
+ * records past a revocation are never offered.  0 or a store error. */
+int node_members_cap(struct store_txn *t, struct sync_lvec *v);
+
+/* Record that key was in a session now (meta "seen/<key hex>", 8-byte
+ * unix ms, shown by `agora alliance members`): at open and close. */
+void node_member_seen(struct node *n, const uint8_t key[32]);
+/* Fork proofs: send every proof we hold on each session that has not had
+ * them (all sessions again when the store's fork count changed).  Tick. */
+void node_forks_relay(struct node *n);
+/* A fork proof from a peer: verify and store both envelopes (sync_io.fork). */
+int node_fork_received(struct node *n, struct session *s, const uint8_t alliance[32],
+                       const uint8_t author[32], uint64_t seq, const uint8_t *env_a,
+                       size_t len_a, const uint8_t *env_b, size_t len_b);
+
+/* invite.c (loop thread) */
+bool node_invites_open(struct node *n);
+bool node_join_pending(struct node *n, const uint8_t key[32]);
+/* The Redeem message for the invite of coordinator key (malloc()ed). */
+int node_join_message(struct node *n, const uint8_t key[32], uint8_t **out, size_t *out_len);
+/* Check and apply a Redeem (the first message of an unknown key): 0 when
+ * the key is now admitted and a peer; else non-zero and *why says why. */
+int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, size_t len,
+                       const char **why);
 
 /* control.c */
 int control_open(struct node *n);

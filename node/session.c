@@ -94,6 +94,8 @@ void session_close(struct session *s, const char *why, bool error)
 	NLOG(s->node, error ? NODE_LOG_WARN : NODE_LOG_INFO, "session", "closing %s: %s",
 	     who(s, w, sizeof(w)), why);
 	snprintf(s->last_error, sizeof(s->last_error), "%s", why);
+	if (s->sync_init)
+		node_member_seen(s->node, s->peer_key);
 	s->state = SESSION_CLOSING;
 	if (s->peer && s->peer->session == s)
 		node_peer_session_closed(s->peer, error ? why : NULL);
@@ -227,6 +229,20 @@ static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t autho
 	return ingest_enqueue(s->node, s, alliance, author, first_seq, envs, lens, count);
 }
 
+static int io_fork(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
+                   uint64_t seq, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+                   size_t len_b)
+{
+	struct session *s = ctx;
+	return node_fork_received(s->node, s, alliance, author, seq, env_a, len_a, env_b, len_b);
+}
+
+static bool io_allowed(void *ctx, const uint8_t alliance[32])
+{
+	struct session *s = ctx;
+	return node_alliance_allowed(s->node, s->peer_key, alliance);
+}
+
 /* Produce records while the send queue has room (back-pressure: resumed
  * from the write callback). */
 void session_kick(struct session *s)
@@ -290,11 +306,13 @@ static bool loses_to_existing(struct session *s, struct session *o)
 	return memcmp(dialer_o, dialer_s, 32) < 0;
 }
 
+static int session_open(struct session *s, struct peer *p);
+
 static int handshake_done(struct session *s)
 {
 	struct node *n = s->node;
 	struct peer *p;
-	char w[512], hex[65];
+	char hex[65];
 	int rc;
 
 	if ((rc = noise_agora_split(&s->send, &s->recv, s->peer_key, NULL, &s->hs)))
@@ -302,12 +320,42 @@ static int handshake_done(struct session *s)
 	s->have_peer_key = true;
 	proto_hex(hex, s->peer_key, 32);
 	p = node_peer_find(n, s->peer_key);
+	if (!p && s->inbound && node_invites_open(n)) {
+		/* Maybe a new member with an invite code: it may send one Redeem
+		 * (node/invite.c) within the handshake timeout, and nothing else. */
+		if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_APP_MAX)))
+			return rc;
+		s->dec_init = true;
+		s->redeem_wait = true;
+		s->state = SESSION_OPEN;
+		NLOG(n, NODE_LOG_INFO, "session", "%s (key %.16s…) is not a peer: waiting for an "
+		     "invite redemption", s->addr, hex);
+		return 0;
+	}
 	if (!p) {
 		NLOG(n, NODE_LOG_WARN, "session", "rejected %s: key %s is not in the peer list",
 		     s->addr, hex);
 		session_close(s, "key not in the peer list", true);
 		return 1;
 	}
+	if ((rc = node_member_active_any(n, s->peer_key)) != 0 &&
+	    !(!s->inbound && node_join_pending(n, s->peer_key))) {
+		NLOG(n, NODE_LOG_WARN, "session",
+		     "rejected %s: key %s is not active in any alliance this node is in (%s)",
+		     s->addr, hex, store_strerror(rc));
+		session_close(s, "key not admitted to any alliance of this node", true);
+		return 1;
+	}
+	return session_open(s, p);
+}
+
+/* The peer is accepted: take it over from an older session, start sync. */
+static int session_open(struct session *s, struct peer *p)
+{
+	struct node *n = s->node;
+	char w[512];
+	int rc;
+
 	if (!s->inbound && s->peer != p) {
 		session_close(s, "peer answered with another key than configured", true);
 		return 1;
@@ -328,10 +376,14 @@ static int handshake_done(struct session *s)
 	p->backoff_ms = 0;
 	p->last_error[0] = '\0';
 	uv_timer_stop(&p->timer);
-	if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_APP_MAX)))
-		return rc;
-	s->dec_init = true;
-	struct sync_io io = { .ctx = s, .send = io_send, .read = io_read, .records = io_records };
+	if (!s->dec_init) {
+		if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_APP_MAX)))
+			return rc;
+		s->dec_init = true;
+	}
+	s->redeem_wait = false;
+	struct sync_io io = { .ctx = s, .send = io_send, .read = io_read, .records = io_records,
+	                      .allowed = io_allowed, .fork = io_fork };
 	if ((rc = sync_init(&s->sync, !s->inbound, n->key->pk, n->cfg.name, s->peer_key,
 	                    &n->local, &io)))
 		return rc;
@@ -339,6 +391,22 @@ static int handshake_done(struct session *s)
 	s->state = SESSION_OPEN;
 	NLOG(n, NODE_LOG_INFO, "session", "open with %s (%s)", who(s, w, sizeof(w)),
 	     s->inbound ? "inbound" : "outbound");
+	node_member_seen(n, s->peer_key);
+	if (!s->inbound && node_join_pending(n, s->peer_key) &&
+	    node_member_active_any(n, n->key->pk) != 0) {
+		/* we joined with an invite of this coordinator: redeem it before
+		 * our Hello (the token travels only inside the session) */
+		uint8_t *msg;
+		size_t len;
+		if ((rc = node_join_message(n, s->peer_key, &msg, &len)))
+			return rc;
+		rc = io_send(s, msg, len);
+		sodium_memzero(msg, len);
+		free(msg);
+		if (rc)
+			return rc;
+		NLOG(n, NODE_LOG_INFO, "session", "sent our invite to %s", who(s, w, sizeof(w)));
+	}
 	return sync_start(&s->sync);
 }
 
@@ -386,6 +454,21 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 			return 0;
 		if (rc)
 			return rc;
+		if (s->redeem_wait) {
+			const char *why = NULL;
+			rc = node_invite_redeem(s->node, s, msg, mlen, &why);
+			free(msg);
+			struct peer *p = rc ? NULL : node_peer_find(s->node, s->peer_key);
+			if (!p) {
+				NLOG(s->node, NODE_LOG_WARN, "session", "refused %s: %s", s->addr,
+				     why ? why : "no peer after redemption");
+				session_close(s, why ? why : "invite not redeemed", true);
+				return 0;
+			}
+			if ((rc = session_open(s, p)))
+				return rc < 0 ? rc : 0;
+			continue;
+		}
 		rc = sync_receive(&s->sync, msg, mlen, node_now_ms());
 		free(msg);
 		if (rc)
@@ -569,6 +652,11 @@ void session_tick(struct session *s, uint64_t now)
 	}
 	if (s->state != SESSION_OPEN)
 		return;
+	if (s->redeem_wait) {
+		if (now - s->opened_ms > NODE_HANDSHAKE_MS)
+			session_close(s, "no invite redeemed in time", true);
+		return;
+	}
 	if (now - s->last_rx_ms > NODE_SILENCE_MS) {
 		session_close(s, "silent for 45 s", true);
 		return;

@@ -160,6 +160,11 @@ static int alliance_add(struct sync *s, const uint8_t *id, struct sync_alliance 
 	return 0;
 }
 
+static bool allowed(const struct sync *s, const uint8_t *id)
+{
+	return !s->io.allowed || s->io.allowed(s->io.ctx, id);
+}
+
 static struct sync_alliance *alliance_find(const struct sync *s, const uint8_t *id)
 {
 	for (size_t i = 0; i < s->n_al; i++)
@@ -297,11 +302,14 @@ int sync_start(struct sync *s)
 	h.node_key.data = s->self;
 	h.node_key.len = 32;
 	h.name = s->name;
+	size_t k = 0;
 	for (size_t i = 0; i < s->local->n; i++) {
-		ids[i].data = s->local->v[i].alliance;
-		ids[i].len = 32;
+		if (!allowed(s, s->local->v[i].alliance))
+			continue;   /* never name an alliance the peer is not in */
+		ids[k].data = s->local->v[i].alliance;
+		ids[k++].len = 32;
 	}
-	h.n_alliances = s->local->n;
+	h.n_alliances = k;
 	h.alliances = ids;
 	m.msg_case = AGORA__WIRE__MESSAGE__MSG_HELLO;
 	m.hello = &h;
@@ -716,6 +724,8 @@ static int on_digest(struct sync *s, const Agora__Wire__Digest *d)
 
 	if (!d->has_alliance || d->alliance.len != 32 || !d->root || d->root->depth != 0)
 		return SYNC_E_PROTOCOL;
+	if (!allowed(s, d->alliance.data))
+		return 0;
 	if ((rc = alliance_add(s, d->alliance.data, &a)))
 		return rc;
 	memset(&ans, 0, sizeof(ans));
@@ -738,6 +748,8 @@ static int on_ranges(struct sync *s, const Agora__Wire__Ranges *r)
 		return SYNC_E_PROTOCOL;
 	if (r->n_ranges > 16 * 65536 || r->n_vectors > 65536)
 		return SYNC_E_LIMIT;
+	if (!allowed(s, r->alliance.data))
+		return 0;
 	if ((rc = alliance_add(s, r->alliance.data, &a)))
 		return rc;
 	if ((rc = pend_resolve(s, a, r)))
@@ -894,6 +906,8 @@ static int on_records(struct sync *s, const Agora__Wire__Records *r)
 		return SYNC_E_PROTOCOL;
 	if (r->n_envelopes > SYNC_RECORDS_MAX_N || r->first_seq > UINT64_MAX - r->n_envelopes)
 		return SYNC_E_LIMIT;
+	if (!allowed(s, r->alliance.data))
+		return 0;   /* not carried on this session: dropped unseen */
 	bool fresh = !alliance_find(s, r->alliance.data);
 	if ((rc = alliance_add(s, r->alliance.data, &a)))
 		return rc;
@@ -946,12 +960,14 @@ static int on_hello(struct sync *s, const Agora__Wire__Hello *h)
 	/* The session covers every alliance either side holds. */
 	struct sync_alliance *a;
 	for (size_t i = 0; i < s->local->n; i++)
-		if ((rc = alliance_add(s, s->local->v[i].alliance, &a)))
+		if (allowed(s, s->local->v[i].alliance) &&
+		    (rc = alliance_add(s, s->local->v[i].alliance, &a)))
 			return rc;
 	for (size_t i = 0; i < h->n_alliances; i++) {
 		if (h->alliances[i].len != 32)
 			return SYNC_E_PROTOCOL;
-		if ((rc = alliance_add(s, h->alliances[i].data, &a)))
+		if (allowed(s, h->alliances[i].data) &&
+		    (rc = alliance_add(s, h->alliances[i].data, &a)))
 			return rc;
 	}
 	s->state = SYNC_STATE_OPEN;
@@ -995,6 +1011,8 @@ static int on_ack(struct sync *s, const Agora__Wire__Ack *k)
 	return 0;
 }
 
+static int on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
+
 int sync_receive(struct sync *s, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	Agora__Wire__Message *m;
@@ -1009,7 +1027,8 @@ int sync_receive(struct sync *s, const uint8_t *msg, size_t len, uint64_t now_ms
 	}
 	s->msgs_in++;
 	if (s->state == SYNC_STATE_HELLO && m->msg_case != AGORA__WIRE__MESSAGE__MSG_HELLO &&
-	    m->msg_case != AGORA__WIRE__MESSAGE__MSG_BYE) {
+	    m->msg_case != AGORA__WIRE__MESSAGE__MSG_BYE &&
+	    m->msg_case != AGORA__WIRE__MESSAGE__MSG_REDEEM) {
 		rc = SYNC_E_PROTOCOL;
 		goto out;
 	}
@@ -1024,6 +1043,11 @@ int sync_receive(struct sync *s, const uint8_t *msg, size_t len, uint64_t now_ms
 		                 m->ping->has_nonce ? m->ping->nonce : 0);
 		break;
 	case AGORA__WIRE__MESSAGE__MSG_PONG: break;
+	case AGORA__WIRE__MESSAGE__MSG_FORK: rc = on_fork(s, m->fork); break;
+	/* A Redeem reaches the engine only when the node already accepted the
+	 * key (it redeemed before and reconnects before holding its
+	 * admission): nothing to do. */
+	case AGORA__WIRE__MESSAGE__MSG_REDEEM: break;
 	case AGORA__WIRE__MESSAGE__MSG_BYE: rc = SYNC_E_BYE; break;
 	default: rc = SYNC_E_PROTOCOL; break;
 	}
@@ -1046,7 +1070,7 @@ int sync_local_changed(struct sync *s, uint64_t now_ms)
 	/* An alliance that appeared after Hello: the peer may not hold it; push
 	 * it from the start (records it has come back as known). */
 	for (size_t i = 0; i < s->local->n; i++) {
-		if (alliance_find(s, s->local->v[i].alliance))
+		if (alliance_find(s, s->local->v[i].alliance) || !allowed(s, s->local->v[i].alliance))
 			continue;
 		if ((rc = alliance_add(s, s->local->v[i].alliance, &a)))
 			return rc;
@@ -1102,6 +1126,41 @@ int sync_send_ping(struct sync *s, uint64_t nonce)
 {
 	s->last_ping = nonce;
 	return send_simple(s, AGORA__WIRE__MESSAGE__MSG_PING, nonce);
+}
+
+int sync_send_fork(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                   const uint8_t author[SYNC_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
+                   size_t len_a, const uint8_t *env_b, size_t len_b)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__ForkProof f = AGORA__WIRE__FORK_PROOF__INIT;
+	if (s->state != SYNC_STATE_OPEN || !alliance_find(s, alliance) || !allowed(s, alliance))
+		return 0;
+	f.has_alliance = f.has_author = f.has_seq = f.has_env_a = f.has_env_b = true;
+	f.alliance.data = (uint8_t *)alliance;
+	f.alliance.len = 32;
+	f.author.data = (uint8_t *)author;
+	f.author.len = 32;
+	f.seq = seq;
+	f.env_a.data = (uint8_t *)env_a;
+	f.env_a.len = len_a;
+	f.env_b.data = (uint8_t *)env_b;
+	f.env_b.len = len_b;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_FORK;
+	m.fork = &f;
+	return send_msg(s, &m);
+}
+
+static int on_fork(struct sync *s, const Agora__Wire__ForkProof *f)
+{
+	if (!f->has_alliance || f->alliance.len != 32 || !f->has_author || f->author.len != 32 ||
+	    !f->has_seq || f->seq == 0 || !f->has_env_a || !f->has_env_b || !f->env_a.len ||
+	    !f->env_b.len)
+		return SYNC_E_PROTOCOL;
+	if (!s->io.fork || !alliance_find(s, f->alliance.data) || !allowed(s, f->alliance.data))
+		return 0;
+	return s->io.fork(s->io.ctx, f->alliance.data, f->author.data, f->seq, f->env_a.data,
+	                  f->env_a.len, f->env_b.data, f->env_b.len);
 }
 
 int sync_send_bye(struct sync *s, const char *reason)

@@ -83,6 +83,18 @@ struct sync_io {
 	int (*records)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
 	               const uint8_t author[SYNC_KEY_BYTES], uint64_t first_seq,
 	               const uint8_t *const *envs, const size_t *lens, size_t n);
+	/* May this alliance be carried on this session (may be NULL: every
+	 * alliance may)?  The node answers "the peer is admitted, not revoked
+	 * and not expired there" for an alliance it holds.  An alliance that is
+	 * not allowed is left out of our Hello and of the exchange, and every
+	 * message of the peer about it is ignored. */
+	bool (*allowed)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES]);
+	/* A fork proof from the peer (may be NULL: ignored), unverified: the
+	 * node verifies and stores both envelopes.  Buffers valid for the call.
+	 * Non-zero is passed up as the engine's result. */
+	int (*fork)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
+	            const uint8_t author[SYNC_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
+	            size_t len_a, const uint8_t *env_b, size_t len_b);
 };
 
 /* What the engine knows of the peer's holdings in one alliance. */
@@ -180,6 +192,11 @@ int sync_resync(struct sync *s);
 /* Tell the peer our head of a feed after its records did not chain. */
 int sync_send_ack(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
                   const uint8_t author[SYNC_KEY_BYTES], uint64_t seq);
+/* Send a fork proof (both envelopes of one feed position) if the session
+ * carries that alliance; 0 without sending otherwise. */
+int sync_send_fork(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                   const uint8_t author[SYNC_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
+                   size_t len_a, const uint8_t *env_b, size_t len_b);
 int sync_send_ping(struct sync *s, uint64_t nonce);
 int sync_send_bye(struct sync *s, const char *reason);
 

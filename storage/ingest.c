@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "storage/index_int.h"
+#include "storage/members_int.h"
 
 /* Codes that abort the whole transaction rather than reject one item. */
 static bool is_fatal(int rc)
@@ -341,6 +342,9 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	}
 	if (rec->author.len != PROTO_KEY_BYTES)
 		return PROTO_E_FIELD;
+	/* membership: admitted, role may publish this kind, not revoked/expired */
+	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
+		return rc;
 
 	/* the feed head */
 	uint8_t hk[64];
@@ -478,6 +482,8 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 		if ((rc = chain_retract_all(txn, s, root)))
 			return rc;
 	}
+	if (governance_kind(kind) && (rc = store_member_apply(txn, s, rec, alliance, (int)kind)))
+		return rc;
 	return STORE_NEW;
 }
 

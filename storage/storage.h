@@ -37,6 +37,10 @@ enum store_error_code {
 	STORE_E_VERSION = -2007,    /* store was written by a newer agora */
 	STORE_E_ROLLBACK = -2008,   /* batch rolled back: another item failed (atomic ingest) */
 	STORE_E_READONLY = -2009,
+	STORE_E_NOT_MEMBER = -2010, /* author not admitted to the record's alliance */
+	STORE_E_ROLE = -2011,       /* author's role may not publish this kind */
+	STORE_E_REVOKED = -2012,    /* author revoked before this record's seq */
+	STORE_E_EXPIRED = -2013,    /* record made after the author's admission expired */
 };
 
 const char *store_strerror(int code);
@@ -281,5 +285,59 @@ int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t 
  * agorad call it now and then so the resident set stays small.  0 or -errno.
  */
 int store_trim(struct store *s);
+
+/* ----------------------------------------------------------- membership */
+
+/*
+ * Alliance membership, derived from the governance records as they are
+ * stored (rules: proto/PROTOCOL.md section 6).  The charter's coordinators
+ * are coordinators; an Admission by a coordinator (or, under a k-of-n
+ * policy, by k distinct coordinators for the same key and role) admits a
+ * key; a Revocation by a coordinator invalidates a key's records after
+ * last_seq (a revocation is permanent); a KeyRotation retires its author's
+ * key.  store_ingest and store_publish refuse a record whose author is not
+ * admitted (STORE_E_NOT_MEMBER), whose role may not publish its kind
+ * (STORE_E_ROLE), whose seq is past the author's revocation
+ * (STORE_E_REVOKED) or whose created_ms is at or past the admission's
+ * expiry (STORE_E_EXPIRED).  Records already stored past a revocation stay
+ * (they are history and are still relayed) but are flagged retracted, so
+ * queries no longer return them.
+ */
+struct store_member {
+	uint8_t key[PROTO_KEY_BYTES];
+	int role;                   /* Agora__Role; 0: revoked without admission */
+	char name[128];             /* municipality name ("" for founders) */
+	char country[8];
+	uint64_t admitted_ms;       /* created_ms of the admitting record */
+	uint64_t expires_ms;        /* 0: never */
+	bool revoked;
+	bool rotated;               /* retired by its own KeyRotation */
+	uint64_t last_seq;          /* last valid seq if revoked, else UINT64_MAX */
+	uint64_t records;           /* head seq of its feed in the alliance */
+	bool equivocating;          /* a fork of its feed is stored */
+};
+
+/* One member of an alliance (admitted or revoked).  STORE_E_NOTFOUND if
+ * the key was never admitted nor revoked there. */
+int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                     const uint8_t key[PROTO_KEY_BYTES], struct store_member *out);
+
+/* Every member of an alliance, in key order; *m is valid for the call.
+ * cb returns 0 to go on, non-zero to stop (returned). */
+typedef int (*store_member_cb)(const struct store_member *m, void *ctx);
+int store_members(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                  store_member_cb cb, void *ctx);
+
+/* May key take part in the alliance at now_ms (the handshake's and the
+ * session tick's test)?  0 if admitted, not revoked and not expired; else
+ * STORE_E_NOT_MEMBER, STORE_E_REVOKED or STORE_E_EXPIRED. */
+int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                        const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms);
+
+/* new_key_signature of a KeyRotation: the new key signs
+ * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */
+int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,
+                        const uint8_t alliance[PROTO_ID_BYTES],
+                        const uint8_t old_key[PROTO_KEY_BYTES]);
 
 #endif

@@ -78,6 +78,10 @@ const char *store_strerror(int code)
 	case STORE_E_VERSION: return "store was written by a newer agora";
 	case STORE_E_ROLLBACK: return "batch rolled back because another item failed";
 	case STORE_E_READONLY: return "store is open read-only";
+	case STORE_E_NOT_MEMBER: return "author is not admitted to this alliance";
+	case STORE_E_ROLE: return "author's role may not publish this kind of record";
+	case STORE_E_REVOKED: return "author's key was revoked before this record";
+	case STORE_E_EXPIRED: return "author's admission had expired when this record was made";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)

@@ -47,6 +47,13 @@ static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t autho
 	return 0;
 }
 
+static int io_fork(void *ctx, const uint8_t alliance[32], const uint8_t author[32], uint64_t seq,
+                   const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	(void)ctx; (void)alliance; (void)author; (void)seq; (void)a; (void)la; (void)b; (void)lb;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sync_head heads[40];
 	struct sync_lvec lv;
 	struct sync_local local = { &lv, 1 };
-	struct sync_io io = { NULL, io_send, io_read, io_records };
+	struct sync_io io = { NULL, io_send, io_read, io_records, NULL, io_fork };
 	struct sync s;
 
 	memset(&lv, 0, sizeof(lv));

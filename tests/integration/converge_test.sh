@@ -4,6 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 mknode a Alpha
 mknode b Beta
+# each admits the other into its alliance (no records travel before the link)
+ag a alliance admit "$(key b)" --name b --country DK >/dev/null || fail "admit b"
+ag b alliance admit "$(key a)" --name a --country DK >/dev/null || fail "admit a"
 gen_measures 5000 "Alpha measure" > "$WORK/a.jsonl"
 gen_measures 5000 "Beta measure" > "$WORK/b.jsonl"
 ag a publish --file "$WORK/a.jsonl" >/dev/null || fail "publish a"

@@ -10,6 +10,9 @@ mknode a DK2020
 mknode b
 # One identity per keyed attacker: sessions of one key replace each other.
 for m in badproto badsig outoforder otheralliance; do mknode "evil-$m"; done
+# The hostile peers are admitted members (so they get past the handshake
+# and their bad records are what is refused); b is an honest member.
+admit a b evil-badproto evil-badsig evil-outoforder evil-otheralliance
 gen_measures 3000 "Measure" "$(head -c 400 /dev/zero | tr '\0' y)" > "$WORK/a.jsonl"
 ag a publish --file "$WORK/a.jsonl" >/dev/null || fail "publish"
 for m in badproto badsig outoforder otheralliance; do allow a "evil-$m"; done

@@ -6,6 +6,7 @@
 : "${GEN_FEEDS:?}"
 mknode a DK2020
 mknode b
+admit a b
 "$GEN_FEEDS" "$WORK/a" 1000 || fail "gen_feeds"
 rm -rf "$WORK/b/db" && cp -r "$WORK/a/db" "$WORK/b/db" || fail "copy store"
 allow b a

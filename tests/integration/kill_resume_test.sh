@@ -4,15 +4,16 @@
 . "$(dirname "$0")/lib.sh"
 mknode a DK2020
 mknode b
+admit a b
 pad=$(head -c 600 /dev/zero | tr '\0' x)
 gen_measures 20000 "Measure" "$pad" > "$WORK/a.jsonl"
 ag a publish --file "$WORK/a.jsonl" >/dev/null || fail "publish"
-total=$(( 20000 + 2 ))
+total=$(( 20000 + 3 ))   # + charter, profile, b's admission
 allow b a
 start b
 link a b
 start a
-mid() { local r; r=$(records b); [ -n "$r" ] && [ "$r" -gt 0 ]; }
+mid() { local r; r=$(records b); [ -n "$r" ] && [ "$r" -gt 3 ]; }
 wait_for 60 "b to start receiving" mid
 pb=$(port b)
 stop b KILL

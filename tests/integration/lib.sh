@@ -39,6 +39,22 @@ key() { ag "$1" whoami | awk '/public key/ {print $3}'; }
 # allow B A: B accepts A's key (before B starts: agorad reads agora.conf once).
 allow() { printf '\n[peer]\nkey = %s\nname = %s\n' "$(key "$2")" "$2" >> "$WORK/$1/agora.conf"; }
 
+# admit COORD NODE...: COORD, a coordinator of its default alliance, admits
+# each NODE's key as a member, then hands every NODE a bundle of what COORD
+# holds (charter, admissions, ...): a node accepts a session only from a key
+# admitted to an alliance it holds, so each needs the governance records.
+admit() {
+	local c=$1 n; shift
+	for n in "$@"; do
+		ag "$c" alliance admit "$(key "$n")" --name "$n" --country DK >/dev/null ||
+			fail "$c cannot admit $n"
+	done
+	ag "$c" bundle create "$WORK/$c-governance.agb" >/dev/null || fail "bundle at $c"
+	for n in "$@"; do
+		ag "$n" bundle import "$WORK/$c-governance.agb" >/dev/null || fail "import at $n"
+	done
+}
+
 # link A B: A dials B (B must run, and allow A).
 link() {
 	ag "$1" peer add "127.0.0.1:$(port "$2")" "$(key "$2")" --name "$2" >/dev/null || fail "peer add"

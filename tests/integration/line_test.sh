@@ -4,13 +4,18 @@
 . "$(dirname "$0")/lib.sh"
 mknode a DK2020
 for n in b c d e; do mknode $n; done
+admit a b c d e
 allow e d; allow d c; allow c b; allow b a
 start e
 link d e; start d
 link c d; start c
 link b c; start b
 link a b; start a
-wait_for 30 "the charter and profile reach e" has_records e 2
+# Every node already holds the charter and admissions (admit): wait until
+# every link's first exchange is done, as the old "charter reaches e" did.
+live_links() { [ "$(ag "$1" peers | grep -c " live ")" -ge "$2" ]; }
+for n in a e; do wait_for 30 "$n's link to be live" live_links $n 1; done
+for n in b c d; do wait_for 30 "$n's links to be live" live_links $n 2; done
 id=$(ag a publish measure --title "Vådområde ved Assens" --language da --mitigation \
 	--sector other --status ongoing) || fail "publish"
 wait_for 30 "the measure reaches e" has_measures e 1

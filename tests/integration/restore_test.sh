@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 mknode a DK2020
 mknode b
+admit a b
 pub() { ag a publish measure --title "$1" --language da --mitigation --sector waste \
 	--status ongoing >/dev/null || fail "publish $1"; }
 pub "one"
@@ -14,7 +15,7 @@ allow b a
 start b
 link a b
 start a
-wait_for 20 "b holds a's 5 records" has_records b 5
+wait_for 20 "b holds a's 6 records" has_records b 6
 stop a
 rm -rf "$WORK/a/db" && mv "$WORK/a-backup" "$WORK/a/db"
 [ "$(measures a)" = 1 ] || fail "restore did not roll a back"
@@ -23,7 +24,7 @@ wait_for 20 "a learns its feed back" has_measures a 3
 logged a "holds our own feed" || fail "no floor log line"
 pub "four"
 wait_for 10 "b receives seq 6" has_measures b 4
-[ "$(records b)" = 6 ] || fail "b holds $(records b) records, not 6"
+[ "$(records b)" = 7 ] || fail "b holds $(records b) records, not 7"
 ag b status --json | grep -q '"last_error": "sent a bad record"' && fail "b rejected a record"
 stop a
 stop b

@@ -44,6 +44,7 @@ struct fake {
 	size_t bytes_out;                 /* app bytes + framing */
 	size_t records_sent, records_got, msgs;
 	int type_count[16];
+	bool deny;                        /* the peer is not in our alliance */
 };
 
 static struct feed *feed_get(struct fake *f, const uint8_t *author, bool create)
@@ -140,6 +141,13 @@ static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t autho
 	return 0;
 }
 
+static bool io_allowed(void *ctx, const uint8_t alliance[32])
+{
+	struct fake *f = ctx;
+	(void)alliance;
+	return !f->deny;
+}
+
 static void fake_init(struct fake *f, uint8_t who, const uint8_t alliance[32])
 {
 	memset(f, 0, sizeof(*f));
@@ -174,8 +182,8 @@ static void give(struct fake *f, unsigned author, uint64_t n)
 static void run(struct fake *a, struct fake *b)
 {
 	struct msgq *ab = calloc(1, sizeof(*ab)), *ba = calloc(1, sizeof(*ba));
-	struct sync_io ia = { a, io_send, io_read, io_records };
-	struct sync_io ib = { b, io_send, io_read, io_records };
+	struct sync_io ia = { a, io_send, io_read, io_records, io_allowed, NULL };
+	struct sync_io ib = { b, io_send, io_read, io_records, io_allowed, NULL };
 	a->out = ab;
 	b->out = ba;
 	rebuild(a);
@@ -230,6 +238,28 @@ static void assert_same(struct fake *a, struct fake *b)
 }
 
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
+
+/* An alliance the other side is not admitted to is never offered: the
+ * side that denies sends nothing of it and takes nothing of it. */
+static void test_sync__alliance_not_allowed_is_never_exchanged(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 20; i++)
+		give(a, i, 3);
+	give(b, 100, 2);
+	b->deny = true;     /* b does not count a as a member */
+	run(a, b);
+	assert_int_equal(b->records_got, 0);
+	assert_int_equal(a->records_got, 0);
+	assert_int_equal(b->records_sent, 0);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
 
 static void test_sync__two_engines_converge(void **state)
 {
@@ -344,8 +374,8 @@ static void test_sync__hello_with_another_key_is_refused(void **state)
 	rebuild(b);
 	a->out = b->out = q;
 	memset(other, 9, 32);
-	struct sync_io ia = { a, io_send, io_read, io_records };
-	struct sync_io ib = { b, io_send, io_read, io_records };
+	struct sync_io ia = { a, io_send, io_read, io_records, NULL, NULL };
+	struct sync_io ib = { b, io_send, io_read, io_records, NULL, NULL };
 	assert_int_equal(sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia), 0);
 	assert_int_equal(sync_init(&b->sync, false, b->key, "B", other, &b->local, &ib), 0);
 	assert_int_equal(sync_start(&a->sync), 0);
@@ -368,7 +398,7 @@ static void test_sync__malformed_message_is_fatal(void **state)
 	fake_init(a, 1, ALLIANCE);
 	rebuild(a);
 	a->out = q;
-	struct sync_io ia = { a, io_send, io_read, io_records };
+	struct sync_io ia = { a, io_send, io_read, io_records, NULL, NULL };
 	assert_int_equal(sync_init(&a->sync, false, a->key, "A", peer, &a->local, &ia), 0);
 	assert_int_equal(sync_receive(&a->sync, junk, sizeof(junk), 0), SYNC_E_PROTOCOL);
 	assert_int_equal(sync_receive(&a->sync, junk, 0, 0), SYNC_E_PROTOCOL);  /* failed stays failed */
@@ -390,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync__two_engines_converge),
+		cmocka_unit_test(test_sync__alliance_not_allowed_is_never_exchanged),
 		cmocka_unit_test(test_sync__in_sync_1000_feeds_cost_under_1kb),
 		cmocka_unit_test(test_sync__ranges_descend_to_the_one_differing_feed),
 		cmocka_unit_test(test_sync__empty_peer_receives_every_feed_once),

@@ -180,10 +180,20 @@ run(homes[0], "init", "--name", names[0], "--country", "DK", "--alliance", "Test
 charter = os.path.join(TMP, "charter.agb")
 run(homes[0], "bundle", "create", charter)
 
-members = {}     # name -> {"recs": [...], "ids": {ref: id}}
+# The coordinator admits the others (Beta as a second coordinator: it
+# endorses too), then carries the charter and admissions to them.
 for i, name in enumerate(names):
     if i:
         run(homes[i], "init", "--name", name, "--country", "DK")
+        key = [l.split()[2] for l in run(homes[i], "whoami").stdout.splitlines()
+               if l.startswith("public key")][0]
+        run(homes[0], "alliance", "admit", key, "--name", name, "--country", "DK",
+            "--role", "coordinator" if i == 1 else "member")
+run(homes[0], "bundle", "create", charter)
+
+members = {}     # name -> {"recs": [...], "ids": {ref: id}}
+for i, name in enumerate(names):
+    if i:
         run(homes[i], "bundle", "import", charter)
         run(homes[i], "alliance", "use", "Testalliancen")
     recs = gen_member(name, with_inventory=(i != 4), bei_year=2008 + i)

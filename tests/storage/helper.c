@@ -92,15 +92,30 @@ struct th_env th_charter(struct th_feed *f, struct proto_key *key, const char *n
 	f->key = key;
 	Agora__Record r = AGORA__RECORD__INIT;
 	Agora__Charter c = AGORA__CHARTER__INIT;
-	ProtobufCBinaryData coord = { PROTO_KEY_BYTES, key->pk };
+	/* Ingest enforces membership: every test key (th_key 1..16 and
+	 * 100..107) is a founding coordinator, so tests of feeds, indexes and
+	 * queries can write as any of them.  Membership itself is tested in
+	 * members_test.c with charters of its own. */
+	ProtobufCBinaryData coord[1 + 16 + 8];
+	struct proto_key *extra[24];
+	size_t n = 0;
+	coord[n++] = (ProtobufCBinaryData){ PROTO_KEY_BYTES, key->pk };
+	for (unsigned i = 0; i < 24; i++) {
+		extra[i] = th_key(i < 16 ? i + 1 : 100 + i - 16);
+		if (memcmp(extra[i]->pk, key->pk, PROTO_KEY_BYTES) != 0)
+			coord[n++] = (ProtobufCBinaryData){ PROTO_KEY_BYTES, extra[i]->pk };
+	}
 	c.name = (char *)name;
-	c.n_coordinators = 1;
-	c.coordinators = &coord;
+	c.n_coordinators = n;
+	c.coordinators = coord;
 	c.has_policy = 1;
 	c.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
 	r.body_case = AGORA__RECORD__BODY_CHARTER;
 	r.charter = &c;
-	return th_sign(f, &r, created_ms);
+	struct th_env e = th_sign(f, &r, created_ms);
+	for (unsigned i = 0; i < 24; i++)
+		proto_key_free(extra[i]);
+	return e;
 }
 
 void th_feed_init(struct th_feed *f, struct proto_key *key, const uint8_t alliance[PROTO_ID_BYTES])
