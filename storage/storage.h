@@ -107,7 +107,9 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n,
  * created_ms = now_ms on a copy of the fields of `rec` the caller set,
  * signs, and stores it, in one write transaction so two processes never
  * take the same seq.  Refuses (STORE_E_FORK) if the local head is behind a
- * seq already known to exist (see store_feed_floor).  id_out (may be NULL)
+ * seq already known to exist: the feed's floor, an 8-byte big-endian seq
+ * kept with store_meta_put under "floor/<alliance hex>/<author hex>" by
+ * whoever learns it (agorad, from its peers).  id_out (may be NULL)
  * gets the new id; env_out/env_len (may be NULL) a malloc()ed copy of the
  * envelope the caller frees.
  */
