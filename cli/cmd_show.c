@@ -65,21 +65,6 @@ static size_t ambiguous_count(struct store_txn *t, const char *hex)
 	return c.n;
 }
 
-/* Name of the alliance `id` from its charter, or NULL; caller frees. */
-static char *alliance_name(struct store_txn *t, const uint8_t *id)
-{
-	struct store_record sr;
-	Agora__Record *rec = NULL;
-	char *name = NULL;
-
-	if (store_get(t, id, &sr) < 0 || cli_output_decode(&rec, sr.env, sr.env_len) < 0)
-		return NULL;
-	if (proto_record_kind(rec) == PROTO_KIND_CHARTER && rec->charter && rec->charter->name)
-		name = strdup(rec->charter->name);
-	agora__record__free_unpacked(rec, NULL);
-	return name;
-}
-
 static void short_id(char out[13], const uint8_t *id)
 {
 	char hex[PROTO_ID_HEX + 1];
@@ -283,7 +268,7 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	if (rec->author.len == PROTO_KEY_BYTES)
 		muni = cli_names_name(names, rec->author.data);
 	if (rec->alliance.len == PROTO_ID_BYTES)
-		aname = alliance_name(t, rec->alliance.data);
+		aname = cli_alliance_name(t, rec->alliance.data);
 	else if (own == PROTO_KIND_CHARTER && rec->charter && rec->charter->name)
 		aname = strdup(rec->charter->name);
 	{

@@ -13,6 +13,7 @@
 #include "cli/cmds.h"
 #include "cli/control.h"
 #include "cli/members.h"
+#include "cli/output.h"
 
 static int node_error(struct cli_ctx *ctx, int rc)
 {
@@ -104,6 +105,33 @@ static bool want_json(int argc, char **argv, bool *help)
 	return json;
 }
 
+/*
+ * Names of the status's alliances, from the charters in this node's store
+ * (the CLI reads the same LMDB environment).  names[i] is NULL where the
+ * name is unknown; free with free_names().
+ */
+static char **alliance_names(struct cli_ctx *ctx, const Agora__Control__Status *st)
+{
+	struct store *s = NULL;
+	struct store_txn *t = NULL;
+	char **names = calloc(st->n_alliances ? st->n_alliances : 1, sizeof(*names));
+
+	if (!names || cli_store(ctx, false, &s) != CLI_EXIT_OK || store_txn_begin(s, &t) < 0)
+		return names;
+	for (size_t i = 0; i < st->n_alliances; i++)
+		if (st->alliances[i]->id.len == PROTO_ID_BYTES)
+			names[i] = cli_alliance_name(t, st->alliances[i]->id.data);
+	store_txn_end(t);
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 {
 	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
@@ -137,6 +165,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_NODE;
 	}
 	const Agora__Control__Status *st = resp->status;
+	char **names = alliance_names(ctx, st);
 	char id[65];
 	hex(id, &st->identity);
 	if (json) {
@@ -152,6 +181,8 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			json_t *x = json_object();
 			hex(a, &st->alliances[i]->id);
 			json_object_set_new(x, "id", json_string(a));
+			if (names && names[i])
+				json_object_set_new(x, "name", json_string(names[i]));
 			json_object_set_new(x, "feeds", json_integer((json_int_t)st->alliances[i]->feeds));
 			json_object_set_new(x, "records",
 			                    json_integer((json_int_t)st->alliances[i]->records));
@@ -176,7 +207,8 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < st->n_alliances; i++) {
 			char a[65];
 			hex(a, &st->alliances[i]->id);
-			printf("  %.16s…  %llu feeds, %llu records\n", a,
+			printf("  %-28s %.16s…  %llu feeds, %llu records\n",
+			       names && names[i] ? names[i] : "(unknown)", a,
 			       (unsigned long long)st->alliances[i]->feeds,
 			       (unsigned long long)st->alliances[i]->records);
 		}
@@ -194,6 +226,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		json_decref(eq);
 	}
+	free_names(names, st->n_alliances);
 	agora__control__response__free_unpacked(resp, NULL);
 	return CLI_EXIT_OK;
 }

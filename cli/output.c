@@ -1188,3 +1188,17 @@ out:
 	free(v);
 	return rc;
 }
+
+char *cli_alliance_name(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES])
+{
+	struct store_record sr;
+	Agora__Record *rec = NULL;
+	char *name = NULL;
+
+	if (store_get(t, id, &sr) < 0 || cli_output_decode(&rec, sr.env, sr.env_len) < 0)
+		return NULL;
+	if (proto_record_kind(rec) == PROTO_KIND_CHARTER && rec->charter && rec->charter->name)
+		name = strdup(rec->charter->name);
+	agora__record__free_unpacked(rec, NULL);
+	return name;
+}

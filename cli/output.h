@@ -106,6 +106,9 @@ const char *cli_names_country(struct cli_names *n, const uint8_t author[PROTO_KE
  */
 int cli_output_decode(Agora__Record **out, const uint8_t *env, size_t len);
 
+/* Name of the alliance `id` from its stored charter, or NULL; caller frees. */
+char *cli_alliance_name(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES]);
+
 /*
  * Text of field `name` of msg: enums by their stable name, bytes as hex,
  * bools "true"/"false", numbers in shortest round-trip form, repeated values
