@@ -283,7 +283,7 @@ void sync_dispose(struct sync *s)
 		free(s->al[i].pend);
 	}
 	free(s->al);
-	free(s->todo);
+	free(s->out);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -687,7 +687,7 @@ static int on_vector(struct sync *s, struct sync_alliance *a, const Agora__Wire_
 	return rc;
 }
 
-static void todo_rebuild(struct sync *s);
+static int outfeeds_rebuild(struct sync *s);
 
 static int finish_turn(struct sync *s, struct sync_alliance *a, struct answer *ans,
                        bool incoming_requests)
@@ -709,7 +709,7 @@ static int finish_turn(struct sync *s, struct sync_alliance *a, struct answer *a
 	if (!rc && (!incoming_requests || !ans->requests)) {
 		a->exchanging = false;
 		a->synced = true;
-		todo_rebuild(s);
+		rc = outfeeds_rebuild(s);
 	} else if (!rc) {
 		a->exchanging = true;
 	}
@@ -771,9 +771,9 @@ static int on_ranges(struct sync *s, const Agora__Wire__Ranges *r)
 
 /* ------------------------------------------------------------- records */
 
-static int todo_cmp(const void *x, const void *y)
+static int outfeed_cmp(const void *x, const void *y)
 {
-	const struct sync_todo *a = x, *b = y;
+	const struct sync_outfeed *a = x, *b = y;
 	if (a->prio != b->prio)
 		return a->prio - b->prio;
 	if (a->a != b->a)
@@ -782,9 +782,11 @@ static int todo_cmp(const void *x, const void *y)
 }
 
 /* Every feed of a synced alliance where we are ahead of the peer. */
-static void todo_rebuild(struct sync *s)
+/* Recompute which feeds the peer lacks.  0 or -ENOMEM (the list is then
+ * empty, so nothing is sent from a half-built one). */
+static int outfeeds_rebuild(struct sync *s)
 {
-	s->n_todo = 0;
+	s->n_out = 0;
 	for (size_t ai = 0; ai < s->n_al; ai++) {
 		struct sync_alliance *a = &s->al[ai];
 		const struct sync_lvec *v = lvec(s, a->id);
@@ -793,15 +795,17 @@ static void todo_rebuild(struct sync *s)
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->heads[i].seq <= peer_get(a, v->heads[i].author))
 				continue;
-			if (s->n_todo == s->cap_todo) {
-				size_t cap = s->cap_todo ? s->cap_todo * 2 : 64;
-				struct sync_todo *t = realloc(s->todo, cap * sizeof(*t));
-				if (!t)
-					return;   /* retried at the next change */
-				s->todo = t;
-				s->cap_todo = cap;
+			if (s->n_out == s->cap_out) {
+				size_t cap = s->cap_out ? s->cap_out * 2 : 64;
+				struct sync_outfeed *t = realloc(s->out, cap * sizeof(*t));
+				if (!t) {
+					s->n_out = 0;
+					return -ENOMEM;
+				}
+				s->out = t;
+				s->cap_out = cap;
 			}
-			struct sync_todo *t = &s->todo[s->n_todo++];
+			struct sync_outfeed *t = &s->out[s->n_out++];
 			t->a = (uint32_t)ai;
 			memcpy(t->author, v->heads[i].author, 32);
 			/* The peer's own feed first (a restored node learns its feed
@@ -814,13 +818,14 @@ static void todo_rebuild(struct sync *s)
 				t->prio = 2;
 		}
 	}
-	if (s->n_todo > 1)
-		qsort(s->todo, s->n_todo, sizeof(*s->todo), todo_cmp);
+	if (s->n_out > 1)
+		qsort(s->out, s->n_out, sizeof(*s->out), outfeed_cmp);
+	return 0;
 }
 
 bool sync_pending(const struct sync *s)
 {
-	return s->state == SYNC_STATE_OPEN && s->n_todo > 0;
+	return s->state == SYNC_STATE_OPEN && s->n_out > 0;
 }
 
 int sync_produce(struct sync *s, size_t budget, bool *more)
@@ -831,8 +836,8 @@ int sync_produce(struct sync *s, size_t budget, bool *more)
 
 	if (s->state != SYNC_STATE_OPEN)
 		goto out;
-	while (pos < s->n_todo && spent < budget) {
-		struct sync_todo *t = &s->todo[pos];
+	while (pos < s->n_out && spent < budget) {
+		struct sync_outfeed *t = &s->out[pos];
 		struct sync_alliance *a = &s->al[t->a];
 		const struct sync_lvec *v = lvec(s, a->id);
 		uint64_t have = peer_get(a, t->author), head = local_get(v, t->author);
@@ -884,13 +889,13 @@ int sync_produce(struct sync *s, size_t budget, bool *more)
 	}
 out:
 	if (pos) {
-		if (s->n_todo > pos)
-			memmove(s->todo, s->todo + pos, (s->n_todo - pos) * sizeof(*s->todo));
-		s->n_todo -= pos;
+		if (s->n_out > pos)
+			memmove(s->out, s->out + pos, (s->n_out - pos) * sizeof(*s->out));
+		s->n_out -= pos;
 	}
 	free(bins);
 	if (more)
-		*more = s->n_todo > 0;
+		*more = s->n_out > 0;
 	return rc;
 }
 
@@ -1007,8 +1012,7 @@ static int on_ack(struct sync *s, const Agora__Wire__Ack *k)
 		return 0;
 	if ((rc = peer_set(a, k->author.data, k->seq, true)))
 		return rc;
-	todo_rebuild(s);
-	return 0;
+	return outfeeds_rebuild(s);
 }
 
 static int on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
@@ -1091,8 +1095,7 @@ int sync_local_changed(struct sync *s, uint64_t now_ms)
 			}
 		}
 	}
-	todo_rebuild(s);
-	return 0;
+	return outfeeds_rebuild(s);
 }
 
 int sync_resync(struct sync *s)
@@ -1182,7 +1185,7 @@ uint64_t sync_peer_seq(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYT
 
 bool sync_live(const struct sync *s)
 {
-	if (s->state != SYNC_STATE_OPEN || s->n_todo)
+	if (s->state != SYNC_STATE_OPEN || s->n_out)
 		return false;
 	for (size_t i = 0; i < s->n_al; i++)
 		if (!s->al[i].synced)

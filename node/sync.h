@@ -121,7 +121,8 @@ struct sync_alliance {
 	bool synced;              /* exchange done: push what the peer lacks */
 };
 
-struct sync_todo {
+/* A feed the peer lacks records of: streamed in prio, then key order. */
+struct sync_outfeed {
 	uint32_t a;               /* index into al */
 	uint8_t author[SYNC_KEY_BYTES];
 	uint8_t prio;             /* 0 first */
@@ -144,8 +145,8 @@ struct sync {
 	char peer_name[SYNC_NAME_MAX];
 	struct sync_alliance *al;
 	size_t n_al;
-	struct sync_todo *todo;
-	size_t n_todo, cap_todo;
+	struct sync_outfeed *out;         /* feeds to stream to the peer */
+	size_t n_out, cap_out;
 	uint64_t records_in, records_out; /* envelopes received / sent */
 	uint64_t msgs_in, msgs_out;
 	uint64_t last_ping;               /* nonce of the last Ping sent */
