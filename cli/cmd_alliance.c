@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "cli/cmds.h"
 #include "cli/home.h"
 #include "cli/json.h"
@@ -28,23 +29,6 @@ static void help(FILE *f)
 	        "list    the alliances this node holds, with records, members (authors\n"
 	        "        with records) and the default marked '*'.\n"
 	        "use     makes NAME|ID (name, id or unique id prefix) the default.\n");
-}
-
-/* Value of option `name` at argv[*i] ("--name X" or "--name=X"); NULL if not it. */
-static const char *opt(const char *name, int argc, char **argv, int *i, bool *missing)
-{
-	size_t n = strlen(name);
-
-	if (!strcmp(argv[*i], name)) {
-		if (*i + 1 >= argc) {
-			*missing = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	return NULL;
 }
 
 int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *name,
@@ -96,11 +80,11 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 			help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((v = opt("--name", argc, argv, &i, &missing)))
+		if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
 			name = v;
-		else if ((v = opt("--description", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--description", argc, argv, &i, &missing)))
 			desc = v;
-		else if ((v = opt("--passphrase-file", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
 			passfile = v;
 		else {
 			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance create "

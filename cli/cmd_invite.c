@@ -12,27 +12,13 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "cli/cmds.h"
 #include "cli/home.h"
 #include "cli/members.h"
 
 #define CODE_PREFIX "agora1-"
 #define CODE_MAX 512
-
-static const char *opt(const char *name, int argc, char **argv, int *i, bool *missing)
-{
-	size_t n = strlen(name);
-	if (!strcmp(argv[*i], name)) {
-		if (*i + 1 >= argc) {
-			*missing = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	return NULL;
-}
 
 /* The decoded contents of an invite code. */
 struct invite {
@@ -147,19 +133,19 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 			cli_members_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((v = opt("--alliance", argc, argv, &i, &missing)))
+		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
 			alliance = v;
-		else if ((v = opt("--name", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
 			name = v;
-		else if ((v = opt("--country", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--country", argc, argv, &i, &missing)))
 			country = v;
-		else if ((v = opt("--role", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--role", argc, argv, &i, &missing)))
 			role = v;
-		else if ((v = opt("--expires", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--expires", argc, argv, &i, &missing)))
 			expires = v;
-		else if ((v = opt("--address", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--address", argc, argv, &i, &missing)))
 			addr = v;
-		else if ((v = opt("--passphrase-file", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
 			passfile = v;
 		else {
 			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "cli/home.h"
 #include "cli/json.h"
 #include "cli/members.h"
@@ -46,21 +47,6 @@ void cli_members_help(FILE *f)
 	        "invite  (coordinators) prints a one-time code for a new member: on its\n"
 	        "        fresh node, `agora join CODE` and agorad do the rest.  HOST:PORT is\n"
 	        "        where it reaches this node (default: this agorad on 127.0.0.1).\n");
-}
-
-static const char *opt(const char *name, int argc, char **argv, int *i, bool *missing)
-{
-	size_t n = strlen(name);
-	if (!strcmp(argv[*i], name)) {
-		if (*i + 1 >= argc) {
-			*missing = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	return NULL;
 }
 
 int cli_duration_ms(const char *s, uint64_t *out)
@@ -174,7 +160,7 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if ((v = opt("--alliance", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
 			alliance = v;
 		else {
 			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
@@ -300,17 +286,17 @@ int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 			cli_members_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((v = opt("--alliance", argc, argv, &i, &missing)))
+		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
 			alliance = v;
-		else if ((v = opt("--name", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
 			name = v;
-		else if ((v = opt("--country", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--country", argc, argv, &i, &missing)))
 			country = v;
-		else if ((v = opt("--role", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--role", argc, argv, &i, &missing)))
 			role = v;
-		else if ((v = opt("--expires", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--expires", argc, argv, &i, &missing)))
 			expires = v;
-		else if ((v = opt("--passphrase-file", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
 			passfile = v;
 		else if (!missing && argv[i][0] != '-' && !keyhex)
 			keyhex = argv[i];
@@ -370,13 +356,13 @@ int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
 			cli_members_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((v = opt("--alliance", argc, argv, &i, &missing)))
+		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
 			alliance = v;
-		else if ((v = opt("--reason", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--reason", argc, argv, &i, &missing)))
 			reason = v;
-		else if ((v = opt("--after-seq", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--after-seq", argc, argv, &i, &missing)))
 			after = v;
-		else if ((v = opt("--passphrase-file", argc, argv, &i, &missing)))
+		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
 			passfile = v;
 		else if (!missing && argv[i][0] != '-' && !keyhex)
 			keyhex = argv[i];
@@ -539,7 +525,7 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 			cli_members_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((v = opt("--passphrase-file", argc, argv, &i, &missing)))
+		if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
 			passfile = v;
 		else {
 			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "

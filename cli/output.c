@@ -36,6 +36,16 @@ int cli_output_opt(const char *name, int argc, char **argv, int *i, const char *
 	return 1;
 }
 
+const char *cli_opt_value(const char *name, int argc, char **argv, int *i, bool *missing)
+{
+	const char *v = NULL;
+	int r = cli_output_opt(name, argc, argv, i, &v);
+
+	if (r < 0)
+		*missing = true;
+	return r > 0 ? v : NULL;
+}
+
 /* ---------------------------------------------------------- case folding */
 
 /* NFKC + case fold, as the store's search does; malloc()ed, NULL on error. */

@@ -28,6 +28,9 @@
  * -1 if it is but the value is missing (the caller reports usage).
  */
 int cli_output_opt(const char *name, int argc, char **argv, int *i, const char **val);
+/* The same as a value: the option's value, or NULL (and *missing = true
+ * when the option is there without its value). */
+const char *cli_opt_value(const char *name, int argc, char **argv, int *i, bool *missing);
 
 /* ------------------------------------------------------- query filters */
 
