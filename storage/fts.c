@@ -100,29 +100,6 @@ static void key_make(uint8_t *key, const char *w, size_t wl, uint64_t rk)
 
 /* ------------------------------------------------------------ batch */
 
-static uint32_t hash_word(const char *w, size_t len)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)w[i]) * 16777619u;
-	return h;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, nc * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
-
 static int rehash(struct fts_batch *b)
 {
 	size_t ns = b->nslots ? b->nslots * 2 : 4096;
@@ -130,7 +107,7 @@ static int rehash(struct fts_batch *b)
 	if (!sl)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->nwords; i++) {
-		uint32_t h = hash_word(b->arena + b->words[i].off, b->words[i].len);
+		uint32_t h = store_hash32(b->arena + b->words[i].off, b->words[i].len);
 		size_t j = h & (ns - 1);
 		while (sl[j])
 			j = (j + 1) & (ns - 1);
@@ -149,7 +126,7 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 		return PROTO_E_ARG;
 	if ((b->nwords + 1) * 2 > b->nslots && (rc = rehash(b)))
 		return rc;
-	uint32_t h = hash_word(word, len);
+	uint32_t h = store_hash32(word, len);
 	size_t j = h & (b->nslots - 1);
 	for (;;) {
 		uint64_t sv = b->slots[j];
@@ -166,8 +143,8 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 		}
 		j = (j + 1) & (b->nslots - 1);
 	}
-	if ((rc = grow((void **)&b->words, &b->words_cap, b->nwords + 1, sizeof *b->words)) ||
-	    (rc = grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
+	if ((rc = store_grow((void **)&b->words, &b->words_cap, b->nwords + 1, sizeof *b->words)) ||
+	    (rc = store_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
 		return rc;
 	uint32_t w = (uint32_t)b->nwords++;
 	b->words[w].off = (uint32_t)b->arena_len;
@@ -184,7 +161,7 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 
 static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint32_t dl)
 {
-	int rc = grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents);
+	int rc = store_grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents);
 	if (rc)
 		return rc;
 	struct fts_ent *e = &b->ents[b->nents++];

@@ -284,29 +284,6 @@ int index_put(struct index_keys *ik, uint64_t rowkey, struct fts_batch *fb,
 
 /* ------------------------------------------------------------ ix batch */
 
-static uint32_t hash_key(const uint8_t *k, size_t len)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * 16777619u;
-	return h;
-}
-
-static int arr_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 256;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, nc * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
-
 static int ix_rehash(struct ix_batch *b)
 {
 	size_t ns = b->nslots ? b->nslots * 2 : 256;
@@ -314,7 +291,7 @@ static int ix_rehash(struct ix_batch *b)
 	if (!sl)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->nkeys; i++) {
-		size_t j = hash_key(b->arena + b->keys[i].off, b->keys[i].len) & (ns - 1);
+		size_t j = store_hash32(b->arena + b->keys[i].off, b->keys[i].len) & (ns - 1);
 		while (sl[j])
 			j = (j + 1) & (ns - 1);
 		sl[j] = (uint32_t)i + 1;
@@ -332,14 +309,14 @@ int ix_batch_add(struct ix_batch *b, const uint8_t *key, size_t len, uint64_t rk
 		return PROTO_E_ARG;
 	if ((b->nkeys + 1) * 2 > b->nslots && (rc = ix_rehash(b)))
 		return rc;
-	size_t j = hash_key(key, len) & (b->nslots - 1);
+	size_t j = store_hash32(key, len) & (b->nslots - 1);
 	uint32_t ki;
 	for (;;) {
 		uint32_t sl = b->slots[j];
 		if (!sl) {
-			if ((rc = arr_grow((void **)&b->keys, &b->keys_cap, b->nkeys + 1,
+			if ((rc = store_grow((void **)&b->keys, &b->keys_cap, b->nkeys + 1,
 			                   sizeof *b->keys)) ||
-			    (rc = arr_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len, 1)))
+			    (rc = store_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len, 1)))
 				return rc;
 			ki = (uint32_t)b->nkeys++;
 			b->keys[ki].off = (uint32_t)b->arena_len;
@@ -357,7 +334,7 @@ int ix_batch_add(struct ix_batch *b, const uint8_t *key, size_t len, uint64_t rk
 		}
 		j = (j + 1) & (b->nslots - 1);
 	}
-	if ((rc = arr_grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents)))
+	if ((rc = store_grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents)))
 		return rc;
 	b->ents[b->nents].key = ki;
 	b->ents[b->nents].rk = rk;

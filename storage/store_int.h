@@ -6,6 +6,8 @@
 #ifndef AGORA_STORE_INT_H
 #define AGORA_STORE_INT_H
 
+#include <errno.h>
+#include <stdlib.h>
 #include <lmdb.h>
 
 #include "storage/storage.h"
@@ -132,5 +134,38 @@ int store_counter_add(MDB_txn *txn, struct store *s, const char *key, int64_t de
 #define META_DOCLEN "~doclen"
 #define META_NFEEDS "~nfeeds"
 #define META_VERSION "~version"
+
+/* FNV-1a of len bytes: the hash of the per-transaction batch tables. */
+static inline uint32_t store_hash32(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * Grow the array *p of *cap elements of `size` bytes to hold at least
+ * `need` (doubling, from 256).  0 or -ENOMEM; *p and *cap change only on
+ * success.
+ */
+static inline int store_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t nc;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 256;
+	while (nc < need)
+		nc *= 2;
+	if (!(np = realloc(*p, nc * size)))
+		return -ENOMEM;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
 
 #endif
