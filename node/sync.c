@@ -281,6 +281,7 @@ void sync_dispose(struct sync *s)
 	for (size_t i = 0; i < s->n_al; i++) {
 		free(s->al[i].peer);
 		free(s->al[i].pend);
+		free(s->al[i].snap);
 	}
 	free(s->al);
 	free(s->out);
@@ -344,27 +345,86 @@ static void range_of(Agora__Wire__Range *r, uint8_t *prefix_buf, const uint8_t *
  * The ranges of our last turn.  The peer answers a range it finds equal
  * with nothing at all, so when its answer arrives, every range of ours
  * that no range or vector of the answer falls in was equal (or empty on
- * our side): the peer holds there exactly what we hold.
+ * our side): the peer holds there exactly what we held when we sent it.
+ * A vector we sent with reply set is answered by the peer's heads where
+ * it is behind what we listed.  Both need our entries as they were when
+ * the turn went out, not as they are now: records published or received
+ * meanwhile are not the peer's.  So each pending item keeps a copy of
+ * them.
  */
-static int pend_set(struct sync_alliance *a, Agora__Wire__Range *const *r, size_t n)
+struct pend_item {
+	const uint8_t *prefix;
+	uint32_t depth;
+	bool vector;
+};
+
+static int pend_item_cmp(const void *x, const void *y)
+{
+	const struct sync_range *a = x, *b = y;
+	return memcmp(a->lo, b->lo, 32);
+}
+
+static void pend_clear(struct sync_alliance *a)
+{
+	free(a->pend);
+	free(a->snap);
+	a->pend = NULL;
+	a->snap = NULL;
+	a->n_pend = 0;
+}
+
+/* Replace the pending items by items[0..n), snapshotting our entries in
+ * each from v.  The items of one turn are disjoint. */
+static int pend_set(struct sync_alliance *a, const struct sync_lvec *v,
+                    const struct pend_item *items, size_t n)
 {
 	struct sync_range *p = NULL;
-	if (n && !(p = calloc(n, sizeof(*p))))
+	struct sync_pfeed *snap = NULL;
+	size_t total = 0;
+
+	pend_clear(a);
+	if (!n)
+		return 0;
+	if (!(p = calloc(n, sizeof(*p))))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t hi[32];
-		range_bounds(p[i].lo, hi, r[i]->prefix.data, r[i]->depth);
-		p[i].depth = r[i]->depth;
+		size_t lo = 0, end = 0;
+		range_bounds(p[i].lo, hi, items[i].prefix, items[i].depth);
+		p[i].depth = items[i].depth;
+		p[i].vector = items[i].vector;
+		if (v)
+			slice(v->heads, v->n, sizeof(*v->heads), items[i].prefix, items[i].depth,
+			      &lo, &end);
+		p[i].first = lo;   /* an index into v for now */
+		p[i].n = end - lo;
+		total += end - lo;
 	}
-	free(a->pend);
+	if (!(snap = calloc(total ? total : 1, sizeof(*snap)))) {
+		free(p);
+		return -ENOMEM;
+	}
+	total = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < p[i].n; k++) {
+			memcpy(snap[total + k].author, v->heads[p[i].first + k].author, 32);
+			snap[total + k].seq = v->heads[p[i].first + k].seq;
+		}
+		p[i].first = total;
+		total += p[i].n;
+	}
+	if (n > 1)
+		qsort(p, n, sizeof(*p), pend_item_cmp);
 	a->pend = p;
+	a->snap = snap;
 	a->n_pend = n;
 	return 0;
 }
 
-/* Mark the pending range holding (prefix, depth), if any. */
-static void pend_cover(const struct sync_alliance *a, bool *covered, const uint8_t *prefix,
-                       uint32_t depth)
+/* The pending item holding (prefix, depth), or NULL. */
+static const struct sync_range *pend_holding(const struct sync_alliance *a,
+                                             const uint8_t *prefix, uint32_t depth,
+                                             size_t *index)
 {
 	uint8_t lo[32], hi[32];
 	size_t x = 0, y = a->n_pend;
@@ -377,56 +437,44 @@ static void pend_cover(const struct sync_alliance *a, bool *covered, const uint8
 			y = m;
 	}
 	if (x == 0)
-		return;
+		return NULL;
 	const struct sync_range *p = &a->pend[x - 1];
 	if (depth < p->depth)
-		return;
+		return NULL;
 	for (uint32_t i = 0; i < p->depth; i++)
 		if (nibble(p->lo, i) != nibble(lo, i))
-			return;
-	covered[x - 1] = true;
+			return NULL;
+	*index = x - 1;
+	return p;
 }
 
-static int pend_resolve(struct sync *s, struct sync_alliance *a, const Agora__Wire__Ranges *r)
+/* The peer answered our last turn: every range of ours that nothing in the
+ * answer falls in was equal.  The pending items stay until our next turn
+ * (vectors with reply = false in the answer read them). */
+static int pend_resolve(struct sync_alliance *a, const Agora__Wire__Ranges *r)
 {
-	const struct sync_lvec *v = lvec(s, a->id);
 	bool *covered;
+	size_t k;
 	int rc = 0;
 	if (!a->n_pend)
 		return 0;
 	if (!(covered = calloc(a->n_pend, sizeof(*covered))))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_ranges; i++)
-		if (range_valid(&r->ranges[i]->prefix, r->ranges[i]->has_depth, r->ranges[i]->depth))
-			pend_cover(a, covered, r->ranges[i]->prefix.data, r->ranges[i]->depth);
+		if (range_valid(&r->ranges[i]->prefix, r->ranges[i]->has_depth, r->ranges[i]->depth) &&
+		    pend_holding(a, r->ranges[i]->prefix.data, r->ranges[i]->depth, &k))
+			covered[k] = true;
 	for (size_t i = 0; i < r->n_vectors; i++)
 		if (range_valid(&r->vectors[i]->prefix, r->vectors[i]->has_depth,
-		                r->vectors[i]->depth))
-			pend_cover(a, covered, r->vectors[i]->prefix.data, r->vectors[i]->depth);
+		                r->vectors[i]->depth) &&
+		    pend_holding(a, r->vectors[i]->prefix.data, r->vectors[i]->depth, &k))
+			covered[k] = true;
 	for (size_t i = 0; !rc && i < a->n_pend; i++) {
-		if (covered[i])
-			continue;
-		uint8_t prefix[33] = { 0 };
-		size_t lo = 0, hi = 0;
-		memcpy(prefix, a->pend[i].lo, 32);
-		if (v)
-			slice(v->heads, v->n, sizeof(*v->heads), prefix, a->pend[i].depth, &lo, &hi);
-		struct sync_pfeed *list = calloc(hi - lo + 1, sizeof(*list));
-		if (!list) {
-			rc = -ENOMEM;
-			break;
-		}
-		for (size_t k = lo; k < hi; k++) {
-			memcpy(list[k - lo].author, v->heads[k].author, 32);
-			list[k - lo].seq = v->heads[k].seq;
-		}
-		rc = peer_splice(a, prefix, a->pend[i].depth, list, hi - lo);
-		free(list);
+		const struct sync_range *p = &a->pend[i];
+		if (!covered[i] && !p->vector)
+			rc = peer_splice(a, p->lo, p->depth, a->snap + p->first, p->n);
 	}
 	free(covered);
-	free(a->pend);
-	a->pend = NULL;
-	a->n_pend = 0;
 	return rc;
 }
 
@@ -446,8 +494,8 @@ static int send_digest(struct sync *s, struct sync_alliance *a)
 	m.msg_case = AGORA__WIRE__MESSAGE__MSG_DIGEST;
 	m.digest = &d;
 	a->exchanging = true;
-	Agora__Wire__Range *rp = &r;
-	int rc = pend_set(a, &rp, 1);
+	struct pend_item root = { .prefix = pfx, .depth = 0 };
+	int rc = pend_set(a, lvec(s, a->id), &root, 1);
 	return rc ? rc : send_msg(s, &m);
 }
 
@@ -626,6 +674,42 @@ static int entries_valid(const Agora__Wire__Vector *vec)
 	return 0;
 }
 
+/*
+ * The peer's answer to a vector we sent with reply set: it lists its heads
+ * where we were ahead; elsewhere in the range it holds at least the head we
+ * listed then.  An answer to no vector of our last turn (the turns of two
+ * exchanges crossed) tells only the heads it lists.
+ */
+static int on_vector_answer(struct sync_alliance *a, const Agora__Wire__Vector *vec)
+{
+	size_t k, j = 0;
+	const struct sync_range *p = pend_holding(a, vec->prefix.data, vec->depth, &k);
+	struct sync_pfeed *list;
+	int rc;
+
+	if (!p || !p->vector || p->depth != vec->depth) {
+		for (size_t i = 0; i < vec->n_entries; i++)
+			if ((rc = peer_set(a, vec->entries[i]->author.data, vec->entries[i]->seq, true)))
+				return rc;
+		return 0;
+	}
+	if (!(list = calloc(p->n + 1, sizeof(*list))))
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct sync_pfeed *ours = &a->snap[p->first + i];
+		while (j < vec->n_entries && memcmp(vec->entries[j]->author.data, ours->author, 32) < 0)
+			j++;
+		memcpy(list[i].author, ours->author, 32);
+		if (j < vec->n_entries && !memcmp(vec->entries[j]->author.data, ours->author, 32))
+			list[i].seq = vec->entries[j]->seq;
+		else
+			list[i].seq = ours->seq;
+	}
+	rc = peer_splice(a, vec->prefix.data, vec->depth, list, p->n);
+	free(list);
+	return rc;
+}
+
 static int on_vector(struct sync *s, struct sync_alliance *a, const Agora__Wire__Vector *vec,
                      struct answer *ans)
 {
@@ -668,26 +752,33 @@ static int on_vector(struct sync *s, struct sync_alliance *a, const Agora__Wire_
 		free(mine);
 		free(seqs);
 	} else {
-		/* The peer lists its heads where we are ahead; elsewhere in the
-		 * range it holds at least our head. */
-		size_t j = 0;
-		for (size_t i = lo; i < hi; i++) {
-			const struct sync_head *h = &v->heads[i];
-			while (j < vec->n_entries && memcmp(vec->entries[j]->author.data, h->author, 32) < 0)
-				j++;
-			memcpy(list[n].author, h->author, 32);
-			if (j < vec->n_entries && !memcmp(vec->entries[j]->author.data, h->author, 32))
-				list[n++].seq = vec->entries[j]->seq;
-			else
-				list[n++].seq = h->seq;
-		}
-		rc = peer_splice(a, vec->prefix.data, vec->depth, list, n);
+		rc = on_vector_answer(a, vec);
 	}
 	free(list);
 	return rc;
 }
 
 static int outfeeds_rebuild(struct sync *s);
+
+/* Our answer is about to go out: its ranges and reply vectors are pending. */
+static int pend_answer(struct sync *s, struct sync_alliance *a, const struct answer *ans)
+{
+	size_t n = 0;
+	struct pend_item *items = calloc(ans->rs.n_ranges + ans->rs.n_vectors + 1, sizeof(*items));
+	int rc;
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < ans->rs.n_ranges; i++)
+		items[n++] = (struct pend_item){ ans->ranges[i]->prefix.data, ans->ranges[i]->depth,
+		                                 false };
+	for (size_t i = 0; i < ans->rs.n_vectors; i++)
+		if (ans->vectors[i]->reply)
+			items[n++] = (struct pend_item){ ans->vectors[i]->prefix.data,
+			                                 ans->vectors[i]->depth, true };
+	rc = pend_set(a, lvec(s, a->id), items, n);
+	free(items);
+	return rc;
+}
 
 static int finish_turn(struct sync *s, struct sync_alliance *a, struct answer *ans,
                        bool incoming_requests)
@@ -702,9 +793,11 @@ static int finish_turn(struct sync *s, struct sync_alliance *a, struct answer *a
 		ans->rs.vectors = ans->vectors;
 		m.msg_case = AGORA__WIRE__MESSAGE__MSG_RANGES;
 		m.ranges = &ans->rs;
-		rc = pend_set(a, ans->ranges, ans->rs.n_ranges);
+		rc = pend_answer(s, a, ans);
 		if (!rc)
 			rc = send_msg(s, &m);
+	} else {
+		pend_clear(a);
 	}
 	if (!rc && (!incoming_requests || !ans->requests)) {
 		a->exchanging = false;
@@ -752,7 +845,7 @@ static int on_ranges(struct sync *s, const Agora__Wire__Ranges *r)
 		return 0;
 	if ((rc = alliance_add(s, r->alliance.data, &a)))
 		return rc;
-	if ((rc = pend_resolve(s, a, r)))
+	if ((rc = pend_resolve(a, r)))
 		return rc;
 	memset(&ans, 0, sizeof(ans));
 	agora__wire__ranges__init(&ans.rs);

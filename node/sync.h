@@ -105,16 +105,20 @@ struct sync_pfeed {
 	uint64_t since_ms;     /* peer ahead of us and no progress since */
 };
 
-/* A range we asked the peer to compare (see sync.c). */
+/* A range we asked the peer to compare, or listed with reply set, in our
+ * last turn (see sync.c), with our entries in it when we sent it. */
 struct sync_range {
 	uint8_t lo[SYNC_KEY_BYTES];   /* prefix padded with zero nibbles */
 	uint32_t depth;
+	bool vector;                  /* sent as a Vector with reply = true */
+	size_t first, n;              /* our entries then: snap[first, first + n) */
 };
 
 struct sync_alliance {
 	uint8_t id[SYNC_KEY_BYTES];
 	struct sync_range *pend;  /* ranges of our last turn, sorted */
 	size_t n_pend;
+	struct sync_pfeed *snap;  /* our entries in them when sent */
 	struct sync_pfeed *peer;  /* sorted by author */
 	size_t n, cap;
 	bool exchanging;          /* vector exchange in progress */

@@ -45,6 +45,9 @@ struct fake {
 	size_t records_sent, records_got, msgs;
 	int type_count[16];
 	bool deny;                        /* the peer is not in our alliance */
+	size_t received;                  /* messages delivered to us */
+	size_t publish_at;                /* 1 + messages before we publish */
+	unsigned publish_feed;            /* ... one record to this feed */
 };
 
 static struct feed *feed_get(struct fake *f, const uint8_t *author, bool create)
@@ -198,7 +201,18 @@ static void run(struct fake *a, struct fake *b)
 		for (int d = 0; d < 2; d++) {
 			struct msgq *q = dirs[d].q;
 			if (q->head < q->tail) {
-				size_t before = dirs[d].to->records_got;
+				struct fake *to = dirs[d].to;
+				size_t before = to->records_got;
+				if (to->publish_at && to->publish_at - 1 == to->received) {
+					/* Our store changes while a turn of ours is on the wire. */
+					uint8_t au[32];
+					author_of(au, to->publish_feed);
+					struct feed *fd = feed_get(to, au, true);
+					give(to, to->publish_feed, fd->n + 1);
+					rebuild(to);
+					assert_int_equal(sync_local_changed(&to->sync, 1000), 0);
+				}
+				to->received++;
 				assert_int_equal(sync_receive(&dirs[d].to->sync, q->m[q->head],
 				                              q->len[q->head], 1000), 0);
 				free(q->m[q->head]);
@@ -362,6 +376,56 @@ static void test_sync__empty_peer_receives_every_feed_once(void **state)
 	free(b);
 }
 
+/*
+ * A record published while our Digest is on the wire is not the peer's:
+ * the peer's "equal" (a silent answer) is about the vector we sent, so the
+ * new record still goes out once the exchange ends.
+ */
+static void test_sync__record_published_during_digest_is_sent(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 300; i++) {
+		give(a, i, 2);
+		give(b, i, 2);
+	}
+	a->publish_at = 2;      /* after b's Hello, before b's answer to the Digest */
+	a->publish_feed = 7;
+	run(a, b);
+	assert_same(a, b);
+	assert_int_equal(b->records_got, 1);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
+/* The same for a vector we listed with reply set: the peer's answer says
+ * where it is behind what we listed, not behind what we hold now. */
+static void test_sync__record_published_during_vector_turn_is_sent(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 10; i++) {
+		give(a, i, i == 5 ? 4 : 3);
+		give(b, i, 3);
+	}
+	b->publish_at = 3;      /* after a's Hello and Digest: b listed its 10 heads */
+	b->publish_feed = 3;
+	run(a, b);
+	assert_same(a, b);
+	assert_int_equal(a->records_got, 1);
+	assert_int_equal(b->records_got, 1);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 static void test_sync__hello_with_another_key_is_refused(void **state)
 {
 	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
@@ -424,6 +488,8 @@ int main(void)
 		cmocka_unit_test(test_sync__in_sync_1000_feeds_cost_under_1kb),
 		cmocka_unit_test(test_sync__ranges_descend_to_the_one_differing_feed),
 		cmocka_unit_test(test_sync__empty_peer_receives_every_feed_once),
+		cmocka_unit_test(test_sync__record_published_during_digest_is_sent),
+		cmocka_unit_test(test_sync__record_published_during_vector_turn_is_sent),
 		cmocka_unit_test(test_sync__hello_with_another_key_is_refused),
 		cmocka_unit_test(test_sync__malformed_message_is_fatal),
 		cmocka_unit_test(test_sync__digest_of_empty_range_is_blake2b_of_nothing),
