@@ -148,7 +148,7 @@ static void stop(struct home *h)
 /* `agora peers --json` of h: sum of bytes in+out, and whether live. */
 static bool peers_info(const struct home *h, unsigned long long *bytes, bool *live)
 {
-	char cmd[700], line[512];
+	char cmd[8192], line[512];
 	unsigned long long v;
 	snprintf(cmd, sizeof(cmd), "%s --home %s peers --json 2>/dev/null", AGORA_PATH, h->dir);
 	FILE *p = popen(cmd, "r");
@@ -167,6 +167,21 @@ static bool peers_info(const struct home *h, unsigned long long *bytes, bool *li
 	if (p)
 		pclose(p);
 	return any;
+}
+
+/* How many of h's peers are live. */
+static int live_peers(const struct home *h)
+{
+	char cmd[8192], line[512];
+	int n = 0;
+	snprintf(cmd, sizeof(cmd), "%s --home %s peers --json 2>/dev/null", AGORA_PATH, h->dir);
+	FILE *p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p))
+		if (strstr(line, "\"state\": \"live\""))
+			n++;
+	if (p)
+		pclose(p);
+	return n;
 }
 
 static uint64_t store_records(const struct home *h)
@@ -212,6 +227,41 @@ static void found(const struct home *h, uint8_t alliance[32])
 	store_close(s);
 }
 
+/* The coordinator key admits member in store s (DESIGN decision 7: a node
+ * talks only to keys admitted to an alliance it holds). */
+static void admit_in(struct store *s, const struct proto_key *coord, const uint8_t alliance[32],
+                     const uint8_t *member)
+{
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Admission ad = AGORA__ADMISSION__INIT;
+	struct proto_error err;
+	ad.has_member = true;
+	ad.member.len = 32;
+	ad.member.data = (uint8_t *)member;
+	ad.name = "Bench Kommune";
+	ad.country = "DK";
+	ad.has_role = true;
+	ad.role = AGORA__ROLE__ROLE_MEMBER;
+	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
+	rec.admission = &ad;
+	int rc = store_publish(s, coord, alliance, &rec, wall_ms(), NULL, NULL, NULL, &err);
+	if (rc) {
+		fprintf(stderr, "admission: %s: %s %s\n", store_strerror(rc), err.field, err.msg);
+		exit(1);
+	}
+}
+
+static void admit(const struct home *h, const uint8_t alliance[32], const uint8_t *member)
+{
+	char db[600];
+	struct store *s;
+	snprintf(db, sizeof(db), "%s/db", h->dir);
+	if (store_open(&s, db, 0))
+		die("store");
+	admit_in(s, h->key, alliance, member);
+	store_close(s);
+}
+
 /* n profile records of ~1 KB by `authors` different keys. */
 static size_t fill(const struct home *h, const uint8_t alliance[32], size_t n, size_t authors,
                    size_t desc_len)
@@ -243,6 +293,7 @@ static size_t fill(const struct home *h, const uint8_t alliance[32], size_t n, s
 		if (authors > 1) {
 			memcpy(seed + 2, &a, sizeof(a));
 			proto_key_from_seed(&key, seed);
+			admit_in(s, h->key, alliance, key->pk);
 		}
 		for (size_t left = per < n - done ? per : n - done; left;) {
 			size_t m = left < 1000 ? left : 1000;
@@ -293,6 +344,8 @@ static void full_sync(size_t n)
 	home_init(&a, "full-a");
 	home_init(&b, "full-b");
 	found(&a, alliance);
+	admit(&a, alliance, b.key->pk);
+	copy_db(&a, &b);   /* b holds the alliance's charter and its admission */
 	printf("generating %zu records of ~1 KB ...\n", n);
 	fill(&a, alliance, n, 1, 900);
 	uint64_t total = store_records(&a);
@@ -333,7 +386,8 @@ static void full_sync(size_t n)
 	snprintf(db, sizeof(db), "%s/db", a.dir);
 	if (store_open(&s, db, STORE_OPEN_READONLY) == 0) {
 		if (store_txn_begin(s, &t) == 0) {
-			if (store_feed_get(t, alliance, a.key->pk, 2, &rec) == 0)
+			/* seq 1 is the charter, 2 b's admission, 3 the first profile */
+			if (store_feed_get(t, alliance, a.key->pk, 3, &rec) == 0)
 				env_len = rec.env_len;
 			store_txn_end(t);
 		}
@@ -368,6 +422,7 @@ static void reconnect(size_t feeds)
 	home_init(&a, na);
 	home_init(&b, nb);
 	found(&a, alliance);
+	admit(&a, alliance, b.key->pk);
 	fill(&a, alliance, feeds, feeds, 20);
 	copy_db(&a, &b);
 	conf_peer(&a, &b, false);
@@ -400,6 +455,10 @@ static void line10(void)
 		home_init(&h[i], name);
 	}
 	found(&h[0], alliance);
+	for (int i = 1; i < 10; i++)
+		admit(&h[0], alliance, h[i].key->pk);
+	for (int i = 1; i < 10; i++)
+		copy_db(&h[0], &h[i]);
 	for (int i = 9; i >= 0; i--) {
 		if (i > 0)
 			conf_peer(&h[i], &h[i - 1], false);
@@ -408,11 +467,14 @@ static void line10(void)
 		start(&h[i]);
 	}
 	double t0 = bench_now();
-	while (store_records(&h[9]) < 1) {
-		usleep(2000);
-		if (bench_now() - t0 > 60)
-			die("line did not converge");
+	for (int i = 0; i < 10; i++) {   /* every link of the line is live */
+		while (live_peers(&h[i]) < (i == 0 || i == 9 ? 1 : 2)) {
+			usleep(2000);
+			if (bench_now() - t0 > 60)
+				die("line did not go live");
+		}
 	}
+	uint64_t before = store_records(&h[9]);
 	/* Publish at node 0 into its store, then tell the node at once through
 	 * the control socket (what `agora publish` does with its poke). */
 	snprintf(cmd, sizeof(cmd), "%s --home %s sync >/dev/null", AGORA_PATH, h[0].dir);
@@ -420,7 +482,7 @@ static void line10(void)
 	fill(&h[0], alliance, 1, 1, 40);
 	if (system(cmd) != 0)
 		die("agora sync");
-	while (store_records(&h[9]) < 2) {
+	while (store_records(&h[9]) < before + 1) {
 		usleep(1000);
 		if (bench_now() - t0 > 60)
 			die("record did not cross the line");
