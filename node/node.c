@@ -480,7 +480,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	snprintf(n->home, sizeof(n->home), "%s", opt->home);
 	uv_mutex_init(&n->store_lock);
 	snprintf(db, sizeof(db), "%s/db", n->home);
-	if ((rc = store_open(&n->store, db, 0))) {
+	if ((rc = store_open(&n->store, db, STORE_OPEN_LEAN))) {
 		NLOG(n, NODE_LOG_ERROR, "store", "cannot open %s: %s (run `agora init` first)", db,
 		     store_strerror(rc));
 		goto fail;

@@ -263,6 +263,8 @@ void session_kick(struct session *s)
 			rc = sync_produce(&s->sync, NODE_SENDQ_HIGH - q, &more);
 			store_txn_end(s->txn);
 			s->txn = NULL;
+			/* Up to 1 MiB of records read: let go of their pages. */
+			store_trim(n->store);
 		}
 		uv_mutex_unlock(&n->store_lock);
 		if (rc)

@@ -527,6 +527,7 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 		}
 		if ((rc = apply_word(&a, wk[i].w, wk[i].len, p, m)))
 			goto out;
+		store_trim_step(s, 1);
 	}
 out:
 	if (a.c)

@@ -472,6 +472,7 @@ int ix_batch_apply(MDB_txn *txn, struct store *s, struct ix_batch *b)
 		MDB_val k = { bk->len, (void *)ord[i].k };
 		if ((rc = ix_put_key(c, &k, p, m, buf)))
 			goto out;
+		store_trim_step(s, 1);
 	}
 out:
 	if (c)

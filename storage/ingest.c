@@ -578,6 +578,7 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	memset(&c->st, 0, sizeof c->st);
 	c->first_err = 0;
 	for (size_t i = 0; i < c->n; i++) {
+		store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
 		verify_wait(c->vp, i);
 		int rc = c->op[i].rc;
 		if (rc == 0) {
@@ -725,6 +726,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 	memset(&c->err, 0, sizeof c->err);
 	for (size_t i = 0; i < c->n; i++) {
 		int rc;
+		store_trim_step(c->w.s, 4);
 		c->failed = i;
 		if (c->prepare && (rc = c->prepare(c->recs[i], i,
 		                                   (const uint8_t (*)[PROTO_ID_BYTES])c->ids,

@@ -49,10 +49,13 @@ struct store;
 
 /*
  * Open (creating if needed) the store in directory `dir` (the data
- * directory's db/).  Flags: STORE_OPEN_READONLY.  *out is freed with
- * store_close().
+ * directory's db/).  Flags: STORE_OPEN_READONLY; STORE_OPEN_LEAN: writes
+ * call store_trim() every few hundred page touches, so that even one large
+ * transaction never keeps much of the store mapped (agorad uses it; see
+ * store_trim).  *out is freed with store_close().
  */
 #define STORE_OPEN_READONLY 0x1
+#define STORE_OPEN_LEAN 0x2
 int store_open(struct store **out, const char *dir, unsigned flags);
 void store_close(struct store *s);   /* accepts NULL */
 
@@ -283,8 +286,11 @@ int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t 
  * sync touches stays in this process's resident set until the kernel
  * needs it.  This drops those mappings (madvise MADV_DONTNEED).  The data
  * stays in the OS page cache, and the next access maps it again, so the
- * call is always safe, even while a store_txn is open.  Long scans and
- * agorad call it now and then so the resident set stays small.  0 or -errno.
+ * call is always safe, even while a store_txn or a write is open.  (The
+ * kernel maps whole page-cache folios around each fault, so one touched
+ * page can map 100 KiB and more.)  Long scans and agorad call it now and
+ * then so the resident set stays small.  Calls on one store must not run
+ * concurrently.  0 or -errno.
  */
 int store_trim(struct store *s);
 

@@ -57,7 +57,25 @@ struct store {
 	/* store_trim's cache of where data.mdb is mapped (trim.c) */
 	uintptr_t map_lo, map_hi;
 	size_t map_size;    /* me_mapsize when map_lo/hi were found */
+	unsigned trim_work; /* page touches since the last trim (STORE_OPEN_LEAN) */
 };
+
+/* Page touches between two trims of a STORE_OPEN_LEAN store: each fault
+ * may map ~120 KiB of page-cache folios, so this bounds what one write
+ * keeps mapped to some tens of MiB. */
+#define STORE_TRIM_WORK 512
+
+/* A write touched about `pages` pages: trim a lean store now and then. */
+static inline void store_trim_step(struct store *s, unsigned pages)
+{
+	if (!(s->flags & STORE_OPEN_LEAN))
+		return;
+	s->trim_work += pages;
+	if (s->trim_work >= STORE_TRIM_WORK) {
+		s->trim_work = 0;
+		(void)store_trim(s);
+	}
+}
 
 struct store_txn {
 	struct store *s;
