@@ -3,11 +3,14 @@
  * libuv's threadpool (one job at a time, so feeds stay in order), results
  * handed back to the sessions on the loop thread.
  *
- * Signatures are checked off the loop thread: the job runs store_ingest(),
- * which opens every envelope (proto_envelope_open, on two threads for big
- * batches) and writes the whole job in one LMDB transaction.  The store
- * lock keeps the loop thread's reads out meanwhile (a store is used by one
- * thread at a time).
+ * Signatures are checked off the loop thread, and ahead of storing: each
+ * batch, once its Records header checks out, goes to the node's verifier
+ * thread (store_verifier_add) as it arrives, so batch k+1 is verified
+ * while the job storing batch k waits for its commit.  The job runs
+ * store_ingest_batches(), which verifies whatever the verifier has not
+ * reached yet itself, and writes the whole job in one LMDB transaction.
+ * The store lock keeps the loop thread's reads out meanwhile (a store is
+ * used by one thread at a time).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,10 +30,39 @@ static void batch_free(struct ingest_batch *b)
 {
 	if (!b)
 		return;
+	store_batch_free(b->sb);   /* first: nobody reads buf after this */
 	free(b->buf);
 	free(b->items);
 	free(b->status);
 	free(b);
+}
+
+/* Cheap checks before the costly ones: does each envelope say what its
+ * Records header claimed (alliance, author, seq in order)? */
+static int header_check(struct ingest_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct proto_envelope_view v;
+		Agora__Record *r;
+		bool ok;
+		if (proto_envelope_split(&v, b->items[i].env, b->items[i].len))
+			return (int)i;
+		if (!(r = agora__record__unpack(NULL, v.record_len, v.record)))
+			return (int)i;
+		ok = r->has_author && r->author.len == 32 && !memcmp(r->author.data, b->author, 32) &&
+		     r->has_seq && r->seq == b->first_seq + i;
+		if (ok && r->has_alliance) {
+			ok = r->alliance.len == 32 && !memcmp(r->alliance.data, b->alliance, 32);
+		} else if (ok) {
+			uint8_t id[PROTO_ID_BYTES];   /* a charter: its id is the alliance */
+			proto_record_id(id, b->items[i].env, b->items[i].len);
+			ok = !memcmp(id, b->alliance, 32);
+		}
+		agora__record__free_unpacked(r, NULL);
+		if (!ok)
+			return (int)i;
+	}
+	return -1;
 }
 
 int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
@@ -63,6 +95,19 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 	b->first_seq = first_seq;
 	b->n = count;
 	b->bytes = total;
+	int bad = header_check(b);
+	if (bad >= 0) {
+		b->first_error = SYNC_E_PROTOCOL;
+		b->n = (size_t)bad;   /* keep the good prefix */
+	}
+	/* Verification starts now, on the verifier thread, while earlier
+	 * batches are stored. */
+	if (store_batch_new(&b->sb, b->items, b->n, wall_ms(), NULL)) {
+		batch_free(b);
+		return -ENOMEM;
+	}
+	if (n->verifier)
+		(void)store_verifier_add(n->verifier, b->sb);   /* else: verified when stored */
 	if (n->iq_tail)
 		n->iq_tail->next = b;
 	else
@@ -75,61 +120,28 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 	return 0;
 }
 
-/* Cheap checks before the costly ones: does each envelope say what its
- * Records header claimed (alliance, author, seq in order)? */
-static int header_check(struct ingest_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct proto_envelope_view v;
-		Agora__Record *r;
-		bool ok;
-		if (proto_envelope_split(&v, b->items[i].env, b->items[i].len))
-			return (int)i;
-		if (!(r = agora__record__unpack(NULL, v.record_len, v.record)))
-			return (int)i;
-		ok = r->has_author && r->author.len == 32 && !memcmp(r->author.data, b->author, 32) &&
-		     r->has_seq && r->seq == b->first_seq + i;
-		if (ok && r->has_alliance) {
-			ok = r->alliance.len == 32 && !memcmp(r->alliance.data, b->alliance, 32);
-		} else if (ok) {
-			uint8_t id[PROTO_ID_BYTES];   /* a charter: its id is the alliance */
-			proto_record_id(id, b->items[i].env, b->items[i].len);
-			ok = !memcmp(id, b->alliance, 32);
-		}
-		agora__record__free_unpacked(r, NULL);
-		if (!ok)
-			return (int)i;
-	}
-	return -1;
-}
-
 static void work_cb(uv_work_t *req)
 {
 	struct ingest_job *job = req->data;
 	struct node *n = job->node;
-	size_t total = 0, k = 0;
-	struct store_item *items;
+	size_t total = 0, nb = 0, k = 0;
+	struct store_batch **bs;
 	int *status;
 
 	for (struct ingest_batch *b = job->batches; b; b = b->next) {
-		int bad = header_check(b);
-		if (bad >= 0) {
-			b->first_error = SYNC_E_PROTOCOL;
-			b->n = (size_t)bad;   /* keep the good prefix */
-		}
 		total += b->n;
+		nb++;
 	}
-	items = calloc(total ? total : 1, sizeof(*items));
+	bs = calloc(nb ? nb : 1, sizeof(*bs));
 	status = calloc(total ? total : 1, sizeof(*status));
-	if (!items || !status) {
+	if (!bs || !status) {
 		job->rc = -ENOMEM;
 		goto out;
 	}
 	for (struct ingest_batch *b = job->batches; b; b = b->next)
-		for (size_t i = 0; i < b->n; i++)
-			items[k++] = b->items[i];
+		bs[k++] = b->sb;
 	uv_mutex_lock(&n->store_lock);
-	job->rc = store_ingest(n->store, items, total, 0, wall_ms(), status, NULL, NULL);
+	job->rc = store_ingest_batches(n->store, bs, nb, 0, status, NULL);
 	k = 0;
 	for (struct ingest_batch *b = job->batches; b && !job->rc; b = b->next) {
 		for (size_t i = 0; i < b->n; i++, k++) {
@@ -153,7 +165,7 @@ static void work_cb(uv_work_t *req)
 	}
 	uv_mutex_unlock(&n->store_lock);
 out:
-	free(items);
+	free(bs);
 	free(status);
 }
 

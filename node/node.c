@@ -485,6 +485,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 		     store_strerror(rc));
 		goto fail;
 	}
+	if (store_verifier_start(&n->verifier))   /* without it the store job verifies */
+		NLOG(n, NODE_LOG_WARN, "node", "no verifier thread: records are verified when stored");
 	if ((rc = node_local_reload(n)))
 		goto fail;
 	for (size_t i = 0; i < cfg->n_peers; i++)
@@ -517,6 +519,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	*out = n;
 	return 0;
 fail:
+	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
 	local_free(&n->local);
@@ -554,6 +557,7 @@ void node_free(struct node *n)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
 	unlink(path);
+	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
 	local_free(&n->local);

@@ -97,6 +97,7 @@ struct ingest_batch {
 	size_t n, bytes;
 	struct store_item *items;     /* point into buf */
 	uint8_t *buf;
+	struct store_batch *sb;       /* items, being verified (store.h) */
 	int *status;                  /* results */
 	int first_error;              /* first non-gap rejection, or 0 */
 	bool gap;                     /* records did not chain on our head */
@@ -144,6 +145,7 @@ struct node {
 	size_t n_peers;
 	struct ingest_batch *iq_head, *iq_tail;
 	struct ingest_job *job;       /* in flight */
+	struct store_verifier *verifier;  /* verifies queued batches ahead */
 	bool stopping;
 	uint64_t start_ms;
 	struct { uint8_t alliance[32]; uint64_t seq; } floors[SYNC_ALLIANCES_MAX];

@@ -512,6 +512,7 @@ struct verify_pool {
 	size_t n, nchunks;
 	uint64_t now_ms;
 	atomic_size_t next;         /* next unclaimed chunk */
+	atomic_uint active;         /* threads inside verify_one */
 	atomic_uchar *done;         /* per chunk: verified */
 };
 
@@ -533,19 +534,20 @@ static void verify_chunk(struct verify_pool *p, size_t ch)
 /* Claim and verify one chunk; false when none is left. */
 static bool verify_one(struct verify_pool *p)
 {
-	size_t ch = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-	if (ch >= p->nchunks)
-		return false;
-	verify_chunk(p, ch);
-	return true;
+	atomic_fetch_add(&p->active, 1);
+	size_t ch = atomic_fetch_add(&p->next, 1);
+	if (ch < p->nchunks)
+		verify_chunk(p, ch);
+	atomic_fetch_sub(&p->active, 1);
+	return ch < p->nchunks;
 }
 
-static void *verify_thread(void *arg)
+/* Nobody may claim another chunk; wait for the chunks being verified. */
+static void verify_cancel(struct verify_pool *p)
 {
-	struct verify_pool *p = arg;
-	while (verify_one(p))
-		;
-	return NULL;
+	atomic_store(&p->next, p->nchunks);
+	while (atomic_load(&p->active))
+		sched_yield();
 }
 
 /* Wait until item i is verified, helping meanwhile. */
@@ -557,46 +559,107 @@ static void verify_wait(struct verify_pool *p, size_t i)
 			sched_yield();  /* the other thread is on it */
 }
 
+struct store_batch {
+	struct verify_pool vp;
+	atomic_uint refs;
+};
+
+int store_batch_new(struct store_batch **out, const struct store_item *items, size_t n,
+                    uint64_t now_ms, struct proto_error *errs)
+{
+	struct store_batch *b;
+	*out = NULL;
+	if (!items && n)
+		return PROTO_E_ARG;
+	if (!(b = calloc(1, sizeof *b)))
+		return -ENOMEM;
+	b->vp.items = items;
+	b->vp.errs = errs;
+	b->vp.n = n;
+	b->vp.now_ms = now_ms;
+	b->vp.nchunks = (n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
+	b->vp.op = calloc(n ? n : 1, sizeof *b->vp.op);
+	b->vp.done = calloc(b->vp.nchunks ? b->vp.nchunks : 1, sizeof *b->vp.done);
+	if (!b->vp.op || !b->vp.done) {
+		free(b->vp.op);
+		free((void *)b->vp.done);
+		free(b);
+		return -ENOMEM;
+	}
+	atomic_init(&b->vp.next, 0);
+	atomic_init(&b->vp.active, 0);
+	for (size_t i = 0; i < b->vp.nchunks; i++)
+		atomic_init(&b->vp.done[i], 0);
+	atomic_init(&b->refs, 1);
+	*out = b;
+	return 0;
+}
+
+void store_batch_verify(struct store_batch *b)
+{
+	while (verify_one(&b->vp))
+		;
+}
+
+void store_batch_free(struct store_batch *b)
+{
+	if (!b)
+		return;
+	/* The caller may free the items once we return: no thread may still
+	 * be reading them.  What is left unverified stays so. */
+	verify_cancel(&b->vp);
+	if (atomic_fetch_sub(&b->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < b->vp.n; i++)
+		if (b->vp.op[i].rec)
+			agora__record__free_unpacked(b->vp.op[i].rec, NULL);
+	free(b->vp.op);
+	free((void *)b->vp.done);
+	free(b);
+}
+
 struct ingest_ctx {
 	struct wctx w;
-	const struct store_item *items;
-	size_t n;
+	struct store_batch *const *bs;
+	size_t nb, total;
 	unsigned flags;
-	struct opened *op;
 	int *status;
 	struct store_ingest_stats st;
 	int first_err;
-	struct verify_pool *vp;
 };
 
 static int ingest_cb(MDB_txn *txn, void *arg)
 {
 	struct ingest_ctx *c = arg;
+	size_t g = 0;
 	c->w.txn = txn;
 	fts_batch_reset(&c->w.fb);
 	ix_batch_reset(&c->w.xb);
 	memset(&c->st, 0, sizeof c->st);
 	c->first_err = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
-		verify_wait(c->vp, i);
-		int rc = c->op[i].rc;
-		if (rc == 0) {
-			rc = ingest_one(&c->w, c->op[i].rec, c->items[i].env, c->items[i].len,
-			                c->op[i].id);
-			if (is_fatal(rc))
-				return rc;
-		}
-		c->status[i] = rc;
-		switch (rc) {
-		case STORE_NEW: c->st.added++; break;
-		case STORE_KNOWN: c->st.known++; break;
-		case STORE_FORKED: c->st.forks++; break;
-		default:
-			c->st.rejected++;
-			if (!c->first_err)
-				c->first_err = rc;
-			break;
+	for (size_t j = 0; j < c->nb; j++) {
+		struct verify_pool *vp = &c->bs[j]->vp;
+		for (size_t i = 0; i < vp->n; i++, g++) {
+			store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
+			verify_wait(vp, i);
+			int rc = vp->op[i].rc;
+			if (rc == 0) {
+				rc = ingest_one(&c->w, vp->op[i].rec, vp->items[i].env, vp->items[i].len,
+				                vp->op[i].id);
+				if (is_fatal(rc))
+					return rc;
+			}
+			c->status[g] = rc;
+			switch (rc) {
+			case STORE_NEW: c->st.added++; break;
+			case STORE_KNOWN: c->st.known++; break;
+			case STORE_FORKED: c->st.forks++; break;
+			default:
+				c->st.rejected++;
+				if (!c->first_err)
+					c->first_err = rc;
+				break;
+			}
 		}
 	}
 	if ((c->flags & STORE_INGEST_ATOMIC) && c->first_err)
@@ -605,46 +668,25 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	return rc ? rc : fts_batch_apply(txn, c->w.s, &c->w.fb);
 }
 
-int store_ingest(struct store *s, const struct store_item *items, size_t n, unsigned flags,
-                 uint64_t now_ms, int *status, struct proto_error *errs,
-                 struct store_ingest_stats *stats)
+int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t nb,
+                         unsigned flags, int *status, struct store_ingest_stats *stats)
 {
-	if (!s || (!items && n))
+	if (!s || (!bs && nb))
 		return PROTO_E_ARG;
 	if (s->flags & STORE_OPEN_READONLY)
 		return STORE_E_READONLY;
-	struct ingest_ctx c = { .w = { .s = s }, .items = items, .n = n, .flags = flags };
-	struct verify_pool vp = { .items = items, .errs = errs, .n = n, .now_ms = now_ms };
-	pthread_t th;
-	bool threaded = false;
+	struct ingest_ctx c = { .w = { .s = s }, .bs = bs, .nb = nb, .flags = flags };
 	int rc;
-	c.op = calloc(n ? n : 1, sizeof *c.op);
-	c.status = calloc(n ? n : 1, sizeof *c.status);
-	vp.nchunks = (n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
-	vp.done = calloc(vp.nchunks ? vp.nchunks : 1, sizeof *vp.done);
-	if (!c.op || !c.status || !vp.done) {
+	for (size_t j = 0; j < nb; j++)
+		c.total += bs[j]->vp.n;
+	if (!(c.status = calloc(c.total ? c.total : 1, sizeof *c.status))) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	vp.op = c.op;
-	atomic_init(&vp.next, 0);
-	for (size_t i = 0; i < vp.nchunks; i++)
-		atomic_init(&vp.done[i], 0);
-	c.vp = &vp;
-	/* Signature checks dominate: a second thread for large batches. */
-	if (n >= 2 * VERIFY_CHUNK)
-		threaded = pthread_create(&th, NULL, verify_thread, &vp) == 0;
-
 	rc = store_write(s, ingest_cb, &c);
-	if (threaded) {
-		/* an early failure leaves chunks unclaimed: take them all */
-		atomic_store(&vp.next, vp.nchunks);
-		pthread_join(th, NULL);
-		threaded = false;
-	}
 	if (rc && (flags & STORE_INGEST_ATOMIC) && rc == c.first_err) {
 		/* rolled back: report the failing items and roll back the rest */
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < c.total; i++)
 			if (c.status[i] >= 0)
 				c.status[i] = STORE_E_ROLLBACK;
 		c.st.added = c.st.known = c.st.forks = 0;
@@ -652,21 +694,143 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n, unsi
 		goto out;
 	}
 	if (status)
-		memcpy(status, c.status, n * sizeof *status);
+		memcpy(status, c.status, c.total * sizeof *status);
 	if (stats)
 		*stats = c.st;
 out:
-	if (c.op)
-		for (size_t i = 0; i < n; i++)
-			if (c.op[i].rec)
-				agora__record__free_unpacked(c.op[i].rec, NULL);
-	free(c.op);
+	/* an early failure leaves chunks unclaimed: nobody need verify them */
+	for (size_t j = 0; rc && j < nb; j++)
+		verify_cancel(&bs[j]->vp);
 	free(c.status);
-	free((void *)vp.done);
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
 	ix_batch_dispose(&c.w.xb);
 	return rc;
+}
+
+static void *verify_thread(void *arg)
+{
+	store_batch_verify(arg);
+	return NULL;
+}
+
+int store_ingest(struct store *s, const struct store_item *items, size_t n, unsigned flags,
+                 uint64_t now_ms, int *status, struct proto_error *errs,
+                 struct store_ingest_stats *stats)
+{
+	struct store_batch *b;
+	pthread_t th;
+	bool threaded = false;
+	int rc;
+	if (!s || (!items && n))
+		return PROTO_E_ARG;
+	if (s->flags & STORE_OPEN_READONLY)
+		return STORE_E_READONLY;
+	if ((rc = store_batch_new(&b, items, n, now_ms, errs)))
+		return rc;
+	/* Signature checks dominate: a second thread for large batches. */
+	if (n >= 2 * VERIFY_CHUNK)
+		threaded = pthread_create(&th, NULL, verify_thread, b) == 0;
+	rc = store_ingest_batches(s, &b, 1, flags, status, stats);
+	if (threaded)
+		pthread_join(th, NULL);   /* the batch is fully claimed by now */
+	store_batch_free(b);
+	return rc;
+}
+
+/* ------------------------------------------------------------- verifier */
+
+struct store_verifier {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct vq {
+		struct store_batch *b;
+		struct vq *next;
+	} *head, *tail;
+	bool stop;
+};
+
+static void *verifier_main(void *arg)
+{
+	struct store_verifier *v = arg;
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		while (!v->head && !v->stop)
+			pthread_cond_wait(&v->cv, &v->mu);
+		struct vq *q = v->head;
+		if (!q)
+			break;   /* stopping, queue empty */
+		v->head = q->next;
+		if (!v->head)
+			v->tail = NULL;
+		pthread_mutex_unlock(&v->mu);
+		if (!v->stop)
+			store_batch_verify(q->b);
+		store_batch_free(q->b);
+		free(q);
+		pthread_mutex_lock(&v->mu);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+int store_verifier_start(struct store_verifier **out)
+{
+	struct store_verifier *v = calloc(1, sizeof *v);
+	*out = NULL;
+	if (!v)
+		return -ENOMEM;
+	if (pthread_mutex_init(&v->mu, NULL)) {
+		free(v);
+		return -EAGAIN;
+	}
+	if (pthread_cond_init(&v->cv, NULL)) {
+		pthread_mutex_destroy(&v->mu);
+		free(v);
+		return -EAGAIN;
+	}
+	if (pthread_create(&v->th, NULL, verifier_main, v)) {
+		pthread_cond_destroy(&v->cv);
+		pthread_mutex_destroy(&v->mu);
+		free(v);
+		return -EAGAIN;
+	}
+	*out = v;
+	return 0;
+}
+
+int store_verifier_add(struct store_verifier *v, struct store_batch *b)
+{
+	struct vq *q = malloc(sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	atomic_fetch_add(&b->refs, 1);
+	q->b = b;
+	q->next = NULL;
+	pthread_mutex_lock(&v->mu);
+	if (v->tail)
+		v->tail->next = q;
+	else
+		v->head = q;
+	v->tail = q;
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+void store_verifier_stop(struct store_verifier *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->mu);
+	v->stop = true;
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	pthread_join(v->th, NULL);
+	pthread_cond_destroy(&v->cv);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
 }
 
 /* --------------------------------------------------------------- publish */

@@ -105,6 +105,40 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n,
                  struct proto_error *errs, struct store_ingest_stats *stats);
 
 /*
+ * Pipelined ingest, for callers that store batch after batch (agorad,
+ * bundle import): batch k+1 is opened and verified on another thread while
+ * batch k is stored, so verifying never waits for a commit.
+ *
+ * store_batch_new() borrows items[0..n) (and errs, which may be NULL) until
+ * the batch is freed, and verifies nothing yet.  store_batch_verify() opens
+ * and verifies the batch's chunks that nobody has claimed yet; any number
+ * of threads may call it at once.  store_ingest_batches() stores nb batches
+ * in one write transaction exactly as store_ingest() would store their
+ * items one after another (it verifies any chunk still unclaimed itself,
+ * and waits for claimed ones); status (may be NULL) has one entry per item
+ * of all batches, in order.  A batch is reference-counted: new() gives the
+ * caller one reference, store_verifier_add() takes another until its
+ * thread is done with it, store_batch_free() drops one; when free returns,
+ * no thread reads the items any more (chunks not yet verified never will
+ * be), so the caller may release them.
+ */
+struct store_batch;
+int store_batch_new(struct store_batch **out, const struct store_item *items, size_t n,
+                    uint64_t now_ms, struct proto_error *errs);
+void store_batch_verify(struct store_batch *b);
+int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t nb,
+                         unsigned flags, int *status, struct store_ingest_stats *stats);
+void store_batch_free(struct store_batch *b);   /* accepts NULL */
+
+/* A thread that runs store_batch_verify() on the batches added, in order. */
+struct store_verifier;
+int store_verifier_start(struct store_verifier **out);
+/* Queue b (takes a reference).  -ENOMEM: not queued (it will be verified
+ * by store_ingest_batches instead). */
+int store_verifier_add(struct store_verifier *v, struct store_batch *b);
+void store_verifier_stop(struct store_verifier *v);   /* joins; accepts NULL */
+
+/*
  * Sign and store a new record of `key` in `alliance` (NULL for a Charter,
  * which founds a new alliance): fills in author, seq (head + 1), prev and
  * created_ms = now_ms on a copy of the fields of `rec` the caller set,

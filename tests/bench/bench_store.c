@@ -334,29 +334,47 @@ int main(int argc, char **argv)
 	}
 	store_close(a);
 
-	/* Ingest: verify + chain check + store, BATCH per transaction. */
+	/* Ingest: verify + chain check + store, BATCH per transaction, the way
+	 * agorad and bundle import do it: a verifier thread opens batch k+1
+	 * while batch k is stored (store_ingest_batches verifies what the
+	 * verifier has not reached yet itself). */
 	if ((rc = store_open(&b, dir_b, 0)) < 0)
 		die("open", rc);
-	struct store_item *items = calloc(BATCH, sizeof(*items));
+	struct store_item *items = calloc(n + 1, sizeof(*items));
 	int *status = calloc(BATCH, sizeof(*status));
+	struct store_verifier *ver;
+	struct store_batch *cur = NULL, *next = NULL;
+	for (size_t i = 0; i <= n; i++) {
+		items[i].env = envs[i];
+		items[i].len = lens[i];
+	}
+	if ((rc = store_verifier_start(&ver)))
+		die("verifier", rc);
 	t0 = bench_now();
-	for (size_t done = 0; done <= n;) {
-		size_t k = n + 1 - done < BATCH ? n + 1 - done : BATCH;
+	size_t k = n + 1 < BATCH ? n + 1 : BATCH;
+	if ((rc = store_batch_new(&cur, items, k, now_ms(), NULL)) || (rc = store_verifier_add(ver, cur)))
+		die("batch", rc);
+	for (size_t done = 0; cur;) {
 		struct store_ingest_stats st;
-		for (size_t i = 0; i < k; i++) {
-			items[i].env = envs[done + i];
-			items[i].len = lens[done + i];
-		}
-		if ((rc = store_ingest(b, items, k, 0, now_ms(), status, NULL, &st)) < 0)
+		size_t nd = done + k, k2 = n + 1 - nd < BATCH ? n + 1 - nd : BATCH;
+		next = NULL;
+		if (nd <= n && ((rc = store_batch_new(&next, items + nd, k2, now_ms(), NULL)) ||
+		                (rc = store_verifier_add(ver, next))))
+			die("batch", rc);
+		if ((rc = store_ingest_batches(b, &cur, 1, 0, status, &st)) < 0)
 			die("ingest", rc);
 		if (st.added != k) {
 			fprintf(stderr, "ingest: only %zu of %zu added (first status %d: %s)\n",
 			        st.added, k, status[0], store_strerror(status[0]));
 			return 1;
 		}
-		done += k;
+		store_batch_free(cur);
+		cur = next;
+		done = nd;
+		k = k2;
 	}
 	t_ing = bench_now() - t0;
+	store_verifier_stop(ver);
 
 	double pub_rate = (double)n / t_pub, ing_rate = (double)(n + 1) / t_ing;
 	printf("\nwrite path (%" PRIu64 " raw record bytes, %.0f bytes/record):\n", raw_bytes,

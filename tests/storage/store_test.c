@@ -296,6 +296,69 @@ static void test_store_ingest__atomic_batch_with_bad_item_stores_nothing(void **
 	th_env_free(&b);
 }
 
+/* Pipelined ingest: 300 records in 3 batches verified on the verifier
+ * thread while stored in one transaction; batch 2 chains on batch 1; a
+ * broken signature is reported at its place in the whole; ATOMIC rolls
+ * back every batch; and a batch freed while queued is never read again. */
+static void test_store_ingest__batches_verified_ahead_store_as_one(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 300, PER = 100 };
+	struct th_env *e = calloc(N, sizeof(*e));
+	struct store_item *items = calloc(N, sizeof(*items));
+	int *status = calloc(N, sizeof(*status));
+	struct store_verifier *v;
+	struct store_batch *b[3];
+	struct store_ingest_stats st;
+	char title[32];
+
+	e[0] = x->charter;
+	for (int i = 1; i < N; i++) {
+		snprintf(title, sizeof(title), "Tiltag %d", i);
+		e[i] = th_measure(&x->f1, title, "Fjernvarme og cykelstier", TH_NOW - 1000 + i);
+	}
+	for (int i = 0; i < N; i++)
+		items[i] = (struct store_item){ e[i].env, e[i].len };
+	e[250].env[e[250].len - 1] ^= 1;   /* signature broken */
+	assert_int_equal(store_verifier_start(&v), 0);
+	for (int j = 0; j < 3; j++) {
+		assert_int_equal(store_batch_new(&b[j], items + j * PER, PER, TH_NOW, NULL), 0);
+		assert_int_equal(store_verifier_add(v, b[j]), 0);
+	}
+	assert_int_equal(store_ingest_batches(x->s, b, 3, STORE_INGEST_ATOMIC, status, &st),
+	                 PROTO_E_SIGNATURE);
+	assert_int_equal(status[250], PROTO_E_SIGNATURE);
+	assert_int_equal(status[249], STORE_E_ROLLBACK);
+	assert_int_equal(stats_of(x->s).records, 0);
+	/* the same (already verified) batches without ATOMIC: all but two */
+	assert_int_equal(store_ingest_batches(x->s, b, 3, 0, status, &st), 0);
+	assert_int_equal(status[0], STORE_NEW);
+	assert_int_equal(status[150], STORE_NEW);   /* chained on batch 1 */
+	assert_int_equal(status[250], PROTO_E_SIGNATURE);
+	assert_int_equal(status[251], PROTO_E_SEQ); /* its successor cannot chain */
+	assert_int_equal(st.added, 250);
+	for (int j = 0; j < 3; j++)
+		store_batch_free(b[j]);
+	assert_int_equal(stats_of(x->s).records, 250);
+
+	/* freed while queued: the items may go at once (ASan watches) */
+	uint8_t *copy = malloc(e[1].len);
+	memcpy(copy, e[1].env, e[1].len);
+	struct store_item one = { copy, e[1].len };
+	struct store_batch *q;
+	assert_int_equal(store_batch_new(&q, &one, 1, TH_NOW, NULL), 0);
+	assert_int_equal(store_verifier_add(v, q), 0);
+	store_batch_free(q);
+	free(copy);
+	store_verifier_stop(v);
+
+	for (int i = 1; i < N; i++)
+		th_env_free(&e[i]);
+	free(e);
+	free(items);
+	free(status);
+}
+
 /* ------------------------------------------------------ edits, retraction */
 
 static struct th_env supersede_measure(struct th_feed *f, const uint8_t *target, const char *title,
@@ -743,6 +806,7 @@ int main(void)
 		T(test_store_ingest__fork_is_kept_listed_and_feed_unchanged),
 		T(test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored),
 		T(test_store_ingest__atomic_batch_with_bad_item_stores_nothing),
+		T(test_store_ingest__batches_verified_ahead_store_as_one),
 		T(test_store_supersede__hides_old_version_history_shows_both),
 		T(test_store_supersede__of_another_authors_record_is_rejected),
 		T(test_store_supersede__of_other_kind_is_rejected),
