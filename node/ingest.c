@@ -4,8 +4,8 @@
  * handed back to the sessions on the loop thread.
  *
  * Signatures are checked off the loop thread, and ahead of storing: each
- * batch, once its Records header checks out, goes to the node's verifier
- * thread (store_verifier_add) as it arrives, so batch k+1 is verified
+ * batch goes to the node's verifier thread (store_verifier_add) as it
+ * arrives, so batch k+1 is verified
  * while the job storing batch k waits for its commit.  The job runs
  * store_ingest_batches(), which verifies whatever the verifier has not
  * reached yet itself, and writes the whole job in one LMDB transaction.
@@ -35,34 +35,6 @@ static void batch_free(struct ingest_batch *b)
 	free(b->items);
 	free(b->status);
 	free(b);
-}
-
-/* Cheap checks before the costly ones: does each envelope say what its
- * Records header claimed (alliance, author, seq in order)? */
-static int header_check(struct ingest_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct proto_envelope_view v;
-		Agora__Record *r;
-		bool ok;
-		if (proto_envelope_split(&v, b->items[i].env, b->items[i].len))
-			return (int)i;
-		if (!(r = agora__record__unpack(NULL, v.record_len, v.record)))
-			return (int)i;
-		ok = r->has_author && r->author.len == 32 && !memcmp(r->author.data, b->author, 32) &&
-		     r->has_seq && r->seq == b->first_seq + i;
-		if (ok && r->has_alliance) {
-			ok = r->alliance.len == 32 && !memcmp(r->alliance.data, b->alliance, 32);
-		} else if (ok) {
-			uint8_t id[PROTO_ID_BYTES];   /* a charter: its id is the alliance */
-			proto_record_id(id, b->items[i].env, b->items[i].len);
-			ok = !memcmp(id, b->alliance, 32);
-		}
-		agora__record__free_unpacked(r, NULL);
-		if (!ok)
-			return (int)i;
-	}
-	return -1;
 }
 
 int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
@@ -95,17 +67,14 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 	b->first_seq = first_seq;
 	b->n = count;
 	b->bytes = total;
-	int bad = header_check(b);
-	if (bad >= 0) {
-		b->first_error = SYNC_E_PROTOCOL;
-		b->n = (size_t)bad;   /* keep the good prefix */
-	}
 	/* Verification starts now, on the verifier thread, while earlier
-	 * batches are stored. */
+	 * batches are stored; it also holds each record to what the Records
+	 * header said (feed, seq), so nothing else is stored from it. */
 	if (store_batch_new(&b->sb, b->items, b->n, wall_ms(), NULL)) {
 		batch_free(b);
 		return -ENOMEM;
 	}
+	store_batch_run(b->sb, alliance, author, first_seq);
 	if (n->verifier)
 		(void)store_verifier_add(n->verifier, b->sb);   /* else: verified when stored */
 	if (n->iq_tail)
@@ -177,7 +146,7 @@ static bool membership_error(int code)
 
 static const char *reject_name(int code)
 {
-	if (code == SYNC_E_PROTOCOL)
+	if (code == STORE_E_RUN)
 		return "record does not match its Records header";
 	return store_strerror(code);
 }

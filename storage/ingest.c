@@ -514,7 +514,22 @@ struct verify_pool {
 	atomic_size_t next;         /* next unclaimed chunk */
 	atomic_uint active;         /* threads inside verify_one */
 	atomic_uchar *done;         /* per chunk: verified */
+	bool run;                   /* items are one feed run (store_batch_run) */
+	uint8_t run_alliance[PROTO_ID_BYTES], run_author[PROTO_KEY_BYTES];
+	uint64_t run_first;
 };
+
+/* Is opened item i the record the batch's feed run names? */
+static bool run_match(const struct verify_pool *p, size_t i)
+{
+	const Agora__Record *r = p->op[i].rec;
+	if (r->seq != p->run_first + i || memcmp(r->author.data, p->run_author, PROTO_KEY_BYTES))
+		return false;
+	if (r->has_alliance)
+		return r->alliance.len == PROTO_ID_BYTES &&
+		       !memcmp(r->alliance.data, p->run_alliance, PROTO_ID_BYTES);
+	return !memcmp(p->op[i].id, p->run_alliance, PROTO_ID_BYTES);   /* a charter */
+}
 
 static void verify_chunk(struct verify_pool *p, size_t ch)
 {
@@ -523,10 +538,13 @@ static void verify_chunk(struct verify_pool *p, size_t ch)
 		struct proto_error e;
 		p->op[i].rc = proto_envelope_open(&p->op[i].rec, p->items[i].env, p->items[i].len,
 		                                  p->now_ms, &e);
-		if (p->op[i].rc == 0)
+		if (p->op[i].rc == 0) {
 			proto_record_id(p->op[i].id, p->items[i].env, p->items[i].len);
-		else if (p->errs)
+			if (p->run && !run_match(p, i))
+				p->op[i].rc = STORE_E_RUN;
+		} else if (p->errs) {
 			p->errs[i] = e;
+		}
 	}
 	atomic_store_explicit(&p->done[ch], 1, memory_order_release);
 }
@@ -595,6 +613,15 @@ int store_batch_new(struct store_batch **out, const struct store_item *items, si
 	return 0;
 }
 
+void store_batch_run(struct store_batch *b, const uint8_t alliance[32],
+                     const uint8_t author[32], uint64_t first_seq)
+{
+	b->vp.run = true;
+	memcpy(b->vp.run_alliance, alliance, PROTO_ID_BYTES);
+	memcpy(b->vp.run_author, author, PROTO_KEY_BYTES);
+	b->vp.run_first = first_seq;
+}
+
 void store_batch_verify(struct store_batch *b)
 {
 	while (verify_one(&b->vp))
@@ -639,11 +666,15 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	c->first_err = 0;
 	for (size_t j = 0; j < c->nb; j++) {
 		struct verify_pool *vp = &c->bs[j]->vp;
+		bool run_broken = false;
 		for (size_t i = 0; i < vp->n; i++, g++) {
 			store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
 			verify_wait(vp, i);
 			int rc = vp->op[i].rc;
-			if (rc == 0) {
+			if (rc == STORE_E_RUN || run_broken) {   /* this item and every later one */
+				rc = STORE_E_RUN;
+				run_broken = true;
+			} else if (rc == 0) {
 				rc = ingest_one(&c->w, vp->op[i].rec, vp->items[i].env, vp->items[i].len,
 				                vp->op[i].id);
 				if (is_fatal(rc))
@@ -698,9 +729,6 @@ int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t 
 	if (stats)
 		*stats = c.st;
 out:
-	/* an early failure leaves chunks unclaimed: nobody need verify them */
-	for (size_t j = 0; rc && j < nb; j++)
-		verify_cancel(&bs[j]->vp);
 	free(c.status);
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
@@ -732,8 +760,10 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n, unsi
 	if (n >= 2 * VERIFY_CHUNK)
 		threaded = pthread_create(&th, NULL, verify_thread, b) == 0;
 	rc = store_ingest_batches(s, &b, 1, flags, status, stats);
-	if (threaded)
-		pthread_join(th, NULL);   /* the batch is fully claimed by now */
+	if (threaded) {
+		verify_cancel(&b->vp);    /* after an early failure: stop verifying */
+		pthread_join(th, NULL);
+	}
 	store_batch_free(b);
 	return rc;
 }

@@ -41,6 +41,7 @@ enum store_error_code {
 	STORE_E_ROLE = -2011,       /* author's role may not publish this kind */
 	STORE_E_REVOKED = -2012,    /* author revoked before this record's seq */
 	STORE_E_EXPIRED = -2013,    /* record made after the author's admission expired */
+	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
 };
 
 const char *store_strerror(int code);
@@ -125,6 +126,12 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n,
 struct store_batch;
 int store_batch_new(struct store_batch **out, const struct store_item *items, size_t n,
                     uint64_t now_ms, struct proto_error *errs);
+/* Before any verification: item i must be record first_seq + i of feed
+ * (alliance, author) (for a Charter: its id is the alliance), as a sync
+ * peer's Records message promises.  The first item that is not, and every
+ * item after it, is STORE_E_RUN and is not stored. */
+void store_batch_run(struct store_batch *b, const uint8_t alliance[32],
+                     const uint8_t author[32], uint64_t first_seq);
 void store_batch_verify(struct store_batch *b);
 int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t nb,
                          unsigned flags, int *status, struct store_ingest_stats *stats);

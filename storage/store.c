@@ -82,6 +82,7 @@ const char *store_strerror(int code)
 	case STORE_E_ROLE: return "author's role may not publish this kind of record";
 	case STORE_E_REVOKED: return "author's key was revoked before this record";
 	case STORE_E_EXPIRED: return "author's admission had expired when this record was made";
+	case STORE_E_RUN: return "record is not the one its batch names (feed, seq)";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)

@@ -359,6 +359,42 @@ static void test_store_ingest__batches_verified_ahead_store_as_one(void **state)
 	free(status);
 }
 
+/* A batch that promises a feed run (what a sync peer's Records header
+ * says) stores the records up to the first one that breaks it, and none
+ * after, even records that would chain. */
+static void test_store_ingest__feed_run_stops_at_the_first_stranger(void **state)
+{
+	struct fx *x = *state;
+	struct th_env e[5];
+	struct store_item items[4];
+	struct store_batch *b;
+	int status[4];
+	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
+	for (int i = 0; i < 5; i++)
+		e[i] = th_measure(i == 2 ? &x->f2 : &x->f1, "Tiltag", NULL, TH_NOW - 100 + i);
+	/* f1 seqs 2, 3 (seq 1 is the charter), f2's seq 1 (a stranger), f1 seq 4 */
+	for (int i = 0; i < 4; i++)
+		items[i] = (struct store_item){ e[i].env, e[i].len };
+	assert_int_equal(store_batch_new(&b, items, 4, TH_NOW, NULL), 0);
+	store_batch_run(b, x->f1.alliance, x->k1->pk, 2);
+	assert_int_equal(store_ingest_batches(x->s, &b, 1, 0, status, NULL), 0);
+	assert_int_equal(status[0], STORE_NEW);
+	assert_int_equal(status[1], STORE_NEW);
+	assert_int_equal(status[2], STORE_E_RUN);
+	assert_int_equal(status[3], STORE_E_RUN);   /* f1 seq 4 would chain: not stored */
+	store_batch_free(b);
+	assert_int_equal(stats_of(x->s).records, 3);
+	/* a run that starts at the wrong seq stores nothing */
+	items[0] = (struct store_item){ e[3].env, e[3].len };
+	assert_int_equal(store_batch_new(&b, items, 1, TH_NOW, NULL), 0);
+	store_batch_run(b, x->f1.alliance, x->k1->pk, 5);   /* e[3] is seq 4 */
+	assert_int_equal(store_ingest_batches(x->s, &b, 1, 0, status, NULL), 0);
+	assert_int_equal(status[0], STORE_E_RUN);
+	store_batch_free(b);
+	for (int i = 0; i < 5; i++)
+		th_env_free(&e[i]);
+}
+
 /* ------------------------------------------------------ edits, retraction */
 
 static struct th_env supersede_measure(struct th_feed *f, const uint8_t *target, const char *title,
@@ -807,6 +843,7 @@ int main(void)
 		T(test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored),
 		T(test_store_ingest__atomic_batch_with_bad_item_stores_nothing),
 		T(test_store_ingest__batches_verified_ahead_store_as_one),
+		T(test_store_ingest__feed_run_stops_at_the_first_stranger),
 		T(test_store_supersede__hides_old_version_history_shows_both),
 		T(test_store_supersede__of_another_authors_record_is_rejected),
 		T(test_store_supersede__of_other_kind_is_rejected),
