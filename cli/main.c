@@ -49,29 +49,6 @@ static void usage(FILE *f, const char *prog)
 	        "$XDG_DATA_HOME/agora, else ~/.local/share/agora.\n", prog);
 }
 
-/* DESIGN 9: --home, else $AGORA_HOME, else $XDG_DATA_HOME/agora, else ~/.local/share/agora. */
-static int resolve_home(char *out, size_t cap, const char *flag)
-{
-	const char *env;
-	int n;
-
-	if (flag && *flag)
-		n = snprintf(out, cap, "%s", flag);
-	else if ((env = getenv("AGORA_HOME")) && *env)
-		n = snprintf(out, cap, "%s", env);
-	else if ((env = getenv("XDG_DATA_HOME")) && *env)
-		n = snprintf(out, cap, "%s/agora", env);
-	else if ((env = getenv("HOME")) && *env)
-		n = snprintf(out, cap, "%s/.local/share/agora", env);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= cap)
-		return -ENAMETOOLONG;
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx;
@@ -124,7 +101,7 @@ int main(int argc, char **argv)
 		sub_argv[sub_argc++] = argv[j];
 	}
 
-	if (resolve_home(ctx.home, sizeof(ctx.home), home_flag) < 0) {
+	if (store_home(ctx.home, sizeof(ctx.home), home_flag) < 0) {
 		cli_error(&ctx, "cannot find a data directory: set --home DIR or $AGORA_HOME");
 		free(sub_argv);
 		return CLI_EXIT_USAGE;

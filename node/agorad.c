@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "node/node.h"
+#include "storage/storage.h"
 #include "proto/proto.h"
 
 static void usage(FILE *f)
@@ -27,27 +28,6 @@ static void usage(FILE *f)
 	           "answers `agora status` on <home>/agorad.sock.  LEVEL: error, warn,\n"
 	           "info (default), debug.  Stops cleanly on SIGINT or SIGTERM; re-reads\n"
 	           "agora.conf on SIGHUP.\n");
-}
-
-static int resolve_home(char *out, size_t cap, const char *flag)
-{
-	const char *env;
-	int n;
-	if (flag && *flag)
-		n = snprintf(out, cap, "%s", flag);
-	else if ((env = getenv("AGORA_HOME")) && *env)
-		n = snprintf(out, cap, "%s", env);
-	else if ((env = getenv("XDG_DATA_HOME")) && *env)
-		n = snprintf(out, cap, "%s/agora", env);
-	else if ((env = getenv("HOME")) && *env)
-		n = snprintf(out, cap, "%s/.local/share/agora", env);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= cap)
-		return -ENAMETOOLONG;
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	return 0;
 }
 
 /* Read a whole small file into sodium-guarded memory. */
@@ -165,7 +145,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agorad: --log-level must be error, warn, info or debug\n");
 		return 2;
 	}
-	if (resolve_home(home, sizeof(home), home_flag)) {
+	if (store_home(home, sizeof(home), home_flag)) {
 		node_log(&log, NODE_LOG_ERROR, "node", "no data directory: use --home DIR or $AGORA_HOME");
 		return 2;
 	}

@@ -49,6 +49,14 @@ const char *store_strerror(int code);
 struct store;
 
 /*
+ * The data directory (DESIGN 9): `flag` (--home) if set, else $AGORA_HOME,
+ * else $XDG_DATA_HOME/agora, else ~/.local/share/agora; trailing slashes
+ * dropped.  The store lives in its db/.  0, -ENOENT (no HOME either) or
+ * -ENAMETOOLONG.
+ */
+int store_home(char *out, size_t cap, const char *flag);
+
+/*
  * Open (creating if needed) the store in directory `dir` (the data
  * directory's db/).  Flags: STORE_OPEN_READONLY; STORE_OPEN_LEAN: writes
  * call store_trim() every few hundred page touches, so that even one large

@@ -58,6 +58,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -434,5 +435,27 @@ int store_stats(struct store_txn *t, struct store_stats *out)
 	r.map_size = info.me_mapsize;
 	r.map_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	*out = r;
+	return 0;
+}
+
+int store_home(char *out, size_t cap, const char *flag)
+{
+	const char *env;
+	int n;
+
+	if (flag && *flag)
+		n = snprintf(out, cap, "%s", flag);
+	else if ((env = getenv("AGORA_HOME")) && *env)
+		n = snprintf(out, cap, "%s", env);
+	else if ((env = getenv("XDG_DATA_HOME")) && *env)
+		n = snprintf(out, cap, "%s/agora", env);
+	else if ((env = getenv("HOME")) && *env)
+		n = snprintf(out, cap, "%s/.local/share/agora", env);
+	else
+		return -ENOENT;
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
 	return 0;
 }

@@ -395,6 +395,36 @@ static void test_store_ingest__feed_run_stops_at_the_first_stranger(void **state
 		th_env_free(&e[i]);
 }
 
+/* DESIGN 9's order for the data directory, shared by agora and agorad. */
+static void test_store_home__flag_then_agora_home_then_xdg_then_home(void **state)
+{
+	char out[64], big[80], *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	(void)state;
+	setenv("HOME", "/home/assens", 1);
+	setenv("XDG_DATA_HOME", "/xdg/", 1);
+	setenv("AGORA_HOME", "/srv/agora//", 1);
+	assert_int_equal(store_home(out, sizeof(out), "/data/vejle/"), 0);
+	assert_string_equal(out, "/data/vejle");
+	assert_int_equal(store_home(out, sizeof(out), ""), 0);
+	assert_string_equal(out, "/srv/agora");
+	unsetenv("AGORA_HOME");
+	assert_int_equal(store_home(out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "/xdg//agora");
+	unsetenv("XDG_DATA_HOME");
+	assert_int_equal(store_home(out, sizeof(out), NULL), 0);
+	assert_string_equal(out, "/home/assens/.local/share/agora");
+	assert_int_equal(store_home(out, sizeof(out), "/"), 0);
+	assert_string_equal(out, "/");   /* the root stays the root */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(store_home(out, sizeof(out), big), -ENAMETOOLONG);
+	unsetenv("HOME");
+	assert_int_equal(store_home(out, sizeof(out), NULL), -ENOENT);
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+}
+
 /* ------------------------------------------------------ edits, retraction */
 
 static struct th_env supersede_measure(struct th_feed *f, const uint8_t *target, const char *title,
@@ -844,6 +874,7 @@ int main(void)
 		T(test_store_ingest__atomic_batch_with_bad_item_stores_nothing),
 		T(test_store_ingest__batches_verified_ahead_store_as_one),
 		T(test_store_ingest__feed_run_stops_at_the_first_stranger),
+		cmocka_unit_test(test_store_home__flag_then_agora_home_then_xdg_then_home),
 		T(test_store_supersede__hides_old_version_history_shows_both),
 		T(test_store_supersede__of_another_authors_record_is_rejected),
 		T(test_store_supersede__of_other_kind_is_rejected),
