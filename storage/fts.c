@@ -286,11 +286,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 	key_make(key, w, wl, UINT64_MAX);
 	k.mv_size = wl + 9;
 	k.mv_data = key;
-	rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_RANGE));
-	if (rc == 0)
-		rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_PREV));
-	else if (rc == MDB_NOTFOUND)
-		rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_LAST));
+	rc = store_cursor_below(a->c, &k, &v);
 	if (rc == 0 && k.mv_size == wl + 9 && memcmp(k.mv_data, w, wl) == 0 &&
 	    ((uint8_t *)k.mv_data)[wl] == 0) {
 		const uint8_t *vp = v.mv_data;
@@ -573,11 +569,7 @@ int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *
 	fc->wl = len;
 	key_make(fc->key, word, len, UINT64_MAX);
 	MDB_val k = { len + 9, fc->key }, v;
-	rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
-	if (rc == 0)
-		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
-	else if (rc == MDB_NOTFOUND)
-		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
+	rc = store_cursor_below(fc->c, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
@@ -607,13 +599,8 @@ int fts_cur_start(struct fts_cur *fc, bool rev)
 	fc->n = 0;
 	MDB_val k = { fc->wl + 9, fc->key }, v;
 	store_be64(fc->key + fc->wl + 1, rev ? UINT64_MAX : 0);
-	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
-	if (rev) {
-		if (rc == 0)
-			rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
-		else if (rc == MDB_NOTFOUND)
-			rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
-	}
+	int rc = rev ? store_cursor_below(fc->c, &k, &v)
+	             : store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)

@@ -70,11 +70,7 @@ static int rowkey_alloc(MDB_txn *txn, struct store *s, uint64_t ms, uint64_t *ou
 		uint8_t kb[8];
 		store_be64(kb, (ms + 1) << 16);
 		MDB_val k = { 8, kb }, v;
-		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
-		if (rc == 0)
-			rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_PREV));
-		else if (rc == MDB_NOTFOUND)
-			rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_LAST));
+		rc = store_cursor_below(c, &k, &v);
 		if (rc == MDB_NOTFOUND) {
 			*out = ms << 16;
 			rc = 0;

@@ -87,6 +87,19 @@ static inline int store_lmdb_rc(int rc)
 {
 	return rc > 0 ? -rc : rc;
 }
+
+/* Position c on the last key below *k (LMDB has no such op): *k and *v
+ * then hold it.  0, MDB_NOTFOUND (no key below) or an error. */
+static inline int store_cursor_below(MDB_cursor *c, MDB_val *k, MDB_val *v)
+{
+	int rc = store_lmdb_rc(mdb_cursor_get(c, k, v, MDB_SET_RANGE));
+	if (rc == 0)
+		return store_lmdb_rc(mdb_cursor_get(c, k, v, MDB_PREV));
+	if (rc == MDB_NOTFOUND)
+		return store_lmdb_rc(mdb_cursor_get(c, k, v, MDB_LAST));
+	return rc;
+}
+
 /* Internal rc -> public code (MDB_* mapped to STORE_E_*). */
 int store_map_err(int rc);
 
