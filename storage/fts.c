@@ -98,6 +98,40 @@ static void key_make(uint8_t *key, const char *w, size_t wl, uint64_t rk)
 	store_be64(key + wl + 1, rk);
 }
 
+/* Encode p[0..n) as one block carrying df; returns its length. */
+static size_t block_encode(uint8_t *out, const struct fts_post *p, size_t n, uint64_t df)
+{
+	size_t o = varint_put(out, df);
+	for (size_t x = 0; x < n; x++)
+		o += post_put(out + o, &p[x], x ? &p[x - 1] : NULL);
+	return o;
+}
+
+static size_t block_len(const struct fts_post *p, size_t n, uint64_t df)
+{
+	size_t len = varint_len(df);
+	for (size_t x = 0; x < n; x++)
+		len += post_len(&p[x], x ? &p[x - 1] : NULL);
+	return len;
+}
+
+/* x[0..xn) and y[0..yn), each sorted and unique, merged into out; a
+ * rowkey in both keeps x's posting (already indexed).  Returns the count. */
+static size_t merge_posts(struct fts_post *out, const struct fts_post *x, size_t xn,
+                          const struct fts_post *y, size_t yn)
+{
+	size_t i = 0, j = 0, o = 0;
+	while (i < xn || j < yn) {
+		if (j == yn || (i < xn && x[i].rk < y[j].rk))
+			out[o++] = x[i++];
+		else if (i < xn && x[i].rk == y[j].rk)
+			out[o++] = x[i++], j++;
+		else
+			out[o++] = y[j++];
+	}
+	return o;
+}
+
 /* ------------------------------------------------------------ batch */
 
 static int rehash(struct fts_batch *b)
@@ -221,6 +255,10 @@ struct apply {
 	struct fts_post *merged;    /* block + new postings */
 	size_t merged_cap;
 	uint8_t *out;               /* encoded block */
+	struct fts_post *tail;      /* a decoded tail, FTS_TAIL_POSTS entries */
+	struct fts_post *tmerged;   /* tail + new postings */
+	size_t tmerged_cap;
+	uint8_t tval[8 + FTS_TAIL_MAX];   /* encoded tail value */
 };
 
 /* Read the block at the cursor's key if it belongs to the word. */
@@ -254,9 +292,7 @@ static int write_blocks(struct apply *a, const char *w, size_t wl, const struct 
 			len += pl;
 			j++;
 		}
-		size_t o = varint_put(a->out, j == n ? last_df : 0);
-		for (size_t x = i; x < j; x++)
-			o += post_put(a->out + o, &p[x], x > i ? &p[x - 1] : NULL);
+		size_t o = block_encode(a->out, p + i, j - i, j == n ? last_df : 0);
 		key_make(key, w, wl, p[i].rk);
 		MDB_val k = { wl + 9, key }, v = { o, a->out };
 		int rc = store_lmdb_rc(mdb_cursor_put(a->c, &k, &v, 0));
@@ -392,18 +428,8 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 			a->merged = nm;
 			a->merged_cap = need;
 		}
-		size_t x = 0, y = i, o = 0;
-		while (x < bn || y < j) {
-			if (y == j || (x < bn && a->old[x].rk < np[y].rk)) {
-				a->merged[o++] = a->old[x++];
-			} else if (x < bn && a->old[x].rk == np[y].rk) {
-				a->merged[o++] = a->old[x++];   /* already indexed: keep it */
-				y++;
-			} else {
-				a->merged[o++] = np[y++];
-				added++;
-			}
-		}
+		size_t o = merge_posts(a->merged, a->old, bn, np + i, j - i);
+		added += o - bn;
 		if (have && a->merged[0].rk != first) {
 			key_make(key, w, wl, first);
 			k.mv_size = wl + 9;
@@ -439,6 +465,80 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 			return rc;
 	}
 	return 0;
+}
+
+/* The word's last block: its last rowkey and df (*have false: none). */
+static int last_block(struct apply *a, const char *w, size_t wl, bool *have, uint64_t *last,
+                      uint64_t *df)
+{
+	uint8_t key[FTS_KEY_MAX];
+	uint64_t first;
+	size_t n;
+	key_make(key, w, wl, UINT64_MAX);
+	MDB_val k = { wl + 9, key }, v;
+	int rc = store_cursor_below(a->c, &k, &v);
+	*have = false;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc || (rc = block_at(a, &k, &v, w, wl, &first, df, &n, have)) || !*have)
+		return rc;
+	*last = a->old[n - 1].rk;
+	return 0;
+}
+
+static int put_tail(struct apply *a, const char *w, size_t wl, const struct fts_post *p,
+                    size_t n, uint64_t df)
+{
+	store_be64(a->tval, p[0].rk);
+	MDB_val k = { wl, (void *)w }, v = { 8 + block_encode(a->tval + 8, p, n, df), a->tval };
+	return store_lmdb_rc(mdb_put(a->txn, a->s->ftst, &k, &v, 0));
+}
+
+/*
+ * Add the postings np[0..m) (sorted, unique) of word w: into its tail when
+ * they all come after its last block and the tail stays within
+ * FTS_TAIL_MAX; otherwise the tail (if any) and np go into the blocks.
+ */
+static int apply_word_tail(struct apply *a, const char *w, size_t wl, const struct fts_post *np,
+                           size_t m)
+{
+	MDB_val k = { wl, (void *)w }, v;
+	uint64_t df, last = 0;
+	size_t tn;
+	bool have;
+	int rc = store_lmdb_rc(mdb_get(a->txn, a->s->ftst, &k, &v));
+	if (rc == MDB_NOTFOUND) {
+		if ((rc = last_block(a, w, wl, &have, &last, &df)))
+			return rc;
+		if (!have)
+			df = 0;
+		if ((!have || np[0].rk > last) && block_len(np, m, df + m) <= FTS_TAIL_MAX)
+			return put_tail(a, w, wl, np, m, df + m);
+		return apply_word(a, w, wl, np, m);
+	}
+	if (rc)
+		return rc;
+	if (v.mv_size < 9 ||
+	    (rc = fts_block_decode((const uint8_t *)v.mv_data + 8, v.mv_size - 8,
+	                           store_get64(v.mv_data), &df, a->tail, FTS_TAIL_POSTS, &tn)))
+		return rc ? rc : STORE_E_CORRUPT;
+	if (tn + m > a->tmerged_cap) {
+		struct fts_post *t = realloc(a->tmerged, (tn + m) * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		a->tmerged = t;
+		a->tmerged_cap = tn + m;
+	}
+	size_t o = merge_posts(a->tmerged, a->tail, tn, np, m);
+	df += o - tn;
+	/* the tail's first rowkey is after every block: so are np's */
+	if (np[0].rk >= a->tail[0].rk && block_len(a->tmerged, o, df) <= FTS_TAIL_MAX)
+		return put_tail(a, w, wl, a->tmerged, o, df);
+	/* full, or older postings: all of it into the blocks, whose last df
+	 * (stale while the tail existed) plus what they gain is the word's df */
+	if ((rc = store_lmdb_rc(mdb_del(a->txn, a->s->ftst, &k, NULL))))
+		return rc;
+	return apply_word(a, w, wl, a->tmerged, o);
 }
 
 struct word_order {
@@ -480,7 +580,8 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 	np = malloc(b->nents * sizeof *np);
 	a.old = malloc(FTS_BLOCK_POSTS * sizeof *a.old);
 	a.out = malloc(FTS_BLOCK_MAX + 32);
-	if (!wk || !np || !a.old || !a.out) {
+	a.tail = malloc(FTS_TAIL_POSTS * sizeof *a.tail);
+	if (!wk || !np || !a.old || !a.out || !a.tail) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -521,7 +622,7 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 					p[u++] = p[x];
 			m = u;
 		}
-		if ((rc = apply_word(&a, wk[i].w, wk[i].len, p, m)))
+		if ((rc = apply_word_tail(&a, wk[i].w, wk[i].len, p, m)))
 			goto out;
 		store_trim_step(s, 1);
 	}
@@ -531,6 +632,8 @@ out:
 	free(a.old);
 	free(a.merged);
 	free(a.out);
+	free(a.tail);
+	free(a.tmerged);
 	free(wk);
 	free(np);
 	fts_batch_reset(b);
@@ -554,6 +657,18 @@ static int load(struct fts_cur *fc, const MDB_val *k, const MDB_val *v)
 	return rc;
 }
 
+/* Position on the word's last block and load it (not loaded: none). */
+static int load_last(struct fts_cur *fc)
+{
+	store_be64(fc->key + fc->wl + 1, UINT64_MAX);
+	MDB_val k = { fc->wl + 9, fc->key }, v;
+	int rc = store_cursor_below(fc->c, &k, &v);
+	fc->loaded = false;
+	if (rc == MDB_NOTFOUND || (rc == 0 && !key_is_word(fc, &k)))
+		return 0;
+	return rc ? rc : load(fc, &k, &v);
+}
+
 int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *word,
                  size_t len)
 {
@@ -561,14 +676,29 @@ int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *
 	if (len == 0 || len > FTS_WORD_MAX)
 		return PROTO_E_ARG;
 	fc->p = malloc(FTS_BLOCK_POSTS * sizeof *fc->p);
-	if (!fc->p)
+	fc->t = malloc(FTS_TAIL_POSTS * sizeof *fc->t);
+	if (!fc->p || !fc->t)
 		return -ENOMEM;
 	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &fc->c));
 	if (rc)
 		return rc;
 	fc->wl = len;
 	key_make(fc->key, word, len, UINT64_MAX);
-	MDB_val k = { len + 9, fc->key }, v;
+	MDB_val k = { len, (void *)word }, v;
+	if (s->has_ftst) {   /* the tail, if any, holds the df */
+		rc = store_lmdb_rc(mdb_get(txn, s->ftst, &k, &v));
+		if (rc == 0) {
+			if (v.mv_size < 9)
+				return STORE_E_CORRUPT;
+			return fts_block_decode((const uint8_t *)v.mv_data + 8, v.mv_size - 8,
+			                        store_get64(v.mv_data), &fc->df, fc->t, FTS_TAIL_POSTS,
+			                        &fc->tn);
+		}
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	k.mv_size = len + 9;
+	k.mv_data = fc->key;
 	rc = store_cursor_below(fc->c, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -589,39 +719,66 @@ void fts_cur_close(struct fts_cur *fc)
 	if (fc->c)
 		mdb_cursor_close(fc->c);
 	free(fc->p);
+	free(fc->t);
 	memset(fc, 0, sizeof *fc);
 }
 
+/* Postings run: the blocks in rowkey order, then the tail. */
 int fts_cur_start(struct fts_cur *fc, bool rev)
 {
 	fc->rev = rev;
 	fc->loaded = false;
 	fc->n = 0;
+	fc->in_tail = rev && fc->tn;
+	fc->pos = fc->in_tail ? fc->tn : 0;
+	if (fc->in_tail)
+		return 0;
+	if (rev) {
+		int rc = load_last(fc);
+		fc->pos = fc->n;
+		return rc;
+	}
+	store_be64(fc->key + fc->wl + 1, 0);
 	MDB_val k = { fc->wl + 9, fc->key }, v;
-	store_be64(fc->key + fc->wl + 1, rev ? UINT64_MAX : 0);
-	int rc = rev ? store_cursor_below(fc->c, &k, &v)
-	             : store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
-	if (rc == MDB_NOTFOUND)
+	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
+	if (rc == MDB_NOTFOUND || (rc == 0 && !key_is_word(fc, &k))) {
+		fc->in_tail = fc->tn > 0;   /* no blocks: the tail is all */
 		return 0;
-	if (rc)
-		return rc;
-	if (!key_is_word(fc, &k))
-		return 0;
-	if ((rc = load(fc, &k, &v)))
-		return rc;
-	fc->pos = rev ? fc->n : 0;
-	return 0;
+	}
+	return rc ? rc : load(fc, &k, &v);
 }
 
 int fts_cur_step(struct fts_cur *fc, const struct fts_post **out)
 {
-	if (!fc->loaded)
-		return MDB_NOTFOUND;
-	if (fc->rev ? fc->pos == 0 : fc->pos == fc->n) {
+	for (;;) {
+		if (fc->in_tail) {
+			if (fc->rev ? fc->pos > 0 : fc->pos < fc->tn) {
+				*out = fc->rev ? &fc->t[--fc->pos] : &fc->t[fc->pos++];
+				return 0;
+			}
+			if (!fc->rev)
+				return MDB_NOTFOUND;
+			fc->in_tail = false;   /* backwards: on to the blocks */
+			int rc = load_last(fc);
+			if (rc)
+				return rc;
+			fc->pos = fc->n;
+		}
+		if (!fc->loaded)
+			return MDB_NOTFOUND;
+		if (fc->rev ? fc->pos > 0 : fc->pos < fc->n) {
+			*out = fc->rev ? &fc->p[--fc->pos] : &fc->p[fc->pos++];
+			return 0;
+		}
 		MDB_val k, v;
 		int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, fc->rev ? MDB_PREV : MDB_NEXT));
 		if (rc == 0 && !key_is_word(fc, &k))
 			rc = MDB_NOTFOUND;
+		if (rc == MDB_NOTFOUND && !fc->rev && fc->tn) {
+			fc->in_tail = true;   /* forwards: the tail comes last */
+			fc->pos = 0;
+			continue;
+		}
 		if (rc == 0)
 			rc = load(fc, &k, &v);
 		if (rc) {
@@ -630,21 +787,19 @@ int fts_cur_step(struct fts_cur *fc, const struct fts_post **out)
 		}
 		fc->pos = fc->rev ? fc->n : 0;
 	}
-	*out = fc->rev ? &fc->p[--fc->pos] : &fc->p[fc->pos++];
-	return 0;
 }
 
-static const struct fts_post *block_find(const struct fts_cur *fc, uint64_t rk)
+static const struct fts_post *posts_find(const struct fts_post *p, size_t n, uint64_t rk)
 {
-	size_t lo = 0, hi = fc->n;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (fc->p[mid].rk < rk)
+		if (p[mid].rk < rk)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < fc->n && fc->p[lo].rk == rk ? &fc->p[lo] : NULL;
+	return lo < n && p[lo].rk == rk ? &p[lo] : NULL;
 }
 
 int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out)
@@ -652,8 +807,12 @@ int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out)
 	*out = NULL;
 	if (fc->df == 0)
 		return 0;
+	if (fc->tn && rk >= fc->t[0].rk) {   /* the tail follows every block */
+		*out = posts_find(fc->t, fc->tn, rk);
+		return 0;
+	}
 	if (fc->loaded && rk >= fc->p[0].rk && rk <= fc->p[fc->n - 1].rk) {
-		*out = block_find(fc, rk);
+		*out = posts_find(fc->p, fc->n, rk);
 		return 0;
 	}
 	/* the block with the largest first rowkey <= rk */
@@ -682,6 +841,6 @@ int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out)
 	if (!fc->loaded || fc->first != first)
 		if ((rc = load(fc, &k, &v)))
 			return rc;
-	*out = block_find(fc, rk);
+	*out = posts_find(fc->p, fc->n, rk);
 	return 0;
 }

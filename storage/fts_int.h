@@ -13,10 +13,18 @@
  * the word); other blocks hold 0 there.  Blocks stay under FTS_BLOCK_MAX
  * bytes so that LMDB never needs overflow pages for them.
  *
+ * A word's newest postings may sit in its tail instead: the ftst DBI maps
+ *     folded word -> first rowkey (8, BE) | block (same coding)
+ * whose postings all come after the word's last fts block and whose df
+ * field is then the word's true df (the last fts block's df is stale while
+ * a tail exists).  Tails hold at most FTS_TAIL_MAX bytes.
+ *
  * Writers collect a transaction's postings in a struct fts_batch and apply
- * them word by word at the end of the transaction: one block rewrite per
- * word per transaction in the common case (new rowkeys are appended to the
- * word's last block), instead of one B-tree insert per posting.
+ * them word by word at the end of the transaction.  New rowkeys after a
+ * word's last block go into its tail; only when the tail is full (or
+ * postings arrive out of order) are they merged into the blocks.  So a
+ * transaction that touches 45,000 words rewrites their small tails, packed
+ * a dozen to a page, instead of one 4 KiB block page per word.
  */
 #ifndef AGORA_FTS_INT_H
 #define AGORA_FTS_INT_H
@@ -25,6 +33,8 @@
 
 #define FTS_BLOCK_MAX 1536  /* bytes of one block value, header included */
 #define FTS_KEY_MAX (FTS_WORD_MAX + 9)
+#define FTS_TAIL_MAX 512    /* bytes of a tail's block, header included */
+#define FTS_TAIL_POSTS (FTS_TAIL_MAX / 2 + 1)
 
 struct fts_post {
 	uint64_t rk;
@@ -94,6 +104,9 @@ struct fts_cur {
 	uint64_t df;
 	struct fts_post *p;         /* decoded block, FTS_BLOCK_POSTS entries */
 	size_t n;                   /* postings in p */
+	struct fts_post *t;         /* the word's tail, FTS_TAIL_POSTS entries */
+	size_t tn;                  /* postings in t (0: no tail) */
+	bool in_tail;               /* iterating the tail */
 	uint64_t first;             /* key rowkey of the decoded block */
 	bool loaded;
 	size_t pos;                 /* iteration position in p */

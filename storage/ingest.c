@@ -1083,6 +1083,7 @@ int store_reindex(MDB_txn *txn, struct store *s)
 	size_t queued = 0;
 	int rc;
 	if ((rc = store_lmdb_rc(mdb_drop(txn, s->fts, 0))) ||
+	    (rc = store_lmdb_rc(mdb_drop(txn, s->ftst, 0))) ||
 	    (rc = store_lmdb_rc(mdb_drop(txn, s->hide, 0))) ||
 	    (rc = store_lmdb_rc(mdb_cursor_open(txn, s->recs, &c))))
 		goto out;

@@ -2,7 +2,7 @@
  * store.c - the LMDB environment: open/close, the growing-map write helper,
  * snapshots, settings and counters.
  *
- * On-disk layout (layout version 2; meta "~version").  All integers are
+ * On-disk layout (layout version 3; meta "~version").  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -34,6 +34,13 @@
  *            fts_int.h.  (Layout 1 had "fts": DUPSORT word -> rowkey | tf,
  *            one B-tree insert per posting; it is rebuilt into ftsb on the
  *            first read-write open.)
+ *   ftst     folded word -> first rowkey(8) | a block of the word's newest
+ *            postings, all after its last ftsb block, at most ~0.5 KB; it
+ *            then holds the df instead.  A write adds to this small tail
+ *            and moves it into ftsb only once it is full, so a batch
+ *            rewrites a few pages of tails instead of one ftsb page per
+ *            word.  (Layout 2 had no ftst: a word without a tail is all in
+ *            ftsb, so layout 2 opens as is.)
  *   hide     rowkey -> flags(1) | content kind(1), for every indexed
  *            (non-fork) record that is superseded, retracted, or of a kind
  *            queries hide by default (governance, retractions).  Queries
@@ -199,6 +206,7 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		size_t off;
 		unsigned flags;
 	} dbs[] = {
+		{ "ftst", offsetof(struct store, ftst), 0 },   /* first: may be absent */
 		{ "recs", offsetof(struct store, recs), 0 },
 		{ "ids", offsetof(struct store, ids), 0 },
 		{ "heads", offsetof(struct store, heads), 0 },
@@ -213,8 +221,12 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		int rc = store_lmdb_rc(mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbi));
+		if (rc == MDB_NOTFOUND && i == 0 && !create)
+			continue;   /* a layout-2 store read before its first write */
 		if (rc)
 			return rc;
+		if (i == 0)
+			s->has_ftst = true;
 	}
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 2  /* 1: per-record fts postings (migrated on open) */
+#define STORE_LAYOUT_VERSION 3  /* 1: per-record fts postings (migrated on open); 2: no ftst */
 #define STORE_MAPSIZE_DEFAULT ((size_t)64 << 20)
 
 /* recs value header, followed by the envelope bytes */
@@ -50,6 +50,8 @@ struct store {
 	MDB_dbi forks;      /* alliance | author | seq(8) -> fork rowkeys (dupfixed) */
 	MDB_dbi ix;         /* tag | value -> rowkeys (dupfixed) */
 	MDB_dbi fts;        /* folded word | 0 | first rowkey -> posting block (fts_int.h) */
+	MDB_dbi ftst;       /* folded word -> its newest postings (fts_int.h) */
+	bool has_ftst;      /* false: a layout-2 store opened read-only */
 	MDB_dbi hide;       /* rowkey -> HIDE_VAL: records a query may have to skip */
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */

@@ -111,10 +111,11 @@ static size_t run(struct store *s, const char *text, enum store_sort sort, size_
 	return (size_t)n;
 }
 
-/* Walk a word's blocks: count them, check sizes and order, return the
- * postings and the df stored in the last block. */
-static void walk_blocks(struct store *s, const char *word, size_t *nblocks, size_t *nposts,
-                        uint64_t *df)
+/* Walk a word's blocks and its tail: count the blocks, check sizes and
+ * order (the tail after every block), return the postings, the tail's
+ * posting count and the df (the tail's if there is one). */
+static void walk_word(struct store *s, const char *word, size_t *nblocks, size_t *nposts,
+                      size_t *ntail, uint64_t *df)
 {
 	struct store_txn *t;
 	assert_int_equal(store_txn_begin(s, &t), 0);
@@ -146,6 +147,20 @@ static void walk_blocks(struct store *s, const char *word, size_t *nblocks, size
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	*df = bdf;
+	*ntail = 0;
+	MDB_val tk = { wl, (void *)word }, tv;
+	if (mdb_get(txn, s->ftst, &tk, &tv) == 0) {
+		size_t n;
+		assert_true(tv.mv_size >= 9 && tv.mv_size <= 8 + FTS_TAIL_MAX);
+		assert_int_equal(fts_block_decode((uint8_t *)tv.mv_data + 8, tv.mv_size - 8,
+		                                  store_get64(tv.mv_data), df, p, FTS_BLOCK_POSTS,
+		                                  &n), 0);
+		assert_true(*nposts == 0 || p[0].rk > last_rk);
+		for (size_t i = 1; i < n; i++)
+			assert_true(p[i].rk > p[i - 1].rk);
+		*ntail = n;
+		*nposts += n;
+	}
 	free(p);
 	mdb_cursor_close(c);
 	store_txn_end(t);
@@ -197,9 +212,9 @@ static void test_store_fts__older_records_ingested_later_are_merged_in_order(voi
 	for (size_t i = 0; i < 20; i++)
 		assert_memory_equal(sn.id[i], a[N - 1 - i].id, PROTO_ID_BYTES);
 
-	size_t nb, np;
+	size_t nb, np, nt;
 	uint64_t df;
-	walk_blocks(x->s, "wetland", &nb, &np, &df);
+	walk_word(x->s, "wetland", &nb, &np, &nt, &df);
 	assert_int_equal(np, 2 * N);
 	assert_int_equal(df, 2 * N);
 	assert_true(nb > 2);
@@ -225,9 +240,9 @@ static void test_store_fts__one_word_in_ten_thousand_records_splits_blocks(void 
 	/* several transactions, so the last block is appended to and split */
 	for (size_t i = 0; i < N; i += 2500)
 		ingest_all(x->s, e + i, 2500);
-	size_t nb, np;
+	size_t nb, np, nt;
 	uint64_t df;
-	walk_blocks(x->s, "klimatilpasning", &nb, &np, &df);
+	walk_word(x->s, "klimatilpasning", &nb, &np, &nt, &df);
 	assert_int_equal(np, N);
 	assert_int_equal(df, N);
 	assert_true(nb >= N * 3 / FTS_BLOCK_MAX);  /* >= 3 bytes per posting */
@@ -360,6 +375,7 @@ static int downgrade_cb(MDB_txn *txn, void *ctx)
 	uint8_t one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 }, rk[9] = { 0 };
 	MDB_val k = { 8, (void *)"~version" }, v = { 8, one };
 	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) || (rc = mdb_drop(txn, s->fts, 0)) ||
+	    (rc = mdb_drop(txn, s->ftst, 0)) ||
 	    (rc = mdb_drop(txn, s->hide, 0)) ||
 	    (rc = mdb_dbi_open(txn, "fts", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &old)))
 		return rc;
@@ -402,6 +418,134 @@ static void test_store_open__layout_1_store_is_reindexed(void **state)
 		th_env_free(&e[i]);
 }
 
+/*
+ * A rare word arriving one record per transaction lives in the word's
+ * small tail until the tail is full, then moves into the blocks: through
+ * all of it every posting is found exactly once, in order, from either
+ * end, by membership, and the df is right.
+ */
+static void test_store_fts__tail_fills_and_moves_into_blocks(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 400 };
+	struct th_env *e = calloc(N, sizeof *e);
+	size_t nb, np, nt, tail_max = 0, moves = 0, prev_nt = 0;
+	uint64_t df;
+	for (size_t i = 0; i < N; i++) {
+		char sum[32];
+		snprintf(sum, sizeof sum, "r%zu", i);
+		e[i] = th_measure(&x->f1, "vandhaner", sum, TH_NOW - 2000000 + i * 1000);
+		ingest_all(x->s, e + i, 1);
+		walk_word(x->s, "vandhaner", &nb, &np, &nt, &df);
+		assert_int_equal(np, i + 1);
+		assert_int_equal(df, i + 1);
+		if (nt < prev_nt)
+			moves++;
+		prev_nt = nt;
+		tail_max = nt > tail_max ? nt : tail_max;
+	}
+	assert_true(moves >= 2);              /* the tail filled and moved more than once */
+	assert_true(nb >= 1 && tail_max > 10);
+	struct seen sn = { 0 };
+	size_t total;
+	assert_int_equal(run(x->s, "vandhaner", STORE_SORT_NEWEST, 0, &sn, &total), N);
+	assert_int_equal(total, N);
+	assert_rowkey_order(&sn, true);
+	assert_memory_equal(sn.id[0], e[N - 1].id, PROTO_ID_BYTES);
+	assert_int_equal(run(x->s, "vandhaner", STORE_SORT_OLDEST, 0, &sn, NULL), N);
+	assert_rowkey_order(&sn, false);
+	assert_memory_equal(sn.id[0], e[0].id, PROTO_ID_BYTES);
+	for (size_t i = 0; i < N; i += 37) {   /* membership: in blocks and in the tail */
+		char q[48];
+		snprintf(q, sizeof q, "r%zu vandhaner", i);
+		assert_int_equal(run(x->s, q, STORE_SORT_RELEVANCE, 5, &sn, NULL), 1);
+		assert_memory_equal(sn.id[0], e[i].id, PROTO_ID_BYTES);
+	}
+	assert_int_equal(run(x->s, "r399 vandhaner", STORE_SORT_RELEVANCE, 5, &sn, NULL), 1);
+	seen_free(&sn);
+	for (size_t i = 0; i < N; i++)
+		th_env_free(&e[i]);
+	free(e);
+}
+
+/* Older records after a tail exists (a feed caught up late): the tail and
+ * the old postings go into the blocks, still in order and counted once. */
+static void test_store_fts__older_postings_after_a_tail_move_it_into_blocks(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 30 };
+	struct th_env a[N], b[N];
+	size_t nb, np, nt;
+	uint64_t df;
+	for (size_t i = 0; i < N; i++) {
+		a[i] = th_measure(&x->f1, "sluse", NULL, TH_NOW - 100000 + i);
+		b[i] = th_measure(&x->f2, "sluse", NULL, TH_NOW - 900000 + i);   /* older */
+	}
+	ingest_all(x->s, a, N);
+	walk_word(x->s, "sluse", &nb, &np, &nt, &df);
+	assert_int_equal(nt, N);                /* all new: in the tail */
+	assert_int_equal(nb, 0);
+	for (size_t i = 0; i < N; i += 10)      /* older ones, a few at a time */
+		ingest_all(x->s, b + i, 10);
+	walk_word(x->s, "sluse", &nb, &np, &nt, &df);
+	assert_int_equal(np, 2 * N);
+	assert_int_equal(df, 2 * N);
+	struct seen sn = { 0 };
+	assert_int_equal(run(x->s, "sluse", STORE_SORT_OLDEST, 0, &sn, NULL), 2 * N);
+	assert_rowkey_order(&sn, false);
+	assert_memory_equal(sn.id[0], b[0].id, PROTO_ID_BYTES);
+	assert_memory_equal(sn.id[2 * N - 1], a[N - 1].id, PROTO_ID_BYTES);
+	seen_free(&sn);
+	for (size_t i = 0; i < N; i++) {
+		th_env_free(&a[i]);
+		th_env_free(&b[i]);
+	}
+}
+
+/* Layout 2 had no tails: such a store opens read-only (queries read the
+ * blocks alone) and becomes layout 3 on its first read-write open. */
+static int to_layout2_cb(MDB_txn *txn, void *ctx)
+{
+	struct store *s = ctx;
+	uint8_t two[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+	MDB_val k = { 8, (void *)"~version" }, v = { 8, two };
+	int rc = mdb_put(txn, s->meta, &k, &v, 0);
+	return rc ? rc : mdb_drop(txn, s->ftst, 1);
+}
+
+static void test_store_open__layout_2_store_without_tails_opens(void **state)
+{
+	struct fx *x = *state;
+	enum { N = 300 };   /* one word in every record: its postings fill blocks */
+	struct th_env *e = calloc(N, sizeof *e);
+	for (size_t i = 0; i < N; i++)
+		e[i] = th_measure(&x->f1, "fjernvarme", NULL, TH_NOW - 500000 + i);
+	ingest_all(x->s, e, N);
+	size_t nb, np, nt;
+	uint64_t df;
+	walk_word(x->s, "fjernvarme", &nb, &np, &nt, &df);
+	assert_int_equal(nt, 0);   /* too many for a tail */
+	assert_int_equal(store_write(x->s, to_layout2_cb, x->s), 0);
+	store_close(x->s);
+	assert_int_equal(store_open(&x->s, x->dir, STORE_OPEN_READONLY), 0);
+	struct seen sn = { 0 };
+	assert_int_equal(run(x->s, "fjernvarme", STORE_SORT_NEWEST, 0, &sn, NULL), N);
+	store_close(x->s);
+	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
+	struct th_env more = th_measure(&x->f1, "fjernvarme", NULL, TH_NOW - 1000);
+	ingest_all(x->s, &more, 1);
+	walk_word(x->s, "fjernvarme", &nb, &np, &nt, &df);
+	assert_int_equal(nt, 1);   /* the new one starts a tail */
+	assert_int_equal(df, N + 1);
+	assert_int_equal(run(x->s, "fjernvarme", STORE_SORT_NEWEST, 0, &sn, NULL), N + 1);
+	assert_memory_equal(sn.id[0], more.id, PROTO_ID_BYTES);
+	seen_free(&sn);
+	th_env_free(&more);
+	for (size_t i = 0; i < N; i++)
+		th_env_free(&e[i]);
+	free(e);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -413,6 +557,9 @@ int main(void)
 		T(test_store_fts__one_word_in_ten_thousand_records_splits_blocks),
 		T(test_store_fts__bm25_scores_equal_brute_force),
 		T(test_store_open__layout_1_store_is_reindexed),
+		T(test_store_fts__tail_fills_and_moves_into_blocks),
+		T(test_store_fts__older_postings_after_a_tail_move_it_into_blocks),
+		T(test_store_open__layout_2_store_without_tails_opens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
