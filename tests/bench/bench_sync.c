@@ -350,6 +350,9 @@ static void full_sync(size_t n)
 	fill(&a, alliance, n, 1, 900);
 	uint64_t total = store_records(&a);
 	char db[600];
+	/* The machine's speed drifts (a shared host): the limit is measured
+	 * before and after the sync, and the sync is held against the faster. */
+	double raw_before = bench_verify_rate(2.0, 2);
 	conf_peer(&a, &b, false);   /* a accepts b, b dials a */
 	start(&a);
 	conf_peer(&b, &a, true);
@@ -394,7 +397,8 @@ static void full_sync(size_t n)
 		store_close(s);
 	}
 	double rate = (double)total / secs;
-	double raw = bench_verify_rate(2.0, 2);
+	double raw_after = bench_verify_rate(2.0, 2);
+	double raw = raw_after > raw_before ? raw_after : raw_before;
 	printf("\nfull sync of %llu records (envelope %zu bytes) between two agorad on loopback\n",
 	       (unsigned long long)total, env_len);
 	printf("  time            %.2f s\n", secs);
@@ -408,7 +412,8 @@ static void full_sync(size_t n)
 	       "                  file-backed map pages); anonymous memory (RssAnon, sampled\n"
 	       "                  every 100 ms) sender %.1f MiB, receiver %.1f MiB\n",
 	       hwm_a, hwm_b, anon_a, anon_b);
-	printf("  raw Ed25519 verify on 2 cores: %.0f /s   ratio sync/raw = %.2f\n", raw, rate / raw);
+	printf("  raw Ed25519 verify on 2 cores: %.0f /s before, %.0f /s after; "
+	       "ratio sync/raw (the higher) = %.2f\n", raw_before, raw_after, rate / raw);
 	printf("  (targets: >= 0.60 of raw, wire overhead <= 5 %%, RSS <= 64 MB)\n");
 }
 
