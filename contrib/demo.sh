@@ -82,7 +82,7 @@ port() { cat "$demo/$1/agorad.port"; }
 key() { "$agora" --home "$demo/$1" whoami --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
 records() { "$agora" --home "$demo/$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"])'; }
 same_records() { [ "$(records "$1")" = "$(records "$2")" ]; }
-holds_alliance() { "$agora" --home "$demo/$1" alliance list | grep -q "$2"; }
+holds_alliance() { grep -qF -- "$2" <<<"$("$agora" --home "$demo/$1" alliance list)"; }
 holds_record() { "$agora" --home "$demo/$1" show "$2" >/dev/null; }
 
 dk2020="DK2020 klimaalliance"

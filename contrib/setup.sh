@@ -26,7 +26,7 @@ fi
 install_packages() {
 	local missing=()
 	for p in "${packages[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 			missing+=("$p")
 	done
 	[ "${#missing[@]}" -eq 0 ] && return 0

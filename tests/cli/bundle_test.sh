@@ -16,7 +16,7 @@ run() {
 	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
 	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $OUT :: $ERR"
 }
-has() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "output lacks '$1': $OUT"; }
+has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
 A() { "$AGORA" --home "$T/a" "$@"; }
 B() { "$AGORA" --home "$T/b" "$@"; }
 C() { "$AGORA" --home "$T/c" "$@"; }
@@ -86,25 +86,25 @@ b = bytearray(open(sys.argv[1], "rb").read())
 b[len(b) // 2] ^= 0x40
 open(sys.argv[2], "wb").write(b)' "$T/a.agb" "$T/flip.agb"
 run 3 A bundle verify "$T/flip.agb"
-printf '%s' "$ERR" | grep -Eq 'checksum|corrupt' || fail "flipped byte: $ERR"
+grep -Eq 'checksum|corrupt' <<<"$ERR" || fail "flipped byte: $ERR"
 [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "one-line error: $ERR"
 run 3 C bundle import "$T/flip.agb"
-printf '%s' "$ERR" | grep -Eq 'checksum|corrupt' || fail "flipped byte import: $ERR"
+grep -Eq 'checksum|corrupt' <<<"$ERR" || fail "flipped byte import: $ERR"
 head -c $(( $(stat -c %s "$T/a.agb") - 20 )) "$T/a.agb" >"$T/trunc.agb"
 run 3 C bundle verify "$T/trunc.agb"
-printf '%s' "$ERR" | grep -q 'truncated' || fail "truncated trailer: $ERR"
+grep -q 'truncated' <<<"$ERR" || fail "truncated trailer: $ERR"
 head -c 100 "$T/a.agb" >"$T/trunc2.agb"
 run 3 C bundle import "$T/trunc2.agb"
-printf '%s' "$ERR" | grep -q 'truncated' || fail "truncated record: $ERR"
+grep -q 'truncated' <<<"$ERR" || fail "truncated record: $ERR"
 printf 'not a bundle at all' >"$T/junk.agb"
 run 3 C bundle verify "$T/junk.agb"
-printf '%s' "$ERR" | grep -q 'not an agora bundle' || fail "junk: $ERR"
+grep -q 'not an agora bundle' <<<"$ERR" || fail "junk: $ERR"
 cat "$T/a.agb" >"$T/extra.agb"; printf 'x' >>"$T/extra.agb"
 run 3 C bundle verify "$T/extra.agb"
 run 4 C bundle verify "$T/does-not-exist.agb"
 # C still holds nothing of DK2020 after the failed imports.
 run 0 C query --limit 0 --jsonl
-! printf '%s' "$OUT" | grep -q 'Vådområde' || fail "a damaged bundle stored records"
+! grep -q 'Vådområde' <<<"$OUT" || fail "a damaged bundle stored records"
 
 # --- forged: a signature byte changed, checksum recomputed -------------------
 python3 -c '
@@ -125,7 +125,7 @@ has 'problem: record'
 run 3 C bundle import "$T/forged.agb"
 has "$((n - 1)) new, 0 already known, 1 rejected"
 has 'rejected: record'
-printf '%s' "$OUT" | grep -qi 'signature' || fail "rejection names the reason: $OUT"
+grep -qi 'signature' <<<"$OUT" || fail "rejection names the reason: $OUT"
 
 # --- a filtered bundle still imports on its own ------------------------------
 rm -rf "$T/c"

@@ -16,7 +16,7 @@ run() {
 	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
 }
 lines() { if [ -z "$OUT" ]; then echo 0; else printf '%s\n' "$OUT" | wc -l; fi; }
-has() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "output lacks '$1': $OUT"; }
+has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
 A() { "$AGORA" --home "$T/a" "$@"; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
@@ -101,7 +101,7 @@ assert rows[0]["value"] == "42" and rows[0]["unit"] == "ha" and rows[0]["estimat
 
 # --- CSV without --kind: an error, or one file per kind ----------------------
 run 2 A export --format csv
-printf '%s' "$ERR" | grep -q -- '--kind' || fail "csv without --kind explains: $ERR"
+grep -q -- '--kind' <<<"$ERR" || fail "csv without --kind explains: $ERR"
 run 0 A export --format csv --output-dir "$T/csv"
 for f in measures inventories results lessons targets profiles; do
 	[ -s "$T/csv/$f.csv" ] || fail "--output-dir: $f.csv missing"

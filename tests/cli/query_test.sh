@@ -16,8 +16,8 @@ run() {
 	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
 }
 lines() { if [ -z "$OUT" ]; then echo 0; else printf '%s\n' "$OUT" | wc -l; fi; }
-has() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "output lacks '$1': $OUT"; }
-lacks() { ! printf '%s' "$OUT" | grep -qF -- "$1" || fail "output has '$1': $OUT"; }
+has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
+lacks() { ! grep -qF -- "$1" <<<"$OUT" || fail "output has '$1': $OUT"; }
 A() { "$AGORA" --home "$T/a" "$@"; }
 
 # --- data: Assens in DK2020 (one measure amended later) ----------------------
@@ -69,8 +69,8 @@ run 0 A query --limit 0 --jsonl
 [ "$(lines)" = "$total" ] || fail "--limit 0 is all"
 
 # --- sort --------------------------------------------------------------------
-newest=$(A query --kind measure --sort newest --jsonl | head -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])')
-oldest=$(A query --kind measure --sort oldest --jsonl | head -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])')
+newest=$(A query --kind measure --sort newest --jsonl | sed -n 1p | python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])')
+oldest=$(A query --kind measure --sort oldest --jsonl | sed -n 1p | python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])')
 [ "$newest" != "$oldest" ] || fail "--sort newest and oldest give the same first record"
 run 0 A query --text wetland --sort relevance --jsonl
 has 'Wetland'
@@ -99,7 +99,7 @@ run 0 A query --kind lesson --status cancelled --json
 [ "$OUT" = "[]" ] || fail "empty --json must be []: $OUT"
 
 run 0 A query --kind measure --csv
-first=$(printf '%s\n' "$OUT" | head -n1 | tr -d '\r')
+first=$(printf '%s\n' "$OUT" | sed -n 1p | tr -d '\r')
 [ "$first" = "id,kind,municipality,years,sector,status,title,created" ] || fail "CSV header: $first"
 has '"District heating, ""phase 2"""'
 printf '%s' "$OUT" | python3 -c '
@@ -166,13 +166,13 @@ tty "$AGORA" --home "$T/a" query --kind measure >"$T/tty"
 # --- errors ------------------------------------------------------------------
 run 4 A query --municipality "zzz-nowhere"
 [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "error is one line: $ERR"
-printf '%s' "$ERR" | grep -q 'Assens Kommune' || fail "unknown municipality lists known names: $ERR"
+grep -q 'Assens Kommune' <<<"$ERR" || fail "unknown municipality lists known names: $ERR"
 run 2 A query --kind bogus
-printf '%s' "$ERR" | grep -q 'measure' || fail "bad --kind lists kinds: $ERR"
+grep -q 'measure' <<<"$ERR" || fail "bad --kind lists kinds: $ERR"
 run 2 A query --sector bogus
-printf '%s' "$ERR" | grep -q 'waste' || fail "bad --sector lists sectors: $ERR"
+grep -q 'waste' <<<"$ERR" || fail "bad --sector lists sectors: $ERR"
 run 2 A query --hazard heat
-printf '%s' "$ERR" | grep -q 'extreme_heat' || fail "bad --hazard lists hazards: $ERR"
+grep -q 'extreme_heat' <<<"$ERR" || fail "bad --hazard lists hazards: $ERR"
 run 2 A query --since 20x1
 run 2 A query --since 2030 --until 2020
 run 2 A query --limit -3

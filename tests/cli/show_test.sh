@@ -15,7 +15,7 @@ run() {
 	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
 	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
 }
-has() { printf '%s' "$OUT" | grep -qF -- "$1" || fail "output lacks '$1': $OUT"; }
+has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
 A() { "$AGORA" --home "$T/a" "$@"; }
 jfield() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 
@@ -68,8 +68,8 @@ printf '{"kind": "measure", "supersedes": "%s", "title": "Vådområde ved Assens
 if A publish --file "$T/amend.jsonl" >/dev/null 2>"$T/err"; then
 	run 0 A show "$wet"
 	has "state:        superseded by"
-	printf '%s\n' "$OUT" | grep -q 'superseded' || fail "history marks the old version"
-	printf '%s\n' "$OUT" | grep -q 'current' || fail "history shows the current version"
+	grep -q 'superseded' <<<"$OUT" || fail "history marks the old version"
+	grep -q 'current' <<<"$OUT" || fail "history shows the current version"
 else
 	echo "note: publishing a supersede failed ($(cat "$T/err")); history not tested" >&2
 fi
@@ -84,7 +84,7 @@ for i in range(65536):
     if not any(x.startswith(p) for x in ids):
         print(p + "0000"); break' "$ids")
 run 4 A show "$unknown"
-printf '%s' "$ERR" | grep -q "no record" || fail "unknown id message: $ERR"
+grep -q "no record" <<<"$ERR" || fail "unknown id message: $ERR"
 [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "one-line error: $ERR"
 run 2 A show abc
 run 2 A show "not-hex!"
@@ -105,7 +105,7 @@ p = [k for k, n in c.items() if n > 1]
 print(p[0] if p else "")')
 if [ -n "$amb" ]; then
 	run 2 A show "$amb"
-	printf '%s' "$ERR" | grep -Eq "matches [0-9]+ records|matches several records" || fail "ambiguous: $ERR"
+	grep -Eq "matches [0-9]+ records|matches several records" <<<"$ERR" || fail "ambiguous: $ERR"
 else
 	echo "note: no 4-digit prefix collision among 1500 ids; ambiguity not tested" >&2
 fi
