@@ -84,22 +84,37 @@ int store_resolve(struct store_txn *t, const char *hex, uint8_t id_out[PROTO_ID_
 	}
 	size_t full = n / 2;
 	bool half = n % 2;
+	/* Walk the index from the prefix (as much of it as the keys hold) and
+	 * take each entry whose whole id matches; stop at a second one. */
+	MDB_dbi dbi = t->s->has_idp ? t->s->idp : t->s->ids;
+	size_t klen = t->s->has_idp ? ID_PREFIX : PROTO_ID_BYTES;
+	size_t kfull = full < klen ? full : klen;
+	bool khalf = half && full < klen;
 	MDB_cursor *c;
-	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, t->s->ids, &c));
+	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, dbi, &c));
 	if (rc)
 		return store_map_err(rc);
-	MDB_val k = { full + half, pre }, v;
+	MDB_val k = { kfull + khalf, pre }, v;
 	int found = 0;
-	uint8_t id[PROTO_ID_BYTES];
+	uint8_t id[PROTO_ID_BYTES], cand[PROTO_ID_BYTES];
 	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
 	while (rc == 0) {
 		const uint8_t *kp = k.mv_data;
-		if (k.mv_size != PROTO_ID_BYTES || memcmp(kp, pre, full) != 0 ||
-		    (half && (kp[full] & 0xf0) != pre[full]))
+		if (k.mv_size != klen || v.mv_size != 8) {
+			rc = STORE_E_CORRUPT;
 			break;
-		if (++found > 1)
+		}
+		if (memcmp(kp, pre, kfull) != 0 || (khalf && (kp[kfull] & 0xf0) != pre[kfull]))
+			break;   /* past every key with this prefix */
+		if (klen == PROTO_ID_BYTES)
+			memcpy(cand, kp, PROTO_ID_BYTES);
+		else if ((rc = store_rowkey_id(t->txn, t->s, store_get64(v.mv_data), cand)))
 			break;
-		memcpy(id, kp, PROTO_ID_BYTES);
+		if (memcmp(cand, pre, full) == 0 && (!half || (cand[full] & 0xf0) == pre[full])) {
+			if (++found > 1)
+				break;
+			memcpy(id, cand, PROTO_ID_BYTES);
+		}
 		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
 	}
 	mdb_cursor_close(c);

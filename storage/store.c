@@ -2,7 +2,7 @@
  * store.c - the LMDB environment: open/close, the growing-map write helper,
  * snapshots, settings and counters.
  *
- * On-disk layout (layout version 3; meta "~version").  All integers are
+ * On-disk layout (layout version 4; meta "~version").  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -13,7 +13,13 @@
  *            chain root rowkey(8) | envelope bytes.
  *            flags: 1 superseded, 2 retracted, 4 fork evidence.  The
  *            envelope is stored once, here; everything else points at it.
- *   ids      id(32) -> rowkey.  Every stored record, forks included.
+ *   idp      (DUPSORT|DUPFIXED) first 8 bytes of the id -> rowkey.  Every
+ *            stored record, forks included.  A lookup confirms the whole
+ *            id by hashing the stored envelope; two ids sharing 8 bytes
+ *            are just two values of one key.  (Layouts 2 and 3 had "ids":
+ *            the whole id(32) -> rowkey, nearly twice the pages, all of
+ *            them dirtied by the random inserts of a large batch.  It is
+ *            moved into idp on the first read-write open.)
  *   heads    alliance(32) | author(32) -> feedno(4) | seq(8) | id(32) |
  *            rowkey(8).  The version vector; feedno is a small number
  *            given to the feed when it is first seen (meta "~nfeeds").
@@ -201,33 +207,71 @@ struct open_ctx {
 
 static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 {
+	enum { OPTIONAL = 1, OLD = 2 };   /* may be absent (read-only); never created */
 	static const struct {
 		const char *name;
 		size_t off;
-		unsigned flags;
+		unsigned flags, how;
 	} dbs[] = {
-		{ "ftst", offsetof(struct store, ftst), 0 },   /* first: may be absent */
-		{ "recs", offsetof(struct store, recs), 0 },
-		{ "ids", offsetof(struct store, ids), 0 },
-		{ "heads", offsetof(struct store, heads), 0 },
-		{ "feeds", offsetof(struct store, feeds), 0 },
-		{ "forks", offsetof(struct store, forks), MDB_DUPSORT | MDB_DUPFIXED },
-		{ "ix", offsetof(struct store, ix), MDB_DUPSORT | MDB_DUPFIXED },
-		{ "ftsb", offsetof(struct store, fts), 0 },
-		{ "hide", offsetof(struct store, hide), 0 },
-		{ "chain", offsetof(struct store, chain), 0 },
-		{ "meta", offsetof(struct store, meta), 0 },
+		{ "ftst", offsetof(struct store, ftst), 0, OPTIONAL },
+		{ "idp", offsetof(struct store, idp), MDB_DUPSORT | MDB_DUPFIXED, OPTIONAL },
+		{ "ids", offsetof(struct store, ids), 0, OLD },
+		{ "recs", offsetof(struct store, recs), 0, 0 },
+		{ "heads", offsetof(struct store, heads), 0, 0 },
+		{ "feeds", offsetof(struct store, feeds), 0, 0 },
+		{ "forks", offsetof(struct store, forks), MDB_DUPSORT | MDB_DUPFIXED, 0 },
+		{ "ix", offsetof(struct store, ix), MDB_DUPSORT | MDB_DUPFIXED, 0 },
+		{ "ftsb", offsetof(struct store, fts), 0, 0 },
+		{ "hide", offsetof(struct store, hide), 0, 0 },
+		{ "chain", offsetof(struct store, chain), 0, 0 },
+		{ "meta", offsetof(struct store, meta), 0, 0 },
 	};
+	s->has_ftst = s->has_idp = s->has_ids = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
-		int rc = store_lmdb_rc(mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbi));
-		if (rc == MDB_NOTFOUND && i == 0 && !create)
-			continue;   /* a layout-2 store read before its first write */
+		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
+		int rc = store_lmdb_rc(mdb_dbi_open(txn, dbs[i].name, fl, dbi));
+		if (rc == MDB_NOTFOUND && (dbs[i].how == OLD || (dbs[i].how == OPTIONAL && !create)))
+			continue;   /* an older layout, or one read before its first write */
 		if (rc)
 			return rc;
-		if (i == 0)
+		if (dbi == &s->ftst)
 			s->has_ftst = true;
+		else if (dbi == &s->idp)
+			s->has_idp = true;
+		else if (dbi == &s->ids)
+			s->has_ids = true;
 	}
+	if (!s->has_idp && !s->has_ids)
+		return STORE_E_CORRUPT;   /* no id index at all */
+	return 0;
+}
+
+/* Layout 3 -> 4: move every id of "ids" into idp, then delete "ids". */
+static int ids_to_idp(MDB_txn *txn, struct store *s)
+{
+	MDB_cursor *c;
+	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->ids, &c));
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	for (rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_FIRST)); rc == 0;
+	     rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+		if (k.mv_size != PROTO_ID_BYTES || v.mv_size != 8) {
+			rc = STORE_E_CORRUPT;
+			break;
+		}
+		MDB_val pk = { ID_PREFIX, k.mv_data };
+		rc = store_lmdb_rc(mdb_put(txn, s->idp, &pk, &v, MDB_NODUPDATA));
+		if (rc && rc != MDB_KEYEXIST)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = store_lmdb_rc(mdb_drop(txn, s->ids, 1))))
+		return rc;
+	s->has_ids = false;
 	return 0;
 }
 
@@ -243,6 +287,8 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 		return rc;
 	if (v > STORE_LAYOUT_VERSION)
 		return STORE_E_VERSION;
+	if (s->has_ids && (rc = ids_to_idp(txn, s)))   /* first: what follows finds by id */
+		return rc;
 	if (v == 1) {
 		/* layout 1: drop the per-record postings, rebuild blocks and hide */
 		MDB_dbi old;

@@ -12,7 +12,9 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 3  /* 1: per-record fts postings (migrated on open); 2: no ftst */
+#define STORE_LAYOUT_VERSION 4  /* 1: per-record fts postings (migrated on open); 2: no ftst;
+                                   3: ids keyed by the whole id (migrated to idp on open) */
+#define ID_PREFIX 8             /* bytes of an id that key the idp DBI */
 #define STORE_MAPSIZE_DEFAULT ((size_t)64 << 20)
 
 /* recs value header, followed by the envelope bytes */
@@ -44,7 +46,10 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi recs;       /* rowkey(8) -> header | envelope */
-	MDB_dbi ids;        /* id(32) -> rowkey(8) */
+	MDB_dbi idp;        /* id prefix(ID_PREFIX) -> rowkeys(8) (dupfixed) */
+	MDB_dbi ids;        /* layouts 1-3: id(32) -> rowkey(8); used only when !has_idp */
+	bool has_idp;       /* false: a layout-2/3 store opened read-only */
+	bool has_ids;       /* the old ids DBI exists (until migrated) */
 	MDB_dbi heads;      /* alliance(32) | author(32) -> HEAD_VAL */
 	MDB_dbi feeds;      /* feedno(4) | seq(8) -> rowkey(8) */
 	MDB_dbi forks;      /* alliance | author | seq(8) -> fork rowkeys (dupfixed) */
@@ -138,9 +143,12 @@ int store_rec_fill(MDB_txn *txn, struct store *s, uint64_t rowkey, const MDB_val
                    struct store_record *out);
 /* Read the recs value of rowkey. */
 int store_rec_read(MDB_txn *txn, struct store *s, uint64_t rowkey, MDB_val *v);
-/* Look up an id's rowkey. */
+/* Look up an id's rowkey: 0, STORE_E_NOTFOUND or an error. */
 int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYTES],
                     uint64_t *rowkey);
+/* The id of the record stored under rowkey (the hash of its envelope). */
+int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
+                    uint8_t id[PROTO_ID_BYTES]);
 
 /* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
 int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);

@@ -294,6 +294,7 @@ int main(int argc, char **argv)
 	if (!gens || !recs)
 		return 1;
 	t0 = bench_now();
+	uint64_t w0 = bench_bytes_written();
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < BATCH ? n - done : BATCH;
 		struct proto_error err;
@@ -313,6 +314,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "  published %zu\r", done);
 	}
 	t_pub = bench_now() - t0;
+	uint64_t w_pub = bench_bytes_written() - w0;
 
 	/* Collect the envelopes (charter = seq 1) for the ingest run. */
 	envs = calloc(n + 1, sizeof(*envs));
@@ -351,6 +353,7 @@ int main(int argc, char **argv)
 	if ((rc = store_verifier_start(&ver)))
 		die("verifier", rc);
 	t0 = bench_now();
+	w0 = bench_bytes_written();
 	size_t k = n + 1 < BATCH ? n + 1 : BATCH;
 	if ((rc = store_batch_new(&cur, items, k, now_ms(), NULL)) || (rc = store_verifier_add(ver, cur)))
 		die("batch", rc);
@@ -374,6 +377,7 @@ int main(int argc, char **argv)
 		k = k2;
 	}
 	t_ing = bench_now() - t0;
+	uint64_t w_ing = bench_bytes_written() - w0;
 	store_verifier_stop(ver);
 	/* The machine's speed drifts (a shared host): measure the limits again
 	 * right after the ingest and hold each figure against the faster one. */
@@ -394,6 +398,8 @@ int main(int argc, char **argv)
 	printf("  ingest (verify + store) %10.0f /s   = %5.1f %% of raw verify, 1 core "
 	       "(target >= 70 %%); %5.1f %% of 2 cores\n",
 	       ing_rate, 100.0 * ing_rate / verify1, 100.0 * ing_rate / verify2);
+	printf("  written to the store file: publish %.1f, ingest %.1f bytes per raw record byte\n",
+	       (double)w_pub / (double)raw_bytes, (double)w_ing / (double)raw_bytes);
 
 
 	/* Queries. */

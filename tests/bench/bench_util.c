@@ -120,6 +120,20 @@ double bench_peak_rss_mib(void)
 	return kb / 1024.0;
 }
 
+uint64_t bench_bytes_written(void)
+{
+	FILE *f = fopen("/proc/self/io", "re");
+	char line[128];
+	unsigned long long w = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "wchar: %llu", &w) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return w;
+}
+
 int bench_reset_peak_rss(void)
 {
 	/* Linux: writing 5 to clear_refs resets VmHWM to the current RSS. */

@@ -503,7 +503,7 @@ static void test_store_fts__older_postings_after_a_tail_move_it_into_blocks(void
 }
 
 /* Layout 2 had no tails: such a store opens read-only (queries read the
- * blocks alone) and becomes layout 3 on its first read-write open. */
+ * blocks alone) and becomes the current layout on its first read-write open. */
 static int to_layout2_cb(MDB_txn *txn, void *ctx)
 {
 	struct store *s = ctx;
