@@ -134,18 +134,32 @@ static size_t merge_posts(struct fts_post *out, const struct fts_post *x, size_t
 
 /* ------------------------------------------------------------ batch */
 
+_Static_assert(sizeof(struct fts_slot) == 32, "two hash slots per cache line");
+
+static void slot_set(struct fts_slot *sl, uint32_t h, uint32_t wi, const char *word,
+                     size_t len)
+{
+	sl->hash = h;
+	sl->wi = wi + 1;
+	sl->len = (uint8_t)len;
+	memset(sl->head, 0, sizeof sl->head);
+	memcpy(sl->head, word, len < FTS_SLOT_HEAD ? len : FTS_SLOT_HEAD);
+}
+
 static int rehash(struct fts_batch *b)
 {
 	size_t ns = b->nslots ? b->nslots * 2 : 4096;
-	uint64_t *sl = calloc(ns, sizeof *sl);
+	struct fts_slot *sl = calloc(ns, sizeof *sl);
 	if (!sl)
 		return -ENOMEM;
-	for (size_t i = 0; i < b->nwords; i++) {
-		uint32_t h = store_hash32(b->arena + b->words[i].off, b->words[i].len);
-		size_t j = h & (ns - 1);
-		while (sl[j])
+	for (size_t i = 0; i < b->nslots; i++) {
+		const struct fts_slot *o = &b->slots[i];
+		if (!o->wi)
+			continue;
+		size_t j = o->hash & (ns - 1);
+		while (sl[j].wi)
 			j = (j + 1) & (ns - 1);
-		sl[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
+		sl[j] = *o;
 	}
 	free(b->slots);
 	b->slots = sl;
@@ -162,20 +176,18 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 		return rc;
 	uint32_t h = store_hash32(word, len);
 	size_t j = h & (b->nslots - 1);
-	for (;;) {
-		uint64_t sv = b->slots[j];
-		if (!sv)
+	size_t inl = len < FTS_SLOT_HEAD ? len : FTS_SLOT_HEAD;
+	for (;; j = (j + 1) & (b->nslots - 1)) {
+		const struct fts_slot *sl = &b->slots[j];
+		if (!sl->wi)
 			break;
-		uint32_t s = (uint32_t)sv;
-		/* the stored hash rules out nearly every other word unread */
-		if ((uint32_t)(sv >> 32) == h) {
-			const struct fts_word *fw = &b->words[s - 1];
-			if (fw->len == len && memcmp(b->arena + fw->off, word, len) == 0) {
-				*wi = s - 1;
-				return 0;
-			}
-		}
-		j = (j + 1) & (b->nslots - 1);
+		if (sl->hash != h || sl->len != len || memcmp(sl->head, word, inl) != 0)
+			continue;
+		if (len > FTS_SLOT_HEAD &&
+		    memcmp(b->arena + b->words[sl->wi - 1].off, word, len) != 0)
+			continue;
+		*wi = sl->wi - 1;
+		return 0;
 	}
 	if ((rc = store_grow((void **)&b->words, &b->words_cap, b->nwords + 1, sizeof *b->words)) ||
 	    (rc = store_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)))
@@ -188,7 +200,7 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 	memcpy(b->arena + b->arena_len, word, len);
 	b->arena[b->arena_len + len] = 0;
 	b->arena_len += len + 1;
-	b->slots[j] = (uint64_t)h << 32 | (w + 1);
+	slot_set(&b->slots[j], h, w, word, len);
 	*wi = w;
 	return 0;
 }

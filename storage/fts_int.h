@@ -35,6 +35,7 @@
 #define FTS_KEY_MAX (FTS_WORD_MAX + 9)
 #define FTS_TAIL_MAX 512    /* bytes of a tail's block, header included */
 #define FTS_TAIL_POSTS (FTS_TAIL_MAX / 2 + 1)
+#define FTS_SLOT_HEAD 23    /* word bytes held in a hash slot (slot = 32 bytes) */
 
 struct fts_post {
 	uint64_t rk;
@@ -47,7 +48,15 @@ struct fts_post {
 struct fts_batch {
 	char *arena;                /* interned words, NUL-terminated */
 	size_t arena_len, arena_cap;
-	uint64_t *slots;            /* hash table: hash << 32 | word index + 1; 0 empty */
+	/* Hash table of the words, open addressing.  A slot holds the word
+	 * itself when it is short, as most are: a lookup then reads one cache
+	 * line, not the slot, the word's entry and the arena. */
+	struct fts_slot {
+		uint32_t hash;
+		uint32_t wi;        /* word index + 1; 0: empty */
+		uint8_t len;
+		char head[FTS_SLOT_HEAD];   /* the word's first bytes, zero-padded */
+	} *slots;
 	size_t nslots;
 	struct fts_word {
 		uint32_t off;       /* into arena */
