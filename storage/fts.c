@@ -217,13 +217,14 @@ static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint
 	e->dl = dl;
 	b->words[wi].n++;
 	b->words[wi].last = (uint32_t)b->nents;
+	b->words[wi].last_rk = rk;
 	return 0;
 }
 
 int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl)
 {
 	struct fts_word *fw = &b->words[wi];
-	if (fw->last && b->ents[fw->last - 1].rk == rk) {
+	if (fw->last && fw->last_rk == rk) {
 		struct fts_ent *e = &b->ents[fw->last - 1];
 		if (e->tf < 255)
 			e->tf++;

@@ -64,6 +64,7 @@ struct fts_batch {
 		uint32_t n;         /* postings of this word in the batch */
 		uint32_t start;     /* scratch for apply */
 		uint32_t last;      /* its latest posting: ents index + 1, 0 none */
+		uint64_t last_rk;   /* that posting's rowkey (ents is too big to look) */
 	} *words;
 	size_t nwords, words_cap;
 	struct fts_ent {
