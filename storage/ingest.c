@@ -69,6 +69,10 @@ int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYT
 	k = (MDB_val){ ID_PREFIX, (void *)id };
 	for (rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_KEY)); rc == 0;
 	     rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP))) {
+		if (v.mv_size != 8) {
+			rc = STORE_E_CORRUPT;
+			break;
+		}
 		uint64_t rk = store_get64(v.mv_data);
 		uint8_t got[PROTO_ID_BYTES];
 		if ((rc = store_rowkey_id(txn, s, rk, got)))
