@@ -203,10 +203,53 @@ static int fill_status(struct node *n, struct reply *rp)
 	return 0;
 }
 
+int control_frame(const uint8_t *buf, size_t len, size_t *msg_len)
+{
+	if (len < 4)
+		return 0;
+	uint32_t want = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
+	                (uint32_t)buf[2] << 8 | buf[3];
+	if (want > CONTROL_REQ_MAX)
+		return -1;
+	if (len < 4 + (size_t)want)
+		return 0;
+	*msg_len = want;
+	return 1;
+}
+
+Agora__Control__Request *control_request_decode(const uint8_t *msg, size_t len,
+                                                const char **err)
+{
+	Agora__Control__Request *req = agora__control__request__unpack(NULL, len, msg);
+	if (!req) {
+		*err = "malformed request";
+		return NULL;
+	}
+	switch (req->req_case) {
+	case AGORA__CONTROL__REQUEST__REQ_SYNC:
+		if (req->sync->has_peer && req->sync->peer.len != 32) {
+			*err = "peer key must be 32 bytes";
+			break;
+		}
+		return req;
+	case AGORA__CONTROL__REQUEST__REQ_STATUS:
+	case AGORA__CONTROL__REQUEST__REQ_PEERS:
+	case AGORA__CONTROL__REQUEST__REQ_RELOAD:
+	case AGORA__CONTROL__REQUEST__REQ_POKE:
+		return req;
+	default:
+		*err = "unknown request";
+		break;
+	}
+	agora__control__request__free_unpacked(req, NULL);
+	return NULL;
+}
+
 static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 {
 	struct node *n = c->node;
-	Agora__Control__Request *req = agora__control__request__unpack(NULL, len, msg);
+	const char *err = NULL;
+	Agora__Control__Request *req = control_request_decode(msg, len, &err);
 	struct reply rp;
 	int rc = 0;
 
@@ -214,7 +257,7 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 	agora__control__response__init(&rp.r);
 	if (!req) {
 		rc = -EINVAL;
-		rp.r.error = "malformed request";
+		rp.r.error = (char *)err;
 		goto send;
 	}
 	switch (req->req_case) {
@@ -230,12 +273,7 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 		break;
 	case AGORA__CONTROL__REQUEST__REQ_SYNC: {
 		const uint8_t *key = NULL;
-		if (req->sync->has_peer) {
-			if (req->sync->peer.len != 32) {
-				rc = -EINVAL;
-				rp.r.error = "peer key must be 32 bytes";
-				break;
-			}
+		if (req->sync->has_peer) {   /* 32 bytes: control_request_decode */
 			key = req->sync->peer.data;
 			if (!node_peer_find(n, key)) {
 				rc = -ENOENT;
@@ -309,22 +347,19 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct control_client *c = st->data;
-	uint32_t want;
+	size_t want;
 	(void)buf;
 	if (nread < 0) {
 		client_close(c);
 		return;
 	}
 	c->len += (size_t)nread;
-	if (c->len < 4)
-		return;
-	want = (uint32_t)c->buf[0] << 24 | (uint32_t)c->buf[1] << 16 | (uint32_t)c->buf[2] << 8 |
-	       c->buf[3];
-	if (want > CONTROL_REQ_MAX) {
+	int fr = control_frame(c->buf, c->len, &want);
+	if (fr < 0) {
 		client_close(c);
 		return;
 	}
-	if (c->len < 4 + want || c->answered)
+	if (fr == 0 || c->answered)
 		return;
 	c->answered = true;
 	uv_read_stop(st);
