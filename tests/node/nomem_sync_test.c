@@ -1,0 +1,189 @@
+/*
+ * nomem_sync_test.c - the sync engine when memory runs out.  malloc, calloc
+ * and realloc are wrapped at link time; the fake store and transport
+ * (sync_fake.c, built to allocate past the wrapper) never fail, the
+ * engine's k-th allocation does.  For k = 1, 2, ... two engines sync until
+ * one call fails (agorad then closes the session) or they are done; then
+ * both are disposed, and a new session without failures must bring the two
+ * stores level.  No round may crash or, under AddressSanitizer, leak.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "node/sync.h"
+#include "sync_fake.h"
+
+static atomic_long n_alloc, fail_at, n_failed;   /* test harness state */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static bool should_fail(void)
+{
+	long at = atomic_load(&fail_at);
+	if (at <= 0 || atomic_fetch_add(&n_alloc, 1) + 1 != at)
+		return false;
+	atomic_fetch_add(&n_failed, 1);
+	return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return should_fail() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return should_fail() ? NULL : __real_realloc(p, n);
+}
+
+static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
+
+/*
+ * One session between a (dialer) and b, pumped until quiet or until an
+ * engine call fails.  Returns 0, or the first failing call's code.  The
+ * engines are disposed and the queues emptied either way.
+ */
+static int session(struct fake *a, struct fake *b)
+{
+	struct msgq *ab = __real_calloc(1, sizeof(*ab)), *ba = __real_calloc(1, sizeof(*ba));
+	struct sync_io ia = { a, io_send, io_read, io_records, io_allowed, NULL };
+	struct sync_io ib = { b, io_send, io_read, io_records, io_allowed, NULL };
+	int rc;
+	assert_non_null(ab);
+	assert_non_null(ba);
+	a->out = ab;
+	b->out = ba;
+	rebuild(a);
+	rebuild(b);
+	memset(&a->sync, 0, sizeof(a->sync));
+	memset(&b->sync, 0, sizeof(b->sync));
+	if ((rc = sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia)) ||
+	    (rc = sync_init(&b->sync, false, b->key, "B", a->key, &b->local, &ib)) ||
+	    (rc = sync_start(&a->sync)) || (rc = sync_start(&b->sync)))
+		goto out;
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		bool moved = false;
+		struct { struct msgq *q; struct fake *to; } dirs[2] = { { ab, b }, { ba, a } };
+		for (int d = 0; d < 2; d++) {
+			struct msgq *q = dirs[d].q;
+			struct fake *to = dirs[d].to;
+			if (q->head == q->tail)
+				continue;
+			size_t before = to->records_got;
+			rc = sync_receive(&to->sync, q->m[q->head], q->len[q->head], 1000);
+			free(q->m[q->head]);
+			q->head++;
+			if (rc)
+				goto out;
+			moved = true;
+			if (to->records_got != before) {
+				rebuild(to);
+				if ((rc = sync_local_changed(&to->sync, 1000)))
+					goto out;
+			}
+		}
+		for (int d = 0; d < 2; d++) {
+			struct fake *f = d ? b : a;
+			if (sync_pending(&f->sync)) {
+				if ((rc = sync_produce(&f->sync, 1 << 20, NULL)))
+					goto out;
+				moved = true;
+			}
+		}
+		if (!moved)
+			break;
+	}
+out:
+	sync_dispose(&a->sync);
+	sync_dispose(&b->sync);
+	memset(&a->sync, 0, sizeof(a->sync));
+	memset(&b->sync, 0, sizeof(b->sync));
+	for (struct msgq *q = ab; q; q = q == ab ? ba : NULL)
+		while (q->head < q->tail)
+			free(q->m[q->head++]);
+	free(ab);
+	free(ba);
+	return rc;
+}
+
+static void level(struct fake *a, struct fake *b)
+{
+	rebuild(a);
+	rebuild(b);
+	assert_int_equal(a->lv.n, b->lv.n);
+	for (size_t i = 0; i < a->lv.n; i++) {
+		assert_memory_equal(a->lv.heads[i].author, b->lv.heads[i].author, 32);
+		assert_int_equal(a->lv.heads[i].seq, b->lv.heads[i].seq);
+	}
+}
+
+static void test_sync__every_failed_allocation_ends_the_session_cleanly(void **state)
+{
+	(void)state;
+	size_t rounds = 0, failed_sessions = 0;
+	for (long k = 1;; k++) {
+		struct fake *a = __real_calloc(1, sizeof(*a)), *b = __real_calloc(1, sizeof(*b));
+		assert_non_null(a);
+		assert_non_null(b);
+		fake_init(a, 1, ALLIANCE);
+		fake_init(b, 2, ALLIANCE);
+		/* shared feeds at different heads, and feeds only one side has */
+		for (unsigned i = 0; i < 40; i++) {
+			give(a, i, 3 + i % 5);
+			give(b, i, 1 + i % 7);
+		}
+		give(a, 100, 25);
+		give(b, 200, 12);
+
+		atomic_store(&n_alloc, 0);
+		atomic_store(&n_failed, 0);
+		atomic_store(&fail_at, k);
+		int rc = session(a, b);
+		atomic_store(&fail_at, 0);
+		bool met = atomic_load(&n_failed) > 0;
+		if (met) {
+			assert_true(rc != 0);   /* a failed allocation is reported */
+			failed_sessions++;
+		} else {
+			assert_int_equal(rc, 0);
+		}
+		/* a new session, nothing failing, brings the stores level */
+		assert_int_equal(session(a, b), 0);
+		level(a, b);
+		fake_free(a);
+		fake_free(b);
+		free(a);
+		free(b);
+		rounds++;
+		if (!met)
+			break;
+		assert_true(k < 100000);
+	}
+	assert_true(failed_sessions > 20);
+	printf("  %zu rounds, %zu ended by a failed allocation\n", rounds, failed_sessions);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sync__every_failed_allocation_ends_the_session_cleanly),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
