@@ -9,7 +9,6 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,41 +16,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failalloc.h"
 #include "node/sync.h"
 #include "sync_fake.h"
-
-static atomic_long n_alloc, fail_at, n_failed;   /* test harness state */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-static bool should_fail(void)
-{
-	long at = atomic_load(&fail_at);
-	if (at <= 0 || atomic_fetch_add(&n_alloc, 1) + 1 != at)
-		return false;
-	atomic_fetch_add(&n_failed, 1);
-	return true;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	return should_fail() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return should_fail() ? NULL : __real_realloc(p, n);
-}
 
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
 
@@ -152,12 +119,9 @@ static void test_sync__every_failed_allocation_ends_the_session_cleanly(void **s
 		give(a, 100, 25);
 		give(b, 200, 12);
 
-		atomic_store(&n_alloc, 0);
-		atomic_store(&n_failed, 0);
-		atomic_store(&fail_at, k);
+		failalloc_arm(k);
 		int rc = session(a, b);
-		atomic_store(&fail_at, 0);
-		bool met = atomic_load(&n_failed) > 0;
+		bool met = failalloc_disarm();
 		if (met) {
 			assert_true(rc != 0);   /* a failed allocation is reported */
 			failed_sessions++;

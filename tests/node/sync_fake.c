@@ -14,9 +14,7 @@
 #include "wire.pb-c.h"
 
 #ifdef SYNC_FAKE_REAL_ALLOC
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
+#include "failalloc.h"
 #define FAKE_MALLOC __real_malloc
 #define FAKE_CALLOC __real_calloc
 #define FAKE_REALLOC __real_realloc

@@ -11,7 +11,6 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,55 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failalloc.h"
 #include "helper.h"
-
-/* The fault plan: allocations counted since arming; the fail_at-th fails. */
-static atomic_long n_alloc, fail_at, n_failed;   /* test harness state */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-static bool should_fail(void)
-{
-	long at = atomic_load(&fail_at);
-	if (at <= 0)
-		return false;
-	if (atomic_fetch_add(&n_alloc, 1) + 1 != at)
-		return false;
-	atomic_fetch_add(&n_failed, 1);
-	return true;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	return should_fail() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return should_fail() ? NULL : __real_realloc(p, n);
-}
-
-static void arm(long k)
-{
-	atomic_store(&n_alloc, 0);
-	atomic_store(&n_failed, 0);
-	atomic_store(&fail_at, k);
-}
-
-static void disarm(void)
-{
-	atomic_store(&fail_at, 0);
-}
 
 enum { NREC = 70 };   /* >= 64: store_ingest verifies on a second thread */
 
@@ -165,10 +117,9 @@ static void test_store__every_failed_allocation_is_an_error_not_a_crash_or_leak(
 		assert_int_equal(th_ingest1(s, &w.charter), STORE_NEW);
 		store_close(s);
 
-		arm(k);
+		failalloc_arm(k);
 		round_run(&w, dir);
-		disarm();
-		bool met = atomic_load(&n_failed) > 0;
+		bool met = failalloc_disarm();
 
 		/* all of the batch or none of it (the charter was there before;
 		 * the publish may or may not have gone through) */
