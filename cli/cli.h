@@ -63,6 +63,13 @@ int cli_key(struct cli_ctx *ctx, const char *passphrase_file, struct proto_key *
 int cli_alliance(struct cli_ctx *ctx, struct store_txn *t, const char *name_or_id,
                  uint8_t id_out[PROTO_ID_BYTES]);
 
+/*
+ * Create path (mode 0600, never over an existing file), write len bytes and
+ * fsync.  0, -EEXIST, or another negative errno; a file left half written
+ * is removed.
+ */
+int cli_write_new(const char *path, const void *buf, size_t len);
+
 /* Milliseconds since the epoch (wall clock). */
 uint64_t cli_now_ms(void);
 

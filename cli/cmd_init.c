@@ -60,39 +60,23 @@ static int make_dirs(const char *path)
 static int write_key(struct cli_ctx *ctx, const struct proto_key *key, const char *pass)
 {
 	char path[4200], *text = NULL;
-	size_t len = 0, off = 0;
-	int fd, rc, ret = CLI_EXIT_ERROR;
+	size_t len = 0;
+	int rc, ret = CLI_EXIT_ERROR;
 
 	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
 	if ((rc = proto_key_encode(&text, &len, key, pass)) < 0) {
 		cli_error(ctx, "cannot encode the key: %s", proto_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST) {
-			cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
-			ret = CLI_EXIT_IDENTITY;
-		} else {
-			cli_error(ctx, "cannot create %s: %s", path, strerror(errno));
-		}
+	if ((rc = cli_write_new(path, text, len)) == -EEXIST) {
+		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
+		ret = CLI_EXIT_IDENTITY;
 		goto out;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < len || fsync(fd) < 0) {
-		cli_error(ctx, "cannot write %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
+	if (rc < 0) {
+		cli_error(ctx, "cannot write %s: %s", path, strerror(-rc));
 		goto out;
 	}
-	close(fd);
 	ret = CLI_EXIT_OK;
 out:
 	sodium_memzero(text, len);

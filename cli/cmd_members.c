@@ -458,27 +458,6 @@ static int held_cb(const struct store_record *r, void *ctx)
 	return 0;
 }
 
-static int write_file(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t off = 0;
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	int rc = off < len || fsync(fd) < 0 ? -EIO : 0;
-	close(fd);
-	if (rc)
-		unlink(path);
-	return rc;
-}
-
 /* Replace the old key's hex by the new one in agora.conf ([node] key). */
 static void conf_swap_key(struct cli_ctx *ctx, const char *old_hex, const char *new_hex)
 {
@@ -558,7 +537,7 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 	proto_hex(old_hex, old->pk, PROTO_KEY_BYTES);
 	proto_hex(new_hex, nk->pk, PROTO_KEY_BYTES);
 	snprintf(oldpath, sizeof oldpath, "%s/identity.key.retired-%.16s", ctx->home, old_hex);
-	if ((rc = write_file(newpath, text, len)) < 0) {
+	if ((rc = cli_write_new(newpath, text, len)) < 0) {
 		cli_error(ctx, "cannot write %s: %s (remove it if a rotation was interrupted)",
 		          newpath, strerror(-rc));
 		goto out;
