@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 	if (!gens || !recs)
 		return 1;
 	t0 = bench_now();
-	uint64_t w0 = bench_bytes_written();
+	uint64_t w0 = bench_bytes_written(0);
 	for (size_t done = 0; done < n;) {
 		size_t k = n - done < BATCH ? n - done : BATCH;
 		struct proto_error err;
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "  published %zu\r", done);
 	}
 	t_pub = bench_now() - t0;
-	uint64_t w_pub = bench_bytes_written() - w0;
+	uint64_t w_pub = bench_bytes_written(0) - w0;
 
 	/* Collect the envelopes (charter = seq 1) for the ingest run. */
 	envs = calloc(n + 1, sizeof(*envs));
@@ -371,7 +371,7 @@ int main(int argc, char **argv)
 	if ((rc = store_verifier_start(&ver)))
 		die("verifier", rc);
 	t0 = bench_now();
-	w0 = bench_bytes_written();
+	w0 = bench_bytes_written(0);
 	size_t k = n + 1 < BATCH ? n + 1 : BATCH;
 	if ((rc = store_batch_new(&cur, items, k, now_ms(), NULL)) || (rc = store_verifier_add(ver, cur)))
 		die("batch", rc);
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 		k = k2;
 	}
 	t_ing = bench_now() - t0;
-	uint64_t w_ing = bench_bytes_written() - w0;
+	uint64_t w_ing = bench_bytes_written(0) - w0;
 	store_verifier_stop(ver);
 	/* The machine's speed drifts (a shared host): measure the limits again
 	 * right after the ingest and hold each figure against the faster one. */

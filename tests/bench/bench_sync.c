@@ -133,21 +133,6 @@ static double status_mib(pid_t pid, const char *field)
 	return kb / 1024;
 }
 
-/* Bytes process pid has passed to write(2) and its kind (/proc/PID/io wchar). */
-static unsigned long long wchar_of(pid_t pid)
-{
-	char path[64], line[128];
-	unsigned long long w = 0;
-	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "wchar: %llu", &w) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return w;
-}
-
 static double hwm_mib(pid_t pid)
 {
 	return status_mib(pid, "VmHWM:");
@@ -393,7 +378,7 @@ static void full_sync(size_t n)
 	peers_info(&b, &bytes, &live);
 	hwm_a = hwm_mib(a.pid) > hwm_a ? hwm_mib(a.pid) : hwm_a;
 	hwm_b = hwm_mib(b.pid) > hwm_b ? hwm_mib(b.pid) : hwm_b;
-	unsigned long long written_b = wchar_of(b.pid);
+	uint64_t written_b = bench_bytes_written((int)b.pid);
 	stop(&a);
 	stop(&b);
 	/* Envelope bytes: one envelope is the record plus 67 bytes of framing

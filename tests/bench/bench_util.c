@@ -120,10 +120,14 @@ double bench_peak_rss_mib(void)
 	return kb / 1024.0;
 }
 
-uint64_t bench_bytes_written(void)
+uint64_t bench_bytes_written(int pid)
 {
-	FILE *f = fopen("/proc/self/io", "re");
-	char line[128];
+	char path[64], line[128];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/io", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/io");
+	FILE *f = fopen(path, "re");
 	unsigned long long w = 0;
 
 	while (f && fgets(line, sizeof(line), f))

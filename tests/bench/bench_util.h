@@ -20,9 +20,9 @@ double bench_peak_rss_mib(void);
 /* Start a new peak: VmHWM := current RSS.  0, or -1 where unsupported. */
 int bench_reset_peak_rss(void);
 
-/* Bytes this process has passed to write(2) and its kind so far
- * (/proc/self/io wchar); 0 where unsupported. */
-uint64_t bench_bytes_written(void);
+/* Bytes process pid (0: this one) has passed to write(2) and its kind so
+ * far (/proc/PID/io wchar); 0 where unsupported. */
+uint64_t bench_bytes_written(int pid);
 
 /* Bytes used by the files in a directory (not recursive). */
 uint64_t bench_dir_bytes(const char *dir);

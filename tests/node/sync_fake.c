@@ -154,3 +154,14 @@ void give(struct fake *f, unsigned author, uint64_t n)
 	while (fd->n < n)
 		feed_append(fd);
 }
+
+void assert_same(struct fake *a, struct fake *b)
+{
+	rebuild(a);
+	rebuild(b);
+	assert_int_equal(a->lv.n, b->lv.n);
+	for (size_t i = 0; i < a->lv.n; i++) {
+		assert_memory_equal(a->lv.heads[i].author, b->lv.heads[i].author, 32);
+		assert_int_equal(a->lv.heads[i].seq, b->lv.heads[i].seq);
+	}
+}

@@ -61,5 +61,7 @@ void fake_free(struct fake *f);   /* disposes f->sync too */
 void author_of(uint8_t out[32], unsigned i);
 /* Give f's feed of author number `author` records up to seq n. */
 void give(struct fake *f, unsigned author, uint64_t n);
+/* cmocka-assert that a and b hold the same feeds at the same heads. */
+void assert_same(struct fake *a, struct fake *b);
 
 #endif

@@ -76,17 +76,6 @@ static void run(struct fake *a, struct fake *b)
 	free(ba);
 }
 
-static void assert_same(struct fake *a, struct fake *b)
-{
-	rebuild(a);
-	rebuild(b);
-	assert_int_equal(a->lv.n, b->lv.n);
-	for (size_t i = 0; i < a->lv.n; i++) {
-		assert_memory_equal(a->lv.heads[i].author, b->lv.heads[i].author, 32);
-		assert_int_equal(a->lv.heads[i].seq, b->lv.heads[i].seq);
-	}
-}
-
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
 
 /* An alliance the other side is not admitted to is never offered: the
