@@ -13,39 +13,6 @@
 #include "helper.h"
 #include "storage/fts_int.h"
 
-struct fx {
-	char *dir;
-	struct store *s;
-	struct proto_key *k1, *k2;
-	struct th_feed f1, f2;
-	struct th_env charter;
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	x->dir = th_tmpdir();
-	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
-	x->k1 = th_key(1);
-	x->k2 = th_key(2);
-	x->charter = th_charter(&x->f1, x->k1, "DK2020", TH_NOW - 10000000);
-	th_feed_init(&x->f2, x->k2, x->f1.alliance);
-	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	store_close(x->s);
-	th_rmdir(x->dir);
-	th_env_free(&x->charter);
-	proto_key_free(x->k1);
-	proto_key_free(x->k2);
-	free(x);
-	return 0;
-}
 
 /* Ingest envs[0..n) in one store_ingest call; all must be new. */
 static void ingest_all(struct store *s, struct th_env *envs, size_t n)
@@ -174,7 +141,7 @@ static void assert_rowkey_order(const struct seen *sn, bool desc)
 
 static void test_store_fts__older_records_ingested_later_are_merged_in_order(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 3000 };
 	struct th_env *a = calloc(N, sizeof *a), *b = calloc(N, sizeof *b);
 	/* feed 1: newer records; feed 2 (ingested later): older ones,
@@ -229,7 +196,7 @@ static void test_store_fts__older_records_ingested_later_are_merged_in_order(voi
 
 static void test_store_fts__one_word_in_ten_thousand_records_splits_blocks(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 10000 };
 	struct th_env *e = calloc(N, sizeof *e);
 	for (size_t i = 0; i < N; i++) {
@@ -297,7 +264,7 @@ static size_t count_words(const char *s, const char *w, size_t *len)
 
 static void test_store_fts__bm25_scores_equal_brute_force(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env e[NDOC];
 	for (size_t i = 0; i < NDOC; i++)
 		e[i] = th_measure(&x->f1, corpus[i][0], corpus[i][1], TH_NOW - 100000 + i);
@@ -385,7 +352,7 @@ static int downgrade_cb(MDB_txn *txn, void *ctx)
 
 static void test_store_open__layout_1_store_is_reindexed(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env e[NDOC];
 	for (size_t i = 0; i < NDOC; i++)
 		e[i] = th_measure(&x->f1, corpus[i][0], corpus[i][1], TH_NOW - 100000 + i);
@@ -426,7 +393,7 @@ static void test_store_open__layout_1_store_is_reindexed(void **state)
  */
 static void test_store_fts__tail_fills_and_moves_into_blocks(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 400 };
 	struct th_env *e = calloc(N, sizeof *e);
 	size_t nb, np, nt, tail_max = 0, moves = 0, prev_nt = 0;
@@ -472,7 +439,7 @@ static void test_store_fts__tail_fills_and_moves_into_blocks(void **state)
  * the old postings go into the blocks, still in order and counted once. */
 static void test_store_fts__older_postings_after_a_tail_move_it_into_blocks(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 30 };
 	struct th_env a[N], b[N];
 	size_t nb, np, nt;
@@ -515,7 +482,7 @@ static int to_layout2_cb(MDB_txn *txn, void *ctx)
 
 static void test_store_open__layout_2_store_without_tails_opens(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 300 };   /* one word in every record: its postings fill blocks */
 	struct th_env *e = calloc(N, sizeof *e);
 	for (size_t i = 0; i < N; i++)
@@ -546,7 +513,7 @@ static void test_store_open__layout_2_store_without_tails_opens(void **state)
 	free(e);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, th_fx_setup, th_fx_teardown)
 
 int main(void)
 {

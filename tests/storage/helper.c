@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,4 +147,35 @@ int th_ingest1(struct store *s, const struct th_env *e)
 	int st = 0;
 	int rc = store_ingest(s, &it, 1, 0, TH_NOW, &st, NULL, NULL);
 	return rc ? rc : st;
+}
+
+int th_fx_setup(void **state)
+{
+	struct th_fx *x = calloc(1, sizeof *x);
+	int rc;
+	if (!x)
+		die("fixture", -ENOMEM);
+	x->dir = th_tmpdir();
+	if ((rc = store_open(&x->s, x->dir, 0)) != 0)
+		die("open a store", rc);
+	x->k1 = th_key(1);
+	x->k2 = th_key(2);
+	x->charter = th_charter(&x->f1, x->k1, "DK2020", TH_NOW - 10000000);
+	th_feed_init(&x->f2, x->k2, x->f1.alliance);
+	if ((rc = th_ingest1(x->s, &x->charter)) != STORE_NEW)
+		die("ingest the charter", rc);
+	*state = x;
+	return 0;
+}
+
+int th_fx_teardown(void **state)
+{
+	struct th_fx *x = *state;
+	store_close(x->s);
+	th_rmdir(x->dir);
+	th_env_free(&x->charter);
+	proto_key_free(x->k1);
+	proto_key_free(x->k2);
+	free(x);
+	return 0;
 }

@@ -52,4 +52,20 @@ struct th_env th_measure(struct th_feed *f, const char *title, const char *summa
 /* Ingest one envelope, returning its status (or the call's error). */
 int th_ingest1(struct store *s, const struct th_env *e);
 
+/*
+ * A common fixture: a fresh store in a temporary directory holding the
+ * charter of "DK2020", founded by k1 (feed f1); k2 (feed f2) may publish in
+ * it once admitted.  th_fx_setup / th_fx_teardown have cmocka's setup and
+ * teardown signature (*state is the struct th_fx).
+ */
+struct th_fx {
+	char *dir;
+	struct store *s;
+	struct proto_key *k1, *k2;
+	struct th_feed f1, f2;
+	struct th_env charter;
+};
+int th_fx_setup(void **state);
+int th_fx_teardown(void **state);
+
 #endif

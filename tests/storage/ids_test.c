@@ -13,36 +13,6 @@
 #include "helper.h"
 #include "storage/store_int.h"
 
-struct fx {
-	char *dir;
-	struct store *s;
-	struct proto_key *k1;
-	struct th_feed f1;
-	struct th_env charter;
-};
-
-static int setup(void **state)
-{
-	struct fx *x = calloc(1, sizeof *x);
-	x->dir = th_tmpdir();
-	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
-	x->k1 = th_key(1);
-	x->charter = th_charter(&x->f1, x->k1, "DK2020", TH_NOW - 10000000);
-	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	store_close(x->s);
-	th_rmdir(x->dir);
-	th_env_free(&x->charter);
-	proto_key_free(x->k1);
-	free(x);
-	return 0;
-}
 
 static int found(struct store *s, const uint8_t id[PROTO_ID_BYTES])
 {
@@ -91,7 +61,7 @@ static int alias_cb(MDB_txn *txn, void *ctx)
 
 static void test_store_ids__a_shared_prefix_is_told_apart_by_the_whole_id(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env a = th_measure(&x->f1, "Vådområde", NULL, TH_NOW - 3000);
 	struct th_env b = th_measure(&x->f1, "Fjernvarme", NULL, TH_NOW - 2000);
 	assert_int_equal(th_ingest1(x->s, &a), STORE_NEW);
@@ -173,7 +143,7 @@ static int has_dbi(struct store *s, const char *name)
 
 static void test_store_open__layout_3_ids_move_into_idp(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 200 };
 	struct th_env e[N];
 	for (size_t i = 0; i < N; i++) {
@@ -217,7 +187,7 @@ static void test_store_open__layout_3_ids_move_into_idp(void **state)
 		th_env_free(&e[i]);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, th_fx_setup, th_fx_teardown)
 
 int main(void)
 {
