@@ -38,6 +38,24 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
+/* Open a chart: <figure> with its caption, an SVG of W x H on white whose
+ * accessible label is label_a, then label_b after ": " when given. */
+static void svg_open(FILE *f, const char *caption, const char *label_a, const char *label_b,
+                     double W, double H)
+{
+	fputs("<figure><figcaption>", f);
+	esc(f, caption);
+	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
+	esc(f, label_a);
+	if (label_b) {
+		fputs(": ", f);
+		esc(f, label_b);
+	}
+	fputs("\">\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+}
+
 /* A BCP-47 tag is letters, digits and '-' only; anything else is dropped. */
 static bool lang_ok(const char *l)
 {
@@ -140,15 +158,7 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 		if (t->baseline > vmax)
 			vmax = t->baseline;
 	}
-	fprintf(f, "<figure><figcaption>");
-	esc(f, m->name);
-	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
-	esc(f, L->chart_traj);
-	fputs(": ", f);
-	esc(f, m->name);
-	fputs("\">\n", f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	svg_open(f, m->name, L->chart_traj, m->name, W, H);
 	if (!y0 || y1 <= y0 || !(vmax > 0)) {
 		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"12\" "
 		        "fill=\"#718096\">%s</text>\n</svg></figure>\n", W / 2, H / 2, L->none);
@@ -231,13 +241,7 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 	}
 	double H = mt + (rows ? rows : 1) * row + 10;
 	vmax = nice_max(vmax);
-	fprintf(f, "<figure><figcaption>");
-	esc(f, L->chart_sectors);
-	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
-	esc(f, L->chart_sectors);
-	fputs("\">\n", f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	svg_open(f, L->chart_sectors, L->chart_sectors, NULL, W, H);
 	const char *names[3] = { L->planned, L->estimated, L->measured };
 	for (int k = 0; k < 3; k++) {
 		fprintf(f, "<rect x=\"%.0f\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/>"
@@ -286,13 +290,7 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 	size_t tot = 0;
 	for (int s = 0; s < REPORT_STATUSES; s++)
 		tot += r->by_status[s];
-	fprintf(f, "<figure><figcaption>");
-	esc(f, L->chart_status);
-	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
-	esc(f, L->chart_status);
-	fputs("\">\n", f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
+	svg_open(f, L->chart_status, L->chart_status, NULL, W, H);
 	for (int s = 1; s <= REPORT_STATUSES; s++) {
 		int k = s % REPORT_STATUSES;    /* unspecified last */
 		double x = 10 + (s - 1) * 118.0;
