@@ -133,7 +133,7 @@ static int list_cb(const struct store_record *r, void *user)
 	l->rows = grown;
 	memset(&grown[l->n], 0, sizeof(*grown));
 	memcpy(grown[l->n].id, r->id, PROTO_ID_BYTES);
-	if (cli_record_decode(&rec, r->env, r->env_len) == 0) {
+	if (proto_envelope_decode(&rec, r->env, r->env_len, NULL) == 0) {
 		if (rec->body_case == AGORA__RECORD__BODY_CHARTER && rec->charter->name)
 			grown[l->n].name = strdup(rec->charter->name);
 		agora__record__free_unpacked(rec, NULL);

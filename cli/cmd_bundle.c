@@ -254,7 +254,7 @@ static int hit_cb(const struct store_hit *hit, void *arg)
 	Agora__Record *rec = NULL;
 	int rc;
 
-	rc = cli_output_decode(&rec, hit->rec.env, hit->rec.env_len);
+	rc = proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL);
 	if (rc < 0) {
 		c->err = rc;
 		return 1;
@@ -382,7 +382,7 @@ static int create_order(struct create_run *c, struct order_ent **out, size_t *n_
 			for (size_t a = 0; a < c->n_alliances; a++)
 				if (!memcmp(sr.id, c->alliances[a], PROTO_ID_BYTES))
 					charter = true;
-			rc = cli_output_decode(&rec, sr.env, sr.env_len);
+			rc = proto_envelope_decode(&rec, sr.env, sr.env_len, NULL);
 			if (rc < 0)
 				goto out;
 			if (rec->created_ms > last)

@@ -128,7 +128,7 @@ static char *measure_title(struct store_txn *t, const ProtobufCMessage *msg)
 		return strdup("");
 	b = (const ProtobufCBinaryData *)((const char *)msg + fd->offset);
 	if (b->len != PROTO_ID_BYTES || store_get(t, b->data, &sr) < 0 ||
-	    cli_output_decode(&rec, sr.env, sr.env_len) < 0)
+	    proto_envelope_decode(&rec, sr.env, sr.env_len, NULL) < 0)
 		return strdup("");
 	proto_record_content(rec, &m);
 	s = cli_output_text(m, "title");
@@ -215,7 +215,7 @@ static int export_hit(const struct store_hit *hit, void *arg)
 	enum proto_kind kind;
 	int rc = 0;
 
-	rc = cli_output_decode(&rec, hit->rec.env, hit->rec.env_len);
+	rc = proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL);
 	if (rc < 0) {
 		r->err = rc;
 		return 1;

@@ -95,7 +95,7 @@ static int print_result(struct cli_ctx *ctx, const struct pub_opts *o, const uin
 	if (o->json && env) {
 		Agora__Record *rec = NULL;
 		json_t *obj;
-		if (cli_record_decode(&rec, env, env_len) == 0 &&
+		if (proto_envelope_decode(&rec, env, env_len, NULL) == 0 &&
 		    (obj = json_from_record(rec, id, NULL))) {
 			json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_RECORD_DUMP);
 			printf("\n");
@@ -557,7 +557,7 @@ static int own_record(struct cli_ctx *ctx, struct store_txn *t, const struct pro
 		          arg);
 		return rc == STORE_E_NOTFOUND ? CLI_EXIT_NOTFOUND : CLI_EXIT_ERROR;
 	}
-	if (cli_record_decode(&rec, sr->env, sr->env_len) < 0) {
+	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0) {
 		cli_error(ctx, "record %s is damaged in the store", arg);
 		return CLI_EXIT_ERROR;
 	}
@@ -641,7 +641,7 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	/* Edit the newest version: an amend of an old id must not drop later edits. */
 	if ((rc = store_get(t, sr.newest, &newest)) < 0 ||
-	    cli_record_decode(&cur, newest.env, newest.env_len) < 0) {
+	    proto_envelope_decode(&cur, newest.env, newest.env_len, NULL) < 0) {
 		cli_error(ctx, "cannot read the newest version of %s", arg);
 		ret = CLI_EXIT_ERROR;
 		goto out;

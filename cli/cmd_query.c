@@ -137,7 +137,7 @@ static int query_hit(const struct store_hit *hit, void *arg)
 		r->more = true;         /* the one extra hit asked for: there is more */
 		return 1;
 	}
-	rc = cli_output_decode(&rec, hit->rec.env, hit->rec.env_len);
+	rc = proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL);
 	if (rc < 0) {
 		r->err = rc;
 		return 1;

@@ -83,7 +83,7 @@ static int history_cb(const struct store_record *sr, void *arg)
 	char when[40], sid[13], hex[PROTO_ID_HEX + 1];
 	const char *state;
 
-	if (cli_output_decode(&rec, sr->env, sr->env_len) < 0)
+	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
 		return 0;
 	own = proto_record_kind(rec);
 	kind = proto_record_content(rec, &msg);
@@ -130,7 +130,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 	char sid[13], hex[PROTO_ID_HEX + 1];
 	char *title;
 
-	if (cli_output_decode(&rec, sr->env, sr->env_len) < 0)
+	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
 		return 0;
 	kind = proto_record_content(rec, &msg);
 	kname = proto_kind_name(kind) ? proto_kind_name(kind) : "?";
@@ -256,7 +256,7 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	memset(&perr, 0, sizeof(perr));
 	sigrc = proto_envelope_open(&rec, sr.env, sr.env_len, cli_now_ms(), &perr);
 	if (sigrc < 0) {
-		n = cli_output_decode(&rec, sr.env, sr.env_len);
+		n = proto_envelope_decode(&rec, sr.env, sr.env_len, NULL);
 		if (n < 0) {
 			cli_error(ctx, "show: record %s cannot be decoded: %s", arg, proto_strerror(n));
 			rc = CLI_EXIT_INPUT;

@@ -25,7 +25,7 @@ static int alliance_cb(const struct store_record *r, void *user)
 	char hex[PROTO_ID_HEX + 1];
 	const char *name = "";
 
-	if (cli_record_decode(&rec, r->env, r->env_len) == 0 &&
+	if (proto_envelope_decode(&rec, r->env, r->env_len, NULL) == 0 &&
 	    rec->body_case == AGORA__RECORD__BODY_CHARTER && rec->charter->name)
 		name = rec->charter->name;
 	proto_hex(hex, r->id, PROTO_ID_BYTES);
@@ -46,7 +46,7 @@ static int profile_cb(const struct store_hit *hit, void *user)
 	struct who_profile *w = user;
 	Agora__Record *rec = NULL;
 
-	if (cli_record_decode(&rec, hit->rec.env, hit->rec.env_len) == 0) {
+	if (proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL) == 0) {
 		w->obj = json_from_record(rec, hit->rec.id, NULL);
 		agora__record__free_unpacked(rec, NULL);
 	}

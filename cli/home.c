@@ -369,21 +369,6 @@ int cli_public_key(struct cli_ctx *ctx, const char *passphrase_file,
 
 /* ------------------------------------------------------------ records */
 
-int cli_record_decode(Agora__Record **out, const uint8_t *env, size_t len)
-{
-	struct proto_envelope_view v;
-	Agora__Record *rec;
-	int rc;
-
-	if ((rc = proto_envelope_split(&v, env, len)) < 0)
-		return rc;
-	rec = agora__record__unpack(NULL, v.record_len, v.record);
-	if (!rec)
-		return PROTO_E_DECODE;
-	*out = rec;
-	return 0;
-}
-
 int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err)
 {
 	if ((rc == PROTO_E_FIELD || rc == PROTO_E_KIND) && err && err->field[0]) {
@@ -472,7 +457,7 @@ static int alliance_cb(const struct store_record *r, void *user)
 	char hex[PROTO_ID_HEX + 1];
 	Agora__Record *rec = NULL;
 
-	if (cli_record_decode(&rec, r->env, r->env_len) == 0) {
+	if (proto_envelope_decode(&rec, r->env, r->env_len, NULL) == 0) {
 		if (rec->body_case == AGORA__RECORD__BODY_CHARTER && rec->charter->name &&
 		    !strcasecmp(rec->charter->name, m->want)) {
 			memcpy(m->by_name, r->id, PROTO_ID_BYTES);

@@ -63,11 +63,6 @@ int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *n
 int cli_public_key(struct cli_ctx *ctx, const char *passphrase_file,
                    uint8_t pk_out[PROTO_KEY_BYTES]);
 
-/* Decode envelope bytes the store already verified (no signature check).
- * *out is freed with agora__record__free_unpacked(*out, NULL).  Returns 0
- * or PROTO_E_ENVELOPE / PROTO_E_DECODE (no message printed). */
-int cli_record_decode(Agora__Record **out, const uint8_t *env, size_t len);
-
 /* Read a passphrase file's first line (without the newline) into a
  * sodium_malloc()ed string the caller frees with sodium_free(). */
 int cli_read_passphrase(struct cli_ctx *ctx, const char *path, char **out);

@@ -157,7 +157,7 @@ static int names_hit(const struct store_hit *hit, void *arg)
 	enum proto_kind kind;
 	int rc = 0;
 
-	if (cli_output_decode(&rec, hit->rec.env, hit->rec.env_len) < 0)
+	if (proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL) < 0)
 		return 0;               /* the store verified it; skip rather than fail */
 	kind = proto_record_content(rec, &msg);
 	if (kind == PROTO_KIND_PROFILE && msg && rec->author.len == PROTO_KEY_BYTES) {
@@ -525,22 +525,6 @@ int cli_filter_resolve(struct cli_filter *f, struct cli_ctx *ctx, struct store_t
 }
 
 /* --------------------------------------------------- records and fields */
-
-int cli_output_decode(Agora__Record **out, const uint8_t *env, size_t len)
-{
-	struct proto_envelope_view v;
-	Agora__Record *rec;
-	int rc;
-
-	rc = proto_envelope_split(&v, env, len);
-	if (rc < 0)
-		return rc;
-	rec = agora__record__unpack(NULL, v.record_len, v.record);
-	if (!rec)
-		return PROTO_E_DECODE;
-	*out = rec;
-	return 0;
-}
 
 static void put_double(FILE *f, double v)
 {
@@ -1205,7 +1189,7 @@ char *cli_alliance_name(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES])
 	Agora__Record *rec = NULL;
 	char *name = NULL;
 
-	if (store_get(t, id, &sr) < 0 || cli_output_decode(&rec, sr.env, sr.env_len) < 0)
+	if (store_get(t, id, &sr) < 0 || proto_envelope_decode(&rec, sr.env, sr.env_len, NULL) < 0)
 		return NULL;
 	if (proto_record_kind(rec) == PROTO_KIND_CHARTER && rec->charter && rec->charter->name)
 		name = strdup(rec->charter->name);

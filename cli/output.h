@@ -102,13 +102,6 @@ const char *cli_names_country(struct cli_names *n, const uint8_t author[PROTO_KE
 
 /* --------------------------------------------------- records and fields */
 
-/*
- * Decode an envelope already verified by the store (no signature check).
- * *out is freed with agora__record__free_unpacked(*out, NULL).
- * PROTO_E_ENVELOPE / PROTO_E_DECODE on bad bytes.
- */
-int cli_output_decode(Agora__Record **out, const uint8_t *env, size_t len);
-
 /* Name of the alliance `id` from its stored charter, or NULL; caller frees. */
 char *cli_alliance_name(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES]);
 

@@ -105,16 +105,11 @@ struct collect {
 
 static int feed(struct collect *c, const uint8_t *id, const uint8_t *env, size_t len)
 {
-	struct proto_envelope_view v;
 	Agora__Record *rec;
-	int rc;
-
-	rc = proto_envelope_split(&v, env, len);
-	if (rc < 0)
-		return rc;
-	rec = agora__record__unpack(&c->alloc, v.record_len, v.record);
-	if (!rec) {
-		rc = c->arena.oom ? -ENOMEM : PROTO_E_DECODE;
+	int rc = proto_envelope_decode(&rec, env, len, &c->alloc);
+	if (rc < 0) {
+		if (rc == PROTO_E_DECODE && c->arena.oom)
+			rc = -ENOMEM;
 		arena_reset(&c->arena);
 		return rc;
 	}
@@ -263,7 +258,6 @@ static int fork_cb(const uint8_t alliance[PROTO_ID_BYTES], const uint8_t author[
 static int charter_name(struct collect *c)
 {
 	struct store_record sr;
-	struct proto_envelope_view v;
 	Agora__Record *rec;
 	int rc = store_get(c->t, c->r->alliance, &sr);
 
@@ -271,11 +265,8 @@ static int charter_name(struct collect *c)
 		return 0;
 	if (rc < 0)
 		return rc;
-	if ((rc = proto_envelope_split(&v, sr.env, sr.env_len)) < 0)
+	if ((rc = proto_envelope_decode(&rec, sr.env, sr.env_len, NULL)) < 0)
 		return rc;
-	rec = agora__record__unpack(NULL, v.record_len, v.record);
-	if (!rec)
-		return PROTO_E_DECODE;
 	if (rec->body_case == AGORA__RECORD__BODY_CHARTER && rec->charter->name)
 		rc = report_set_alliance_name(c->r, rec->charter->name);
 	agora__record__free_unpacked(rec, NULL);

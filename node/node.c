@@ -61,7 +61,6 @@ static int alliance_cb(const struct store_record *rec, void *ctx)
 {
 	struct load *ld = ctx;
 	struct sync_lvec *v;
-	struct proto_envelope_view view;
 
 	if (ld->l.n >= SYNC_ALLIANCES_MAX)
 		return 0;
@@ -72,14 +71,13 @@ static int alliance_cb(const struct store_record *rec, void *ctx)
 	v = &v[ld->l.n++];
 	memset(v, 0, sizeof(*v));
 	memcpy(v->alliance, rec->id, 32);
-	if (proto_envelope_split(&view, rec->env, rec->env_len) == 0) {
-		Agora__Record *r = agora__record__unpack(NULL, view.record_len, view.record);
-		if (r && r->has_author && r->author.len == 32) {
+	Agora__Record *r;
+	if (proto_envelope_decode(&r, rec->env, rec->env_len, NULL) == 0) {
+		if (r->has_author && r->author.len == 32) {
 			memcpy(v->founder, r->author.data, 32);
 			v->has_founder = true;
 		}
-		if (r)
-			agora__record__free_unpacked(r, NULL);
+		agora__record__free_unpacked(r, NULL);
 	}
 	return 0;
 }

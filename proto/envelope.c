@@ -95,6 +95,18 @@ int proto_envelope_split(struct proto_envelope_view *out, const uint8_t *env, si
 	return 0;
 }
 
+int proto_envelope_decode(Agora__Record **out, const uint8_t *env, size_t len,
+                          ProtobufCAllocator *alloc)
+{
+	struct proto_envelope_view v;
+	int rc = proto_envelope_split(&v, env, len);
+	if (rc < 0)
+		return rc;
+	if (!(*out = agora__record__unpack(alloc, v.record_len, v.record)))
+		return PROTO_E_DECODE;
+	return 0;
+}
+
 void proto_record_id(uint8_t id[PROTO_ID_BYTES], const uint8_t *env, size_t len)
 {
 	crypto_generichash(id, PROTO_ID_BYTES, env, len, NULL, 0);

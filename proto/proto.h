@@ -124,6 +124,15 @@ struct proto_envelope_view {
 
 int proto_envelope_split(struct proto_envelope_view *out, const uint8_t *env, size_t len);
 
+/*
+ * The record inside an envelope that was verified before (one read from a
+ * store): split and decode, nothing checked.  alloc NULL: protobuf-c's
+ * default allocator.  0, an error of proto_envelope_split, or
+ * PROTO_E_DECODE; free *out with agora__record__free_unpacked(*out, alloc).
+ */
+int proto_envelope_decode(Agora__Record **out, const uint8_t *env, size_t len,
+                          ProtobufCAllocator *alloc);
+
 /* id = BLAKE2b-256(env). */
 void proto_record_id(uint8_t id[PROTO_ID_BYTES], const uint8_t *env, size_t len);
 

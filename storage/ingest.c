@@ -166,14 +166,9 @@ static int rec_decode(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t *h
 	if (rc)
 		return rc;
 	memcpy(hdr, v.mv_data, REC_HDR);
-	struct proto_envelope_view ev;
-	rc = proto_envelope_split(&ev, (const uint8_t *)v.mv_data + REC_HDR, v.mv_size - REC_HDR);
-	if (rc)
+	if (proto_envelope_decode(out, (const uint8_t *)v.mv_data + REC_HDR, v.mv_size - REC_HDR,
+	                          NULL))
 		return STORE_E_CORRUPT;
-	Agora__Record *r = agora__record__unpack(NULL, ev.record_len, ev.record);
-	if (!r)
-		return STORE_E_CORRUPT;
-	*out = r;
 	return 0;
 }
 
@@ -1157,13 +1152,8 @@ int store_reindex(MDB_txn *txn, struct store *s)
 				goto out;
 			const uint8_t *env = h + REC_HDR;
 			size_t len = v.mv_size - REC_HDR;
-			struct proto_envelope_view ev;
-			if (proto_envelope_split(&ev, env, len)) {
-				rc = STORE_E_CORRUPT;
-				goto out;
-			}
-			Agora__Record *r = agora__record__unpack(NULL, ev.record_len, ev.record);
-			if (!r) {
+			Agora__Record *r;
+			if (proto_envelope_decode(&r, env, len, NULL)) {
 				rc = STORE_E_CORRUPT;
 				goto out;
 			}
