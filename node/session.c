@@ -208,17 +208,11 @@ static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[3
                    uint64_t seq, const uint8_t **env, size_t *len)
 {
 	struct session *s = ctx;
-	struct store_record rec;
-	int rc;
 
 	/* s->txn is opened by session_kick() around sync_produce(). */
 	if (!s->txn)
 		return STORE_E_NOTFOUND;
-	if ((rc = store_feed_get(s->txn, alliance, author, seq, &rec)))
-		return rc;
-	*env = rec.env;
-	*len = rec.env_len;
-	return 0;
+	return store_feed_env(s->txn, alliance, author, seq, env, len);
 }
 
 static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t author[32],

@@ -366,24 +366,52 @@ int store_heads(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES], sto
 	return store_map_err(rc);
 }
 
-int store_feed_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
-                   const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, struct store_record *out)
+/* Rowkey of feed entry (alliance, author, seq). */
+static int feed_rowkey(struct store_txn *t, const uint8_t *alliance, const uint8_t *author,
+                       uint64_t seq, uint64_t *rk)
 {
-	if (!t || !alliance || !author || !out)
-		return PROTO_E_ARG;
 	uint8_t head[HEAD_VAL];
 	int rc = head_get(t, alliance, author, head);
 	if (rc)
-		return store_map_err(rc);
+		return rc;
 	uint8_t fk[12];
 	memcpy(fk, head, 4);
 	store_be64(fk + 4, seq);
 	MDB_val k = { 12, fk }, v;
 	if ((rc = store_lmdb_rc(mdb_get(t->txn, t->s->feeds, &k, &v))))
-		return store_map_err(rc);
+		return rc;
 	if (v.mv_size != 8)
 		return STORE_E_CORRUPT;
-	return store_map_err(get_rk(t, store_get64(v.mv_data), out));
+	*rk = store_get64(v.mv_data);
+	return 0;
+}
+
+int store_feed_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                   const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, struct store_record *out)
+{
+	if (!t || !alliance || !author || !out)
+		return PROTO_E_ARG;
+	uint64_t rk;
+	int rc = feed_rowkey(t, alliance, author, seq, &rk);
+	if (!rc)
+		rc = get_rk(t, rk, out);
+	return store_map_err(rc);
+}
+
+int store_feed_env(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                   const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t **env,
+                   size_t *len)
+{
+	if (!t || !alliance || !author || !env || !len)
+		return PROTO_E_ARG;
+	uint64_t rk;
+	MDB_val v;
+	int rc = feed_rowkey(t, alliance, author, seq, &rk);
+	if (!rc && !(rc = store_rec_read(t->txn, t->s, rk, &v))) {
+		*env = (const uint8_t *)v.mv_data + REC_HDR;
+		*len = v.mv_size - REC_HDR;
+	}
+	return store_map_err(rc);
 }
 
 int store_forks(struct store_txn *t, store_fork_cb cb, void *ctx)

@@ -299,9 +299,14 @@ typedef int (*store_head_cb)(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq
 int store_heads(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES], store_head_cb cb,
                 void *ctx);
 
-/* Envelope of one feed entry (alliance, author, seq). */
+/* One feed entry (alliance, author, seq), with its id and newest version. */
 int store_feed_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                    const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, struct store_record *out);
+/* Only the envelope bytes of a feed entry, valid until store_txn_end: no
+ * id hashed, no chain looked up (for streaming records to a peer). */
+int store_feed_env(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                   const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t **env,
+                   size_t *len);
 
 /* Fork evidence: both envelopes of each conflicting seq. */
 typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],

@@ -139,6 +139,16 @@ static void test_store_ingest__round_trip_then_same_batch_is_known(void **state)
 	struct store_record r;
 	assert_int_equal(store_feed_get(t, x->f1.alliance, x->k2->pk, 1, &r), 0);
 	assert_memory_equal(r.id, e[3].id, PROTO_ID_BYTES);
+	/* the envelope alone, as a session streams it: the same bytes */
+	const uint8_t *env;
+	size_t len;
+	assert_int_equal(store_feed_env(t, x->f1.alliance, x->k2->pk, 1, &env, &len), 0);
+	assert_int_equal(len, e[3].len);
+	assert_memory_equal(env, e[3].env, len);
+	assert_int_equal(store_feed_env(t, x->f1.alliance, x->k2->pk, 2, &env, &len),
+	                 STORE_E_NOTFOUND);
+	assert_int_equal(store_feed_env(t, x->f1.alliance, x->k1->pk, 4, &env, &len),
+	                 STORE_E_NOTFOUND);
 	struct ids al = { .n = 0 };
 	assert_int_equal(store_alliances(t, collect_rec, &al), 0);
 	assert_int_equal(al.n, 1);
