@@ -4,19 +4,7 @@
 # damaged, truncated and forged bundles are rejected with a clear message;
 # a filtered bundle imports on its own.  Usage: bundle_test.sh path/to/agora
 set -euo pipefail
-AGORA=${1:?usage: bundle_test.sh path/to/agora}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset AGORA_HOME XDG_DATA_HOME AGORA_PASSPHRASE COLUMNS || true
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-	local want=$1 rc=0; shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
-	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $OUT :: $ERR"
-}
-has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
+source "$(dirname "$0")/lib_run.sh"
 A() { "$AGORA" --home "$T/a" "$@"; }
 B() { "$AGORA" --home "$T/b" "$@"; }
 C() { "$AGORA" --home "$T/c" "$@"; }

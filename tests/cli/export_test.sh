@@ -3,20 +3,7 @@
 # RFC 4180 quoting, one row per inventory sector, --output-dir, filters.
 # Usage: export_test.sh path/to/agora
 set -euo pipefail
-AGORA=${1:?usage: export_test.sh path/to/agora}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset AGORA_HOME XDG_DATA_HOME AGORA_PASSPHRASE COLUMNS || true
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-	local want=$1 rc=0; shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
-	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
-}
-lines() { if [ -z "$OUT" ]; then echo 0; else printf '%s\n' "$OUT" | wc -l; fi; }
-has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
+source "$(dirname "$0")/lib_run.sh"
 A() { "$AGORA" --home "$T/a" "$@"; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020

@@ -2,22 +2,7 @@
 # query_test.sh - `agora query`: each filter, each output format, the table's
 # width, and the errors for unknown names.  Usage: query_test.sh path/to/agora
 set -euo pipefail
-AGORA=${1:?usage: query_test.sh path/to/agora}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset AGORA_HOME XDG_DATA_HOME AGORA_PASSPHRASE COLUMNS || true
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# run WANT_EXIT cmd...: stdout in $OUT, stderr in $ERR; fails on another exit status.
-run() {
-	local want=$1 rc=0; shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
-	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
-}
-lines() { if [ -z "$OUT" ]; then echo 0; else printf '%s\n' "$OUT" | wc -l; fi; }
-has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
-lacks() { ! grep -qF -- "$1" <<<"$OUT" || fail "output has '$1': $OUT"; }
+source "$(dirname "$0")/lib_run.sh"
 A() { "$AGORA" --home "$T/a" "$@"; }
 
 # --- data: Assens in DK2020 (one measure amended later) ----------------------

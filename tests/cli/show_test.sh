@@ -3,19 +3,7 @@
 # status, history and related records; unknown, ambiguous and malformed ids.
 # Usage: show_test.sh path/to/agora
 set -euo pipefail
-AGORA=${1:?usage: show_test.sh path/to/agora}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset AGORA_HOME XDG_DATA_HOME AGORA_PASSPHRASE COLUMNS || true
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-	local want=$1 rc=0; shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	OUT=$(cat "$T/out"); ERR=$(cat "$T/err")
-	[ "$rc" = "$want" ] || fail "exit $rc, want $want: $* :: $ERR"
-}
-has() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
+source "$(dirname "$0")/lib_run.sh"
 A() { "$AGORA" --home "$T/a" "$@"; }
 jfield() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 
