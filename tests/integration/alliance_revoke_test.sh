@@ -4,15 +4,7 @@
 # (already relayed ones included), refuses its later records, and drops
 # its sessions.  e is the revoked one: a - b - c - d - e.
 . "$(dirname "$0")/lib.sh"
-mknode a DK2020
-for n in b c d e; do mknode $n; done
-admit a b c d e
-allow e d; allow d c; allow c b; allow b a
-start e
-link d e; start d
-link c d; start c
-link b c; start b
-link a b; start a
+line a b c d e
 for n in b c d e; do ag $n alliance use DK2020 >/dev/null; done
 pub() { ag e publish measure --title "$1" --language da --mitigation --sector waste \
 	--status ongoing >/dev/null; }

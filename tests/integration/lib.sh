@@ -60,6 +60,21 @@ link() {
 	ag "$1" peer add "127.0.0.1:$(port "$2")" "$(key "$2")" --name "$2" >/dev/null || fail "peer add"
 }
 
+# line NODE...: a line of running nodes, each dialling the next.  The first
+# founds DK2020 and admits the rest; the last starts first, so every node
+# has its successor to dial.
+line() {
+	local n i first=$1 nodes=("$@")
+	mknode "$first" DK2020
+	for n in "${nodes[@]:1}"; do mknode "$n"; done
+	admit "$@"
+	for ((i = ${#nodes[@]} - 1; i > 0; i--)); do allow "${nodes[i]}" "${nodes[i - 1]}"; done
+	start "${nodes[-1]}"
+	for ((i = ${#nodes[@]} - 2; i >= 0; i--)); do
+		link "${nodes[i]}" "${nodes[i + 1]}"
+		start "${nodes[i]}"
+	done
+}
 
 start() {   # start NAME [PORT]: PORT 0 (default) = any free port
 	local n=$1

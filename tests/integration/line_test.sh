@@ -2,15 +2,7 @@
 # A line of five nodes A-B-C-D-E carries a record from A to E, and a record
 # published at A while connected arrives live at E.
 . "$(dirname "$0")/lib.sh"
-mknode a DK2020
-for n in b c d e; do mknode $n; done
-admit a b c d e
-allow e d; allow d c; allow c b; allow b a
-start e
-link d e; start d
-link c d; start c
-link b c; start b
-link a b; start a
+line a b c d e
 # Every node already holds the charter and admissions (admit): wait until
 # every link's first exchange is done, as the old "charter reaches e" did.
 live_links() { [ "$(ag "$1" peers | grep -c " live ")" -ge "$2" ]; }
