@@ -159,14 +159,8 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 		          "[--expires 7d] [--address HOST:PORT]");
 		return CLI_EXIT_USAGE;
 	}
-	if (proto_enum_parse(&r, &agora__role__descriptor, role) < 0 || r == 0) {
-		cli_error(ctx, "unknown role '%s': use member, coordinator or observer", role);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_duration_ms(expires, &dur) < 0) {
-		cli_error(ctx, "--expires '%s' is not a duration such as 7d, 12h or 30m", expires);
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_member_terms(ctx, role, expires, &r, &dur)) != CLI_EXIT_OK)
+		return ret;
 	if (!addr && default_addr(ctx, iv.addr, sizeof iv.addr) < 0) {
 		cli_error(ctx, "give --address HOST:PORT where the new member reaches this node "
 		          "(agorad is not running here to ask)");

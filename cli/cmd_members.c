@@ -70,6 +70,21 @@ int cli_duration_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
+int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires, int *role_out,
+                     uint64_t *dur_ms)
+{
+	*dur_ms = 0;
+	if (proto_enum_parse(role_out, &agora__role__descriptor, role) < 0 || *role_out == 0) {
+		cli_error(ctx, "unknown role '%s': use member, coordinator or observer", role);
+		return CLI_EXIT_USAGE;
+	}
+	if (expires && cli_duration_ms(expires, dur_ms) < 0) {
+		cli_error(ctx, "--expires '%s' is not a duration such as 30d, 12h, 10m or 5s", expires);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
 static const char *role_name(int role)
 {
 	switch (role) {
@@ -313,14 +328,8 @@ int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((ret = parse_key(ctx, keyhex, member)) != CLI_EXIT_OK)
 		return ret;
-	if (proto_enum_parse(&r, &agora__role__descriptor, role) < 0 || r == 0) {
-		cli_error(ctx, "unknown role '%s': use member, coordinator or observer", role);
-		return CLI_EXIT_USAGE;
-	}
-	if (expires && cli_duration_ms(expires, &dur) < 0) {
-		cli_error(ctx, "--expires '%s' is not a duration such as 30d, 12h, 10m or 5s", expires);
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_member_terms(ctx, role, expires, &r, &dur)) != CLI_EXIT_OK)
+		return ret;
 	if ((ret = open_alliance(ctx, alliance, &s, id)) != CLI_EXIT_OK)
 		return ret;
 	Agora__Record rec = AGORA__RECORD__INIT;

@@ -24,6 +24,11 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv);
 void cli_members_help(FILE *f);
 /* "30d", "12h", "10m", "5s" -> milliseconds.  0 or -1. */
 int cli_duration_ms(const char *s, uint64_t *out);
+/* A member's terms from --role (name of an Agora__Role) and --expires (a
+ * duration; NULL: none, *dur_ms 0).  CLI_EXIT_OK, or CLI_EXIT_USAGE with
+ * the error printed. */
+int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires, int *role_out,
+                     uint64_t *dur_ms);
 
 /* Every fork the store holds as evidence: a JSON array of {author,
  * alliance, seq} (empty if the store cannot be read).  Caller decrefs. */
