@@ -66,7 +66,8 @@ expect_exit 0 "$AGORA" --home "$C" alliance members
 grep -q "revoked after seq 1" "$TMP/out" || fail "members does not show the revocation"
 # The revoked key cannot publish any more where the revocation is known.
 "$AGORA" --home "$C" bundle create "$TMP/gov2.agb" >/dev/null
-"$AGORA" --home "$M" bundle import "$TMP/gov2.agb" >/dev/null || true
+expect_exit 0 "$AGORA" --home "$M" bundle import "$TMP/gov2.agb"
+grep -q "^1 new" "$TMP/out" || fail "the revocation did not reach m: $(cat "$TMP/out")"
 expect_exit 1 "$AGORA" --home "$M" publish measure --title "Efter" --language da --mitigation
 grep -q "revoked" "$TMP/err" || fail "publish after revocation: $(cat "$TMP/err")"
 echo ok
