@@ -48,44 +48,6 @@ int store_rec_read(MDB_txn *txn, struct store *s, uint64_t rowkey, MDB_val *v)
 	return 0;
 }
 
-int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYTES],
-                    uint64_t *rowkey)
-{
-	MDB_val k, v;
-	int rc;
-	if (!s->has_idp) {   /* an older layout, read only */
-		k = (MDB_val){ PROTO_ID_BYTES, (void *)id };
-		rc = store_lmdb_rc(mdb_get(txn, s->ids, &k, &v));
-		if (rc)
-			return rc == MDB_NOTFOUND ? STORE_E_NOTFOUND : rc;
-		if (v.mv_size != 8)
-			return STORE_E_CORRUPT;
-		*rowkey = store_get64(v.mv_data);
-		return 0;
-	}
-	MDB_cursor *c;
-	if ((rc = store_lmdb_rc(mdb_cursor_open(txn, s->idp, &c))))
-		return rc;
-	k = (MDB_val){ ID_PREFIX, (void *)id };
-	for (rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_KEY)); rc == 0;
-	     rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP))) {
-		if (v.mv_size != 8) {
-			rc = STORE_E_CORRUPT;
-			break;
-		}
-		uint64_t rk = store_get64(v.mv_data);
-		uint8_t got[PROTO_ID_BYTES];
-		if ((rc = store_rowkey_id(txn, s, rk, got)))
-			break;
-		if (memcmp(got, id, PROTO_ID_BYTES) == 0) {
-			*rowkey = rk;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? STORE_E_NOTFOUND : rc;
-}
-
 int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
                     uint8_t id[PROTO_ID_BYTES])
 {
@@ -332,8 +294,7 @@ static int put_rec(struct wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uin
 	memcpy(p + REC_HDR, env, len);
 	if (!(flags & REC_F_FORK) && (rc = store_hide_update(w->txn, w->s, rk, flags, kind)))
 		return rc;
-	MDB_val ik = { ID_PREFIX, (void *)id }, iv = { 8, kb };
-	return store_lmdb_rc(mdb_put(w->txn, w->s->idp, &ik, &iv, MDB_NODUPDATA));
+	return store_id_put(w->txn, w->s, id, rk);
 }
 
 /*

@@ -84,42 +84,51 @@ int store_resolve(struct store_txn *t, const char *hex, uint8_t id_out[PROTO_ID_
 	}
 	size_t full = n / 2;
 	bool half = n % 2;
-	/* Walk the index from the prefix (as much of it as the keys hold) and
-	 * take each entry whose whole id matches; stop at a second one. */
-	MDB_dbi dbi = t->s->has_idp ? t->s->idp : t->s->ids;
-	size_t klen = t->s->has_idp ? ID_PREFIX : PROTO_ID_BYTES;
+	/* Walk each level of the index from the prefix (as much of it as the
+	 * keys hold) and take each entry whose whole id matches; stop at a
+	 * second one.  An id is in one level only. */
+	MDB_dbi lv[ID_LEVELS];
+	size_t nlv = 1;
+	size_t klen = ID_PREFIX;
+	if (t->s->has_idp) {
+		nlv = store_id_levels(t->s, lv);
+	} else {
+		lv[0] = t->s->ids;
+		klen = PROTO_ID_BYTES;
+	}
 	size_t kfull = full < klen ? full : klen;
 	bool khalf = half && full < klen;
-	MDB_cursor *c;
-	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, dbi, &c));
-	if (rc)
-		return store_map_err(rc);
-	MDB_val k = { kfull + khalf, pre }, v;
-	int found = 0;
+	int found = 0, rc = 0;
 	uint8_t id[PROTO_ID_BYTES], cand[PROTO_ID_BYTES];
-	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
-	while (rc == 0) {
-		const uint8_t *kp = k.mv_data;
-		if (k.mv_size != klen || v.mv_size != 8) {
-			rc = STORE_E_CORRUPT;
-			break;
-		}
-		if (memcmp(kp, pre, kfull) != 0 || (khalf && (kp[kfull] & 0xf0) != pre[kfull]))
-			break;   /* past every key with this prefix */
-		if (klen == PROTO_ID_BYTES)
-			memcpy(cand, kp, PROTO_ID_BYTES);
-		else if ((rc = store_rowkey_id(t->txn, t->s, store_get64(v.mv_data), cand)))
-			break;
-		if (memcmp(cand, pre, full) == 0 && (!half || (cand[full] & 0xf0) == pre[full])) {
-			if (++found > 1)
+	for (size_t l = 0; l < nlv && found < 2; l++) {
+		MDB_cursor *c;
+		if ((rc = store_lmdb_rc(mdb_cursor_open(t->txn, lv[l], &c))))
+			return store_map_err(rc);
+		MDB_val k = { kfull + khalf, pre }, v;
+		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+		while (rc == 0) {
+			const uint8_t *kp = k.mv_data;
+			if (k.mv_size != klen || v.mv_size != 8) {
+				rc = STORE_E_CORRUPT;
 				break;
-			memcpy(id, cand, PROTO_ID_BYTES);
+			}
+			if (memcmp(kp, pre, kfull) != 0 || (khalf && (kp[kfull] & 0xf0) != pre[kfull]))
+				break;   /* past every key with this prefix */
+			if (klen == PROTO_ID_BYTES)
+				memcpy(cand, kp, PROTO_ID_BYTES);
+			else if ((rc = store_rowkey_id(t->txn, t->s, store_get64(v.mv_data), cand)))
+				break;
+			if (memcmp(cand, pre, full) == 0 && (!half || (cand[full] & 0xf0) == pre[full])) {
+				if (++found > 1)
+					break;
+				memcpy(id, cand, PROTO_ID_BYTES);
+			}
+			rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
 		}
-		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
+		mdb_cursor_close(c);
+		if (rc && rc != MDB_NOTFOUND)
+			return store_map_err(rc);
 	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return store_map_err(rc);
 	if (found == 0)
 		return STORE_E_NOTFOUND;
 	if (found > 1)

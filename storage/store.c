@@ -2,7 +2,7 @@
  * store.c - the LMDB environment: open/close, the growing-map write helper,
  * snapshots, settings and counters.
  *
- * On-disk layout (layout version 4; meta "~version").  All integers are
+ * On-disk layout (layout version 5; meta "~version").  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -20,6 +20,12 @@
  *            the whole id(32) -> rowkey, nearly twice the pages, all of
  *            them dirtied by the random inserts of a large batch.  It is
  *            moved into idp on the first read-write open.)
+ *   id0, id1 the newer levels of the id index, same format: a new id goes
+ *            into id0, and moves on to id1 and then idp in slices of
+ *            neighbouring keys, so a batch's random ids dirty few pages of
+ *            the large idp.  Each id is in one of the three.  See ids.c.
+ *            (Layout 4 had none: they are created on the first read-write
+ *            open.)
  *   heads    alliance(32) | author(32) -> feedno(4) | seq(8) | id(32) |
  *            rowkey(8).  The version vector; feedno is a small number
  *            given to the feed when it is first seen (meta "~nfeeds").
@@ -150,6 +156,8 @@ int store_write(struct store *s, store_write_cb cb, void *ctx)
 		if (rc)
 			return store_map_err(rc);
 		rc = cb(txn, ctx);
+		if (rc == 0)
+			rc = store_id_settle(txn, s);
 		if (rc == 0) {
 			rc = store_lmdb_rc(mdb_txn_commit(txn));
 		} else {
@@ -215,6 +223,8 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 	} dbs[] = {
 		{ "ftst", offsetof(struct store, ftst), 0, OPTIONAL },
 		{ "idp", offsetof(struct store, idp), MDB_DUPSORT | MDB_DUPFIXED, OPTIONAL },
+		{ "id0", offsetof(struct store, idl[0]), MDB_DUPSORT | MDB_DUPFIXED, OPTIONAL },
+		{ "id1", offsetof(struct store, idl[1]), MDB_DUPSORT | MDB_DUPFIXED, OPTIONAL },
 		{ "ids", offsetof(struct store, ids), 0, OLD },
 		{ "recs", offsetof(struct store, recs), 0, 0 },
 		{ "heads", offsetof(struct store, heads), 0, 0 },
@@ -226,7 +236,8 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "chain", offsetof(struct store, chain), 0, 0 },
 		{ "meta", offsetof(struct store, meta), 0, 0 },
 	};
-	s->has_ftst = s->has_idp = s->has_ids = false;
+	size_t nidl = 0;
+	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
@@ -241,7 +252,10 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 			s->has_idp = true;
 		else if (dbi == &s->ids)
 			s->has_ids = true;
+		else if (dbi == &s->idl[0] || dbi == &s->idl[1])
+			nidl++;
 	}
+	s->has_idl = nidl == ID_LEVELS - 1;
 	if (!s->has_idp && !s->has_ids)
 		return STORE_E_CORRUPT;   /* no id index at all */
 	return 0;
@@ -312,6 +326,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	if (!s)
 		return -ENOMEM;
 	s->flags = flags;
+	s->id_batch = ID_BATCH;
 	if (!(flags & STORE_OPEN_READONLY)) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			rc = -errno;

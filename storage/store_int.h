@@ -12,9 +12,12 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 4  /* 1: per-record fts postings (migrated on open); 2: no ftst;
-                                   3: ids keyed by the whole id (migrated to idp on open) */
-#define ID_PREFIX 8             /* bytes of an id that key the idp DBI */
+#define STORE_LAYOUT_VERSION 5  /* 1: per-record fts postings (migrated on open); 2: no ftst;
+                                   3: ids keyed by the whole id (migrated to idp on open);
+                                   4: no id0/id1 (created on open) */
+#define ID_PREFIX 8             /* bytes of an id that key the id index */
+#define ID_LEVELS 3             /* id0, id1, idp (ids.c) */
+#define ID_BATCH 2048           /* ids a large write typically adds: sizes the levels */
 #define STORE_MAPSIZE_DEFAULT ((size_t)64 << 20)
 
 /* recs value header, followed by the envelope bytes */
@@ -46,7 +49,11 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi recs;       /* rowkey(8) -> header | envelope */
-	MDB_dbi idp;        /* id prefix(ID_PREFIX) -> rowkeys(8) (dupfixed) */
+	MDB_dbi idp;        /* id prefix(ID_PREFIX) -> rowkeys(8) (dupfixed), last level */
+	MDB_dbi idl[ID_LEVELS - 1];   /* id0, id1: the newer levels, same format (ids.c) */
+	bool has_idl;       /* false: a layout-4 store opened read-only */
+	uint8_t id_pos[ID_LEVELS - 1][ID_PREFIX];   /* where a level's next move starts */
+	size_t id_batch;    /* ID_BATCH; tests make it small */
 	MDB_dbi ids;        /* layouts 1-3: id(32) -> rowkey(8); used only when !has_idp */
 	bool has_idp;       /* false: a layout-2/3 store opened read-only */
 	bool has_ids;       /* the old ids DBI exists (until migrated) */
@@ -143,9 +150,19 @@ int store_rec_fill(MDB_txn *txn, struct store *s, uint64_t rowkey, const MDB_val
                    struct store_record *out);
 /* Read the recs value of rowkey. */
 int store_rec_read(MDB_txn *txn, struct store *s, uint64_t rowkey, MDB_val *v);
-/* Look up an id's rowkey: 0, STORE_E_NOTFOUND or an error. */
+/* The id index (ids.c).  Look up an id's rowkey: 0, STORE_E_NOTFOUND or
+ * an error. */
 int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYTES],
                     uint64_t *rowkey);
+/* Index a new record's id (into the newest level). */
+int store_id_put(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYTES],
+                 uint64_t rowkey);
+/* Move what the newer levels hold beyond their sizes one level on; run by
+ * store_write at the end of every write. */
+int store_id_settle(MDB_txn *txn, struct store *s);
+/* The DBIs of the id index, newest first (idp alone for a layout-4 store
+ * opened read-only); returns how many.  Not for layouts 2/3 (!has_idp). */
+size_t store_id_levels(const struct store *s, MDB_dbi out[ID_LEVELS]);
 /* The id of the record stored under rowkey (the hash of its envelope). */
 int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
                     uint8_t id[PROTO_ID_BYTES]);
