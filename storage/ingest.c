@@ -309,45 +309,19 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	struct store *s = w->s;
 	MDB_txn *txn = w->txn;
 	uint64_t rk;
-	int rc = store_id_rowkey(txn, s, id, &rk);
-	if (rc == 0)
-		return STORE_KNOWN;
-	if (rc != STORE_E_NOTFOUND)
-		return rc;
-
+	int rc;
 	enum proto_kind kind = proto_record_kind(rec);
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind ckind = proto_record_content(rec, &msg);
 	const uint8_t *alliance;
-	if (kind == PROTO_KIND_CHARTER) {
+	if (kind == PROTO_KIND_CHARTER)
 		alliance = id;
-	} else {
-		if (!rec->has_alliance || rec->alliance.len != PROTO_ID_BYTES)
-			return STORE_E_ALLIANCE;
+	else if (!rec->has_alliance || rec->alliance.len != PROTO_ID_BYTES)
+		return STORE_E_ALLIANCE;   /* so never stored either */
+	else
 		alliance = rec->alliance.data;
-		uint64_t crk;
-		if (w->ch_valid && memcmp(w->ch_id, alliance, PROTO_ID_BYTES) == 0) {
-			crk = w->ch_rk;
-		} else {
-			rc = store_id_rowkey(txn, s, alliance, &crk);
-			if (rc)
-				return rc == STORE_E_NOTFOUND ? STORE_E_ALLIANCE : rc;
-			memcpy(w->ch_id, alliance, PROTO_ID_BYTES);
-			w->ch_rk = crk;
-			w->ch_valid = true;
-		}
-		MDB_val cv;
-		if ((rc = store_rec_read(txn, s, crk, &cv)))
-			return rc;
-		const uint8_t *ch = cv.mv_data;
-		if (ch[1] != PROTO_KIND_CHARTER || (ch[0] & REC_F_FORK))
-			return STORE_E_ALLIANCE;
-	}
 	if (rec->author.len != PROTO_KEY_BYTES)
 		return PROTO_E_FIELD;
-	/* membership: admitted, role may publish this kind, not revoked/expired */
-	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
-		return rc;
 
 	/* the feed head */
 	uint8_t hk[64];
@@ -366,6 +340,40 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 		return rc;
 	}
 	uint64_t hseq = have_head ? store_get64(head + 4) : 0;
+
+	/* Known?  The id names the feed and seq, and a feed holds a prefix
+	 * (forks only at held seqs), so a record past the head is new: the
+	 * id index is asked only below it. */
+	if (rec->seq <= hseq) {
+		rc = store_id_rowkey(txn, s, id, &rk);
+		if (rc == 0)
+			return STORE_KNOWN;
+		if (rc != STORE_E_NOTFOUND)
+			return rc;
+	}
+
+	if (kind != PROTO_KIND_CHARTER) {
+		uint64_t crk;
+		if (w->ch_valid && memcmp(w->ch_id, alliance, PROTO_ID_BYTES) == 0) {
+			crk = w->ch_rk;
+		} else {
+			rc = store_id_rowkey(txn, s, alliance, &crk);
+			if (rc)
+				return rc == STORE_E_NOTFOUND ? STORE_E_ALLIANCE : rc;
+			memcpy(w->ch_id, alliance, PROTO_ID_BYTES);
+			w->ch_rk = crk;
+			w->ch_valid = true;
+		}
+		MDB_val cv;
+		if ((rc = store_rec_read(txn, s, crk, &cv)))
+			return rc;
+		const uint8_t *ch = cv.mv_data;
+		if (ch[1] != PROTO_KIND_CHARTER || (ch[0] & REC_F_FORK))
+			return STORE_E_ALLIANCE;
+	}
+	/* membership: admitted, role may publish this kind, not revoked/expired */
+	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
+		return rc;
 
 	if (rec->seq <= hseq) {
 		/* A different record at a held position: fork evidence. */
