@@ -4,9 +4,9 @@
  * handed back to the sessions on the loop thread.
  *
  * Signatures are checked off the loop thread, and ahead of storing: each
- * batch goes to the node's verifier thread (store_verifier_add) as it
- * arrives, so batch k+1 is verified
- * while the job storing batch k waits for its commit.  The job runs
+ * batch goes to the node's verifier threads, one per core
+ * (store_verifier_add), as it arrives, so later batches are verified while
+ * the job storing batch k waits for its commit.  The job runs
  * store_ingest_batches(), which verifies whatever the verifier has not
  * reached yet itself, and writes the whole job in one LMDB transaction.
  * The store lock keeps the loop thread's reads out meanwhile (a store is

@@ -483,7 +483,9 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 		     store_strerror(rc));
 		goto fail;
 	}
-	if (store_verifier_start(&n->verifier))   /* without it the store job verifies */
+	/* As many verifying threads as cores: a sync is bound by signature
+	 * checks, and they keep verifying while the store job waits on a commit. */
+	if (store_verifier_start(&n->verifier, uv_available_parallelism()))
 		NLOG(n, NODE_LOG_WARN, "node", "no verifier thread: records are verified when stored");
 	if ((rc = node_local_reload(n)))
 		goto fail;

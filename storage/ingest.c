@@ -782,8 +782,11 @@ int store_ingest(struct store *s, const struct store_item *items, size_t n, unsi
 
 /* ------------------------------------------------------------- verifier */
 
+#define VERIFIER_MAX 16
+
 struct store_verifier {
-	pthread_t th;
+	pthread_t th[VERIFIER_MAX];
+	size_t nth;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct vq {
@@ -793,6 +796,8 @@ struct store_verifier {
 	bool stop;
 };
 
+/* Each thread takes the oldest batch nobody has taken: with two threads,
+ * batches k and k + 1 are verified at once. */
 static void *verifier_main(void *arg)
 {
 	struct store_verifier *v = arg;
@@ -820,12 +825,29 @@ static void *verifier_main(void *arg)
 	return NULL;
 }
 
-int store_verifier_start(struct store_verifier **out)
+static void verifier_join(struct store_verifier *v)
+{
+	pthread_mutex_lock(&v->mu);
+	v->stop = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	for (size_t i = 0; i < v->nth; i++)
+		pthread_join(v->th[i], NULL);
+	pthread_cond_destroy(&v->cv);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+}
+
+int store_verifier_start(struct store_verifier **out, unsigned threads)
 {
 	struct store_verifier *v = calloc(1, sizeof *v);
 	*out = NULL;
 	if (!v)
 		return -ENOMEM;
+	if (threads < 1)
+		threads = 1;
+	if (threads > VERIFIER_MAX)
+		threads = VERIFIER_MAX;
 	if (pthread_mutex_init(&v->mu, NULL)) {
 		free(v);
 		return -EAGAIN;
@@ -835,10 +857,11 @@ int store_verifier_start(struct store_verifier **out)
 		free(v);
 		return -EAGAIN;
 	}
-	if (pthread_create(&v->th, NULL, verifier_main, v)) {
-		pthread_cond_destroy(&v->cv);
-		pthread_mutex_destroy(&v->mu);
-		free(v);
+	for (; v->nth < threads; v->nth++)
+		if (pthread_create(&v->th[v->nth], NULL, verifier_main, v))
+			break;
+	if (!v->nth) {
+		verifier_join(v);
 		return -EAGAIN;
 	}
 	*out = v;
@@ -866,16 +889,8 @@ int store_verifier_add(struct store_verifier *v, struct store_batch *b)
 
 void store_verifier_stop(struct store_verifier *v)
 {
-	if (!v)
-		return;
-	pthread_mutex_lock(&v->mu);
-	v->stop = true;
-	pthread_cond_signal(&v->cv);
-	pthread_mutex_unlock(&v->mu);
-	pthread_join(v->th, NULL);
-	pthread_cond_destroy(&v->cv);
-	pthread_mutex_destroy(&v->mu);
-	free(v);
+	if (v)
+		verifier_join(v);
 }
 
 /* --------------------------------------------------------------- publish */

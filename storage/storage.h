@@ -145,9 +145,11 @@ int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t 
                          unsigned flags, int *status, struct store_ingest_stats *stats);
 void store_batch_free(struct store_batch *b);   /* accepts NULL */
 
-/* A thread that runs store_batch_verify() on the batches added, in order. */
+/* Threads (1 to 16; fewer if the system gives fewer, at least one) that
+ * run store_batch_verify() on the batches added, each taking the oldest
+ * batch not yet taken. */
 struct store_verifier;
-int store_verifier_start(struct store_verifier **out);
+int store_verifier_start(struct store_verifier **out, unsigned threads);
 /* Queue b (takes a reference).  -ENOMEM: not queued (it will be verified
  * by store_ingest_batches instead). */
 int store_verifier_add(struct store_verifier *v, struct store_batch *b);

@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 		items[i].env = envs[i];
 		items[i].len = lens[i];
 	}
-	if ((rc = store_verifier_start(&ver)))
+	if ((rc = store_verifier_start(&ver, 1)))
 		die("verifier", rc);
 	t0 = bench_now();
 	w0 = bench_bytes_written(0);

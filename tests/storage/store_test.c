@@ -330,7 +330,7 @@ static void test_store_ingest__batches_verified_ahead_store_as_one(void **state)
 	for (int i = 0; i < N; i++)
 		items[i] = (struct store_item){ e[i].env, e[i].len };
 	e[250].env[e[250].len - 1] ^= 1;   /* signature broken */
-	assert_int_equal(store_verifier_start(&v), 0);
+	assert_int_equal(store_verifier_start(&v, 2), 0);
 	for (int j = 0; j < 3; j++) {
 		assert_int_equal(store_batch_new(&b[j], items + j * PER, PER, TH_NOW, NULL), 0);
 		assert_int_equal(store_verifier_add(v, b[j]), 0);
