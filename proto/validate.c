@@ -30,6 +30,23 @@ enum text_flags {
 
 /* ------------------------------------------------------------- text */
 
+static uint64_t load64(const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Are all eight bytes of w printable ASCII (0x20..0x7e)? */
+static bool printable8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t below = (w - 0x20 * ones) & ~w & high;   /* a byte < 0x20 */
+	uint64_t x = w ^ (0x7f * ones);
+	uint64_t del = (x - ones) & ~x & high;            /* a byte == 0x7f */
+	return !((w & high) | below | del);
+}
+
 bool proto_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -38,6 +55,11 @@ bool proto_utf8_valid(const char *s, size_t len)
 	if (!s)
 		return len == 0;
 	while (i < len) {
+		/* ASCII runs: eight bytes at a time */
+		while (len - i >= 8 && !(load64(p + i) & 0x8080808080808080ull))
+			i += 8;
+		if (i == len)
+			break;
 		unsigned char c = p[i];
 		uint32_t cp;
 		size_t n;
@@ -224,6 +246,10 @@ static int check_text(struct vctx *v, const char *field, const char *s, size_t m
 	if (!proto_utf8_valid(s, len))
 		return fail(v, PROTO_E_FIELD, field, "is not valid UTF-8 text");
 	for (size_t i = 0; i < len; i++) {
+		while (len - i >= 8 && printable8(load64((const unsigned char *)s + i)))
+			i += 8;   /* nothing to check in a printable ASCII run */
+		if (i == len)
+			break;
 		unsigned char c = (unsigned char)s[i];
 		bool ctl = c < 0x20 || c == 0x7f ||
 		           /* C1 controls U+0080..U+009F are 0xc2 0x80..0x9f */
