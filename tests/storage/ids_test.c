@@ -101,6 +101,18 @@ static void test_store_ids__a_shared_prefix_is_told_apart_by_the_whole_id(void *
 	th_env_free(&c);
 }
 
+/* n measures "Tiltag 0".. of f1, one ms apart; each ingested alone if asked. */
+static void measures(struct th_fx *x, struct th_env *e, size_t n, bool ingest)
+{
+	for (size_t i = 0; i < n; i++) {
+		char title[32];
+		snprintf(title, sizeof title, "Tiltag %zu", i);
+		e[i] = th_measure(&x->f1, title, NULL, TH_NOW - 100000 + (uint64_t)i);
+		if (ingest)
+			assert_int_equal(th_ingest1(x->s, &e[i]), STORE_NEW);
+	}
+}
+
 /* Every (prefix, rowkey) of the id index, whichever level holds it. */
 static size_t all_ids(MDB_txn *txn, struct store *s, uint8_t (*out)[16], size_t cap)
 {
@@ -192,12 +204,7 @@ static void test_store_open__layout_3_ids_move_into_idp(void **state)
 	struct th_fx *x = *state;
 	enum { N = 200 };
 	struct th_env e[N];
-	for (size_t i = 0; i < N; i++) {
-		char title[32];
-		snprintf(title, sizeof title, "Tiltag %zu", i);
-		e[i] = th_measure(&x->f1, title, NULL, TH_NOW - 100000 + (uint64_t)i);
-		assert_int_equal(th_ingest1(x->s, &e[i]), STORE_NEW);
-	}
+	measures(x, e, N, true);
 	assert_int_equal(store_write(x->s, to_layout3_cb, x->s), 0);
 	store_close(x->s);
 
@@ -265,11 +272,7 @@ static void test_store_ids__levels_move_on_and_every_id_stays_findable(void **st
 	enum { N = 640, B = 32 };
 	static struct th_env e[N];
 	x->s->id_batch = 4;   /* levels of 8 and 16 ids while idp is small */
-	for (size_t i = 0; i < N; i++) {
-		char title[32];
-		snprintf(title, sizeof title, "Tiltag %zu", i);
-		e[i] = th_measure(&x->f1, title, NULL, TH_NOW - 100000 + (uint64_t)i);
-	}
+	measures(x, e, N, false);
 	for (size_t i = 0; i < N; i += B) {
 		ingest_all(x->s, e + i, B);
 		/* the newer levels never hold more than their sizes after a write */
@@ -324,12 +327,7 @@ static void test_store_open__layout_4_gains_the_newer_levels(void **state)
 	struct th_fx *x = *state;
 	enum { N = 50 };
 	struct th_env e[N];
-	for (size_t i = 0; i < N; i++) {
-		char title[32];
-		snprintf(title, sizeof title, "Tiltag %zu", i);
-		e[i] = th_measure(&x->f1, title, NULL, TH_NOW - 100000 + (uint64_t)i);
-		assert_int_equal(th_ingest1(x->s, &e[i]), STORE_NEW);
-	}
+	measures(x, e, N, true);
 	assert_int_equal(store_write(x->s, to_layout4_cb, x->s), 0);
 	store_close(x->s);
 
