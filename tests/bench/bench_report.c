@@ -244,26 +244,8 @@ static int generate(const char *dir, size_t n, uint8_t alliance[PROTO_ID_BYTES])
 	}
 
 	/* The coordinator admits the members (only admitted keys may publish). */
-	for (size_t m = 0; m < MEMBERS; m++) {
-		Agora__Record ar = AGORA__RECORD__INIT;
-		Agora__Admission ad = AGORA__ADMISSION__INIT;
-		char name[32];
-		snprintf(name, sizeof(name), "Kommune %zu", m);
-		ad.has_member = 1;
-		ad.member.len = PROTO_KEY_BYTES;
-		ad.member.data = keys[m]->pk;
-		ad.name = name;
-		ad.country = "DK";
-		ad.has_role = 1;
-		ad.role = AGORA__ROLE__ROLE_MEMBER;
-		ar.body_case = AGORA__RECORD__BODY_ADMISSION;
-		ar.admission = &ad;
-		if ((rc = store_publish(s, keys[MEMBERS], alliance, &ar, NOW_MS, NULL, NULL, NULL,
-		                        &err)) < 0) {
-			fprintf(stderr, "admission: %s %s\n", err.field, err.msg);
-			die("admission", rc);
-		}
-	}
+	for (size_t m = 0; m < MEMBERS; m++)
+		bench_admit(s, keys[MEMBERS], alliance, keys[m]->pk, NOW_MS);
 
 	/* Per member: profile, inventories, targets, lessons. */
 	for (size_t m = 0; m < MEMBERS; m++) {

@@ -227,30 +227,6 @@ static void found(const struct home *h, uint8_t alliance[32])
 	store_close(s);
 }
 
-/* The coordinator key admits member in store s (DESIGN decision 7: a node
- * talks only to keys admitted to an alliance it holds). */
-static void admit_in(struct store *s, const struct proto_key *coord, const uint8_t alliance[32],
-                     const uint8_t *member)
-{
-	Agora__Record rec = AGORA__RECORD__INIT;
-	Agora__Admission ad = AGORA__ADMISSION__INIT;
-	struct proto_error err;
-	ad.has_member = true;
-	ad.member.len = 32;
-	ad.member.data = (uint8_t *)member;
-	ad.name = "Bench Kommune";
-	ad.country = "DK";
-	ad.has_role = true;
-	ad.role = AGORA__ROLE__ROLE_MEMBER;
-	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
-	rec.admission = &ad;
-	int rc = store_publish(s, coord, alliance, &rec, wall_ms(), NULL, NULL, NULL, &err);
-	if (rc) {
-		fprintf(stderr, "admission: %s: %s %s\n", store_strerror(rc), err.field, err.msg);
-		exit(1);
-	}
-}
-
 static void admit(const struct home *h, const uint8_t alliance[32], const uint8_t *member)
 {
 	char db[600];
@@ -258,7 +234,7 @@ static void admit(const struct home *h, const uint8_t alliance[32], const uint8_
 	snprintf(db, sizeof(db), "%s/db", h->dir);
 	if (store_open(&s, db, 0))
 		die("store");
-	admit_in(s, h->key, alliance, member);
+	bench_admit(s, h->key, alliance, member, wall_ms());
 	store_close(s);
 }
 
@@ -293,7 +269,7 @@ static size_t fill(const struct home *h, const uint8_t alliance[32], size_t n, s
 		if (authors > 1) {
 			memcpy(seed + 2, &a, sizeof(a));
 			proto_key_from_seed(&key, seed);
-			admit_in(s, h->key, alliance, key->pk);
+			bench_admit(s, h->key, alliance, key->pk, wall_ms());
 		}
 		for (size_t left = per < n - done ? per : n - done; left;) {
 			size_t m = left < 1000 ? left : 1000;

@@ -12,6 +12,8 @@
 
 #include <sodium.h>
 
+#include "storage/storage.h"
+
 double bench_now(void)
 {
 	struct timespec ts;
@@ -168,4 +170,26 @@ uint64_t bench_dir_bytes(const char *dir)
 	}
 	closedir(d);
 	return total;
+}
+
+void bench_admit(struct store *s, const struct proto_key *coord, const uint8_t alliance[32],
+                 const uint8_t member[32], uint64_t now_ms)
+{
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Admission ad = AGORA__ADMISSION__INIT;
+	struct proto_error err;
+	ad.has_member = true;
+	ad.member.len = 32;
+	ad.member.data = (uint8_t *)member;
+	ad.name = "Bench Kommune";
+	ad.country = "DK";
+	ad.has_role = true;
+	ad.role = AGORA__ROLE__ROLE_MEMBER;
+	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
+	rec.admission = &ad;
+	int rc = store_publish(s, coord, alliance, &rec, now_ms, NULL, NULL, NULL, &err);
+	if (rc) {
+		fprintf(stderr, "admission: %s: %s %s\n", store_strerror(rc), err.field, err.msg);
+		exit(1);
+	}
 }

@@ -27,4 +27,12 @@ uint64_t bench_bytes_written(int pid);
 /* Bytes used by the files in a directory (not recursive). */
 uint64_t bench_dir_bytes(const char *dir);
 
+/* The coordinator key admits member ("Bench Kommune", DK, role member) to
+ * alliance in store s, dated now_ms; exits on failure.  Only admitted keys
+ * may publish (DESIGN decision 7). */
+struct store;
+struct proto_key;
+void bench_admit(struct store *s, const struct proto_key *coord, const uint8_t alliance[32],
+                 const uint8_t member[32], uint64_t now_ms);
+
 #endif
