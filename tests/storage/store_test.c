@@ -12,17 +12,11 @@
 
 #include "helper.h"
 
-struct fx {
-	char *dir;
-	struct store *s;
-	struct proto_key *k1, *k2;
-	struct th_feed f1, f2;      /* k1 founded the alliance; k2 is a member */
-	struct th_env charter;
-};
-
+/* th_fx, but the charter is not ingested: the tests ingest it themselves
+ * (th_fx_teardown frees it). */
 static int setup(void **state)
 {
-	struct fx *x = calloc(1, sizeof *x);
+	struct th_fx *x = calloc(1, sizeof *x);
 	x->dir = th_tmpdir();
 	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
 	x->k1 = th_key(1);
@@ -30,18 +24,6 @@ static int setup(void **state)
 	x->charter = th_charter(&x->f1, x->k1, "DK2020", TH_NOW - 100000);
 	th_feed_init(&x->f2, x->k2, x->f1.alliance);
 	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *x = *state;
-	store_close(x->s);
-	th_rmdir(x->dir);
-	th_env_free(&x->charter);
-	proto_key_free(x->k1);
-	proto_key_free(x->k2);
-	free(x);
 	return 0;
 }
 
@@ -104,7 +86,7 @@ static struct ids text_query(struct store *s, const char *text)
 
 static void test_store_ingest__round_trip_then_same_batch_is_known(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env e[4];
 	e[0] = x->charter;
 	e[1] = th_measure(&x->f1, "Vådområde ved Assens", "Genopretning af eng", TH_NOW - 900);
@@ -173,7 +155,7 @@ static void test_store_ingest__round_trip_then_same_batch_is_known(void **state)
 
 static void test_store_ingest__seq_gap_is_rejected(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env a = th_measure(&x->f1, "A", NULL, TH_NOW - 10);
 	struct th_env b = th_measure(&x->f1, "B", NULL, TH_NOW - 9);
@@ -186,7 +168,7 @@ static void test_store_ingest__seq_gap_is_rejected(void **state)
 
 static void test_store_ingest__wrong_prev_is_rejected(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env a = th_measure(&x->f1, "A", NULL, TH_NOW - 10);
 	assert_int_equal(th_ingest1(x->s, &a), STORE_NEW);
@@ -200,7 +182,7 @@ static void test_store_ingest__wrong_prev_is_rejected(void **state)
 
 static void test_store_ingest__unknown_alliance_is_rejected(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env a = th_measure(&x->f2, "A", NULL, TH_NOW - 10);
 	assert_int_equal(th_ingest1(x->s, &a), STORE_E_ALLIANCE);
 	assert_int_equal(stats_of(x->s).records, 0);
@@ -226,7 +208,7 @@ static int fork_cb(const uint8_t *alliance, const uint8_t *author, uint64_t seq,
 
 static void test_store_ingest__fork_is_kept_listed_and_feed_unchanged(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_feed copy = x->f1;
 	struct th_env a = th_measure(&x->f1, "Original", NULL, TH_NOW - 10);
@@ -266,7 +248,7 @@ static void test_store_ingest__fork_is_kept_listed_and_feed_unchanged(void **sta
 
 static void test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env a = th_measure(&x->f1, "Tamper me", "Some text", TH_NOW - 10);
 	for (size_t pos = 0; pos < a.len; pos += 7) {
@@ -282,7 +264,7 @@ static void test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored(
 
 static void test_store_ingest__atomic_batch_with_bad_item_stores_nothing(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env a = th_measure(&x->f1, "A", NULL, TH_NOW - 10);
 	struct th_env b = th_measure(&x->f1, "B", NULL, TH_NOW - 9);
 	b.env[b.len - 1] ^= 1;   /* signature broken */
@@ -312,7 +294,7 @@ static void test_store_ingest__atomic_batch_with_bad_item_stores_nothing(void **
  * back every batch; and a batch freed while queued is never read again. */
 static void test_store_ingest__batches_verified_ahead_store_as_one(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	enum { N = 300, PER = 100 };
 	struct th_env *e = calloc(N, sizeof(*e));
 	struct store_item *items = calloc(N, sizeof(*items));
@@ -374,7 +356,7 @@ static void test_store_ingest__batches_verified_ahead_store_as_one(void **state)
  * after, even records that would chain. */
 static void test_store_ingest__feed_run_stops_at_the_first_stranger(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	struct th_env e[5];
 	struct store_item items[4];
 	struct store_batch *b;
@@ -472,7 +454,7 @@ static struct th_env retract(struct th_feed *f, const uint8_t *target, uint64_t 
 
 static void test_store_supersede__hides_old_version_history_shows_both(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env m = th_measure(&x->f1, "Heat pumps draft", NULL, TH_NOW - 10);
 	struct th_env s = supersede_measure(&x->f1, m.id, "Heat pumps final", TH_NOW - 5);
@@ -506,7 +488,7 @@ static void test_store_supersede__hides_old_version_history_shows_both(void **st
 
 static void test_store_supersede__of_another_authors_record_is_rejected(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env m = th_measure(&x->f1, "Mine", NULL, TH_NOW - 10);
 	assert_int_equal(th_ingest1(x->s, &m), STORE_NEW);
@@ -525,7 +507,7 @@ static void test_store_supersede__of_another_authors_record_is_rejected(void **s
 
 static void test_store_supersede__of_other_kind_is_rejected(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env m = th_measure(&x->f1, "Measure", NULL, TH_NOW - 10);
 	assert_int_equal(th_ingest1(x->s, &m), STORE_NEW);
@@ -549,7 +531,7 @@ static void test_store_supersede__of_other_kind_is_rejected(void **state)
 
 static void test_store_retract__hides_every_version_and_old_record_never_returns(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env m = th_measure(&x->f1, "Wetland plan", NULL, TH_NOW - 10);
 	struct th_env s = supersede_measure(&x->f1, m.id, "Wetland plan v2", TH_NOW - 8);
@@ -594,7 +576,7 @@ static void test_store_retract__hides_every_version_and_old_record_never_returns
 
 static void test_store_map__grows_past_a_tiny_initial_map(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	store_close(x->s);
 	th_rmdir(x->dir);
 	x->dir = th_tmpdir();
@@ -667,7 +649,7 @@ static void test_store_map__grows_past_a_tiny_initial_map(void **state)
 
 static void test_store_text__danish_and_polish_fold_across_case_and_form(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env a = th_measure(&x->f1, "Vådområde ved Assens Å", NULL, TH_NOW - 10);
 	struct th_env b = th_measure(&x->f1, "NY ŁĄKA KWIETNA", NULL, TH_NOW - 9);
@@ -720,7 +702,7 @@ static void test_store_text__words_are_folded_letters_and_digits(void **state)
 
 static void test_store_text__bm25_ranks_more_occurrences_higher(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct th_env many = th_measure(&x->f1, "Wetland", "wetland wetland restoration park",
 	                                TH_NOW - 20);
@@ -760,7 +742,7 @@ static int patch_ref(Agora__Record *rec, size_t i, const uint8_t (*ids)[PROTO_ID
 
 static void test_store_publish__chains_feed_and_batch_patches_references(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	Agora__Record cr = AGORA__RECORD__INIT;
 	Agora__Charter ch = AGORA__CHARTER__INIT;
 	ProtobufCBinaryData coord = { PROTO_KEY_BYTES, x->k1->pk };
@@ -842,7 +824,7 @@ static void test_store_publish__chains_feed_and_batch_patches_references(void **
 
 static void test_store_meta__put_then_get_and_unset_is_notfound(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(store_meta_put(x->s, "default-alliance", (const uint8_t *)"abc", 3), 0);
 	struct store_txn *t;
 	assert_int_equal(store_txn_begin(x->s, &t), 0);
@@ -859,7 +841,7 @@ static void test_store_meta__put_then_get_and_unset_is_notfound(void **state)
 
 static void test_store_open__readonly_refuses_writes(void **state)
 {
-	struct fx *x = *state;
+	struct th_fx *x = *state;
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct store *ro;
 	assert_int_equal(store_open(&ro, x->dir, STORE_OPEN_READONLY), 0);
@@ -874,7 +856,7 @@ int main(void)
 	if (proto_init() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, th_fx_teardown)
 		T(test_store_ingest__round_trip_then_same_batch_is_known),
 		T(test_store_ingest__seq_gap_is_rejected),
 		T(test_store_ingest__wrong_prev_is_rejected),
