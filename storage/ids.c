@@ -21,8 +21,7 @@
 
 #include "storage/store_int.h"
 
-/* The levels of s, newest first; how many. */
-static size_t levels(const struct store *s, MDB_dbi out[ID_LEVELS])
+size_t store_id_levels(const struct store *s, MDB_dbi out[ID_LEVELS])
 {
 	size_t n = 0;
 	if (s->has_idl)
@@ -30,11 +29,6 @@ static size_t levels(const struct store *s, MDB_dbi out[ID_LEVELS])
 			out[n++] = s->idl[i];
 	out[n++] = s->idp;
 	return n;
-}
-
-size_t store_id_levels(const struct store *s, MDB_dbi out[ID_LEVELS])
-{
-	return levels(s, out);
 }
 
 /* Look id up in one level: 0 and *rowkey, MDB_NOTFOUND, or an error. */
@@ -81,7 +75,7 @@ int store_id_rowkey(MDB_txn *txn, struct store *s, const uint8_t id[PROTO_ID_BYT
 		return 0;
 	}
 	MDB_dbi lv[ID_LEVELS];
-	size_t n = levels(s, lv);
+	size_t n = store_id_levels(s, lv);
 	for (size_t i = 0; i < n; i++) {
 		rc = find_in(txn, s, lv[i], id, rowkey);
 		if (rc != MDB_NOTFOUND)
@@ -107,8 +101,9 @@ static int entries(MDB_txn *txn, MDB_dbi dbi, size_t *n)
 	return rc;
 }
 
-/* Move up to m entries of level i into level i + 1: the keys from
- * s->id_pos[i] on, wrapping around at the end. */
+/* Move m entries of level i into level i + 1: the keys from s->id_pos[i]
+ * on, wrapping around at the end.  m is less than the level holds, so no
+ * entry is read twice. */
 static int move_slice(MDB_txn *txn, struct store *s, size_t i, size_t m)
 {
 	MDB_dbi from = s->idl[i], to = i + 1 < ID_LEVELS - 1 ? s->idl[i + 1] : s->idp;
@@ -131,9 +126,6 @@ static int move_slice(MDB_txn *txn, struct store *s, size_t i, size_t m)
 			rc = STORE_E_CORRUPT;
 			goto out;
 		}
-		if (wrapped && got && memcmp(k.mv_data, sl[0], ID_PREFIX) == 0 &&
-		    memcmp(v.mv_data, sl[0] + ID_PREFIX, 8) == 0)
-			break;   /* round: every entry taken */
 		memcpy(sl[got], k.mv_data, ID_PREFIX);
 		memcpy(sl[got] + ID_PREFIX, v.mv_data, 8);
 		got++;
