@@ -133,6 +133,12 @@ static void work_cb(uv_work_t *req)
 		}
 	}
 	uv_mutex_unlock(&n->store_lock);
+	bool added = false;
+	for (struct ingest_batch *b = job->batches; b && !job->rc; b = b->next)
+		added |= b->added > 0;
+	if (added) {   /* the new vectors, read here rather than on the loop thread */
+		job->has_local = node_local_load(n, &job->local, &job->local_records) == 0;
+	}
 out:
 	free(bs);
 	free(status);
@@ -196,11 +202,16 @@ static void after_cb(uv_work_t *req, int status)
 		}
 		batch_free(b);
 	}
-	free(job);
 	if (added && !n->stopping) {
-		if (node_local_reload(n) == 0)
+		if (job->has_local) {
+			node_local_set(n, &job->local, job->local_records);
 			node_local_changed(n);
+		} else if (node_local_reload(n) == 0) {   /* the job could not: logs why */
+			node_local_changed(n);
+		}
 	}
+	node_local_free(&job->local);
+	free(job);
 	ingest_kick(n);
 }
 

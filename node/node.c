@@ -24,7 +24,7 @@ uint64_t node_now_ms(void)
 
 /* ------------------------------------------------------ local vectors */
 
-static void local_free(struct sync_local *l)
+void node_local_free(struct sync_local *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].heads);
@@ -82,7 +82,7 @@ static int alliance_cb(const struct store_record *rec, void *ctx)
 	return 0;
 }
 
-int node_local_reload(struct node *n)
+int node_local_load(struct node *n, struct sync_local *out, uint64_t *records)
 {
 	struct load ld;
 	struct store_stats st;
@@ -96,18 +96,38 @@ int node_local_reload(struct node *n)
 		for (size_t i = 0; rc == 0 && i < ld.l.n; i++)
 			if ((rc = store_heads(ld.t, ld.l.v[i].alliance, head_cb, &ld.l.v[i])) == 0)
 				rc = node_members_cap(ld.t, &ld.l.v[i]);
-		if (rc == 0 && store_stats(ld.t, &st) == 0)
-			n->local_records = st.records;
+		if (rc == 0)
+			rc = store_stats(ld.t, &st);
 		store_txn_end(ld.t);
 	}
 	uv_mutex_unlock(&n->store_lock);
 	if (rc) {
-		local_free(&ld.l);
+		node_local_free(&ld.l);
+		return rc;
+	}
+	*out = ld.l;
+	*records = st.records;
+	return 0;
+}
+
+void node_local_set(struct node *n, struct sync_local *l, uint64_t records)
+{
+	node_local_free(&n->local);
+	n->local = *l;
+	n->local_records = records;
+	memset(l, 0, sizeof(*l));
+}
+
+int node_local_reload(struct node *n)
+{
+	struct sync_local l;
+	uint64_t records;
+	int rc = node_local_load(n, &l, &records);
+	if (rc) {
 		NLOG(n, NODE_LOG_ERROR, "store", "cannot read version vectors: %s", store_strerror(rc));
 		return rc;
 	}
-	local_free(&n->local);
-	n->local = ld.l;
+	node_local_set(n, &l, records);
 	return 0;
 }
 
@@ -522,7 +542,7 @@ fail:
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
-	local_free(&n->local);
+	node_local_free(&n->local);
 	free(n);
 	return rc;
 }
@@ -560,6 +580,6 @@ void node_free(struct node *n)
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	uv_mutex_destroy(&n->store_lock);
-	local_free(&n->local);
+	node_local_free(&n->local);
 	free(n);
 }

@@ -110,6 +110,11 @@ struct ingest_job {
 	struct node *node;
 	struct ingest_batch *batches;
 	int rc;
+	/* after records were added: the new version vectors, read by the job
+	 * itself so the loop thread does not */
+	bool has_local;
+	struct sync_local local;
+	uint64_t local_records;
 };
 
 struct control_client {
@@ -155,6 +160,13 @@ struct node {
 
 /* node.c */
 uint64_t node_now_ms(void);
+/* Read the version vectors (and the record count) from the store: under
+ * store_lock, from any thread.  *out is the caller's (node_local_free). */
+int node_local_load(struct node *n, struct sync_local *out, uint64_t *records);
+/* Loop thread: make l (taken, left empty) the node's vectors. */
+void node_local_set(struct node *n, struct sync_local *l, uint64_t records);
+void node_local_free(struct sync_local *l);
+/* Both, on the loop thread; logs a failure. */
 int node_local_reload(struct node *n);
 void node_local_changed(struct node *n);
 void node_peer_session_closed(struct peer *p, const char *why);
