@@ -21,9 +21,18 @@
 #define NODE_BACKOFF_MIN_MS 1000
 #define NODE_BACKOFF_MAX_MS 60000
 #define NODE_SENDQ_HIGH (1u << 20)        /* stop producing above 1 MiB queued */
-#define NODE_RECVQ_HIGH (4u << 20)        /* stop reading above 4 MiB awaiting verify */
 #define NODE_APP_MAX (8u << 20)           /* largest app message accepted */
-#define NODE_INGEST_BATCH_BYTES (2u << 20)
+#define NODE_INGEST_BATCH_BYTES (2u << 20) /* most received bytes stored in one job */
+/*
+ * A session stops reading above RECVQ_HIGH bytes received and not yet
+ * stored, and reads again below RECVQ_RESUME.  The window holds the job
+ * being stored plus a job's worth for the verifier threads to work on
+ * meanwhile; and since RECVQ_RESUME > RECVQ_HIGH - INGEST_BATCH_BYTES,
+ * every finished job lets reading start again.  (With a gap as wide as one
+ * job, a finished job often left reading stopped, and the verifiers ran dry.)
+ */
+#define NODE_RECVQ_HIGH (6u << 20)
+#define NODE_RECVQ_RESUME (5u << 20)
 #define NODE_READ_BUF 65536
 #define NODE_MAX_SESSIONS 1024
 

@@ -272,7 +272,7 @@ void session_kick(struct session *s)
 void session_recv_release(struct session *s, size_t bytes)
 {
 	s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
-	if (s->read_stopped && s->recv_pending < NODE_RECVQ_HIGH / 2 &&
+	if (s->read_stopped && s->recv_pending < NODE_RECVQ_RESUME &&
 	    s->state == SESSION_OPEN) {
 		session_read_resume(s);
 	}
