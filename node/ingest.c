@@ -83,8 +83,15 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 		n->iq_head = b;
 	n->iq_tail = b;
 	s->recv_pending += total;
-	if (s->recv_pending > NODE_RECVQ_HIGH)
-		session_read_pause(s);   /* bounded receive buffering */
+	n->recv_pending += total;
+	if ((s->recv_pending > NODE_RECVQ_HIGH || n->recv_pending > NODE_RECVQ_ALL_HIGH) &&
+	    !s->read_stopped) {   /* bounded receive buffering */
+		NLOG(n, NODE_LOG_DEBUG, "sync",
+		     "not reading from %s until records are stored: %zu KiB of its own (limit %u), "
+		     "%zu KiB in all (limit %u)", s->addr, s->recv_pending >> 10,
+		     NODE_RECVQ_HIGH >> 10, n->recv_pending >> 10, NODE_RECVQ_ALL_HIGH >> 10);
+		session_read_pause(s);
+	}
 	ingest_kick(n);
 	return 0;
 }
@@ -157,6 +164,25 @@ static const char *reject_name(int code)
 	return store_strerror(code);
 }
 
+/* A job's bytes are stored (or dropped): start reading again where the
+ * windows have room. */
+static void recv_release(struct node *n, struct session *s, size_t bytes)
+{
+	n->recv_pending -= bytes < n->recv_pending ? bytes : n->recv_pending;
+	if (s)
+		s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
+}
+
+static void recv_resume(struct node *n)
+{
+	if (n->recv_pending >= NODE_RECVQ_ALL_RESUME)
+		return;
+	for (struct session *s = n->sessions; s; s = s->next)
+		if (s->read_stopped && s->recv_pending < NODE_RECVQ_RESUME &&
+		    s->state == SESSION_OPEN)
+			session_read_resume(s);
+}
+
 static void after_cb(uv_work_t *req, int status)
 {
 	struct ingest_job *job = req->data;
@@ -171,8 +197,8 @@ static void after_cb(uv_work_t *req, int status)
 		struct session *s = session_find(n, b->session_id);
 		next = b->next;
 		added += b->added;
+		recv_release(n, s, b->bytes);
 		if (s && !job->rc && status == 0) {
-			session_recv_release(s, b->bytes);
 			if (membership_error(b->first_error)) {
 				/* Not a broken peer: we do not (yet) hold the admission
 				 * that makes the author a member, or the author was revoked
@@ -197,11 +223,10 @@ static void after_cb(uv_work_t *req, int status)
 				if (sync_send_ack(&s->sync, b->alliance, b->author, b->head))
 					session_close(s, "cannot send ack", true);
 			}
-		} else if (s) {
-			session_recv_release(s, b->bytes);
 		}
 		batch_free(b);
 	}
+	recv_resume(n);
 	if (added && !n->stopping) {
 		if (job->has_local) {
 			node_local_set(n, &job->local, job->local_records);

@@ -33,6 +33,10 @@
  */
 #define NODE_RECVQ_HIGH (6u << 20)
 #define NODE_RECVQ_RESUME (5u << 20)
+/* The same for all sessions together, so that many peers syncing at once
+ * hold no more than two windows' worth (the store takes one job at a time). */
+#define NODE_RECVQ_ALL_HIGH (12u << 20)
+#define NODE_RECVQ_ALL_RESUME (11u << 20)
 #define NODE_READ_BUF 65536
 #define NODE_MAX_SESSIONS 1024
 
@@ -158,6 +162,7 @@ struct node {
 	struct peer *peers[NODE_PEERS_MAX]; /* each freed by its timer's close callback */
 	size_t n_peers;
 	struct ingest_batch *iq_head, *iq_tail;
+	size_t recv_pending;          /* every session's bytes awaiting ingest */
 	struct ingest_job *job;       /* in flight */
 	struct store_verifier *verifier;  /* verifies queued batches ahead */
 	bool stopping;
@@ -192,7 +197,6 @@ void session_close(struct session *s, const char *why, bool error);
 void session_kick(struct session *s);        /* produce records if room */
 void session_tick(struct session *s, uint64_t now);
 struct session *session_find(struct node *n, uint64_t id);
-void session_recv_release(struct session *s, size_t bytes);
 void session_read_pause(struct session *s);
 void session_read_resume(struct session *s);
 const char *session_state_name(const struct session *s);

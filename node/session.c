@@ -269,15 +269,6 @@ void session_kick(struct session *s)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
 }
 
-void session_recv_release(struct session *s, size_t bytes)
-{
-	s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
-	if (s->read_stopped && s->recv_pending < NODE_RECVQ_RESUME &&
-	    s->state == SESSION_OPEN) {
-		session_read_resume(s);
-	}
-}
-
 /* ---------------------------------------------------------- handshake */
 
 static int hs_write_next(struct session *s)
