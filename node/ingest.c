@@ -164,8 +164,7 @@ static const char *reject_name(int code)
 	return store_strerror(code);
 }
 
-/* A job's bytes are stored (or dropped): start reading again where the
- * windows have room. */
+/* A job's bytes are stored (or dropped): they leave both windows. */
 static void recv_release(struct node *n, struct session *s, size_t bytes)
 {
 	n->recv_pending -= bytes < n->recv_pending ? bytes : n->recv_pending;
@@ -173,6 +172,8 @@ static void recv_release(struct node *n, struct session *s, size_t bytes)
 		s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
 }
 
+/* Start reading again from every session whose window has room, if the
+ * node's has. */
 static void recv_resume(struct node *n)
 {
 	if (n->recv_pending >= NODE_RECVQ_ALL_RESUME)
