@@ -50,6 +50,8 @@ static json_t *peer_json(const Agora__Control__Peer *p)
 	json_object_set_new(o, "behind", json_integer((json_int_t)p->behind));
 	json_object_set_new(o, "ahead", json_integer((json_int_t)p->ahead));
 	json_object_set_new(o, "connected_ms", json_integer((json_int_t)p->connected_ms));
+	json_object_set_new(o, "unstored", json_integer((json_int_t)p->unstored));
+	json_object_set_new(o, "paused", json_boolean(p->paused));
 	json_object_set_new(o, "last_error", json_string(p->last_error ? p->last_error : ""));
 	for (size_t i = 0; i < p->n_stuck; i++) {
 		const Agora__Control__StuckFeed *f = p->stuck[i];
@@ -81,6 +83,9 @@ static void peer_print(const Agora__Control__Peer *p)
 		       (unsigned long long)p->bytes_in, (unsigned long long)p->bytes_out,
 		       (unsigned long long)p->records_in, (unsigned long long)p->records_out,
 		       (unsigned long long)p->behind, (unsigned long long)p->ahead);
+	if (p->paused)
+		printf("      not reading: %llu KiB received, waiting to be stored\n",
+		       (unsigned long long)(p->unstored >> 10));
 	for (size_t i = 0; i < p->n_stuck; i++) {
 		char au[65];
 		hex(au, &p->stuck[i]->author);

@@ -121,6 +121,9 @@ static int fill_peers(struct node *n, struct reply *rp)
 		o->bytes_out = s->bytes_out;
 		o->has_connected_ms = true;
 		o->connected_ms = now - s->opened_ms;
+		o->has_unstored = o->has_paused = true;
+		o->unstored = s->recv_pending;
+		o->paused = s->read_stopped;
 		if (!s->sync_init)
 			continue;
 		if (s->sync.peer_name[0] && !p->conf.name[0])

@@ -45,6 +45,13 @@ for f in a b c d; do
 done
 # Back-pressure holds sessions back; it never costs one.
 ! logged h "session: closing" || fail "h dropped a session: $(grep -m1 'session: closing' "$WORK/h.log")"
+# Once all is stored, no session holds unstored bytes or stays stopped:
+# the accounting comes back to zero.
+all_stored() {
+	local j; j=$(ag h status --json) || return 1
+	[ "$(grep -c '"unstored": 0,' <<<"$j")" = 4 ] && ! grep -q '"paused": true' <<<"$j"
+}
+wait_for 10 "every session of h at 0 unstored bytes, reading" all_stored
 all=$(stops all)
 [ "$all" -gt 0 ] || fail "reading never stopped at the node's limit for all sessions"
 for f in a b c d; do stop $f; done
