@@ -516,8 +516,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 void session_read_resume(struct session *s)
 {
-	if (uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read) == 0)
+	if (uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read) == 0) {
 		s->read_stopped = false;
+		s->last_rx_ms = node_now_ms();   /* silence counts from here */
+	}
 }
 
 /* Called by ingest when a session's unverified bytes pile up. */
@@ -644,7 +646,8 @@ void session_tick(struct session *s, uint64_t now)
 			session_close(s, "no invite redeemed in time", true);
 		return;
 	}
-	if (now - s->last_rx_ms > NODE_SILENCE_MS) {
+	/* While we do not read (back-pressure) the peer cannot be heard. */
+	if (!s->read_stopped && now - s->last_rx_ms > NODE_SILENCE_MS) {
 		session_close(s, "silent for 45 s", true);
 		return;
 	}
