@@ -522,7 +522,7 @@ void session_read_resume(struct session *s)
 	}
 }
 
-/* Called by ingest when a session's unverified bytes pile up. */
+/* Called by ingest when a session's (or all sessions') unstored bytes pile up. */
 void session_read_pause(struct session *s)
 {
 	if (!s->read_stopped && s->state == SESSION_OPEN) {
