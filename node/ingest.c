@@ -269,9 +269,11 @@ void ingest_kick(struct node *n)
 		n->job = NULL;
 		for (struct ingest_batch *b = job->batches, *next; b; b = next) {
 			next = b->next;
+			recv_release(n, session_find(n, b->session_id), b->bytes);
 			batch_free(b);
 		}
 		free(job);
+		recv_resume(n);
 	}
 }
 
