@@ -230,7 +230,10 @@ static void after_cb(uv_work_t *req, int status)
 	recv_resume(n);
 	if (added && !n->stopping) {
 		if (job->has_local) {
-			node_local_set(n, &job->local, job->local_records);
+			/* Unless the loop read newer ones meanwhile (a poke): the
+			 * store only grows, so more records is a later snapshot. */
+			if (job->local_records >= n->local_records)
+				node_local_set(n, &job->local, job->local_records);
 			node_local_changed(n);
 		} else if (node_local_reload(n) == 0) {   /* the job could not: logs why */
 			node_local_changed(n);
