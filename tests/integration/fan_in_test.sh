@@ -39,8 +39,9 @@ kill -CONT "$(cat "$WORK/h.pid")"
 total=$((N[a] + N[b] + N[c] + N[d]))
 wait_for 200 "h holds $total measures" has_measures h $total
 [ "$(measures h)" = $total ] || fail "h holds $(measures h) measures, not $total"
+held=$(ag h query --kind measure --limit 0 --jsonl) || fail "query at h"
 for f in a b c d; do
-	n=$(ag h query --kind measure --limit 0 --jsonl | grep -c "\"Measure of $f ")
+	n=$(grep -c "\"Measure of $f " <<<"$held")
 	[ "$n" = "${N[$f]}" ] || fail "h holds $n measures of $f, not ${N[$f]}"
 done
 # Back-pressure holds sessions back; it never costs one.
