@@ -4,27 +4,27 @@
 # damaged, truncated and forged bundles are rejected with a clear message;
 # a filtered bundle imports on its own.  Usage: bundle_test.sh path/to/agora
 set -euo pipefail
-source "$(dirname "$0")/lib_run.sh"
-A() { "$AGORA" --home "$T/a" "$@"; }
-B() { "$AGORA" --home "$T/b" "$@"; }
-C() { "$AGORA" --home "$T/c" "$@"; }
+source "$(dirname "$0")/lib_core.sh"
+A() { "$AGORA" --home "$TMP/a" "$@"; }
+B() { "$AGORA" --home "$TMP/b" "$@"; }
+C() { "$AGORA" --home "$TMP/c" "$@"; }
 ids() { "$AGORA" --home "$1" query --limit 0 --alliance DK2020 --jsonl | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]' | sort; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
-cat >"$T/data.jsonl" <<'JSON'
+cat >"$TMP/data.jsonl" <<'JSON'
 {"kind": "measure", "ref": "wet", "title": "Vådområde ved Assens", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2025}
 {"kind": "measure", "title": "District heating", "language": "en", "mitigation": true, "sector": "local_heat_cold_production", "status": "completed", "start_year": 2018, "end_year": 2020}
 {"kind": "result", "measure": "@wet", "year": 2023, "indicator": "Wetland restored", "value": 42, "unit": "ha", "language": "en"}
 {"kind": "lesson", "title": "Talk to landowners first", "measures": ["@wet"], "year": 2022, "language": "en"}
 JSON
-run 0 A publish --file "$T/data.jsonl"
+run 0 A publish --file "$TMP/data.jsonl"
 run 0 B init --name "Poznań" --country PL --alliance "Twin cities"
 run 0 C init --name "Assen" --country NL
 
 # --- create, verify ----------------------------------------------------------
-run 0 A bundle create "$T/a.agb"
+run 0 A bundle create "$TMP/a.agb"
 has 'wrote'
-[ "$(head -c 8 "$T/a.agb")" = "AGORAB1" ] || fail "magic"
+[ "$(head -c 8 "$TMP/a.agb")" = "AGORAB1" ] || fail "magic"
 n=$(python3 -c '
 import sys, struct, hashlib
 b = open(sys.argv[1], "rb").read()
@@ -38,9 +38,9 @@ while True:
 assert cnt == n, (cnt, n)
 assert b[off+12:off+44] == hashlib.blake2b(b[:off], digest_size=32).digest()
 assert len(b) == off + 44
-print(n)' "$T/a.agb") || fail "bundle format does not match the documented layout"
+print(n)' "$TMP/a.agb") || fail "bundle format does not match the documented layout"
 [ "$n" -ge 6 ] || fail "bundle holds $n records"
-run 0 A bundle verify "$T/a.agb"
+run 0 A bundle verify "$TMP/a.agb"
 has 'framing and checksum ok'
 has "signatures: $n valid, 0 invalid"
 has 'problems: none'
@@ -48,22 +48,22 @@ has 'measure'
 has 'Assens Kommune'
 
 # --- import into another home: same query results ----------------------------
-run 0 B bundle import "$T/a.agb"
+run 0 B bundle import "$TMP/a.agb"
 has "$n new, 0 already known, 0 rejected"
-[ "$(ids "$T/a")" = "$(ids "$T/b")" ] || fail "B does not answer DK2020 queries like A"
-[ -n "$(ids "$T/b")" ] || fail "no DK2020 records in B"
+[ "$(ids "$TMP/a")" = "$(ids "$TMP/b")" ] || fail "B does not answer DK2020 queries like A"
+[ -n "$(ids "$TMP/b")" ] || fail "no DK2020 records in B"
 run 0 B query --municipality assens --kind measure --jsonl
 [ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] || fail "B: measures of Assens"
 run 0 B query --municipality "POZNAŃ" --kind profile --jsonl
 has 'Poznań'
 
 # --- import twice: everything known ------------------------------------------
-run 0 B bundle import "$T/a.agb"
+run 0 B bundle import "$TMP/a.agb"
 has "0 new, $n already known, 0 rejected"
 
 # --- a bundle of both alliances, back into A ---------------------------------
-run 0 B bundle create "$T/b.agb"
-run 0 A bundle import "$T/b.agb"
+run 0 B bundle create "$TMP/b.agb"
+run 0 A bundle import "$TMP/b.agb"
 run 0 A query --municipality poz --kind profile --jsonl
 has 'Poznań'
 
@@ -72,24 +72,24 @@ python3 -c '
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
 b[len(b) // 2] ^= 0x40
-open(sys.argv[2], "wb").write(b)' "$T/a.agb" "$T/flip.agb"
-run 3 A bundle verify "$T/flip.agb"
+open(sys.argv[2], "wb").write(b)' "$TMP/a.agb" "$TMP/flip.agb"
+run 3 A bundle verify "$TMP/flip.agb"
 grep -Eq 'checksum|corrupt' <<<"$ERR" || fail "flipped byte: $ERR"
 [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "one-line error: $ERR"
-run 3 C bundle import "$T/flip.agb"
+run 3 C bundle import "$TMP/flip.agb"
 grep -Eq 'checksum|corrupt' <<<"$ERR" || fail "flipped byte import: $ERR"
-head -c $(( $(stat -c %s "$T/a.agb") - 20 )) "$T/a.agb" >"$T/trunc.agb"
-run 3 C bundle verify "$T/trunc.agb"
+head -c $(( $(stat -c %s "$TMP/a.agb") - 20 )) "$TMP/a.agb" >"$TMP/trunc.agb"
+run 3 C bundle verify "$TMP/trunc.agb"
 grep -q 'truncated' <<<"$ERR" || fail "truncated trailer: $ERR"
-head -c 100 "$T/a.agb" >"$T/trunc2.agb"
-run 3 C bundle import "$T/trunc2.agb"
+head -c 100 "$TMP/a.agb" >"$TMP/trunc2.agb"
+run 3 C bundle import "$TMP/trunc2.agb"
 grep -q 'truncated' <<<"$ERR" || fail "truncated record: $ERR"
-printf 'not a bundle at all' >"$T/junk.agb"
-run 3 C bundle verify "$T/junk.agb"
+printf 'not a bundle at all' >"$TMP/junk.agb"
+run 3 C bundle verify "$TMP/junk.agb"
 grep -q 'not an agora bundle' <<<"$ERR" || fail "junk: $ERR"
-cat "$T/a.agb" >"$T/extra.agb"; printf 'x' >>"$T/extra.agb"
-run 3 C bundle verify "$T/extra.agb"
-run 4 C bundle verify "$T/does-not-exist.agb"
+cat "$TMP/a.agb" >"$TMP/extra.agb"; printf 'x' >>"$TMP/extra.agb"
+run 3 C bundle verify "$TMP/extra.agb"
+run 4 C bundle verify "$TMP/does-not-exist.agb"
 # C still holds nothing of DK2020 after the failed imports.
 run 0 C query --limit 0 --jsonl
 ! grep -q 'Vådområde' <<<"$OUT" || fail "a damaged bundle stored records"
@@ -106,22 +106,22 @@ while True:
 start, l = recs[-1]
 b[start + l - 1] ^= 0x01           # last byte of the last record signature
 b[off+12:off+44] = hashlib.blake2b(bytes(b[:off]), digest_size=32).digest()
-open(sys.argv[2], "wb").write(b)' "$T/a.agb" "$T/forged.agb"
-run 3 A bundle verify "$T/forged.agb"
+open(sys.argv[2], "wb").write(b)' "$TMP/a.agb" "$TMP/forged.agb"
+run 3 A bundle verify "$TMP/forged.agb"
 has "signatures: $((n - 1)) valid, 1 invalid"
 has 'problem: record'
-run 3 C bundle import "$T/forged.agb"
+run 3 C bundle import "$TMP/forged.agb"
 has "$((n - 1)) new, 0 already known, 1 rejected"
 has 'rejected: record'
 grep -qi 'signature' <<<"$OUT" || fail "rejection names the reason: $OUT"
 
 # --- a filtered bundle still imports on its own ------------------------------
-rm -rf "$T/c"
+rm -rf "$TMP/c"
 run 0 C init --name "Assen" --country NL
-run 0 A bundle create "$T/results.agb" --kind result --alliance DK2020
-run 0 A bundle verify "$T/results.agb"
+run 0 A bundle create "$TMP/results.agb" --kind result --alliance DK2020
+run 0 A bundle verify "$TMP/results.agb"
 has 'problems: none'
-run 0 C bundle import "$T/results.agb"
+run 0 C bundle import "$TMP/results.agb"
 has '0 rejected'
 run 0 C query --kind result --jsonl
 has 'Wetland restored'

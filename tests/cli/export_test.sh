@@ -3,18 +3,18 @@
 # RFC 4180 quoting, one row per inventory sector, --output-dir, filters.
 # Usage: export_test.sh path/to/agora
 set -euo pipefail
-source "$(dirname "$0")/lib_run.sh"
-A() { "$AGORA" --home "$T/a" "$@"; }
+source "$(dirname "$0")/lib_core.sh"
+A() { "$AGORA" --home "$TMP/a" "$@"; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
-cat >"$T/data.jsonl" <<'JSON'
+cat >"$TMP/data.jsonl" <<'JSON'
 {"kind": "measure", "ref": "wet", "title": "Vådområde, \"fase 1\"", "summary": "Line one\nline two", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands", "tree_planting"], "hazards": ["coastal_flood", "heavy_precipitation"], "status": "ongoing", "start_year": 2021, "end_year": 2025, "investment": 1200000, "currency": "DKK", "financing": ["municipal_budget", "foundation"], "reduction_tco2e": 12.5, "stakeholders": ["Landowners", "Naturstyrelsen"], "tags": ["nature"], "responsible": "Teknik og Miljø"}
 {"kind": "result", "measure": "@wet", "year": 2023, "indicator": "Wetland restored", "value": 42, "unit": "ha", "estimation": "measured", "language": "en"}
 {"kind": "lesson", "title": "Talk to landowners first", "measures": ["@wet"], "barriers": ["social", "financial"], "year": 2022, "language": "en"}
 {"kind": "target", "type": "absolute_reduction", "title": "-70 % by 2030", "baseline_year": 1990, "baseline_tco2e": 500000, "target_year": 2030, "reduction_pct": 70, "scope": "territorial", "language": "en"}
 {"kind": "inventory", "type": "bei", "year": 2019, "sectors": [{"sector": "residential_buildings", "tco2e": 1000, "mwh": 5000}, {"sector": "transport_private_commercial", "tco2e": 2000.25}], "factor_source": "IPCC 2006", "factor_method": "ipcc"}
 JSON
-run 0 A publish --file "$T/data.jsonl"
+run 0 A publish --file "$TMP/data.jsonl"
 
 # --- JSON Lines (default), everything and filtered ---------------------------
 run 0 A export
@@ -30,17 +30,17 @@ assert all(len(r["id"]) == 64 for r in recs)
 ' || fail "export JSONL"
 run 0 A export --format jsonl --kind result
 [ "$(lines)" = 1 ] || fail "export --kind result"; has '"Wetland restored"'
-run 0 A export --kind measure -o "$T/m.jsonl"
+run 0 A export --kind measure -o "$TMP/m.jsonl"
 [ -z "$OUT" ] || fail "-o FILE writes nothing to stdout"
-[ "$(wc -l <"$T/m.jsonl")" = 1 ] || fail "-o FILE content"
+[ "$(wc -l <"$TMP/m.jsonl")" = 1 ] || fail "-o FILE content"
 
 # --- CSV: measures (the SECAP actions sheet) ---------------------------------
-run 0 A export --format csv --kind measure -o "$T/measures.csv"
-head -n1 "$T/measures.csv" | tr -d '\r' >"$T/header"
-[ "$(cat "$T/header")" = "id,municipality,country,title,summary,language,sector,areas,instruments,mitigation,adaptation,hazards,status,start_year,end_year,investment,running_cost,currency,financing,energy_saving_mwh,renewable_mwh,reduction_tco2e,stakeholders,tags,responsible,illustrative,created" ] \
-	|| fail "measures.csv header: $(cat "$T/header")"
-grep -qF '"Vådområde, ""fase 1"""' "$T/measures.csv" || fail "RFC 4180 quoting of , and \""
-python3 - "$T/measures.csv" <<'PY' || fail "measures.csv content"
+run 0 A export --format csv --kind measure -o "$TMP/measures.csv"
+head -n1 "$TMP/measures.csv" | tr -d '\r' >"$TMP/header"
+[ "$(cat "$TMP/header")" = "id,municipality,country,title,summary,language,sector,areas,instruments,mitigation,adaptation,hazards,status,start_year,end_year,investment,running_cost,currency,financing,energy_saving_mwh,renewable_mwh,reduction_tco2e,stakeholders,tags,responsible,illustrative,created" ] \
+	|| fail "measures.csv header: $(cat "$TMP/header")"
+grep -qF '"Vådområde, ""fase 1"""' "$TMP/measures.csv" || fail "RFC 4180 quoting of , and \""
+python3 - "$TMP/measures.csv" <<'PY' || fail "measures.csv content"
 import csv, sys
 with open(sys.argv[1], newline="", encoding="utf-8") as f:
     rows = list(csv.DictReader(f))
@@ -59,7 +59,7 @@ assert r["adaptation"] == "true" and r["status"] == "ongoing" and r["sector"] ==
 assert r["responsible"] == "Teknik og Miljø"
 assert len(r["id"]) == 64 and r["created"].endswith("UTC")
 PY
-grep -q $'\r$' "$T/measures.csv" || fail "CSV rows end in CRLF"
+grep -q $'\r$' "$TMP/measures.csv" || fail "CSV rows end in CRLF"
 
 # --- CSV: one row per (inventory, sector) ------------------------------------
 run 0 A export --format csv --kind inventory
@@ -89,21 +89,21 @@ assert rows[0]["value"] == "42" and rows[0]["unit"] == "ha" and rows[0]["estimat
 # --- CSV without --kind: an error, or one file per kind ----------------------
 run 2 A export --format csv
 grep -q -- '--kind' <<<"$ERR" || fail "csv without --kind explains: $ERR"
-run 0 A export --format csv --output-dir "$T/csv"
+run 0 A export --format csv --output-dir "$TMP/csv"
 for f in measures inventories results lessons targets profiles; do
-	[ -s "$T/csv/$f.csv" ] || fail "--output-dir: $f.csv missing"
+	[ -s "$TMP/csv/$f.csv" ] || fail "--output-dir: $f.csv missing"
 done
-[ ! -e "$T/csv/endorsements.csv" ] || fail "no empty table for a kind without records"
-grep -q 'Talk to landowners first' "$T/csv/lessons.csv" || fail "lessons.csv content"
-grep -q 'social; financial' "$T/csv/lessons.csv" || fail "lessons.csv barriers"
-grep -q '70' "$T/csv/targets.csv" || fail "targets.csv content"
+[ ! -e "$TMP/csv/endorsements.csv" ] || fail "no empty table for a kind without records"
+grep -q 'Talk to landowners first' "$TMP/csv/lessons.csv" || fail "lessons.csv content"
+grep -q 'social; financial' "$TMP/csv/lessons.csv" || fail "lessons.csv barriers"
+grep -q '70' "$TMP/csv/targets.csv" || fail "targets.csv content"
 
 # --- errors ------------------------------------------------------------------
 run 2 A export --format xml
-run 2 A export --output-dir "$T/x"
+run 2 A export --output-dir "$TMP/x"
 run 2 A export --format csv --kind charter
 run 2 A export --bogus
-run 1 A export -o "$T/no/such/dir/file.jsonl"
+run 1 A export -o "$TMP/no/such/dir/file.jsonl"
 run 0 A export --help
 has 'measures.csv'
 echo "export_test: ok"

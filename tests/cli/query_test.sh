@@ -2,19 +2,19 @@
 # query_test.sh - `agora query`: each filter, each output format, the table's
 # width, and the errors for unknown names.  Usage: query_test.sh path/to/agora
 set -euo pipefail
-source "$(dirname "$0")/lib_run.sh"
-A() { "$AGORA" --home "$T/a" "$@"; }
+source "$(dirname "$0")/lib_core.sh"
+A() { "$AGORA" --home "$TMP/a" "$@"; }
 
 # --- data: Assens in DK2020 (one measure amended later) ----------------------
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
-cat >"$T/data.jsonl" <<'JSON'
+cat >"$TMP/data.jsonl" <<'JSON'
 {"kind": "measure", "ref": "wet", "title": "Vådområde ved Assens", "summary": "Wetland, restored", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands", "tree_planting"], "hazards": ["coastal_flood"], "status": "ongoing", "start_year": 2021, "end_year": 2025, "tags": ["nature", "water"]}
 {"kind": "measure", "ref": "dh", "title": "District heating, \"phase 2\"", "summary": "Line one\nline two", "language": "en", "mitigation": true, "sector": "local_heat_cold_production", "areas": ["district_heating"], "status": "completed", "start_year": 2018, "end_year": 2020, "tags": ["heat"]}
 {"kind": "result", "measure": "@wet", "year": 2023, "indicator": "Wetland restored", "value": 42, "unit": "ha", "estimation": "measured", "language": "en"}
 {"kind": "lesson", "title": "Talk to landowners first", "measures": ["@wet"], "barriers": ["social"], "year": 2022, "language": "en"}
 {"kind": "inventory", "type": "bei", "year": 2019, "sectors": [{"sector": "residential_buildings", "tco2e": 1000, "mwh": 5000}], "factor_source": "IPCC 2006", "factor_method": "ipcc"}
 JSON
-run 0 A publish --file "$T/data.jsonl"
+run 0 A publish --file "$TMP/data.jsonl"
 
 # --- kinds and every filter --------------------------------------------------
 run 0 A query --jsonl
@@ -61,8 +61,8 @@ run 0 A query --text wetland --sort relevance --jsonl
 has 'Wetland'
 
 # --- history: an amended measure ---------------------------------------------
-printf '{"kind": "measure", "supersedes": "%s", "title": "Vådområde ved Assens (udvidet)", "summary": "Bigger", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2026}\n' "$wet" >"$T/amend.jsonl"
-if A publish --file "$T/amend.jsonl" >/dev/null 2>"$T/err"; then
+printf '{"kind": "measure", "supersedes": "%s", "title": "Vådområde ved Assens (udvidet)", "summary": "Bigger", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2026}\n' "$wet" >"$TMP/amend.jsonl"
+if A publish --file "$TMP/amend.jsonl" >/dev/null 2>"$TMP/err"; then
 	run 0 A query --kind measure --jsonl
 	[ "$(lines)" = 2 ] || fail "superseded version must not be listed"
 	has 'udvidet'
@@ -71,7 +71,7 @@ if A publish --file "$T/amend.jsonl" >/dev/null 2>"$T/err"; then
 	run 0 A query --kind measure --history
 	has '[superseded]'
 else
-	echo "note: publishing a supersede failed ($(cat "$T/err")); --history not tested" >&2
+	echo "note: publishing a supersede failed ($(cat "$TMP/err")); --history not tested" >&2
 fi
 
 # --- output formats ----------------------------------------------------------
@@ -102,7 +102,7 @@ has 'ID'; has 'MUNICIPALITY'; has 'Assens Kommune'; has 'Vådområde'
 [ "$(lines)" = 3 ] || fail "table: header + 2 rows"
 short=$(printf '%s\n' "$OUT" | sed -n 2p | cut -c1-12)
 [[ "$short" =~ ^[0-9a-f]{12}$ ]] || fail "table starts with a 12-hex id: $short"
-run 0 env COLUMNS=60 "$AGORA" --home "$T/a" query
+run 0 env COLUMNS=60 "$AGORA" --home "$TMP/a" query
 printf '%s\n' "$OUT" | python3 -c '
 import sys, unicodedata
 for line in sys.stdin.read().split("\n"):
@@ -136,17 +136,17 @@ PY
 }
 python3 -c '
 for i in range(60):
-    print("{\"kind\": \"measure\", \"title\": \"Bulk %d\", \"language\": \"en\", \"mitigation\": true, \"sector\": \"waste\", \"status\": \"ongoing\"}" % i)' >"$T/bulk.jsonl"
-"$AGORA" --home "$T/b" init --name "Bulk By" --country DK --alliance Bulk >/dev/null
-"$AGORA" --home "$T/b" publish --file "$T/bulk.jsonl" >/dev/null
-tty "$AGORA" --home "$T/b" query --kind measure >"$T/tty"
-rows=$(grep -c 'Bulk [0-9]' "$T/tty" || true)
+    print("{\"kind\": \"measure\", \"title\": \"Bulk %d\", \"language\": \"en\", \"mitigation\": true, \"sector\": \"waste\", \"status\": \"ongoing\"}" % i)' >"$TMP/bulk.jsonl"
+"$AGORA" --home "$TMP/b" init --name "Bulk By" --country DK --alliance Bulk >/dev/null
+"$AGORA" --home "$TMP/b" publish --file "$TMP/bulk.jsonl" >/dev/null
+tty "$AGORA" --home "$TMP/b" query --kind measure >"$TMP/tty"
+rows=$(grep -c 'Bulk [0-9]' "$TMP/tty" || true)
 [ "$rows" = 50 ] || fail "terminal default limit: $rows rows"
-grep -q 'limit 0 shows all' "$T/tty" || fail "terminal: no note that rows were cut"
-tty "$AGORA" --home "$T/b" query --kind measure --limit 0 >"$T/tty"
-[ "$(grep -c 'Bulk [0-9]' "$T/tty")" = 60 ] || fail "terminal --limit 0"
-tty "$AGORA" --home "$T/a" query --kind measure >"$T/tty"
-! grep -q 'shows all' "$T/tty" || fail "terminal: note although nothing was cut"
+grep -q 'limit 0 shows all' "$TMP/tty" || fail "terminal: no note that rows were cut"
+tty "$AGORA" --home "$TMP/b" query --kind measure --limit 0 >"$TMP/tty"
+[ "$(grep -c 'Bulk [0-9]' "$TMP/tty")" = 60 ] || fail "terminal --limit 0"
+tty "$AGORA" --home "$TMP/a" query --kind measure >"$TMP/tty"
+! grep -q 'shows all' "$TMP/tty" || fail "terminal: note although nothing was cut"
 
 # --- errors ------------------------------------------------------------------
 run 4 A query --municipality "zzz-nowhere"
@@ -167,5 +167,5 @@ run 2 A query --kind
 run 4 A query --alliance "No Such Alliance"
 run 0 A query --help
 has '--municipality'; has '--limit'
-run 4 "$AGORA" --home "$T/none" query
+run 4 "$AGORA" --home "$TMP/none" query
 echo "query_test: ok"

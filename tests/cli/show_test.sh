@@ -3,17 +3,17 @@
 # status, history and related records; unknown, ambiguous and malformed ids.
 # Usage: show_test.sh path/to/agora
 set -euo pipefail
-source "$(dirname "$0")/lib_run.sh"
-A() { "$AGORA" --home "$T/a" "$@"; }
+source "$(dirname "$0")/lib_core.sh"
+A() { "$AGORA" --home "$TMP/a" "$@"; }
 jfield() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
-cat >"$T/data.jsonl" <<'JSON'
+cat >"$TMP/data.jsonl" <<'JSON'
 {"kind": "measure", "ref": "wet", "title": "Vådområde ved Assens", "summary": "Wetland, restored\nsecond line", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands", "tree_planting"], "hazards": ["coastal_flood"], "status": "ongoing", "start_year": 2021, "end_year": 2025, "investment": 1200000.5, "currency": "DKK"}
 {"kind": "result", "measure": "@wet", "year": 2023, "indicator": "Wetland restored", "value": 42, "unit": "ha", "estimation": "measured", "language": "en"}
 {"kind": "lesson", "title": "Talk to landowners first", "measures": ["@wet"], "barriers": ["social"], "year": 2022, "language": "en"}
 JSON
-run 0 A publish --file "$T/data.jsonl"
+run 0 A publish --file "$TMP/data.jsonl"
 wet=$(A query --kind measure --jsonl | jfield id)
 key=$(A query --kind measure --jsonl | jfield author)
 [ ${#wet} = 64 ] || fail "measure id: $wet"
@@ -52,14 +52,14 @@ assert sorted(r["kind"] for r in o["related"]) == ["lesson", "result"], o["relat
 ' || fail "show --json: $OUT"
 
 # --- history of an amended measure -------------------------------------------
-printf '{"kind": "measure", "supersedes": "%s", "title": "Vådområde ved Assens (udvidet)", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2026}\n' "$wet" >"$T/amend.jsonl"
-if A publish --file "$T/amend.jsonl" >/dev/null 2>"$T/err"; then
+printf '{"kind": "measure", "supersedes": "%s", "title": "Vådområde ved Assens (udvidet)", "language": "da", "adaptation": true, "sector": "agriculture_forestry_fisheries", "areas": ["wetlands"], "status": "ongoing", "start_year": 2021, "end_year": 2026}\n' "$wet" >"$TMP/amend.jsonl"
+if A publish --file "$TMP/amend.jsonl" >/dev/null 2>"$TMP/err"; then
 	run 0 A show "$wet"
 	has "state:        superseded by"
 	grep -q 'superseded' <<<"$OUT" || fail "history marks the old version"
 	grep -q 'current' <<<"$OUT" || fail "history shows the current version"
 else
-	echo "note: publishing a supersede failed ($(cat "$T/err")); history not tested" >&2
+	echo "note: publishing a supersede failed ($(cat "$TMP/err")); history not tested" >&2
 fi
 
 # --- unknown, malformed and ambiguous ids ------------------------------------
@@ -84,8 +84,8 @@ has "ID"
 # 1500 ids collide on 16 bits with probability > 99.99 %).
 python3 -c '
 for i in range(1500):
-    print("{\"kind\": \"measure\", \"title\": \"Bulk measure %d\", \"language\": \"en\", \"mitigation\": true, \"sector\": \"waste\", \"status\": \"ongoing\"}" % i)' >"$T/bulk.jsonl"
-run 0 A publish --file "$T/bulk.jsonl"
+    print("{\"kind\": \"measure\", \"title\": \"Bulk measure %d\", \"language\": \"en\", \"mitigation\": true, \"sector\": \"waste\", \"status\": \"ongoing\"}" % i)' >"$TMP/bulk.jsonl"
+run 0 A publish --file "$TMP/bulk.jsonl"
 amb=$(A query --limit 0 --history --jsonl | python3 -c '
 import json, sys, collections
 c = collections.Counter(json.loads(l)["id"][:4] for l in sys.stdin)
