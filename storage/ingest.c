@@ -303,6 +303,27 @@ static int put_rec(struct wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uin
  * code (see is_fatal).  Every check comes before the first write, so a
  * rejected item leaves the transaction untouched.
  */
+/* Is env the record the feed (head) holds at seq?  1, 0, or an error. */
+static int feed_holds(MDB_txn *txn, struct store *s, const uint8_t head[HEAD_VAL], uint64_t seq,
+                      const uint8_t *env, size_t len, const uint8_t id[PROTO_ID_BYTES])
+{
+	if (seq == store_get64(head + 4))
+		return memcmp(id, head + 12, PROTO_ID_BYTES) == 0;
+	uint8_t fk[12];
+	memcpy(fk, head, 4);
+	store_be64(fk + 4, seq);
+	MDB_val k = { 12, fk }, v, r;
+	int rc = store_lmdb_rc(mdb_get(txn, s->feeds, &k, &v));
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (v.mv_size != 8)
+		return STORE_E_CORRUPT;
+	if ((rc = store_rec_read(txn, s, store_get64(v.mv_data), &r)))
+		return rc;
+	return r.mv_size - REC_HDR == len &&
+	       memcmp((const uint8_t *)r.mv_data + REC_HDR, env, len) == 0;
+}
+
 static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *env, size_t len,
                       const uint8_t id[PROTO_ID_BYTES])
 {
@@ -342,9 +363,13 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	uint64_t hseq = have_head ? store_get64(head + 4) : 0;
 
 	/* Known?  The id names the feed and seq, and a feed holds a prefix
-	 * (forks only at held seqs), so a record past the head is new: the
-	 * id index is asked only below it. */
+	 * (forks only at held seqs), so a record past the head is new.  At or
+	 * below the head it is most often the feed's own record there, which
+	 * is checked first; the id index (which also finds a fork's other
+	 * record) is asked only when that is not it. */
 	if (rec->seq <= hseq) {
+		if ((rc = feed_holds(txn, s, head, rec->seq, env, len, id)))
+			return rc < 0 ? rc : STORE_KNOWN;
 		rc = store_id_rowkey(txn, s, id, &rk);
 		if (rc == 0)
 			return STORE_KNOWN;

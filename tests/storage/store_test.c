@@ -246,6 +246,36 @@ static void test_store_ingest__fork_is_kept_listed_and_feed_unchanged(void **sta
 	th_env_free(&b);
 }
 
+/* Below the head, a record is known when it is the feed's own record at
+ * its seq, or a fork's record stored before; anything else there is a fork. */
+static void test_store_ingest__below_the_head_known_or_fork(void **state)
+{
+	struct th_fx *x = *state;
+	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
+	struct th_feed copy = x->f1;
+	struct th_env a = th_measure(&x->f1, "Second", NULL, TH_NOW - 10);
+	struct th_env c = th_measure(&x->f1, "Third", NULL, TH_NOW - 9);
+	struct th_env b = th_measure(&copy, "Another second", NULL, TH_NOW - 8);
+	assert_int_equal(th_ingest1(x->s, &a), STORE_NEW);
+	assert_int_equal(th_ingest1(x->s, &c), STORE_NEW);
+	assert_int_equal(th_ingest1(x->s, &a), STORE_KNOWN);
+	assert_int_equal(th_ingest1(x->s, &c), STORE_KNOWN);
+	assert_int_equal(th_ingest1(x->s, &b), STORE_FORKED);   /* seq 2 < head 3 */
+	assert_int_equal(th_ingest1(x->s, &b), STORE_KNOWN);
+	assert_int_equal(stats_of(x->s).forks, 1);
+	struct store_txn *t;
+	uint64_t seq;
+	uint8_t head[PROTO_ID_BYTES];
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_feed_head(t, x->f1.alliance, x->k1->pk, &seq, head), 0);
+	store_txn_end(t);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(head, c.id, PROTO_ID_BYTES);
+	th_env_free(&a);
+	th_env_free(&b);
+	th_env_free(&c);
+}
+
 static void test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored(void **state)
 {
 	struct th_fx *x = *state;
@@ -862,6 +892,7 @@ int main(void)
 		T(test_store_ingest__wrong_prev_is_rejected),
 		T(test_store_ingest__unknown_alliance_is_rejected),
 		T(test_store_ingest__fork_is_kept_listed_and_feed_unchanged),
+		T(test_store_ingest__below_the_head_known_or_fork),
 		T(test_store_ingest__tampered_envelope_is_rejected_and_nothing_stored),
 		T(test_store_ingest__atomic_batch_with_bad_item_stores_nothing),
 		T(test_store_ingest__batches_verified_ahead_store_as_one),
