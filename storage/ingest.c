@@ -839,8 +839,9 @@ static void *verifier_main(void *arg)
 		v->head = q->next;
 		if (!v->head)
 			v->tail = NULL;
+		bool stopping = v->stop;   /* read under the lock */
 		pthread_mutex_unlock(&v->mu);
-		if (!v->stop)
+		if (!stopping)
 			store_batch_verify(q->b);
 		store_batch_free(q->b);
 		free(q);
