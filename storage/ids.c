@@ -144,7 +144,7 @@ static int move_slice(MDB_txn *txn, struct store *s, size_t i, size_t m)
 		MDB_val mk = { ID_PREFIX, sl[j] }, mv = { 8, sl[j] + ID_PREFIX };
 		rc = store_lmdb_rc(mdb_put(txn, to, &mk, &mv, MDB_NODUPDATA));
 		if (rc == MDB_KEYEXIST)
-			rc = 0;   /* already there: just leave this level */
+			rc = 0;   /* in both levels only if the index was damaged: keep one */
 		if (!rc)
 			rc = store_lmdb_rc(mdb_del(txn, from, &mk, &mv));
 	}
@@ -161,7 +161,7 @@ int store_id_settle(MDB_txn *txn, struct store *s)
 {
 	if (!s->has_idl)
 		return 0;
-	size_t e, n, batch = s->id_batch ? s->id_batch : 1;
+	size_t e, n, batch = s->id_batch;   /* > 0: set by store_open */
 	int rc = entries(txn, s->idp, &e);
 	if (rc)
 		return rc;
