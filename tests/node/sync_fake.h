@@ -61,6 +61,11 @@ void fake_free(struct fake *f);   /* disposes f->sync too */
 void author_of(uint8_t out[32], unsigned i);
 /* Give f's feed of author number `author` records up to seq n. */
 void give(struct fake *f, unsigned author, uint64_t n);
+/* Wire a (dialer) and b back to back with new engines (a->sync, b->sync) and
+ * pump until quiet: 0, the first failing engine call's code, or -1 if it
+ * never goes quiet.  The queues are emptied either way; the engines are the
+ * caller's (sync_dispose, or fake_free). */
+int fake_session(struct fake *a, struct fake *b);
 /* cmocka-assert that a and b hold the same feeds at the same heads. */
 void assert_same(struct fake *a, struct fake *b);
 

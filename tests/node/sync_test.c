@@ -20,60 +20,7 @@
 /* Wire a (dialer) and b back to back; pump until quiet. */
 static void run(struct fake *a, struct fake *b)
 {
-	struct msgq *ab = calloc(1, sizeof(*ab)), *ba = calloc(1, sizeof(*ba));
-	struct sync_io ia = { a, io_send, io_read, io_records, io_allowed, NULL };
-	struct sync_io ib = { b, io_send, io_read, io_records, io_allowed, NULL };
-	a->out = ab;
-	b->out = ba;
-	rebuild(a);
-	rebuild(b);
-	assert_int_equal(sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia), 0);
-	assert_int_equal(sync_init(&b->sync, false, b->key, "B", a->key, &b->local, &ib), 0);
-	assert_int_equal(sync_start(&a->sync), 0);
-	assert_int_equal(sync_start(&b->sync), 0);
-	for (int rounds = 0; rounds < 100000; rounds++) {
-		bool moved = false;
-		struct { struct msgq *q; struct fake *to; } dirs[2] = { { ab, b }, { ba, a } };
-		for (int d = 0; d < 2; d++) {
-			struct msgq *q = dirs[d].q;
-			if (q->head < q->tail) {
-				struct fake *to = dirs[d].to;
-				size_t before = to->records_got;
-				if (to->publish_at && to->publish_at - 1 == to->received) {
-					/* Our store changes while a turn of ours is on the wire. */
-					uint8_t au[32];
-					author_of(au, to->publish_feed);
-					struct feed *fd = feed_get(to, au, true);
-					give(to, to->publish_feed, fd->n + 1);
-					rebuild(to);
-					assert_int_equal(sync_local_changed(&to->sync, 1000), 0);
-				}
-				to->received++;
-				assert_int_equal(sync_receive(&dirs[d].to->sync, q->m[q->head],
-				                              q->len[q->head], 1000), 0);
-				free(q->m[q->head]);
-				q->head++;
-				moved = true;
-				if (dirs[d].to->records_got != before) {
-					rebuild(dirs[d].to);
-					assert_int_equal(sync_local_changed(&dirs[d].to->sync, 1000), 0);
-				}
-			}
-		}
-		for (int d = 0; d < 2; d++) {
-			struct fake *f = d ? b : a;
-			if (sync_pending(&f->sync)) {
-				assert_int_equal(sync_produce(&f->sync, 1 << 20, NULL), 0);
-				moved = true;
-			}
-		}
-		if (!moved)
-			break;
-	}
-	assert_int_equal(ab->head, ab->tail);
-	assert_int_equal(ba->head, ba->tail);
-	free(ab);
-	free(ba);
+	assert_int_equal(fake_session(a, b), 0);
 }
 
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
