@@ -246,6 +246,7 @@ static int generate(const char *dir, size_t n, uint8_t alliance[PROTO_ID_BYTES])
 	/* The coordinator admits the members (only admitted keys may publish). */
 	for (size_t m = 0; m < MEMBERS; m++)
 		bench_admit(s, keys[MEMBERS], alliance, keys[m]->pk, NOW_MS);
+	done += MEMBERS;   /* n counts them too */
 
 	/* Per member: profile, inventories, targets, lessons. */
 	for (size_t m = 0; m < MEMBERS; m++) {
