@@ -84,8 +84,8 @@ static void peer_print(const Agora__Control__Peer *p)
 		       (unsigned long long)p->records_in, (unsigned long long)p->records_out,
 		       (unsigned long long)p->behind, (unsigned long long)p->ahead);
 	if (p->paused)
-		printf("      not reading: %llu KiB received, waiting to be stored\n",
-		       (unsigned long long)(p->unstored >> 10));
+		printf("      not reading until received records are stored (%llu KiB of them "
+		       "from this peer)\n", (unsigned long long)(p->unstored >> 10));
 	for (size_t i = 0; i < p->n_stuck; i++) {
 		char au[65];
 		hex(au, &p->stuck[i]->author);
