@@ -9,9 +9,9 @@
 #include <uv.h>
 
 #include "node/node.h"
-#include "node/noise.h"
-#include "node/frame.h"
-#include "node/sync.h"
+#include "node/engine/noise.h"
+#include "node/engine/frame.h"
+#include "node/engine/sync.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/frame.h"
-#include "node/noise.h"
+#include "node/engine/frame.h"
+#include "node/engine/noise.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "node/noise.h"
+#include "node/engine/noise.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_sync.c - the sync engine's message decoder and exchange logic
- * (node/sync.c) against arbitrary peer messages.  The engine first gets a
+ * (node/engine/sync.c) against arbitrary peer messages.  The engine first gets a
  * valid Hello (so the fuzzer reaches every message), then each input is
  * cut into messages as [2-byte big-endian length][bytes]...
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/sync.h"
+#include "node/engine/sync.h"
 #include "wire.pb-c.h"
 
 static uint8_t env[64];

@@ -28,8 +28,8 @@
 
 #include <sodium.h>
 
-#include "node/frame.h"
-#include "node/noise.h"
+#include "node/engine/frame.h"
+#include "node/engine/noise.h"
 #include "proto/proto.h"
 #include "wire.pb-c.h"
 

@@ -2,7 +2,7 @@
 """Independent re-derivation of the agora handshake example
 (proto/PROTOCOL.md section 3, tests/node/agora_example.h) in plain Python:
 Noise_XX_25519_ChaChaPoly_BLAKE2b written from the spec, on the
-`cryptography` package and hashlib, sharing no code with node/noise.c.
+`cryptography` package and hashlib, sharing no code with node/engine/noise.c.
 Prints the example as C #defines; exits 1 if they differ from
 agora_example.h (path given as the first argument)."""
 import hashlib, hmac, re, sys

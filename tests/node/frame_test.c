@@ -15,8 +15,8 @@
 
 #include <sodium.h>
 
-#include "node/frame.h"
-#include "node/noise.h"
+#include "node/engine/frame.h"
+#include "node/engine/noise.h"
 
 /* ------------------------------------------------ allocation counting */
 

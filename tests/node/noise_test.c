@@ -14,8 +14,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "node/frame.h"
-#include "node/noise.h"
+#include "node/engine/frame.h"
+#include "node/engine/noise.h"
 #include "agora_example.h"
 
 #ifndef AGORA_VECTORS_DIR

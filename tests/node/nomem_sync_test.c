@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "failalloc.h"
-#include "node/sync.h"
+#include "node/engine/sync.h"
 #include "sync_fake.h"
 
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };

@@ -1,5 +1,5 @@
 /* sync_fake.h - an in-memory stand-in for a node's store and transport,
- * for driving sync engines (node/sync.c) back to back in tests: feeds of
+ * for driving sync engines (node/engine/sync.c) back to back in tests: feeds of
  * fake 48-byte envelopes (author | seq | pad) and a message queue per
  * direction.  Shared by sync_test.c and nomem_sync_test.c. */
 #ifndef AGORA_SYNC_FAKE_H
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/sync.h"
+#include "node/engine/sync.h"
 
 #define MAXF 2048
 #define FRAME_OVERHEAD (2 + 16 + 4)   /* frame header, tag, app length */

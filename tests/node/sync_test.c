@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "node/sync.h"
+#include "node/engine/sync.h"
 #include "sync_fake.h"
 #include "wire.pb-c.h"
 

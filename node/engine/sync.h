@@ -6,7 +6,7 @@
  * no timers, no store.  The engine reads the node's version vectors from a
  * borrowed struct sync_local and envelopes through io->read; it hands the
  * records a peer sends to io->records (the node verifies and stores them).
- * Byte-exact protocol: proto/PROTOCOL.md section 4; messages: node/wire.proto.
+ * Byte-exact protocol: proto/PROTOCOL.md section 4; messages: proto/wire.proto.
  *
  * Memory: the caller allocates struct sync and calls sync_init() /
  * sync_dispose().  `local` is borrowed: the caller keeps it alive and

@@ -4,7 +4,7 @@
  *
  * Section numbers below refer to the Noise specification, revision 34.
  */
-#include "node/noise.h"
+#include "node/engine/noise.h"
 
 #include <errno.h>
 #include <string.h>

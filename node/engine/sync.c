@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "node/sync.h"
+#include "node/engine/sync.h"
 #include "wire.pb-c.h"
 
 const char *sync_strerror(int code)

@@ -12,7 +12,7 @@
  *
  * Nothing here does I/O, allocates memory or keeps global state: bytes go
  * in, bytes come out (nghttp2 style).  Framing (2-byte lengths) and
- * application messages live in node/frame.h.
+ * application messages live in node/engine/frame.h.
  *
  * Memory: every struct is allocated by the caller and set up with
  * *_init(); *_dispose() wipes every secret it holds with sodium_memzero()

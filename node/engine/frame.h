@@ -23,7 +23,7 @@
  *
  * Errors: 0 is success, FRAME_E_AGAIN means "give me more bytes" (not an
  * error), other negatives are FRAME_E_* (range -3100..-3199), NOISE_E_*
- * from the cipher (node/noise.h) or -ENOMEM.  After any error other than
+ * from the cipher (node/engine/noise.h) or -ENOMEM.  After any error other than
  * AGAIN a reader or decoder is failed and returns that error for ever:
  * close the connection.  Out-parameters are written only on success.
  * Threads: one struct, one thread at a time; no global state.
@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/noise.h"
+#include "node/engine/noise.h"
 
 #define FRAME_HEADER_BYTES 2
 #define FRAME_PAYLOAD_MAX NOISE_MSG_MAX                  /* 65535 */

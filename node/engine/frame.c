@@ -1,7 +1,7 @@
 /*
  * frame.c - 2-byte frames and 4-byte-length app messages over Noise.
  */
-#include "node/frame.h"
+#include "node/engine/frame.h"
 
 #include <errno.h>
 #include <stdlib.h>
