@@ -18,12 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "control.pb-c.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
 
@@ -201,6 +206,105 @@ static uint64_t store_records(const struct home *h)
 	return st.records;
 }
 
+/* ------------------------------------------------------- loop latency */
+
+/*
+ * How long agorad's loop takes to answer a control request that touches
+ * no store (PeersReq), measured from this process over the control
+ * socket: connect, send, read the whole answer.  A thread asks every
+ * 10 ms until told to stop, and keeps every sample.
+ */
+struct probe {
+	char sock[700];
+	pthread_t thread;
+	volatile int stop;
+	double *ms;
+	size_t n, cap;
+	size_t failed;
+};
+
+static int probe_once(const char *sock, double *ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__PeersReq pr = AGORA__CONTROL__PEERS_REQ__INIT;
+	uint8_t buf[65536];
+	size_t len, got = 0;
+	int fd;
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_PEERS;
+	req.peers = &pr;
+	len = agora__control__request__get_packed_size(&req);
+	buf[0] = buf[1] = buf[2] = 0;
+	buf[3] = (uint8_t)len;
+	agora__control__request__pack(&req, buf + 4);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	double t0 = bench_now();
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    write(fd, buf, len + 4) != (ssize_t)(len + 4)) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + got, sizeof(buf) - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got >= 4 && got >= 4 + ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+		                            (size_t)buf[2] << 8 | buf[3]))
+			break;
+	}
+	close(fd);
+	*ms = (bench_now() - t0) * 1000;
+	return got >= 4 ? 0 : -1;
+}
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+	while (!p->stop) {
+		double ms;
+		if (probe_once(p->sock, &ms) == 0) {
+			if (p->n == p->cap) {
+				p->cap = p->cap ? p->cap * 2 : 4096;
+				p->ms = realloc(p->ms, p->cap * sizeof(*p->ms));
+			}
+			p->ms[p->n++] = ms;
+		} else {
+			p->failed++;
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void probe_start(struct probe *p, const struct home *h)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->sock, sizeof(p->sock), "%s/agorad.sock", h->dir);
+	if (pthread_create(&p->thread, NULL, probe_main, p))
+		die("probe thread");
+}
+
+/* Stop; print p50 / p99 / max into out. */
+static void probe_end(struct probe *p, char *out, size_t cap, double *p99, double *max)
+{
+	p->stop = 1;
+	pthread_join(p->thread, NULL);
+	if (!p->n) {
+		snprintf(out, cap, "no samples");
+		*p99 = *max = 0;
+	} else {
+		double p50 = bench_percentile(p->ms, p->n, 50);
+		*p99 = bench_percentile(p->ms, p->n, 99);
+		*max = bench_percentile(p->ms, p->n, 100);
+		snprintf(out, cap, "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu requests, %zu failed)",
+		         p50, *p99, *max, p->n, p->failed);
+	}
+	free(p->ms);
+}
+
 static void found(const struct home *h, uint8_t alliance[32])
 {
 	char db[600];
@@ -331,10 +435,18 @@ static void full_sync(size_t n)
 	double raw_before = bench_verify_rate(2.0, 2);
 	conf_peer(&a, &b, false);   /* a accepts b, b dials a */
 	start(&a);
+	/* The loop's answer while idle, on the sender before it has a peer. */
+	struct probe pr;
+	char idle_txt[200], sync_txt[200];
+	double idle_p99, idle_max, sync_p99, sync_max;
+	probe_start(&pr, &a);
+	sleep(3);
+	probe_end(&pr, idle_txt, sizeof(idle_txt), &idle_p99, &idle_max);
 	conf_peer(&b, &a, true);
 	/* record bytes: the envelopes, measured from the store's own sizes */
 	double t0 = bench_now();
 	start(&b);
+	probe_start(&pr, &b);   /* the receiver's loop while it ingests */
 	double hwm_a = 0, hwm_b = 0, anon_a = 0, anon_b = 0;
 	unsigned long long bytes = 0;
 	bool live;
@@ -351,6 +463,7 @@ static void full_sync(size_t n)
 			die("full sync did not finish in an hour");
 	}
 	double secs = bench_now() - t0;
+	probe_end(&pr, sync_txt, sizeof(sync_txt), &sync_p99, &sync_max);
 	peers_info(&b, &bytes, &live);
 	hwm_a = hwm_mib(a.pid) > hwm_a ? hwm_mib(a.pid) : hwm_a;
 	hwm_b = hwm_mib(b.pid) > hwm_b ? hwm_mib(b.pid) : hwm_b;
@@ -396,6 +509,11 @@ static void full_sync(size_t n)
 	printf("  raw Ed25519 verify on 2 cores: %.0f /s before, %.0f /s after; "
 	       "ratio sync/raw (the higher) = %.2f\n", raw_before, raw_after, rate / raw);
 	printf("  (targets: >= 0.60 of raw, wire overhead <= 5 %%, RSS <= 64 MB)\n");
+	printf("  loop: answer to a control request that reads no store (PeersReq, every 10 ms)\n"
+	       "    idle node      %s\n"
+	       "    during sync    %s\n"
+	       "    p99 during sync - idle p99 = %.2f ms (target <= 5 ms), max %.2f ms (target <= 20 ms)\n",
+	       idle_txt, sync_txt, sync_p99 - idle_p99, sync_max);
 }
 
 static void reconnect(size_t feeds)
