@@ -22,15 +22,28 @@ struct cwrite {
 	uint8_t *buf;
 };
 
+/* A client has two handles (pipe, idle timer): freed when both closed. */
 static void client_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct control_client *c = h->data;
+	if (--c->closing == 0)
+		free(c);
 }
 
 static void client_close(struct control_client *c)
 {
-	if (!uv_is_closing((uv_handle_t *)&c->pipe))
-		uv_close((uv_handle_t *)&c->pipe, client_closed);
+	if (uv_is_closing((uv_handle_t *)&c->pipe))
+		return;
+	c->closing = 2;
+	uv_close((uv_handle_t *)&c->pipe, client_closed);
+	uv_close((uv_handle_t *)&c->timer, client_closed);
+}
+
+/* A client that does not ask within NODE_CONTROL_IDLE_MS is dropped, so
+ * idle connections cannot pile up (or be held open for ever). */
+static void client_idle(uv_timer_t *t)
+{
+	client_close(t->data);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -51,6 +64,8 @@ static const char *peer_state_name(const struct peer *p)
 	switch (p->state) {
 	case PEER_CONNECTING: return "connecting";
 	case PEER_BACKOFF: return "backoff";
+	case PEER_RESOLVING: return "resolving";
+	case PEER_REFUSED: return "refused";
 	default: return "idle";
 	}
 }
@@ -83,7 +98,7 @@ static void reply_free(struct reply *rp)
 static int fill_peers(struct node *n, struct reply *rp)
 {
 	size_t np = n->n_peers, ns = 0;
-	uint64_t now = node_now_ms();
+	uint64_t now = node_mono_ms(n);
 
 	rp->addrs = calloc(np + 1, sizeof(*rp->addrs));
 	if (!rp->addrs)
@@ -123,14 +138,16 @@ static int fill_peers(struct node *n, struct reply *rp)
 		o->connected_ms = now - s->opened_ms;
 		o->has_unstored = o->has_paused = true;
 		o->unstored = s->recv_pending;
-		o->paused = s->read_stopped;
-		if (!s->sync_init)
+		o->paused = (s->pause & PAUSE_RECVQ) != 0;
+		if (s->state != SESSION_OPEN)
 			continue;
-		if (s->sync.peer_name[0] && !p->conf.name[0])
-			o->name = s->sync.peer_name;
+		struct sync_counters c;
+		sync_counters(&s->sync, &c);
+		if (sync_peer_name(&s->sync)[0] && !p->conf.name[0])
+			o->name = (char *)sync_peer_name(&s->sync);
 		o->has_records_in = o->has_records_out = true;
-		o->records_in = s->sync.records_in;
-		o->records_out = s->sync.records_out;
+		o->records_in = c.records_in;
+		o->records_out = c.records_out;
 		size_t k = 0;
 		struct sync_stuck *raw = rp->raw_stuck + ns;
 		sync_lag(&s->sync, now, &o->behind, &o->ahead, raw, CONTROL_STUCK_MAX, &k);
@@ -159,8 +176,6 @@ static int fill_peers(struct node *n, struct reply *rp)
 static int fill_status(struct node *n, struct reply *rp)
 {
 	Agora__Control__Status *st = &rp->st;
-	struct store_txn *t;
-	struct store_stats ss;
 	uint64_t feeds = 0;
 
 	agora__control__status__init(st);
@@ -170,7 +185,7 @@ static int fill_status(struct node *n, struct reply *rp)
 	st->name = n->cfg.name;
 	st->listen = n->listen_str;
 	st->has_uptime_ms = true;
-	st->uptime_ms = node_now_ms() - n->start_ms;
+	st->uptime_ms = node_mono_ms(n) - n->start_ms;
 	rp->al = calloc(n->local.n + 1, sizeof(*rp->al));
 	rp->al_ptrs = calloc(n->local.n + 1, sizeof(*rp->al_ptrs));
 	if (!rp->al || !rp->al_ptrs)
@@ -191,15 +206,8 @@ static int fill_status(struct node *n, struct reply *rp)
 	st->n_alliances = n->local.n;
 	st->has_feeds = true;
 	st->feeds = feeds;
-	uv_mutex_lock(&n->store_lock);
-	if (store_txn_begin(n->store, &t) == 0) {
-		if (store_stats(t, &ss) == 0) {
-			st->has_records = true;
-			st->records = ss.records;
-		}
-		store_txn_end(t);
-	}
-	uv_mutex_unlock(&n->store_lock);
+	st->has_records = true;
+	st->records = n->view_records;   /* the view's count: no store read here */
 	st->peers = rp->peer_ptrs;
 	st->n_peers = n->n_peers;
 	rp->r.status = st;
@@ -285,8 +293,7 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 			}
 		}
 		rp.r.has_sessions = true;
-		if (node_local_reload(n) == 0)   /* compare what we hold now */
-			node_local_changed(n);
+		view_refresh(n);   /* pick up local writes too */
 		node_sync_all(n, key, &rp.r.sessions);
 		break;
 	}
@@ -295,9 +302,9 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 			rp.r.error = "agora.conf is invalid: see agorad's log; nothing changed";
 		break;
 	case AGORA__CONTROL__REQUEST__REQ_POKE:
-		/* Pick up the local write now rather than at the next poll. */
-		if (node_local_reload(n) == 0)
-			node_local_changed(n);
+		/* Pick up the local write now rather than at the next poll: a
+		 * job reads what changed; the answer goes at once. */
+		view_refresh(n);
 		break;
 	default:
 		rc = -EINVAL;
@@ -377,7 +384,9 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	c->node = n;
 	uv_pipe_init(n->loop, &c->pipe, 0);
-	c->pipe.data = c;
+	uv_timer_init(n->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	uv_timer_start(&c->timer, client_idle, NODE_CONTROL_IDLE_MS, 0);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) ||
 	    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read))
 		client_close(c);

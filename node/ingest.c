@@ -1,30 +1,27 @@
 /*
- * ingest.c - records from peers: a FIFO of batches, verified and stored on
- * libuv's threadpool (one job at a time, so feeds stay in order), results
- * handed back to the sessions on the loop thread.
+ * ingest.c - records from peers: batches, verified ahead on the verifier
+ * threads and stored by ingest jobs (jobs.c), results handed back to the
+ * sessions on the loop thread.
  *
  * Signatures are checked off the loop thread, and ahead of storing: each
  * batch goes to the node's verifier threads, one per core
  * (store_verifier_add), as it arrives, so later batches are verified while
- * the job storing batch k waits for its commit.  The job runs
- * store_ingest_batches(), which verifies whatever the verifier has not
- * reached yet itself, and writes the whole job in one LMDB transaction.
- * The store lock keeps the loop thread's reads out meanwhile (a store is
- * used by one thread at a time).
+ * the job storing batch k waits for its commit.  Batches join the ingest
+ * job at the end of the queue until it holds NODE_INGEST_BATCH_BYTES; the
+ * job runs store_ingest_batches(), which verifies whatever the verifier
+ * has not reached yet itself, and writes the whole job in one LMDB
+ * transaction.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node/node_int.h"
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+struct ingest_job {
+	struct job base;              /* first */
+	struct ingest_batch *batches, *last;
+};
 
 static void batch_free(struct ingest_batch *b)
 {
@@ -33,8 +30,227 @@ static void batch_free(struct ingest_batch *b)
 	store_batch_free(b->sb);   /* first: nobody reads buf after this */
 	free(b->buf);
 	free(b->items);
-	free(b->status);
 	free(b);
+}
+
+/* ------------------------------------------------------------ windows */
+
+void node_recv_release(struct node *n, struct session *s, size_t bytes)
+{
+	n->recv_pending -= bytes < n->recv_pending ? bytes : n->recv_pending;
+	if (s)
+		s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
+}
+
+void node_recv_hold(struct node *n, struct session *s, size_t bytes)
+{
+	s->recv_pending += bytes;
+	n->recv_pending += bytes;
+	if ((s->recv_pending > NODE_RECVQ_HIGH || n->recv_pending > NODE_RECVQ_ALL_HIGH) &&
+	    !(s->pause & PAUSE_RECVQ)) {   /* bounded receive buffering */
+		NLOG(n, NODE_LOG_DEBUG, "sync",
+		     "not reading from %s until records are stored: %zu KiB of its own (limit %u), "
+		     "%zu KiB in all (limit %u)", s->addr, s->recv_pending >> 10,
+		     NODE_RECVQ_HIGH >> 10, n->recv_pending >> 10, NODE_RECVQ_ALL_HIGH >> 10);
+		session_pause(s, PAUSE_RECVQ);
+	}
+}
+
+/* Start reading again from every session whose window has room, if the
+ * node's has. */
+void ingest_resume_reading(struct node *n)
+{
+	if (n->recv_pending >= NODE_RECVQ_ALL_RESUME)
+		return;
+	for (struct session *s = n->sessions; s; s = s->next)
+		if ((s->pause & PAUSE_RECVQ) && s->recv_pending < NODE_RECVQ_RESUME)
+			session_resume(s, PAUSE_RECVQ);
+}
+
+/* ------------------------------------------------------------ the job */
+
+static void ingest_work(struct job *job)
+{
+	struct ingest_job *ij = (struct ingest_job *)job;
+	struct node *n = job->node;
+	size_t total = 0, nb = 0, k = 0;
+	struct store_batch **bs;
+	int *status;
+
+	for (struct ingest_batch *b = ij->batches; b; b = b->next) {
+		total += b->n;
+		nb++;
+	}
+	bs = calloc(nb ? nb : 1, sizeof(*bs));
+	status = calloc(total ? total : 1, sizeof(*status));
+	if (!bs || !status) {
+		job->rc = -ENOMEM;
+		goto out;
+	}
+	for (struct ingest_batch *b = ij->batches; b; b = b->next)
+		bs[k++] = b->sb;
+	job->rc = store_ingest_batches(n->store, bs, nb, 0, status, NULL);
+	k = 0;
+	for (struct ingest_batch *b = ij->batches; b && !job->rc; b = b->next) {
+		for (size_t i = 0; i < b->n; i++, k++) {
+			int st = status[k];
+			if (st == STORE_NEW)
+				b->added++;
+			else if ((st == PROTO_E_SEQ || st == PROTO_E_PREV) && !b->gap)
+				b->gap = st;
+			else if (st < 0 && !b->first_error)
+				b->first_error = st;
+		}
+		if (b->gap && !b->first_error) {
+			struct store_txn *t;
+			uint8_t id[PROTO_ID_BYTES];
+			if (store_txn_begin(n->store, &t) == 0) {
+				if (store_feed_head(t, b->alliance, b->author, &b->head, id))
+					b->head = 0;
+				store_txn_end(t);
+			}
+		}
+	}
+out:
+	free(bs);
+	free(status);
+}
+
+/* Refusals that are not a broken peer: we do not (yet) hold the charter
+ * or the admission that makes the author a member, or the author was
+ * revoked or expired here.  Records may come before their governance
+ * (feeds travel in order, alliances may be learnt during the session). */
+static bool membership_error(int code)
+{
+	return code == STORE_E_NOT_MEMBER || code == STORE_E_ROLE || code == STORE_E_REVOKED ||
+	       code == STORE_E_EXPIRED || code == STORE_E_ALLIANCE;
+}
+
+static const char *reject_name(int code)
+{
+	if (code == STORE_E_RUN)
+		return "record does not match its Records header";
+	return store_strerror(code);
+}
+
+/* The disk is full: stop reading records on every session for a while
+ * (the tick reads again after disk_until_ms), then read again and compare
+ * vectors, so the dropped records come again.  Nothing is acked meanwhile,
+ * so no sender re-sends in a loop. */
+void ingest_disk_retry(struct node *n)
+{
+	n->disk_until_ms = 0;
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		if (s->state == SESSION_OPEN && sync_resync(&s->sync) != 0) {
+			session_close(s, "cannot send a digest", true);
+			continue;
+		}
+		session_resume(s, PAUSE_DISK);
+	}
+}
+
+static void disk_full(struct node *n)
+{
+	if (!n->disk_until_ms) {
+		n->disk_backoff_ms = n->disk_backoff_ms ? n->disk_backoff_ms * 2 : NODE_DISKFULL_MS;
+		if (n->disk_backoff_ms > NODE_DISKFULL_MAX_MS)
+			n->disk_backoff_ms = NODE_DISKFULL_MAX_MS;
+		NLOG(n, NODE_LOG_ERROR, "store",
+		     "cannot store received records: No space left on device; not receiving "
+		     "records for %u s (free space in %s/db; the records will come again)",
+		     n->disk_backoff_ms / 1000, n->home);
+		n->disk_until_ms = node_mono_ms(n) + n->disk_backoff_ms;
+	}
+	for (struct session *s = n->sessions; s; s = s->next)
+		session_pause(s, PAUSE_DISK);
+}
+
+/* One batch's outcome, told to the session that sent it. */
+static void batch_result(struct node *n, struct session *s, struct ingest_batch *b)
+{
+	char hex[17];
+	proto_hex(hex, b->author, 8);
+	if (b->first_error == STORE_E_CONFLICT) {
+		/* Our own feed, signed by us, differs from ours: we published on
+		 * a store restored from a backup.  Nothing is acked or echoed;
+		 * storage refuses to publish until `agora recover`. */
+		NLOG(n, NODE_LOG_ERROR, "sync",
+		     "%s holds another record of this node's own feed at seq %llu: a record was "
+		     "published here on a store older than the alliance's copy; run `agora "
+		     "recover`", s->addr, (unsigned long long)b->first_seq);
+	} else if (membership_error(b->first_error)) {
+		/* Keep the session; once our governance records change, the view
+		 * re-runs the exchange so the peer sends them again. */
+		NLOG(n, NODE_LOG_INFO, "sync", "not accepting records of %s… from %s (seq from %llu): %s",
+		     hex, s->addr, (unsigned long long)b->first_seq, store_strerror(b->first_error));
+		s->member_retry = true;
+	} else if (b->first_error) {
+		NLOG(n, NODE_LOG_WARN, "sync", "peer %s sent a bad record of feed %s… (seq from %llu): %s",
+		     s->addr, hex, (unsigned long long)b->first_seq, reject_name(b->first_error));
+		session_refuse(s, SYNC_BYE_PROTOCOL_ERROR, "sent a bad record", 0);
+	} else if (b->gap == PROTO_E_SEQ && s->state == SESSION_OPEN) {
+		/* a gap: records past our head; the sender rewinds (once per feed
+		 * and session, sync.c) */
+		if (sync_send_ack(&s->sync, b->alliance, b->author, b->head))
+			session_close(s, "cannot send ack", true);
+	} else if (b->gap == PROTO_E_PREV && s->state == SESSION_OPEN) {
+		/* The record at our head + 1 names another record before it:
+		 * the author signed two histories.  Send ours back so the sender
+		 * holds the fork evidence too; a second time is a Bye. */
+		NLOG(n, NODE_LOG_WARN, "sync",
+		     "records of %s… from %s do not chain on our seq %llu: its author signed "
+		     "two histories", hex, s->addr, (unsigned long long)b->head);
+		session_diverged(s, b->alliance, b->author, b->head);
+	}
+}
+
+static void ingest_done(struct job *job)
+{
+	struct ingest_job *ij = (struct ingest_job *)job;
+	struct node *n = job->node;
+	bool stored = job->rc == 0;
+
+	if (job->rc == -ENOSPC && !n->stopping)
+		disk_full(n);
+	else if (job->rc && job->rc != UV_ECANCELED)
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot store received records: %s",
+		     store_strerror(job->rc));
+	if (stored)
+		n->disk_backoff_ms = 0;
+	for (struct ingest_batch *b = ij->batches, *next; b; b = next) {
+		struct session *s = session_find(n, b->session_id);
+		next = b->next;
+		node_recv_release(n, s, b->bytes);
+		if (s && stored)
+			batch_result(n, s, b);
+		batch_free(b);
+	}
+	ij->batches = NULL;
+	if (!n->stopping)
+		ingest_resume_reading(n);
+}
+
+static void ingest_free(struct job *job)
+{
+	struct ingest_job *ij = (struct ingest_job *)job;
+	for (struct ingest_batch *b = ij->batches, *next; b; b = next) {
+		next = b->next;
+		batch_free(b);
+	}
+	free(ij);
+}
+
+static const struct job_ops ingest_ops = {
+	.name = "ingest", .work = ingest_work, .done = ingest_done, .free = ingest_free,
+	.refresh = true,
+};
+
+/* ------------------------------------------------------------ enqueue */
+
+static uint64_t wall(struct node *n)
+{
+	return node_wall_ms(n);
 }
 
 int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
@@ -50,8 +266,7 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 		total += lens[i];
 	b->buf = malloc(total ? total : 1);
 	b->items = calloc(count, sizeof(*b->items));
-	b->status = calloc(count, sizeof(*b->status));
-	if (!b->buf || !b->items || !b->status) {
+	if (!b->buf || !b->items) {
 		batch_free(b);
 		return -ENOMEM;
 	}
@@ -70,221 +285,30 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 	/* Verification starts now, on the verifier thread, while earlier
 	 * batches are stored; it also holds each record to what the Records
 	 * header said (feed, seq), so nothing else is stored from it. */
-	if (store_batch_new(&b->sb, b->items, b->n, wall_ms(), NULL)) {
+	if (store_batch_new(&b->sb, b->items, b->n, wall(n), NULL)) {
 		batch_free(b);
 		return -ENOMEM;
 	}
 	store_batch_run(b->sb, alliance, author, first_seq);
 	if (n->verifier)
 		(void)store_verifier_add(n->verifier, b->sb);   /* else: verified when stored */
-	if (n->iq_tail)
-		n->iq_tail->next = b;
-	else
-		n->iq_head = b;
-	n->iq_tail = b;
-	s->recv_pending += total;
-	n->recv_pending += total;
-	if ((s->recv_pending > NODE_RECVQ_HIGH || n->recv_pending > NODE_RECVQ_ALL_HIGH) &&
-	    !s->read_stopped) {   /* bounded receive buffering */
-		NLOG(n, NODE_LOG_DEBUG, "sync",
-		     "not reading from %s until records are stored: %zu KiB of its own (limit %u), "
-		     "%zu KiB in all (limit %u)", s->addr, s->recv_pending >> 10,
-		     NODE_RECVQ_HIGH >> 10, n->recv_pending >> 10, NODE_RECVQ_ALL_HIGH >> 10);
-		session_read_pause(s);
-	}
-	ingest_kick(n);
-	return 0;
-}
 
-static void work_cb(uv_work_t *req)
-{
-	struct ingest_job *job = req->data;
-	struct node *n = job->node;
-	size_t total = 0, nb = 0, k = 0;
-	struct store_batch **bs;
-	int *status;
-
-	for (struct ingest_batch *b = job->batches; b; b = b->next) {
-		total += b->n;
-		nb++;
-	}
-	bs = calloc(nb ? nb : 1, sizeof(*bs));
-	status = calloc(total ? total : 1, sizeof(*status));
-	if (!bs || !status) {
-		job->rc = -ENOMEM;
-		goto out;
-	}
-	for (struct ingest_batch *b = job->batches; b; b = b->next)
-		bs[k++] = b->sb;
-	uv_mutex_lock(&n->store_lock);
-	job->rc = store_ingest_batches(n->store, bs, nb, 0, status, NULL);
-	k = 0;
-	for (struct ingest_batch *b = job->batches; b && !job->rc; b = b->next) {
-		for (size_t i = 0; i < b->n; i++, k++) {
-			int st = status[k];
-			if (st == STORE_NEW)
-				b->added++;
-			else if (st == PROTO_E_SEQ || st == PROTO_E_PREV)
-				b->gap = true;
-			else if (st < 0 && !b->first_error)
-				b->first_error = st;
-		}
-		if (b->gap && !b->first_error) {
-			struct store_txn *t;
-			uint8_t id[PROTO_ID_BYTES];
-			if (store_txn_begin(n->store, &t) == 0) {
-				if (store_feed_head(t, b->alliance, b->author, &b->head, id))
-					b->head = 0;
-				store_txn_end(t);
-			}
-		}
-	}
-	uv_mutex_unlock(&n->store_lock);
-	bool added = false;
-	for (struct ingest_batch *b = job->batches; b && !job->rc; b = b->next)
-		added |= b->added > 0;
-	if (added) {   /* the new vectors, read here rather than on the loop thread */
-		job->has_local = node_local_load(n, &job->local, &job->local_records) == 0;
-	}
-out:
-	free(bs);
-	free(status);
-}
-
-static bool membership_error(int code)
-{
-	return code == STORE_E_NOT_MEMBER || code == STORE_E_ROLE || code == STORE_E_REVOKED ||
-	       code == STORE_E_EXPIRED;
-}
-
-static const char *reject_name(int code)
-{
-	if (code == STORE_E_RUN)
-		return "record does not match its Records header";
-	return store_strerror(code);
-}
-
-/* A job's bytes are stored (or dropped): they leave both windows. */
-static void recv_release(struct node *n, struct session *s, size_t bytes)
-{
-	n->recv_pending -= bytes < n->recv_pending ? bytes : n->recv_pending;
-	if (s)
-		s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
-}
-
-/* Start reading again from every session whose window has room, if the
- * node's has. */
-static void recv_resume(struct node *n)
-{
-	if (n->recv_pending >= NODE_RECVQ_ALL_RESUME)
-		return;
-	for (struct session *s = n->sessions; s; s = s->next)
-		if (s->read_stopped && s->recv_pending < NODE_RECVQ_RESUME &&
-		    s->state == SESSION_OPEN)
-			session_read_resume(s);
-}
-
-static void after_cb(uv_work_t *req, int status)
-{
-	struct ingest_job *job = req->data;
-	struct node *n = job->node;
-	size_t added = 0;
-
-	n->job = NULL;
-	if (job->rc && status == 0)
-		NLOG(n, NODE_LOG_ERROR, "store", "cannot store received records: %s",
-		     store_strerror(job->rc));
-	for (struct ingest_batch *b = job->batches, *next; b; b = next) {
-		struct session *s = session_find(n, b->session_id);
-		next = b->next;
-		added += b->added;
-		recv_release(n, s, b->bytes);
-		if (s && !job->rc && status == 0) {
-			if (membership_error(b->first_error)) {
-				/* Not a broken peer: we do not (yet) hold the admission
-				 * that makes the author a member, or the author was revoked
-				 * or expired here.  Keep the session; once our governance
-				 * records change, node_local_changed re-runs the exchange so
-				 * the peer sends them again. */
-				char hex[17];
-				proto_hex(hex, b->author, 8);
-				NLOG(n, NODE_LOG_INFO, "sync",
-				     "not accepting records of %s… from %s (seq from %llu): %s", hex,
-				     s->addr, (unsigned long long)b->first_seq,
-				     store_strerror(b->first_error));
-				s->member_retry = true;
-			} else if (b->first_error) {
-				char hex[17];
-				proto_hex(hex, b->author, 8);
-				NLOG(n, NODE_LOG_WARN, "sync",
-				     "peer %s sent a bad record of feed %s… (seq from %llu): %s", s->addr,
-				     hex, (unsigned long long)b->first_seq, reject_name(b->first_error));
-				session_close(s, "sent a bad record", true);
-			} else if (b->gap && s->state == SESSION_OPEN) {
-				if (sync_send_ack(&s->sync, b->alliance, b->author, b->head))
-					session_close(s, "cannot send ack", true);
-			}
-		}
-		batch_free(b);
-	}
-	recv_resume(n);
-	if (added && !n->stopping) {
-		if (job->has_local) {
-			/* Unless the loop read newer ones meanwhile (a poke): the
-			 * store only grows, so more records is a later snapshot. */
-			if (job->local_records >= n->local_records)
-				node_local_set(n, &job->local, job->local_records);
-			node_local_changed(n);
-		} else if (node_local_reload(n) == 0) {   /* the job could not: logs why */
-			node_local_changed(n);
-		}
-	}
-	node_local_free(&job->local);
-	free(job);
-	ingest_kick(n);
-}
-
-void ingest_kick(struct node *n)
-{
-	struct ingest_job *job;
-	struct ingest_batch *last = NULL;
-	size_t bytes = 0;
-
-	if (n->job || n->stopping || !n->iq_head)
-		return;
-	if (!(job = calloc(1, sizeof(*job))))
-		return;
-	job->node = n;
-	job->req.data = job;
-	job->batches = n->iq_head;
-	for (struct ingest_batch *b = n->iq_head; b; b = b->next) {
-		if (last && bytes + b->bytes > NODE_INGEST_BATCH_BYTES)
-			break;
-		bytes += b->bytes;
-		last = b;
-	}
-	n->iq_head = last->next;
-	if (!n->iq_head)
-		n->iq_tail = NULL;
-	last->next = NULL;
-	n->job = job;
-	if (uv_queue_work(n->loop, &job->req, work_cb, after_cb)) {
-		n->job = NULL;
-		for (struct ingest_batch *b = job->batches, *next; b; b = next) {
-			next = b->next;
-			recv_release(n, session_find(n, b->session_id), b->bytes);
+	struct ingest_job *ij = (struct ingest_job *)n->ingest_open;
+	if (ij && n->ingest_open_bytes + total <= NODE_INGEST_BATCH_BYTES) {
+		ij->last->next = b;   /* queued, not started: the batch joins it */
+		ij->last = b;
+		n->ingest_open_bytes += total;
+	} else {
+		if (!(ij = calloc(1, sizeof(*ij)))) {
 			batch_free(b);
+			return -ENOMEM;
 		}
-		free(job);
-		recv_resume(n);
+		ij->base.ops = &ingest_ops;
+		ij->batches = ij->last = b;
+		n->ingest_open = &ij->base;   /* until it starts (jobs.c) */
+		n->ingest_open_bytes = total;
+		job_submit(n, &ij->base);
 	}
-}
-
-void ingest_drop_all(struct node *n)
-{
-	for (struct ingest_batch *b = n->iq_head, *next; b; b = next) {
-		next = b->next;
-		batch_free(b);
-	}
-	n->iq_head = n->iq_tail = NULL;
+	node_recv_hold(n, s, total);
+	return 0;
 }

@@ -1,204 +1,175 @@
 /*
  * invite.c - invite redemption at the node (PROTOCOL.md 6.7).
  *
- * Coordinator side: a key that is neither in the peer list nor admitted
- * may open a session only while this node has invites outstanding, and
- * then only to send one Redeem message within the handshake timeout.  A
- * valid, unused, unexpired token makes this node publish the Admission of
- * the redeemer's key, mark the token used and add the key to agora.conf as
- * an accept-only peer; then the session syncs as any other.
+ * Coordinator side: a key that is not admitted may open a session only
+ * while this node has invites open, and then only to send one Redeem (the
+ * engine's REDEEM state).  The redemption is a job: it uses the code up
+ * (whatever happens next), publishes the Admission of the redeemer's key,
+ * and the view takes the admission in before the session opens.
  *
- * Joiner side (`agora join CODE`): meta "join/<coordinator hex>" holds the
- * alliance and token; the coordinator's key is accepted before this node
+ * Joiner side (`agora join CODE`): storage keeps the alliance and token
+ * for the coordinator's key; the coordinator is accepted before this node
  * holds any alliance, and the Redeem goes out before our Hello.
- *
- * meta (written by cli/cmd_invite.c):
- *   "invites-open"                -> 1 byte: an invite was ever made here
- *   "invite/<BLAKE2b-256(token) hex>" -> alliance(32) | role(1) |
- *                                    expires_ms(8) | used(1) | name\0country\0
- *   "join/<coordinator key hex>"  -> alliance(32) | token(32)
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "node/node_int.h"
-#include "wire.pb-c.h"
-
-#define INVITE_HDR 42
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int meta_get(struct node *n, const char *key, uint8_t *buf, size_t cap, size_t *len)
-{
-	struct store_txn *t;
-	uv_mutex_lock(&n->store_lock);
-	int rc = store_txn_begin(n->store, &t);
-	if (rc == 0) {
-		rc = store_meta_get(t, key, buf, cap, len);
-		store_txn_end(t);
-	}
-	uv_mutex_unlock(&n->store_lock);
-	return rc;
-}
 
 bool node_invites_open(struct node *n)
 {
-	uint8_t b[8];
-	size_t len;
-	return meta_get(n, "invites-open", b, sizeof b, &len) == 0;
+	struct store_txn *t;
+	bool open = false;
+	if (store_txn_begin(n->store, &t) == 0) {
+		if (store_invites_open(t, node_wall_ms(n), &open))
+			open = false;
+		store_txn_end(t);
+	}
+	return open;
 }
 
-static void join_key(char out[5 + 65], const uint8_t key[32])
+static int join_get(struct node *n, const uint8_t key[32], struct store_join *out)
 {
-	memcpy(out, "join/", 5);
-	proto_hex(out + 5, key, 32);
+	struct store_txn *t;
+	int rc = store_txn_begin(n->store, &t);
+	if (rc == 0) {
+		rc = store_join_get(t, key, out);
+		store_txn_end(t);
+	}
+	return rc;
 }
 
 bool node_join_pending(struct node *n, const uint8_t key[32])
 {
-	char k[5 + 65];
-	uint8_t b[80];
-	size_t len;
-	join_key(k, key);
-	return meta_get(n, k, b, sizeof b, &len) == 0 && len == 64;
+	struct store_join j;
+	bool pending = join_get(n, key, &j) == 0;
+	sodium_memzero(&j, sizeof(j));
+	return pending;
 }
 
-int node_join_message(struct node *n, const uint8_t key[32], uint8_t **out, size_t *out_len)
+int node_join_message(struct node *n, const uint8_t key[32], uint8_t alliance[32],
+                      uint8_t token[32])
 {
-	char k[5 + 65];
-	uint8_t b[80];
-	size_t len;
-	join_key(k, key);
-	int rc = meta_get(n, k, b, sizeof b, &len);
-	if (rc)
-		return rc;
-	if (len != 64)
-		return STORE_E_CORRUPT;
-	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
-	Agora__Wire__Redeem r = AGORA__WIRE__REDEEM__INIT;
-	r.has_alliance = r.has_token = true;
-	r.alliance.data = b;
-	r.alliance.len = 32;
-	r.token.data = b + 32;
-	r.token.len = 32;
-	m.msg_case = AGORA__WIRE__MESSAGE__MSG_REDEEM;
-	m.redeem = &r;
-	size_t sz = agora__wire__message__get_packed_size(&m);
-	uint8_t *buf = malloc(sz ? sz : 1);
-	if (!buf) {
-		sodium_memzero(b, sizeof b);
-		return -ENOMEM;
+	struct store_join j;
+	int rc = join_get(n, key, &j);
+	if (rc == 0) {
+		memcpy(alliance, j.alliance, 32);
+		memcpy(token, j.token, 32);
 	}
-	agora__wire__message__pack(&m, buf);
-	sodium_memzero(b, sizeof b);
-	*out = buf;
-	*out_len = sz;
-	return 0;
+	sodium_memzero(&j, sizeof(j));
+	return rc;
 }
 
-/* Append an accept-only [peer] for the redeemer and reload the config. */
-static int add_peer(struct node *n, const uint8_t key[32], const char *name)
+/* ------------------------------------------------------------ the job */
+
+struct redeem_job {
+	struct job base;
+	uint64_t session_id;
+	uint8_t alliance[32], token_hash[32], member[32];
+	enum sync_bye_code code;      /* Bye when it failed */
+	const char *why;
+	char name[128];
+};
+
+static void redeem_work(struct job *job)
 {
-	char path[4200], hex[65], clean[64];
-	size_t k = 0;
-	for (const char *c = name; *c && k < sizeof clean - 1; c++)
-		clean[k++] = (*c == '\n' || *c == '\r' || *c == '[' || *c == ']') ? ' ' : *c;
-	clean[k] = 0;
-	proto_hex(hex, key, 32);
-	snprintf(path, sizeof path, "%s/%s", n->home, NODE_CONF_NAME);
-	FILE *f = fopen(path, "a");
-	if (!f)
-		return -errno;
-	fprintf(f, "\n[peer]\nkey = %s\nname = %s\n", hex, clean);
-	if (fclose(f) != 0)
-		return -EIO;
-	return node_reload(n);
-}
+	struct redeem_job *rj = (struct redeem_job *)job;
+	struct node *n = job->node;
+	struct store_invite inv;
+	int rc;
 
-int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, size_t len,
-                       const char **why)
-{
-	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
-	uint8_t hash[32], val[INVITE_HDR + 256];
-	char key[7 + 65];
-	size_t vlen = 0;
-	int rc = -1;
-
-	*why = "the first message was not an invite redemption";
-	if (!m || m->msg_case != AGORA__WIRE__MESSAGE__MSG_REDEEM || !m->redeem->has_alliance ||
-	    m->redeem->alliance.len != 32 || !m->redeem->has_token || m->redeem->token.len != 32)
-		goto out;
-	crypto_generichash(hash, sizeof hash, m->redeem->token.data, 32, NULL, 0);
-	memcpy(key, "invite/", 7);
-	proto_hex(key + 7, hash, 32);
-	*why = "unknown invite";
-	if (meta_get(n, key, val, sizeof val - 1, &vlen) != 0 || vlen < INVITE_HDR + 2 ||
-	    sodium_memcmp(val, m->redeem->alliance.data, 32) != 0)
-		goto out;
-	val[vlen] = 0;
-	uint64_t expires = 0;
-	for (int i = 0; i < 8; i++)
-		expires = expires << 8 | val[33 + i];
-	*why = "invite already used";
-	if (val[41])
-		goto out;
-	*why = "invite expired";
-	if (expires && wall_ms() >= expires)
-		goto out;
-	const char *name = (const char *)val + INVITE_HDR;
-	const char *country = name + strlen(name) + 1;
-	if ((size_t)(country - (const char *)val) >= vlen)
-		country = "";
-
-	/* Mark it used first: a token never admits twice, even if what
-	 * follows fails. */
-	val[41] = 1;
-	uv_mutex_lock(&n->store_lock);
-	rc = store_meta_put(n->store, key, val, vlen);
-	uv_mutex_unlock(&n->store_lock);
-	*why = "cannot record the invite as used";
-	if (rc)
-		goto out;
-
+	rc = store_invite_use(n->store, rj->token_hash, rj->alliance, node_wall_ms(n), &inv);
+	if (rc) {
+		job->rc = rc;
+		switch (rc) {
+		case STORE_E_USED:
+			rj->code = SYNC_BYE_INVITE_USED;
+			rj->why = "invite already used";
+			break;
+		case STORE_E_EXPIRED:
+			rj->code = SYNC_BYE_INVITE_EXPIRED;
+			rj->why = "invite expired";
+			break;
+		case STORE_E_NOTFOUND:
+			rj->code = SYNC_BYE_INVITE_UNKNOWN;
+			rj->why = "unknown invite";
+			break;
+		default:
+			rj->code = SYNC_BYE_NOT_ADMITTED;
+			rj->why = "cannot record the invite as used";
+			break;
+		}
+		return;
+	}
+	snprintf(rj->name, sizeof(rj->name), "%s", inv.name);
 	Agora__Record rec = AGORA__RECORD__INIT;
 	Agora__Admission a = AGORA__ADMISSION__INIT;
 	struct proto_error err = { 0 };
 	a.has_member = 1;
 	a.member.len = 32;
-	a.member.data = s->peer_key;
-	a.name = (char *)name;
-	a.country = *country ? (char *)country : NULL;
+	a.member.data = rj->member;
+	a.name = inv.name;
+	a.country = inv.country[0] ? inv.country : NULL;
 	a.has_role = 1;
-	a.role = val[32];
+	a.role = inv.role;
 	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
 	rec.admission = &a;
-	uv_mutex_lock(&n->store_lock);
-	rc = store_publish(n->store, n->key, val, &rec, wall_ms(), NULL, NULL, NULL, &err);
-	uv_mutex_unlock(&n->store_lock);
-	*why = "cannot publish the admission (is this node still a coordinator?)";
-	if (rc)
-		goto out;
-	*why = "cannot add the new member to agora.conf";
-	if ((rc = add_peer(n, s->peer_key, name)))
-		goto out;
-	if ((rc = node_local_reload(n)) == 0)
-		node_local_changed(n);
-	NLOG(n, NODE_LOG_INFO, "session", "invite for %s redeemed by %s: admitted", name, s->addr);
-	*why = NULL;
-	rc = 0;
-out:
-	sodium_memzero(val, sizeof val);
-	if (m)
-		agora__wire__message__free_unpacked(m, NULL);
-	return rc ? (rc < 0 ? rc : -1) : 0;
+	rc = store_publish(n->store, n->key, rj->alliance, &rec, node_wall_ms(n), NULL, NULL, NULL,
+	                   &err);
+	if (rc) {
+		job->rc = rc;
+		rj->code = SYNC_BYE_NOT_ADMITTED;
+		rj->why = "cannot publish the admission (is this node still a coordinator?)";
+	}
+}
+
+static void redeem_done(struct job *job)
+{
+	struct redeem_job *rj = (struct redeem_job *)job;
+	struct node *n = job->node;
+	struct session *s = session_find(n, rj->session_id);
+	if (!s || job->rc == UV_ECANCELED)
+		return;
+	if (job->rc) {
+		NLOG(n, NODE_LOG_WARN, "session", "refused %s: %s", s->addr, rj->why);
+		session_refuse(s, rj->code, rj->why, 0);
+		return;
+	}
+	NLOG(n, NODE_LOG_INFO, "session", "invite for %s redeemed by %s: admitted", rj->name,
+	     s->addr);
+	struct peer *p = node_peer_find(n, s->peer_key);
+	if (!p)
+		p = node_peer_accepted(n, s->peer_key, rj->name);
+	int rc = p ? session_admitted(s, p) : -ENOMEM;
+	if (rc < 0) {
+		session_close(s, rc <= -3000 ? sync_strerror(rc) : "cannot open the session", true);
+		return;
+	}
+	if (rc == 0)
+		session_resume(s, PAUSE_JOB);
+}
+
+static const struct job_ops redeem_ops = {
+	.name = "redeem", .work = redeem_work, .done = redeem_done, .refresh = true,
+};
+
+int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance[32],
+                       const uint8_t token[32])
+{
+	struct redeem_job *rj = calloc(1, sizeof(*rj));
+	if (!rj)
+		return -ENOMEM;
+	rj->base.ops = &redeem_ops;
+	rj->session_id = s->id;
+	memcpy(rj->alliance, alliance, 32);
+	memcpy(rj->member, s->peer_key, 32);
+	/* Only the token's hash is kept (storage never holds the token). */
+	crypto_generichash(rj->token_hash, 32, token, 32, NULL, 0);
+	session_pause(s, PAUSE_JOB);
+	job_submit(n, &rj->base);
+	return 0;
 }

@@ -1,119 +1,162 @@
 /*
- * members.c - alliance membership at the node: who may open a session,
- * which alliances a session carries, sessions whose peer lost its
- * admission, and version vectors capped at a revocation.  The rules
- * themselves live in storage/ (store_member_*); this file applies them on
- * the loop thread, under the store lock.
+ * members.c - alliance membership at the node: which alliances a session
+ * carries, sessions whose peer lost its admission, "last seen" times, and
+ * fork proofs.  Decisions come from the view (view.c), on the loop thread;
+ * the rules themselves live in storage/ (store_member_*).  Every write
+ * (seen times, expiry notes, fork evidence) is a job.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node/node_int.h"
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static bool holds(const struct node *n, const uint8_t alliance[32])
-{
-	for (size_t i = 0; i < n->local.n; i++)
-		if (!memcmp(n->local.v[i].alliance, alliance, 32))
-			return true;
-	return false;
-}
-
-int node_member_active_any(struct node *n, const uint8_t key[32])
-{
-	struct store_txn *t;
-	uint64_t now = wall_ms();
-	int rc, best = STORE_E_NOT_MEMBER;
-
-	uv_mutex_lock(&n->store_lock);
-	rc = store_txn_begin(n->store, &t);
-	if (rc == 0) {
-		for (size_t i = 0; i < n->local.n; i++) {
-			int a = store_member_active(t, n->local.v[i].alliance, key, now);
-			if (a == 0 || (a != STORE_E_NOT_MEMBER && best == STORE_E_NOT_MEMBER))
-				best = a;
-			if (a == 0)
-				break;
-		}
-		store_txn_end(t);
-		rc = best;
-	}
-	uv_mutex_unlock(&n->store_lock);
-	return rc;
-}
-
 bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32])
 {
-	struct store_txn *t;
-	bool ok = false;
-
 	/* An alliance we do not hold is one the peer admitted us to (it only
 	 * offers alliances we are active in): we learn it.  What we then
 	 * store is still checked record by record. */
-	if (!holds(n, alliance))
+	if (!view_holds(n, alliance))
 		return true;
-	uv_mutex_lock(&n->store_lock);
-	if (store_txn_begin(n->store, &t) == 0) {
-		ok = store_member_active(t, alliance, key, wall_ms()) == 0;
-		store_txn_end(t);
-	}
-	uv_mutex_unlock(&n->store_lock);
-	return ok;
+	return view_member_active(n, alliance, key, node_wall_ms(n)) == 0;
 }
+
+/* --------------------------------------------------------- expiry notes */
+
+/* Storage records, for each admission that expired, the member's head at
+ * that moment, so a back-dated record cannot cross it (PROTOCOL.md 6.6). */
+static void expiry_work(struct job *job)
+{
+	size_t noted = 0;
+	job->rc = store_member_note_expiry(job->node->store, node_wall_ms(job->node), &noted);
+}
+
+static void expiry_done(struct job *job)
+{
+	if (job->rc && job->rc != UV_ECANCELED)
+		NLOG(job->node, NODE_LOG_ERROR, "store", "cannot note expired admissions: %s",
+		     store_strerror(job->rc));
+}
+
+static const struct job_ops expiry_ops = {
+	.name = "expiry", .work = expiry_work, .done = expiry_done, .refresh = true,
+};
 
 void node_members_check(struct node *n)
 {
+	uint64_t now = node_wall_ms(n);
+	bool expired = false;
+
 	for (struct session *s = n->sessions, *next; s; s = next) {
 		next = s->next;
-		if (s->state != SESSION_OPEN || !s->sync_init)
+		if (s->state != SESSION_OPEN)
 			continue;
-		for (size_t i = 0; i < s->sync.n_al; i++) {
-			const uint8_t *id = s->sync.al[i].id;
-			if (holds(n, id) && !node_alliance_allowed(n, s->peer_key, id)) {
-				char hex[17];
-				proto_hex(hex, id, 8);
-				NLOG(n, NODE_LOG_WARN, "session",
-				     "closing the session with %s: its key is no longer active in "
-				     "alliance %s… (revoked or expired)", s->addr, hex);
-				session_close(s, "peer's admission was revoked or expired", true);
-				break;
-			}
+		for (size_t i = 0; i < sync_alliance_count(&s->sync); i++) {
+			const uint8_t *id = sync_alliance_id(&s->sync, i);
+			int rc;
+			if (!view_holds(n, id) || (rc = view_member_active(n, id, s->peer_key, now)) == 0)
+				continue;
+			char hex[17];
+			proto_hex(hex, id, 8);
+			NLOG(n, NODE_LOG_WARN, "session",
+			     "closing the session with %s: its key is no longer active in "
+			     "alliance %s… (%s)", s->addr, hex, store_strerror(rc));
+			expired |= rc == STORE_E_EXPIRED;
+			session_refuse(s, rc == STORE_E_REVOKED ? SYNC_BYE_REVOKED
+			                  : rc == STORE_E_EXPIRED ? SYNC_BYE_ADMISSION_EXPIRED
+			                                          : SYNC_BYE_NOT_ADMITTED,
+			               "your admission to an alliance of this session was revoked or "
+			               "has expired", 0);
+			break;
+		}
+	}
+	/* An admission that expired since the last look: note it (a job). */
+	for (size_t a = 0; a < n->local.n; a++) {
+		const struct view_members *ms = n->members[a];
+		for (size_t i = 0; ms && i < ms->n; i++) {
+			const struct view_member *m = &ms->m[i];
+			if (m->expires_ms && m->expires_ms <= now && m->expires_ms > n->expiry_noted_ms)
+				expired = true;
+		}
+	}
+	if (expired) {
+		struct job *job = calloc(1, sizeof(*job));
+		if (job) {
+			n->expiry_noted_ms = now;
+			job->ops = &expiry_ops;
+			job_submit(n, job);
 		}
 	}
 }
 
-int node_members_cap(struct store_txn *t, struct sync_lvec *v)
+/* ------------------------------------------------------------ seen */
+
+struct seen_job {
+	struct job base;
+	struct store_seen *v;
+	size_t n;
+};
+
+static void seen_work(struct job *job)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < v->n; i++) {
-		struct sync_head h = v->heads[i];
-		if (store_member_active(t, v->alliance, h.author, 0) == STORE_E_REVOKED) {
-			struct store_member m;
-			struct store_record rec;
-			int rc = store_member_get(t, v->alliance, h.author, &m);
-			if (rc)
-				return rc;
-			if (h.seq > m.last_seq) {
-				if (m.last_seq == 0)
-					continue;   /* nothing of it is valid */
-				if ((rc = store_feed_get(t, v->alliance, h.author, m.last_seq, &rec)))
-					return rc;
-				h.seq = m.last_seq;
-				memcpy(h.id, rec.id, 32);
-			}
+	struct seen_job *sj = (struct seen_job *)job;
+	job->rc = store_seen_put_many(job->node->store, sj->v, sj->n);
+}
+
+static void seen_flush(struct node *n);
+
+static void seen_done(struct job *job)
+{
+	struct seen_job *sj = (struct seen_job *)job;
+	struct node *n = job->node;
+	n->seen_queued = false;
+	if (job->rc && job->rc != UV_ECANCELED)
+		NLOG(n, NODE_LOG_WARN, "store", "cannot record when peers were seen: %s",
+		     store_strerror(job->rc));
+	free(sj->v);
+	if (n->n_seen && !n->stopping)
+		seen_flush(n);   /* what came meanwhile */
+}
+
+static const struct job_ops seen_ops = { .name = "seen", .work = seen_work, .done = seen_done };
+
+/* Written by one job for every key seen meanwhile: a peer that reconnects
+ * in a loop costs one write per job, not one per connection. */
+void node_member_seen(struct node *n, const uint8_t key[32])
+{
+	size_t i;
+	for (i = 0; i < n->n_seen; i++)
+		if (!memcmp(n->seen[i].key, key, 32))
+			break;
+	if (i == n->n_seen) {
+		if (n->n_seen == n->cap_seen) {
+			size_t cap = n->cap_seen ? n->cap_seen * 2 : 16;
+			struct store_seen *v = realloc(n->seen, cap * sizeof(*v));
+			if (!v)
+				return;
+			n->seen = v;
+			n->cap_seen = cap;
 		}
-		v->heads[k++] = h;
+		memcpy(n->seen[n->n_seen++].key, key, 32);
 	}
-	v->n = k;
-	return 0;
+	n->seen[i].ms = node_wall_ms(n);
+	if (!n->seen_queued && !n->stopping)
+		seen_flush(n);
+}
+
+static void seen_flush(struct node *n)
+{
+	struct seen_job *sj = calloc(1, sizeof(*sj));
+	if (!sj)
+		return;
+	/* the job takes what is pending now; later ones go with the next */
+	sj->base.ops = &seen_ops;
+	sj->v = n->seen;
+	sj->n = n->n_seen;
+	n->seen = NULL;
+	n->n_seen = n->cap_seen = 0;
+	n->seen_queued = true;
+	job_submit(n, &sj->base);
 }
 
 /* ------------------------------------------------------------ forks */
@@ -130,8 +173,6 @@ struct proofs {
 	size_t n;
 };
 
-/* Copy each proof out of the snapshot: they are sent with the store lock
- * released (sending asks node_alliance_allowed, which takes it). */
 static int collect_cb(const uint8_t alliance[PROTO_ID_BYTES],
                       const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
                       size_t len_a, const uint8_t *env_b, size_t len_b, void *ctx)
@@ -160,39 +201,46 @@ static int collect_cb(const uint8_t alliance[PROTO_ID_BYTES],
 	return 0;
 }
 
+static void proofs_free(struct proofs *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].a);
+		free(p->v[i].b);
+	}
+	free(p->v);
+}
+
+/*
+ * Each session gets every proof numbered after the ones it was sent
+ * (storage numbers new evidence, and caps it per author and alliance), so
+ * a proof goes out once per session, not again on every change.  The
+ * proofs are read from a snapshot: a bounded set (the caps).
+ */
 void node_forks_relay(struct node *n)
 {
-	struct store_txn *t;
-	struct store_stats st;
+	uint64_t from = UINT64_MAX, upto = 0;
 	struct proofs p = { NULL, 0 };
-	bool due = false;
+	struct store_txn *t;
 
-	uv_mutex_lock(&n->store_lock);
-	if (store_txn_begin(n->store, &t) != 0) {
-		uv_mutex_unlock(&n->store_lock);
-		return;
-	}
-	if (store_stats(t, &st) == 0 && st.forks != n->forks_relayed) {
-		n->forks_relayed = st.forks;
-		for (struct session *s = n->sessions; s; s = s->next)
-			s->forks_sent = false;
-	}
 	for (struct session *s = n->sessions; s; s = s->next)
-		if (s->state == SESSION_OPEN && s->sync_init && s->sync.state == SYNC_STATE_OPEN &&
-		    !s->forks_sent)
-			due = true;
-	if (due && n->forks_relayed)
-		(void)store_forks(t, collect_cb, &p);
-	store_txn_end(t);
-	uv_mutex_unlock(&n->store_lock);
-
+		if (s->state == SESSION_OPEN && sync_state(&s->sync) == SYNC_STATE_OPEN && s->forks_sent < n->view_forks &&
+		    s->forks_sent < from)
+			from = s->forks_sent;
+	if (from == UINT64_MAX)
+		return;
+	if (store_txn_begin(n->store, &t) == 0) {
+		if (store_forks_since(t, from, collect_cb, &p, &upto) != 0)
+			upto = from;
+		store_txn_end(t);
+	}
 	for (struct session *s = n->sessions, *next; s; s = next) {
 		next = s->next;
-		if (s->state != SESSION_OPEN || !s->sync_init || s->sync.state != SYNC_STATE_OPEN ||
-		    s->forks_sent)
+		if (s->state != SESSION_OPEN || !sync_state(&s->sync) == SYNC_STATE_OPEN || s->forks_sent >= upto)
 			continue;
-		s->forks_sent = true;
+		/* proofs come oldest first; the session takes those past its mark */
 		for (size_t i = 0; i < p.n; i++) {
+			if (from + 1 + i <= s->forks_sent)
+				continue;
 			int rc = sync_send_fork(&s->sync, p.v[i].alliance, p.v[i].author, p.v[i].seq,
 			                        p.v[i].a, p.v[i].la, p.v[i].b, p.v[i].lb);
 			if (rc) {
@@ -200,55 +248,91 @@ void node_forks_relay(struct node *n)
 				break;
 			}
 		}
+		s->forks_sent = upto;
 	}
-	for (size_t i = 0; i < p.n; i++) {
-		free(p.v[i].a);
-		free(p.v[i].b);
-	}
-	free(p.v);
+	if (upto > n->forks_relayed)
+		n->forks_relayed = upto;
+	proofs_free(&p);
 }
+
+struct fork_job {
+	struct job base;
+	uint64_t session_id;
+	uint8_t alliance[32], author[32];
+	uint64_t seq;
+	uint8_t *a, *b;
+	size_t la, lb;
+	int result;
+};
+
+static void fork_work(struct job *job)
+{
+	struct fork_job *fj = (struct fork_job *)job;
+	job->rc = store_ingest_fork(job->node->store, fj->alliance, fj->author, fj->seq, fj->a,
+	                            fj->la, fj->b, fj->lb, node_wall_ms(job->node), &fj->result);
+}
+
+static void fork_done(struct job *job)
+{
+	struct fork_job *fj = (struct fork_job *)job;
+	struct node *n = job->node;
+	struct session *s = session_find(n, fj->session_id);
+	char hex[17];
+	proto_hex(hex, fj->author, 8);
+	node_recv_release(n, s, fj->la + fj->lb);
+	if (job->rc == UV_ECANCELED)
+		return;
+	ingest_resume_reading(n);
+	if (job->rc) {
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot store a fork proof: %s", store_strerror(job->rc));
+	} else if (fj->result == STORE_FORKED) {
+		NLOG(n, NODE_LOG_WARN, "sync",
+		     "fork proof from %s: %s… signed two records at seq %llu (equivocating)",
+		     s ? s->addr : "a peer", hex, (unsigned long long)fj->seq);
+		/* relayed once the view sees the store's fork number grow */
+	} else if (fj->result < 0 && fj->result != STORE_E_NOT_MEMBER) {
+		NLOG(n, NODE_LOG_INFO, "sync", "ignoring a fork proof of %s… from %s: %s", hex,
+		     s ? s->addr : "a peer", store_strerror(fj->result));
+	}
+}
+
+static void fork_free(struct job *job)
+{
+	struct fork_job *fj = (struct fork_job *)job;
+	free(fj->a);
+	free(fj->b);
+	free(fj);
+}
+
+static const struct job_ops fork_ops = {
+	.name = "fork", .work = fork_work, .done = fork_done, .free = fork_free, .refresh = true,
+};
 
 int node_fork_received(struct node *n, struct session *s, const uint8_t alliance[32],
                        const uint8_t author[32], uint64_t seq, const uint8_t *env_a,
                        size_t len_a, const uint8_t *env_b, size_t len_b)
 {
-	struct store_item it[2] = { { env_a, len_a }, { env_b, len_b } };
-	int st[2] = { 0, 0 };
-	char hex[17];
-	(void)alliance;
-
-	uv_mutex_lock(&n->store_lock);
-	int rc = store_ingest(n->store, it, 2, 0, wall_ms(), st, NULL, NULL);
-	uv_mutex_unlock(&n->store_lock);
-	proto_hex(hex, author, 8);
-	if (rc) {
-		NLOG(n, NODE_LOG_ERROR, "store", "cannot store a fork proof: %s", store_strerror(rc));
-		return 0;
+	struct fork_job *fj = calloc(1, sizeof(*fj));
+	if (!fj)
+		return -ENOMEM;
+	fj->a = malloc(len_a ? len_a : 1);
+	fj->b = malloc(len_b ? len_b : 1);
+	if (!fj->a || !fj->b) {
+		fork_free(&fj->base);
+		return -ENOMEM;
 	}
-	if (st[0] == STORE_FORKED || st[1] == STORE_FORKED) {
-		NLOG(n, NODE_LOG_WARN, "sync",
-		     "fork proof from %s: %s… signed two records at seq %llu (equivocating)", s->addr,
-		     hex, (unsigned long long)seq);
-		/* relayed to every session on the next tick (the fork count grew) */
-	} else if (st[0] < 0 && st[1] < 0 && st[0] != STORE_E_NOT_MEMBER) {
-		NLOG(n, NODE_LOG_INFO, "sync", "ignoring a fork proof of %s… from %s: %s", hex,
-		     s->addr, store_strerror(st[0]));
-	}
-	/* a record that was new to us (not only the evidence) reaches the
-	 * vectors on the next tick, which sees the store's count change */
+	memcpy(fj->a, env_a, len_a);
+	memcpy(fj->b, env_b, len_b);
+	fj->la = len_a;
+	fj->lb = len_b;
+	fj->session_id = s->id;
+	memcpy(fj->alliance, alliance, 32);
+	memcpy(fj->author, author, 32);
+	fj->seq = seq;
+	fj->base.ops = &fork_ops;
+	/* Fork proofs count against the session's receive window like records
+	 * do: a peer cannot queue unbounded verification work. */
+	node_recv_hold(n, s, len_a + len_b);
+	job_submit(n, &fj->base);
 	return 0;
-}
-
-void node_member_seen(struct node *n, const uint8_t key[32])
-{
-	char k[5 + 65];
-	uint8_t v[8];
-	uint64_t now = wall_ms();
-	memcpy(k, "seen/", 5);
-	proto_hex(k + 5, key, 32);
-	for (int i = 0; i < 8; i++)
-		v[i] = (uint8_t)(now >> (56 - 8 * i));
-	uv_mutex_lock(&n->store_lock);
-	(void)store_meta_put(n->store, k, v, sizeof v);
-	uv_mutex_unlock(&n->store_lock);
 }

@@ -1,6 +1,6 @@
 /*
- * node.c - the node: listener, configured peers with redial backoff, the
- * cached version vectors, the 1-second tick and a clean shutdown.
+ * node.c - the node: lifecycle, listener, the clock and job runner, the
+ * 1-second tick and a clean shutdown.  Configured peers are in peers.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,350 +15,32 @@
 
 #include "node/node_int.h"
 
-uint64_t node_now_ms(void)
+/* ------------------------------------------------------------ the clock */
+
+static uint64_t real_mono_ms(void *ctx)
 {
 	struct timespec ts;
+	(void)ctx;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ------------------------------------------------------ local vectors */
-
-void node_local_free(struct sync_local *l)
+static uint64_t real_wall_ms(void *ctx)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].heads);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	struct timespec ts;
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-struct load {
-	struct sync_local l;
-	struct store_txn *t;
-	int rc;
-};
-
-static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
-                   const uint8_t id[PROTO_ID_BYTES], void *ctx)
+uint64_t node_mono_ms(struct node *n)
 {
-	struct sync_lvec *v = ctx;
-	if ((v->n & (v->n - 1)) == 0 || v->n == 0) {   /* grow at powers of two */
-		size_t cap = v->n ? v->n * 2 : 16;
-		struct sync_head *h = realloc(v->heads, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		v->heads = h;
-	}
-	memcpy(v->heads[v->n].author, author, 32);
-	v->heads[v->n].seq = seq;
-	memcpy(v->heads[v->n].id, id, 32);
-	v->n++;
-	return 0;
+	return n->env.mono_ms(n->env.ctx);
 }
 
-static int alliance_cb(const struct store_record *rec, void *ctx)
+uint64_t node_wall_ms(struct node *n)
 {
-	struct load *ld = ctx;
-	struct sync_lvec *v;
-
-	if (ld->l.n >= SYNC_ALLIANCES_MAX)
-		return 0;
-	v = realloc(ld->l.v, (ld->l.n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ld->l.v = v;
-	v = &v[ld->l.n++];
-	memset(v, 0, sizeof(*v));
-	memcpy(v->alliance, rec->id, 32);
-	Agora__Record *r;
-	if (proto_envelope_decode(&r, rec->env, rec->env_len, NULL) == 0) {
-		if (r->has_author && r->author.len == 32) {
-			memcpy(v->founder, r->author.data, 32);
-			v->has_founder = true;
-		}
-		agora__record__free_unpacked(r, NULL);
-	}
-	return 0;
-}
-
-int node_local_load(struct node *n, struct sync_local *out, uint64_t *records)
-{
-	struct load ld;
-	struct store_stats st;
-	int rc;
-
-	memset(&ld, 0, sizeof(ld));
-	uv_mutex_lock(&n->store_lock);
-	rc = store_txn_begin(n->store, &ld.t);
-	if (rc == 0) {
-		rc = store_alliances(ld.t, alliance_cb, &ld);
-		for (size_t i = 0; rc == 0 && i < ld.l.n; i++)
-			if ((rc = store_heads(ld.t, ld.l.v[i].alliance, head_cb, &ld.l.v[i])) == 0)
-				rc = node_members_cap(ld.t, &ld.l.v[i]);
-		if (rc == 0)
-			rc = store_stats(ld.t, &st);
-		store_txn_end(ld.t);
-	}
-	uv_mutex_unlock(&n->store_lock);
-	if (rc) {
-		node_local_free(&ld.l);
-		return rc;
-	}
-	*out = ld.l;
-	*records = st.records;
-	return 0;
-}
-
-void node_local_set(struct node *n, struct sync_local *l, uint64_t records)
-{
-	node_local_free(&n->local);
-	n->local = *l;
-	n->local_records = records;
-	memset(l, 0, sizeof(*l));
-}
-
-int node_local_reload(struct node *n)
-{
-	struct sync_local l;
-	uint64_t records;
-	int rc = node_local_load(n, &l, &records);
-	if (rc) {
-		NLOG(n, NODE_LOG_ERROR, "store", "cannot read version vectors: %s", store_strerror(rc));
-		return rc;
-	}
-	node_local_set(n, &l, records);
-	return 0;
-}
-
-/* Tell every session; raise own-feed floors. */
-void node_local_changed(struct node *n)
-{
-	uint64_t now = node_now_ms();
-	for (struct session *s = n->sessions; s; s = s->next) {
-		if (s->state != SESSION_OPEN || !s->sync_init)
-			continue;
-		int rc = sync_local_changed(&s->sync, now);
-		if (!rc && s->member_retry) {
-			/* records this peer sent were refused for membership: maybe
-			 * what just arrived admits their author; ask again */
-			s->member_retry = false;
-			rc = sync_resync(&s->sync);
-		}
-		if (rc) {
-			session_close(s, sync_strerror(rc), true);
-			continue;
-		}
-		node_floor_check(n, &s->sync);
-		session_kick(s);
-	}
-}
-
-/*
- * A peer holds more of our own feed than we do (we were restored from an
- * old copy): record that seq as the floor so store_publish refuses to fork
- * it, until sync brings the feed back.  Meta key per storage/store.c.
- */
-void node_floor_check(struct node *n, const struct sync *sy)
-{
-	for (size_t i = 0; i < n->local.n; i++) {
-		const struct sync_lvec *v = &n->local.v[i];
-		uint64_t theirs = sync_peer_seq(sy, v->alliance, n->key->pk), ours = 0;
-		size_t k;
-		if (!theirs)
-			continue;
-		for (k = 0; k < v->n; k++)
-			if (!memcmp(v->heads[k].author, n->key->pk, 32)) {
-				ours = v->heads[k].seq;
-				break;
-			}
-		if (theirs <= ours)
-			continue;
-		for (k = 0; k < n->n_floors; k++)
-			if (!memcmp(n->floors[k].alliance, v->alliance, 32))
-				break;
-		if (k < n->n_floors && n->floors[k].seq >= theirs)
-			continue;
-		char key[6 + 64 + 1 + 64 + 1];
-		uint8_t be[8];
-		memcpy(key, "floor/", 6);
-		proto_hex(key + 6, v->alliance, 32);
-		key[70] = '/';
-		proto_hex(key + 71, n->key->pk, 32);
-		for (int b = 0; b < 8; b++)
-			be[b] = (uint8_t)(theirs >> (56 - 8 * b));
-		uv_mutex_lock(&n->store_lock);
-		int rc = store_meta_put(n->store, key, be, 8);
-		uv_mutex_unlock(&n->store_lock);
-		if (rc) {
-			NLOG(n, NODE_LOG_ERROR, "store", "cannot record own-feed floor: %s",
-			     store_strerror(rc));
-			continue;
-		}
-		if (k == n->n_floors && n->n_floors < SYNC_ALLIANCES_MAX)
-			memcpy(n->floors[n->n_floors++].alliance, v->alliance, 32);
-		if (k < SYNC_ALLIANCES_MAX)
-			n->floors[k].seq = theirs;
-		NLOG(n, NODE_LOG_WARN, "sync",
-		     "a peer holds our own feed up to seq %llu, we hold %llu: learning it back "
-		     "before publishing", (unsigned long long)theirs, (unsigned long long)ours);
-	}
-}
-
-/* --------------------------------------------------------------- peers */
-
-struct peer *node_peer_find(struct node *n, const uint8_t key[32])
-{
-	for (size_t i = 0; i < n->n_peers; i++)
-		if (sodium_memcmp(n->peers[i]->conf.key, key, 32) == 0)
-			return n->peers[i];
-	return NULL;
-}
-
-static void redial_cb(uv_timer_t *t)
-{
-	struct peer *p = t->data;
-	if (p->node->stopping || p->session)
-		return;
-	p->state = PEER_CONNECTING;
-	if (session_dial(p->node, p) < 0)
-		node_peer_session_closed(p, "cannot dial");
-}
-
-void node_peer_session_closed(struct peer *p, const char *why)
-{
-	struct node *n = p->node;
-	p->session = NULL;
-	if (why)
-		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
-	if (n->stopping || !p->conf.host[0]) {
-		p->state = PEER_IDLE;
-		return;
-	}
-	/* Exponential backoff with jitter: half to all of the current step. */
-	unsigned step = p->backoff_ms ? p->backoff_ms : NODE_BACKOFF_MIN_MS;
-	unsigned delay = step / 2 + randombytes_uniform(step / 2 + 1);
-	p->backoff_ms = step * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS : step * 2;
-	p->state = PEER_BACKOFF;
-	uv_timer_start(&p->timer, redial_cb, delay, 0);
-}
-
-void node_peer_dial_now(struct peer *p)
-{
-	if (p->node->stopping || p->session || !p->conf.host[0])
-		return;
-	p->backoff_ms = 0;
-	uv_timer_stop(&p->timer);
-	uv_timer_start(&p->timer, redial_cb, 0, 0);
-}
-
-void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached)
-{
-	uint32_t count = 0;
-	for (struct session *s = n->sessions; s; s = s->next) {
-		if (s->state != SESSION_OPEN || !s->sync_init)
-			continue;
-		if (peer_key && memcmp(s->peer_key, peer_key, 32))
-			continue;
-		if (sync_resync(&s->sync) == 0)
-			count++;
-	}
-	for (size_t i = 0; i < n->n_peers; i++)
-		if (!peer_key || !memcmp(n->peers[i]->conf.key, peer_key, 32))
-			node_peer_dial_now(n->peers[i]);
-	*reached = count;
-}
-
-static void peer_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-/* A configured peer: allocated here, freed by its timer's close callback. */
-static struct peer *peer_add(struct node *n, const struct node_peer_conf *conf)
-{
-	struct peer *p;
-	if (n->n_peers >= NODE_PEERS_MAX || !(p = calloc(1, sizeof(*p))))
-		return NULL;
-	p->node = n;
-	p->conf = *conf;
-	uv_timer_init(n->loop, &p->timer);
-	p->timer.data = p;
-	n->peers[n->n_peers++] = p;
-	return p;
-}
-
-static void peer_remove(struct node *n, size_t i)
-{
-	struct peer *p = n->peers[i];
-	/* Every session that points at the peer, not only its current one. */
-	for (struct session *s = n->sessions; s; s = s->next)
-		if (s->peer == p) {
-			s->peer = NULL;
-			session_close(s, "peer removed from agora.conf", false);
-		}
-	p->session = NULL;
-	uv_timer_stop(&p->timer);
-	uv_close((uv_handle_t *)&p->timer, peer_closed);
-	memmove(&n->peers[i], &n->peers[i + 1], (n->n_peers - i - 1) * sizeof(n->peers[0]));
-	n->n_peers--;
-}
-
-/*
- * Re-read agora.conf (SIGHUP, or ReloadReq on the control socket): peers
- * appear, change and disappear without a restart; a bad file changes
- * nothing.  The listen address needs a restart.
- */
-int node_reload(struct node *n)
-{
-	struct node_config *cfg = calloc(1, sizeof(*cfg));
-	char path[4200];
-	int rc;
-
-	if (!cfg)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_CONF_NAME);
-	if ((rc = node_config_load(cfg, path))) {
-		NLOG(n, NODE_LOG_ERROR, "config", "%s; keeping the running configuration",
-		     cfg->error[0] ? cfg->error : "cannot read agora.conf");
-		free(cfg);
-		return rc;
-	}
-	for (size_t i = n->n_peers; i-- > 0;) {
-		bool keep = false;
-		for (size_t k = 0; k < cfg->n_peers && !keep; k++)
-			keep = !memcmp(cfg->peers[k].key, n->peers[i]->conf.key, 32);
-		if (!keep)
-			peer_remove(n, i);
-	}
-	for (size_t k = 0; k < cfg->n_peers; k++) {
-		struct peer *p = node_peer_find(n, cfg->peers[k].key);
-		if (!p) {
-			if ((p = peer_add(n, &cfg->peers[k])) && p->conf.host[0])
-				node_peer_dial_now(p);
-			continue;
-		}
-		bool moved = strcmp(p->conf.host, cfg->peers[k].host) || p->conf.port != cfg->peers[k].port;
-		p->conf = cfg->peers[k];
-		if (moved && !p->session) {
-			uv_timer_stop(&p->timer);
-			p->state = PEER_IDLE;
-			node_peer_dial_now(p);
-		}
-	}
-	if ((cfg->has_listen && (strcmp(cfg->listen_host, n->cfg.listen_host) ||
-	                         cfg->listen_port != n->cfg.listen_port)))
-		NLOG(n, NODE_LOG_WARN, "config", "a new listen address takes a restart of agorad");
-	snprintf(n->cfg.name, sizeof(n->cfg.name), "%s", cfg->name);
-	NLOG(n, NODE_LOG_INFO, "config", "reloaded %s: %zu peer(s)", path, n->n_peers);
-	free(cfg);
-	return 0;
-}
-
-static void on_sighup(uv_signal_t *h, int signum)
-{
-	(void)signum;
-	node_reload(h->data);
+	return n->env.wall_ms(n->env.ctx);
 }
 
 /* ---------------------------------------------------------------- tick */
@@ -366,30 +48,26 @@ static void on_sighup(uv_signal_t *h, int signum)
 static void tick_cb(uv_timer_t *t)
 {
 	struct node *n = t->data;
-	uint64_t now = node_now_ms();
+	uint64_t now = node_mono_ms(n);
 	struct store_txn *txn;
-	struct store_stats st;
-	bool changed = false;
+	uint64_t wseq = 0;
 
 	/* Records written by another process (the CLI) show up here even
-	 * when nobody pokes us. */
-	uv_mutex_lock(&n->store_lock);
+	 * when nobody pokes us: a read snapshot never waits for a commit. */
 	if (store_txn_begin(n->store, &txn) == 0) {
-		if (store_stats(txn, &st) == 0 && st.records != n->local_records)
-			changed = true;
+		if (store_write_number(txn, &wseq) == 0 && wseq != n->view_wseq)
+			view_refresh(n);
 		store_txn_end(txn);
 	}
 	/* Streaming a large feed maps much of the store into this process;
 	 * the pages stay in the OS cache but need not stay in our resident
-	 * set (see store_trim). */
+	 * set (see store_trim; a trim already running elsewhere is skipped). */
 	store_trim(n->store);
-	uv_mutex_unlock(&n->store_lock);
-	if (changed && !n->job && node_local_reload(n) == 0)
-		node_local_changed(n);
 	/* Revocations that arrived and admissions that expired take effect
 	 * here, without anyone acting. */
 	node_members_check(n);
-	node_forks_relay(n);
+	if (n->disk_until_ms && now >= n->disk_until_ms)
+		ingest_disk_retry(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
 		next = s->next;
 		session_tick(s, now);
@@ -406,27 +84,6 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	session_accept(n);
-}
-
-static int write_port_file(struct node *n, int port)
-{
-	char path[4200], tmp[4220], text[16];
-	int fd, len;
-
-	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	len = snprintf(text, sizeof(text), "%d\n", port);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len) {
-		int e = -errno;
-		close(fd);
-		unlink(tmp);
-		return e ? e : -EIO;
-	}
-	close(fd);
-	return rename(tmp, path) < 0 ? -errno : 0;
 }
 
 static int listen_start(struct node *n, const char *flag)
@@ -465,9 +122,16 @@ static int listen_start(struct node *n, const char *flag)
 		                                     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	snprintf(n->listen_str, sizeof(n->listen_str), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
 	         host, port);
-	if ((rc = write_port_file(n, port)))
-		NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s", NODE_PORT_FILE,
-		     strerror(-rc));
+	{
+		char path[4200], text[16];
+		int tl = snprintf(text, sizeof(text), "%u\n", port);
+		snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
+		/* Written before the loop runs (start-up): a small file, replaced
+		 * by rename, never through a planted symlink. */
+		if ((rc = store_file_replace(path, text, (size_t)tl, 0644)))
+			NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s", NODE_PORT_FILE,
+			     store_strerror(rc));
+	}
 	NLOG(n, NODE_LOG_INFO, "listen", "listening on %s", n->listen_str);
 	return 0;
 }
@@ -481,10 +145,17 @@ static void on_signal(uv_signal_t *h, int signum)
 	node_stop(n);
 }
 
+static void on_sighup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	node_reload(h->data);
+}
+
 int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
              const struct node_config *cfg, struct proto_key *key)
 {
 	struct node *n = calloc(1, sizeof(*n));
+	struct view_delta d;
 	char db[4200];
 	int rc;
 
@@ -494,23 +165,35 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	n->log = opt->log;
 	n->cfg = *cfg;
 	n->key = key;
-	n->start_ms = node_now_ms();
+	if (opt->env) {
+		n->env = *opt->env;
+	} else {
+		n->env.mono_ms = real_mono_ms;
+		n->env.wall_ms = real_wall_ms;
+		n->env.queue = job_queue_uv;
+		n->env.ctx = n;
+	}
+	n->start_ms = node_mono_ms(n);
 	snprintf(n->home, sizeof(n->home), "%s", opt->home);
-	uv_mutex_init(&n->store_lock);
 	snprintf(db, sizeof(db), "%s/db", n->home);
 	if ((rc = store_open(&n->store, db, STORE_OPEN_LEAN))) {
 		NLOG(n, NODE_LOG_ERROR, "store", "cannot open %s: %s (run `agora init` first)", db,
 		     store_strerror(rc));
 		goto fail;
 	}
+	store_set_own_key(n->store, key->pk);
 	/* As many verifying threads as cores: a sync is bound by signature
 	 * checks, and they keep verifying while the store job waits on a commit. */
 	if (store_verifier_start(&n->verifier, uv_available_parallelism()))
 		NLOG(n, NODE_LOG_WARN, "node", "no verifier thread: records are verified when stored");
-	if ((rc = node_local_reload(n)))
+	/* The first view, read here before the loop runs. */
+	if ((rc = view_delta_read(n, 0, NULL, 0, &d))) {
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot read version vectors: %s", store_strerror(rc));
 		goto fail;
+	}
+	view_apply(n, &d);
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (!peer_add(n, &cfg->peers[i]))
+		if (!node_peer_add(n, &cfg->peers[i]))
 			NLOG(n, NODE_LOG_ERROR, "node", "out of memory adding peers");
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
@@ -541,8 +224,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 fail:
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
-	uv_mutex_destroy(&n->store_lock);
-	node_local_free(&n->local);
+	view_free(n);
 	free(n);
 	return rc;
 }
@@ -552,8 +234,8 @@ void node_stop(struct node *n)
 	if (n->stopping)
 		return;
 	n->stopping = true;
-	/* Stop accepting first, then close sessions; an ingest job already in
-	 * the threadpool finishes its write transaction, and uv_run() returns
+	/* Stop accepting first, then close sessions; a job already in the
+	 * threadpool finishes its write transaction, and uv_run() returns
 	 * once it and every handle are done. */
 	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))
 		uv_close((uv_handle_t *)&n->listener, NULL);
@@ -562,12 +244,12 @@ void node_stop(struct node *n)
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
 	uv_close((uv_handle_t *)&n->sighup, NULL);
-	for (size_t i = 0; i < n->n_peers; i++)
-		uv_close((uv_handle_t *)&n->peers[i]->timer, peer_closed);
-	n->n_peers = 0;
+	node_peers_close(n);
+	/* A Bye each (written at once when nothing else is queued), then
+	 * closed without waiting for it: shutting down never waits on a peer. */
 	for (struct session *s = n->sessions; s; s = s->next)
-		session_close(s, "node shutting down", false);
-	ingest_drop_all(n);
+		session_goodbye(s, SYNC_BYE_SHUTTING_DOWN, "node shutting down");
+	jobs_drop_all(n);
 }
 
 void node_free(struct node *n)
@@ -579,7 +261,8 @@ void node_free(struct node *n)
 	unlink(path);
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
-	uv_mutex_destroy(&n->store_lock);
-	node_local_free(&n->local);
+	view_free(n);
+	free(n->peers);
+	free(n->seen);
 	free(n);
 }

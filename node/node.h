@@ -7,8 +7,9 @@
  *
  * Errors: 0, -errno, or a NODE_E_* code (range -3300..-3399); the STORE_E_*
  * / PROTO_E_* codes of the libraries below are passed up.
- * Threads: everything runs on the loop thread, except the store ingest,
- * which runs on libuv's threadpool under the node's store lock.
+ * Threads: everything runs on the loop thread, except the store jobs (every
+ * write, node/jobs.c), which run on libuv's threadpool one at a time.  The
+ * loop never takes a lock and never writes to the store.
  */
 #ifndef AGORA_NODE_NODE_H
 #define AGORA_NODE_NODE_H
@@ -99,10 +100,13 @@ struct node;
 struct store;
 struct proto_key;
 
+struct node_env;
+
 struct node_options {
 	const char *home;          /* data directory */
 	const char *listen;        /* overrides [node] listen; NULL: config/default */
 	const struct node_log *log;
+	const struct node_env *env;/* clock and job runner (node_int.h); NULL: the real ones */
 };
 
 /*

@@ -1,7 +1,16 @@
 /*
  * node_int.h - private to node/: the node, its sessions, peers, control
- * clients and the ingest queue.  Everything here is touched only on the
- * loop thread, except struct ingest_job while it runs in the threadpool.
+ * clients and the store job queue.
+ *
+ * Threads.  Everything here lives on the loop thread, with one exception:
+ * a struct job runs its `work` step on libuv's threadpool.  The loop never
+ * takes a lock and never writes to the store: every write (records from
+ * peers, "seen" times, fork proofs, invite redemption, agora.conf edits)
+ * is a job, run one at a time in the order queued (jobs.c).  The loop
+ * reads only its view (view.c): the version vectors and each alliance's
+ * members, built by jobs off the loop and applied here after each job.  It
+ * reads the store itself only through read snapshots, which LMDB runs
+ * beside a commit without waiting (storing records to a peer, fork proofs).
  */
 #ifndef AGORA_NODE_INT_H
 #define AGORA_NODE_INT_H
@@ -17,12 +26,30 @@
 
 #define NODE_HANDSHAKE_MS 10000
 #define NODE_PING_MS 15000
+/* No whole message from the peer for this long: close.  Bytes alone do not
+ * count, so a peer trickling one frame a byte at a time is dropped too. */
 #define NODE_SILENCE_MS 45000
 #define NODE_BACKOFF_MIN_MS 1000
 #define NODE_BACKOFF_MAX_MS 60000
-#define NODE_SENDQ_HIGH (1u << 20)        /* stop producing above 1 MiB queued */
-#define NODE_APP_MAX (8u << 20)           /* largest app message accepted */
+#define NODE_APP_MAX (8u << 20)           /* largest app message from a member */
+/* Before a key is accepted (it may only redeem an invite), a session takes
+ * app messages of at most this size: a Redeem is 70 bytes. */
+#define NODE_PREAUTH_APP_MAX 1024
 #define NODE_INGEST_BATCH_BYTES (2u << 20) /* most received bytes stored in one job */
+/*
+ * Replies queued to a peer: records are produced only while fewer than
+ * SENDQ_HIGH bytes wait to be written.  Other replies (Pongs, Ranges
+ * answers, Acks) are small but a peer that sends and never reads could
+ * pile them up: above SENDQ_MAX the node stops reading from that peer
+ * until the queue is back under SENDQ_HIGH, and a queue that does not
+ * drain for SENDQ_STALL_MS closes the session.  All sessions together
+ * may queue SENDQ_ALL_MAX; above it, reading stops on every session
+ * whose queue is not empty.
+ */
+#define NODE_SENDQ_HIGH (1u << 20)
+#define NODE_SENDQ_MAX (4u << 20)
+#define NODE_SENDQ_ALL_MAX (64u << 20)
+#define NODE_SENDQ_STALL_MS 45000
 /*
  * A session stops reading above RECVQ_HIGH bytes received and not yet
  * stored, and reads again below RECVQ_RESUME.  The window holds the job
@@ -38,15 +65,41 @@
 #define NODE_RECVQ_ALL_HIGH (12u << 20)
 #define NODE_RECVQ_ALL_RESUME (11u << 20)
 #define NODE_READ_BUF 65536
+/* Connection slots.  Admitted members are never pushed out by strangers:
+ * sessions that have not been accepted yet (handshake, or an unknown key
+ * that may redeem an invite) are limited to PREAUTH_MAX in all and
+ * PREAUTH_PER_ADDR per remote address, and a new connection past those
+ * limits closes the oldest unaccepted one of that address (or of all). */
 #define NODE_MAX_SESSIONS 1024
+#define NODE_PREAUTH_MAX 64
+#define NODE_PREAUTH_PER_ADDR 4
+#define NODE_PER_ADDR_MAX 16              /* open sessions from one address */
+#define NODE_CONTROL_IDLE_MS 5000         /* a control client must ask within this */
+/* After a store write fails for want of disk space, the node stops reading
+ * records for this long (doubling up to the max) and tries again. */
+#define NODE_DISKFULL_MS 5000
+#define NODE_DISKFULL_MAX_MS 60000
 
 struct session;
+struct job;
+
+/* The clock and the job runner: real ones in node.c; tests give fakes
+ * (a clock they move, jobs they run when they choose). */
+struct node_env {
+	uint64_t (*mono_ms)(void *ctx);     /* session timeouts, pings */
+	uint64_t (*wall_ms)(void *ctx);     /* admission expiry, record times */
+	/* Run job->ops->work off the loop thread, then job_done() on it. */
+	int (*queue)(void *ctx, struct job *job);
+	void *ctx;
+};
 
 enum peer_state {
 	PEER_IDLE = 0,       /* accept-only, not connected */
+	PEER_RESOLVING,      /* looking up its host name (asynchronously) */
 	PEER_CONNECTING,     /* dialing / handshaking */
 	PEER_CONNECTED,      /* a session is open */
 	PEER_BACKOFF,        /* waiting to redial */
+	PEER_REFUSED,        /* it refused this node for good: not redialled */
 };
 
 /* A configured peer and its dialing state. */
@@ -55,16 +108,37 @@ struct peer {
 	struct node_peer_conf conf;
 	enum peer_state state;
 	uv_timer_t timer;             /* redial */
+	uv_getaddrinfo_t gai;         /* while PEER_RESOLVING */
+	bool gai_busy;                /* gai belongs to libuv until its callback */
+	bool timer_closed;            /* removed: freed once gai is back too */
+	bool refused;                 /* the peer refused us for good: no redial */
+	bool transient;               /* not in agora.conf: gone with its session */
 	unsigned backoff_ms;
+	uint64_t open_since_ms;       /* its session opened then (backoff reset) */
 	struct session *session;      /* current session, or NULL */
 	char last_error[320];
 };
 
+/*
+ * A session's one state.  CONNECTING: dialing.  HANDSHAKE: Noise XX.
+ * REDEEM: the key is not accepted; the only message it may send is one
+ * Redeem (a job redeems it meanwhile).  OPEN: the sync engine runs.
+ * CLOSING: uv_close was called; freed in its callback.
+ */
 enum session_state {
 	SESSION_CONNECTING = 0,
 	SESSION_HANDSHAKE,
+	SESSION_REDEEM,
 	SESSION_OPEN,
 	SESSION_CLOSING,
+};
+
+/* Why a session does not read (reading happens when none is set). */
+enum {
+	PAUSE_RECVQ = 1 << 0,     /* its unstored records (or all peers') are over the window */
+	PAUSE_SENDQ = 1 << 1,     /* its replies are not being read */
+	PAUSE_JOB = 1 << 2,       /* a job about it runs (invite redemption) */
+	PAUSE_DISK = 1 << 3,      /* the disk is full */
 };
 
 struct session {
@@ -77,26 +151,25 @@ struct session {
 	bool inbound;
 	struct peer *peer;            /* configured peer (dialed or identified) */
 	struct noise_agora hs;
-	bool hs_init;
 	struct frame_reader hreader;
 	struct noise_cipher send, recv;
 	struct frame_decoder dec;
-	bool dec_init;
 	struct sync sync;
-	bool sync_init;
-	uint8_t peer_key[32];
-	bool have_peer_key;
+	uint8_t peer_key[32];         /* known once dialed or after the handshake */
 	char addr[NODE_HOST_MAX + 16];              /* remote "ip:port" */
+	char ip[64];                  /* remote address alone, for the per-address limits */
 	uint64_t bytes_in, bytes_out;
-	uint64_t opened_ms, last_rx_ms, last_ping_ms;
+	uint64_t opened_ms, last_msg_ms, last_ping_ms;
+	uint64_t sendq_since_ms;      /* replies over SENDQ_HIGH since (0: not) */
 	size_t recv_pending;          /* envelope bytes awaiting ingest */
-	bool read_stopped;            /* back-pressure on receive */
+	unsigned pause;               /* PAUSE_* reasons not to read */
 	bool kicking;                 /* inside session_kick (no re-entry) */
-	bool redeem_wait;             /* unknown key: only a Redeem may come */
-	bool forks_sent;              /* every fork proof we hold went out on it */
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
+	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
+	uint8_t *stash;               /* bytes read while PAUSE_JOB, not yet decoded */
+	size_t stash_len;
 	char last_error[320];
 	uint8_t rbuf[NODE_READ_BUF];
 };
@@ -111,41 +184,93 @@ struct ingest_batch {
 	struct store_item *items;     /* point into buf */
 	uint8_t *buf;
 	struct store_batch *sb;       /* items, being verified (store.h) */
-	int *status;                  /* results */
 	int first_error;              /* first non-gap rejection, or 0 */
-	bool gap;                     /* records did not chain on our head */
+	int gap;                      /* PROTO_E_SEQ / _PREV: did not chain on our head */
 	uint64_t head;                /* our head of the feed after the batch */
 	size_t added;
 };
 
-struct ingest_job {
+/* ------------------------------------------------------------ the view */
+
+/* One admitted (or revoked) key, as much as the loop needs to decide. */
+struct view_member {
+	uint8_t key[32];
+	int role;
+	uint64_t expires_ms;
+	uint64_t last_seq;
+	bool revoked, rotated;
+};
+
+/* An alliance's members at one point: immutable once built (off the
+ * loop); replaced whole by pointer when its governance changes. */
+struct view_members {
+	struct view_member *m;        /* sorted by key */
+	size_t n;
+};
+
+/*
+ * What a job (or another process) changed, read off the loop after the
+ * job's writes: the heads that moved, alliances to replace whole (new, or
+ * their governance changed), and counters.  Applied on the loop by
+ * view_apply(), which then tells the sessions.
+ */
+struct view_delta {
+	bool valid;                   /* read: apply it */
+	bool whole;                   /* replace everything (the change log did not reach back) */
+	uint64_t upto;                /* store write number it brings the view to */
+	struct sync_head_ref {
+		uint8_t alliance[32];
+		struct sync_head h;
+	} *heads;
+	size_t n_heads;
+	struct sync_lvec *alliances;  /* whole alliances (heads, founder, coordinators) */
+	struct view_members **members;/* their members, parallel to alliances */
+	size_t n_alliances;
+	uint64_t records, forks;      /* store counts */
+};
+
+/* ------------------------------------------------------------ jobs */
+
+struct job_ops {
+	const char *name;
+	/* Threadpool: use n->store (thread-safe), nothing of the loop's. */
+	void (*work)(struct job *job);
+	/* Loop thread, after work (and after the view took the delta). */
+	void (*done)(struct job *job);
+	void (*free)(struct job *job);  /* may be NULL: free(job) */
+	bool refresh;                   /* read what changed after work */
+};
+
+struct job {
 	uv_work_t req;
 	struct node *node;
-	struct ingest_batch *batches;
-	int rc;
-	/* after records were added: the new version vectors, read by the job
-	 * itself so the loop thread does not */
-	bool has_local;
-	struct sync_local local;
-	uint64_t local_records;
+	struct job *next;
+	const struct job_ops *ops;
+	int rc;                       /* work's result */
+	uint64_t since;               /* the view's write number when it started */
+	uint8_t (*held)[32];          /* the view's alliances when it started */
+	size_t n_held;
+	struct view_delta delta;      /* filled after work when ops->refresh */
 };
 
 struct control_client {
 	uv_pipe_t pipe;
+	uv_timer_t timer;             /* idle limit: answered or dropped */
 	struct node *node;
 	uint8_t buf[4096 + 4];
 	size_t len;
 	bool answered;
+	int closing;                  /* handles still to close (pipe, timer) */
 };
 
 struct node {
 	uv_loop_t *loop;
 	const struct node_log *log;
+	struct node_env env;
 	struct node_config cfg;
 	struct proto_key *key;        /* borrowed */
 	char home[4096];
-	struct store *store;
-	uv_mutex_t store_lock;        /* the store is used by one thread at a time */
+	struct store *store;          /* thread-safe (storage.h); written only by jobs */
 	uv_tcp_t listener;
 	bool listening;
 	char listen_str[NODE_HOST_MAX + 8];
@@ -153,81 +278,133 @@ struct node {
 	bool control_open;
 	char sock_path[4200];
 	uv_signal_t sigint, sigterm, sighup;
-	uv_timer_t tick;              /* 1 s: poll the store, keepalive, stuck feeds */
-	struct sync_local local;      /* cached version vectors */
-	uint64_t local_records;       /* store records when local was loaded */
+	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
+	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
+	unsigned disk_backoff_ms;
+	/* the view: version vectors (borrowed by every sync engine) and, per
+	 * alliance (same index), its members */
+	struct sync_local local;
+	struct view_members **members;
+	uint64_t view_wseq;           /* store write number the view reflects */
+	uint64_t view_records, view_forks;
 	struct session *sessions;
-	size_t n_sessions;
+	size_t n_sessions, n_preauth;
 	uint64_t next_session_id;
-	struct peer *peers[NODE_PEERS_MAX]; /* each freed by its timer's close callback */
-	size_t n_peers;
-	struct ingest_batch *iq_head, *iq_tail;
+	struct peer **peers;          /* each freed by its timer's close callback */
+	size_t n_peers, cap_peers;
+	/* the job queue */
+	struct job *jq_head, *jq_tail;
+	struct job *job_running;
+	struct job *ingest_open;      /* the queued ingest job batches join, or NULL */
+	size_t ingest_open_bytes;
 	size_t recv_pending;          /* every session's bytes awaiting ingest */
-	struct ingest_job *job;       /* in flight */
+	size_t sendq_total;           /* every session's queued reply bytes */
 	struct store_verifier *verifier;  /* verifies queued batches ahead */
+	/* "seen" times waiting to be written (one job writes them all) */
+	struct store_seen *seen;
+	size_t n_seen, cap_seen;
+	bool seen_queued;
 	bool stopping;
 	uint64_t start_ms;
-	struct { uint8_t alliance[32]; uint64_t seq; } floors[SYNC_ALLIANCES_MAX];
-	size_t n_floors;              /* own-feed floors already written */
-	uint64_t forks_relayed;       /* store fork count when proofs last went out */
+	uint64_t forks_relayed;       /* highest fork number relayed */
+	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
 };
 
+#define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
+
 /* node.c */
-uint64_t node_now_ms(void);
-/* Read the version vectors (and the record count) from the store: under
- * store_lock, from any thread.  *out is the caller's (node_local_free). */
-int node_local_load(struct node *n, struct sync_local *out, uint64_t *records);
-/* Loop thread: make l (taken, left empty) the node's vectors. */
-void node_local_set(struct node *n, struct sync_local *l, uint64_t records);
-void node_local_free(struct sync_local *l);
-/* Both, on the loop thread; logs a failure. */
-int node_local_reload(struct node *n);
-void node_local_changed(struct node *n);
-void node_peer_session_closed(struct peer *p, const char *why);
+uint64_t node_mono_ms(struct node *n);
+uint64_t node_wall_ms(struct node *n);
+
+/* peers.c (loop thread) */
+struct peer *node_peer_add(struct node *n, const struct node_peer_conf *conf);
+/* An active member that is not in agora.conf connected: an accept-only
+ * peer for as long as its session lasts (DESIGN 10). */
+struct peer *node_peer_accepted(struct node *n, const uint8_t key[32], const char *name);
 struct peer *node_peer_find(struct node *n, const uint8_t key[32]);
-void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached);
-void node_floor_check(struct node *n, const struct sync *sy);
+/* Its session ended (why: the error, or NULL for a clean close).
+ * refused_for_good: the peer said it will not take this key (not
+ * admitted, revoked, ...): no redial until agora.conf or the view
+ * changes, or `agora sync` asks. */
+void node_peer_session_closed(struct peer *p, const char *why, bool refused_for_good);
 void node_peer_dial_now(struct peer *p);
+void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached);
+/* Re-read agora.conf: peers appear, change and disappear. */
 int node_reload(struct node *n);
+void node_peers_close(struct node *n);   /* node_stop */
+
+/* view.c (loop thread, except view_delta_read) */
+/* Threadpool: fill d with what changed since write number `since`, for a
+ * view that holds the alliances held[0..n_held). */
+int view_delta_read(struct node *n, uint64_t since, const uint8_t (*held)[32], size_t n_held,
+                    struct view_delta *d);
+void view_delta_free(struct view_delta *d);
+/* Loop: take d (left empty) into the view and tell the sessions. */
+void view_apply(struct node *n, struct view_delta *d);
+void view_free(struct node *n);
+/* Loop: queue a job that reads what other writers changed (a poke). */
+void view_refresh(struct node *n);
+/* Is key active in alliance at now (PROTOCOL.md 6.3)?  From the view. */
+int view_member_active(const struct node *n, const uint8_t alliance[32],
+                       const uint8_t key[32], uint64_t now_ms);
+/* 0 if key is active in at least one alliance this node holds, else the
+ * most telling STORE_E_NOT_MEMBER / _REVOKED / _EXPIRED. */
+int view_member_active_any(const struct node *n, const uint8_t key[32], uint64_t now_ms);
+bool view_holds(const struct node *n, const uint8_t alliance[32]);
+
+/* jobs.c (loop thread) */
+/* Queue job (allocated by the caller, owned by the queue from here). */
+void job_submit(struct node *n, struct job *job);
+/* The default runner's completion (and a fake runner's): loop thread. */
+void job_done(struct job *job);
+void jobs_drop_all(struct node *n);
+/* The real runner (uv_queue_work). */
+int job_queue_uv(void *ctx, struct job *job);
 
 /* session.c */
 int session_accept(struct node *n);
-int session_dial(struct node *n, struct peer *p);
+int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr);
 void session_close(struct session *s, const char *why, bool error);
+/* Send Bye{code, reason, seq} if the session can, then close it. */
+void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq);
+/* Send Bye{code} and close at once (shutting down: never waits). */
+void session_goodbye(struct session *s, enum sync_bye_code code, const char *why);
 void session_kick(struct session *s);        /* produce records if room */
 void session_tick(struct session *s, uint64_t now);
 struct session *session_find(struct node *n, uint64_t id);
-void session_read_pause(struct session *s);
-void session_read_resume(struct session *s);
+void session_pause(struct session *s, unsigned why);
+void session_resume(struct session *s, unsigned why);
 const char *session_state_name(const struct session *s);
+bool session_peer_known(const struct session *s);
+/* Records of (alliance, author) did not chain on our head: the author
+ * forked.  Send the sender our record at head (once per feed), else Bye. */
+void session_diverged(struct session *s, const uint8_t alliance[32], const uint8_t author[32],
+                      uint64_t head);
+/* Noise is done and the key accepted (or redeemed): start sync. */
+int session_admitted(struct session *s, struct peer *p);
 
 /* ingest.c */
 int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
                    const uint8_t *author, uint64_t first_seq, const uint8_t *const *envs,
                    const size_t *lens, size_t count);
-void ingest_kick(struct node *n);
-void ingest_drop_all(struct node *n);
+void ingest_resume_reading(struct node *n);
+/* The disk-full pause is over (tick): read again, re-run the exchanges. */
+void ingest_disk_retry(struct node *n);
+/* Bytes a peer sent that wait for a job (records, fork proofs) count in
+ * its receive window and the node's; hold pauses reading when over. */
+void node_recv_hold(struct node *n, struct session *s, size_t bytes);
+void node_recv_release(struct node *n, struct session *s, size_t bytes);  /* s may be NULL */
 
-/* members.c (loop thread; each call takes the store lock) */
-/* 0 if key is active in at least one alliance this node holds, else the
- * most telling STORE_E_NOT_MEMBER / _REVOKED / _EXPIRED (or a store error). */
-int node_member_active_any(struct node *n, const uint8_t key[32]);
-/* May alliance be carried on a session with key (sync_io.allowed)? */
+/* members.c (loop thread, from the view) */
 bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32]);
 /* Close every session whose peer is no longer active in an alliance it
  * carries (revoked, or its admission expired): called on every tick. */
 void node_members_check(struct node *n);
-/* Cap a loaded version vector at each revoked author's last valid seq, so
- * records past a revocation are never offered.  0 or a store error. */
-int node_members_cap(struct store_txn *t, struct sync_lvec *v);
-
-/* Record that key was in a session now (meta "seen/<key hex>", 8-byte
- * unix ms, shown by `agora alliance members`): at open and close. */
+/* Remember that key was in a session now: written by a job, coalesced. */
 void node_member_seen(struct node *n, const uint8_t key[32]);
-/* Fork proofs: send every proof we hold on each session that has not had
- * them (all sessions again when the store's fork count changed).  Tick. */
+/* Fork proofs: send those not yet sent on each session. */
 void node_forks_relay(struct node *n);
-/* A fork proof from a peer: verify and store both envelopes (sync_io.fork). */
+/* A fork proof from a peer: verified and stored by a job. */
 int node_fork_received(struct node *n, struct session *s, const uint8_t alliance[32],
                        const uint8_t author[32], uint64_t seq, const uint8_t *env_a,
                        size_t len_a, const uint8_t *env_b, size_t len_b);
@@ -235,26 +412,16 @@ int node_fork_received(struct node *n, struct session *s, const uint8_t alliance
 /* invite.c (loop thread) */
 bool node_invites_open(struct node *n);
 bool node_join_pending(struct node *n, const uint8_t key[32]);
-/* The Redeem message for the invite of coordinator key (malloc()ed). */
-int node_join_message(struct node *n, const uint8_t key[32], uint8_t **out, size_t *out_len);
-/* Check and apply a Redeem (the first message of an unknown key): 0 when
- * the key is now admitted and a peer; else non-zero and *why says why. */
-int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, size_t len,
-                       const char **why);
+/* The alliance and token of the invite we joined with from coordinator
+ * key: 0 or STORE_E_NOTFOUND.  The caller wipes token after use. */
+int node_join_message(struct node *n, const uint8_t key[32], uint8_t alliance[32],
+                      uint8_t token[32]);
+/* A Redeem arrived on s: run the redemption as a job (sync_io.redeem). */
+int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance[32],
+                       const uint8_t token[32]);
 
 /* control.c */
 int control_open(struct node *n);
 void control_close(struct node *n);
-/* The control socket's wire rules, apart from the socket (and fuzzed):
- * control_frame() looks at the len bytes read so far: 0 wants more, 1 a
- * whole request is there (*msg_len bytes after the 4-byte length), -1 the
- * length is over the limit.  control_request_decode() unpacks a request
- * and checks it is one agorad serves; NULL with *err (static text) if not. */
-int control_frame(const uint8_t *buf, size_t len, size_t *msg_len);
-struct Agora__Control__Request;
-struct Agora__Control__Request *control_request_decode(const uint8_t *msg, size_t len,
-                                                       const char **err);
-
-#define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
 
 #endif

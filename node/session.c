@@ -2,6 +2,13 @@
  * session.c - one TCP connection: Noise XX handshake, then framed app
  * messages into the sync engine.  libuv callbacks only move bytes and step
  * the state machines; a session is freed only in its close callback.
+ *
+ * States (node_int.h): CONNECTING -> HANDSHAKE -> [REDEEM] -> OPEN ->
+ * CLOSING.  A key the node accepts (a configured peer that is active in an
+ * alliance it holds, or the coordinator of an invite this node is joining
+ * with) goes from HANDSHAKE to OPEN.  An unknown key goes to REDEEM only
+ * while this node has invites open, and may then send one small Redeem;
+ * everything else is refused with a Bye that says why.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,16 +29,16 @@ struct wreq {
 	uint8_t data[];
 };
 
-static void key_short(char out[17], const uint8_t key[32])
+bool session_peer_known(const struct session *s)
 {
-	proto_hex(out, key, 8);
+	return !s->inbound || s->state >= SESSION_REDEEM;
 }
 
 static const char *who(struct session *s, char *buf, size_t cap)
 {
 	char k[17];
-	if (s->have_peer_key) {
-		key_short(k, s->peer_key);
+	if (session_peer_known(s)) {
+		proto_hex(k, s->peer_key, 8);
 		if (s->peer && s->peer->conf.name[0])
 			snprintf(buf, cap, "%s (%s… %s)", s->peer->conf.name, k, s->addr);
 		else
@@ -47,8 +54,8 @@ const char *session_state_name(const struct session *s)
 	switch (s->state) {
 	case SESSION_CONNECTING: return "connecting";
 	case SESSION_HANDSHAKE: return "handshake";
-	case SESSION_OPEN:
-		return s->sync_init && sync_live(&s->sync) ? "live" : "syncing";
+	case SESSION_REDEEM: return "redeeming";
+	case SESSION_OPEN: return sync_live(&s->sync) ? "live" : "syncing";
 	default: return "closing";
 	}
 }
@@ -59,6 +66,12 @@ struct session *session_find(struct node *n, uint64_t id)
 		if (s->id == id)
 			return s->state == SESSION_CLOSING ? NULL : s;
 	return NULL;
+}
+
+static bool preauth(const struct session *s)
+{
+	return s->state == SESSION_CONNECTING || s->state == SESSION_HANDSHAKE ||
+	       s->state == SESSION_REDEEM;
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -73,33 +86,81 @@ static void on_close(uv_handle_t *h)
 			break;
 		}
 	n->n_sessions--;
-	if (s->hs_init)
-		noise_agora_dispose(&s->hs);
+	noise_agora_dispose(&s->hs);
 	frame_reader_dispose(&s->hreader);
-	if (s->dec_init)
-		frame_decoder_dispose(&s->dec);
+	frame_decoder_dispose(&s->dec);
 	noise_cipher_dispose(&s->send);
 	noise_cipher_dispose(&s->recv);
-	if (s->sync_init)
-		sync_dispose(&s->sync);
+	sync_dispose(&s->sync);
+	free(s->stash);
 	sodium_memzero(s->rbuf, sizeof(s->rbuf));
 	free(s);
 }
 
-void session_close(struct session *s, const char *why, bool error)
+static void set_state(struct session *s, enum session_state st)
+{
+	bool was = preauth(s);
+	s->state = st;
+	if (was && !preauth(s))
+		s->node->n_preauth--;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct session *s = req->data;
+	(void)status;
+	free(req);
+	if (!uv_is_closing((uv_handle_t *)&s->tcp))
+		uv_close((uv_handle_t *)&s->tcp, on_close);
+}
+
+/* Close now, or (flush) once what is queued (a Bye) has gone out; the
+ * tick closes a flush that takes longer than a handshake would. */
+static void close_session(struct session *s, const char *why, bool error, bool flush)
 {
 	char w[512];
+	struct node *n = s->node;
 	if (s->state == SESSION_CLOSING)
 		return;
-	NLOG(s->node, error ? NODE_LOG_WARN : NODE_LOG_INFO, "session", "closing %s: %s",
+	NLOG(n, error ? NODE_LOG_WARN : NODE_LOG_INFO, "session", "closing %s: %s",
 	     who(s, w, sizeof(w)), why);
 	snprintf(s->last_error, sizeof(s->last_error), "%s", why);
-	if (s->sync_init)
-		node_member_seen(s->node, s->peer_key);
-	s->state = SESSION_CLOSING;
+	if (s->state == SESSION_OPEN)
+		node_member_seen(n, s->peer_key);
+	set_state(s, SESSION_CLOSING);
+	s->opened_ms = node_mono_ms(n);   /* the flush deadline counts from here */
 	if (s->peer && s->peer->session == s)
-		node_peer_session_closed(s->peer, error ? why : NULL);
+		node_peer_session_closed(s->peer, error ? why : NULL, false);
+	uv_read_stop((uv_stream_t *)&s->tcp);
+	if (flush && uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) > 0) {
+		uv_shutdown_t *req = malloc(sizeof(*req));
+		if (req) {
+			req->data = s;
+			if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) == 0)
+				return;
+			free(req);
+		}
+	}
 	uv_close((uv_handle_t *)&s->tcp, on_close);
+}
+
+void session_close(struct session *s, const char *why, bool error)
+{
+	close_session(s, why, error, false);
+}
+
+void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq)
+{
+	if (s->state == SESSION_OPEN || s->state == SESSION_REDEEM)
+		(void)sync_send_bye(&s->sync, code, why, seq);
+	close_session(s, why, true, true);
+}
+
+void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
+{
+	if (s->state == SESSION_OPEN)
+		(void)sync_send_bye(&s->sync, code, why, 0);
+	close_session(s, why, false, false);
 }
 
 static struct session *session_new(struct node *n)
@@ -109,12 +170,13 @@ static struct session *session_new(struct node *n)
 		return NULL;
 	s->node = n;
 	s->id = ++n->next_session_id;
-	s->opened_ms = s->last_rx_ms = s->last_ping_ms = node_now_ms();
+	s->opened_ms = s->last_msg_ms = s->last_ping_ms = node_mono_ms(n);
 	uv_tcp_init(n->loop, &s->tcp);
 	s->tcp.data = s;
 	s->next = n->sessions;
 	n->sessions = s;
 	n->n_sessions++;
+	n->n_preauth++;   /* CONNECTING */
 	snprintf(s->addr, sizeof(s->addr), "?");
 	return s;
 }
@@ -123,32 +185,98 @@ static void set_addr(struct session *s)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
-	char ip[64];
 	if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len))
 		return;
 	if (ss.ss_family == AF_INET) {
-		uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
-		snprintf(s->addr, sizeof(s->addr), "%s:%u", ip,
+		uv_ip4_name((struct sockaddr_in *)&ss, s->ip, sizeof(s->ip));
+		snprintf(s->addr, sizeof(s->addr), "%s:%u", s->ip,
 		         ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	} else {
-		uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
-		snprintf(s->addr, sizeof(s->addr), "[%s]:%u", ip,
+		uv_ip6_name((struct sockaddr_in6 *)&ss, s->ip, sizeof(s->ip));
+		snprintf(s->addr, sizeof(s->addr), "[%s]:%u", s->ip,
 		         ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 	}
 }
 
+/* -------------------------------------------------------------- reading */
+
+static void read_start(struct session *s)
+{
+	if (uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read) == 0)
+		s->last_msg_ms = node_mono_ms(s->node);   /* silence counts from here */
+}
+
+void session_pause(struct session *s, unsigned why)
+{
+	if (s->state == SESSION_CLOSING || s->state == SESSION_CONNECTING)
+		return;
+	if (!s->pause)
+		uv_read_stop((uv_stream_t *)&s->tcp);
+	s->pause |= why;
+}
+
+static void after_bytes(struct session *s, int rc);
+static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len);
+
+void session_resume(struct session *s, unsigned why)
+{
+	if (!(s->pause & why))
+		return;
+	s->pause &= ~why;
+	if (s->pause || s->state == SESSION_CLOSING || s->state == SESSION_CONNECTING)
+		return;
+	if (s->stash_len && !(s->pause & PAUSE_JOB)) {
+		uint8_t *b = s->stash;
+		size_t len = s->stash_len;
+		s->stash = NULL;
+		s->stash_len = 0;
+		int rc = on_transport_bytes(s, b, len);
+		free(b);
+		after_bytes(s, rc);
+		if (s->state == SESSION_CLOSING || s->pause)
+			return;
+	}
+	read_start(s);
+}
+
 /* --------------------------------------------------------------- write */
+
+/* Replies pile up when the peer does not read: stop reading from it (and,
+ * over the node's limit, from every session with a queue). */
+static void sendq_check(struct session *s)
+{
+	struct node *n = s->node;
+	size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp);
+	if (q > NODE_SENDQ_MAX && !(s->pause & PAUSE_SENDQ)) {
+		session_pause(s, PAUSE_SENDQ);
+		s->sendq_since_ms = node_mono_ms(n);
+	}
+	if (n->sendq_total > NODE_SENDQ_ALL_MAX)
+		for (struct session *o = n->sessions; o; o = o->next)
+			if (!(o->pause & PAUSE_SENDQ) && o->state != SESSION_CLOSING &&
+			    uv_stream_get_write_queue_size((uv_stream_t *)&o->tcp) > 0) {
+				session_pause(o, PAUSE_SENDQ);
+				o->sendq_since_ms = node_mono_ms(n);
+			}
+}
 
 static void on_write(uv_write_t *req, int status)
 {
 	struct wreq *w = (struct wreq *)req;
 	struct session *s = w->s;
+	struct node *n = s->node;
+	n->sendq_total -= w->len < n->sendq_total ? w->len : n->sendq_total;
 	sodium_memzero(w->data, w->len);
 	free(w);
 	if (status < 0) {
 		if (status != UV_ECANCELED)
 			session_close(s, uv_strerror(status), true);
 		return;
+	}
+	if ((s->pause & PAUSE_SENDQ) && n->sendq_total <= NODE_SENDQ_ALL_MAX &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) < NODE_SENDQ_HIGH) {
+		s->sendq_since_ms = 0;
+		session_resume(s, PAUSE_SENDQ);
 	}
 	session_kick(s);
 }
@@ -164,6 +292,7 @@ static int write_raw(struct session *s, struct wreq *w)
 		return rc;
 	}
 	s->bytes_out += w->len;
+	s->node->sendq_total += w->len;
 	return 0;
 }
 
@@ -190,7 +319,7 @@ static int io_send(void *ctx, const uint8_t *msg, size_t len)
 	struct wreq *w;
 	int rc;
 
-	if (s->state != SESSION_OPEN)
+	if (s->state != SESSION_OPEN && s->state != SESSION_REDEEM)
 		return UV_ECANCELED;
 	if (!(w = malloc(sizeof(*w) + cap)))
 		return -ENOMEM;
@@ -209,7 +338,8 @@ static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[3
 {
 	struct session *s = ctx;
 
-	/* s->txn is opened by session_kick() around sync_produce(). */
+	/* s->txn is opened around the engine calls that read (session_kick,
+	 * session_diverged). */
 	if (!s->txn)
 		return STORE_E_NOTFOUND;
 	return store_feed_env(s->txn, alliance, author, seq, env, len);
@@ -237,6 +367,22 @@ static bool io_allowed(void *ctx, const uint8_t alliance[32])
 	return node_alliance_allowed(s->node, s->peer_key, alliance);
 }
 
+static int io_redeem(void *ctx, const uint8_t alliance[32], const uint8_t token[32])
+{
+	struct session *s = ctx;
+	return node_invite_redeem(s->node, s, alliance, token);
+}
+
+static int engine_init(struct session *s, unsigned flags)
+{
+	struct node *n = s->node;
+	struct sync_io io = { .ctx = s, .send = io_send, .read = io_read, .records = io_records,
+	                      .allowed = io_allowed, .fork = io_fork, .redeem = io_redeem };
+	if (!s->inbound)
+		flags |= SYNC_INITIATOR;
+	return sync_init(&s->sync, flags, n->key->pk, n->cfg.name, s->peer_key, &n->local, &io);
+}
+
 /* Produce records while the send queue has room (back-pressure: resumed
  * from the write callback). */
 void session_kick(struct session *s)
@@ -245,14 +391,13 @@ void session_kick(struct session *s)
 	bool more = true;
 	int rc = 0;
 
-	if (s->kicking || s->state != SESSION_OPEN || !s->sync_init || !sync_pending(&s->sync))
+	if (s->kicking || s->state != SESSION_OPEN || !sync_pending(&s->sync))
 		return;
 	s->kicking = true;
 	while (more && s->state == SESSION_OPEN) {
 		size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp);
 		if (q >= NODE_SENDQ_HIGH)
 			break;
-		uv_mutex_lock(&n->store_lock);
 		if ((rc = store_txn_begin(n->store, &s->txn)) == 0) {
 			rc = sync_produce(&s->sync, NODE_SENDQ_HIGH - q, &more);
 			store_txn_end(s->txn);
@@ -260,12 +405,26 @@ void session_kick(struct session *s)
 			/* Up to 1 MiB of records read: let go of their pages. */
 			store_trim(n->store);
 		}
-		uv_mutex_unlock(&n->store_lock);
 		if (rc)
 			break;
 	}
 	s->kicking = false;
 	if (rc && s->state == SESSION_OPEN)
+		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
+}
+
+void session_diverged(struct session *s, const uint8_t alliance[32], const uint8_t author[32],
+                      uint64_t head)
+{
+	int rc = store_txn_begin(s->node->store, &s->txn);
+	if (rc == 0) {
+		rc = sync_push_record(&s->sync, alliance, author, head);
+		store_txn_end(s->txn);
+		s->txn = NULL;
+	}
+	if (rc == 0)
+		rc = sync_feed_diverged(&s->sync, alliance, author, head);
+	if (rc)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
 }
 
@@ -293,7 +452,26 @@ static bool loses_to_existing(struct session *s, struct session *o)
 	return memcmp(dialer_o, dialer_s, 32) < 0;
 }
 
-static int session_open(struct session *s, struct peer *p);
+/* The Bye code for a key this node will not talk to. */
+static enum sync_bye_code refusal_code(int member_rc)
+{
+	switch (member_rc) {
+	case STORE_E_REVOKED: return SYNC_BYE_REVOKED;
+	case STORE_E_EXPIRED: return SYNC_BYE_ADMISSION_EXPIRED;
+	default: return SYNC_BYE_NOT_ADMITTED;
+	}
+}
+
+/* Refuse right after the handshake: an engine only to say Bye. */
+static int refuse_key(struct session *s, enum sync_bye_code code, const char *why)
+{
+	int rc;
+	set_state(s, SESSION_REDEEM);   /* io_send writes in this state */
+	if ((rc = engine_init(s, SYNC_AWAIT_REDEEM)))
+		return rc;
+	session_refuse(s, code, why, 0);
+	return 1;
+}
 
 static int handshake_done(struct session *s)
 {
@@ -304,40 +482,44 @@ static int handshake_done(struct session *s)
 
 	if ((rc = noise_agora_split(&s->send, &s->recv, s->peer_key, NULL, &s->hs)))
 		return rc;
-	s->have_peer_key = true;
+	noise_agora_dispose(&s->hs);
 	proto_hex(hex, s->peer_key, 32);
+	if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_PREAUTH_APP_MAX)))
+		return rc;
 	p = node_peer_find(n, s->peer_key);
-	if (!p && s->inbound && node_invites_open(n)) {
+	int active = view_member_active_any(n, s->peer_key, node_wall_ms(n));
+	bool joining = !s->inbound && node_join_pending(n, s->peer_key);
+	if (p && (active == 0 || joining))
+		return session_admitted(s, p);
+	if (!p && active == 0 && s->inbound) {
+		/* an active member of an alliance we hold: no agora.conf entry
+		 * needed (DESIGN 10) */
+		if (!(p = node_peer_accepted(n, s->peer_key, NULL)))
+			return -ENOMEM;
+		return session_admitted(s, p);
+	}
+	if (s->inbound && node_invites_open(n)) {
 		/* Maybe a new member with an invite code: it may send one Redeem
 		 * (node/invite.c) within the handshake timeout, and nothing else. */
-		if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_APP_MAX)))
+		set_state(s, SESSION_REDEEM);
+		if ((rc = engine_init(s, SYNC_AWAIT_REDEEM)))
 			return rc;
-		s->dec_init = true;
-		s->redeem_wait = true;
-		s->state = SESSION_OPEN;
 		NLOG(n, NODE_LOG_INFO, "session", "%s (key %.16s…) is not a peer: waiting for an "
 		     "invite redemption", s->addr, hex);
 		return 0;
 	}
-	if (!p) {
-		NLOG(n, NODE_LOG_WARN, "session", "rejected %s: key %s is not in the peer list",
-		     s->addr, hex);
-		session_close(s, "key not in the peer list", true);
-		return 1;
-	}
-	if ((rc = node_member_active_any(n, s->peer_key)) != 0 &&
-	    !(!s->inbound && node_join_pending(n, s->peer_key))) {
-		NLOG(n, NODE_LOG_WARN, "session",
-		     "rejected %s: key %s is not active in any alliance this node is in (%s)",
-		     s->addr, hex, store_strerror(rc));
-		session_close(s, "key not admitted to any alliance of this node", true);
-		return 1;
-	}
-	return session_open(s, p);
+	NLOG(n, NODE_LOG_WARN, "session", "rejected %s: key %s is not active in any alliance this "
+	     "node holds (%s)%s", s->addr, hex, store_strerror(active),
+	     p ? "" : "; it is not in the peer list either");
+	return refuse_key(s, refusal_code(active), active == STORE_E_REVOKED ?
+	                  "your key was revoked in every alliance this node holds" :
+	                  active == STORE_E_EXPIRED ? "your admission has expired" :
+	                  "your key is not admitted to any alliance this node holds");
 }
 
-/* The peer is accepted: take it over from an older session, start sync. */
-static int session_open(struct session *s, struct peer *p)
+/* The peer is accepted: take it over from an older session, start sync.
+ * 0, 1 when s was closed (not an error), or an error. */
+int session_admitted(struct session *s, struct peer *p)
 {
 	struct node *n = s->node;
 	char w[512];
@@ -360,44 +542,39 @@ static int session_open(struct session *s, struct peer *p)
 	s->peer = p;
 	p->session = s;
 	p->state = PEER_CONNECTED;
-	p->backoff_ms = 0;
+	p->open_since_ms = node_mono_ms(n);
 	p->last_error[0] = '\0';
 	uv_timer_stop(&p->timer);
-	if (!s->dec_init) {
-		if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_APP_MAX)))
+	frame_decoder_set_max(&s->dec, NODE_APP_MAX);
+	if (s->state == SESSION_REDEEM) {
+		/* the redemption admitted it: the engine goes on to Hello */
+		set_state(s, SESSION_OPEN);
+		rc = sync_admit(&s->sync);
+	} else {
+		set_state(s, SESSION_OPEN);
+		if ((rc = engine_init(s, 0)))
 			return rc;
-		s->dec_init = true;
+		uint8_t alliance[32], token[32];
+		if (!s->inbound && node_join_message(n, s->peer_key, alliance, token) == 0 &&
+		    view_member_active_any(n, n->key->pk, node_wall_ms(n)) != 0) {
+			/* we joined with an invite of this coordinator: redeem it before
+			 * our Hello (the token travels only inside the session) */
+			rc = sync_start_redeem(&s->sync, alliance, token);
+			sodium_memzero(token, sizeof(token));
+			NLOG(n, NODE_LOG_INFO, "session", "sent our invite to %s", who(s, w, sizeof(w)));
+		} else {
+			rc = sync_start(&s->sync);
+		}
 	}
-	s->redeem_wait = false;
-	struct sync_io io = { .ctx = s, .send = io_send, .read = io_read, .records = io_records,
-	                      .allowed = io_allowed, .fork = io_fork };
-	if ((rc = sync_init(&s->sync, !s->inbound, n->key->pk, n->cfg.name, s->peer_key,
-	                    &n->local, &io)))
-		return rc;
-	s->sync_init = true;
-	s->state = SESSION_OPEN;
 	NLOG(n, NODE_LOG_INFO, "session", "open with %s (%s)", who(s, w, sizeof(w)),
 	     s->inbound ? "inbound" : "outbound");
+	if (n->disk_until_ms)
+		session_pause(s, PAUSE_DISK);   /* reads again with the others */
 	node_member_seen(n, s->peer_key);
-	if (!s->inbound && node_join_pending(n, s->peer_key) &&
-	    node_member_active_any(n, n->key->pk) != 0) {
-		/* we joined with an invite of this coordinator: redeem it before
-		 * our Hello (the token travels only inside the session) */
-		uint8_t *msg;
-		size_t len;
-		if ((rc = node_join_message(n, s->peer_key, &msg, &len)))
-			return rc;
-		rc = io_send(s, msg, len);
-		sodium_memzero(msg, len);
-		free(msg);
-		if (rc)
-			return rc;
-		NLOG(n, NODE_LOG_INFO, "session", "sent our invite to %s", who(s, w, sizeof(w)));
-	}
-	return sync_start(&s->sync);
+	return rc;
 }
 
-/* Feed handshake bytes; returns bytes used (>= 0), 0 more wanted, or < 0. */
+/* Feed handshake bytes; *used gets the bytes taken.  0 or an error. */
 static int on_handshake_bytes(struct session *s, const uint8_t *in, size_t len, size_t *used)
 {
 	uint8_t *payload;
@@ -413,6 +590,7 @@ static int on_handshake_bytes(struct session *s, const uint8_t *in, size_t len, 
 			return 0;
 		if (rc)
 			return rc;
+		s->last_msg_ms = node_mono_ms(s->node);
 		if ((rc = noise_agora_read(&s->hs, payload, plen)))
 			return rc;
 		if (noise_agora_action(&s->hs) == NOISE_ACTION_WRITE && (rc = hs_write_next(s)))
@@ -420,9 +598,24 @@ static int on_handshake_bytes(struct session *s, const uint8_t *in, size_t len, 
 		if (noise_agora_action(&s->hs) == NOISE_ACTION_SPLIT) {
 			rc = handshake_done(s);
 			if (rc)
-				return rc;
+				return rc < 0 ? rc : 0;
 		}
 	}
+	return 0;
+}
+
+/* Keep bytes read while a job about the session runs (session_resume
+ * feeds them to the engine first). */
+static int stash(struct session *s, const uint8_t *in, size_t len)
+{
+	if (!len)
+		return 0;
+	uint8_t *p = realloc(s->stash, s->stash_len + len);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + s->stash_len, in, len);
+	s->stash = p;
+	s->stash_len += len;
 	return 0;
 }
 
@@ -433,34 +626,25 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 	int rc;
 
 	for (;;) {
-		if (s->state != SESSION_OPEN)
+		if (s->state != SESSION_OPEN && s->state != SESSION_REDEEM)
 			return 0;
+		if (s->pause & PAUSE_JOB) {
+			/* A Redeem is being redeemed: what came after it (the
+			 * joiner's Hello) waits here until the job is done.  At most
+			 * one read buffer, since reading stopped. */
+			return stash(s, in + off, len - off);
+		}
 		rc = frame_decoder_next(&msg, &mlen, &consumed, &s->dec, in + off, len - off);
 		off += consumed;
 		if (rc == FRAME_E_AGAIN)
 			return 0;
 		if (rc)
 			return rc;
-		if (s->redeem_wait) {
-			const char *why = NULL;
-			rc = node_invite_redeem(s->node, s, msg, mlen, &why);
-			free(msg);
-			struct peer *p = rc ? NULL : node_peer_find(s->node, s->peer_key);
-			if (!p) {
-				NLOG(s->node, NODE_LOG_WARN, "session", "refused %s: %s", s->addr,
-				     why ? why : "no peer after redemption");
-				session_close(s, why ? why : "invite not redeemed", true);
-				return 0;
-			}
-			if ((rc = session_open(s, p)))
-				return rc < 0 ? rc : 0;
-			continue;
-		}
-		rc = sync_receive(&s->sync, msg, mlen, node_now_ms());
+		s->last_msg_ms = node_mono_ms(s->node);
+		rc = sync_receive(&s->sync, msg, mlen, node_mono_ms(s->node));
 		free(msg);
 		if (rc)
 			return rc;
-		node_floor_check(s->node, &s->sync);
 	}
 }
 
@@ -486,6 +670,46 @@ static const char *err_name(int rc)
 	return uv_strerror(rc);
 }
 
+/* The peer said Bye: keep its reason for `agora status`, and stop
+ * redialling a peer that refused us for good (node.c). */
+/* Codes after which redialling the same key changes nothing until our
+ * side or theirs changes (an admission, agora.conf, an invite). */
+static bool bye_is_final(uint32_t code)
+{
+	switch (code) {
+	case SYNC_BYE_NOT_ADMITTED:
+	case SYNC_BYE_REVOKED:
+	case SYNC_BYE_ADMISSION_EXPIRED:
+	case SYNC_BYE_INVITE_USED:
+	case SYNC_BYE_INVITE_UNKNOWN:
+	case SYNC_BYE_INVITE_EXPIRED:
+	case SYNC_BYE_WRONG_ALLIANCE:
+	case SYNC_BYE_NO_COMMON_VERSION:
+	case SYNC_BYE_IDENTITY:
+	case SYNC_BYE_NOT_A_PEER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The peer said Bye: keep its reason for `agora status` and the log, and
+ * stop redialling a peer that refused us for good (peers.c). */
+static void peer_said_bye(struct session *s)
+{
+	const struct sync_bye *b = sync_bye_received(&s->sync);
+	char why[320];
+	snprintf(why, sizeof(why), "peer said goodbye (%s): %s",
+	         sync_bye_code_name(b ? b->code : 0), b && b->reason[0] ? b->reason : "no reason");
+	if (s->peer && s->peer->session == s) {
+		struct peer *p = s->peer;
+		s->peer = NULL;
+		p->session = NULL;
+		node_peer_session_closed(p, why, b && bye_is_final(b->code));
+	}
+	close_session(s, why, !b || b->code != SYNC_BYE_SHUTTING_DOWN, false);
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct session *s = st->data;
@@ -500,34 +724,31 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->bytes_in += (uint64_t)nread;
-	s->last_rx_ms = node_now_ms();
 	if (s->state == SESSION_HANDSHAKE)
 		rc = on_handshake_bytes(s, (uint8_t *)buf->base, (size_t)nread, &used);
-	if (rc == 0 && s->state == SESSION_OPEN && used < (size_t)nread)
+	if (rc == 0 && (s->state == SESSION_OPEN || s->state == SESSION_REDEEM) &&
+	    used < (size_t)nread)
 		rc = on_transport_bytes(s, (uint8_t *)buf->base + used, (size_t)nread - used);
+	after_bytes(s, rc);
+}
+
+/* What reading ended with: a Bye, a limit, an error, or more to do. */
+static void after_bytes(struct session *s, int rc)
+{
+	if (s->state == SESSION_CLOSING)
+		return;
 	if (rc == SYNC_E_BYE) {
-		session_close(s, "peer said goodbye", false);
-	} else if (rc < 0 && s->state != SESSION_CLOSING) {
+		peer_said_bye(s);
+	} else if (rc <= -3200 && rc > -3300) {
+		/* the engine said Bye (why) itself: let it go out, then close */
+		close_session(s, err_name(rc), true, true);
+	} else if (rc == FRAME_E_TOO_BIG) {
+		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "message larger than allowed", 0);
+	} else if (rc < 0) {
 		session_close(s, err_name(rc), true);   /* logs who and why */
-	} else if (rc == 0) {
+	} else {
+		sendq_check(s);
 		session_kick(s);
-	}
-}
-
-void session_read_resume(struct session *s)
-{
-	if (uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read) == 0) {
-		s->read_stopped = false;
-		s->last_rx_ms = node_now_ms();   /* silence counts from here */
-	}
-}
-
-/* Called by ingest when a session's (or all sessions') unstored bytes pile up. */
-void session_read_pause(struct session *s)
-{
-	if (!s->read_stopped && s->state == SESSION_OPEN) {
-		uv_read_stop((uv_stream_t *)&s->tcp);
-		s->read_stopped = true;
 	}
 }
 
@@ -541,13 +762,41 @@ static int start_handshake(struct session *s, enum noise_role role)
 		return rc;
 	if ((rc = noise_agora_init(&s->hs, role, n->key->pk, n->key->sk, NULL)))
 		return rc;
-	s->hs_init = true;
-	s->state = SESSION_HANDSHAKE;
-	if ((rc = uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read)))
-		return rc;
+	set_state(s, SESSION_HANDSHAKE);
+	read_start(s);
 	if (role == NOISE_INITIATOR)
 		return hs_write_next(s);
 	return 0;
+}
+
+/* Make room for a connection from ip: the oldest session not accepted yet
+ * (of that address when it has too many, else of all) is closed.  false
+ * when there is no room to make (open sessions only). */
+static bool preauth_room(struct node *n, const char *ip)
+{
+	size_t from_ip = 0, open_ip = 0;
+	struct session *oldest_ip = NULL, *oldest = NULL;
+	for (struct session *o = n->sessions; o; o = o->next) {
+		if (o->state == SESSION_CLOSING || !o->inbound)
+			continue;
+		bool same = strcmp(o->ip, ip) == 0;
+		if (!preauth(o)) {
+			open_ip += same;
+			continue;
+		}
+		from_ip += same;
+		if (same && (!oldest_ip || o->opened_ms <= oldest_ip->opened_ms))
+			oldest_ip = o;
+		if (!oldest || o->opened_ms <= oldest->opened_ms)
+			oldest = o;
+	}
+	if (open_ip >= NODE_PER_ADDR_MAX)
+		return false;
+	if (from_ip >= NODE_PREAUTH_PER_ADDR && oldest_ip)
+		session_close(oldest_ip, "too many connections from one address", true);
+	else if (n->n_preauth > NODE_PREAUTH_MAX && oldest)
+		session_close(oldest, "too many connections not yet accepted", true);
+	return true;
 }
 
 int session_accept(struct node *n)
@@ -559,13 +808,12 @@ int session_accept(struct node *n)
 		return -ENOMEM;
 	}
 	s->inbound = true;
-	s->state = SESSION_HANDSHAKE;
 	if ((rc = uv_accept((uv_stream_t *)&n->listener, (uv_stream_t *)&s->tcp))) {
 		session_close(s, uv_strerror(rc), true);
 		return rc;
 	}
 	set_addr(s);
-	if (n->n_sessions > NODE_MAX_SESSIONS) {
+	if (n->n_sessions > NODE_MAX_SESSIONS || !preauth_room(n, s->ip)) {
 		session_close(s, "too many connections", true);
 		return 0;
 	}
@@ -590,43 +838,22 @@ static void on_connect(uv_connect_t *req, int status)
 		session_close(s, err_name(rc), true);
 }
 
-int session_dial(struct node *n, struct peer *p)
+int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr)
 {
-	struct sockaddr_storage ss;
 	struct session *s;
 	int rc;
 
-	if (uv_ip4_addr(p->conf.host, p->conf.port, (struct sockaddr_in *)&ss) &&
-	    uv_ip6_addr(p->conf.host, p->conf.port, (struct sockaddr_in6 *)&ss)) {
-		/* A host name: resolve it (synchronously; names are rare here). */
-		uv_getaddrinfo_t gai;
-		char port[8];
-		struct addrinfo hints;
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		snprintf(port, sizeof(port), "%u", p->conf.port);
-		if ((rc = uv_getaddrinfo(n->loop, &gai, NULL, p->conf.host, port, &hints))) {
-			snprintf(p->last_error, sizeof(p->last_error), "cannot resolve %s: %s",
-			         p->conf.host, uv_strerror(rc));
-			return rc;
-		}
-		memcpy(&ss, gai.addrinfo->ai_addr, gai.addrinfo->ai_addrlen);
-		uv_freeaddrinfo(gai.addrinfo);
-	}
 	if (!(s = session_new(n)))
 		return -ENOMEM;
 	s->peer = p;
 	p->session = s;
 	p->state = PEER_CONNECTING;
-	s->state = SESSION_CONNECTING;
 	memcpy(s->peer_key, p->conf.key, 32);
 	snprintf(s->addr, sizeof(s->addr), strchr(p->conf.host, ':') ? "[%s]:%u" : "%s:%u",
 	         p->conf.host, p->conf.port);
 	s->connect.data = s;
-	if ((rc = uv_tcp_connect(&s->connect, &s->tcp, (struct sockaddr *)&ss, on_connect))) {
+	if ((rc = uv_tcp_connect(&s->connect, &s->tcp, addr, on_connect)))
 		session_close(s, uv_strerror(rc), true);
-		return 0;
-	}
 	return 0;
 }
 
@@ -634,20 +861,32 @@ int session_dial(struct node *n, struct peer *p)
 
 void session_tick(struct session *s, uint64_t now)
 {
-	if (s->state == SESSION_CONNECTING || s->state == SESSION_HANDSHAKE) {
+	switch (s->state) {
+	case SESSION_CONNECTING:
+	case SESSION_HANDSHAKE:
 		if (now - s->opened_ms > NODE_HANDSHAKE_MS)
 			session_close(s, "handshake timeout (10 s)", true);
 		return;
-	}
-	if (s->state != SESSION_OPEN)
-		return;
-	if (s->redeem_wait) {
-		if (now - s->opened_ms > NODE_HANDSHAKE_MS)
+	case SESSION_REDEEM:
+		/* counted from the TCP accept; a redemption job in progress
+		 * (PAUSE_JOB) finishes first */
+		if (!(s->pause & PAUSE_JOB) && now - s->opened_ms > NODE_HANDSHAKE_MS)
 			session_close(s, "no invite redeemed in time", true);
+		return;
+	case SESSION_CLOSING:
+		/* a Bye that the peer does not read: give up on it */
+		if (!uv_is_closing((uv_handle_t *)&s->tcp) && now - s->opened_ms > NODE_HANDSHAKE_MS)
+			uv_close((uv_handle_t *)&s->tcp, on_close);
+		return;
+	case SESSION_OPEN:
+		break;
+	}
+	if (s->sendq_since_ms && now - s->sendq_since_ms > NODE_SENDQ_STALL_MS) {
+		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "does not read what it asked for (45 s)", 0);
 		return;
 	}
 	/* While we do not read (back-pressure) the peer cannot be heard. */
-	if (!s->read_stopped && now - s->last_rx_ms > NODE_SILENCE_MS) {
+	if (!s->pause && now - s->last_msg_ms > NODE_SILENCE_MS) {
 		session_close(s, "silent for 45 s", true);
 		return;
 	}
@@ -656,6 +895,4 @@ void session_tick(struct session *s, uint64_t now)
 		if (sync_send_ping(&s->sync, now) != 0)
 			session_close(s, "cannot send ping", true);
 	}
-	(void)sync_local_changed(&s->sync, now);   /* advances stuck-feed clocks */
-	session_kick(s);
 }

@@ -1,0 +1,554 @@
+/*
+ * view.c - what the loop knows of the store: the version vector of every
+ * alliance (borrowed by each session's sync engine) and each alliance's
+ * members (who may take part, and up to which seq).
+ *
+ * The loop never reads these from the store.  A job reads them off the
+ * loop after its writes (view_delta_read: the heads that moved since the
+ * view's write number, from the store's change log; a whole alliance when
+ * it is new or its governance changed; everything when the log does not
+ * reach back), and the loop applies the delta (view_apply): heads are
+ * updated in place, an alliance's members are replaced by pointer.  So a
+ * stored batch costs the loop the feeds it moved, not the alliance.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_int.h"
+
+/* ------------------------------------------------------ reading (pool) */
+
+static void members_free(struct view_members *m)
+{
+	if (!m)
+		return;
+	free(m->m);
+	free(m);
+}
+
+static void lvec_dispose(struct sync_lvec *v)
+{
+	free(v->heads);
+	memset(v, 0, sizeof(*v));
+}
+
+void view_delta_free(struct view_delta *d)
+{
+	free(d->heads);
+	for (size_t i = 0; i < d->n_alliances; i++) {
+		lvec_dispose(&d->alliances[i]);
+		members_free(d->members ? d->members[i] : NULL);
+	}
+	free(d->alliances);
+	free(d->members);
+	memset(d, 0, sizeof(*d));
+}
+
+static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
+                   const uint8_t id[PROTO_ID_BYTES], void *ctx)
+{
+	struct sync_lvec *v = ctx;
+	if ((v->n & (v->n - 1)) == 0) {   /* grow at powers of two */
+		struct sync_head *h = realloc(v->heads, (v->n ? v->n * 2 : 16) * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		v->heads = h;
+	}
+	memset(&v->heads[v->n], 0, sizeof(v->heads[v->n]));
+	memcpy(v->heads[v->n].author, author, 32);
+	v->heads[v->n].seq = seq;
+	memcpy(v->heads[v->n].id, id, 32);
+	v->n++;
+	v->cap = 0;   /* head_cb's own doubling: sync_lvec_set regrows from n */
+	return 0;
+}
+
+struct members_ctx {
+	struct view_members *m;
+	size_t cap;
+};
+
+static int member_cb(const struct store_member *sm, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	if (c->m->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct view_member *p = realloc(c->m->m, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		c->m->m = p;
+		c->cap = cap;
+	}
+	struct view_member *m = &c->m->m[c->m->n++];
+	memcpy(m->key, sm->key, 32);
+	m->role = sm->role;
+	m->expires_ms = sm->expires_ms;
+	m->last_seq = sm->last_seq;
+	m->revoked = sm->revoked;
+	m->rotated = sm->rotated;
+	return 0;
+}
+
+static const struct view_member *member_find(const struct view_members *ms,
+                                             const uint8_t key[32])
+{
+	size_t a = 0, b = ms ? ms->n : 0;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		int c = memcmp(ms->m[m].key, key, 32);
+		if (c == 0)
+			return &ms->m[m];
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
+
+/* A revoked author's feed is offered only up to its last valid seq
+ * (PROTOCOL.md 6.1): cap h, reading that seq's id.  0, or 1 when nothing
+ * of the feed is valid (leave it out), or an error. */
+static int cap_head(struct store_txn *t, const uint8_t alliance[32],
+                    const struct view_members *ms, struct sync_head *h)
+{
+	const struct view_member *m = member_find(ms, h->author);
+	struct store_record rec;
+	int rc;
+	if (!m || !m->revoked || h->seq <= m->last_seq)
+		return 0;
+	if (m->last_seq == 0)
+		return 1;
+	if ((rc = store_feed_get(t, alliance, h->author, m->last_seq, &rec)))
+		return rc;
+	h->seq = m->last_seq;
+	memcpy(h->id, rec.id, 32);
+	return 0;
+}
+
+/* One whole alliance: heads (capped at revocations, coordinators'
+ * marked), founder, members. */
+static int alliance_read(struct store_txn *t, const struct store_record *charter,
+                         struct sync_lvec *v, struct view_members **out)
+{
+	struct view_members *ms = calloc(1, sizeof(*ms));
+	struct members_ctx mc = { .m = ms };
+	Agora__Record *r;
+	int rc;
+
+	if (!ms)
+		return -ENOMEM;
+	memset(v, 0, sizeof(*v));
+	memcpy(v->alliance, charter->id, 32);
+	if (proto_envelope_decode(&r, charter->env, charter->env_len, NULL) == 0) {
+		if (r->has_author && r->author.len == 32) {
+			memcpy(v->founder, r->author.data, 32);
+			v->has_founder = true;
+		}
+		agora__record__free_unpacked(r, NULL);
+	}
+	if ((rc = store_members(t, v->alliance, member_cb, &mc)))
+		goto fail;
+	if ((rc = store_heads(t, v->alliance, head_cb, v)))
+		goto fail;
+	size_t k = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		struct sync_head h = v->heads[i];
+		int c = cap_head(t, v->alliance, ms, &h);
+		if (c < 0) {
+			rc = c;
+			goto fail;
+		}
+		if (c)
+			continue;
+		/* Coordinators' feeds go first on a session (governance first,
+		 * PROTOCOL.md 4.4), so a joining node learns who is admitted
+		 * before anything else. */
+		const struct view_member *m = member_find(ms, h.author);
+		h.coordinator = (m && m->role == AGORA__ROLE__ROLE_COORDINATOR && !m->revoked) ||
+		                (v->has_founder && !memcmp(h.author, v->founder, 32));
+		v->heads[k++] = h;
+	}
+	v->n = k;
+	*out = ms;
+	return 0;
+fail:
+	lvec_dispose(v);
+	members_free(ms);
+	return rc;
+}
+
+struct read_ctx {
+	struct view_delta *d;
+	struct store_txn *t;
+	const uint8_t *only;          /* read only this alliance (NULL: every one) */
+	int rc;
+};
+
+static int add_alliance(struct view_delta *d, struct store_txn *t,
+                        const struct store_record *charter)
+{
+	struct sync_lvec *v = realloc(d->alliances, (d->n_alliances + 1) * sizeof(*v));
+	struct view_members **m;
+	int rc;
+	if (!v)
+		return -ENOMEM;
+	d->alliances = v;
+	if (!(m = realloc(d->members, (d->n_alliances + 1) * sizeof(*m))))
+		return -ENOMEM;
+	d->members = m;
+	if ((rc = alliance_read(t, charter, &d->alliances[d->n_alliances],
+	                        &d->members[d->n_alliances])))
+		return rc;
+	d->n_alliances++;
+	return 0;
+}
+
+static int charter_cb(const struct store_record *rec, void *ctx)
+{
+	struct read_ctx *c = ctx;
+	if (c->d->n_alliances >= SYNC_ALLIANCES_MAX)
+		return 0;
+	if (c->only && memcmp(c->only, rec->id, 32))
+		return 0;
+	return add_alliance(c->d, c->t, rec);
+}
+
+/* Alliances the delta already carries whole. */
+static bool delta_has(const struct view_delta *d, const uint8_t alliance[32])
+{
+	for (size_t i = 0; i < d->n_alliances; i++)
+		if (!memcmp(d->alliances[i].alliance, alliance, 32))
+			return true;
+	return false;
+}
+
+struct change_ctx {
+	struct view_delta *d;
+	struct store_txn *t;
+	const uint8_t (*held)[32];
+	size_t n_held;
+	size_t cap;
+	uint8_t (*gov)[32];           /* alliances to read whole */
+	size_t n_gov;
+};
+
+static int change_cb(const struct store_change *c, void *ctx)
+{
+	struct change_ctx *x = ctx;
+	struct view_delta *d = x->d;
+	bool held = false;
+	for (size_t i = 0; i < x->n_held && !held; i++)
+		held = !memcmp(x->held[i], c->alliance, 32);
+	if (c->governance || !held) {
+		/* membership may differ, or a new alliance: read it whole */
+		for (size_t i = 0; i < x->n_gov; i++)
+			if (!memcmp(x->gov[i], c->alliance, 32))
+				return 0;
+		void *g = realloc(x->gov, (x->n_gov + 1) * 32);
+		if (!g)
+			return -ENOMEM;
+		x->gov = g;
+		memcpy(x->gov[x->n_gov++], c->alliance, 32);
+		return 0;
+	}
+	if (d->n_heads == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct sync_head_ref *h = realloc(d->heads, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		d->heads = h;
+		x->cap = cap;
+	}
+	struct sync_head_ref *r = &d->heads[d->n_heads++];
+	memcpy(r->alliance, c->alliance, 32);
+	memcpy(r->h.author, c->author, 32);
+	r->h.seq = c->seq;
+	memcpy(r->h.id, c->id, 32);
+	/* a revoked author's records past its last seq are never offered */
+	struct store_member m;
+	if (store_member_get(x->t, c->alliance, c->author, &m) == 0 && m.revoked &&
+	    r->h.seq > m.last_seq) {
+		struct view_members one = { .m = NULL, .n = 0 };
+		struct view_member vm = { .revoked = true, .last_seq = m.last_seq };
+		memcpy(vm.key, c->author, 32);
+		one.m = &vm;
+		one.n = 1;
+		int rc = cap_head(x->t, c->alliance, &one, &r->h);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			d->n_heads--;   /* nothing of it to offer */
+	}
+	return 0;
+}
+
+int view_delta_read(struct node *n, uint64_t since, const uint8_t (*held)[32], size_t n_held,
+                    struct view_delta *d)
+{
+	struct store_txn *t;
+	struct store_stats st;
+	struct change_ctx x = { .d = d, .held = held, .n_held = n_held };
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = store_txn_begin(n->store, &t)))
+		return rc;
+	x.t = t;
+	rc = since ? store_changes(t, since, change_cb, &x, &d->upto) : STORE_E_GONE;
+	if (rc == STORE_E_GONE) {
+		/* the log does not reach back: everything, whole */
+		view_delta_free(d);
+		d->whole = true;
+		struct read_ctx c = { .d = d, .t = t };
+		if ((rc = store_write_number(t, &d->upto)) == 0)
+			rc = store_alliances(t, charter_cb, &c);
+	} else if (rc == 0) {
+		/* heads of alliances read whole are in them already */
+		for (size_t i = 0; rc == 0 && i < x.n_gov; i++) {
+			struct read_ctx c = { .d = d, .t = t, .only = x.gov[i] };
+			if (!delta_has(d, x.gov[i]))
+				rc = store_alliances(t, charter_cb, &c);
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < d->n_heads; i++)
+			if (!delta_has(d, d->heads[i].alliance))
+				d->heads[k++] = d->heads[i];
+		d->n_heads = k;
+	}
+	if (rc == 0 && (rc = store_stats(t, &st)) == 0) {
+		d->records = st.records;
+		d->forks = st.forks;
+	}
+	store_txn_end(t);
+	free(x.gov);
+	if (rc) {
+		view_delta_free(d);
+		return rc;
+	}
+	d->valid = true;
+	return 0;
+}
+
+/* ------------------------------------------------------ applying (loop) */
+
+static struct sync_lvec *lvec_find(struct node *n, const uint8_t alliance[32], size_t *index)
+{
+	for (size_t i = 0; i < n->local.n; i++)
+		if (!memcmp(n->local.v[i].alliance, alliance, 32)) {
+			if (index)
+				*index = i;
+			return &n->local.v[i];
+		}
+	return NULL;
+}
+
+bool view_holds(const struct node *n, const uint8_t alliance[32])
+{
+	return lvec_find((struct node *)n, alliance, NULL) != NULL;
+}
+
+/* Set one head in a sorted lvec.  1 when it was inserted or changed. */
+static int head_set(struct sync_lvec *v, const struct sync_head *h)
+{
+	size_t a = 0, b = v->n;
+	while (a < b) {   /* unchanged heads cost a lookup, nothing more */
+		size_t m = a + (b - a) / 2;
+		int c = memcmp(v->heads[m].author, h->author, 32);
+		if (c == 0) {
+			if (v->heads[m].seq == h->seq && !memcmp(v->heads[m].id, h->id, 32))
+				return 0;
+			break;
+		}
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	int rc = sync_lvec_set(v, h->author, h->seq, h->id);
+	return rc ? rc : 1;
+}
+
+/* Replace (or add) a whole alliance, taking it from the delta. */
+static int alliance_take(struct node *n, struct sync_lvec *v, struct view_members **m)
+{
+	size_t i;
+	struct sync_lvec *old = lvec_find(n, v->alliance, &i);
+	if (old) {
+		lvec_dispose(old);
+		members_free(n->members[i]);
+	} else {
+		struct sync_lvec *nv = realloc(n->local.v, (n->local.n + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		n->local.v = nv;
+		struct view_members **nm = realloc(n->members, (n->local.n + 1) * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		n->members = nm;
+		i = n->local.n++;
+	}
+	n->local.v[i] = *v;
+	n->members[i] = *m;
+	memset(v, 0, sizeof(*v));
+	*m = NULL;
+	return 0;
+}
+
+void view_free(struct node *n)
+{
+	for (size_t i = 0; i < n->local.n; i++) {
+		lvec_dispose(&n->local.v[i]);
+		members_free(n->members[i]);
+	}
+	free(n->local.v);
+	free(n->members);
+	n->local.v = NULL;
+	n->members = NULL;
+	n->local.n = 0;
+}
+
+/* Tell every open session what moved (feeds, or alliances whole). */
+static void sessions_tell(struct node *n, const struct sync_feed_ref *refs, size_t n_refs,
+                          bool alliances, bool whole)
+{
+	uint64_t now = node_mono_ms(n);
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		if (s->state != SESSION_OPEN)
+			continue;
+		int rc = 0;
+		if (whole)
+			rc = sync_local_changed(&s->sync, now);
+		else if (alliances)
+			rc = sync_alliances_changed(&s->sync, now);
+		if (!rc && !whole && n_refs)
+			rc = sync_feeds_changed(&s->sync, refs, n_refs, now);
+		if (!rc && alliances && s->member_retry) {
+			/* records this peer sent were refused for membership: maybe
+			 * what just arrived admits their author; ask again */
+			s->member_retry = false;
+			rc = sync_resync(&s->sync);
+		}
+		if (rc) {
+			session_close(s, sync_strerror(rc), true);
+			continue;
+		}
+		session_kick(s);
+	}
+}
+
+void view_apply(struct node *n, struct view_delta *d)
+{
+	struct sync_feed_ref *refs = NULL;
+	size_t n_refs = 0;
+	bool alliances = d->whole || d->n_alliances > 0, whole = d->whole;
+	int rc = 0;
+
+	if (!d->valid)
+		return;
+	if (d->whole) {
+		/* every session borrows n->local: it is rebuilt in place */
+		view_free(n);
+	}
+	for (size_t i = 0; rc == 0 && i < d->n_alliances; i++)
+		rc = alliance_take(n, &d->alliances[i], &d->members[i]);
+	if (d->n_heads && !(refs = calloc(d->n_heads, sizeof(*refs))))
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < d->n_heads; i++) {
+		struct sync_lvec *v = lvec_find(n, d->heads[i].alliance, NULL);
+		if (!v)
+			continue;   /* an alliance we do not hold (yet) */
+		int c = head_set(v, &d->heads[i].h);
+		if (c < 0)
+			rc = c;
+		else if (c > 0) {
+			memcpy(refs[n_refs].alliance, d->heads[i].alliance, 32);
+			memcpy(refs[n_refs].author, d->heads[i].h.author, 32);
+			n_refs++;
+		}
+	}
+	if (rc) {
+		/* Out of memory half way: the view may miss heads.  Read it
+		 * whole again next (a refresh from write number 0). */
+		NLOG(n, NODE_LOG_ERROR, "store", "cannot update the version vectors: %s",
+		     store_strerror(rc));
+		n->view_wseq = 0;
+		view_refresh(n);
+	} else if (d->upto > n->view_wseq) {
+		n->view_wseq = d->upto;
+	}
+	n->view_records = d->records;
+	n->view_forks = d->forks;
+	view_delta_free(d);
+	if (n_refs || alliances)
+		sessions_tell(n, refs, n_refs, alliances, whole);
+	free(refs);
+	if (n->view_forks > n->forks_relayed)
+		node_forks_relay(n);
+}
+
+/* A job that only reads what changed (a poke, another process's write). */
+static void refresh_work(struct job *job)
+{
+	(void)job;
+}
+
+static void refresh_done(struct job *job)
+{
+	(void)job;
+}
+
+static const struct job_ops refresh_ops = {
+	.name = "refresh", .work = refresh_work, .done = refresh_done, .refresh = true,
+};
+
+void view_refresh(struct node *n)
+{
+	struct job *job;
+	if (n->stopping)
+		return;
+	/* One queued (not started) refresh reads everything written before it
+	 * starts: a second would find nothing new. */
+	for (job = n->jq_head; job; job = job->next)
+		if (job->ops == &refresh_ops)
+			return;
+	if (!(job = calloc(1, sizeof(*job)))) {
+		NLOG(n, NODE_LOG_ERROR, "store", "out of memory: the version vectors are not read");
+		return;
+	}
+	job->ops = &refresh_ops;
+	job_submit(n, job);
+}
+
+/* ------------------------------------------------------ membership */
+
+int view_member_active(const struct node *n, const uint8_t alliance[32],
+                       const uint8_t key[32], uint64_t now_ms)
+{
+	size_t i;
+	if (!lvec_find((struct node *)n, alliance, &i))
+		return STORE_E_NOT_MEMBER;
+	const struct view_member *m = member_find(n->members[i], key);
+	if (!m)
+		return STORE_E_NOT_MEMBER;
+	struct store_member sm = { .role = m->role, .expires_ms = m->expires_ms,
+	                           .revoked = m->revoked, .rotated = m->rotated,
+	                           .last_seq = m->last_seq };
+	memcpy(sm.key, m->key, 32);
+	return store_member_status(&sm, now_ms);
+}
+
+int view_member_active_any(const struct node *n, const uint8_t key[32], uint64_t now_ms)
+{
+	int best = STORE_E_NOT_MEMBER;
+	for (size_t i = 0; i < n->local.n; i++) {
+		int a = view_member_active(n, n->local.v[i].alliance, key, now_ms);
+		if (a == 0)
+			return 0;
+		if (a != STORE_E_NOT_MEMBER && best == STORE_E_NOT_MEMBER)
+			best = a;
+	}
+	return best;
+}
