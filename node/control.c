@@ -129,8 +129,10 @@ static int fill_peers(struct node *n, struct reply *rp)
 		if (s->sync.peer_name[0] && !p->conf.name[0])
 			o->name = s->sync.peer_name;
 		o->has_records_in = o->has_records_out = true;
-		o->records_in = s->sync.records_in;
-		o->records_out = s->sync.records_out;
+		struct sync_counters sc;
+		sync_counters(&s->sync, &sc);
+		o->records_in = sc.records_in;
+		o->records_out = sc.records_out;
 		size_t k = 0;
 		struct sync_stuck *raw = rp->raw_stuck + ns;
 		sync_lag(&s->sync, now, &o->behind, &o->ahead, raw, CONTROL_STUCK_MAX, &k);
