@@ -204,6 +204,14 @@ int frame_decoder_init(struct frame_decoder *d, struct noise_cipher *cipher,
 	return 0;
 }
 
+int frame_decoder_set_max(struct frame_decoder *d, size_t max_app)
+{
+	if (!d || (uint64_t)max_app > FRAME_APP_MAX_LIMIT)
+		return FRAME_E_ARG;
+	d->max_app = max_app ? max_app : FRAME_APP_MAX_DEFAULT;
+	return 0;
+}
+
 static void drop_msg(struct frame_decoder *d)
 {
 	if (d->msg) {

@@ -149,6 +149,16 @@ int frame_decoder_init(struct frame_decoder *d, struct noise_cipher *cipher,
 void frame_decoder_dispose(struct frame_decoder *d);
 
 /*
+ * Change the largest app message accepted (0 means FRAME_APP_MAX_DEFAULT),
+ * e.g. SYNC_REDEEM_MAX before a peer is admitted and 8 MiB after.  It
+ * applies to every message whose 4 length bytes are not complete yet; a
+ * message whose length was already accepted is finished under the old
+ * maximum.  Errors: FRAME_E_ARG (max_app over FRAME_APP_MAX_LIMIT, or a
+ * NULL decoder); the decoder is then unchanged.
+ */
+int frame_decoder_set_max(struct frame_decoder *d, size_t max_app);
+
+/*
  * Feed stream bytes; take out at most one app message.  On 0, *msg is a
  * malloc()ed buffer the caller now owns and frees (non-NULL even for an
  * empty message), *len its length, and *consumed the bytes of in used:

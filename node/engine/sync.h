@@ -8,16 +8,29 @@
  * records a peer sends to io->records (the node verifies and stores them).
  * Byte-exact protocol: proto/PROTOCOL.md section 4; messages: proto/wire.proto.
  *
- * Memory: the caller allocates struct sync and calls sync_init() /
- * sync_dispose().  `local` is borrowed: the caller keeps it alive and
- * unchanged during every call, and calls sync_local_changed() after
- * changing it.  Buffers passed to io callbacks are valid for the call only.
+ * States (one receive function each, see sync.c):
  *
- * Threads: one engine, one thread at a time; no global state.
+ *   AWAIT_REDEEM --Redeem--> REDEEM_PENDING --sync_admit--> HELLO --Hello--> OPEN
+ *        (SYNC_AWAIT_REDEEM only)                             ^ (default start)
+ *   any state --Bye sent or received--> CLOSED;  any fatal error --> FAILED
+ *
+ * Memory: the caller allocates struct sync and calls sync_init() /
+ * sync_dispose().  `local` is borrowed: the caller keeps it alive during
+ * every call and changes it only between calls, then says what changed
+ * (sync_feeds_changed, sync_alliances_changed, or sync_local_changed for
+ * "anything").  The engine writes nothing of `local` but the digest cache
+ * of its vectors (struct sync_lvec).  Buffers passed to io callbacks are
+ * valid for the call only.  The fields of struct sync are private: read
+ * them through the functions below.
+ *
+ * Threads: one engine, one thread at a time; no global state.  Engines
+ * sharing one `local` must run on the same thread (its digest cache).
  *
  * Errors: 0 or a negative SYNC_E_* (range -3200..-3299), -ENOMEM, or a
- * code an io callback returned (passed up unchanged).  Every SYNC_E_* code
- * and -ENOMEM is fatal for the session (sync_is_fatal).
+ * code an io callback returned (passed up unchanged).  Every negative code
+ * is fatal for the session: close it.  Before returning a fatal SYNC_E_*
+ * of its own the engine sends the peer a Bye saying why (sync_bye_sent);
+ * the node flushes what was sent, then closes.
  */
 #ifndef AGORA_NODE_SYNC_H
 #define AGORA_NODE_SYNC_H
@@ -26,41 +39,122 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYNC_VERSION 1
+/* ------------------------------------------------------------ limits */
+
+#define SYNC_VERSION_MIN 1              /* lowest protocol version spoken */
+#define SYNC_VERSION_MAX 2              /* highest (what Hello offers) */
 #define SYNC_KEY_BYTES 32
 #define SYNC_LEAF_FEEDS 16              /* ranges this small are listed */
 #define SYNC_DEPTH_MAX 64               /* nibbles in a 32-byte key */
-#define SYNC_RECORDS_BYTES (256 * 1024) /* envelope bytes per Records message */
-#define SYNC_RECORDS_MAX_N 4096         /* envelopes per Records message */
+#define SYNC_RECORDS_BYTES (256 * 1024) /* envelope bytes per Records sent */
 #define SYNC_ALLIANCES_MAX 256          /* alliances per session */
-#define SYNC_NAME_MAX 128
+#define SYNC_NAME_MAX 128               /* display name kept (bytes, with NUL) */
+#define SYNC_REASON_MAX 256             /* Bye reason kept (bytes, with NUL) */
 #define SYNC_STUCK_MS 30000             /* peer ahead, no progress: stuck */
+
+/*
+ * Parse cost (PROTOCOL.md 4.5).  Before protobuf-c unpacks a message, a
+ * walk of its bytes that allocates nothing counts its fields; a message
+ * over any limit below is refused (SYNC_E_LIMIT) without being unpacked,
+ * so its cost is the walk (no allocation) whatever its size.
+ */
+/* Alliances in one Hello: a node holds at most SYNC_ALLIANCES_MAX. */
+#define SYNC_HELLO_ALLIANCES_MAX SYNC_ALLIANCES_MAX
+/* Envelopes in one Records: 4096 envelopes of the smallest record still
+ * fill 256 KiB, the sender's close size. */
+#define SYNC_RECORDS_MAX_N 4096
+/* Entries in one Vector: a range is listed only where its sender holds at
+ * most SYNC_LEAF_FEEDS feeds, and a reply lists a subset of those. */
+#define SYNC_VECTOR_ENTRIES_MAX SYNC_LEAF_FEEDS
+/* Feeds per alliance this version is built for (the Covenant of Mayors
+ * has ~12,000 members; 5x that).  Bounds the two below. */
+#define SYNC_FEEDS_MAX 65536
+/* Ranges in one Ranges: the 16 sub-ranges of each range holding more than
+ * 16 of the sender's feeds, fewer than SYNC_FEEDS_MAX in all.  A Ranges
+ * answering a turn of ours may also hold at most 16 per range of that turn. */
+#define SYNC_RANGES_MAX 65536
+/* Vectors in one Ranges: at most one per range or vector of the turn it
+ * answers (so at most that many), and never more than this. */
+#define SYNC_VECTORS_MAX 65536
+/* Entries in all the Vectors of one Ranges: the sender's own feeds in
+ * disjoint ranges, plus its answers to at most as many of ours. */
+#define SYNC_ENTRIES_MAX (2 * SYNC_FEEDS_MAX)
+/* Fields of numbers this version does not know, in one message and all its
+ * sub-messages: ignored (the protocol grows by adding fields), but each
+ * costs an allocation, so a message with more is refused. */
+#define SYNC_UNKNOWN_FIELDS_MAX 64
+/* The one message an unknown key may send before it is admitted: a Redeem
+ * is 70 bytes; the rest is room for fields of later versions. */
+#define SYNC_REDEEM_MAX 256
+/* Feeds of the peer this session keeps track of, over all alliances:
+ * what a peer claims beyond this closes the session (SYNC_E_LIMIT). */
+#define SYNC_PEER_FEEDS_MAX (2 * SYNC_FEEDS_MAX)
+/* Feeds marked diverged (sync_feed_diverged) per session. */
+#define SYNC_DIVERGED_MAX 64
+
+/*
+ * Output bound (PROTOCOL.md 4.5).  The answer to one message that holds a
+ * request is at most SYNC_ANSWER_FACTOR bytes per byte of it, plus
+ * SYNC_ANSWER_SLACK: a range of L bytes is answered by 16 sub-ranges of at
+ * most L + 5 bytes each or one Vector of at most 16 entries (<= 18.4 L, as
+ * L >= 43), a vector by a vector no larger.  Beyond answers the engine
+ * sends, once per session, its Hello, one Digest per alliance and one Bye;
+ * and streams each feed at most twice (one rewind per feed and session).
+ */
+#define SYNC_ANSWER_FACTOR 19
+#define SYNC_ANSWER_SLACK 64
 
 enum sync_error_code {
 	SYNC_E_PROTOCOL = -3200,  /* malformed or unexpected message */
-	SYNC_E_VERSION = -3201,   /* peer speaks another protocol version */
+	SYNC_E_VERSION = -3201,   /* no protocol version in common */
 	SYNC_E_IDENTITY = -3202,  /* Hello names another key than the handshake */
-	SYNC_E_LIMIT = -3203,     /* too many alliances / entries */
-	SYNC_E_BYE = -3204,       /* peer said Bye (not an error of ours) */
+	SYNC_E_LIMIT = -3203,     /* a limit above was exceeded */
+	SYNC_E_BYE = -3204,       /* peer said Bye (not an error of ours): sync_bye_received */
+	SYNC_E_STATE = -3205,     /* call not allowed in this state (programmer error) */
+	SYNC_E_DIVERGED = -3206,  /* peer kept sending a feed that diverged from ours */
+	SYNC_E_NOT_ADMITTED = -3207, /* unknown key sent something other than a Redeem */
+	SYNC_E_CLOSED = -3208,    /* message after a Bye: the session is closing */
 };
 
 const char *sync_strerror(int code);
-bool sync_is_fatal(int code);
+bool sync_is_fatal(int code);   /* code < 0 */
+
+/* ------------------------------------------------------- local vectors */
 
 /* One feed head of the local vector. */
 struct sync_head {
 	uint8_t author[SYNC_KEY_BYTES];
 	uint64_t seq;
 	uint8_t id[SYNC_KEY_BYTES];
+	bool coordinator;     /* a coordinator's feed: streamed before all others */
 };
 
-/* The local version vector of one alliance, heads sorted by author. */
+/*
+ * Digests of the ranges of depth 0, 1 and 2 (1 + 16 + 256), computed when
+ * first asked for and kept until a head in the range changes, so a Digest
+ * costs one BLAKE2b pass over the vector per change of the vector, shared
+ * by every session, not one per Digest received.  Engine-private.
+ */
+#define SYNC_DCACHE_N (1 + 16 + 256)
+struct sync_dcache {
+	uint8_t dig[SYNC_DCACHE_N][32];
+	uint8_t valid[(SYNC_DCACHE_N + 7) / 8];
+};
+
+/*
+ * The local version vector of one alliance, heads sorted by author (no
+ * duplicates).  heads is malloc()ed and owned by whoever owns the lvec;
+ * sync_lvec_set may realloc it.  A zeroed lvec is empty and valid.  Change
+ * heads with sync_lvec_set(), or call sync_lvec_touch() after changing them
+ * in place: the digest cache would otherwise describe the old heads.
+ */
 struct sync_lvec {
 	uint8_t alliance[SYNC_KEY_BYTES];
-	uint8_t founder[SYNC_KEY_BYTES];   /* author of the charter (its feed goes first) */
+	uint8_t founder[SYNC_KEY_BYTES];   /* author of the charter (a coordinator) */
 	bool has_founder;
 	struct sync_head *heads;
-	size_t n;
+	size_t n, cap;                     /* cap: allocated heads (0: exactly n) */
+	struct sync_dcache dcache;
 };
 
 /* Everything this node holds: one lvec per alliance. */
@@ -68,6 +162,18 @@ struct sync_local {
 	struct sync_lvec *v;
 	size_t n;
 };
+
+/* Insert or update one head (coordinator flag kept on update), and
+ * forget the cached digests that cover it.  0 or -ENOMEM (v unchanged). */
+int sync_lvec_set(struct sync_lvec *v, const uint8_t author[SYNC_KEY_BYTES], uint64_t seq,
+                  const uint8_t id[SYNC_KEY_BYTES]);
+/* heads were changed in place or replaced: forget every cached digest. */
+void sync_lvec_touch(struct sync_lvec *v);
+
+/* Digest of sorted heads (BLAKE2b-256 over author || seq BE64 || id). */
+void sync_digest(uint8_t out[32], const struct sync_head *h, size_t n);
+
+/* --------------------------------------------------------------- io */
 
 struct sync_io {
 	void *ctx;
@@ -84,10 +190,15 @@ struct sync_io {
 	               const uint8_t author[SYNC_KEY_BYTES], uint64_t first_seq,
 	               const uint8_t *const *envs, const size_t *lens, size_t n);
 	/* May this alliance be carried on this session (may be NULL: every
-	 * alliance may)?  The node answers "the peer is admitted, not revoked
-	 * and not expired there" for an alliance it holds.  An alliance that is
-	 * not allowed is left out of our Hello and of the exchange, and every
-	 * message of the peer about it is ignored. */
+	 * alliance may)?  For an alliance the node holds: "the peer is
+	 * admitted, not revoked and not expired there".  For one it does not
+	 * hold (asked when the peer's Hello or Records name it): whether the
+	 * node wants to learn it from this peer.  Answer true there only for
+	 * an alliance the node expects (an invite it redeemed): a Digest for an
+	 * alliance outside the session gets the same answer whether the node
+	 * holds it or not, but one the peer named and the node accepted does
+	 * not.  Not allowed: left out of our Hello and of the exchange; the
+	 * peer's Records about it are dropped unseen. */
 	bool (*allowed)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES]);
 	/* A fork proof from the peer (may be NULL: ignored), unverified: the
 	 * node verifies and stores both envelopes.  Buffers valid for the call.
@@ -95,18 +206,72 @@ struct sync_io {
 	int (*fork)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
 	            const uint8_t author[SYNC_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
 	            size_t len_a, const uint8_t *env_b, size_t len_b);
+	/* An unknown key's Redeem (needed with SYNC_AWAIT_REDEEM, else may be
+	 * NULL).  The node starts its redemption and reads nothing more from
+	 * the session until it decides: sync_admit() on success, or
+	 * sync_send_bye() with BYE_INVITE_* / BYE_WRONG_ALLIANCE.  (The joiner
+	 * sends its Hello right after the Redeem: keep those bytes unread.)
+	 * Non-zero is passed up as the engine's result. */
+	int (*redeem)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
+	              const uint8_t token[SYNC_KEY_BYTES]);
 };
 
-/* What the engine knows of the peer's holdings in one alliance. */
+/* ------------------------------------------------------------ Bye */
+
+/* Why a session ends: the values of wire.proto's ByeCode (PROTOCOL.md 4.6
+ * says what a node that receives each one does). */
+enum sync_bye_code {
+	SYNC_BYE_UNSPECIFIED = 0,       /* a version-1 Bye: read the reason */
+	SYNC_BYE_NOT_ADMITTED = 1,
+	SYNC_BYE_REVOKED = 2,           /* alliance, seq */
+	SYNC_BYE_ADMISSION_EXPIRED = 3, /* alliance */
+	SYNC_BYE_INVITE_USED = 4,
+	SYNC_BYE_INVITE_UNKNOWN = 5,
+	SYNC_BYE_INVITE_EXPIRED = 6,
+	SYNC_BYE_WRONG_ALLIANCE = 7,
+	SYNC_BYE_TOO_MANY_CONNECTIONS = 8, /* retry_after_ms */
+	SYNC_BYE_LIMIT_EXCEEDED = 9,
+	SYNC_BYE_PROTOCOL_ERROR = 10,
+	SYNC_BYE_NO_COMMON_VERSION = 11,
+	SYNC_BYE_SHUTTING_DOWN = 12,    /* retry_after_ms */
+	SYNC_BYE_FEED_DIVERGED = 13,    /* alliance, author, seq */
+	SYNC_BYE_DUPLICATE_SESSION = 14,
+	SYNC_BYE_IDENTITY = 15,
+	SYNC_BYE_NOT_A_PEER = 16,
+};
+
+struct sync_bye {
+	uint32_t code;                  /* enum sync_bye_code, or a later version's */
+	char reason[SYNC_REASON_MAX];   /* control characters replaced by '?' */
+	uint64_t seq;                   /* 0 if absent */
+	uint64_t retry_after_ms;        /* 0 if absent */
+	bool has_alliance, has_author;
+	uint8_t alliance[SYNC_KEY_BYTES];
+	uint8_t author[SYNC_KEY_BYTES];
+};
+
+/* Stable text name of a code ("not_admitted"), "unknown" if not one. */
+const char *sync_bye_code_name(uint32_t code);
+
+/* ------------------------------------------------------ engine state */
+
+/* What the engine knows of one peer feed.  Private. */
 struct sync_pfeed {
 	uint8_t author[SYNC_KEY_BYTES];
 	uint64_t seq;          /* peer's head as far as we know */
-	uint64_t seen_local;   /* our head when `since` was set */
-	uint64_t since_ms;     /* peer ahead of us and no progress since */
+	uint64_t since_ms;     /* peer ahead of us since (0: not ahead) */
+	uint64_t seen_local;   /* our head when since_ms was set */
+	uint64_t sent_tick;    /* our message count when we last sent records of it */
+	bool rewound;          /* lowered once this session: never again */
 };
 
-/* A range we asked the peer to compare, or listed with reply set, in our
- * last turn (see sync.c), with our entries in it when we sent it. */
+/* Our entry in a range as it was when a turn went out.  Private. */
+struct sync_entry {
+	uint8_t author[SYNC_KEY_BYTES];
+	uint64_t seq;
+};
+
+/* A range or reply vector of our last turn in one exchange.  Private. */
 struct sync_range {
 	uint8_t lo[SYNC_KEY_BYTES];   /* prefix padded with zero nibbles */
 	uint32_t depth;
@@ -114,34 +279,67 @@ struct sync_range {
 	size_t first, n;              /* our entries then: snap[first, first + n) */
 };
 
-struct sync_alliance {
-	uint8_t id[SYNC_KEY_BYTES];
-	struct sync_range *pend;  /* ranges of our last turn, sorted */
-	size_t n_pend;
-	struct sync_pfeed *snap;  /* our entries in them when sent */
-	struct sync_pfeed *peer;  /* sorted by author */
-	size_t n, cap;
-	bool exchanging;          /* vector exchange in progress */
-	bool synced;              /* exchange done: push what the peer lacks */
+/* One exchange of one alliance.  Private. */
+struct sync_exchange {
+	uint32_t id;                  /* version 2: its id (0: none yet) */
+	bool active;                  /* under way */
+	bool awaiting;                /* a turn of ours in it awaits its answer */
+	uint64_t turn_tick;           /* our message count when that turn went out */
+	struct sync_range *pend;      /* that turn's ranges and reply vectors, by lo */
+	size_t n_pend, n_pend_ranges;
+	struct sync_entry *snap;      /* our entries in them when it went out */
 };
 
-/* A feed the peer lacks records of: streamed in prio, then key order. */
+/* One alliance of the session.  Private. */
+struct sync_alliance {
+	uint8_t id[SYNC_KEY_BYTES];
+	struct sync_exchange ex[2];   /* [0] opened by us, [1] by the peer */
+	uint8_t fifo[2];              /* exchanges awaiting an answer, oldest first */
+	uint8_t n_fifo;
+	struct sync_pfeed *peer;      /* sorted by author */
+	size_t n, cap;
+	bool synced;                  /* an exchange ended: push what the peer lacks */
+	bool unshared;                /* left the session (peer or node said so) */
+};
+
+/* A feed the peer lacks records of: streamed in prio, then key order.
+ * Private. */
 struct sync_outfeed {
+	uint8_t prio;             /* 0 coordinators, 1 the peer's own, 2 the rest */
 	uint32_t a;               /* index into al */
 	uint8_t author[SYNC_KEY_BYTES];
-	uint8_t prio;             /* 0 first */
+};
+
+/* A feed whose copies diverged (sync_feed_diverged).  Private. */
+struct sync_diverged {
+	uint8_t alliance[SYNC_KEY_BYTES];
+	uint8_t author[SYNC_KEY_BYTES];
+	uint64_t seq;
+	uint64_t barrier;         /* nonce of the Ping sent then */
+	bool armed;               /* its Pong came: the peer has seen our answer */
 };
 
 enum sync_state {
-	SYNC_STATE_HELLO = 0,     /* waiting for the peer's Hello */
-	SYNC_STATE_OPEN,          /* Hello exchanged */
-	SYNC_STATE_FAILED,
+	SYNC_STATE_HELLO = 0,       /* waiting for the peer's Hello */
+	SYNC_STATE_OPEN,            /* Hello exchanged */
+	SYNC_STATE_AWAIT_REDEEM,    /* unknown key: only one Redeem may come */
+	SYNC_STATE_REDEEM_PENDING,  /* io.redeem called: nothing may come */
+	SYNC_STATE_CLOSED,          /* Bye sent or received */
+	SYNC_STATE_FAILED,          /* a fatal error: send nothing more */
 };
 
+struct sync_counters {
+	uint64_t records_in, records_out;  /* envelopes received / sent */
+	uint64_t msgs_in, msgs_out;
+	uint64_t bytes_in, bytes_out;      /* app message bytes (no framing) */
+};
+
+/* Private: use the functions. */
 struct sync {
 	enum sync_state state;
 	bool initiator;
-	const struct sync_local *local;   /* borrowed */
+	uint32_t version;                 /* negotiated; 0 before the peer's Hello */
+	struct sync_local *local;         /* borrowed */
 	struct sync_io io;
 	uint8_t self[SYNC_KEY_BYTES];
 	uint8_t peer_key[SYNC_KEY_BYTES]; /* authenticated by the handshake */
@@ -149,31 +347,59 @@ struct sync {
 	char peer_name[SYNC_NAME_MAX];
 	struct sync_alliance *al;
 	size_t n_al;
+	size_t n_peer_feeds;              /* over all alliances */
 	struct sync_outfeed *out;         /* feeds to stream to the peer */
-	size_t n_out, cap_out;
-	uint64_t records_in, records_out; /* envelopes received / sent */
-	uint64_t msgs_in, msgs_out;
+	size_t n_out, n_out_sorted, cap_out; /* sorted up to n_out_sorted */
+	struct sync_diverged *div;
+	size_t n_div;
+	uint32_t next_exchange;           /* version 2 ids: dialer odd, acceptor even */
+	uint64_t now_ms;                  /* of the call under way */
+	uint64_t acked_tick;              /* our messages the peer has surely read */
 	uint64_t last_ping;               /* nonce of the last Ping sent */
-	bool pong_due;
+	uint64_t last_ping_tick;          /* our message count then */
+	uint64_t barrier_seq;
+	struct sync_counters c;
+	bool hello_out;
+	bool bye_in, bye_out;
+	char why[SYNC_REASON_MAX];        /* our last fatal error, for the log */
+	struct sync_bye bye;              /* the one received (bye_in) */
+	uint32_t bye_out_code;            /* the one sent (bye_out) */
 };
+
+/* ------------------------------------------------------- lifecycle */
+
+#define SYNC_INITIATOR 1u     /* this side dialed: it opens the exchanges */
+#define SYNC_AWAIT_REDEEM 2u  /* unknown key: its first message must be one Redeem */
 
 /*
  * Set up an engine for a session whose handshake authenticated peer_key.
- * initiator: this side dialed (it opens the vector exchange).  name: ours,
- * for display (may be NULL).  Errors: SYNC_E_PROTOCOL (NULL argument).
+ * flags: SYNC_INITIATOR and/or SYNC_AWAIT_REDEEM (needs io->redeem).
+ * name: ours, for display (may be NULL).  Errors: SYNC_E_PROTOCOL (a NULL
+ * argument or callback).
  */
-int sync_init(struct sync *s, bool initiator, const uint8_t self[SYNC_KEY_BYTES],
+int sync_init(struct sync *s, unsigned flags, const uint8_t self[SYNC_KEY_BYTES],
               const char *name, const uint8_t peer_key[SYNC_KEY_BYTES],
-              const struct sync_local *local, const struct sync_io *io);
+              struct sync_local *local, const struct sync_io *io);
 void sync_dispose(struct sync *s);  /* accepts NULL */
 
-/* Send our Hello.  Call once, right after sync_init(). */
+/* Send our Hello (state HELLO, right after sync_init).  SYNC_E_STATE in
+ * another state. */
 int sync_start(struct sync *s);
 
+/* The joiner's start: send Redeem { alliance, token }, then our Hello. */
+int sync_start_redeem(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                      const uint8_t token[SYNC_KEY_BYTES]);
+
+/* The redeemer is admitted (state REDEEM_PENDING): send our Hello and
+ * wait for the peer's, which the node may now read.  SYNC_E_STATE in
+ * another state. */
+int sync_admit(struct sync *s);
+
 /*
- * One app message from the peer.  now_ms is for stuck-feed tracking.
- * Errors: fatal SYNC_E_* (drop the session and log it), SYNC_E_BYE when
- * the peer said goodbye, or what an io callback returned.
+ * One app message from the peer.  now_ms (monotonic) dates stuck feeds.
+ * Errors: fatal SYNC_E_* (close the session and log it: a Bye saying why
+ * was sent), SYNC_E_BYE when the peer said goodbye (sync_bye_received),
+ * or what an io callback returned.
  */
 int sync_receive(struct sync *s, const uint8_t *msg, size_t len, uint64_t now_ms);
 
@@ -187,25 +413,109 @@ int sync_produce(struct sync *s, size_t budget, bool *more);
 /* Anything left to stream? */
 bool sync_pending(const struct sync *s);
 
-/* The local vector changed (records stored or published): recompute what
- * the peer lacks; new alliances join the session. */
+/* ---------------------------------------------------- local changes */
+
+struct sync_feed_ref {
+	uint8_t alliance[SYNC_KEY_BYTES];
+	uint8_t author[SYNC_KEY_BYTES];
+};
+
+/*
+ * These feeds' heads in `local` moved (records stored or published; the
+ * node has already updated the vectors, e.g. with sync_lvec_set).  Cost:
+ * O(n log F) plus inserting them into the out-feed list; nothing else is
+ * revisited.  An alliance not in `local` or not in the session is skipped.
+ */
+int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size_t n,
+                       uint64_t now_ms);
+
+/*
+ * Alliances were added to `local`, or io->allowed may now answer
+ * differently (an admission, a revocation, an expiry): alliances newly
+ * allowed join the session and their feeds are pushed from the start
+ * (what the peer already holds comes back as known); alliances no longer
+ * allowed leave it (nothing more of them is sent or taken).  O(alliances)
+ * plus the feeds of the alliances that joined.
+ */
+int sync_alliances_changed(struct sync *s, uint64_t now_ms);
+
+/* Anything in `local` may have changed: sync_alliances_changed, then every
+ * feed is revisited (O(feeds)).  Prefer the two above. */
 int sync_local_changed(struct sync *s, uint64_t now_ms);
 
-/* Re-run the vector exchange for every alliance not currently exchanging. */
+/* Open a new exchange for every alliance of the session whose exchange
+ * opened by us is over. */
 int sync_resync(struct sync *s);
 
-/* Tell the peer our head of a feed after its records did not chain. */
+/* ---------------------------------------------------- records that fail */
+
+/* (a) Tell the peer our head of a feed after a gap (its records did not
+ * start at our head + 1): it resends from seq + 1, once per feed. */
 int sync_send_ack(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
                   const uint8_t author[SYNC_KEY_BYTES], uint64_t seq);
+
+/* (b) Send the peer our own record (alliance, author, seq), read through
+ * io->read, as a Records of one envelope: where the peer's record at that
+ * seq differs, it stores ours as fork evidence.  0 without sending if the
+ * session does not carry the alliance; io->read's error otherwise. */
+int sync_push_record(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                     const uint8_t author[SYNC_KEY_BYTES], uint64_t seq);
+
+/*
+ * (c) The peer's copy of this feed differs from ours at seq (its records
+ * do not chain on ours: a fork).  For the rest of the session the engine
+ * streams none of the feed, drops the peer's Records of it that were sent
+ * before the peer could know (a Ping marks the point), and answers any
+ * later one with Bye { FEED_DIVERGED, alliance, author, seq } and
+ * SYNC_E_DIVERGED from sync_receive.  A second call for the same feed is a
+ * no-op.  Errors: SYNC_E_LIMIT (SYNC_DIVERGED_MAX feeds), -ENOMEM.
+ */
+int sync_feed_diverged(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                       const uint8_t author[SYNC_KEY_BYTES], uint64_t seq);
+
+/* ------------------------------------------------------ other sends */
+
 /* Send a fork proof (both envelopes of one feed position) if the session
  * carries that alliance; 0 without sending otherwise. */
 int sync_send_fork(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
                    const uint8_t author[SYNC_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
                    size_t len_a, const uint8_t *env_b, size_t len_b);
 int sync_send_ping(struct sync *s, uint64_t nonce);
-int sync_send_bye(struct sync *s, const char *reason);
 
-/* Peer's known head of a feed (0 if unknown). */
+/*
+ * Say goodbye: Bye { code, reason, seq } (seq 0: absent), after which the
+ * engine sends nothing more (state CLOSED); the node flushes and closes.
+ * Works in every state but FAILED and CLOSED, so a node refusing a peer
+ * right after the handshake calls sync_init() then sync_send_bye() (no
+ * Hello goes out).  reason may be NULL.
+ */
+int sync_send_bye(struct sync *s, enum sync_bye_code code, const char *reason, uint64_t seq);
+/* The same with every field (alliance, author, retry_after_ms). */
+int sync_send_bye_full(struct sync *s, const struct sync_bye *bye);
+
+/* ------------------------------------------------------------ reading */
+
+enum sync_state sync_state(const struct sync *s);
+/* The negotiated protocol version, 0 before the peer's Hello. */
+uint32_t sync_version(const struct sync *s);
+/* The peer's display name from its Hello ("" before), sanitized. */
+const char *sync_peer_name(const struct sync *s);
+/* Why the engine failed (what its Bye said): "" unless the last
+ * sync_receive returned a SYNC_E_* of the engine's own. */
+const char *sync_why(const struct sync *s);
+void sync_counters(const struct sync *s, struct sync_counters *out);
+/* The Bye the peer sent, or NULL. */
+const struct sync_bye *sync_bye_received(const struct sync *s);
+/* The code of the Bye we sent (the engine's own or the node's), or -1. */
+int sync_bye_sent(const struct sync *s);
+/* Does the session carry this alliance (and the peer did not refuse it)? */
+bool sync_carries(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES]);
+/* The i-th alliance of the session (i < sync_alliance_count), for walking. */
+size_t sync_alliance_count(const struct sync *s);
+const uint8_t *sync_alliance_id(const struct sync *s, size_t i);
+
+/* Peer's known head of a feed (0 if unknown).  Unsigned: a claim of the
+ * peer's, never proof. */
 uint64_t sync_peer_seq(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
                        const uint8_t author[SYNC_KEY_BYTES]);
 
@@ -221,13 +531,11 @@ struct sync_stuck {
 /*
  * Lag: behind = records the peer is known to hold that we lack; ahead =
  * records we hold that the peer lacks (after its exchange).  Up to
- * max_stuck stuck feeds (peer ahead, our head unchanged for SYNC_STUCK_MS)
- * go to stuck[]; *n_stuck gets how many were written.
+ * max_stuck stuck feeds (peer ahead, our head unchanged for SYNC_STUCK_MS,
+ * dated from the engine calls that learnt either head: no periodic call is
+ * needed) go to stuck[]; *n_stuck (may be NULL) gets how many were written.
  */
 void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t *ahead,
               struct sync_stuck *stuck, size_t max_stuck, size_t *n_stuck);
-
-/* Digest of sorted heads (BLAKE2b-256 over author || seq BE64 || id). */
-void sync_digest(uint8_t out[32], const struct sync_head *h, size_t n);
 
 #endif

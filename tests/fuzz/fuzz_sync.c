@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sync_head heads[40];
 	struct sync_lvec lv;
 	struct sync_local local = { &lv, 1 };
-	struct sync_io io = { NULL, io_send, io_read, io_records, NULL, io_fork };
+	struct sync_io io = { .send = io_send, .read = io_read, .records = io_records, .fork = io_fork };
 	struct sync s;
 
 	memset(&lv, 0, sizeof(lv));

@@ -382,6 +382,50 @@ static void test_frame_decoder__oversized_app_length_is_refused_before_allocatio
 	frame_decoder_dispose(&d);
 }
 
+/*
+ * Before a peer is admitted a node takes only a small first message (its
+ * invite redemption); once admitted it raises the maximum, and the
+ * messages that follow in the same stream are taken whole.
+ */
+static void test_frame_decoder__raised_maximum_applies_to_the_next_message(void **state)
+{
+	static const size_t sizes[] = { 70, 5000 };
+	struct noise_cipher send, recv, recv2;
+	struct frame_decoder d;
+	struct stream s;
+	uint8_t *msg;
+	size_t len, used, off = 0;
+
+	key_pair(&send, &recv);
+	recv2 = recv;
+	build_stream(&s, &send, sizes, 2);
+
+	/* The small maximum refuses the second message... */
+	assert_int_equal(frame_decoder_init(&d, &recv, 256), 0);
+	assert_int_equal(frame_decoder_next(&msg, &len, &used, &d, s.bytes, s.len), 0);
+	check_msg(msg, len, 0, 70);
+	free(msg);
+	off = used;
+	assert_int_equal(frame_decoder_next(&msg, &len, &used, &d, s.bytes + off, s.len - off),
+	                 FRAME_E_TOO_BIG);
+	frame_decoder_dispose(&d);
+
+	/* ...which is taken once the maximum is raised after the first. */
+	assert_int_equal(frame_decoder_init(&d, &recv2, 256), 0);
+	assert_int_equal(frame_decoder_next(&msg, &len, &used, &d, s.bytes, s.len), 0);
+	free(msg);
+	off = used;
+	assert_int_equal(frame_decoder_set_max(&d, 8u << 20), 0);
+	assert_int_equal(frame_decoder_next(&msg, &len, &used, &d, s.bytes + off, s.len - off), 0);
+	check_msg(msg, len, 1, 5000);
+	free(msg);
+	assert_int_equal(frame_decoder_set_max(&d, (size_t)FRAME_APP_MAX_LIMIT + 1), FRAME_E_ARG);
+	assert_int_equal(d.max_app, 8u << 20);
+	frame_decoder_dispose(&d);
+	free(s.bytes);
+	(void)state;
+}
+
 static void test_frame_decoder__announced_huge_message_costs_only_what_arrives(void **state)
 {
 	struct noise_cipher send, recv;
@@ -468,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_frame_decoder__accepts_any_cut_of_the_plaintext_stream),
 		cmocka_unit_test(test_frame_decoder__announced_full_frame_then_nothing_stays_bounded),
 		cmocka_unit_test(test_frame_decoder__oversized_app_length_is_refused_before_allocation),
+		cmocka_unit_test(test_frame_decoder__raised_maximum_applies_to_the_next_message),
 		cmocka_unit_test(test_frame_decoder__announced_huge_message_costs_only_what_arrives),
 		cmocka_unit_test(test_frame_decoder__tampered_frame_is_rejected),
 		cmocka_unit_test(test_frame_encode__small_buffer_leaves_cipher_untouched),

@@ -66,22 +66,41 @@ void rebuild(struct fake *f)
 		crypto_generichash(h->id, 32, f->feeds[i].env[h->seq - 1], 48, NULL, 0);
 	}
 	qsort(f->lv.heads, f->lv.n, sizeof(*f->lv.heads), cmp_head);
+	f->lv.cap = f->n_feeds + 1;
+	for (size_t i = 0; i < f->lv.n; i++)
+		for (size_t k = 0; k < f->n_coord; k++)
+			if (!memcmp(f->lv.heads[i].author, f->coord[k], 32))
+				f->lv.heads[i].coordinator = true;
+	sync_lvec_touch(&f->lv);
 	memcpy(f->lv.alliance, f->alliance, 32);
 	f->local.v = &f->lv;
-	f->local.n = 1;
+	f->local.n = f->hold_nothing ? 0 : 1;
 }
 
 int io_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct fake *f = ctx;
 	struct msgq *q = f->out;
+	uint8_t *copy = NULL;
 	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
 	assert_non_null(m);
 	f->type_count[m->msg_case]++;
+	if (m->msg_case == AGORA__WIRE__MESSAGE__MSG_HELLO && f->hello_v1) {
+		/* A version-1 node's Hello: no max_version. */
+		m->hello->has_max_version = false;
+		len = agora__wire__message__get_packed_size(m);
+		copy = FAKE_MALLOC(len);
+		agora__wire__message__pack(m, copy);
+	}
+	if (m->msg_case == AGORA__WIRE__MESSAGE__MSG_RECORDS && f->n_order < MAXF)
+		memcpy(f->order[f->n_order++], m->records->author.data, 32);
 	agora__wire__message__free_unpacked(m, NULL);
-	assert_true(q->tail < 4096);
-	q->m[q->tail] = FAKE_MALLOC(len ? len : 1);
-	memcpy(q->m[q->tail], msg, len);
+	assert_true(q->tail < QMAX);
+	if (!copy) {
+		copy = FAKE_MALLOC(len ? len : 1);
+		memcpy(copy, msg, len);
+	}
+	q->m[q->tail] = copy;
 	q->len[q->tail++] = len;
 	f->bytes_out += len + FRAME_OVERHEAD;
 	f->msgs++;
@@ -107,14 +126,19 @@ int io_records(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
                       size_t n)
 {
 	struct fake *f = ctx;
-	struct feed *fd = feed_get(f, author, true);
+	struct feed *fd;
 	(void)alliance;
+	if (f->drop_records)
+		return 0;
+	fd = feed_get(f, author, true);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(lens[i], 48);
 		assert_memory_equal(envs[i], author, 32);
 		if (first_seq + i == fd->n + 1) {   /* chains: store it */
 			feed_append(fd);
 			f->records_got++;
+			if (f->n_moved < MAXF)
+				memcpy(f->moved[f->n_moved++], author, 32);
 		}
 	}
 	return 0;
@@ -168,73 +192,122 @@ void assert_same(struct fake *a, struct fake *b)
 	}
 }
 
-int fake_session(struct fake *a, struct fake *b)
+int fake_connect(struct pair *p, struct fake *a, struct fake *b, unsigned flags_b)
 {
-	struct msgq *ab = FAKE_CALLOC(1, sizeof(*ab)), *ba = FAKE_CALLOC(1, sizeof(*ba));
-	struct sync_io ia = { a, io_send, io_read, io_records, io_allowed, NULL };
-	struct sync_io ib = { b, io_send, io_read, io_records, io_allowed, NULL };
+	struct sync_io ia = { .ctx = a, .send = io_send, .read = io_read, .records = io_records,
+	                      .allowed = io_allowed };
+	struct sync_io ib = { .ctx = b, .send = io_send, .read = io_read, .records = io_records,
+	                      .allowed = io_allowed };
 	int rc;
-	assert_non_null(ab);
-	assert_non_null(ba);
-	a->out = ab;
-	b->out = ba;
+	p->a = a;
+	p->b = b;
+	p->ab = FAKE_CALLOC(1, sizeof(*p->ab));
+	p->ba = FAKE_CALLOC(1, sizeof(*p->ba));
+	assert_non_null(p->ab);
+	assert_non_null(p->ba);
+	a->out = p->ab;
+	b->out = p->ba;
 	rebuild(a);
 	rebuild(b);
-	if ((rc = sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia)) ||
-	    (rc = sync_init(&b->sync, false, b->key, "B", a->key, &b->local, &ib)) ||
-	    (rc = sync_start(&a->sync)) || (rc = sync_start(&b->sync)))
-		goto out;
-	rc = -1;   /* unless it goes quiet within the rounds */
+	if ((rc = sync_init(&a->sync, SYNC_INITIATOR, a->key, "A", b->key, &a->local, &ia)) ||
+	    (rc = sync_init(&b->sync, flags_b, b->key, "B", a->key, &b->local, &ib)) ||
+	    (rc = sync_start(&a->sync)))
+		return rc;
+	if (!(flags_b & SYNC_AWAIT_REDEEM))
+		rc = sync_start(&b->sync);
+	return rc;
+}
+
+/* Our store took records (or we published): tell the engine. */
+static int tell(struct fake *to)
+{
+	struct sync_feed_ref refs[64];
+	int rc = 0;
+	rebuild(to);
+	if (to->full_rebuild) {
+		to->n_moved = 0;
+		return sync_local_changed(&to->sync, 1000);
+	}
+	for (size_t i = 0; !rc && i < to->n_moved; i += 64) {
+		size_t n = to->n_moved - i < 64 ? to->n_moved - i : 64;
+		for (size_t k = 0; k < n; k++) {
+			memcpy(refs[k].alliance, to->alliance, 32);
+			memcpy(refs[k].author, to->moved[i + k], 32);
+		}
+		rc = sync_feeds_changed(&to->sync, refs, n, 1000);
+	}
+	to->n_moved = 0;
+	return rc;
+}
+
+int fake_step(struct pair *p, struct fake *to)
+{
+	struct msgq *q = to == p->b ? p->ab : p->ba;
+	int rc;
+	if (q->head == q->tail)
+		return 1;
+	if (to->publish_at && to->publish_at - 1 == to->received) {
+		/* Our store changes while a turn of ours is on the wire. */
+		uint8_t au[32];
+		author_of(au, to->publish_feed);
+		give(to, to->publish_feed, feed_get(to, au, true)->n + 1);
+		if (to->n_moved < MAXF)
+			memcpy(to->moved[to->n_moved++], au, 32);
+		if ((rc = tell(to)))
+			return rc;
+	}
+	to->received++;
+	rc = sync_receive(&to->sync, q->m[q->head], q->len[q->head], 1000);
+	free(q->m[q->head]);
+	q->head++;
+	if (rc)
+		return rc;
+	return to->n_moved ? tell(to) : 0;
+}
+
+int fake_pump(struct pair *p)
+{
+	int rc;
 	for (int rounds = 0; rounds < 100000; rounds++) {
 		bool moved = false;
-		struct { struct msgq *q; struct fake *to; } dirs[2] = { { ab, b }, { ba, a } };
 		for (int d = 0; d < 2; d++) {
-			struct msgq *q = dirs[d].q;
-			struct fake *to = dirs[d].to;
-			if (q->head == q->tail)
-				continue;
-			size_t before = to->records_got;
-			if (to->publish_at && to->publish_at - 1 == to->received) {
-				/* Our store changes while a turn of ours is on the wire. */
-				uint8_t au[32];
-				author_of(au, to->publish_feed);
-				give(to, to->publish_feed, feed_get(to, au, true)->n + 1);
-				rebuild(to);
-				if ((rc = sync_local_changed(&to->sync, 1000)))
-					goto out;
-			}
-			to->received++;
-			rc = sync_receive(&to->sync, q->m[q->head], q->len[q->head], 1000);
-			free(q->m[q->head]);
-			q->head++;
-			if (rc)
-				goto out;
-			moved = true;
-			if (to->records_got != before) {
-				rebuild(to);
-				if ((rc = sync_local_changed(&to->sync, 1000)))
-					goto out;
-			}
+			rc = fake_step(p, d ? p->a : p->b);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				moved = true;
 		}
 		for (int d = 0; d < 2; d++) {
-			struct fake *f = d ? b : a;
+			struct fake *f = d ? p->b : p->a;
 			if (sync_pending(&f->sync)) {
 				if ((rc = sync_produce(&f->sync, 1 << 20, NULL)))
-					goto out;
+					return rc;
 				moved = true;
 			}
 		}
-		if (!moved) {
-			rc = 0;
-			break;
-		}
+		if (!moved)
+			return 0;
 	}
-out:
-	for (struct msgq *q = ab; q; q = q == ab ? ba : NULL)
+	return -1;
+}
+
+void fake_disconnect(struct pair *p)
+{
+	for (struct msgq *q = p->ab; q; q = q == p->ab ? p->ba : NULL)
 		while (q->head < q->tail)
 			free(q->m[q->head++]);
-	a->out = b->out = NULL;
-	free(ab);
-	free(ba);
+	p->a->out = p->b->out = NULL;
+	free(p->ab);
+	free(p->ba);
+	p->ab = p->ba = NULL;
+}
+
+int fake_session(struct fake *a, struct fake *b)
+{
+	struct pair p;
+	int rc = fake_connect(&p, a, b, 0);
+	if (!rc)
+		rc = fake_pump(&p);
+	fake_disconnect(&p);
 	return rc;
 }

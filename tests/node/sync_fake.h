@@ -14,6 +14,7 @@
 #define MAXF 2048
 #define FRAME_OVERHEAD (2 + 16 + 4)   /* frame header, tag, app length */
 #define HANDSHAKE_BYTES (3 * 2 + 32 + 128 + 96)
+#define QMAX 8192
 
 struct feed {
 	uint8_t author[32];
@@ -22,8 +23,8 @@ struct feed {
 };
 
 struct msgq {
-	uint8_t *m[4096];
-	size_t len[4096];
+	uint8_t *m[QMAX];
+	size_t len[QMAX];
 	size_t head, tail;
 };
 
@@ -40,9 +41,19 @@ struct fake {
 	size_t records_sent, records_got, msgs;
 	int type_count[16];
 	bool deny;                        /* the peer is not in our alliance */
+	bool hold_nothing;                /* do not even name the alliance (no lvec) */
+	bool drop_records;                /* records received are not stored */
+	bool hello_v1;                    /* our Hello offers version 1 only */
+	bool full_rebuild;                /* sync_local_changed, not sync_feeds_changed */
+	uint8_t coord[4][32];             /* coordinators' keys */
+	size_t n_coord;
 	size_t received;                  /* messages delivered to us */
 	size_t publish_at;                /* 1 + messages before we publish */
 	unsigned publish_feed;            /* ... one record to this feed */
+	uint8_t moved[MAXF][32];          /* feeds io_records stored into, since the last check */
+	size_t n_moved;
+	uint8_t order[MAXF][32];          /* authors of the Records we sent, in order */
+	size_t n_order;
 };
 
 struct feed *feed_get(struct fake *f, const uint8_t *author, bool create);
@@ -61,10 +72,25 @@ void fake_free(struct fake *f);   /* disposes f->sync too */
 void author_of(uint8_t out[32], unsigned i);
 /* Give f's feed of author number `author` records up to seq n. */
 void give(struct fake *f, unsigned author, uint64_t n);
-/* Wire a (dialer) and b back to back with new engines (a->sync, b->sync) and
- * pump until quiet: 0, the first failing engine call's code, or -1 if it
- * never goes quiet.  The queues are emptied either way; the engines are the
- * caller's (sync_dispose, or fake_free). */
+
+/* Two fakes wired back to back: a dialed b. */
+struct pair {
+	struct fake *a, *b;
+	struct msgq *ab, *ba;
+};
+/* New engines (a->sync, b->sync) with the given extra sync_init flags,
+ * started (each sends its Hello unless it awaits a Redeem).  0 or the
+ * first failing call's code. */
+int fake_connect(struct pair *p, struct fake *a, struct fake *b, unsigned flags_b);
+/* Deliver the oldest message queued for `to` (and tell its engine what
+ * its store took): 1 if none was queued, else the engine's code. */
+int fake_step(struct pair *p, struct fake *to);
+/* Deliver and produce until quiet: 0, the first failing engine call's
+ * code, or -1 if it never goes quiet. */
+int fake_pump(struct pair *p);
+/* Free the queues (the engines stay the caller's). */
+void fake_disconnect(struct pair *p);
+/* connect + pump + disconnect. */
 int fake_session(struct fake *a, struct fake *b);
 /* cmocka-assert that a and b hold the same feeds at the same heads. */
 void assert_same(struct fake *a, struct fake *b);

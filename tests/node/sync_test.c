@@ -210,13 +210,14 @@ static void test_sync__hello_with_another_key_is_refused(void **state)
 	rebuild(b);
 	a->out = b->out = q;
 	memset(other, 9, 32);
-	struct sync_io ia = { a, io_send, io_read, io_records, NULL, NULL };
-	struct sync_io ib = { b, io_send, io_read, io_records, NULL, NULL };
-	assert_int_equal(sync_init(&a->sync, true, a->key, "A", b->key, &a->local, &ia), 0);
-	assert_int_equal(sync_init(&b->sync, false, b->key, "B", other, &b->local, &ib), 0);
+	struct sync_io ia = { .ctx = a, .send = io_send, .read = io_read, .records = io_records };
+	struct sync_io ib = { .ctx = b, .send = io_send, .read = io_read, .records = io_records };
+	assert_int_equal(sync_init(&a->sync, SYNC_INITIATOR, a->key, "A", b->key, &a->local, &ia), 0);
+	assert_int_equal(sync_init(&b->sync, 0, b->key, "B", other, &b->local, &ib), 0);
 	assert_int_equal(sync_start(&a->sync), 0);
 	assert_int_equal(sync_receive(&b->sync, q->m[0], q->len[0], 0), SYNC_E_IDENTITY);
-	free(q->m[0]);
+	for (size_t i = 0; i < q->tail; i++)
+		free(q->m[i]);
 	free(q);
 	fake_free(a);
 	fake_free(b);
@@ -234,10 +235,12 @@ static void test_sync__malformed_message_is_fatal(void **state)
 	fake_init(a, 1, ALLIANCE);
 	rebuild(a);
 	a->out = q;
-	struct sync_io ia = { a, io_send, io_read, io_records, NULL, NULL };
-	assert_int_equal(sync_init(&a->sync, false, a->key, "A", peer, &a->local, &ia), 0);
+	struct sync_io ia = { .ctx = a, .send = io_send, .read = io_read, .records = io_records };
+	assert_int_equal(sync_init(&a->sync, 0, a->key, "A", peer, &a->local, &ia), 0);
 	assert_int_equal(sync_receive(&a->sync, junk, sizeof(junk), 0), SYNC_E_PROTOCOL);
 	assert_int_equal(sync_receive(&a->sync, junk, 0, 0), SYNC_E_PROTOCOL);  /* failed stays failed */
+	for (size_t i = 0; i < q->tail; i++)
+		free(q->m[i]);
 	free(q);
 	fake_free(a);
 	free(a);

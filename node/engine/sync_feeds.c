@@ -1,0 +1,730 @@
+/*
+ * sync_feeds.c - what the engine knows the peer holds, and the records it
+ * streams (PROTOCOL.md 4.4): the out-feed list, Records, Ack, ForkProof,
+ * diverged feeds, local changes and lag.
+ *
+ * Knowledge of a peer feed only rises, with one exception per feed and
+ * session: a peer's statement that it holds less than we thought (an Ack,
+ * or an exchange) lowers it once, and the feed is streamed again from
+ * there; a second lowering is ignored.  So no message of the peer makes a
+ * feed go out more than twice in a session (issue 10, D11).  An exchange's
+ * statement does not lower a feed we sent records of after the peer made
+ * it: those records may still be on their way.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/engine/sync_int.h"
+
+/* --------------------------------------------------------- out list */
+
+static int outfeed_cmp(const void *x, const void *y)
+{
+	const struct sync_outfeed *a = x, *b = y;
+	if (a->prio != b->prio)
+		return a->prio - b->prio;
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return memcmp(a->author, b->author, 32);
+}
+
+/*
+ * The out list is kept sorted by (prio, alliance, author) up to n_sorted;
+ * feeds found lacking are appended after it and merged in (sorted, without
+ * duplicates) when the tail grows as long as the sorted part, and before
+ * streaming: adding k feeds costs O(k log k), not O(k * list).
+ */
+static void out_normalize(struct sync *s)
+{
+	size_t k = 0;
+	if (s->n_out_sorted == s->n_out)
+		return;
+	qsort(s->out, s->n_out, sizeof(*s->out), outfeed_cmp);
+	for (size_t i = 0; i < s->n_out; i++)
+		if (!k || outfeed_cmp(&s->out[k - 1], &s->out[i]) != 0)
+			s->out[k++] = s->out[i];
+	s->n_out = s->n_out_sorted = k;
+}
+
+static const struct sync_diverged *diverged(const struct sync *s, const uint8_t *alliance,
+                                            const uint8_t *author)
+{
+	for (size_t i = 0; i < s->n_div; i++)
+		if (!memcmp(s->div[i].alliance, alliance, 32) && !memcmp(s->div[i].author, author, 32))
+			return &s->div[i];
+	return NULL;
+}
+
+/* Streaming order (governance first, PROTOCOL.md 4.4): coordinators'
+ * feeds (the charter's author is one), then the peer's own, then the rest. */
+static uint8_t prio_of(const struct sync *s, const struct sync_lvec *v, const uint8_t *author)
+{
+	bool found;
+	size_t i = sync_find(v->heads, v->n, sizeof(*v->heads), author, &found);
+	if ((found && v->heads[i].coordinator) ||
+	    (v->has_founder && !memcmp(v->founder, author, 32)))
+		return 0;
+	return memcmp(author, s->peer_key, 32) ? 2 : 1;
+}
+
+static int out_add(struct sync *s, const struct sync_alliance *a, const struct sync_lvec *v,
+                   const uint8_t *author)
+{
+	if (s->n_out == s->cap_out) {
+		size_t cap = s->cap_out ? s->cap_out * 2 : 64;
+		struct sync_outfeed *t = realloc(s->out, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		s->out = t;
+		s->cap_out = cap;
+	}
+	struct sync_outfeed *t = &s->out[s->n_out++];
+	t->prio = prio_of(s, v, author);
+	t->a = (uint32_t)(a - s->al);
+	memcpy(t->author, author, 32);
+	if (s->n_out - s->n_out_sorted > (s->n_out_sorted > 64 ? s->n_out_sorted : 64))
+		out_normalize(s);
+	return 0;
+}
+
+int sync_out_alliance(struct sync *s, struct sync_alliance *a)
+{
+	const struct sync_lvec *v = sync_lvec_of(s, a->id);
+	size_t j = 0;
+	int rc;
+
+	if (!v || !a->synced || a->unshared)
+		return 0;
+	for (size_t i = 0; i < v->n; i++) {   /* both sorted by author */
+		const struct sync_head *h = &v->heads[i];
+		while (j < a->n && memcmp(a->peer[j].author, h->author, 32) < 0)
+			j++;
+		uint64_t theirs = j < a->n && !memcmp(a->peer[j].author, h->author, 32) ?
+		                  a->peer[j].seq : 0;
+		if (h->seq > theirs && !diverged(s, a->id, h->author) &&
+		    (rc = out_add(s, a, v, h->author)))
+			return rc;
+	}
+	return 0;
+}
+
+void sync_out_drop_alliance(struct sync *s, const struct sync_alliance *a)
+{
+	uint32_t ai = (uint32_t)(a - s->al);
+	size_t k = 0, sorted = 0;
+	for (size_t i = 0; i < s->n_out; i++) {
+		if (s->out[i].a == ai)
+			continue;
+		if (i < s->n_out_sorted)
+			sorted++;
+		s->out[k++] = s->out[i];
+	}
+	s->n_out = k;
+	s->n_out_sorted = sorted;
+}
+
+/* ------------------------------------------------------- knowledge */
+
+uint64_t sync_peer_get(const struct sync_alliance *a, const uint8_t *author)
+{
+	bool found;
+	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
+	return found ? a->peer[i].seq : 0;
+}
+
+/* Apply what the peer says it holds (v) to what we know (f). */
+static void decide(struct sync_pfeed *f, uint64_t v, enum sync_learn how, uint64_t seen_tick)
+{
+	if (v >= f->seq) {
+		f->seq = v;
+		return;
+	}
+	if (how == SYNC_LEARN_RAISE)
+		return;
+	if (how == SYNC_LEARN_EXACT && f->sent_tick > seen_tick)
+		return;   /* records we sent since may still be on their way */
+	if (f->rewound)
+		return;   /* once per feed and session */
+	f->seq = v;
+	f->rewound = true;
+}
+
+/* After knowledge of f changed: date it (stuck feeds) and, with queue,
+ * add it to the out list if we are ahead. */
+static int after_q(struct sync *s, struct sync_alliance *a, const struct sync_lvec *v,
+                   struct sync_pfeed *f, bool queue)
+{
+	uint64_t ours = sync_lvec_seq(v, f->author);
+	if (f->seq > ours) {
+		if (!f->since_ms || f->seen_local != ours) {
+			f->since_ms = s->now_ms ? s->now_ms : 1;
+			f->seen_local = ours;
+		}
+	} else {
+		f->since_ms = 0;
+	}
+	if (queue && a->synced && !a->unshared && ours > f->seq && !diverged(s, a->id, f->author))
+		return out_add(s, a, v, f->author);
+	return 0;
+}
+
+static int after(struct sync *s, struct sync_alliance *a, const struct sync_lvec *v,
+                 struct sync_pfeed *f)
+{
+	return after_q(s, a, v, f, true);
+}
+
+static int peer_reserve(struct sync_alliance *a, size_t need)
+{
+	if (need <= a->cap)
+		return 0;
+	size_t cap = a->cap ? a->cap : 16;
+	while (cap < need)
+		cap *= 2;
+	struct sync_pfeed *p = realloc(a->peer, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	a->peer = p;
+	a->cap = cap;
+	return 0;
+}
+
+static int learn(struct sync *s, struct sync_alliance *a, const uint8_t *author, uint64_t seq,
+                 enum sync_learn how, uint64_t seen_tick, struct sync_pfeed **out)
+{
+	const struct sync_lvec *v = sync_lvec_of(s, a->id);
+	bool found;
+	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
+	int rc;
+
+	if (!found) {
+		if (seq == 0)
+			return 0;
+		if (s->n_peer_feeds >= SYNC_PEER_FEEDS_MAX)
+			return SYNC_E_LIMIT;
+		if ((rc = peer_reserve(a, a->n + 1)))
+			return rc;
+		if (a->n > i)
+			memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
+		memset(&a->peer[i], 0, sizeof(a->peer[i]));
+		memcpy(a->peer[i].author, author, 32);
+		a->n++;
+		s->n_peer_feeds++;
+	}
+	struct sync_pfeed *f = &a->peer[i];
+	uint64_t was = f->seq;
+	decide(f, seq, how, seen_tick);
+	if (out) {   /* our own records: the caller goes on with the feed */
+		*out = f;
+		return after_q(s, a, v, f, false);
+	}
+	return f->seq != was || !found ? after(s, a, v, f) : 0;
+}
+
+int sync_peer_learn(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                    uint64_t seq, enum sync_learn how, uint64_t seen_tick)
+{
+	return learn(s, a, author, seq, how, seen_tick, NULL);
+}
+
+int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *prefix,
+                    unsigned depth, const struct sync_entry *list, size_t n,
+                    uint64_t seen_tick)
+{
+	const struct sync_lvec *v = sync_lvec_of(s, a->id);
+	size_t lo, hi, i, j = 0, k = 0;
+	struct sync_pfeed *merged;
+	int rc = 0;
+
+	sync_slice(a->peer, a->n, sizeof(*a->peer), prefix, depth, &lo, &hi);
+	if (!(merged = calloc(hi - lo + n + 1, sizeof(*merged))))
+		return -ENOMEM;
+	/* Both sorted: every feed in either, at what the statement says (0
+	 * where it lists none). */
+	for (i = lo; i < hi || j < n;) {
+		int c = i < hi && j < n ? memcmp(a->peer[i].author, list[j].author, 32) :
+		        i < hi ? -1 : 1;
+		struct sync_pfeed f;
+		uint64_t said = 0;
+		if (c <= 0) {
+			f = a->peer[i++];
+		} else {
+			memset(&f, 0, sizeof(f));
+			memcpy(f.author, list[j].author, 32);
+		}
+		if (c >= 0)
+			said = list[j++].seq;
+		decide(&f, said, SYNC_LEARN_EXACT, seen_tick);
+		if (f.seq || f.rewound)
+			merged[k++] = f;
+	}
+	size_t need = a->n - (hi - lo) + k;
+	if (s->n_peer_feeds - (hi - lo) + k > SYNC_PEER_FEEDS_MAX) {
+		rc = SYNC_E_LIMIT;
+		goto out;
+	}
+	if ((rc = peer_reserve(a, need)))
+		goto out;
+	if (a->n > hi && lo + k != hi)
+		memmove(&a->peer[lo + k], &a->peer[hi], (a->n - hi) * sizeof(*a->peer));
+	memcpy(&a->peer[lo], merged, k * sizeof(*merged));
+	s->n_peer_feeds = s->n_peer_feeds - (hi - lo) + k;
+	a->n = need;
+	for (i = lo; !rc && i < lo + k; i++)
+		rc = after(s, a, v, &a->peer[i]);
+	/* Feeds dropped from the range (the peer holds none): we may be ahead. */
+	if (!rc && a->synced && v) {
+		size_t vlo, vhi;
+		sync_slice(v->heads, v->n, sizeof(*v->heads), prefix, depth, &vlo, &vhi);
+		for (size_t h = vlo; !rc && h < vhi; h++) {
+			bool found;
+			sync_find(a->peer + lo, k, sizeof(*a->peer), v->heads[h].author, &found);
+			if (!found && !diverged(s, a->id, v->heads[h].author))
+				rc = out_add(s, a, v, v->heads[h].author);
+		}
+	}
+out:
+	free(merged);
+	return rc;
+}
+
+/* --------------------------------------------------------- streaming */
+
+/* Is the out entry t still worth streaming?  *have and *head are set. */
+static bool out_live(const struct sync *s, const struct sync_outfeed *t, uint64_t *have,
+                     uint64_t *head)
+{
+	const struct sync_alliance *a = &s->al[t->a];
+	if (a->unshared || !a->synced || diverged(s, a->id, t->author))
+		return false;
+	*have = sync_peer_get(a, t->author);
+	*head = sync_lvec_seq(sync_lvec_of(s, a->id), t->author);
+	return *head > *have;
+}
+
+bool sync_pending(const struct sync *s)
+{
+	uint64_t have, head;
+	if (s->state != SYNC_STATE_OPEN)
+		return false;
+	for (size_t i = 0; i < s->n_out; i++)
+		if (out_live(s, &s->out[i], &have, &head))
+			return true;
+	return false;
+}
+
+int sync_produce(struct sync *s, size_t budget, bool *more)
+{
+	size_t spent = 0, pos = 0;
+	ProtobufCBinaryData *bins = NULL;
+	int rc = 0;
+
+	if (s->state != SYNC_STATE_OPEN)
+		goto out;
+	out_normalize(s);
+	while (pos < s->n_out && spent < budget) {
+		struct sync_outfeed *t = &s->out[pos];
+		struct sync_alliance *a = &s->al[t->a];
+		uint64_t have, head;
+		size_t n = 0, bytes = 0;
+
+		if (!out_live(s, t, &have, &head)) {
+			pos++;
+			continue;
+		}
+		if (!bins && !(bins = calloc(SYNC_RECORDS_MAX_N, sizeof(*bins)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (uint64_t seq = have + 1; seq <= head && n < SYNC_RECORDS_MAX_N &&
+		     bytes < SYNC_RECORDS_BYTES; seq++) {
+			const uint8_t *env;
+			size_t len;
+			if (s->io.read(s->io.ctx, a->id, t->author, seq, &env, &len))
+				break;
+			bins[n].data = (uint8_t *)env;
+			bins[n++].len = len;
+			bytes += len;
+		}
+		if (n == 0) {   /* unreadable now: skip the feed until the next change */
+			pos++;
+			continue;
+		}
+		Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+		Agora__Wire__Records r = AGORA__WIRE__RECORDS__INIT;
+		r.has_alliance = r.has_author = r.has_first_seq = true;
+		r.alliance.data = a->id;
+		r.alliance.len = 32;
+		r.author.data = t->author;
+		r.author.len = 32;
+		r.first_seq = have + 1;
+		r.n_envelopes = n;
+		r.envelopes = bins;
+		m.msg_case = AGORA__WIRE__MESSAGE__MSG_RECORDS;
+		m.records = &r;
+		if ((rc = sync_send_msg(s, &m)))
+			goto out;
+		s->c.records_out += n;
+		spent += bytes;
+		/* The peer will hold them (the feed stays at pos while more is
+		 * left); the out list is not touched while we walk it. */
+		struct sync_pfeed *f = NULL;
+		if ((rc = learn(s, a, t->author, have + n, SYNC_LEARN_RAISE, 0, &f)))
+			goto out;
+		if (f)
+			f->sent_tick = s->c.msgs_out;
+	}
+out:
+	if (pos) {
+		if (s->n_out > pos)
+			memmove(s->out, s->out + pos, (s->n_out - pos) * sizeof(*s->out));
+		s->n_out -= pos;
+		s->n_out_sorted = s->n_out_sorted > pos ? s->n_out_sorted - pos : 0;
+	}
+	free(bins);
+	if (more)
+		*more = sync_pending(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------ receive */
+
+static int bye_diverged(struct sync *s, const struct sync_diverged *d)
+{
+	struct sync_bye b;
+	memset(&b, 0, sizeof(b));
+	b.code = SYNC_BYE_FEED_DIVERGED;
+	snprintf(b.reason, sizeof(b.reason), "your copy of a feed differs from ours at seq %llu "
+	         "(its author forked it): we do not take it from you",
+	         (unsigned long long)d->seq);
+	b.seq = d->seq;
+	b.has_alliance = b.has_author = true;
+	memcpy(b.alliance, d->alliance, 32);
+	memcpy(b.author, d->author, 32);
+	snprintf(s->why, sizeof(s->why), "%s", "peer kept sending a feed that diverged from ours");
+	(void)sync_send_bye_full(s, &b);
+	return SYNC_E_DIVERGED;
+}
+
+int sync_on_records(struct sync *s, const Agora__Wire__Records *r)
+{
+	struct sync_alliance *a;
+	const uint8_t **envs;
+	size_t *lens;
+	int rc;
+
+	if (!r->has_alliance || r->alliance.len != 32 || !r->has_author || r->author.len != 32 ||
+	    !r->has_first_seq || r->first_seq == 0 || r->n_envelopes == 0) {
+		snprintf(s->why, sizeof(s->why), "%s", "Records without alliance, author, first_seq "
+		         ">= 1 or envelopes");
+		return SYNC_E_PROTOCOL;
+	}
+	if (r->first_seq > UINT64_MAX - r->n_envelopes) {
+		snprintf(s->why, sizeof(s->why), "%s", "Records past seq 2^64 - 1");
+		return SYNC_E_LIMIT;
+	}
+	if (!(a = sync_alliance_find(s, r->alliance.data))) {
+		if (!sync_allowed(s, r->alliance.data))
+			return 0;   /* not carried on this session: dropped unseen */
+		/* An alliance the peer founded or learnt after Hello: it holds it,
+		 * so push it our records there too (what it already has comes
+		 * back as known, and is never sent twice on this session). */
+		if ((rc = sync_alliance_add(s, r->alliance.data, &a)))
+			return rc;
+		a->synced = true;
+		if ((rc = sync_out_alliance(s, a)))
+			return rc;
+	}
+	if (a->unshared)
+		return 0;
+	const struct sync_diverged *d = diverged(s, a->id, r->author.data);
+	if (d)
+		return d->armed ? bye_diverged(s, d) : 0;   /* else sent before it knew */
+	s->c.records_in += r->n_envelopes;
+	/* The peer holds them: never send them back. */
+	if ((rc = sync_peer_learn(s, a, r->author.data, r->first_seq + r->n_envelopes - 1,
+	                          SYNC_LEARN_RAISE, 0)))
+		return rc;
+	envs = calloc(r->n_envelopes, sizeof(*envs));
+	lens = calloc(r->n_envelopes, sizeof(*lens));
+	if (!envs || !lens) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r->n_envelopes; i++) {
+		envs[i] = r->envelopes[i].data;
+		lens[i] = r->envelopes[i].len;
+	}
+	rc = s->io.records(s->io.ctx, r->alliance.data, r->author.data, r->first_seq, envs, lens,
+	                   r->n_envelopes);
+out:
+	free(envs);
+	free(lens);
+	return rc;
+}
+
+int sync_on_ack(struct sync *s, const Agora__Wire__Ack *k)
+{
+	struct sync_alliance *a;
+	if (!k->has_alliance || k->alliance.len != 32 || !k->has_author || k->author.len != 32 ||
+	    !k->has_seq) {
+		snprintf(s->why, sizeof(s->why), "%s", "Ack without alliance, author or seq");
+		return SYNC_E_PROTOCOL;
+	}
+	if (!(a = sync_alliance_find(s, k->alliance.data)) || a->unshared)
+		return 0;
+	return sync_peer_learn(s, a, k->author.data, k->seq, SYNC_LEARN_ACK, 0);
+}
+
+int sync_on_fork(struct sync *s, const Agora__Wire__ForkProof *f)
+{
+	const struct sync_alliance *a;
+	if (!f->has_alliance || f->alliance.len != 32 || !f->has_author || f->author.len != 32 ||
+	    !f->has_seq || f->seq == 0 || !f->has_env_a || !f->has_env_b || !f->env_a.len ||
+	    !f->env_b.len) {
+		snprintf(s->why, sizeof(s->why), "%s", "ForkProof without its five fields");
+		return SYNC_E_PROTOCOL;
+	}
+	a = sync_alliance_find(s, f->alliance.data);
+	if (!s->io.fork || !a || a->unshared)
+		return 0;
+	return s->io.fork(s->io.ctx, f->alliance.data, f->author.data, f->seq, f->env_a.data,
+	                  f->env_a.len, f->env_b.data, f->env_b.len);
+}
+
+void sync_on_pong(struct sync *s, uint64_t nonce)
+{
+	/* Barrier Pings have the top bit set and rising low bits; the peer
+	 * answers Pings in order, so this one's Pong covers the earlier ones. */
+	if (!(nonce >> 63))
+		return;
+	for (size_t i = 0; i < s->n_div; i++)
+		if (s->div[i].barrier <= nonce)
+			s->div[i].armed = true;
+}
+
+/* -------------------------------------------------- records that fail */
+
+int sync_send_ack(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                  const uint8_t author[SYNC_KEY_BYTES], uint64_t seq)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ack k = AGORA__WIRE__ACK__INIT;
+	k.has_alliance = k.has_author = k.has_seq = true;
+	k.alliance.data = (uint8_t *)alliance;
+	k.alliance.len = 32;
+	k.author.data = (uint8_t *)author;
+	k.author.len = 32;
+	k.seq = seq;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_ACK;
+	m.ack = &k;
+	return sync_send_msg(s, &m);
+}
+
+int sync_push_record(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                     const uint8_t author[SYNC_KEY_BYTES], uint64_t seq)
+{
+	const struct sync_alliance *a = sync_alliance_find(s, alliance);
+	const uint8_t *env;
+	size_t len;
+	int rc;
+
+	if (s->state != SYNC_STATE_OPEN || !a || a->unshared || seq == 0)
+		return 0;
+	if ((rc = s->io.read(s->io.ctx, alliance, author, seq, &env, &len)))
+		return rc;
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Records r = AGORA__WIRE__RECORDS__INIT;
+	ProtobufCBinaryData bin = { len, (uint8_t *)env };
+	r.has_alliance = r.has_author = r.has_first_seq = true;
+	r.alliance.data = (uint8_t *)alliance;
+	r.alliance.len = 32;
+	r.author.data = (uint8_t *)author;
+	r.author.len = 32;
+	r.first_seq = seq;
+	r.n_envelopes = 1;
+	r.envelopes = &bin;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_RECORDS;
+	m.records = &r;
+	if ((rc = sync_send_msg(s, &m)))
+		return rc;
+	s->c.records_out++;
+	return 0;
+}
+
+int sync_feed_diverged(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                       const uint8_t author[SYNC_KEY_BYTES], uint64_t seq)
+{
+	const struct sync_alliance *a = sync_alliance_find(s, alliance);
+	if (s->state != SYNC_STATE_OPEN)
+		return SYNC_E_STATE;
+	if (!a || a->unshared || diverged(s, alliance, author))
+		return 0;
+	if (s->n_div >= SYNC_DIVERGED_MAX)
+		return SYNC_E_LIMIT;
+	struct sync_diverged *d = realloc(s->div, (s->n_div + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	s->div = d;
+	d = &s->div[s->n_div++];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->alliance, alliance, 32);
+	memcpy(d->author, author, 32);
+	d->seq = seq;
+	d->barrier = UINT64_C(1) << 63 | ++s->barrier_seq;
+	/* Records of the feed the peer sent before it reads what the node
+	 * answered (an Ack, our own record) arrive before this Ping's Pong. */
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ping p = AGORA__WIRE__PING__INIT;
+	p.has_nonce = true;
+	p.nonce = d->barrier;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_PING;
+	m.ping = &p;
+	return sync_send_msg(s, &m);
+}
+
+/* ------------------------------------------------------ local changes */
+
+int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size_t n,
+                       uint64_t now_ms)
+{
+	int rc;
+	if (s->state != SYNC_STATE_OPEN)
+		return 0;
+	s->now_ms = now_ms;
+	for (size_t i = 0; i < n; i++) {
+		struct sync_alliance *a = sync_alliance_find(s, changed[i].alliance);
+		const struct sync_lvec *v;
+		bool found;
+		if (!a || a->unshared || !(v = sync_lvec_of(s, a->id)))
+			continue;
+		size_t k = sync_find(a->peer, a->n, sizeof(*a->peer), changed[i].author, &found);
+		if (found) {
+			if ((rc = after(s, a, v, &a->peer[k])))
+				return rc;
+		} else if (a->synced && sync_lvec_seq(v, changed[i].author) &&
+		           !diverged(s, a->id, changed[i].author) &&
+		           (rc = out_add(s, a, v, changed[i].author))) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int sync_alliances_changed(struct sync *s, uint64_t now_ms)
+{
+	struct sync_alliance *a;
+	int rc;
+	if (s->state != SYNC_STATE_OPEN)
+		return 0;
+	s->now_ms = now_ms;
+	/* Alliances that may no longer be carried leave the session. */
+	for (size_t i = 0; i < s->n_al; i++) {
+		a = &s->al[i];
+		if (a->unshared || sync_allowed(s, a->id))
+			continue;
+		sync_exchange_clear(&a->ex[0]);
+		sync_exchange_clear(&a->ex[1]);
+		a->ex[0].active = a->ex[1].active = false;
+		a->n_fifo = 0;
+		a->unshared = true;
+		a->synced = true;
+		sync_out_drop_alliance(s, a);
+	}
+	/* An alliance that appeared after Hello: the peer may not hold it;
+	 * push it from the start (records it has come back as known). */
+	for (size_t i = 0; i < s->local->n; i++) {
+		const uint8_t *id = s->local->v[i].alliance;
+		if (sync_alliance_find(s, id) || !sync_allowed(s, id))
+			continue;
+		if ((rc = sync_alliance_add(s, id, &a)))
+			return rc;
+		a->synced = true;
+		if ((rc = sync_out_alliance(s, a)))
+			return rc;
+	}
+	return 0;
+}
+
+int sync_local_changed(struct sync *s, uint64_t now_ms)
+{
+	int rc;
+	if (s->state != SYNC_STATE_OPEN)
+		return 0;
+	if ((rc = sync_alliances_changed(s, now_ms)))
+		return rc;
+	for (size_t ai = 0; ai < s->n_al; ai++) {
+		struct sync_alliance *a = &s->al[ai];
+		const struct sync_lvec *v = sync_lvec_of(s, a->id);
+		if (a->unshared)
+			continue;
+		for (size_t i = 0; i < a->n; i++)
+			if ((rc = after(s, a, v, &a->peer[i])))
+				return rc;
+		if ((rc = sync_out_alliance(s, a)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reading */
+
+uint64_t sync_peer_seq(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                       const uint8_t author[SYNC_KEY_BYTES])
+{
+	const struct sync_alliance *a = sync_alliance_find(s, alliance);
+	return a ? sync_peer_get(a, author) : 0;
+}
+
+bool sync_live(const struct sync *s)
+{
+	if (s->state != SYNC_STATE_OPEN || sync_pending(s))
+		return false;
+	for (size_t i = 0; i < s->n_al; i++)
+		if (!s->al[i].synced && !s->al[i].unshared)
+			return false;
+	return true;
+}
+
+void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t *ahead,
+              struct sync_stuck *stuck, size_t max_stuck, size_t *n_stuck)
+{
+	uint64_t b = 0, f = 0;
+	size_t ns = 0;
+	for (size_t ai = 0; ai < s->n_al; ai++) {
+		const struct sync_alliance *a = &s->al[ai];
+		const struct sync_lvec *v = sync_lvec_of(s, a->id);
+		if (a->unshared)
+			continue;
+		for (size_t i = 0; i < a->n; i++) {
+			const struct sync_pfeed *p = &a->peer[i];
+			uint64_t ours = sync_lvec_seq(v, p->author);
+			if (p->seq <= ours)
+				continue;
+			b += p->seq - ours;
+			/* Stuck: the peer ahead and our head unchanged since then. */
+			if (p->since_ms && p->seen_local == ours && now_ms > p->since_ms &&
+			    now_ms - p->since_ms > SYNC_STUCK_MS && ns < max_stuck) {
+				struct sync_stuck *st = &stuck[ns++];
+				memcpy(st->alliance, a->id, 32);
+				memcpy(st->author, p->author, 32);
+				st->our_seq = ours;
+				st->peer_seq = p->seq;
+				st->stalled_ms = now_ms - p->since_ms;
+			}
+		}
+		if (!a->synced || !v)
+			continue;
+		for (size_t i = 0; i < v->n; i++) {
+			uint64_t theirs = sync_peer_get(a, v->heads[i].author);
+			if (v->heads[i].seq > theirs)
+				f += v->heads[i].seq - theirs;
+		}
+	}
+	*behind = b;
+	*ahead = f;
+	if (n_stuck)
+		*n_stuck = ns;
+}

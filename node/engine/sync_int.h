@@ -1,0 +1,112 @@
+/*
+ * sync_int.h - what the sync engine's files share; not for node/.
+ *
+ *   sync.c           states, lifecycle, dispatch, Hello and versions, Bye,
+ *                    Redeem, Ping, the reading functions
+ *   sync_walk.c      the walk of a message's bytes before it is unpacked
+ *   sync_exchange.c  the version-vector exchange (Digest, Ranges)
+ *   sync_feeds.c     what the peer holds, streaming, Records, Ack, forks
+ *   sync_lvec.c      key ranges, local vectors and their digest cache
+ */
+#ifndef AGORA_NODE_SYNC_INT_H
+#define AGORA_NODE_SYNC_INT_H
+
+#include "node/engine/sync.h"
+#include "wire.pb-c.h"
+
+/* ------------------------------------------------ sync_lvec.c: keys */
+
+int sync_nibble(const uint8_t *key, unsigned i);
+/* lo = prefix then 0 nibbles, hi = prefix then F nibbles. */
+void sync_range_bounds(uint8_t lo[32], uint8_t hi[32], const uint8_t *prefix, unsigned depth);
+/* [*lo, *hi) of a sorted array of structs that start with a 32-byte key. */
+void sync_slice(const void *base, size_t n, size_t stride, const uint8_t *prefix,
+                unsigned depth, size_t *lo, size_t *hi);
+/* Index of key in a sorted array (or where it would go). */
+size_t sync_find(const void *base, size_t n, size_t stride, const uint8_t *key, bool *found);
+/* The wire shape of a range: prefix of ceil(depth/2) bytes, depth <= 64,
+ * zero padding nibble. */
+bool sync_range_valid(const ProtobufCBinaryData *prefix, bool has_depth, uint32_t depth);
+/* Our head of a feed (0 if none or v is NULL). */
+uint64_t sync_lvec_seq(const struct sync_lvec *v, const uint8_t *author);
+/* Digest and count of our entries in a range (cached for depth <= 2). */
+void sync_lvec_range(struct sync_lvec *v, const uint8_t *prefix, unsigned depth,
+                     uint8_t digest[32], size_t *count);
+
+/* -------------------------------------------------- sync.c: plumbing */
+
+struct sync_lvec *sync_lvec_of(const struct sync *s, const uint8_t *alliance);
+struct sync_alliance *sync_alliance_find(const struct sync *s, const uint8_t *alliance);
+/* Find or add (SYNC_E_LIMIT past SYNC_ALLIANCES_MAX, -ENOMEM). */
+int sync_alliance_add(struct sync *s, const uint8_t *alliance, struct sync_alliance **out);
+bool sync_allowed(const struct sync *s, const uint8_t *alliance);
+/* Pack and send; counts it.  SYNC_E_CLOSED once a Bye went out. */
+int sync_send_msg(struct sync *s, Agora__Wire__Message *m);
+/* A fatal error of ours: send Bye { code for rc, why } once, go FAILED,
+ * return rc. */
+int sync_fail(struct sync *s, int rc, const char *why);
+
+/* ------------------------------------------------- sync_walk.c */
+
+/* What the walk learnt of a message, before it is unpacked. */
+struct sync_shape {
+	uint32_t type;           /* the Message field set (wire.proto numbers); 0: none known */
+	size_t unknown;          /* fields of unknown numbers, all levels */
+	size_t alliances;        /* Hello */
+	size_t envelopes;        /* Records */
+	size_t ranges, vectors, entries, reply_vectors;   /* Ranges */
+	const uint8_t *alliance; /* Digest / Ranges / Records: the bytes (or NULL) */
+	size_t alliance_len;
+	bool has_exchange;       /* Digest / Ranges */
+	uint32_t exchange;
+};
+
+/*
+ * Walk msg as a wire Message without allocating: every field of a known
+ * message is checked for its wire type, known sub-messages are walked, and
+ * counted against the limits of sync.h.  0, SYNC_E_PROTOCOL (not a
+ * Message: bad varint, length past the end, wrong wire type, a singular
+ * field twice, two messages in one), SYNC_E_LIMIT; *why (static) says
+ * which on error.
+ */
+int sync_walk(const uint8_t *msg, size_t len, struct sync_shape *out, const char **why);
+
+/* ------------------------------------------------- sync_exchange.c */
+
+int sync_send_digest(struct sync *s, struct sync_alliance *a);
+/* A Ranges may be unpacked: it answers a turn we are awaiting and is no
+ * larger than that turn allows (or it is about an alliance outside the
+ * session).  0, SYNC_E_PROTOCOL, SYNC_E_LIMIT. */
+int sync_ranges_precheck(struct sync *s, const struct sync_shape *sh);
+int sync_on_digest(struct sync *s, const Agora__Wire__Digest *d);
+int sync_on_ranges(struct sync *s, const Agora__Wire__Ranges *r);
+void sync_exchange_clear(struct sync_exchange *x);
+
+/* ------------------------------------------------- sync_feeds.c */
+
+enum sync_learn {
+	SYNC_LEARN_RAISE,   /* "at least": never lowers */
+	SYNC_LEARN_EXACT,   /* the peer's statement: may lower once, unless we sent
+	                       records of the feed after the peer made it */
+	SYNC_LEARN_ACK,     /* an Ack: lowers once per feed and session */
+};
+
+/* What the peer holds of one feed, learnt at our message count seen_tick. */
+int sync_peer_learn(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                    uint64_t seq, enum sync_learn how, uint64_t seen_tick);
+/* The peer holds exactly list[0..n) in range (prefix, depth), sorted. */
+int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *prefix,
+                    unsigned depth, const struct sync_entry *list, size_t n,
+                    uint64_t seen_tick);
+uint64_t sync_peer_get(const struct sync_alliance *a, const uint8_t *author);
+/* Every feed of a (synced) where we are ahead goes into the out list. */
+int sync_out_alliance(struct sync *s, struct sync_alliance *a);
+/* Drop a's feeds from the out list (it left the session). */
+void sync_out_drop_alliance(struct sync *s, const struct sync_alliance *a);
+int sync_on_records(struct sync *s, const Agora__Wire__Records *r);
+int sync_on_ack(struct sync *s, const Agora__Wire__Ack *k);
+int sync_on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
+/* A Pong: arms the diverged feeds whose barrier it answers. */
+void sync_on_pong(struct sync *s, uint64_t nonce);
+
+#endif
