@@ -116,14 +116,15 @@ out:
 	free(status);
 }
 
-/* Refusals that are not a broken peer: we do not (yet) hold the charter
- * or the admission that makes the author a member, or the author was
- * revoked or expired here.  Records may come before their governance
- * (feeds travel in order, alliances may be learnt during the session). */
+/* Refusals that are not a broken peer: we do not (yet) hold the
+ * admission that makes the author a member, or the author was revoked or
+ * expired here.  (Records of an alliance whose charter we lack are: a
+ * session streams the coordinators' feeds, the charter first, before any
+ * other, PROTOCOL.md 4.4.) */
 static bool membership_error(int code)
 {
 	return code == STORE_E_NOT_MEMBER || code == STORE_E_ROLE || code == STORE_E_REVOKED ||
-	       code == STORE_E_EXPIRED || code == STORE_E_ALLIANCE;
+	       code == STORE_E_EXPIRED;
 }
 
 static const char *reject_name(int code)

@@ -235,7 +235,7 @@ void node_forks_relay(struct node *n)
 	}
 	for (struct session *s = n->sessions, *next; s; s = next) {
 		next = s->next;
-		if (s->state != SESSION_OPEN || !sync_state(&s->sync) == SYNC_STATE_OPEN || s->forks_sent >= upto)
+		if (s->state != SESSION_OPEN || sync_state(&s->sync) != SYNC_STATE_OPEN || s->forks_sent >= upto)
 			continue;
 		/* proofs come oldest first; the session takes those past its mark */
 		for (size_t i = 0; i < p.n; i++) {

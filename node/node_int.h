@@ -23,6 +23,9 @@
 #include "node/engine/sync.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
+#if __has_include("node/stub_tmp.h")
+#include "node/stub_tmp.h"
+#endif
 
 #define NODE_HANDSHAKE_MS 10000
 #define NODE_PING_MS 15000
@@ -69,10 +72,12 @@
  * sessions that have not been accepted yet (handshake, or an unknown key
  * that may redeem an invite) are limited to PREAUTH_MAX in all and
  * PREAUTH_PER_ADDR per remote address, and a new connection past those
- * limits closes the oldest unaccepted one of that address (or of all). */
+ * limits closes an unaccepted one of that address (or of all): one that
+ * has sent nothing first, then the oldest.  A member's handshake takes
+ * milliseconds, so idle strangers are what goes. */
 #define NODE_MAX_SESSIONS 1024
 #define NODE_PREAUTH_MAX 64
-#define NODE_PREAUTH_PER_ADDR 4
+#define NODE_PREAUTH_PER_ADDR 8
 #define NODE_PER_ADDR_MAX 16              /* open sessions from one address */
 #define NODE_CONTROL_IDLE_MS 5000         /* a control client must ask within this */
 /* After a store write fails for want of disk space, the node stops reading
@@ -423,5 +428,14 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance
 /* control.c */
 int control_open(struct node *n);
 void control_close(struct node *n);
+/* The control socket's wire rules, apart from the socket (and fuzzed):
+ * control_frame() looks at the len bytes read so far: 0 wants more, 1 a
+ * whole request is there (*msg_len bytes after the 4-byte length), -1 the
+ * length is over the limit.  control_request_decode() unpacks a request
+ * and checks it is one agorad serves; NULL with *err (static text) if not. */
+int control_frame(const uint8_t *buf, size_t len, size_t *msg_len);
+struct Agora__Control__Request;
+struct Agora__Control__Request *control_request_decode(const uint8_t *msg, size_t len,
+                                                       const char **err);
 
 #endif

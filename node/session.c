@@ -509,7 +509,7 @@ static int handshake_done(struct session *s)
 		return 0;
 	}
 	NLOG(n, NODE_LOG_WARN, "session", "rejected %s: key %s is not active in any alliance this "
-	     "node holds (%s)%s", s->addr, hex, store_strerror(active),
+	     "node is in (%s)%s", s->addr, hex, store_strerror(active),
 	     p ? "" : "; it is not in the peer list either");
 	return refuse_key(s, refusal_code(active), active == STORE_E_REVOKED ?
 	                  "your key was revoked in every alliance this node holds" :
@@ -769,33 +769,42 @@ static int start_handshake(struct session *s, enum noise_role role)
 	return 0;
 }
 
-/* Make room for a connection from ip: the oldest session not accepted yet
- * (of that address when it has too many, else of all) is closed.  false
- * when there is no room to make (open sessions only). */
-static bool preauth_room(struct node *n, const char *ip)
+/* Which of two unaccepted sessions to drop first: one that has sent
+ * nothing before one that is handshaking, then the older. */
+static bool drop_before(const struct session *a, const struct session *b)
+{
+	if ((a->bytes_in == 0) != (b->bytes_in == 0))
+		return a->bytes_in == 0;
+	return a->opened_ms <= b->opened_ms;
+}
+
+/* Make room for a connection from ip: an unaccepted session (of that
+ * address when it has too many, else of all) is closed, the idlest first.
+ * false when there is no room to make (that address's open sessions). */
+static bool preauth_room(struct node *n, const struct session *self)
 {
 	size_t from_ip = 0, open_ip = 0;
-	struct session *oldest_ip = NULL, *oldest = NULL;
+	struct session *worst_ip = NULL, *worst = NULL;
 	for (struct session *o = n->sessions; o; o = o->next) {
-		if (o->state == SESSION_CLOSING || !o->inbound)
+		if (o == self || o->state == SESSION_CLOSING || !o->inbound)
 			continue;
-		bool same = strcmp(o->ip, ip) == 0;
+		bool same = strcmp(o->ip, self->ip) == 0;
 		if (!preauth(o)) {
 			open_ip += same;
 			continue;
 		}
 		from_ip += same;
-		if (same && (!oldest_ip || o->opened_ms <= oldest_ip->opened_ms))
-			oldest_ip = o;
-		if (!oldest || o->opened_ms <= oldest->opened_ms)
-			oldest = o;
+		if (same && (!worst_ip || drop_before(o, worst_ip)))
+			worst_ip = o;
+		if (!worst || drop_before(o, worst))
+			worst = o;
 	}
 	if (open_ip >= NODE_PER_ADDR_MAX)
 		return false;
-	if (from_ip >= NODE_PREAUTH_PER_ADDR && oldest_ip)
-		session_close(oldest_ip, "too many connections from one address", true);
-	else if (n->n_preauth > NODE_PREAUTH_MAX && oldest)
-		session_close(oldest, "too many connections not yet accepted", true);
+	if (from_ip >= NODE_PREAUTH_PER_ADDR && worst_ip)
+		session_close(worst_ip, "too many connections from one address", true);
+	else if (n->n_preauth > NODE_PREAUTH_MAX && worst)
+		session_close(worst, "too many connections not yet accepted", true);
 	return true;
 }
 
@@ -813,7 +822,7 @@ int session_accept(struct node *n)
 		return rc;
 	}
 	set_addr(s);
-	if (n->n_sessions > NODE_MAX_SESSIONS || !preauth_room(n, s->ip)) {
+	if (n->n_sessions > NODE_MAX_SESSIONS || !preauth_room(n, s)) {
 		session_close(s, "too many connections", true);
 		return 0;
 	}

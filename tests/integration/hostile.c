@@ -12,7 +12,8 @@
  *       badsig      (KEYHOME) Hello, then a record with a broken signature
  *       outoforder  (KEYHOME) Hello, then records whose seqs do not follow
  *       otheralliance (KEYHOME) Hello, then a record of an alliance the node lacks
- *       idle N      open N connections, say nothing, wait until all are dropped
+ *       idle N      open N connections from 127.0.0.2, say nothing, wait until
+ *                   all are dropped
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,16 +36,31 @@
 
 static int port;
 
-static int dial(void)
+/* Connect from src (NULL: any), e.g. 127.0.0.2: a stranger on another
+ * host than the members, who all come from 127.0.0.1. */
+static int dial_from(const char *src)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (fd >= 0 && src) {
+		struct sockaddr_in b = { .sin_family = AF_INET };
+		inet_pton(AF_INET, src, &b.sin_addr);
+		if (bind(fd, (struct sockaddr *)&b, sizeof(b)) < 0) {
+			perror("hostile: bind");
+			exit(2);
+		}
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		perror("hostile: connect");
 		exit(2);
 	}
 	return fd;
+}
+
+static int dial(void)
+{
+	return dial_from(NULL);
 }
 
 static void send_all(int fd, const void *buf, size_t len)
@@ -302,7 +318,7 @@ int main(int argc, char **argv)
 		int n = argc > 3 ? atoi(argv[3]) : 200, dropped = 0;
 		int *fds = calloc((size_t)n, sizeof(*fds));
 		for (int i = 0; i < n; i++)
-			fds[i] = dial();
+			fds[i] = dial_from("127.0.0.2");
 		for (int i = 0; i < n; i++) {
 			dropped += await_drop(fds[i]) == 0;
 			close(fds[i]);
