@@ -106,22 +106,35 @@ int node_join_message(struct node *n, const uint8_t key[32], uint8_t **out, size
 	return 0;
 }
 
-/* Append an accept-only [peer] for the redeemer and reload the config. */
+/* Add an accept-only [peer] for the redeemer (storage's agora.conf editor)
+ * and reload the config. */
 static int add_peer(struct node *n, const uint8_t key[32], const char *name)
 {
-	char path[4200], hex[65], clean[64];
+	char path[4200], clean[64], err[320];
+	struct store_conf_edit *e = NULL;
 	size_t k = 0;
+	int rc;
+
+	/* The name came from the coordinator's own invite; keep it to what a
+	 * [peer] name line can hold. */
+	while (*name == ' ')
+		name++;
 	for (const char *c = name; *c && k < sizeof clean - 1; c++)
-		clean[k++] = (*c == '\n' || *c == '\r' || *c == '[' || *c == ']') ? ' ' : *c;
+		clean[k++] = (unsigned char)*c < 0x20 || *c == 0x7f || *c == ';' ? ' ' : *c;
+	while (k && clean[k - 1] == ' ')
+		k--;
 	clean[k] = 0;
-	proto_hex(hex, key, 32);
-	snprintf(path, sizeof path, "%s/%s", n->home, NODE_CONF_NAME);
-	FILE *f = fopen(path, "a");
-	if (!f)
-		return -errno;
-	fprintf(f, "\n[peer]\nkey = %s\nname = %s\n", hex, clean);
-	if (fclose(f) != 0)
-		return -EIO;
+	if ((rc = store_home_path(path, sizeof path, n->home, STORE_HOME_CONF, NULL)))
+		return rc;
+	if ((rc = store_conf_edit_open(&e, path, err, sizeof err)) == 0 &&
+	    (rc = store_conf_edit_peer_put(e, key, NULL, clean, NULL)) == 0)
+		rc = store_conf_edit_save(e, 0, err, sizeof err);
+	store_conf_edit_free(e);
+	if (rc) {
+		NLOG(n, NODE_LOG_ERROR, "config", "cannot add the new member to agora.conf: %s",
+		     err[0] ? err : store_strerror(rc));
+		return rc;
+	}
 	return node_reload(n);
 }
 
