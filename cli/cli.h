@@ -48,10 +48,12 @@ void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(
 int cli_store(struct cli_ctx *ctx, bool create, struct store **out);
 
 /*
- * Load <home>/identity.key: refuses a key file readable or writable by group
- * or others (like ssh), asks for the passphrase from --passphrase-file
- * (passphrase_file, may be NULL) or $AGORA_PASSPHRASE when the key is
- * encrypted.  The key is owned by ctx.  Returns CLI_EXIT_*, printing errors.
+ * Load <home>/identity.key through storage's loader (store_key_load: a
+ * regular file of the user's, mode 0600 or stricter, like ssh).  An
+ * encrypted key's passphrase comes from --passphrase-file
+ * (passphrase_file, may be NULL), else $AGORA_PASSPHRASE, else, when stdin
+ * is a terminal, a prompt without echo.  The key is owned by ctx.  Returns
+ * CLI_EXIT_*, printing errors.
  */
 int cli_key(struct cli_ctx *ctx, const char *passphrase_file, struct proto_key **out);
 
@@ -62,13 +64,6 @@ int cli_key(struct cli_ctx *ctx, const char *passphrase_file, struct proto_key *
  */
 int cli_alliance(struct cli_ctx *ctx, struct store_txn *t, const char *name_or_id,
                  uint8_t id_out[PROTO_ID_BYTES]);
-
-/*
- * Create path (mode 0600, never over an existing file), write len bytes and
- * fsync.  0, -EEXIST, or another negative errno; a file left half written
- * is removed.
- */
-int cli_write_new(const char *path, const void *buf, size_t len);
 
 /* Milliseconds since the epoch (wall clock). */
 uint64_t cli_now_ms(void);

@@ -63,12 +63,12 @@ static int write_key(struct cli_ctx *ctx, const struct proto_key *key, const cha
 	size_t len = 0;
 	int rc, ret = CLI_EXIT_ERROR;
 
-	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	store_home_path(path, sizeof(path), ctx->home, STORE_HOME_KEY, NULL);
 	if ((rc = proto_key_encode(&text, &len, key, pass)) < 0) {
 		cli_error(ctx, "cannot encode the key: %s", proto_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	if ((rc = cli_write_new(path, text, len)) == -EEXIST) {
+	if ((rc = store_file_write(path, text, len, 0600, STORE_WRITE_NEW)) == -EEXIST) {
 		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
 		ret = CLI_EXIT_IDENTITY;
 		goto out;
@@ -164,23 +164,19 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		ret = CLI_EXIT_INPUT;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	if (store_home_path(path, sizeof(path), ctx->home, STORE_HOME_KEY, NULL)) {
+		cli_error(ctx, "the data directory's path is too long: %s", ctx->home);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
 	if (access(path, F_OK) == 0) {
 		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
 		ret = CLI_EXIT_IDENTITY;
 		goto out;
 	}
-	if (o.passphrase_file) {
-		if ((ret = cli_read_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
-			goto out;
-	} else if (getenv("AGORA_PASSPHRASE") && *getenv("AGORA_PASSPHRASE")) {
-		size_t n = strlen(getenv("AGORA_PASSPHRASE"));
-		if (!(pass = sodium_malloc(n + 1))) {
-			cli_error(ctx, "out of memory");
-			goto out;
-		}
-		memcpy(pass, getenv("AGORA_PASSPHRASE"), n + 1);
-	}
+	if ((ret = cli_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
+		goto out;
+	ret = CLI_EXIT_ERROR;
 	if ((rc = proto_key_generate(&key)) < 0) {
 		cli_error(ctx, "cannot generate a key: %s", proto_strerror(rc));
 		goto out;

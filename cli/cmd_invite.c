@@ -97,20 +97,22 @@ static int invite_decode(struct invite *iv, const char *code)
 	return rc;
 }
 
+/* 127.0.0.1 and the port a running agorad wrote to <home>/agorad.port. */
 static int default_addr(struct cli_ctx *ctx, char *out, size_t cap)
 {
-	char path[4200], port[16] = "";
-	snprintf(path, sizeof path, "%s/agorad.port", ctx->home);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char path[4200], *text = NULL;
+	size_t len = 0;
+
+	if (store_home_path(path, sizeof path, ctx->home, STORE_HOME_PORT, NULL) ||
+	    store_file_read(path, 16, &text, &len))
 		return -1;
-	if (!fgets(port, sizeof port, f))
-		port[0] = 0;
-	fclose(f);
-	port[strcspn(port, "\r\n")] = 0;
-	if (!port[0])
+	text[strcspn(text, "\r\n")] = 0;
+	if (!text[0]) {
+		free(text);
 		return -1;
-	snprintf(out, cap, "127.0.0.1:%s", port);
+	}
+	snprintf(out, cap, "127.0.0.1:%s", text);
+	free(text);
 	return 0;
 }
 
@@ -167,7 +169,9 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (addr) {
-		if (strlen(addr) >= sizeof iv.addr || !strchr(addr, ':')) {
+		char host[STORE_CONF_HOST_MAX];
+		uint16_t port;
+		if (strlen(addr) >= sizeof iv.addr || store_conf_hostport(host, &port, addr, false)) {
 			cli_error(ctx, "'%s' is not HOST:PORT", addr);
 			return CLI_EXIT_USAGE;
 		}
@@ -275,8 +279,7 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	proto_hex(khex, iv.coordinator, 32);
-	char *pargv[] = { "peer", "add", iv.addr, khex, "--name", "coordinator", NULL };
-	if ((ret = cli_cmd_peer(ctx, 6, pargv)) != CLI_EXIT_OK)
+	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator")) != CLI_EXIT_OK)
 		return ret;
 	printf("joining as %s; start agorad (or keep it running): it connects to the "
 	       "coordinator, redeems the code and syncs the alliance\n", iv.name);

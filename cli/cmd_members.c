@@ -467,32 +467,22 @@ static int held_cb(const struct store_record *r, void *ctx)
 	return 0;
 }
 
-/* Replace the old key's hex by the new one in agora.conf ([node] key). */
-static void conf_swap_key(struct cli_ctx *ctx, const char *old_hex, const char *new_hex)
+/* agora.conf's [node] key (shown without the passphrase) follows the key,
+ * where init wrote one.  The rotation is done whatever happens here. */
+static void conf_set_key(struct cli_ctx *ctx, const char *new_hex)
 {
-	char path[4200], tmp[4300];
-	snprintf(path, sizeof path, "%s/agora.conf", ctx->home);
-	snprintf(tmp, sizeof tmp, "%s/agora.conf.rotate", ctx->home);
-	FILE *in = fopen(path, "r");
-	if (!in)
+	struct store_conf c;
+	struct store_conf_edit *e = NULL;
+	bool had;
+
+	if (cli_conf_load(ctx, &c) != CLI_EXIT_OK)
 		return;
-	FILE *out = fopen(tmp, "w");
-	if (!out) {
-		fclose(in);
-		return;
-	}
-	char line[8192];
-	while (fgets(line, sizeof line, in)) {
-		char *p = strstr(line, old_hex);
-		if (p)
-			memcpy(p, new_hex, 64);
-		fputs(line, out);
-	}
-	fclose(in);
-	if (fclose(out) == 0)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	had = c.has_key;
+	store_conf_dispose(&c);
+	if (had && cli_conf_edit(ctx, &e) == CLI_EXIT_OK &&
+	    store_conf_edit_node_set(e, "key", new_hex) == 0)
+		cli_conf_save(ctx, e, 0);
+	store_conf_edit_free(e);
 }
 
 int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
@@ -504,7 +494,7 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 	struct store_txn *t = NULL;
 	struct held h = { NULL, 0 };
 	char *text = NULL, *pass = NULL, keypath[4200], newpath[4300], oldpath[4300];
-	char old_hex[65], new_hex[65];
+	char old_hex[65], new_hex[65], retired[32];
 	size_t len = 0, rotated = 0;
 	int ret = CLI_EXIT_ERROR, rc;
 
@@ -527,26 +517,20 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 	ret = CLI_EXIT_ERROR;
 	/* the new key file is written first: a rotation is never published
 	 * for a key this node does not hold safely */
-	if (passfile) {
-		if ((ret = cli_read_passphrase(ctx, passfile, &pass)) != CLI_EXIT_OK)
-			return ret;
-		ret = CLI_EXIT_ERROR;
-	} else if (getenv("AGORA_PASSPHRASE") && *getenv("AGORA_PASSPHRASE")) {
-		const char *env = getenv("AGORA_PASSPHRASE");
-		if (!(pass = sodium_malloc(strlen(env) + 1)))
-			goto out;
-		memcpy(pass, env, strlen(env) + 1);
-	}
+	if ((ret = cli_passphrase(ctx, passfile, &pass)) != CLI_EXIT_OK)
+		return ret;
+	ret = CLI_EXIT_ERROR;
 	if ((rc = proto_key_generate(&nk)) < 0 || (rc = proto_key_encode(&text, &len, nk, pass)) < 0) {
 		cli_error(ctx, "cannot make a new key: %s", proto_strerror(rc));
 		goto out;
 	}
-	snprintf(keypath, sizeof keypath, "%s/identity.key", ctx->home);
-	snprintf(newpath, sizeof newpath, "%s/identity.key.new", ctx->home);
 	proto_hex(old_hex, old->pk, PROTO_KEY_BYTES);
 	proto_hex(new_hex, nk->pk, PROTO_KEY_BYTES);
-	snprintf(oldpath, sizeof oldpath, "%s/identity.key.retired-%.16s", ctx->home, old_hex);
-	if ((rc = cli_write_new(newpath, text, len)) < 0) {
+	snprintf(retired, sizeof retired, ".retired-%.16s", old_hex);
+	store_home_path(keypath, sizeof keypath, ctx->home, STORE_HOME_KEY, NULL);
+	store_home_path(newpath, sizeof newpath, ctx->home, STORE_HOME_KEY, ".new");
+	store_home_path(oldpath, sizeof oldpath, ctx->home, STORE_HOME_KEY, retired);
+	if ((rc = store_file_write(newpath, text, len, 0600, STORE_WRITE_NEW)) < 0) {
 		cli_error(ctx, "cannot write %s: %s (remove it if a rotation was interrupted)",
 		          newpath, strerror(-rc));
 		goto out;
@@ -597,7 +581,7 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 		          "the new key is %s", strerror(errno), newpath);
 		goto out;
 	}
-	conf_swap_key(ctx, old_hex, new_hex);
+	conf_set_key(ctx, new_hex);
 	printf("%s\n", new_hex);
 	if (store_txn_begin(s, &t) == 0) {
 		for (size_t i = 0; i < h.n; i++) {

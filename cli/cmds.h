@@ -21,4 +21,12 @@ int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv);
 
+/*
+ * `agora peer add ADDR KEY [--name NAME]` as a function (join uses it too):
+ * checks the address, key (64 hex digits) and name, adds the [peer] to
+ * agora.conf, prints what it did and tells a running agorad.  Returns
+ * CLI_EXIT_*, printing its own errors.
+ */
+int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name);
+
 #endif

@@ -3,7 +3,8 @@
  *
  * One request per connection to <home>/agorad.sock: a 4-byte big-endian
  * length and a serialized agora.control.Request; the node answers with one
- * Response the same way (proto/control.proto, proto/PROTOCOL.md section 4).
+ * Response the same way (proto/control.proto, proto/PROTOCOL.md section 4.6).
+ * Framing and limits are proto's (proto_control_*), shared with agorad.
  */
 #ifndef AGORA_CLI_CONTROL_H
 #define AGORA_CLI_CONTROL_H
@@ -12,7 +13,6 @@
 #include "control.pb-c.h"
 
 #define CLI_CONTROL_TIMEOUT_MS 5000
-#define CLI_CONTROL_RESPONSE_MAX (16u << 20)
 
 /*
  * Send req and wait (at most CLI_CONTROL_TIMEOUT_MS) for the response.

@@ -819,35 +819,62 @@ static int value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd,
 	}
 }
 
-int fields_write_ini(FILE *out, const ProtobufCMessage *msg)
+void fields_ini_values_free(struct store_conf_value *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+int fields_ini_values(struct store_conf_value **out, size_t *n_out, const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	struct store_conf_value *v = calloc(d->n_fields + 1, sizeof(*v));
+	size_t n = 0;
 	char val[2048];
+	int rc = -ENOMEM;
 
+	if (!v)
+		return -ENOMEM;
 	for (unsigned k = 0; k < d->n_fields; k++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[k];
 		const char *base = (const char *)msg;
-		int rc;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
 
 		if (!fields_has(msg, fd) || fd->type == PROTOBUF_C_TYPE_MESSAGE)
 			continue;
+		if (!(f = open_memstream(&text, &len)))
+			goto fail;
+		rc = 0;
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + fd->quantifier_offset);
+			size_t cnt = *(const size_t *)(base + fd->quantifier_offset);
 			const char *arr = *(char *const *)(base + fd->offset);
-			fprintf(out, "%s = ", fd->name);
-			for (size_t j = 0; j < n; j++) {
-				if ((rc = value_text(val, sizeof(val), fd, arr + j * fields_elem_size(fd))) < 0)
-					return rc;
-				fprintf(out, "%s%s", j ? "," : "", val);
-			}
-			fprintf(out, "\n");
-		} else {
-			if ((rc = value_text(val, sizeof(val), fd, base + fd->offset)) < 0)
-				return rc;
-			fprintf(out, "%s = %s\n", fd->name, val);
+			for (size_t j = 0; j < cnt && !rc; j++)
+				if (!(rc = value_text(val, sizeof(val), fd, arr + j * fields_elem_size(fd))))
+					fprintf(f, "%s%s", j ? "," : "", val);
+		} else if (!(rc = value_text(val, sizeof(val), fd, base + fd->offset))) {
+			fputs(val, f);
 		}
+		if (fclose(f) != 0 && !rc)
+			rc = -ENOMEM;
+		v[n].name = strdup(fd->name);
+		v[n].value = text;
+		if (!rc && !v[n].name)
+			rc = -ENOMEM;
+		n++;
+		if (rc)
+			goto fail;
 	}
+	*out = v;
+	*n_out = n;
 	return 0;
+fail:
+	fields_ini_values_free(v, n);
+	return rc;
 }
 
 void fields_flag_name(char *buf, size_t cap, const char *path)

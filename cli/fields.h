@@ -73,11 +73,14 @@ int fields_set(struct fields *f, const char *name, const char *value);
 void fields_help(FILE *out, const ProtobufCMessageDescriptor *desc);
 
 /*
- * Write msg's set fields as "name = value" lines (repeated as comma lists)
- * in the form fields_set() reads back.  -EINVAL if a value holds a newline
- * or a comma inside a repeated string (INI cannot keep it).
+ * msg's set fields as agora.conf values (name = the proto field name,
+ * repeated values joined with ","), in the form fields_set() reads back.
+ * -EINVAL if a value holds a line break, or a comma inside a repeated
+ * string (the list could not be split again); -ENOMEM.  Free *out with
+ * fields_ini_values_free(*out, *n).
  */
-int fields_write_ini(FILE *out, const ProtobufCMessage *msg);
+int fields_ini_values(struct store_conf_value **out, size_t *n, const ProtobufCMessage *msg);
+void fields_ini_values_free(struct store_conf_value *v, size_t n);
 
 /* Flag name of a proto field path: "measure.start_year" -> "--start-year",
  * "inventory.sectors[1].tco2e" -> "--sector-line", "" -> "". */

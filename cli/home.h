@@ -27,14 +27,27 @@ void cli_poke_node(struct cli_ctx *ctx);
 int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err);
 
 /*
+ * agora.conf through storage's parser and editor (store_conf_*), with the
+ * error printed: cli_conf_load parses the file (a missing file is empty;
+ * free with store_conf_dispose); cli_conf_edit opens it for editing (free
+ * with store_conf_edit_free); cli_conf_save writes it back (mode 0600; with
+ * STORE_WRITE_NEW, -EEXIST silently when the file exists).  Invalid files
+ * are CLI_EXIT_INPUT, naming file:line.
+ */
+int cli_conf_load(struct cli_ctx *ctx, struct store_conf *out);
+int cli_conf_edit(struct cli_ctx *ctx, struct store_conf_edit **out);
+int cli_conf_save(struct cli_ctx *ctx, struct store_conf_edit *e, unsigned flags);
+
+/*
  * This node's profile as kept in agora.conf [profile] (written by init).
  * *out is freed with agora__profile__free_unpacked(*out, NULL).
- * CLI_EXIT_NOTFOUND (silently) when there is no [profile] section.
+ * CLI_EXIT_NOTFOUND (silently) when [profile] holds nothing; a bad value
+ * is CLI_EXIT_INPUT naming file:line and the flag.
  */
 int cli_conf_profile(struct cli_ctx *ctx, Agora__Profile **out);
 
 /*
- * Write <home>/agora.conf ([node] name, country, key = public key hex;
+ * Create <home>/agora.conf ([node] name, country, key = public key hex;
  * [profile] every set field of profile) unless it exists already (then
  * *kept = true and nothing is written).
  */
@@ -63,8 +76,12 @@ int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *n
 int cli_public_key(struct cli_ctx *ctx, const char *passphrase_file,
                    uint8_t pk_out[PROTO_KEY_BYTES]);
 
-/* Read a passphrase file's first line (without the newline) into a
- * sodium_malloc()ed string the caller frees with sodium_free(). */
-int cli_read_passphrase(struct cli_ctx *ctx, const char *path, char **out);
+/*
+ * A passphrase for a new key (init, rotate-key): from --passphrase-file
+ * (passphrase_file, may be NULL) or $AGORA_PASSPHRASE, checked by
+ * store_passphrase_get (file mode 0600, no NUL, not empty).  *out is
+ * sodium_malloc()ed (sodium_free), or NULL when none was given.
+ */
+int cli_passphrase(struct cli_ctx *ctx, const char *passphrase_file, char **out);
 
 #endif

@@ -17,30 +17,6 @@
 #include "cli/control.h"
 #include "cli/home.h"
 
-int cli_write_new(const char *path, const void *buf, size_t len)
-{
-	const char *p = buf;
-	size_t off = 0;
-	int rc = 0, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len && !rc) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w > 0)
-			off += (size_t)w;
-		else if (w == 0)
-			rc = -EIO;
-		else if (errno != EINTR)
-			rc = -errno;
-	}
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc)
-		unlink(path);
-	return rc;
-}
-
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...)
 {
 	char msg[1024];
