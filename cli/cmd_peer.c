@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/control.h"
-#include "cli/home.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/control_int.h"
+#include "cli/home_int.h"
+#include "cli/opt_int.h"
 
 /* Ask a running agorad to re-read agora.conf; say what happened. */
 static void tell_node(struct cli_ctx *ctx)
@@ -79,37 +80,51 @@ out:
 	return ret;
 }
 
+struct add_opts {
+	const char *name;
+};
+
+static const struct cli_opt add_opts[] = {
+	CLI_STR("--name", "NAME", "shown by `agora status` and in agorad's log",
+	        struct add_opts, name),
+	CLI_OPT_END,
+};
+
+static const struct cli_command add_cmd = {
+	.name = "peer add",
+	.usage = "peer add HOST:PORT KEY [--name NAME]",
+	.about = "Add a partner node to agora.conf: agorad dials HOST:PORT and accepts\n"
+	         "only KEY there.  KEY is the partner's public key (`agora whoami` on\n"
+	         "their node).\n",
+	.groups = { { "options", add_opts, 0 } },
+	.min_args = 2,
+	.max_args = 2,
+};
+
 static int peer_add(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *addr = NULL, *keyhex = NULL, *name = NULL;
+	struct add_opts o = { 0 };
+	const char *args[2];
+	size_t n_args;
+	int rc = cli_opt_parse(ctx, &add_cmd, argc, argv, 2, &o, args, &n_args);
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--name") && i + 1 < argc)
-			name = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			cli_error(ctx, "peer add: unknown option '%s'", argv[i]);
-			return CLI_EXIT_USAGE;
-		} else if (!addr)
-			addr = argv[i];
-		else if (!keyhex)
-			keyhex = argv[i];
-		else {
-			cli_error(ctx, "peer add: unexpected argument '%s'", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!addr || !keyhex) {
-		cli_error(ctx, "usage: agora peer add HOST:PORT KEY [--name NAME]");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_peer_add(ctx, addr, keyhex, name);
+	return rc == CLI_EXIT_OK ? cli_peer_add(ctx, args[0], args[1], o.name) : cli_opt_status(rc);
 }
 
-static int peer_list(struct cli_ctx *ctx)
+static const struct cli_command list_cmd = {
+	.name = "peer list",
+	.usage = "peer list",
+	.about = "The partner nodes in agora.conf: key, address (or \"accept only\"), name.\n",
+};
+
+static int peer_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct store_conf c;
+	size_t n_args;
 	int ret;
 
+	if ((ret = cli_opt_parse(ctx, &list_cmd, argc, argv, 2, NULL, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
 	if ((ret = cli_conf_load(ctx, &c)) != CLI_EXIT_OK)
 		return ret;
 	for (size_t i = 0; i < c.n_peers; i++) {
@@ -125,21 +140,30 @@ static int peer_list(struct cli_ctx *ctx)
 	return CLI_EXIT_OK;
 }
 
+static const struct cli_command remove_cmd = {
+	.name = "peer remove",
+	.usage = "peer remove KEY",
+	.about = "Remove the partner node with this key from agora.conf.\n",
+	.min_args = 1,
+	.max_args = 1,
+};
+
 static int peer_remove(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct store_conf_edit *e = NULL;
 	uint8_t key[PROTO_KEY_BYTES];
-	int ret, rc;
+	const char *keyhex;
+	size_t n_args;
+	int ret, rc = 0;
 
-	if (argc != 3) {
-		cli_error(ctx, "usage: agora peer remove KEY");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &remove_cmd, argc, argv, 2, NULL, &keyhex, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
 	if ((ret = cli_conf_edit(ctx, &e)) != CLI_EXIT_OK)
 		return ret;
-	if (strlen(argv[2]) != PROTO_KEY_BYTES * 2 || proto_unhex(key, sizeof(key), argv[2]) ||
+	if (strlen(keyhex) != PROTO_KEY_BYTES * 2 || proto_unhex(key, sizeof(key), keyhex) ||
 	    (rc = store_conf_edit_peer_remove(e, key)) == STORE_E_NOTFOUND) {
-		cli_error(ctx, "no peer with key %s in agora.conf (see `agora peer list`)", argv[2]);
+		cli_error(ctx, "no peer with key %s in agora.conf (see `agora peer list`)", keyhex);
 		ret = CLI_EXIT_NOTFOUND;
 		goto out;
 	}
@@ -150,32 +174,30 @@ static int peer_remove(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((ret = cli_conf_save(ctx, e, 0)) != CLI_EXIT_OK)
 		goto out;
-	printf("removed peer %s; ", argv[2]);
+	printf("removed peer %s; ", keyhex);
 	tell_node(ctx);
 out:
 	store_conf_edit_free(e);
 	return ret;
 }
 
+static const struct cli_sub peer_subs[] = {
+	{ "add", peer_add, &add_cmd },
+	{ "list", peer_list, &list_cmd },
+	{ "remove", peer_remove, &remove_cmd },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cli_group peer_group = {
+	.name = "peer",
+	.about = "Edit the [peer] sections of agora.conf: the partner nodes agorad\n"
+	         "dials and accepts.  KEY is the partner's public key (`agora whoami`\n"
+	         "on their node).  A running agorad picks up the change at once\n"
+	         "(as it does on SIGHUP).\n",
+	.subs = peer_subs,
+};
+
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		FILE *f = argc < 2 ? stderr : stdout;
-		fprintf(f, "usage: agora peer add HOST:PORT KEY [--name NAME]\n"
-		           "       agora peer list\n"
-		           "       agora peer remove KEY\n\n"
-		           "Edit the [peer] sections of agora.conf: the partner nodes agorad\n"
-		           "dials and accepts.  KEY is the partner's public key (`agora whoami`\n"
-		           "on their node).  A running agorad picks up the change at once\n"
-		           "(as it does on SIGHUP).\n");
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return peer_add(ctx, argc, argv);
-	if (!strcmp(argv[1], "list"))
-		return peer_list(ctx);
-	if (!strcmp(argv[1], "remove"))
-		return peer_remove(ctx, argc, argv);
-	cli_error(ctx, "peer: unknown subcommand '%s' (add, list, remove)", argv[1]);
-	return CLI_EXIT_USAGE;
+	return cli_group_run(ctx, &peer_group, argc, argv);
 }

@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/control.h"
+#include "cli/cli_int.h"
+#include "cli/control_int.h"
 
 static int64_t mono_ms(void)
 {

@@ -1,5 +1,5 @@
 /*
- * fields.h - generic "--field value" flags for record bodies, driven by the
+ * fields_int.h - generic "--field value" flags for record bodies, driven by the
  * protobuf-c descriptors, so every field of every kind is a command-line
  * flag with no per-kind code (cli/ only).
  *
@@ -21,8 +21,8 @@
  * Functions return 0 or a negative FIELDS_E_* / -errno code.  Error text
  * goes to the caller's buffer (one line, no trailing newline).
  */
-#ifndef AGORA_CLI_FIELDS_H
-#define AGORA_CLI_FIELDS_H
+#ifndef AGORA_CLI_FIELDS_INT_H
+#define AGORA_CLI_FIELDS_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,6 +98,12 @@ void fields_flag_name(char *buf, size_t cap, const char *path);
 /* Bytes one element of a (repeated) field takes in its C array. */
 size_t fields_elem_size(const ProtobufCFieldDescriptor *fd);
 void *fields_slot(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
+/* Free what one value of fd at v holds (a string, bytes, a message). */
+void fields_free_value(void *v, const ProtobufCFieldDescriptor *fd);
+/* The text of one scalar value of fd at v, as fields_set() reads it back
+ * (enums by name, bytes as hex).  0, or -EINVAL for a line break, a comma
+ * in an element of a repeated string, or a value that does not fit. */
+int fields_value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd, const void *v);
 /* Remove every value of fd (frees what it held). */
 void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
 /* Is fd set in msg (non-empty for repeated)? */
