@@ -8,103 +8,58 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
-#include "cli/output.h"
-#include "cli/cmds.h"
-#include "cli/home.h"
-#include "cli/json.h"
-#include "cli/members.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/members_int.h"
+#include "cli/opt_int.h"
 
-static void help(FILE *f)
-{
-	fprintf(f, "usage: agora alliance create --name NAME [--description TEXT]\n"
-	        "                               [--passphrase-file FILE]\n"
-	        "       agora alliance list [--json]\n"
-	        "       agora alliance use NAME|ID\n");
-	cli_members_help(f);
-	fprintf(f, "\n"
-	        "create  founds an alliance: its charter names this node as the only\n"
-	        "        coordinator; this node's profile is published into it and it\n"
-	        "        becomes the default alliance.\n"
-	        "list    the alliances this node holds, with records, members (authors\n"
-	        "        with records) and the default marked '*'.\n"
-	        "use     makes NAME|ID (name, id or unique id prefix) the default.\n");
-}
+struct create_opts {
+	const char *name, *description, *passphrase_file;
+};
 
-int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *name,
-                       const char *description, uint8_t id_out[PROTO_ID_BYTES])
-{
-	Agora__Record rec = AGORA__RECORD__INIT;
-	Agora__Charter ch = AGORA__CHARTER__INIT;
-	ProtobufCBinaryData coord = { PROTO_KEY_BYTES, key->pk };
-	struct proto_error err = { 0 };
-	struct store *s;
-	uint8_t id[PROTO_ID_BYTES];
-	int ret, rc;
+static const struct cli_opt create_opts[] = {
+	CLI_NEED("--name", "NAME", "the alliance's name", struct create_opts, name),
+	CLI_STR("--description", "TEXT", "what it is for", struct create_opts, description),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
+	        struct create_opts, passphrase_file),
+	CLI_OPT_END,
+};
 
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
-		return ret;
-	ch.name = (char *)name;
-	ch.description = (char *)description;
-	ch.n_coordinators = 1;
-	ch.coordinators = &coord;
-	ch.has_policy = 1;
-	ch.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
-	rec.body_case = AGORA__RECORD__BODY_CHARTER;
-	rec.charter = &ch;
-	rc = store_publish(s, key, NULL, &rec, cli_now_ms(), id, NULL, NULL, &err);
-	if (rc < 0)
-		return cli_publish_error(ctx, rc, &err);
-	if ((ret = cli_profile_publish(ctx, key, id)) != CLI_EXIT_OK)
-		return ret;
-	if ((rc = store_meta_put(s, "default-alliance", id, PROTO_ID_BYTES)) < 0) {
-		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
-	cli_poke_node(ctx);
-	memcpy(id_out, id, PROTO_ID_BYTES);
-	return CLI_EXIT_OK;
-}
+static const struct cli_command create_cmd = {
+	.name = "alliance create",
+	.usage = "alliance create --name NAME [--description TEXT]\n"
+	         "alliance create ... [--passphrase-file FILE]",
+	.about = "Found an alliance: its charter names this node as the only coordinator;\n"
+	         "this node's profile is published into it and it becomes the default\n"
+	         "alliance.  Prints the new alliance's id.\n",
+	.groups = { { "options", create_opts, 0 } },
+};
 
 static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *name = NULL, *desc = NULL, *passfile = NULL, *v;
+	struct create_opts o = { 0 };
 	struct proto_key *key;
 	uint8_t id[PROTO_ID_BYTES];
 	char hex[PROTO_ID_HEX + 1];
-	bool missing = false;
+	size_t n_args;
 	int ret;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
-			name = v;
-		else if ((v = cli_opt_value("--description", argc, argv, &i, &missing)))
-			desc = v;
-		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
-			passfile = v;
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance create "
-			          "(see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!name || !*name) {
-		cli_error(ctx, "alliance create needs --name NAME");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &create_cmd, argc, argv, 2, &o, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if (!*o.name)
+		return cli_opt_usage(ctx, &create_cmd);
 	if ((ret = cli_store(ctx, false, &(struct store *){ NULL })) != CLI_EXIT_OK ||
-	    (ret = cli_key(ctx, passfile, &key)) != CLI_EXIT_OK)
+	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
 		return ret;
-	if ((ret = cli_alliance_found(ctx, key, name, desc, id)) != CLI_EXIT_OK)
+	if ((ret = cli_alliance_found(ctx, key, o.name, o.description, id)) != CLI_EXIT_OK)
 		return ret;
 	proto_hex(hex, id, PROTO_ID_BYTES);
 	printf("%s\n", hex);
 	if (ctx->tty_out)
-		printf("founded alliance %s; it is now your default alliance\n", name);
+		printf("founded alliance %s; it is now your default alliance\n", o.name);
 	return CLI_EXIT_OK;
 }
 
@@ -153,28 +108,37 @@ static int heads_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
 	return 0;
 }
 
+struct list_opts {
+	bool json;
+};
+
+static const struct cli_opt list_opts[] = {
+	CLI_FLAG("--json", "a JSON array: name, id, records, members, default",
+	         struct list_opts, json),
+	CLI_OPT_END,
+};
+
+static const struct cli_command list_cmd = {
+	.name = "alliance list",
+	.usage = "alliance list [--json]",
+	.about = "The alliances this node holds, with records, members (authors with\n"
+	         "records) and the default marked '*'.\n",
+	.groups = { { "options", list_opts, 0 } },
+};
+
 static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct list_opts o = { 0 };
 	struct alliance_list l = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
 	uint8_t def[PROTO_ID_BYTES + 1];
-	size_t def_len = 0;
-	bool json = false, have_def;
+	size_t def_len = 0, n_args;
+	bool have_def;
 	int ret = CLI_EXIT_ERROR, rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			help(stdout);
-			return CLI_EXIT_OK;
-		} else {
-			cli_error(ctx, "unknown option '%s' for alliance list (see agora alliance --help)",
-			          argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
+	if ((ret = cli_opt_parse(ctx, &list_cmd, argc, argv, 2, &o, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
 		return ret;
 	if ((rc = store_txn_begin(s, &t)) < 0) {
@@ -195,7 +159,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 			ret = CLI_EXIT_ERROR;
 			goto out;
 		}
-	if (json) {
+	if (o.json) {
 		json_t *arr = json_array();
 		for (size_t k = 0; arr && k < l.n; k++) {
 			char hex[PROTO_ID_HEX + 1];
@@ -236,29 +200,34 @@ out:
 	return ret;
 }
 
+static const struct cli_command use_cmd = {
+	.name = "alliance use",
+	.usage = "alliance use NAME|ID",
+	.about = "Make NAME|ID (name, id or unique id prefix) the default alliance of\n"
+	         "later commands.\n",
+	.min_args = 1,
+	.max_args = 1,
+};
+
 static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct store_txn *t = NULL;
 	struct store *s;
 	uint8_t id[PROTO_ID_BYTES];
 	char hex[PROTO_ID_HEX + 1];
+	const char *arg[1];
+	size_t n_args;
 	int ret, rc;
 
-	if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-		help(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc != 3) {
-		cli_error(ctx, "usage: agora alliance use NAME|ID");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &use_cmd, argc, argv, 2, NULL, arg, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
 		return ret;
 	if ((rc = store_txn_begin(s, &t)) < 0) {
 		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	ret = cli_alliance(ctx, t, argv[2], id);
+	ret = cli_alliance(ctx, t, arg[0], id);
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)
 		return ret;
@@ -271,29 +240,40 @@ static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static const struct cli_sub alliance_subs[] = {
+	{ "create", cmd_create, &create_cmd },
+	{ "list", cmd_list, &list_cmd },
+	{ "use", cmd_use, &use_cmd },
+	{ "members", cli_alliance_members, &cli_members_cmd },
+	{ "admit", cli_alliance_admit, &cli_admit_cmd },
+	{ "revoke", cli_alliance_revoke, &cli_revoke_cmd },
+	{ "rotate-key", cli_alliance_rotate, &cli_rotate_cmd },
+	{ "invite", cli_alliance_invite, &cli_invite_cmd },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cli_group alliance_group = {
+	.name = "alliance",
+	.about =
+	"create      founds an alliance: its charter names this node as the only\n"
+	"            coordinator; this node's profile is published into it and it\n"
+	"            becomes the default alliance.\n"
+	"list        the alliances this node holds, with records, members (authors\n"
+	"            with records) and the default marked '*'.\n"
+	"use         makes NAME|ID (name, id or unique id prefix) the default.\n"
+	"members     every admitted key: role, status (active, expired, revoked\n"
+	"            after seq N), records held, and 'fork' if it equivocated.\n"
+	"admit       (coordinators) admits KEY (64 hex digits, see `agora whoami`) as\n"
+	"            ROLE: member (default), coordinator or observer.\n"
+	"revoke      (coordinators) invalidates KEY's records after seq N and cuts\n"
+	"            its sessions.  Permanent.\n"
+	"rotate-key  replaces this node's key in every alliance where it is active.\n"
+	"invite      (coordinators) prints a one-time code for a new member\n"
+	"            (`agora join CODE` on its node).\n",
+	.subs = alliance_subs,
+};
+
 int cli_cmd_alliance(struct cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		help(argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "create"))
-		return cmd_create(ctx, argc, argv);
-	if (!strcmp(argv[1], "list"))
-		return cmd_list(ctx, argc, argv);
-	if (!strcmp(argv[1], "use"))
-		return cmd_use(ctx, argc, argv);
-	if (!strcmp(argv[1], "members"))
-		return cli_alliance_members(ctx, argc, argv);
-	if (!strcmp(argv[1], "admit"))
-		return cli_alliance_admit(ctx, argc, argv);
-	if (!strcmp(argv[1], "revoke"))
-		return cli_alliance_revoke(ctx, argc, argv);
-	if (!strcmp(argv[1], "rotate-key"))
-		return cli_alliance_rotate(ctx, argc, argv);
-	if (!strcmp(argv[1], "invite"))
-		return cli_alliance_invite(ctx, argc, argv);
-	cli_error(ctx, "'%s' is not an alliance command: use create, list, use, members, admit, "
-	          "revoke, rotate-key or invite", argv[1]);
-	return CLI_EXIT_USAGE;
+	return cli_group_run(ctx, &alliance_group, argc, argv);
 }

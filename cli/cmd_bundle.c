@@ -1,31 +1,7 @@
 /*
- * cmd_bundle.c - `agora bundle create|verify|import`: signed records in one
- * file, for moving an alliance's knowledge without a network (a USB stick
- * to the summit, an e-mail attachment, a backup).
- *
- * Bundle format, version 1 (all integers big-endian):
- *
- *   magic    8 bytes   "AGORAB1\n"  (41 47 4f 52 41 42 31 0a)
- *   records  repeated: length  4 bytes, 1..65536 (PROTO_ENVELOPE_MAX)
- *                      envelope `length` bytes, the canonical signed
- *                               envelope exactly as stored and sent
- *   trailer  end mark  4 bytes 00 00 00 00
- *            count     8 bytes, the number of records above
- *            checksum  32 bytes, BLAKE2b-256 (unkeyed) of every byte
- *                      before the trailer (magic and records)
- *   nothing may follow the trailer.
- *
- * Order: the charter of every alliance in the bundle first, then every
- * other record, each feed (alliance, author) in seq order.  The feeds are
- * interleaved by creation time (a record never comes before an earlier seq
- * of its own feed), so an admission normally precedes the first record of
- * the member it admits, and an importer can ingest the file front to back
- * in one pass.  The checksum guards against damage, not forgery: every
- * record carries its author's signature, which import and verify check.
- *
- * A bundle made with filters holds each matching record together with the
- * earlier records of its feed and the governance records (admissions,
- * revocations, key rotations) of its alliance, so it imports on its own.
+ * cmd_bundle.c - `agora bundle create|verify|import`: how a bundle is
+ * checked without a store (verify) and how it is stored (import); create
+ * is cmd_bundle_create.c, the file format bundle.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,39 +12,13 @@
 
 #include <sodium.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/output.h"
+#include "cli/bundle_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/home_int.h"
+#include "cli/opt_int.h"
 
 #define BUNDLE_BATCH 1000
-
-static const char bundle_help[] =
-	"usage: agora bundle create FILE [filters]\n"
-	"       agora bundle verify FILE\n"
-	"       agora bundle import FILE\n"
-	"\n"
-	"A bundle is one file of signed records, to carry an alliance's records\n"
-	"without a network.\n"
-	"\n"
-	"  create   write every record this node holds (all alliances, or one with\n"
-	"           --alliance) into FILE.  With filters (see below) the bundle holds\n"
-	"           the matching records plus the earlier records of their feeds and\n"
-	"           their alliance's charter and governance records, so it always\n"
-	"           imports on its own.\n"
-	"  verify   check FILE without touching the store: framing, trailer and\n"
-	"           checksum, every signature, the hash chain of every feed; print\n"
-	"           counts per kind and per author and every problem.  Exit status 3\n"
-	"           when there is a problem.\n"
-	"  import   check FILE's framing and checksum, then store its records (in\n"
-	"           batches of 1000; each record is verified and either new, already\n"
-	"           known or rejected, with the reason).  A damaged file imports\n"
-	"           nothing.  Exit status 3 when any record was rejected.\n"
-	"\n"
-	"File format (big-endian): \"AGORAB1\\n\"; per record a 4-byte length and\n"
-	"the signed envelope; then 4 zero bytes, an 8-byte record count and the\n"
-	"BLAKE2b-256 of everything before this trailer.  Charters come first, then\n"
-	"each feed in seq order, feeds interleaved by creation time.\n"
-	"\n";
 
 /* ------------------------------------------------------------ reading */
 
@@ -152,434 +102,6 @@ static void short_hex(char out[13], const uint8_t *p)
 	proto_hex(hex, p, PROTO_ID_BYTES);
 	memcpy(out, hex, 12);
 	out[12] = '\0';
-}
-
-/* ------------------------------------------------------------- create */
-
-struct feed_sel {
-	uint8_t alliance[PROTO_ID_BYTES];
-	uint8_t author[PROTO_KEY_BYTES];
-	uint64_t upto;              /* write seqs 1..upto */
-};
-
-struct order_ent {
-	uint64_t key;               /* creation time, made non-decreasing per feed */
-	uint32_t feed;
-	uint64_t seq;
-};
-
-struct create_run {
-	struct cli_ctx *ctx;
-	struct store_txn *t;
-	const uint8_t *only_alliance;   /* --alliance, or NULL */
-	uint8_t (*alliances)[PROTO_ID_BYTES];
-	size_t n_alliances, cap_alliances;
-	struct feed_sel *feeds;
-	size_t n_feeds, cap_feeds;
-	const uint8_t *cur_alliance;    /* for the store_heads callback */
-	int err;
-};
-
-static int add_alliance(struct create_run *c, const uint8_t *id)
-{
-	for (size_t i = 0; i < c->n_alliances; i++)
-		if (!memcmp(c->alliances[i], id, PROTO_ID_BYTES))
-			return 0;
-	if (c->n_alliances == c->cap_alliances) {
-		size_t nc = c->cap_alliances ? c->cap_alliances * 2 : 8;
-		void *nv = realloc(c->alliances, nc * sizeof(*c->alliances));
-		if (!nv)
-			return -ENOMEM;
-		c->alliances = nv;
-		c->cap_alliances = nc;
-	}
-	memcpy(c->alliances[c->n_alliances++], id, PROTO_ID_BYTES);
-	return 0;
-}
-
-/* Make sure feed (alliance, author) is written up to seq `upto`. */
-static int add_feed(struct create_run *c, const uint8_t *alliance, const uint8_t *author,
-                    uint64_t upto)
-{
-	for (size_t i = 0; i < c->n_feeds; i++) {
-		struct feed_sel *f = &c->feeds[i];
-		if (!memcmp(f->alliance, alliance, PROTO_ID_BYTES) &&
-		    !memcmp(f->author, author, PROTO_KEY_BYTES)) {
-			if (upto > f->upto)
-				f->upto = upto;
-			return 0;
-		}
-	}
-	if (c->n_feeds == c->cap_feeds) {
-		size_t nc = c->cap_feeds ? c->cap_feeds * 2 : 32;
-		void *nv = realloc(c->feeds, nc * sizeof(*c->feeds));
-		if (!nv)
-			return -ENOMEM;
-		c->feeds = nv;
-		c->cap_feeds = nc;
-	}
-	memcpy(c->feeds[c->n_feeds].alliance, alliance, PROTO_ID_BYTES);
-	memcpy(c->feeds[c->n_feeds].author, author, PROTO_KEY_BYTES);
-	c->feeds[c->n_feeds].upto = upto;
-	c->n_feeds++;
-	return add_alliance(c, alliance);
-}
-
-static int alliance_cb(const struct store_record *rec, void *arg)
-{
-	struct create_run *c = arg;
-
-	if (c->only_alliance && memcmp(c->only_alliance, rec->id, PROTO_ID_BYTES))
-		return 0;
-	c->err = add_alliance(c, rec->id);
-	return c->err ? 1 : 0;
-}
-
-static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
-                   const uint8_t id[PROTO_ID_BYTES], void *arg)
-{
-	struct create_run *c = arg;
-
-	(void)id;
-	if (seq == 0)
-		return 0;
-	c->err = add_feed(c, c->cur_alliance, author, seq);
-	return c->err ? 1 : 0;
-}
-
-/* A query hit (filtered bundle): its feed is needed up to its seq. */
-static int hit_cb(const struct store_hit *hit, void *arg)
-{
-	struct create_run *c = arg;
-	Agora__Record *rec = NULL;
-	int rc;
-
-	rc = proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL);
-	if (rc < 0) {
-		c->err = rc;
-		return 1;
-	}
-	if (rec->author.len == PROTO_KEY_BYTES) {
-		if (rec->alliance.len == PROTO_ID_BYTES)
-			rc = add_feed(c, rec->alliance.data, rec->author.data, rec->seq);
-		else            /* a charter: its own id is the alliance */
-			rc = add_feed(c, hit->rec.id, rec->author.data, rec->seq);
-	}
-	agora__record__free_unpacked(rec, NULL);
-	c->err = rc;
-	return rc ? 1 : 0;
-}
-
-static int order_cmp(const void *a, const void *b)
-{
-	const struct order_ent *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->feed != y->feed)
-		return x->feed < y->feed ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-struct writer {
-	FILE *f;
-	crypto_generichash_state h;
-	uint64_t count;
-};
-
-static int write_bytes(struct writer *w, const uint8_t *p, size_t n)
-{
-	crypto_generichash_update(&w->h, p, n);
-	return fwrite(p, 1, n, w->f) == n ? 0 : -EIO;
-}
-
-static int write_record(struct writer *w, const uint8_t *env, size_t len)
-{
-	uint8_t lb[4];
-
-	if (len == 0 || len > PROTO_ENVELOPE_MAX)
-		return STORE_E_CORRUPT;
-	put_be(lb, len, 4);
-	if (write_bytes(w, lb, 4) < 0 || write_bytes(w, env, len) < 0)
-		return -EIO;
-	w->count++;
-	return 0;
-}
-
-/* Choose the feeds to write; CLI_EXIT_*. */
-static int create_select(struct create_run *c, struct cli_filter *f)
-{
-	int n;
-
-	if (!f->any) {
-		n = store_alliances(c->t, alliance_cb, c);
-		if (n < 0 || c->err) {
-			cli_error(c->ctx, "cannot list alliances: %s", store_strerror(c->err ? c->err : n));
-			return CLI_EXIT_ERROR;
-		}
-		for (size_t i = 0; i < c->n_alliances; i++) {
-			c->cur_alliance = c->alliances[i];
-			n = store_heads(c->t, c->alliances[i], head_cb, c);
-			if (n < 0 || c->err) {
-				cli_error(c->ctx, "cannot list feeds: %s",
-				          store_strerror(c->err ? c->err : n));
-				return CLI_EXIT_ERROR;
-			}
-		}
-		return CLI_EXIT_OK;
-	}
-	n = store_query(c->t, &f->q, hit_cb, c, NULL);
-	if (n < 0 || c->err) {
-		cli_error(c->ctx, "query failed: %s", store_strerror(c->err ? c->err : n));
-		return CLI_EXIT_ERROR;
-	}
-	/* The governance records of every alliance involved, so members are admitted. */
-	for (size_t i = 0, na = c->n_alliances; i < na; i++) {
-		static const enum proto_kind gov[] = {
-			PROTO_KIND_ADMISSION, PROTO_KIND_REVOCATION, PROTO_KIND_KEY_ROTATION,
-		};
-		for (size_t k = 0; k < sizeof(gov) / sizeof(gov[0]); k++) {
-			struct store_query q;
-			memset(&q, 0, sizeof(q));
-			q.alliance = c->alliances[i];
-			q.kind = gov[k];
-			q.governance = true;
-			q.history = true;
-			n = store_query(c->t, &q, hit_cb, c, NULL);
-			if (n < 0 || c->err) {
-				cli_error(c->ctx, "query failed: %s",
-				          store_strerror(c->err ? c->err : n));
-				return CLI_EXIT_ERROR;
-			}
-		}
-	}
-	return CLI_EXIT_OK;
-}
-
-/* Order the selected feed entries by creation time, each feed in seq order. */
-static int create_order(struct create_run *c, struct order_ent **out, size_t *n_out)
-{
-	struct order_ent *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < c->n_feeds; i++) {
-		uint64_t last = 0;
-		for (uint64_t seq = 1; seq <= c->feeds[i].upto; seq++) {
-			struct store_record sr;
-			Agora__Record *rec = NULL;
-			rc = store_feed_get(c->t, c->feeds[i].alliance, c->feeds[i].author, seq, &sr);
-			if (rc < 0)
-				goto out;
-			/* Charters are written first, on their own. */
-			bool charter = false;
-			for (size_t a = 0; a < c->n_alliances; a++)
-				if (!memcmp(sr.id, c->alliances[a], PROTO_ID_BYTES))
-					charter = true;
-			rc = proto_envelope_decode(&rec, sr.env, sr.env_len, NULL);
-			if (rc < 0)
-				goto out;
-			if (rec->created_ms > last)
-				last = rec->created_ms;
-			agora__record__free_unpacked(rec, NULL);
-			if (charter)
-				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 1024;
-				struct order_ent *nv = realloc(v, nc * sizeof(*nv));
-				if (!nv) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				v = nv;
-				cap = nc;
-			}
-			v[n].key = last;
-			v[n].feed = (uint32_t)i;
-			v[n].seq = seq;
-			n++;
-		}
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), order_cmp);
-	*out = v;
-	*n_out = n;
-	v = NULL;
-out:
-	free(v);
-	return rc;
-}
-
-static int bundle_create(struct cli_ctx *ctx, int argc, char **argv)
-{
-	struct create_run c;
-	struct cli_filter f;
-	struct cli_names *names = NULL;
-	struct store *s = NULL;
-	struct store_txn *t = NULL;
-	struct order_ent *order = NULL;
-	struct cli_progress prog;
-	struct writer w;
-	const char *path = NULL;
-	char *tmp = NULL;
-	size_t n_order = 0;
-	uint8_t trailer[CLI_BUNDLE_TRAILER_LEN];
-	int rc = CLI_EXIT_ERROR, e;
-
-	memset(&c, 0, sizeof(c));
-	memset(&w, 0, sizeof(w));
-	c.ctx = ctx;
-	cli_filter_init(&f);
-	for (int i = 2; i < argc; i++) {
-		bool used;
-		rc = cli_filter_arg(&f, ctx, argc, argv, &i, &used);
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		if (used)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			cli_error(ctx, "bundle create: unknown option '%s' (see 'agora bundle --help')",
-			          argv[i]);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-		if (path) {
-			cli_error(ctx, "bundle create: one FILE only ('%s' and '%s')", path, argv[i]);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-		path = argv[i];
-	}
-	if (!path) {
-		cli_error(ctx, "bundle create: give the FILE to write (see 'agora bundle --help')");
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
-
-	rc = cli_store(ctx, false, &s);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	e = store_txn_begin(s, &t);
-	if (e < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(e));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	c.t = t;
-	names = cli_names_new(t);
-	if (!names) {
-		cli_error(ctx, "out of memory");
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (f.municipality && cli_names_load(names) < 0) {
-		cli_error(ctx, "cannot read municipality names");
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = cli_filter_resolve(&f, ctx, t, names);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	c.only_alliance = f.q.alliance;
-	f.q.governance = f.q.governance || f.q.kind == PROTO_KIND_NONE;
-	rc = create_select(&c, &f);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	e = create_order(&c, &order, &n_order);
-	if (e < 0) {
-		cli_error(ctx, "cannot read the feeds: %s", store_strerror(e));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-
-	/* Write next to FILE and rename at the end: a failed run leaves no half bundle. */
-	tmp = malloc(strlen(path) + 16);
-	if (!tmp) {
-		cli_error(ctx, "out of memory");
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-	w.f = fopen(tmp, "wb");
-	if (!w.f) {
-		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	crypto_generichash_init(&w.h, NULL, 0, 32);
-	e = write_bytes(&w, (const uint8_t *)CLI_BUNDLE_MAGIC, CLI_BUNDLE_MAGIC_LEN);
-	cli_progress_start(&prog, ctx, "writing bundle", c.n_alliances + n_order);
-	for (size_t i = 0; i < c.n_alliances && e == 0; i++) {
-		struct store_record sr;
-		e = store_get(t, c.alliances[i], &sr);
-		if (e == 0)
-			e = write_record(&w, sr.env, sr.env_len);
-		cli_progress_step(&prog, 1);
-	}
-	for (size_t i = 0; i < n_order && e == 0; i++) {
-		struct feed_sel *fs = &c.feeds[order[i].feed];
-		struct store_record sr;
-		e = store_feed_get(t, fs->alliance, fs->author, order[i].seq, &sr);
-		if (e == 0)
-			e = write_record(&w, sr.env, sr.env_len);
-		cli_progress_step(&prog, 1);
-	}
-	cli_progress_end(&prog);
-	if (e == 0) {
-		memset(trailer, 0, 4);
-		put_be(trailer + 4, w.count, 8);
-		crypto_generichash_final(&w.h, trailer + 12, 32);
-		if (fwrite(trailer, 1, sizeof(trailer), w.f) != sizeof(trailer))
-			e = -EIO;
-	}
-	if (e == -EIO || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
-		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (e < 0) {
-		cli_error(ctx, "cannot read a record for the bundle: %s", store_strerror(e));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	if (fclose(w.f) != 0) {
-		w.f = NULL;
-		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	w.f = NULL;
-	if (rename(tmp, path) < 0) {
-		cli_error(ctx, "cannot create %s: %s", path, strerror(errno));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	printf("wrote %llu records (%zu alliance%s, %zu feed%s) to %s\n",
-	       (unsigned long long)w.count, c.n_alliances, c.n_alliances == 1 ? "" : "s",
-	       c.n_feeds, c.n_feeds == 1 ? "" : "s", path);
-	rc = CLI_EXIT_OK;
-out:
-	if (w.f)
-		fclose(w.f);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(order);
-	free(c.feeds);
-	free(c.alliances);
-	cli_names_free(names);
-	store_txn_end(t);
-	cli_filter_dispose(&f);
-	return rc;
 }
 
 /* ------------------------------------------------------------- verify */
@@ -965,33 +487,69 @@ out:
 
 /* ------------------------------------------------------------- command */
 
+static const struct cli_command verify_cmd = {
+	.name = "bundle verify",
+	.usage = "bundle verify FILE",
+	.about = "Check FILE without touching the store: framing, trailer and checksum,\n"
+	         "every signature, the hash chain of every feed; print counts per kind and\n"
+	         "per author and every problem.  Exit status 3 when there is a problem.\n",
+	.min_args = 1,
+	.max_args = 1,
+};
+
+static const struct cli_command import_cmd = {
+	.name = "bundle import",
+	.usage = "bundle import FILE",
+	.about = "Check FILE's framing and checksum, then store its records (in batches\n"
+	         "of 1000; each record is verified and either new, already known or\n"
+	         "rejected, with the reason).  A damaged file imports nothing.  Exit\n"
+	         "status 3 when any record was rejected.\n",
+	.min_args = 1,
+	.max_args = 1,
+};
+
+static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	size_t n_args;
+	int rc = cli_opt_parse(ctx, &verify_cmd, argc, argv, 2, NULL, &path, &n_args);
+
+	return rc == CLI_EXIT_OK ? bundle_verify(ctx, path) : cli_opt_status(rc);
+}
+
+static int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *path;
+	size_t n_args;
+	int rc = cli_opt_parse(ctx, &import_cmd, argc, argv, 2, NULL, &path, &n_args);
+
+	return rc == CLI_EXIT_OK ? bundle_import(ctx, path) : cli_opt_status(rc);
+}
+
+static const struct cli_sub bundle_subs[] = {
+	{ "create", cli_bundle_create, &cli_bundle_create_cmd },
+	{ "verify", cmd_verify, &verify_cmd },
+	{ "import", cmd_import, &import_cmd },
+	{ NULL, NULL, NULL },
+};
+
+static const struct cli_group bundle_group = {
+	.name = "bundle",
+	.about =
+	"A bundle is one file of signed records, to carry an alliance's records\n"
+	"without a network.  create writes one (with filters: the matching records\n"
+	"and what they need to import on their own), verify checks one without\n"
+	"storing anything, import stores one.\n"
+	"\n"
+	"File format (big-endian): \"AGORAB1\\n\"; per record a 4-byte length and\n"
+	"the signed envelope; then 4 zero bytes, an 8-byte record count and the\n"
+	"BLAKE2b-256 of everything before this trailer.  Charters come first, then\n"
+	"each feed in seq order, feeds interleaved by creation time.\n",
+	.subs = bundle_subs,
+};
+
 int cli_cmd_bundle(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : NULL;
-	const char *path = NULL;
-
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(bundle_help, stdout);
-			fputs(cli_filter_help, stdout);
-			return CLI_EXIT_OK;
-		}
-	if (!sub) {
-		cli_error(ctx, "bundle: say create, verify or import (see 'agora bundle --help')");
-		return CLI_EXIT_USAGE;
-	}
-	if (!strcmp(sub, "create"))
-		return bundle_create(ctx, argc, argv);
-	if (strcmp(sub, "verify") && strcmp(sub, "import")) {
-		cli_error(ctx, "bundle: '%s' is not create, verify or import", sub);
-		return CLI_EXIT_USAGE;
-	}
-	if (argc != 3 || argv[2][0] == '-') {
-		cli_error(ctx, "bundle %s: give exactly one FILE (see 'agora bundle --help')", sub);
-		return CLI_EXIT_USAGE;
-	}
-	path = argv[2];
-	if (!strcmp(sub, "verify"))
-		return bundle_verify(ctx, path);
-	return bundle_import(ctx, path);
+	return cli_group_run(ctx, &bundle_group, argc, argv);
 }
+

@@ -8,29 +8,48 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/json.h"
-#include "cli/output.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/csv_int.h"
+#include "cli/filter_int.h"
+#include "cli/format_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/names_int.h"
+#include "cli/opt_int.h"
 
-static const char export_help[] =
-	"usage: agora export [--format jsonl|csv] [filters] [-o FILE | --output-dir DIR]\n"
-	"\n"
-	"Write every record this node holds (newest versions, content kinds), or\n"
-	"those matching the filters below, for spreadsheets and scripts.\n"
-	"\n"
-	"  --format jsonl        (default) one JSON record per line, the shape\n"
-	"                        `agora publish --file` reads back\n"
-	"  --format csv          RFC 4180 CSV, UTF-8, with a header row; lists in a\n"
-	"                        cell are joined with \"; \".  One table per kind, so\n"
-	"                        give either --kind KIND (one table, to stdout or -o)\n"
-	"                        or --output-dir DIR (one file per kind:\n"
-	"                        measures.csv, inventories.csv, results.csv,\n"
-	"                        lessons.csv, targets.csv, profiles.csv,\n"
-	"                        endorsements.csv; kinds with no records are skipped)\n"
-	"  -o, --output FILE     write to FILE instead of stdout\n"
-	"  --output-dir DIR      with --format csv: the directory for the tables\n"
-	"\n"
+struct export_opts {
+	struct cli_filter filter;
+	const char *format, *output, *output_dir;
+};
+
+static const struct cli_opt export_opts[] = {
+	CLI_STR("--format", "jsonl|csv", "jsonl (default): one JSON record per line, the\n"
+	        "shape `agora publish --file` reads back.\n"
+	        "csv: RFC 4180 CSV, UTF-8, with a header row;\n"
+	        "lists in a cell are joined with \"; \".  One table\n"
+	        "per kind, so give either --kind KIND (one table,\n"
+	        "to stdout or -o) or --output-dir DIR (one file\n"
+	        "per kind: measures.csv, inventories.csv,\n"
+	        "results.csv, lessons.csv, targets.csv,\n"
+	        "profiles.csv, endorsements.csv; kinds with no\n"
+	        "records are skipped)", struct export_opts, format),
+	{ .name = "-o", .alias = "--output", .arg = "FILE", .help = "write to FILE instead of stdout",
+	  .kind = CLI_OPT_STR, .offset = offsetof(struct export_opts, output) },
+	CLI_STR("--output-dir", "DIR", "with --format csv: the directory for the tables",
+	        struct export_opts, output_dir),
+	CLI_OPT_END,
+};
+
+static const struct cli_command export_cmd = {
+	.name = "export",
+	.usage = "export [--format jsonl|csv] [filters] [-o FILE | --output-dir DIR]",
+	.about = "Write every record this node holds (newest versions, content kinds), or\n"
+	         "those matching the filters below, for spreadsheets and scripts.\n",
+	.groups = { { "options", export_opts, 0 },
+	            { "filters (all given filters must match)", cli_filter_opts,
+	              offsetof(struct export_opts, filter) } },
+	.more =
 	"CSV columns:\n"
 	"  measure:     id, municipality, country, title, summary, language, sector,\n"
 	"               areas, instruments, mitigation, adaptation, hazards, status,\n"
@@ -54,8 +73,9 @@ static const char export_help[] =
 	"               description, language, created\n"
 	"  endorsement: id, municipality, target, note, language, created\n"
 	"\n"
-	"Unlike `query`, export has no default limit.\n"
-	"\n";
+	"\n"
+	"Unlike `query`, export has no default limit.\n",
+};
 
 /* Columns of a CSV table; names that are not special are fields of the body. */
 struct csv_kind {
@@ -131,7 +151,7 @@ static char *measure_title(struct store_txn *t, const ProtobufCMessage *msg)
 	    proto_envelope_decode(&rec, sr.env, sr.env_len, NULL) < 0)
 		return strdup("");
 	proto_record_content(rec, &m);
-	s = cli_output_text(m, "title");
+	s = cli_format_text(m, "title");
 	agora__record__free_unpacked(rec, NULL);
 	return s;
 }
@@ -160,7 +180,7 @@ static int csv_record(struct export_run *r, const struct store_record *sr,
 			v = author ? cli_names_country(r->names, author) : NULL;
 		} else if (!strcmp(col, "created")) {
 			char when[40];
-			cli_output_time(when, sizeof(when), rec->created_ms, true);
+			cli_format_time(when, sizeof(when), rec->created_ms, true);
 			cells[c] = strdup(when);
 		} else if (!strcmp(col, "measure_title")) {
 			cells[c] = measure_title(r->t, msg);
@@ -171,7 +191,7 @@ static int csv_record(struct export_run *r, const struct store_record *sr,
 		           (!strcmp(col, "tco2e") || !strcmp(col, "mwh"))) {
 			continue;       /* filled per sector row below */
 		} else {
-			cells[c] = cli_output_text(msg, col);
+			cells[c] = cli_format_text(msg, col);
 		}
 		if (!cells[c])
 			cells[c] = strdup(v ? v : "");
@@ -189,7 +209,7 @@ static int csv_record(struct export_run *r, const struct store_record *sr,
 				const char *col = ck->cols[c];
 				if (c == sector_col || !strcmp(col, "tco2e") || !strcmp(col, "mwh")) {
 					free(cells[c]);
-					cells[c] = cli_output_text(se, col);
+					cells[c] = cli_format_text(se, col);
 					if (!cells[c])
 						goto out;
 				}
@@ -349,51 +369,27 @@ static int export_csv_dir(struct export_run *r, struct cli_filter *f, const char
 
 int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct export_opts o;
+	struct cli_filter *f = &o.filter;
 	struct export_run r;
-	struct cli_filter f;
 	struct store *s = NULL;
 	struct store_txn *t = NULL;
-	const char *format = "jsonl", *path = NULL, *dir = NULL, *val;
+	const char *format, *path, *dir;
+	size_t n_args;
 	int rc = CLI_EXIT_ERROR, n;
 
 	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
 	r.ctx = ctx;
-	cli_filter_init(&f);
-	for (int i = 1; i < argc; i++) {
-		bool used;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(export_help, stdout);
-			fputs(cli_filter_help, stdout);
-			rc = CLI_EXIT_OK;
-			goto out;
-		}
-		static const char *const own[] = { "--format", "-o", "--output", "--output-dir" };
-		const char **slot[] = { &format, &path, &path, &dir };
-		bool mine = false;
-		for (size_t k = 0; k < 4 && !mine; k++) {
-			n = cli_output_opt(own[k], argc, argv, &i, &val);
-			if (n < 0) {
-				cli_error(ctx, "export: %s needs a value", own[k]);
-				rc = CLI_EXIT_USAGE;
-				goto out;
-			}
-			if (n > 0) {
-				*slot[k] = val;
-				mine = true;
-			}
-		}
-		if (mine)
-			continue;
-		rc = cli_filter_arg(&f, ctx, argc, argv, &i, &used);
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		if (!used) {
-			cli_error(ctx, "export: unknown argument '%s' (see 'agora export --help')",
-			          argv[i]);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
+	cli_filter_init(f);
+	o.format = "jsonl";
+	if ((rc = cli_opt_parse(ctx, &export_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK) {
+		rc = cli_opt_status(rc);
+		goto out;
 	}
+	format = o.format;
+	path = o.output;
+	dir = o.output_dir;
 	if (strcmp(format, "jsonl") && strcmp(format, "csv")) {
 		cli_error(ctx, "export: --format '%s' is not one of: jsonl, csv", format);
 		rc = CLI_EXIT_USAGE;
@@ -406,16 +402,16 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (r.csv && !dir) {
-		if (f.q.kind == PROTO_KIND_NONE) {
+		if (f->q.kind == PROTO_KIND_NONE) {
 			cli_error(ctx, "export: CSV is one table per kind: give --kind KIND, or "
 			          "--output-dir DIR for one file per kind");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		r.ck = csv_kind_find(f.q.kind);
+		r.ck = csv_kind_find(f->q.kind);
 		if (!r.ck) {
 			cli_error(ctx, "export: no CSV table for kind '%s' (use --format jsonl)",
-			          proto_kind_name(f.q.kind));
+			          proto_kind_name(f->q.kind));
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
@@ -437,12 +433,12 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	rc = cli_filter_resolve(&f, ctx, t, r.names);
+	rc = cli_filter_resolve(f, ctx, t, r.names);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 
 	if (dir) {
-		rc = export_csv_dir(&r, &f, dir);
+		rc = export_csv_dir(&r, f, dir);
 		goto out;
 	}
 	rc = open_out(ctx, path, &r.out);
@@ -450,12 +446,12 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (r.csv)
 		cli_csv_row(r.out, r.ck->cols, r.ck->ncols);
-	rc = export_run_query(&r, &f.q);
+	rc = export_run_query(&r, &f->q);
 	rc = close_out(ctx, path, r.out, rc);
 	r.out = NULL;
 out:
 	cli_names_free(r.names);
 	store_txn_end(t);
-	cli_filter_dispose(&f);
+	cli_filter_dispose(f);
 	return rc;
 }

@@ -11,28 +11,62 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/fields.h"
-#include "cli/home.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/fields_int.h"
+#include "cli/home_int.h"
+#include "cli/opt_int.h"
 
 struct init_opts {
 	const char *alliance;       /* --alliance NAME: found it too */
 	const char *passphrase_file;
+	struct fields *profile;     /* the profile's flags (cli_opt_parse's extra) */
 };
 
-static void help(void)
+static const struct cli_opt init_opts[] = {
+	CLI_STR("--alliance", "NAME", "also found this alliance and publish the profile\n"
+	        "into it", struct init_opts, alliance),
+	CLI_STR("--passphrase-file", "FILE", "keep the key encrypted (Argon2id) under the\n"
+	        "passphrase on FILE's first line (mode 0600; or set\n"
+	        "$AGORA_PASSPHRASE)", struct init_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+/* A profile field's flag ("--population 41000"). */
+static int profile_flag(struct cli_ctx *ctx, void *opts, int argc, char **argv, int *i)
 {
-	printf("usage: agora init --name \"Assens Kommune\" --country DK [--alliance NAME]\n"
-	       "                  [--passphrase-file FILE] [profile flags]\n\n"
-	       "Creates this node's identity (identity.key, mode 0600), its store and\n"
-	       "agora.conf in the data directory.  init never replaces an existing key.\n"
-	       "With --alliance NAME it also founds that alliance and publishes the\n"
-	       "profile into it.  With --passphrase-file FILE (first line) or\n"
-	       "$AGORA_PASSPHRASE the key is kept encrypted (Argon2id).\n\n"
-	       "profile flags:\n");
-	fields_help(stdout, &agora__profile__descriptor);
+	struct init_opts *o = opts;
+	int rc = fields_arg(o->profile, argc, argv, i);
+
+	if (rc == FIELDS_E_UNKNOWN)
+		return CLI_OPT_UNKNOWN;
+	if (rc < 0) {
+		cli_error(ctx, "%s", o->profile->err);
+		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
 }
+
+static void profile_help(FILE *f, const void *opts)
+{
+	(void)opts;
+	fprintf(f, "profile flags:\n");
+	fields_help(f, &agora__profile__descriptor);
+}
+
+static const struct cli_command init_cmd = {
+	.name = "init",
+	.usage = "init --name \"Assens Kommune\" --country DK [--alliance NAME]\n"
+	         "init ... [--passphrase-file FILE] [profile flags]",
+	.about = "Creates this node's identity (identity.key, mode 0600), its store and\n"
+	         "agora.conf in the data directory.  init never replaces an existing key.\n"
+	         "With --alliance NAME it also founds that alliance and publishes the\n"
+	         "profile into it.\n",
+	.groups = { { "options", init_opts, 0 } },
+	.extra = profile_flag,
+	.extra_help = profile_help,
+};
 
 /* mkdir -p with mode 0700 for every directory it creates. */
 static int make_dirs(const char *path)
@@ -63,12 +97,12 @@ static int write_key(struct cli_ctx *ctx, const struct proto_key *key, const cha
 	size_t len = 0;
 	int rc, ret = CLI_EXIT_ERROR;
 
-	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	store_home_path(path, sizeof(path), ctx->home, STORE_HOME_KEY, NULL);
 	if ((rc = proto_key_encode(&text, &len, key, pass)) < 0) {
 		cli_error(ctx, "cannot encode the key: %s", proto_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	if ((rc = cli_write_new(path, text, len)) == -EEXIST) {
+	if ((rc = store_file_write(path, text, len, 0600, STORE_WRITE_NEW)) == -EEXIST) {
 		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
 		ret = CLI_EXIT_IDENTITY;
 		goto out;
@@ -118,6 +152,7 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	char path[4200], hex[PROTO_KEY_BYTES * 2 + 1], *pass = NULL;
 	uint8_t alliance[PROTO_ID_BYTES];
 	bool kept = false;
+	size_t n_args;
 	int ret = CLI_EXIT_ERROR, rc;
 
 	if (!p) {
@@ -125,29 +160,12 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	fields_init(&f, &p->base, NULL, false);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			help();
-			ret = CLI_EXIT_OK;
-			goto out;
-		} else if (!strcmp(a, "--alliance") || !strcmp(a, "--passphrase-file")) {
-			if (i + 1 >= argc) {
-				cli_error(ctx, "%s needs a value", a);
-				ret = CLI_EXIT_USAGE;
-				goto out;
-			}
-			*(a[2] == 'a' ? &o.alliance : &o.passphrase_file) = argv[++i];
-		} else if (!strncmp(a, "--alliance=", 11)) {
-			o.alliance = a + 11;
-		} else if (!strncmp(a, "--passphrase-file=", 18)) {
-			o.passphrase_file = a + 18;
-		} else if ((rc = fields_arg(&f, argc, argv, &i)) < 0) {
-			cli_error(ctx, "%s", f.err);
-			ret = rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : CLI_EXIT_USAGE;
-			goto out;
-		}
+	o.profile = &f;
+	if ((ret = cli_opt_parse(ctx, &init_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK) {
+		ret = cli_opt_status(ret);
+		goto out;
 	}
+	ret = CLI_EXIT_ERROR;
 	if (!p->name || !p->country) {
 		cli_error(ctx, "init needs --name \"Municipality name\" and --country CC (see agora init --help)");
 		ret = CLI_EXIT_USAGE;
@@ -164,23 +182,19 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		ret = CLI_EXIT_INPUT;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/identity.key", ctx->home);
+	if (store_home_path(path, sizeof(path), ctx->home, STORE_HOME_KEY, NULL)) {
+		cli_error(ctx, "the data directory's path is too long: %s", ctx->home);
+		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
 	if (access(path, F_OK) == 0) {
 		cli_error(ctx, "%s already exists: init never replaces a key (use another --home)", path);
 		ret = CLI_EXIT_IDENTITY;
 		goto out;
 	}
-	if (o.passphrase_file) {
-		if ((ret = cli_read_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
-			goto out;
-	} else if (getenv("AGORA_PASSPHRASE") && *getenv("AGORA_PASSPHRASE")) {
-		size_t n = strlen(getenv("AGORA_PASSPHRASE"));
-		if (!(pass = sodium_malloc(n + 1))) {
-			cli_error(ctx, "out of memory");
-			goto out;
-		}
-		memcpy(pass, getenv("AGORA_PASSPHRASE"), n + 1);
-	}
+	if ((ret = cli_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
+		goto out;
+	ret = CLI_EXIT_ERROR;
 	if ((rc = proto_key_generate(&key)) < 0) {
 		cli_error(ctx, "cannot generate a key: %s", proto_strerror(rc));
 		goto out;

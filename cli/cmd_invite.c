@@ -11,11 +11,12 @@
 
 #include <sodium.h>
 
-#include "cli/cli.h"
-#include "cli/output.h"
-#include "cli/cmds.h"
-#include "cli/home.h"
-#include "cli/members.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/home_int.h"
+#include "cli/members_int.h"
+#include "cli/opt_int.h"
 
 #define CODE_PREFIX "agora1-"
 #define CODE_MAX 512
@@ -97,69 +98,80 @@ static int invite_decode(struct invite *iv, const char *code)
 	return rc;
 }
 
+/* 127.0.0.1 and the port a running agorad wrote to <home>/agorad.port. */
 static int default_addr(struct cli_ctx *ctx, char *out, size_t cap)
 {
-	char path[4200], port[16] = "";
-	snprintf(path, sizeof path, "%s/agorad.port", ctx->home);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char path[4200], *text = NULL;
+	size_t len = 0;
+
+	if (store_home_path(path, sizeof path, ctx->home, STORE_HOME_PORT, NULL) ||
+	    store_file_read(path, 16, &text, &len))
 		return -1;
-	if (!fgets(port, sizeof port, f))
-		port[0] = 0;
-	fclose(f);
-	port[strcspn(port, "\r\n")] = 0;
-	if (!port[0])
+	text[strcspn(text, "\r\n")] = 0;
+	if (!text[0]) {
+		free(text);
 		return -1;
-	snprintf(out, cap, "127.0.0.1:%s", port);
+	}
+	snprintf(out, cap, "127.0.0.1:%s", text);
+	free(text);
 	return 0;
 }
 
+struct invite_opts {
+	const char *alliance, *name, *country, *role, *expires, *address, *passphrase_file;
+};
+
+static const struct cli_opt invite_opts[] = {
+	CLI_NEED("--name", "NAME", "the new member's municipality name", struct invite_opts, name),
+	CLI_STR("--country", "CC", "its country (ISO 3166-1 alpha-2)", struct invite_opts, country),
+	CLI_STR("--role", "ROLE", "member (default), coordinator or observer",
+	        struct invite_opts, role),
+	CLI_STR("--expires", "DURATION", "how long the code works (default 7d; s, m, h, d)",
+	        struct invite_opts, expires),
+	CLI_STR("--address", "HOST:PORT", "where the new member reaches this node (default:\n"
+	        "this agorad on 127.0.0.1)", struct invite_opts, address),
+	CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default alliance)",
+	        struct invite_opts, alliance),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
+	        struct invite_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+const struct cli_command cli_invite_cmd = {
+	.name = "alliance invite",
+	.usage = "alliance invite --name NAME [--country CC] [--role ROLE]\n"
+	         "alliance invite ... [--expires 7d] [--address HOST:PORT]\n"
+	         "alliance invite ... [--alliance NAME|ID]",
+	.about = "(Coordinators) print a one-time invite code for a new member: on its\n"
+	         "fresh node, `agora init`, then `agora join CODE` and agorad do the rest.\n",
+	.groups = { { "options", invite_opts, 0 } },
+};
+
 int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *alliance = NULL, *name = NULL, *country = "", *role = "member",
-	           *expires = "7d", *addr = NULL, *passfile = NULL, *v;
-	bool missing = false;
+	struct invite_opts o = { .country = "", .role = "member", .expires = "7d" };
+	const char *name, *country, *expires, *addr;
 	struct invite iv;
 	struct store *s;
 	struct store_txn *t;
 	struct proto_key *key;
 	struct store_member me;
 	uint64_t dur;
+	size_t n_args;
 	int r, ret, rc;
 	char code[CODE_MAX * 2];
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			cli_members_help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
-			alliance = v;
-		else if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
-			name = v;
-		else if ((v = cli_opt_value("--country", argc, argv, &i, &missing)))
-			country = v;
-		else if ((v = cli_opt_value("--role", argc, argv, &i, &missing)))
-			role = v;
-		else if ((v = cli_opt_value("--expires", argc, argv, &i, &missing)))
-			expires = v;
-		else if ((v = cli_opt_value("--address", argc, argv, &i, &missing)))
-			addr = v;
-		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
-			passfile = v;
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
-			          "invite (see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
+	if ((ret = cli_opt_parse(ctx, &cli_invite_cmd, argc, argv, 2, &o, NULL, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	name = o.name;
+	country = o.country;
+	expires = o.expires;
+	addr = o.address;
 	memset(&iv, 0, sizeof iv);
-	if (!name || !*name || strlen(name) >= sizeof iv.name || strlen(country) >= sizeof iv.country) {
-		cli_error(ctx, "usage: agora alliance invite --name NAME [--country CC] [--role ROLE] "
-		          "[--expires 7d] [--address HOST:PORT]");
-		return CLI_EXIT_USAGE;
-	}
-	if ((ret = cli_member_terms(ctx, role, expires, &r, &dur)) != CLI_EXIT_OK)
+	if (!*name || strlen(name) >= sizeof iv.name || strlen(country) >= sizeof iv.country)
+		return cli_opt_usage(ctx, &cli_invite_cmd);
+	if ((ret = cli_member_terms(ctx, o.role, expires, &r, &dur)) != CLI_EXIT_OK)
 		return ret;
 	if (!addr && default_addr(ctx, iv.addr, sizeof iv.addr) < 0) {
 		cli_error(ctx, "give --address HOST:PORT where the new member reaches this node "
@@ -167,20 +179,22 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (addr) {
-		if (strlen(addr) >= sizeof iv.addr || !strchr(addr, ':')) {
+		char host[STORE_CONF_HOST_MAX];
+		uint16_t port;
+		if (strlen(addr) >= sizeof iv.addr || store_conf_hostport(host, &port, addr, false)) {
 			cli_error(ctx, "'%s' is not HOST:PORT", addr);
 			return CLI_EXIT_USAGE;
 		}
 		snprintf(iv.addr, sizeof iv.addr, "%s", addr);
 	}
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK ||
-	    (ret = cli_key(ctx, passfile, &key)) != CLI_EXIT_OK)
+	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
 		return ret;
 	if ((rc = store_txn_begin(s, &t)) < 0) {
 		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	ret = cli_alliance(ctx, t, alliance, iv.alliance);
+	ret = cli_alliance(ctx, t, o.alliance, iv.alliance);
 	bool coord = ret == CLI_EXIT_OK &&
 	             store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&
 	             store_member_get(t, iv.alliance, key->pk, &me) == 0 &&
@@ -231,28 +245,31 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+static const struct cli_command join_cmd = {
+	.name = "join",
+	.usage = "join CODE",
+	.about = "Join an alliance with an invite code from one of its coordinators\n"
+	         "(`agora alliance invite`).  Run `agora init` first.  The coordinator\n"
+	         "becomes a peer; when agorad runs, it connects, redeems the code inside\n"
+	         "the encrypted session, is admitted, and syncs the alliance.  A code\n"
+	         "works once.\n",
+	.min_args = 1,
+	.max_args = 1,
+};
+
 int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct invite iv;
 	struct store *s;
 	char khex[65], mkey[5 + 65];
 	uint8_t val[64];
+	const char *code;
+	size_t n_args;
 	int ret, rc;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: agora join CODE\n\n"
-		       "Join an alliance with an invite code from one of its coordinators\n"
-		       "(`agora alliance invite`).  Run `agora init` first.  The coordinator\n"
-		       "becomes a peer; when agorad runs, it connects, redeems the code inside\n"
-		       "the encrypted session, is admitted, and syncs the alliance.  A code\n"
-		       "works once.\n");
-		return CLI_EXIT_OK;
-	}
-	if (argc != 2) {
-		cli_error(ctx, "usage: agora join CODE");
-		return CLI_EXIT_USAGE;
-	}
-	if (invite_decode(&iv, argv[1]) < 0) {
+	if ((ret = cli_opt_parse(ctx, &join_cmd, argc, argv, 1, NULL, &code, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if (invite_decode(&iv, code) < 0) {
 		cli_error(ctx, "this is not a valid invite code (it starts with %s; copy all of it)",
 		          CODE_PREFIX);
 		return CLI_EXIT_INPUT;
@@ -275,8 +292,7 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	proto_hex(khex, iv.coordinator, 32);
-	char *pargv[] = { "peer", "add", iv.addr, khex, "--name", "coordinator", NULL };
-	if ((ret = cli_cmd_peer(ctx, 6, pargv)) != CLI_EXIT_OK)
+	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator")) != CLI_EXIT_OK)
 		return ret;
 	printf("joining as %s; start agorad (or keep it running): it connects to the "
 	       "coordinator, redeems the code and syncs the alliance\n", iv.name);

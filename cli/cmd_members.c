@@ -14,40 +14,12 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "cli/cli.h"
-#include "cli/output.h"
-#include "cli/home.h"
-#include "cli/json.h"
-#include "cli/members.h"
-
-void cli_members_help(FILE *f)
-{
-	fprintf(f,
-	        "       agora alliance members [--alliance NAME|ID] [--json]\n"
-	        "       agora alliance admit KEY --name NAME --country CC [--role ROLE]\n"
-	        "                            [--expires DURATION] [--alliance NAME|ID]\n"
-	        "       agora alliance revoke KEY --reason TEXT [--after-seq N]\n"
-	        "                             [--alliance NAME|ID]\n"
-	        "       agora alliance rotate-key [--passphrase-file FILE]\n"
-	        "       agora alliance invite --name NAME [--country CC] [--role ROLE]\n"
-	        "                             [--expires 7d] [--address HOST:PORT]\n\n"
-	        "members lists every admitted key: role, status (active, expired, revoked\n"
-	        "        after seq N), records held, and 'fork' if it equivocated.\n"
-	        "admit   (coordinators) admits KEY (64 hex digits, see `agora whoami`) as\n"
-	        "        ROLE: member (default), coordinator or observer (reads, publishes\n"
-	        "        only its profile).  DURATION is N followed by s, m, h or d\n"
-	        "        (30d): the admission expires that long from now.\n"
-	        "revoke  (coordinators) invalidates KEY's records after seq N (default:\n"
-	        "        the last one this node holds) and cuts its sessions.  Permanent.\n"
-	        "rotate-key  replaces this node's key: in every alliance where it is\n"
-	        "        active, the old key signs a KeyRotation naming the new key (which\n"
-	        "        countersigns it) and publishes nothing more.  A coordinator's new\n"
-	        "        key takes over its role at once; a member's new key needs a\n"
-	        "        coordinator's `agora alliance admit`.  The old key file is kept.\n"
-	        "invite  (coordinators) prints a one-time code for a new member: on its\n"
-	        "        fresh node, `agora join CODE` and agorad do the rest.  HOST:PORT is\n"
-	        "        where it reaches this node (default: this agorad on 127.0.0.1).\n");
-}
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/control_int.h"
+#include "cli/home_int.h"
+#include "cli/members_int.h"
+#include "cli/opt_int.h"
 
 int cli_duration_ms(const char *s, uint64_t *out)
 {
@@ -158,32 +130,41 @@ static uint64_t last_seen(struct store_txn *t, const uint8_t key[PROTO_KEY_BYTES
 	return ms;
 }
 
+struct members_opts {
+	const char *alliance;
+	bool json;
+};
+
+static const struct cli_opt members_opts[] = {
+	CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default alliance)",
+	        struct members_opts, alliance),
+	CLI_FLAG("--json", "a JSON array, one object per key", struct members_opts, json),
+	CLI_OPT_END,
+};
+
+const struct cli_command cli_members_cmd = {
+	.name = "alliance members",
+	.usage = "alliance members [--alliance NAME|ID] [--json]",
+	.about = "Every key admitted to the alliance: name, country, role, status (active,\n"
+	         "expired, revoked after seq N), records held, when this node last had a\n"
+	         "session with it, and 'fork' if it equivocated.\n",
+	.groups = { { "options", members_opts, 0 } },
+};
+
 int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *alliance = NULL, *v;
-	bool json = false, missing = false;
+	struct members_opts o = { 0 };
 	struct mlist l = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
 	uint8_t id[PROTO_ID_BYTES];
+	size_t n_args;
 	int ret, rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			cli_members_help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
-			alliance = v;
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
-			          "members (see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if ((ret = open_alliance(ctx, alliance, &s, id)) != CLI_EXIT_OK)
+	if ((ret = cli_opt_parse(ctx, &cli_members_cmd, argc, argv, 2, &o, NULL, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
 		return ret;
 	if ((rc = store_txn_begin(s, &t)) < 0 || (rc = store_members(t, id, collect_cb, &l)) < 0 ||
 	    l.oom) {
@@ -192,25 +173,25 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	uint64_t now = cli_now_ms();
-	if (json) {
+	if (o.json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; arr && i < l.n; i++) {
 			char hex[PROTO_KEY_BYTES * 2 + 1], st[64];
 			proto_hex(hex, l.v[i].key, PROTO_KEY_BYTES);
 			status_text(st, sizeof st, &l.v[i], now);
-			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "key", hex,
+			json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "key", hex,
 			                      "name", l.v[i].name, "country", l.v[i].country,
 			                      "role", role_name(l.v[i].role), "status", st,
 			                      "records", (json_int_t)l.v[i].records,
 			                      "equivocating", l.v[i].equivocating);
-			if (o && l.v[i].expires_ms)
-				json_object_set_new(o, "expires_ms", json_integer((json_int_t)l.v[i].expires_ms));
-			if (o && l.v[i].revoked)
-				json_object_set_new(o, "last_seq", json_integer((json_int_t)l.v[i].last_seq));
+			if (m && l.v[i].expires_ms)
+				json_object_set_new(m, "expires_ms", json_integer((json_int_t)l.v[i].expires_ms));
+			if (m && l.v[i].revoked)
+				json_object_set_new(m, "last_seq", json_integer((json_int_t)l.v[i].last_seq));
 			uint64_t seen = last_seen(t, l.v[i].key);
-			if (o && seen)
-				json_object_set_new(o, "last_seen_ms", json_integer((json_int_t)seen));
-			json_array_append_new(arr, o);
+			if (m && seen)
+				json_object_set_new(m, "last_seen_ms", json_integer((json_int_t)seen));
+			json_array_append_new(arr, m);
 		}
 		if (!arr || json_dumpf(arr, stdout, JSON_INDENT(2)) < 0) {
 			json_decref(arr);
@@ -280,65 +261,69 @@ static int publish_gov(struct cli_ctx *ctx, struct store *s, const uint8_t *alli
 	}
 	if (rc < 0)
 		return cli_publish_error(ctx, rc, &err);
-	cli_poke_node(ctx);
+	cli_control_poke(ctx);
 	proto_hex(hex, rid, PROTO_ID_BYTES);
 	printf("%s\n", hex);
 	return CLI_EXIT_OK;
 }
 
+struct admit_opts {
+	const char *alliance, *name, *country, *role, *expires, *passphrase_file;
+};
+
+static const struct cli_opt admit_opts[] = {
+	CLI_NEED("--name", "NAME", "the municipality's name", struct admit_opts, name),
+	CLI_NEED("--country", "CC", "its country (ISO 3166-1 alpha-2)", struct admit_opts, country),
+	CLI_STR("--role", "ROLE", "member (default), coordinator or observer (an\n"
+	        "observer reads, and publishes only its profile)", struct admit_opts, role),
+	CLI_STR("--expires", "DURATION", "N followed by s, m, h or d (30d): the admission\n"
+	        "expires that long from now", struct admit_opts, expires),
+	CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default alliance)",
+	        struct admit_opts, alliance),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
+	        struct admit_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+const struct cli_command cli_admit_cmd = {
+	.name = "alliance admit",
+	.usage = "alliance admit KEY --name NAME --country CC [--role ROLE]\n"
+	         "alliance admit KEY ... [--expires 30d] [--alliance NAME|ID]",
+	.about = "(Coordinators) admit KEY, a municipality's public key (64 hex digits, as\n"
+	         "`agora whoami` prints it), to the alliance.\n",
+	.groups = { { "options", admit_opts, 0 } },
+	.min_args = 1,
+	.max_args = 1,
+};
+
 int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *alliance = NULL, *name = NULL, *country = NULL, *role = "member",
-	           *expires = NULL, *passfile = NULL, *keyhex = NULL, *v;
-	bool missing = false;
+	struct admit_opts o = { .role = "member" };
 	uint8_t member[PROTO_KEY_BYTES], id[PROTO_ID_BYTES];
+	const char *keyhex;
 	struct store *s;
+	size_t n_args;
 	int ret, r;
 	uint64_t dur = 0;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			cli_members_help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
-			alliance = v;
-		else if ((v = cli_opt_value("--name", argc, argv, &i, &missing)))
-			name = v;
-		else if ((v = cli_opt_value("--country", argc, argv, &i, &missing)))
-			country = v;
-		else if ((v = cli_opt_value("--role", argc, argv, &i, &missing)))
-			role = v;
-		else if ((v = cli_opt_value("--expires", argc, argv, &i, &missing)))
-			expires = v;
-		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
-			passfile = v;
-		else if (!missing && argv[i][0] != '-' && !keyhex)
-			keyhex = argv[i];
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
-			          "admit (see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!keyhex || !name || !*name || !country) {
-		cli_error(ctx, "usage: agora alliance admit KEY --name NAME --country CC "
-		          "[--role member|coordinator|observer] [--expires 30d]");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &cli_admit_cmd, argc, argv, 2, &o, &keyhex, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if (!*o.name)
+		return cli_opt_usage(ctx, &cli_admit_cmd);
 	if ((ret = parse_key(ctx, keyhex, member)) != CLI_EXIT_OK)
 		return ret;
-	if ((ret = cli_member_terms(ctx, role, expires, &r, &dur)) != CLI_EXIT_OK)
+	if ((ret = cli_member_terms(ctx, o.role, o.expires, &r, &dur)) != CLI_EXIT_OK)
 		return ret;
-	if ((ret = open_alliance(ctx, alliance, &s, id)) != CLI_EXIT_OK)
+	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
 		return ret;
 	Agora__Record rec = AGORA__RECORD__INIT;
 	Agora__Admission a = AGORA__ADMISSION__INIT;
 	a.has_member = 1;
 	a.member.len = PROTO_KEY_BYTES;
 	a.member.data = member;
-	a.name = (char *)name;
-	a.country = (char *)country;
+	a.name = (char *)o.name;
+	a.country = (char *)o.country;
 	a.has_role = 1;
 	a.role = r;
 	if (dur) {
@@ -347,44 +332,51 @@ int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
 	rec.admission = &a;
-	return publish_gov(ctx, s, id, passfile, &rec);
+	return publish_gov(ctx, s, id, o.passphrase_file, &rec);
 }
+
+struct revoke_opts {
+	const char *alliance, *reason, *after, *passphrase_file;
+};
+
+static const struct cli_opt revoke_opts[] = {
+	CLI_NEED("--reason", "TEXT", "why (shown to every member)", struct revoke_opts, reason),
+	CLI_STR("--after-seq", "N", "no record of KEY after seq N counts any more (default:\n"
+	        "the last one this node holds)", struct revoke_opts, after),
+	CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default alliance)",
+	        struct revoke_opts, alliance),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
+	        struct revoke_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+const struct cli_command cli_revoke_cmd = {
+	.name = "alliance revoke",
+	.usage = "alliance revoke KEY --reason TEXT [--after-seq N]\n"
+	         "alliance revoke KEY ... [--alliance NAME|ID]",
+	.about = "(Coordinators) invalidate KEY's records after seq N and cut its sessions\n"
+	         "everywhere.  Permanent.\n",
+	.groups = { { "options", revoke_opts, 0 } },
+	.min_args = 1,
+	.max_args = 1,
+};
 
 int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *alliance = NULL, *reason = NULL, *after = NULL, *passfile = NULL,
-	           *keyhex = NULL, *v;
-	bool missing = false;
+	struct revoke_opts o = { 0 };
 	uint8_t member[PROTO_KEY_BYTES], id[PROTO_ID_BYTES];
+	const char *keyhex;
 	struct store *s;
+	size_t n_args;
 	int ret;
 	uint64_t last = 0;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			cli_members_help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if ((v = cli_opt_value("--alliance", argc, argv, &i, &missing)))
-			alliance = v;
-		else if ((v = cli_opt_value("--reason", argc, argv, &i, &missing)))
-			reason = v;
-		else if ((v = cli_opt_value("--after-seq", argc, argv, &i, &missing)))
-			after = v;
-		else if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
-			passfile = v;
-		else if (!missing && argv[i][0] != '-' && !keyhex)
-			keyhex = argv[i];
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
-			          "revoke (see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!keyhex || !reason || !*reason) {
-		cli_error(ctx, "usage: agora alliance revoke KEY --reason TEXT [--after-seq N]");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &cli_revoke_cmd, argc, argv, 2, &o, &keyhex, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if (!*o.reason)
+		return cli_opt_usage(ctx, &cli_revoke_cmd);
+	const char *after = o.after;
 	if ((ret = parse_key(ctx, keyhex, member)) != CLI_EXIT_OK)
 		return ret;
 	if (after) {
@@ -397,7 +389,7 @@ int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		last = n;
 	}
-	if ((ret = open_alliance(ctx, alliance, &s, id)) != CLI_EXIT_OK)
+	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
 		return ret;
 	if (!after) {
 		struct store_txn *t;
@@ -417,10 +409,10 @@ int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
 	rv.member.data = member;
 	rv.has_last_seq = 1;
 	rv.last_seq = last;
-	rv.reason = (char *)reason;
+	rv.reason = (char *)o.reason;
 	rec.body_case = AGORA__RECORD__BODY_REVOCATION;
 	rec.revocation = &rv;
-	return publish_gov(ctx, s, id, passfile, &rec);
+	return publish_gov(ctx, s, id, o.passphrase_file, &rec);
 }
 
 static int fork_cb(const uint8_t alliance[PROTO_ID_BYTES], const uint8_t author[PROTO_KEY_BYTES],
@@ -467,86 +459,84 @@ static int held_cb(const struct store_record *r, void *ctx)
 	return 0;
 }
 
-/* Replace the old key's hex by the new one in agora.conf ([node] key). */
-static void conf_swap_key(struct cli_ctx *ctx, const char *old_hex, const char *new_hex)
+/* agora.conf's [node] key (shown without the passphrase) follows the key,
+ * where init wrote one.  The rotation is done whatever happens here. */
+static void conf_set_key(struct cli_ctx *ctx, const char *new_hex)
 {
-	char path[4200], tmp[4300];
-	snprintf(path, sizeof path, "%s/agora.conf", ctx->home);
-	snprintf(tmp, sizeof tmp, "%s/agora.conf.rotate", ctx->home);
-	FILE *in = fopen(path, "r");
-	if (!in)
+	struct store_conf c;
+	struct store_conf_edit *e = NULL;
+	bool had;
+
+	if (cli_conf_load(ctx, &c) != CLI_EXIT_OK)
 		return;
-	FILE *out = fopen(tmp, "w");
-	if (!out) {
-		fclose(in);
-		return;
-	}
-	char line[8192];
-	while (fgets(line, sizeof line, in)) {
-		char *p = strstr(line, old_hex);
-		if (p)
-			memcpy(p, new_hex, 64);
-		fputs(line, out);
-	}
-	fclose(in);
-	if (fclose(out) == 0)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	had = c.has_key;
+	store_conf_dispose(&c);
+	if (had && cli_conf_edit(ctx, &e) == CLI_EXIT_OK &&
+	    store_conf_edit_node_set(e, "key", new_hex) == 0)
+		cli_conf_save(ctx, e, 0);
+	store_conf_edit_free(e);
 }
+
+struct rotate_opts {
+	const char *passphrase_file;
+};
+
+static const struct cli_opt rotate_opts[] = {
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of the old key, and of the new\n"
+	        "one (else $AGORA_PASSPHRASE; with neither, the\n"
+	        "new key is kept plain)",
+	        struct rotate_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+const struct cli_command cli_rotate_cmd = {
+	.name = "alliance rotate-key",
+	.usage = "alliance rotate-key [--passphrase-file FILE]",
+	.about = "Replace this node's key: in every alliance where it is active, the old\n"
+	         "key signs a KeyRotation naming the new key (which countersigns it) and\n"
+	         "publishes nothing more.  A coordinator's new key takes over its role at\n"
+	         "once; a member's new key needs a coordinator's `agora alliance admit`.\n"
+	         "The old key file is kept.  Restart agorad afterwards.\n",
+	.groups = { { "options", rotate_opts, 0 } },
+};
 
 int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const char *passfile = NULL, *v;
-	bool missing = false;
+	struct rotate_opts o = { 0 };
+	const char *passfile;
 	struct proto_key *old, *nk = NULL;
 	struct store *s;
 	struct store_txn *t = NULL;
 	struct held h = { NULL, 0 };
 	char *text = NULL, *pass = NULL, keypath[4200], newpath[4300], oldpath[4300];
-	char old_hex[65], new_hex[65];
-	size_t len = 0, rotated = 0;
+	char old_hex[65], new_hex[65], retired[32];
+	size_t len = 0, rotated = 0, n_args;
 	int ret = CLI_EXIT_ERROR, rc;
 
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			cli_members_help(stdout);
-			return CLI_EXIT_OK;
-		}
-		if ((v = cli_opt_value("--passphrase-file", argc, argv, &i, &missing)))
-			passfile = v;
-		else {
-			cli_error(ctx, missing ? "%s needs a value" : "unknown option '%s' for alliance "
-			          "rotate-key (see agora alliance --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
+	if ((ret = cli_opt_parse(ctx, &cli_rotate_cmd, argc, argv, 2, &o, NULL, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	passfile = o.passphrase_file;
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, passfile, &old)) != CLI_EXIT_OK)
 		return ret;
 	ret = CLI_EXIT_ERROR;
 	/* the new key file is written first: a rotation is never published
 	 * for a key this node does not hold safely */
-	if (passfile) {
-		if ((ret = cli_read_passphrase(ctx, passfile, &pass)) != CLI_EXIT_OK)
-			return ret;
-		ret = CLI_EXIT_ERROR;
-	} else if (getenv("AGORA_PASSPHRASE") && *getenv("AGORA_PASSPHRASE")) {
-		const char *env = getenv("AGORA_PASSPHRASE");
-		if (!(pass = sodium_malloc(strlen(env) + 1)))
-			goto out;
-		memcpy(pass, env, strlen(env) + 1);
-	}
+	if ((ret = cli_passphrase(ctx, passfile, &pass)) != CLI_EXIT_OK)
+		return ret;
+	ret = CLI_EXIT_ERROR;
 	if ((rc = proto_key_generate(&nk)) < 0 || (rc = proto_key_encode(&text, &len, nk, pass)) < 0) {
 		cli_error(ctx, "cannot make a new key: %s", proto_strerror(rc));
 		goto out;
 	}
-	snprintf(keypath, sizeof keypath, "%s/identity.key", ctx->home);
-	snprintf(newpath, sizeof newpath, "%s/identity.key.new", ctx->home);
 	proto_hex(old_hex, old->pk, PROTO_KEY_BYTES);
 	proto_hex(new_hex, nk->pk, PROTO_KEY_BYTES);
-	snprintf(oldpath, sizeof oldpath, "%s/identity.key.retired-%.16s", ctx->home, old_hex);
-	if ((rc = cli_write_new(newpath, text, len)) < 0) {
+	snprintf(retired, sizeof retired, ".retired-%.16s", old_hex);
+	store_home_path(keypath, sizeof keypath, ctx->home, STORE_HOME_KEY, NULL);
+	store_home_path(newpath, sizeof newpath, ctx->home, STORE_HOME_KEY, ".new");
+	store_home_path(oldpath, sizeof oldpath, ctx->home, STORE_HOME_KEY, retired);
+	if ((rc = store_file_write(newpath, text, len, 0600, STORE_WRITE_NEW)) < 0) {
 		cli_error(ctx, "cannot write %s: %s (remove it if a rotation was interrupted)",
 		          newpath, strerror(-rc));
 		goto out;
@@ -597,7 +587,7 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 		          "the new key is %s", strerror(errno), newpath);
 		goto out;
 	}
-	conf_swap_key(ctx, old_hex, new_hex);
+	conf_set_key(ctx, new_hex);
 	printf("%s\n", new_hex);
 	if (store_txn_begin(s, &t) == 0) {
 		for (size_t i = 0; i < h.n; i++) {

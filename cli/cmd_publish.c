@@ -11,11 +11,14 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/fields.h"
-#include "cli/home.h"
-#include "cli/json.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/control_int.h"
+#include "cli/fields_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/opt_int.h"
 
 #define FILE_MAX (512u << 20)   /* a publish file larger than this is surely a mistake */
 
@@ -23,68 +26,80 @@ static const char *const publishable[] = {
 	"measure", "result", "lesson", "target", "inventory", "endorsement", "profile",
 };
 
-/* Options common to publish, amend and retract. */
+/* Options of publish, amend and retract. */
 struct pub_opts {
 	const char *alliance;       /* --alliance NAME|ID */
 	const char *passphrase_file;
 	const char *file;           /* publish --file */
+	const char *reason;         /* retract --reason */
 	bool json;                  /* print the stored record as JSON */
+	enum proto_kind kind;       /* publish KIND / the amended record's kind */
+	struct fields *fields;      /* the record's flags (cli_opt_parse's extra) */
+	int changes;                /* field flags given */
 };
 
-/* 1 if argv[*i] was a common option (consumed), 0 if not, -1 if its value is missing. */
-static int common_opt(struct pub_opts *o, int argc, char **argv, int *i)
-{
-	static const char *const names[] = { "--alliance", "--passphrase-file", "--file" };
-	const char **slots[] = { &o->alliance, &o->passphrase_file, &o->file };
-	const char *a = argv[*i];
+#define OPT_ALLIANCE CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default " \
+	"alliance)", struct pub_opts, alliance)
+#define OPT_PASSFILE CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted " \
+	"identity.key", struct pub_opts, passphrase_file)
+#define OPT_JSON CLI_FLAG("--json", "print the stored record as JSON, not only its id", \
+	struct pub_opts, json)
 
-	if (!strcmp(a, "--json")) {
-		o->json = true;
-		return 1;
+static const struct cli_opt publish_opts[] = {
+	OPT_ALLIANCE,
+	CLI_STR("--file", "FILE", "publish every record of a JSON or JSON Lines file (- for\n"
+	        "standard input) in one transaction", struct pub_opts, file),
+	OPT_JSON,
+	OPT_PASSFILE,
+	CLI_OPT_END,
+};
+
+/* A record field's flag ("--start-year 2021"): the record's own flags. */
+static int field_flag(struct cli_ctx *ctx, void *opts, int argc, char **argv, int *i)
+{
+	struct pub_opts *o = opts;
+	int rc;
+
+	if (!o->fields)
+		return CLI_OPT_UNKNOWN;
+	if ((rc = fields_arg(o->fields, argc, argv, i)) == FIELDS_E_UNKNOWN)
+		return CLI_OPT_UNKNOWN;
+	if (rc < 0) {
+		cli_error(ctx, "%s", o->fields->err);
+		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : rc == -ENOMEM ? CLI_EXIT_ERROR
+		                                                               : CLI_EXIT_USAGE;
 	}
-	for (size_t k = 0; k < 3; k++) {
-		size_t n = strlen(names[k]);
-		if (!strcmp(a, names[k])) {
-			if (*i + 1 >= argc)
-				return -1;
-			*slots[k] = argv[++*i];
-			return 1;
-		}
-		if (!strncmp(a, names[k], n) && a[n] == '=') {
-			*slots[k] = a + n + 1;
-			return 1;
-		}
-	}
-	return 0;
+	o->changes++;
+	return CLI_EXIT_OK;
 }
 
-static bool wants_help(int argc, char **argv)
+static void field_help(FILE *f, const void *opts)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return true;
-	return false;
-}
+	const struct pub_opts *o = opts;
 
-static void publish_help(FILE *f, enum proto_kind kind)
-{
-	if (kind == PROTO_KIND_NONE) {
-		fprintf(f, "usage: agora publish KIND [--alliance NAME|ID] [--json] [--FIELD VALUE ...]\n"
-		        "       agora publish --file FILE.json|FILE.jsonl [--alliance NAME|ID]\n\n"
-		        "KIND is one of: measure, result, lesson, target, inventory, endorsement,\n"
-		        "profile.  'agora publish KIND --help' lists its flags.  Prints the new\n"
-		        "record's id.  A file holds one JSON object, an array of them, or one\n"
-		        "object per line (JSON Lines); all of it is stored or none.  A record may\n"
-		        "carry \"ref\": \"label\" and later records cite it as \"@label\".\n"
-		        "--passphrase-file FILE or $AGORA_PASSPHRASE unlocks an encrypted key.\n");
+	if (!o || o->kind == PROTO_KIND_NONE) {
+		fprintf(f, "KIND is one of: measure, result, lesson, target, inventory, endorsement,\n"
+		        "profile.  'agora publish KIND --help' lists its flags.\n");
 		return;
 	}
-	fprintf(f, "usage: agora publish %s [--alliance NAME|ID] [--json] [flags]\n\n"
-	        "flags of a %s (numbers plain, e.g. 1200.5; repeated flags also take\n"
-	        "comma lists; IDs are record ids or unique prefixes):\n",
-	        proto_kind_name(kind), proto_kind_name(kind));
-	fields_help(f, proto_kind_descriptor(kind));
+	fprintf(f, "flags of a %s (numbers plain, e.g. 1200.5; repeated flags also take\n"
+	        "comma lists; IDs are record ids or unique prefixes):\n", proto_kind_name(o->kind));
+	fields_help(f, proto_kind_descriptor(o->kind));
 }
+
+static const struct cli_command publish_cmd = {
+	.name = "publish",
+	.usage = "publish KIND [--alliance NAME|ID] [--json] [--FIELD VALUE ...]\n"
+	         "publish --file FILE.json|FILE.jsonl [--alliance NAME|ID]",
+	.about = "Sign and store a record, and print its id.  A file holds one JSON object,\n"
+	         "an array of them, or one object per line (JSON Lines); all of it is\n"
+	         "stored or none.  A record may carry \"ref\": \"label\" and later records\n"
+	         "cite it as \"@label\".  --passphrase-file FILE or $AGORA_PASSPHRASE\n"
+	         "unlocks an encrypted key.\n",
+	.groups = { { "options", publish_opts, 0 } },
+	.extra = field_flag,
+	.extra_help = field_help,
+};
 
 /* Print the stored record: its id, or with --json the whole record. */
 static int print_result(struct cli_ctx *ctx, const struct pub_opts *o, const uint8_t id[PROTO_ID_BYTES],
@@ -142,7 +157,7 @@ static int publish_one(struct cli_ctx *ctx, const struct pub_opts *o, const uint
 	rc = store_publish(s, key, alliance, rec, cli_now_ms(), id, &env, &env_len, &err);
 	if (rc < 0)
 		return cli_publish_error(ctx, rc, &err);
-	cli_poke_node(ctx);
+	cli_control_poke(ctx);
 	ret = print_result(ctx, o, id, env, env_len);
 	free(env);
 	return ret;
@@ -412,7 +427,7 @@ static int publish_file(struct cli_ctx *ctx, const struct pub_opts *o)
 		}
 		goto out;
 	}
-	cli_poke_node(ctx);
+	cli_control_poke(ctx);
 	/* Scripts get the new ids, one per line; people get one summary line. */
 	for (size_t k = 0; !ctx->tty_out && k < n; k++) {
 		char hex[PROTO_ID_HEX + 1];
@@ -451,6 +466,7 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 	Agora__Record *rec = NULL;
 	enum proto_kind kind = PROTO_KIND_NONE;
 	uint8_t alliance[PROTO_ID_BYTES];
+	size_t n_args;
 	int ret = CLI_EXIT_ERROR, rc, first = 1;
 
 	if (argc >= 2 && argv[1][0] != '-') {
@@ -465,24 +481,17 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		first = 2;
 	}
-	if (wants_help(argc, argv)) {
-		publish_help(stdout, kind);
+	o.kind = kind;
+	/* Help needs no store: asked before it is opened for the flags. */
+	if (cli_opt_help_asked(argc, argv, first)) {
+		cli_opt_help(stdout, &publish_cmd, &o);
 		return CLI_EXIT_OK;
 	}
 	if (kind == PROTO_KIND_NONE) {
-		for (int i = 1; i < argc; i++) {
-			int c = common_opt(&o, argc, argv, &i);
-			if (c <= 0) {
-				cli_error(ctx, c < 0 ? "%s needs a value" :
-				          "'%s': say what to publish: agora publish KIND [flags] or --file FILE",
-				          argv[i]);
-				return CLI_EXIT_USAGE;
-			}
-		}
-		if (!o.file) {
-			publish_help(stderr, kind);
-			return CLI_EXIT_USAGE;
-		}
+		if ((ret = cli_opt_parse(ctx, &publish_cmd, argc, argv, 1, &o, NULL, &n_args)))
+			return cli_opt_status(ret);
+		if (!o.file)
+			return cli_opt_usage(ctx, &publish_cmd);
 		return publish_file(ctx, &o);
 	}
 
@@ -494,21 +503,10 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	fields_init(&f, body, t, false);
-	for (int i = first; i < argc; i++) {
-		int c = common_opt(&o, argc, argv, &i);
-		if (c < 0) {
-			cli_error(ctx, "%s needs a value", argv[i]);
-			ret = CLI_EXIT_USAGE;
-			goto out;
-		}
-		if (c > 0)
-			continue;
-		if ((rc = fields_arg(&f, argc, argv, &i)) < 0) {
-			cli_error(ctx, "%s", f.err);
-			ret = rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : rc == -ENOMEM ? CLI_EXIT_ERROR :
-			      CLI_EXIT_USAGE;
-			goto out;
-		}
+	o.fields = &f;
+	if ((ret = cli_opt_parse(ctx, &publish_cmd, argc, argv, first, &o, NULL, &n_args))) {
+		ret = cli_opt_status(ret);
+		goto out;
 	}
 	if (o.file) {
 		cli_error(ctx, "--file takes no KIND: agora publish --file FILE");
@@ -597,14 +595,24 @@ static const char *positional(int argc, char **argv, int *pos)
 	return NULL;
 }
 
-static void amend_help(FILE *f)
-{
-	fprintf(f, "usage: agora amend ID [--FIELD VALUE ...] [--json] [--passphrase-file FILE]\n\n"
-	        "Publishes a new version of one of your records: the newest version's\n"
-	        "content with the flags applied (a repeated field given here replaces the\n"
-	        "old list).  The flags are those of 'agora publish KIND --help'.  ID is a\n"
-	        "record id or a unique prefix.\n");
-}
+static const struct cli_opt amend_opts[] = {
+	OPT_JSON,
+	OPT_PASSFILE,
+	CLI_OPT_END,
+};
+
+static const struct cli_command amend_cmd = {
+	.name = "amend",
+	.usage = "amend ID [--FIELD VALUE ...] [--json] [--passphrase-file FILE]",
+	.about = "Publishes a new version of one of your records: the newest version's\n"
+	         "content with the flags applied (a repeated field given here replaces the\n"
+	         "old list).  The flags are those of 'agora publish KIND --help'.  ID is a\n"
+	         "record id or a unique prefix.\n",
+	.groups = { { "options", amend_opts, 0 } },
+	.min_args = 1,
+	.max_args = 1,
+	.extra = field_flag,
+};
 
 int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -619,17 +627,18 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 	ProtobufCMessage *copy = NULL;
 	enum proto_kind kind;
 	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES], *packed = NULL;
-	const char *arg;
+	const char *arg, *idarg;
+	size_t n_args;
 	int ret = CLI_EXIT_ERROR, rc, pos = 0, changes = 0;
 
-	if (wants_help(argc, argv)) {
-		amend_help(stdout);
+	if (cli_opt_help_asked(argc, argv, 1)) {
+		cli_opt_help(stdout, &amend_cmd, &o);
 		return CLI_EXIT_OK;
 	}
-	if (!(arg = positional(argc, argv, &pos))) {
-		amend_help(stderr);
-		return CLI_EXIT_USAGE;
-	}
+	/* The record's kind says which flags there are, so its id is found
+	 * before the flags are read. */
+	if (!(arg = positional(argc, argv, &pos)))
+		return cli_opt_usage(ctx, &amend_cmd);
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--passphrase-file") && i + 1 < argc)
 			o.passphrase_file = argv[i + 1];
@@ -664,30 +673,13 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	fields_init(&f, copy, t, true);
-	for (int i = 1; i < argc; i++) {
-		int c;
-		if (i == pos)
-			continue;
-		if ((c = common_opt(&o, argc, argv, &i)) < 0) {
-			cli_error(ctx, "%s needs a value", argv[i]);
-			ret = CLI_EXIT_USAGE;
-			goto out;
-		}
-		if (c > 0) {
-			if (o.alliance || o.file) {
-				cli_error(ctx, "amend keeps the record's alliance and takes no --file");
-				ret = CLI_EXIT_USAGE;
-				goto out;
-			}
-			continue;
-		}
-		if ((rc = fields_arg(&f, argc, argv, &i)) < 0) {
-			cli_error(ctx, "%s", f.err);
-			ret = rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : CLI_EXIT_USAGE;
-			goto out;
-		}
-		changes++;
+	o.fields = &f;
+	if ((ret = cli_opt_parse(ctx, &amend_cmd, argc, argv, 1, &o, &idarg, &n_args))) {
+		ret = cli_opt_status(ret);
+		goto out;
 	}
+	ret = CLI_EXIT_ERROR;
+	changes = o.changes;
 	if (!changes) {
 		cli_error(ctx, "nothing to change: give the fields to change, e.g. --status completed");
 		ret = CLI_EXIT_USAGE;
@@ -715,6 +707,23 @@ out:
 	return ret;
 }
 
+static const struct cli_opt retract_opts[] = {
+	CLI_STR("--reason", "TEXT", "why it is withdrawn (kept with the retraction)",
+	        struct pub_opts, reason),
+	OPT_PASSFILE,
+	CLI_OPT_END,
+};
+
+static const struct cli_command retract_cmd = {
+	.name = "retract",
+	.usage = "retract ID [--reason TEXT] [--passphrase-file FILE]",
+	.about = "Withdraws one of your records and all its versions.  The retraction is\n"
+	         "kept and shared, so the record never comes back from a peer.\n",
+	.groups = { { "options", retract_opts, 0 } },
+	.min_args = 1,
+	.max_args = 1,
+};
+
 int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pub_opts o = { 0 };
@@ -725,37 +734,13 @@ int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv)
 	Agora__Record *orig = NULL, *rec = NULL;
 	Agora__Retract *r = NULL;
 	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES];
-	const char *arg = NULL, *reason = NULL;
+	const char *arg = NULL, *reason;
+	size_t n_args;
 	int ret = CLI_EXIT_ERROR, rc;
 
-	for (int i = 1; i < argc; i++) {
-		int c;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: agora retract ID [--reason TEXT] [--passphrase-file FILE]\n\n"
-			       "Withdraws one of your records and all its versions.  The retraction is\n"
-			       "kept and shared, so the record never comes back from a peer.\n");
-			return CLI_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
-			reason = argv[++i];
-		} else if (!strncmp(argv[i], "--reason=", 9)) {
-			reason = argv[i] + 9;
-		} else if ((c = common_opt(&o, argc, argv, &i)) != 0) {
-			if (c < 0 || o.alliance || o.file || o.json) {
-				cli_error(ctx, "retract takes ID [--reason TEXT] [--passphrase-file FILE]");
-				return CLI_EXIT_USAGE;
-			}
-		} else if (argv[i][0] != '-' && !arg) {
-			arg = argv[i];
-		} else {
-			cli_error(ctx, "unknown argument '%s' for retract (see agora retract --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (!arg) {
-		cli_error(ctx, "usage: agora retract ID [--reason TEXT]");
-		return CLI_EXIT_USAGE;
-	}
+	if ((ret = cli_opt_parse(ctx, &retract_cmd, argc, argv, 1, &o, &arg, &n_args)))
+		return cli_opt_status(ret);
+	reason = o.reason;
 	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
 	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)

@@ -7,10 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/json.h"
-#include "cli/output.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/csv_int.h"
+#include "cli/filter_int.h"
+#include "cli/format_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/names_int.h"
+#include "cli/opt_int.h"
+#include "cli/table_int.h"
 
 #define QUERY_TTY_LIMIT 50
 
@@ -27,24 +33,35 @@ struct query_run {
 	int err;                    /* first error inside the callback */
 };
 
-static const char query_help[] =
-	"usage: agora query [filters] [--json | --jsonl | --csv]\n"
-	"\n"
-	"Find records in every alliance this node holds (or one, with --alliance).\n"
-	"Newest versions only; retracted records never appear.\n"
-	"\n"
-	"output:\n"
-	"  (default)             a table: id, kind, municipality, years, sector,\n"
-	"                        status, title, cut to the terminal's width\n"
-	"  --json                one JSON array of records\n"
-	"  --jsonl               one JSON record per line (JSON Lines)\n"
-	"  --csv                 CSV with a header row: id, kind, municipality, years,\n"
-	"                        sector, status, title, created (see `agora export` for\n"
-	"                        every field)\n"
-	"\n"
-	"On a terminal at most 50 records are shown unless --limit is given;\n"
-	"otherwise (pipes, files) every match is written.  --limit 0 means all.\n"
-	"\n";
+struct query_opts {
+	struct cli_filter filter;
+	int fmt;                    /* enum query_format */
+};
+
+static const struct cli_opt query_opts[] = {
+	CLI_SET("--json", "one JSON array of records", struct query_opts, fmt, FMT_JSON),
+	CLI_SET("--jsonl", "one JSON record per line (JSON Lines)", struct query_opts, fmt,
+	        FMT_JSONL),
+	CLI_SET("--csv", "CSV with a header row: id, kind, municipality,\n"
+	        "years, sector, status, title, created (`agora\n"
+	        "export` writes every field)",
+	        struct query_opts, fmt, FMT_CSV),
+	CLI_OPT_END,
+};
+
+static const struct cli_command query_cmd = {
+	.name = "query",
+	.usage = "query [filters] [--json | --jsonl | --csv]",
+	.about = "Find records in every alliance this node holds (or one, with --alliance).\n"
+	         "Newest versions only; retracted records never appear.  Without --json,\n"
+	         "--jsonl or --csv: a table (id, kind, municipality, years, sector, status,\n"
+	         "title) cut to the terminal's width.\n",
+	.groups = { { "output", query_opts, 0 },
+	            { "filters (all given filters must match)", cli_filter_opts,
+	              offsetof(struct query_opts, filter) } },
+	.more = "On a terminal at most 50 records are shown unless --limit is given;\n"
+	        "otherwise (pipes, files) every match is written.  --limit 0 means all.\n",
+};
 
 /*
  * The summary columns of one record: id, kind, municipality, years, sector,
@@ -75,11 +92,11 @@ static int row_build(struct query_row *row, const struct store_record *sr,
 		cli_names_name(names, rec->author.data) : NULL;
 	if (!row->municipality)
 		row->municipality = "";
-	row->years = cli_output_years(kind, msg);
-	row->sector = cli_output_text(msg, "sector");
-	row->status = cli_output_text(msg, "status");
-	row->title = cli_output_title(kind, msg);
-	cli_output_time(row->created, sizeof(row->created), rec->created_ms, true);
+	row->years = cli_format_years(kind, msg);
+	row->sector = cli_format_text(msg, "sector");
+	row->status = cli_format_text(msg, "status");
+	row->title = cli_format_title(kind, msg);
+	cli_format_time(row->created, sizeof(row->created), rec->created_ms, true);
 	if (row->title && sr->superseded) {
 		t = malloc(strlen(superseded) + strlen(row->title) + 1);
 		if (t) {
@@ -176,53 +193,23 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 		"ID", "KIND", "MUNICIPALITY", "YEARS", "SECTOR", "STATUS", "TITLE",
 	};
 	static const unsigned shrink[QUERY_COLS] = { 0, 9, 10, 9, 8, 11, 12 };
+	struct query_opts o;
+	struct cli_filter *f = &o.filter;
 	struct query_run r;
-	struct cli_filter f;
 	struct store *s = NULL;
 	struct store_txn *t = NULL;
-	size_t total = SIZE_MAX;
+	size_t total = SIZE_MAX, n_args;
 	int rc = CLI_EXIT_ERROR, n;
 
 	memset(&r, 0, sizeof(r));
+	memset(&o, 0, sizeof(o));
 	r.ctx = ctx;
-	cli_filter_init(&f);
-	for (int i = 1; i < argc; i++) {
-		bool used;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(query_help, stdout);
-			fputs(cli_filter_help, stdout);
-			rc = CLI_EXIT_OK;
-			goto out;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			r.fmt = FMT_JSON;
-			continue;
-		}
-		if (!strcmp(argv[i], "--jsonl")) {
-			r.fmt = FMT_JSONL;
-			continue;
-		}
-		if (!strcmp(argv[i], "--csv")) {
-			r.fmt = FMT_CSV;
-			continue;
-		}
-		rc = cli_filter_arg(&f, ctx, argc, argv, &i, &used);
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		if (!used) {
-			cli_error(ctx, "query: unknown argument '%s' (see 'agora query --help')",
-			          argv[i]);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
+	cli_filter_init(f);
+	if ((rc = cli_opt_parse(ctx, &query_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK) {
+		rc = cli_opt_status(rc);
+		goto out;
 	}
-	if (!f.limit_set && ctx->tty_out)
-		f.q.limit = QUERY_TTY_LIMIT;
-	/* On a terminal ask for one more than shown, to say whether there is more. */
-	if (ctx->tty_out && f.q.limit && f.q.limit < SIZE_MAX) {
-		r.cap = f.q.limit;
-		f.q.limit++;
-	}
+	r.fmt = (enum query_format)o.fmt;
 
 	rc = cli_store(ctx, false, &s);
 	if (rc != CLI_EXIT_OK)
@@ -245,9 +232,16 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	rc = cli_filter_resolve(&f, ctx, t, r.names);
+	rc = cli_filter_resolve(f, ctx, t, r.names);
 	if (rc != CLI_EXIT_OK)
 		goto out;
+	if (!f->limit.set && ctx->tty_out)
+		f->q.limit = QUERY_TTY_LIMIT;
+	/* On a terminal ask for one more than shown, to say whether there is more. */
+	if (ctx->tty_out && f->q.limit && f->q.limit < SIZE_MAX) {
+		r.cap = f->q.limit;
+		f->q.limit++;
+	}
 	if (r.fmt == FMT_TABLE) {
 		r.table = cli_table_new(QUERY_COLS, headers, shrink);
 		if (!r.table) {
@@ -261,7 +255,7 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 		cli_csv_row(stdout, csvh, 8);
 	}
 
-	n = store_query(t, &f.q, query_hit, &r, &total);
+	n = store_query(t, &f->q, query_hit, &r, &total);
 	if (r.err) {
 		cli_error(ctx, "query failed: %s", store_strerror(r.err));
 		rc = CLI_EXIT_ERROR;
@@ -276,7 +270,7 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 		fputs(r.n ? "\n]\n" : "[]\n", stdout);
 	if (r.fmt == FMT_TABLE) {
 		if (r.n)
-			cli_table_print(r.table, stdout, cli_output_term_width(STDOUT_FILENO));
+			cli_table_print(r.table, stdout, cli_table_term_width(STDOUT_FILENO));
 		else if (ctx->tty_out)
 			fputs("no matching records\n", stdout);
 	}
@@ -294,6 +288,6 @@ out:
 	cli_table_free(r.table);
 	cli_names_free(r.names);
 	store_txn_end(t);
-	cli_filter_dispose(&f);
+	cli_filter_dispose(f);
 	return rc;
 }

@@ -8,25 +8,41 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/json.h"
-#include "cli/output.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/format_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/names_int.h"
+#include "cli/opt_int.h"
 
-static const char show_help[] =
-	"usage: agora show ID [--json]\n"
-	"\n"
-	"Print one record: every field, who signed it, whether the signature is\n"
-	"valid, its alliance, sequence number and creation time, all its versions\n"
-	"(superseded and retracted ones marked) and the records that refer to it\n"
-	"(results, lessons and endorsements of a measure).\n"
-	"\n"
-	"ID is a full record id or a unique prefix of at least 4 hex digits, as\n"
-	"shown by `agora query`.\n"
-	"\n"
-	"  --json    the record as JSON (the shape of `agora query --json`) with\n"
-	"            extra keys: signature, superseded, retracted, newest,\n"
-	"            alliance_name, history, related\n";
+struct show_opts {
+	bool json;
+};
+
+static const struct cli_opt show_opts[] = {
+	CLI_FLAG("--json", "the record as JSON (the shape of `agora query\n"
+	         "--json`) with extra keys: signature, superseded,\n"
+	         "retracted, newest, alliance_name, history, related",
+	         struct show_opts, json),
+	CLI_OPT_END,
+};
+
+static const struct cli_command show_cmd = {
+	.name = "show",
+	.usage = "show ID [--json]",
+	.about = "Print one record: every field, who signed it, whether the signature is\n"
+	         "valid, its alliance, sequence number and creation time, all its versions\n"
+	         "(superseded and retracted ones marked) and the records that refer to it\n"
+	         "(results, lessons and endorsements of a measure).\n"
+	         "\n"
+	         "ID is a full record id or a unique prefix of at least 4 hex digits, as\n"
+	         "shown by `agora query`.\n",
+	.groups = { { "options", show_opts, 0 } },
+	.min_args = 1,
+	.max_args = 1,
+};
 
 struct show_ctx {
 	struct cli_names *names;
@@ -87,7 +103,7 @@ static int history_cb(const struct store_record *sr, void *arg)
 		return 0;
 	own = proto_record_kind(rec);
 	kind = proto_record_content(rec, &msg);
-	cli_output_time(when, sizeof(when), rec->created_ms, false);
+	cli_format_time(when, sizeof(when), rec->created_ms, false);
 	short_id(sid, sr->id);
 	if (own == PROTO_KIND_RETRACT)
 		state = "retraction";
@@ -109,7 +125,7 @@ static int history_cb(const struct store_record *sr, void *arg)
 		json_array_append_new(c->arr, o);
 	} else {
 		char *title = own == PROTO_KIND_RETRACT ?
-			cli_output_text(&rec->retract->base, "reason") : cli_output_title(kind, msg);
+			cli_format_text(&rec->retract->base, "reason") : cli_format_title(kind, msg);
 		printf("  %s %s  %s  seq %-4llu %-11s %s\n",
 		       memcmp(sr->id, c->self, PROTO_ID_BYTES) ? " " : "*", when, sid,
 		       (unsigned long long)rec->seq, state, title ? title : "");
@@ -136,7 +152,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 	kname = proto_kind_name(kind) ? proto_kind_name(kind) : "?";
 	if (rec->author.len == PROTO_KEY_BYTES)
 		muni = cli_names_name(c->names, rec->author.data);
-	title = cli_output_title(kind, msg);
+	title = cli_format_title(kind, msg);
 	if (c->arr) {
 		json_t *o = json_object();
 		proto_hex(hex, sr->id, PROTO_ID_BYTES);
@@ -207,25 +223,12 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	struct show_ctx sc;
 	int rc = CLI_EXIT_ERROR, n, sigrc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(show_help, stdout);
-			return CLI_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			as_json = true;
-		} else if (argv[i][0] == '-' || arg) {
-			cli_error(ctx, "show: unexpected argument '%s' (see 'agora show --help')",
-			          argv[i]);
-			return CLI_EXIT_USAGE;
-		} else {
-			arg = argv[i];
-		}
-	}
-	if (!arg) {
-		cli_error(ctx, "show: which record? give its id (see 'agora query')");
-		return CLI_EXIT_USAGE;
-	}
+	struct show_opts o = { 0 };
+	size_t n_args;
+
+	if ((rc = cli_opt_parse(ctx, &show_cmd, argc, argv, 1, &o, &arg, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(rc);
+	as_json = o.json;
 
 	rc = cli_store(ctx, false, &s);
 	if (rc != CLI_EXIT_OK)
@@ -334,7 +337,7 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 			printf("alliance:     %s (%s)\n", aname ? aname : "unknown", ah);
 		}
 		printf("seq:          %llu\n", (unsigned long long)rec->seq);
-		cli_output_time(when, sizeof(when), rec->created_ms, true);
+		cli_format_time(when, sizeof(when), rec->created_ms, true);
 		printf("created:      %s\n", when);
 		if (sr.retracted) {
 			printf("state:        retracted by its author\n");
@@ -353,9 +356,9 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		fputc('\n', stdout);
 		if (own == PROTO_KIND_RETRACT && rec->retract)
-			cli_output_fields(stdout, &rec->retract->base, "");
+			cli_format_fields(stdout, &rec->retract->base, "");
 		else if (msg)
-			cli_output_fields(stdout, msg, "");
+			cli_format_fields(stdout, msg, "");
 
 		printf("\nhistory:\n");
 		n = store_history(t, id, history_cb, &sc);

@@ -9,11 +9,13 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/control.h"
-#include "cli/members.h"
-#include "cli/output.h"
+#include "cli/alliance_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/control_int.h"
+#include "cli/home_int.h"
+#include "cli/members_int.h"
+#include "cli/opt_int.h"
 
 static int node_error(struct cli_ctx *ctx, int rc)
 {
@@ -98,17 +100,52 @@ static void peer_print(const Agora__Control__Peer *p)
 		printf("      last error: %s\n", p->last_error);
 }
 
-static bool want_json(int argc, char **argv, bool *help)
-{
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			*help = true;
-	}
-	return json;
-}
+struct json_opts {
+	bool json;
+};
+
+static const struct cli_opt json_opts[] = {
+	CLI_FLAG("--json", "the node's answer as JSON", struct json_opts, json),
+	CLI_OPT_END,
+};
+
+static const struct cli_command status_cmd = {
+	.name = "status",
+	.usage = "status [--json]",
+	.about = "What the running node (agorad) holds and how each peer is doing:\n"
+	         "identity, alliances, feeds, records; per peer its state (connecting,\n"
+	         "handshake, syncing, live, backoff), bytes and records in/out, lag\n"
+	         "(records it has that we lack = behind; we have that it lacks = ahead),\n"
+	         "stuck feeds (a peer ahead of us with no progress for 30 s) and the\n"
+	         "last error.  Exit status 6 when no node runs.\n",
+	.groups = { { "options", json_opts, 0 } },
+};
+
+static const struct cli_command peers_cmd = {
+	.name = "peers",
+	.usage = "peers [--json]",
+	.about = "The peers of the running node and the state of each connection.\n",
+	.groups = { { "options", json_opts, 0 } },
+};
+
+struct sync_opts {
+	const char *peer;
+};
+
+static const struct cli_opt sync_opts[] = {
+	CLI_STR("--peer", "KEY", "only the peer with this public key (64 hex digits)",
+	        struct sync_opts, peer),
+	CLI_OPT_END,
+};
+
+static const struct cli_command sync_cmd = {
+	.name = "sync",
+	.usage = "sync [--peer KEY]",
+	.about = "Ask the running node to compare version vectors with every\n"
+	         "connected peer (or only KEY) now, and to dial disconnected peers\n"
+	         "at once instead of waiting for the next retry.\n",
+	.groups = { { "options", sync_opts, 0 } },
+};
 
 /*
  * Names of the status's alliances, from the charters in this node's store
@@ -142,24 +179,14 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
 	Agora__Control__StatusReq sr = AGORA__CONTROL__STATUS_REQ__INIT;
 	Agora__Control__Response *resp = NULL;
-	bool help = false, json = want_json(argc, argv, &help);
+	struct json_opts opts = { 0 };
+	size_t n_args;
+	bool json;
 	int rc;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") && strcmp(argv[i], "--help") && strcmp(argv[i], "-h")) {
-			cli_error(ctx, "status: unknown option '%s'", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	if (help) {
-		printf("usage: agora status [--json]\n\n"
-		       "What the running node (agorad) holds and how each peer is doing:\n"
-		       "identity, alliances, feeds, records; per peer its state (connecting,\n"
-		       "handshake, syncing, live, backoff), bytes and records in/out, lag\n"
-		       "(records it has that we lack = behind; we have that it lacks = ahead),\n"
-		       "stuck feeds (a peer ahead of us with no progress for 30 s) and the\n"
-		       "last error.  Exit status 6 when no node runs.\n");
-		return CLI_EXIT_OK;
-	}
+	if ((rc = cli_opt_parse(ctx, &status_cmd, argc, argv, 1, &opts, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(rc);
+	json = opts.json;
 	req.req_case = AGORA__CONTROL__REQUEST__REQ_STATUS;
 	req.status = &sr;
 	if ((rc = cli_control_call(ctx, &req, &resp)))
@@ -241,14 +268,14 @@ int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv)
 	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
 	Agora__Control__PeersReq pr = AGORA__CONTROL__PEERS_REQ__INIT;
 	Agora__Control__Response *resp = NULL;
-	bool help = false, json = want_json(argc, argv, &help);
+	struct json_opts o = { 0 };
+	size_t n_args;
+	bool json;
 	int rc;
 
-	if (help) {
-		printf("usage: agora peers [--json]\n\n"
-		       "The peers of the running node and the state of each connection.\n");
-		return CLI_EXIT_OK;
-	}
+	if ((rc = cli_opt_parse(ctx, &peers_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(rc);
+	json = o.json;
 	req.req_case = AGORA__CONTROL__REQUEST__REQ_PEERS;
 	req.peers = &pr;
 	if ((rc = cli_control_call(ctx, &req, &resp)))
@@ -275,30 +302,21 @@ int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
 	Agora__Control__SyncReq sr = AGORA__CONTROL__SYNC_REQ__INIT;
 	Agora__Control__Response *resp = NULL;
+	struct sync_opts o = { 0 };
 	uint8_t key[32];
+	size_t n_args;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: agora sync [--peer KEY]\n\n"
-			       "Ask the running node to compare version vectors with every\n"
-			       "connected peer (or only KEY) now, and to dial disconnected peers\n"
-			       "at once instead of waiting for the next retry.\n");
-			return CLI_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
-			if (strlen(argv[i + 1]) != 64 || proto_unhex(key, 32, argv[i + 1])) {
-				cli_error(ctx, "--peer: '%s' is not a 64-digit hex public key", argv[i + 1]);
-				return CLI_EXIT_USAGE;
-			}
-			sr.has_peer = true;
-			sr.peer.data = key;
-			sr.peer.len = 32;
-			i++;
-		} else {
-			cli_error(ctx, "sync: unknown option '%s' (see 'agora sync --help')", argv[i]);
+	if ((rc = cli_opt_parse(ctx, &sync_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(rc);
+	if (o.peer) {
+		if (strlen(o.peer) != 64 || proto_unhex(key, 32, o.peer)) {
+			cli_error(ctx, "--peer: '%s' is not a 64-digit hex public key", o.peer);
 			return CLI_EXIT_USAGE;
 		}
+		sr.has_peer = true;
+		sr.peer.data = key;
+		sr.peer.len = 32;
 	}
 	req.req_case = AGORA__CONTROL__REQUEST__REQ_SYNC;
 	req.sync = &sr;

@@ -8,10 +8,11 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/home.h"
-#include "cli/json.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/home_int.h"
+#include "cli/json_int.h"
+#include "cli/opt_int.h"
 
 struct who_alliances {
 	json_t *arr;                /* [{name, id, default}] */
@@ -53,37 +54,49 @@ static int profile_cb(const struct store_hit *hit, void *user)
 	return 1;
 }
 
+struct whoami_opts {
+	bool json;
+	const char *passphrase_file;
+};
+
+static const struct cli_opt whoami_opts[] = {
+	CLI_FLAG("--json", "one JSON object: key, home, profile, alliances",
+	         struct whoami_opts, json),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key\n"
+	        "(needed only when agora.conf lacks the public key)",
+	        struct whoami_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
+static const struct cli_command whoami_cmd = {
+	.name = "whoami",
+	.usage = "whoami [--json] [--passphrase-file FILE]",
+	.about = "Prints this node's public key, data directory, profile and alliances\n"
+	         "(the default one marked '*').  Needs no passphrase: an encrypted key's\n"
+	         "public half is read from agora.conf.\n",
+	.groups = { { "options", whoami_opts, 0 } },
+};
+
 int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct whoami_opts o = { 0 };
 	struct who_alliances wa = { 0 };
 	struct who_profile wp = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
 	Agora__Profile *conf = NULL;
-	const char *passfile = NULL;
+	const char *passfile;
 	uint8_t pk[PROTO_KEY_BYTES], def[PROTO_ID_BYTES + 1];
 	char hex[PROTO_ID_HEX + 1], defhex[PROTO_ID_HEX + 1] = "";
-	size_t def_len = 0;
-	bool json = false;
+	size_t def_len = 0, n_args;
+	bool json;
 	json_t *out = NULL, *profile = NULL;
 	int ret = CLI_EXIT_ERROR, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--passphrase-file") && i + 1 < argc) {
-			passfile = argv[++i];
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: agora whoami [--json] [--passphrase-file FILE]\n\n"
-			       "Prints this node's public key, data directory, profile and alliances\n"
-			       "(the default one marked '*').  Needs no passphrase: an encrypted key's\n"
-			       "public half is read from agora.conf.\n");
-			return CLI_EXIT_OK;
-		} else {
-			cli_error(ctx, "unknown option '%s' for whoami (see agora whoami --help)", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
+	if ((ret = cli_opt_parse(ctx, &whoami_cmd, argc, argv, 1, &o, NULL, &n_args)) != CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	json = o.json;
+	passfile = o.passphrase_file;
 	if ((ret = cli_public_key(ctx, passfile, pk)) != CLI_EXIT_OK)
 		return ret;
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)

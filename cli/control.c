@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/control.h"
+#include "cli/cli_int.h"
+#include "cli/control_int.h"
 
 static int64_t mono_ms(void)
 {
@@ -53,15 +54,13 @@ int cli_control_call(struct cli_ctx *ctx, const Agora__Control__Request *req,
 {
 	struct sockaddr_un addr;
 	int64_t deadline = mono_ms() + CLI_CONTROL_TIMEOUT_MS;
-	uint8_t *buf = NULL, hdr[4];
-	size_t len;
-	uint32_t rlen;
-	int fd, rc, n;
+	uint8_t *buf = NULL, hdr[PROTO_CONTROL_HDR];
+	size_t len = 0, rlen = 0;
+	int fd, rc;
 
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
-	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/agorad.sock", ctx->home);
-	if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
+	if (store_home_path(addr.sun_path, sizeof(addr.sun_path), ctx->home, STORE_HOME_SOCK, NULL))
 		return -ENAMETOOLONG;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -70,24 +69,18 @@ int cli_control_call(struct cli_ctx *ctx, const Agora__Control__Request *req,
 		rc = -errno;
 		goto out;
 	}
-	len = agora__control__request__get_packed_size(req);
-	if (!(buf = malloc(len + 4))) {
-		rc = -ENOMEM;
+	if ((rc = proto_control_request_pack(&buf, &len, req)) < 0) {
+		rc = rc == PROTO_E_NOMEM ? -ENOMEM : -EMSGSIZE;
 		goto out;
 	}
-	buf[0] = (uint8_t)(len >> 24);
-	buf[1] = (uint8_t)(len >> 16);
-	buf[2] = (uint8_t)(len >> 8);
-	buf[3] = (uint8_t)len;
-	agora__control__request__pack(req, buf + 4);
-	if ((rc = io_all(fd, buf, len + 4, true, deadline)))
+	if ((rc = io_all(fd, buf, len, true, deadline)))
 		goto out;
 	free(buf);
 	buf = NULL;
-	if ((rc = io_all(fd, hdr, 4, false, deadline)))
+	if ((rc = io_all(fd, hdr, sizeof(hdr), false, deadline)))
 		goto out;
-	rlen = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-	if (rlen > CLI_CONTROL_RESPONSE_MAX) {
+	rlen = proto_control_get_len(hdr);
+	if (rlen > PROTO_CONTROL_RESPONSE_MAX) {
 		rc = -EPROTO;
 		goto out;
 	}
@@ -97,8 +90,7 @@ int cli_control_call(struct cli_ctx *ctx, const Agora__Control__Request *req,
 	}
 	if ((rc = io_all(fd, buf, rlen, false, deadline)))
 		goto out;
-	*out = agora__control__response__unpack(NULL, rlen, buf);
-	rc = *out ? 0 : -EPROTO;
+	rc = proto_control_response_decode(out, buf, rlen) == 0 ? 0 : -EPROTO;
 out:
 	free(buf);
 	close(fd);

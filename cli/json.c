@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/fields.h"
-#include "cli/json.h"
+#include "cli/fields_int.h"
+#include "cli/json_int.h"
 
 /* A "ref" label of a record in this file, or one added by json_refs_add. */
 struct json_label {

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/cmds.h"
-#include "cli/members.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
 
 struct command {
 	const char *name;

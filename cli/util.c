@@ -13,33 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/control.h"
-#include "cli/home.h"
-
-int cli_write_new(const char *path, const void *buf, size_t len)
-{
-	const char *p = buf;
-	size_t off = 0;
-	int rc = 0, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len && !rc) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w > 0)
-			off += (size_t)w;
-		else if (w == 0)
-			rc = -EIO;
-		else if (errno != EINTR)
-			rc = -errno;
-	}
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc)
-		unlink(path);
-	return rc;
-}
+#include "cli/cli_int.h"
+#include "cli/fields_int.h"
 
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...)
 {
@@ -107,9 +82,46 @@ void cli_progress_end(struct cli_progress *p)
 	p->last_ms = 0;
 }
 
-void cli_poke_node(struct cli_ctx *ctx)
+int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err)
 {
-	/* The record is stored either way; a running node is told so it goes
-	 * out at once, and without a node nothing needs to happen. */
-	cli_control_poke(ctx);
+	if ((rc == PROTO_E_FIELD || rc == PROTO_E_KIND) && err && err->field[0]) {
+		char flag[80];
+		const char *msg = err->msg;
+		size_t fl = strlen(err->field);
+		/* proto puts the path in front of the message; we name the flag instead. */
+		if (!strncmp(msg, err->field, fl) && msg[fl] == ':')
+			msg += fl + 1 + (msg[fl + 1] == ' ');
+		fields_flag_name(flag, sizeof(flag), err->field);
+		cli_error(ctx, "%s: %s", flag, msg);
+		return CLI_EXIT_INPUT;
+	}
+	switch (rc) {
+	case PROTO_E_FIELD:
+	case PROTO_E_KIND:
+		cli_error(ctx, "%s", err && err->msg[0] ? err->msg : proto_strerror(rc));
+		return CLI_EXIT_INPUT;
+	case PROTO_E_TOO_BIG:
+		cli_error(ctx, "the record is too large (at most %d bytes signed): shorten its texts",
+		          PROTO_ENVELOPE_MAX);
+		return CLI_EXIT_INPUT;
+	case PROTO_E_FUTURE:
+		cli_error(ctx, "this computer's clock is ahead: fix the system time and publish again");
+		return CLI_EXIT_ERROR;
+	case STORE_E_TARGET:
+		cli_error(ctx, "the record it refers to is unknown here or not one of yours: check the id");
+		return CLI_EXIT_INPUT;
+	case STORE_E_ALLIANCE:
+		cli_error(ctx, "this node does not hold that alliance: see `agora alliance list`");
+		return CLI_EXIT_NOTFOUND;
+	case STORE_E_FORK:
+		cli_error(ctx, "refusing to publish: peers hold newer records of this key than this store "
+		          "(restored from a backup?); let agorad sync first");
+		return CLI_EXIT_ERROR;
+	case STORE_E_READONLY:
+		cli_error(ctx, "the store is read-only: check the permissions of %s/db", ctx->home);
+		return CLI_EXIT_ERROR;
+	default:
+		cli_error(ctx, "cannot store the record: %s", store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
 }

@@ -4,16 +4,10 @@
  *   agorad [--home DIR] [--listen ADDR:PORT] [--log-level L]
  *          [--passphrase-file FILE]
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
 
 #include "node/node.h"
 #include "storage/storage.h"
@@ -30,90 +24,14 @@ static void usage(FILE *f)
 	           "agora.conf on SIGHUP.\n");
 }
 
-/* Read a whole small file into sodium-guarded memory. */
-static int read_secret_file(const char *path, char **out, size_t *len, bool check_mode)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	char *buf;
-	ssize_t got;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > 65536) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (check_mode && (st.st_mode & 077)) {
-		close(fd);
-		return PROTO_E_KEY_PERM;
-	}
-	if (!(buf = sodium_malloc((size_t)st.st_size + 1))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	got = read(fd, buf, (size_t)st.st_size);
-	if (got < 0)
-		rc = -errno;
-	close(fd);
-	if (rc) {
-		sodium_free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = (size_t)got;
-	return 0;
-}
-
-static int load_key(struct proto_key **out, const char *home, const char *pass_file,
-                    const struct node_log *log)
-{
-	char path[4200], *text = NULL, *pass = NULL;
-	size_t len = 0, plen = 0;
-	const char *passphrase = getenv("AGORA_PASSPHRASE");
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/identity.key", home);
-	if ((rc = read_secret_file(path, &text, &len, true))) {
-		if (rc == PROTO_E_KEY_PERM)
-			node_log(log, NODE_LOG_ERROR, "node",
-			         "%s is readable by others: run chmod 600 on it", path);
-		else
-			node_log(log, NODE_LOG_ERROR, "node", "cannot read %s: %s (run `agora init`)",
-			         path, rc < 0 && rc > -1000 ? strerror(-rc) : proto_strerror(rc));
-		return rc;
-	}
-	if (pass_file) {
-		if ((rc = read_secret_file(pass_file, &pass, &plen, false))) {
-			node_log(log, NODE_LOG_ERROR, "node", "cannot read %s: %s", pass_file,
-			         rc > -1000 ? strerror(-rc) : proto_strerror(rc));
-			sodium_free(text);
-			return rc;
-		}
-		char *nl = strchr(pass, '\n');
-		if (nl)
-			*nl = '\0';
-		passphrase = pass;
-	}
-	rc = proto_key_decode(out, text, len, passphrase);
-	if (rc)
-		node_log(log, NODE_LOG_ERROR, "node", "cannot load %s: %s%s", path, proto_strerror(rc),
-		         rc == PROTO_E_PASSPHRASE ? " (set $AGORA_PASSPHRASE or --passphrase-file)"
-		                                  : "");
-	sodium_free(text);
-	if (pass)
-		sodium_free(pass);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	const char *home_flag = NULL, *listen = NULL, *level = NULL, *pass_file = NULL;
-	char home[4096], conf_path[4200];
+	char home[4096], conf_path[4200], msg[512];
 	struct node_log log = { .level = NODE_LOG_INFO, .out = stderr };
 	struct node_config *cfg = NULL;
 	struct proto_key *key = NULL;
+	struct store_passphrase_src src = { 0 };
 	struct node *node = NULL;
 	uv_loop_t loop;
 	int rc, ret = 1;
@@ -145,9 +63,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agorad: --log-level must be error, warn, info or debug\n");
 		return 2;
 	}
-	if (store_home(home, sizeof(home), home_flag)) {
+	if (store_home(home, sizeof(home), home_flag) ||
+	    store_home_path(conf_path, sizeof(conf_path), home, STORE_HOME_CONF, NULL)) {
 		node_log(&log, NODE_LOG_ERROR, "node", "no data directory: use --home DIR or $AGORA_HOME");
 		return 2;
+	}
+	/* Another user's directory, or one others may write to, could hold a
+	 * name planted for agorad to write through (issue 10, D15). */
+	if (store_home_check(home, msg, sizeof(msg))) {
+		node_log(&log, NODE_LOG_ERROR, "node", "%s", msg);
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (proto_init()) {
@@ -156,15 +81,18 @@ int main(int argc, char **argv)
 	}
 	if (!(cfg = calloc(1, sizeof(*cfg))))
 		return 1;
-	snprintf(conf_path, sizeof(conf_path), "%s/%s", home, NODE_CONF_NAME);
 	if ((rc = node_config_load(cfg, conf_path))) {
 		node_log(&log, NODE_LOG_ERROR, "config", "%s", cfg->error[0] ? cfg->error : "invalid");
 		goto out;
 	}
 	if (!level && cfg->has_log_level)
 		log.level = cfg->log_level;
-	if (load_key(&key, home, pass_file, &log))
+	/* The CLI's loader, without its prompt: agorad never asks. */
+	src.file = pass_file;
+	if (store_key_load(&key, home, &src, msg, sizeof(msg))) {
+		node_log(&log, NODE_LOG_ERROR, "node", "%s", msg);
 		goto out;
+	}
 	if (uv_loop_init(&loop)) {
 		node_log(&log, NODE_LOG_ERROR, "node", "cannot start the event loop");
 		goto out;

@@ -1,6 +1,8 @@
 /*
  * control.c - the control socket <home>/agorad.sock (AF_UNIX, 0600): one
- * length-prefixed control.proto Request per connection, one Response.
+ * length-prefixed control.proto Request per connection, one Response.  The
+ * framing, the limits and the request checks are proto's (proto_control_*),
+ * shared with the CLI's client.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include "node/node_int.h"
 #include "control.pb-c.h"
 
-#define CONTROL_REQ_MAX 4096
 #define CONTROL_STUCK_MAX 16
 
 struct cwrite {
@@ -214,59 +215,17 @@ static int fill_status(struct node *n, struct reply *rp)
 	return 0;
 }
 
-int control_frame(const uint8_t *buf, size_t len, size_t *msg_len)
-{
-	if (len < 4)
-		return 0;
-	uint32_t want = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
-	                (uint32_t)buf[2] << 8 | buf[3];
-	if (want > CONTROL_REQ_MAX)
-		return -1;
-	if (len < 4 + (size_t)want)
-		return 0;
-	*msg_len = want;
-	return 1;
-}
-
-Agora__Control__Request *control_request_decode(const uint8_t *msg, size_t len,
-                                                const char **err)
-{
-	Agora__Control__Request *req = agora__control__request__unpack(NULL, len, msg);
-	if (!req) {
-		*err = "malformed request";
-		return NULL;
-	}
-	switch (req->req_case) {
-	case AGORA__CONTROL__REQUEST__REQ_SYNC:
-		if (req->sync->has_peer && req->sync->peer.len != 32) {
-			*err = "peer key must be 32 bytes";
-			break;
-		}
-		return req;
-	case AGORA__CONTROL__REQUEST__REQ_STATUS:
-	case AGORA__CONTROL__REQUEST__REQ_PEERS:
-	case AGORA__CONTROL__REQUEST__REQ_RELOAD:
-	case AGORA__CONTROL__REQUEST__REQ_POKE:
-		return req;
-	default:
-		*err = "unknown request";
-		break;
-	}
-	agora__control__request__free_unpacked(req, NULL);
-	return NULL;
-}
-
 static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 {
 	struct node *n = c->node;
 	const char *err = NULL;
-	Agora__Control__Request *req = control_request_decode(msg, len, &err);
+	Agora__Control__Request *req = NULL;
 	struct reply rp;
 	int rc = 0;
 
 	memset(&rp, 0, sizeof(rp));
 	agora__control__response__init(&rp.r);
-	if (!req) {
+	if (proto_control_request_decode(&req, msg, len, &err) < 0) {
 		rc = -EINVAL;
 		rp.r.error = (char *)err;
 		goto send;
@@ -317,22 +276,16 @@ send:
 	rp.r.has_code = true;
 	rp.r.code = rc;
 	{
-		size_t plen = agora__control__response__get_packed_size(&rp.r);
 		struct cwrite *w = calloc(1, sizeof(*w));
-		uint8_t *buf = malloc(plen + 4);
-		if (!w || !buf) {
+		uint8_t *buf = NULL;
+		size_t blen = 0;
+		if (!w || proto_control_response_pack(&buf, &blen, &rp.r) < 0) {
 			free(w);
-			free(buf);
 			client_close(c);
 		} else {
-			buf[0] = (uint8_t)(plen >> 24);
-			buf[1] = (uint8_t)(plen >> 16);
-			buf[2] = (uint8_t)(plen >> 8);
-			buf[3] = (uint8_t)plen;
-			agora__control__response__pack(&rp.r, buf + 4);
 			w->c = c;
 			w->buf = buf;
-			uv_buf_t b = uv_buf_init((char *)buf, (unsigned)(plen + 4));
+			uv_buf_t b = uv_buf_init((char *)buf, (unsigned)blen);
 			if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written)) {
 				free(buf);
 				free(w);
@@ -364,7 +317,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
-	int fr = control_frame(c->buf, c->len, &want);
+	int fr = proto_control_frame(c->buf, c->len, PROTO_CONTROL_REQUEST_MAX, &want);
 	if (fr < 0) {
 		client_close(c);
 		return;
@@ -373,7 +326,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	c->answered = true;
 	uv_read_stop(st);
-	handle(c, c->buf + 4, want);
+	handle(c, c->buf + PROTO_CONTROL_HDR, want);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -411,8 +364,8 @@ static bool socket_live(const char *path)
 int control_open(struct node *n)
 {
 	int rc;
-	snprintf(n->sock_path, sizeof(n->sock_path), "%s/%s", n->home, NODE_SOCK_NAME);
-	if (strlen(n->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+	if (store_home_path(n->sock_path, sizeof(n->sock_path), n->home, STORE_HOME_SOCK, NULL) ||
+	    strlen(n->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		NLOG(n, NODE_LOG_ERROR, "control", "socket path too long: %s", n->sock_path);
 		return -ENAMETOOLONG;
 	}

@@ -125,12 +125,12 @@ static int listen_start(struct node *n, const char *flag)
 	{
 		char path[4200], text[16];
 		int tl = snprintf(text, sizeof(text), "%u\n", port);
-		snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
-		/* Written before the loop runs (start-up): a small file, replaced
-		 * by rename, never through a planted symlink. */
-		if ((rc = store_file_replace(path, text, (size_t)tl, 0644)))
-			NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s", NODE_PORT_FILE,
-			     store_strerror(rc));
+		/* Written at start-up, before the loop runs, by storage's writer,
+		 * which never follows a link planted under the name (D15). */
+		if ((rc = store_home_path(path, sizeof(path), n->home, STORE_HOME_PORT, NULL)) ||
+		    (rc = store_file_write(path, text, (size_t)tl, 0644, 0)))
+			NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s",
+			     store_home_name(STORE_HOME_PORT), store_strerror(rc));
 	}
 	NLOG(n, NODE_LOG_INFO, "listen", "listening on %s", n->listen_str);
 	return 0;
@@ -257,8 +257,8 @@ void node_free(struct node *n)
 	char path[4200];
 	if (!n)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_PORT_FILE);
-	unlink(path);
+	if (store_home_path(path, sizeof(path), n->home, STORE_HOME_PORT, NULL) == 0)
+		unlink(path);
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	view_free(n);

@@ -21,11 +21,8 @@
 #include <uv.h>
 
 #define NODE_DEFAULT_PORT 7420
-#define NODE_CONF_NAME "agora.conf"
-#define NODE_SOCK_NAME "agorad.sock"
-#define NODE_PORT_FILE "agorad.port"   /* bound port, written at start */
-#define NODE_PEERS_MAX 256
-#define NODE_HOST_MAX 256
+#define NODE_PEERS_MAX 256         /* [peer] sections agorad takes */
+#define NODE_HOST_MAX 256          /* = STORE_CONF_HOST_MAX */
 
 enum node_error_code {
 	NODE_E_CONFIG = -3300,    /* agora.conf is invalid (see the message) */
@@ -79,18 +76,21 @@ struct node_config {
 };
 
 /*
- * Parse <home>/agora.conf (path given) into *cfg (caller-allocated).  A
- * missing file is an empty configuration.  Unknown sections and keys and
- * bad values fail with NODE_E_CONFIG and cfg->error naming file and line.
- * Sections: [node] name country key listen log-level; [profile] (any key:
- * the CLI checks them); [peer] (repeatable) address key name.
+ * Load <home>/agora.conf (path given) into *cfg (caller-allocated), through
+ * storage's parser (store_conf_load): a missing file is an empty
+ * configuration; an invalid one is NODE_E_CONFIG with cfg->error naming
+ * file and line ("agora.conf:12: ...").  On top of the parser's checks,
+ * agorad refuses an unknown log-level name and more than NODE_PEERS_MAX
+ * peers.  -errno when the file cannot be read.
  */
 int node_config_load(struct node_config *cfg, const char *path);
 /* Same, from text in memory (for tests and fuzzing); `label` names it. */
 int node_config_parse(struct node_config *cfg, const char *text, size_t len,
                       const char *label);
 
-/* "HOST:PORT" or "[V6]:PORT" -> host, port.  allow_zero: port 0 is ok. */
+/* "HOST:PORT" or "[V6]:PORT" -> host, port (store_conf_hostport, which
+ * agora.conf's parser uses).  allow_zero: port 0 is ok.  0 or
+ * NODE_E_ADDRESS. */
 int node_parse_hostport(char host[NODE_HOST_MAX], uint16_t *port, const char *s,
                         bool allow_zero);
 

@@ -262,7 +262,7 @@ struct control_client {
 	uv_pipe_t pipe;
 	uv_timer_t timer;             /* idle limit: answered or dropped */
 	struct node *node;
-	uint8_t buf[4096 + 4];
+	uint8_t buf[PROTO_CONTROL_REQUEST_MAX + PROTO_CONTROL_HDR];
 	size_t len;
 	bool answered;
 	int closing;                  /* handles still to close (pipe, timer) */
@@ -428,14 +428,5 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance
 /* control.c */
 int control_open(struct node *n);
 void control_close(struct node *n);
-/* The control socket's wire rules, apart from the socket (and fuzzed):
- * control_frame() looks at the len bytes read so far: 0 wants more, 1 a
- * whole request is there (*msg_len bytes after the 4-byte length), -1 the
- * length is over the limit.  control_request_decode() unpacks a request
- * and checks it is one agorad serves; NULL with *err (static text) if not. */
-int control_frame(const uint8_t *buf, size_t len, size_t *msg_len);
-struct Agora__Control__Request;
-struct Agora__Control__Request *control_request_decode(const uint8_t *msg, size_t len,
-                                                       const char **err);
 
 #endif

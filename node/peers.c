@@ -239,7 +239,7 @@ int node_reload(struct node *n)
 
 	if (!cfg)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/%s", n->home, NODE_CONF_NAME);
+	store_home_path(path, sizeof(path), n->home, STORE_HOME_CONF, NULL);
 	if ((rc = node_config_load(cfg, path))) {
 		NLOG(n, NODE_LOG_ERROR, "config", "%s; keeping the running configuration",
 		     cfg->error[0] ? cfg->error : "cannot read agora.conf");

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "agora.pb-c.h"          /* generated from proto/agora.proto */
+#include "control.pb-c.h"        /* generated from proto/control.proto */
 
 #define PROTO_KEY_BYTES 32        /* Ed25519 public key */
 #define PROTO_SEED_BYTES 32       /* Ed25519 seed */
@@ -70,7 +71,8 @@ int proto_init(void);
 /*
  * A node identity.  `sk` points into sodium_malloc()ed memory that is
  * wiped and freed by proto_key_free().  Create with proto_key_generate(),
- * proto_key_from_seed() or proto_key_load(); free with proto_key_free().
+ * proto_key_from_seed() or proto_key_decode() (storage's store_key_load()
+ * reads identity.key and decodes it); free with proto_key_free().
  */
 struct proto_key {
 	uint8_t pk[PROTO_KEY_BYTES];
@@ -227,5 +229,57 @@ bool proto_lang_valid(const char *tag);
 void proto_hex(char *out, const uint8_t *bytes, size_t n);
 /* Parse exactly 2n hex digits into out.  0 or PROTO_E_ARG. */
 int proto_unhex(uint8_t *out, size_t n, const char *hex);
+
+/* -------------------------------------------------------- control socket */
+
+/*
+ * The control socket between agorad and the agora CLI (PROTOCOL.md 4.6,
+ * proto/control.proto): <home>/PROTO_CONTROL_SOCKET, one Request per
+ * connection and one Response, each as a 4-byte big-endian length and the
+ * serialized message.  These functions only frame bytes; the socket is the
+ * caller's.
+ */
+#define PROTO_CONTROL_SOCKET "agorad.sock"   /* file name in the data directory */
+#define PROTO_CONTROL_HDR 4                  /* length prefix, bytes */
+#define PROTO_CONTROL_REQUEST_MAX 4096       /* longest Request agorad reads */
+#define PROTO_CONTROL_RESPONSE_MAX (16u << 20) /* longest Response the CLI reads */
+
+/* Write len as the 4-byte big-endian prefix, and read it back. */
+void proto_control_put_len(uint8_t hdr[PROTO_CONTROL_HDR], uint32_t len);
+uint32_t proto_control_get_len(const uint8_t hdr[PROTO_CONTROL_HDR]);
+
+/*
+ * Look at the len bytes read so far: 0 wants more bytes, 1 means a whole
+ * message is there (*msg_len bytes after the prefix), PROTO_E_TOO_BIG means
+ * the prefix announces more than max bytes (close the connection: nothing
+ * is allocated for it).
+ */
+int proto_control_frame(const uint8_t *buf, size_t len, size_t max, size_t *msg_len);
+
+/*
+ * Prefix and serialized message in one buffer, ready to send.  *out is
+ * malloc()ed; the caller frees it.  PROTO_E_TOO_BIG when the message is
+ * over the limit for its direction, PROTO_E_NOMEM.
+ */
+int proto_control_request_pack(uint8_t **out, size_t *out_len,
+                               const Agora__Control__Request *req);
+int proto_control_response_pack(uint8_t **out, size_t *out_len,
+                                const Agora__Control__Response *resp);
+
+/*
+ * Unpack a Request (the bytes after the prefix) and check that it is one
+ * agorad serves: a known request, a SyncReq peer of exactly 32 bytes, no
+ * field numbered 0 (protobuf-c reads one, but would not read it back).
+ * PROTO_E_DECODE (or PROTO_E_TOO_BIG) with *why (static text for the
+ * Response's error) if not.  Free *out with
+ * agora__control__request__free_unpacked(*out, NULL).
+ */
+int proto_control_request_decode(Agora__Control__Request **out, const uint8_t *msg, size_t len,
+                                 const char **why);
+/* Unpack a Response (no field numbered 0 either); PROTO_E_DECODE or
+ * PROTO_E_TOO_BIG.  Free *out with
+ * agora__control__response__free_unpacked(*out, NULL). */
+int proto_control_response_decode(Agora__Control__Response **out, const uint8_t *msg,
+                                  size_t len);
 
 #endif

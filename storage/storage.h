@@ -2,8 +2,10 @@
  * storage.h - the agora store: one LMDB environment holding every signed
  * record this node knows, its feeds, version vectors and query indexes.
  *
- * This header is the whole contract of the agora_storage library.  It uses
- * LMDB and agora_proto; it prints nothing and starts no event loop.  Several
+ * This header is the whole contract of the agora_storage library: the store,
+ * and the data directory around it (its file names, identity.key,
+ * agora.conf; at the end).  It uses LMDB, libinih and agora_proto; it prints
+ * nothing and starts no event loop.  Several
  * processes may open the same directory at once (LMDB serialises writers);
  * one `struct store` may be used by one thread at a time.
  *
@@ -42,19 +44,13 @@ enum store_error_code {
 	STORE_E_REVOKED = -2012,    /* author revoked before this record's seq */
 	STORE_E_EXPIRED = -2013,    /* record made after the author's admission expired */
 	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
+	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
+	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
 
 const char *store_strerror(int code);
 
 struct store;
-
-/*
- * The data directory (DESIGN 9): `flag` (--home) if set, else $AGORA_HOME,
- * else $XDG_DATA_HOME/agora, else ~/.local/share/agora; trailing slashes
- * dropped.  The store lives in its db/.  0, -ENOENT (no HOME either) or
- * -ENAMETOOLONG.
- */
-int store_home(char *out, size_t cap, const char *flag);
 
 /*
  * Open (creating if needed) the store in directory `dir` (the data
@@ -403,5 +399,235 @@ int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYT
 int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,
                         const uint8_t alliance[PROTO_ID_BYTES],
                         const uint8_t old_key[PROTO_KEY_BYTES]);
+
+/* ------------------------------------------------------ the data directory */
+
+/*
+ * The data directory (DESIGN 9) and its files, for agora and agorad alike
+ * (home.c).  Both binaries name a file only through store_home_path() and
+ * write one only through store_file_write().
+ */
+
+/*
+ * Where it is: `flag` (--home) if set, else $AGORA_HOME, else
+ * $XDG_DATA_HOME/agora, else ~/.local/share/agora; trailing slashes
+ * dropped.  0, -ENOENT (no HOME either) or -ENAMETOOLONG.
+ */
+int store_home(char *out, size_t cap, const char *flag);
+
+enum store_home_file {
+	STORE_HOME_CONF,            /* agora.conf (store_conf_*) */
+	STORE_HOME_KEY,             /* identity.key (store_key_*) */
+	STORE_HOME_DB,              /* db/, the LMDB environment (store_open) */
+	STORE_HOME_SOCK,            /* agorad.sock, the control socket (PROTO_CONTROL_SOCKET) */
+	STORE_HOME_PORT,            /* agorad.port: the TCP port agorad bound, one line */
+};
+
+/* The file's name ("agora.conf"); NULL for a value not in the enum. */
+const char *store_home_name(enum store_home_file f);
+/* "<home>/<name><suffix>" (suffix may be NULL) into out.  0, -EINVAL or
+ * -ENAMETOOLONG. */
+int store_home_path(char *out, size_t cap, const char *home, enum store_home_file f,
+                    const char *suffix);
+
+/*
+ * Is the data directory safe to run agorad in?  The directory, db/ and
+ * every file agorad reads or writes there that exists (agora.conf,
+ * identity.key, agorad.port, agorad.sock, db/data.mdb, db/lock.mdb) must
+ * be owned by the effective user and not writable by group or others, and
+ * none but the directory itself may be a symbolic link: otherwise another
+ * user could plant a name agorad then writes through.  0; STORE_E_UNSAFE
+ * with msg saying what to run (chown, chmod, rm); -ENOENT when there is no
+ * directory (msg: run `agora init`); other -errno.
+ */
+int store_home_check(const char *home, char *msg, size_t cap);
+
+#define STORE_WRITE_NEW 0x1     /* store_file_write: fail with -EEXIST if path exists */
+
+/*
+ * Replace path with len bytes of buf, file mode `mode` (umask ignored):
+ * write a temporary file created beside it with O_CREAT|O_EXCL|O_NOFOLLOW
+ * under a fresh name, fsync it, then rename it over path (with
+ * STORE_WRITE_NEW: link it, so an existing path, a link included, is never
+ * replaced), and fsync the directory.  Never writes through a symbolic
+ * link, and leaves no temporary file behind.  0 or -errno.
+ */
+int store_file_write(const char *path, const void *buf, size_t len, unsigned mode,
+                     unsigned flags);
+
+/*
+ * Read a whole regular file of at most max bytes.  *out is malloc()ed and
+ * NUL-terminated (the caller frees it).  0, -EFBIG over max, -EINVAL for
+ * something other than a regular file, other -errno.
+ */
+int store_file_read(const char *path, size_t max, char **out, size_t *out_len);
+
+/* ------------------------------------------------------------ identity.key */
+
+/*
+ * The one loader of identity.key (keyfile.c), for agora and agorad.  Every
+ * function writes one line for the user into msg (cap bytes) when it fails:
+ * what is wrong and what to run, with no "agora:" prefix.
+ */
+#define STORE_KEY_FILE_MAX 4096     /* far above any valid identity.key */
+#define STORE_PASSPHRASE_MAX 1024   /* a passphrase file's size */
+
+/*
+ * Ask for a passphrase without echo (the CLI on a terminal): the answer,
+ * NUL-terminated without its newline, into buf (cap bytes, guarded memory).
+ * question says what it is for.  0 or -errno.
+ */
+typedef int (*store_prompt_cb)(char *buf, size_t cap, const char *question, void *ctx);
+
+/* Where a passphrase comes from, first match wins. */
+struct store_passphrase_src {
+	const char *file;           /* --passphrase-file FILE, or NULL */
+	/* then $AGORA_PASSPHRASE, when set and not empty */
+	store_prompt_cb prompt;     /* then this (NULL: never ask; agorad) */
+	void *prompt_ctx;
+};
+
+/*
+ * The passphrase from src (may be NULL: only $AGORA_PASSPHRASE).  The file
+ * must be a regular file owned by the user, mode 0600 or stricter, of at
+ * most STORE_PASSPHRASE_MAX bytes with no NUL byte; its first line (CR LF
+ * dropped) is the passphrase.  *out is sodium_malloc()ed (free with
+ * sodium_free), or NULL when no source gave one.  0; PROTO_E_KEY_PERM
+ * (mode, owner), PROTO_E_PASSPHRASE (empty, NUL byte, not a regular file),
+ * PROTO_E_NOMEM, -errno.
+ */
+int store_passphrase_get(char **out, const struct store_passphrase_src *src, const char *why,
+                         char *msg, size_t cap);
+
+/*
+ * The text of <home>/identity.key, after checking the file: a regular file
+ * of 1..STORE_KEY_FILE_MAX bytes, owned by the user, mode 0600 or stricter.
+ * *text is sodium_malloc()ed (free with sodium_free).  0; -ENOENT (no
+ * identity: msg says to run `agora init`); PROTO_E_KEY_PERM; PROTO_E_KEY
+ * (not a regular file, empty, too large); -errno.
+ */
+int store_key_read(char **text, size_t *len, const char *home, char *msg, size_t cap);
+
+/*
+ * Load the identity: store_key_read(), then, for an encrypted key, a
+ * passphrase from src (store_passphrase_get) and proto_key_decode().
+ * *out is freed with proto_key_free().  Besides store_key_read's codes:
+ * PROTO_E_PASSPHRASE (encrypted and no passphrase, or an unusable one),
+ * PROTO_E_KEY (not a key file, or the wrong passphrase: msg says which).
+ */
+int store_key_load(struct proto_key **out, const char *home,
+                   const struct store_passphrase_src *src, char *msg, size_t cap);
+
+/* ------------------------------------------------------------- agora.conf */
+
+/*
+ * agora.conf, the node's settings (conf.c): one parser and one editor for
+ * agora and agorad.  Sections: [node] name country key listen log-level;
+ * [profile] (any keys, checked by the CLI); [peer] (repeated) key address
+ * name.  Errors are STORE_E_CONF with "<file>:<line>: <what>" in err.
+ */
+#define STORE_CONF_HOST_MAX 256
+#define STORE_CONF_LINE_MAX 198     /* longest line libinih reads whole */
+
+/* One [peer] section. */
+struct store_conf_peer {
+	uint8_t key[PROTO_KEY_BYTES];
+	bool has_key;               /* always true after a successful parse */
+	char *address;              /* as written; NULL: accept only, never dial */
+	char host[STORE_CONF_HOST_MAX];  /* address split; "" without one */
+	uint16_t port;
+	char *name;                 /* NULL if none (or empty) */
+	int line;                   /* line of its [peer] header */
+};
+
+/* One "name = value" line of a section whose keys are free ([profile]). */
+struct store_conf_value {
+	char *name, *value;
+	int line;
+};
+
+/* The whole file.  Every pointer is owned; store_conf_dispose frees them. */
+struct store_conf {
+	/* [node] */
+	char *name, *country;       /* NULL if absent */
+	bool has_key;
+	uint8_t key[PROTO_KEY_BYTES];   /* this node's public key, for display */
+	bool has_listen;
+	char listen_host[STORE_CONF_HOST_MAX];
+	uint16_t listen_port;
+	int listen_line;
+	char *log_level;            /* as written (agorad checks it); NULL if absent */
+	int log_level_line;
+	/* [profile] */
+	bool has_profile;           /* the section is there (even empty) */
+	struct store_conf_value *profile;
+	size_t n_profile, cap_profile;
+	/* [peer], in file order; keys are unique */
+	struct store_conf_peer *peers;
+	size_t n_peers, cap_peers;
+};
+
+/*
+ * Parse text (len bytes; NUL bytes are an error) into *out; label names it
+ * in messages ("/home/x/agora.conf").  0 or STORE_E_CONF (err set, *out
+ * untouched), -ENOMEM.
+ */
+int store_conf_parse(struct store_conf *out, const char *text, size_t len, const char *label,
+                     char *err, size_t cap);
+/* The same from a file of at most 1 MiB; a missing file is an empty
+ * configuration (0).  -errno when it cannot be read (err set). */
+int store_conf_load(struct store_conf *out, const char *path, char *err, size_t cap);
+void store_conf_dispose(struct store_conf *c);   /* accepts NULL; leaves *c zeroed */
+/* The peer with this key, or NULL; borrowed from c. */
+const struct store_conf_peer *store_conf_peer_find(const struct store_conf *c,
+                                                   const uint8_t key[PROTO_KEY_BYTES]);
+
+/*
+ * "HOST:PORT" or "[V6]:PORT" -> host, port (1..65535; allow_zero: 0 too).
+ * The host holds no blank, control, '#', ';', '[' or ']'.  0 or -EINVAL.
+ */
+int store_conf_hostport(char host[STORE_CONF_HOST_MAX], uint16_t *port, const char *s,
+                        bool allow_zero);
+/* Can `key = value` be written so that it reads back the same (no line
+ * break or control character, no blank at either end, no ';' first or
+ * after a blank (an inline comment), a line of at most STORE_CONF_LINE_MAX
+ * bytes)?  0 or -EINVAL. */
+int store_conf_check_value(const char *key, const char *value);
+
+/*
+ * The editor: open the file (which must parse; a missing file starts as
+ * an empty one with a comment), change whole sections, save.  Comments and
+ * sections it does not touch stay as written.  The change functions return
+ * 0, -EINVAL (a value store_conf_check_value refuses) or -ENOMEM.
+ */
+struct store_conf_edit;
+
+/* STORE_E_CONF (err names file:line), -errno. */
+int store_conf_edit_open(struct store_conf_edit **out, const char *path, char *err, size_t cap);
+/* The same from text in memory (NULL: a missing file) to be saved to path
+ * (tests and fuzzing). */
+int store_conf_edit_new(struct store_conf_edit **out, const char *path, const char *text,
+                        size_t len, char *err, size_t cap);
+void store_conf_edit_free(struct store_conf_edit *e);   /* accepts NULL */
+/* [node] key = value (value NULL: remove it); adds [node] if absent. */
+int store_conf_edit_node_set(struct store_conf_edit *e, const char *key, const char *value);
+/* Make the [profile] section's keys exactly v[0..n) (names and values
+ * borrowed); its comments stay; adds the section if absent. */
+int store_conf_edit_profile_set(struct store_conf_edit *e, const struct store_conf_value *v,
+                                size_t n);
+/* Add the [peer] of key, or rewrite the one that has it (*replaced says
+ * which; may be NULL).  address / name NULL or "": none. */
+int store_conf_edit_peer_put(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES],
+                             const char *address, const char *name, bool *replaced);
+/* Remove the [peer] of key; STORE_E_NOTFOUND if there is none. */
+int store_conf_edit_peer_remove(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES]);
+/* The file as it would be saved; *out malloc()ed.  0 or -ENOMEM. */
+int store_conf_edit_text(const struct store_conf_edit *e, char **out, size_t *out_len);
+/*
+ * Parse the new text (it must parse: STORE_E_CONF otherwise, nothing
+ * written) and write it with store_file_write(path, mode 0600, flags;
+ * STORE_WRITE_NEW: only if no file is there, -EEXIST otherwise).
+ */
+int store_conf_edit_save(struct store_conf_edit *e, unsigned flags, char *err, size_t cap);
 
 #endif

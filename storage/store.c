@@ -103,6 +103,8 @@ const char *store_strerror(int code)
 	case STORE_E_REVOKED: return "author's key was revoked before this record";
 	case STORE_E_EXPIRED: return "author's admission had expired when this record was made";
 	case STORE_E_RUN: return "record is not the one its batch names (feed, seq)";
+	case STORE_E_CONF: return "agora.conf is invalid";
+	case STORE_E_UNSAFE: return "a file of the data directory is unsafe (owner or mode)";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)
@@ -508,27 +510,5 @@ int store_stats(struct store_txn *t, struct store_stats *out)
 	r.map_size = info.me_mapsize;
 	r.map_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 	*out = r;
-	return 0;
-}
-
-int store_home(char *out, size_t cap, const char *flag)
-{
-	const char *env;
-	int n;
-
-	if (flag && *flag)
-		n = snprintf(out, cap, "%s", flag);
-	else if ((env = getenv("AGORA_HOME")) && *env)
-		n = snprintf(out, cap, "%s", env);
-	else if ((env = getenv("XDG_DATA_HOME")) && *env)
-		n = snprintf(out, cap, "%s/agora", env);
-	else if ((env = getenv("HOME")) && *env)
-		n = snprintf(out, cap, "%s/.local/share/agora", env);
-	else
-		return -ENOENT;
-	if (n < 0 || (size_t)n >= cap)
-		return -ENAMETOOLONG;
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
 	return 0;
 }

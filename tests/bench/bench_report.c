@@ -30,8 +30,8 @@
 
 #include "proto/proto.h"
 #include "storage/storage.h"
-#include "cli/report.h"
-#include "cli/report_int.h"
+#include "cli/report/report.h"
+#include "cli/report/report_int.h"
 #include "bench_util.h"
 
 #define MEMBERS 40

@@ -33,6 +33,11 @@ expect_err_line "--country"
 # Encrypted key: works with the passphrase, fails without it or with a wrong one.
 E=$TMP/enc
 printf 'correct horse\n' >"$TMP/pass"
+chmod 644 "$TMP/pass"
+expect_exit 5 "$AGORA" --home "$E" init --name Assen --country NL --passphrase-file "$TMP/pass"
+expect_err_line "passphrase file is readable by others (mode 0644): run chmod 600 $TMP/pass"
+[ ! -e "$E/identity.key" ] || fail "a refused passphrase file left a key behind"
+chmod 600 "$TMP/pass"
 expect_exit 0 "$AGORA" --home "$E" init --name Assen --country NL --passphrase-file "$TMP/pass"
 grep -q argon2id "$E/identity.key" || fail "key not encrypted"
 expect_exit 5 "$AGORA" --home "$E" alliance create --name Twin

@@ -55,7 +55,7 @@ expect_err_line "--sector: 'wetland' is not a sector"
 P 3 measure --title T --language da --mitigation --areas wetland
 expect_err_line "did you mean wetlands"
 P 2 measure --title T --bogus 3
-expect_err_line "unknown flag '--bogus'"
+expect_err_line "unknown option '--bogus'"   # the one message every command gives
 P 3 measure --title T --investment 12abc
 expect_err_line "--investment: '12abc' is not a number"
 P 3 measure --title T --investment inf

@@ -18,6 +18,7 @@ grep -q "$key" "$TMP/out" || fail "text whoami lacks the key"
 
 # Encrypted key: whoami needs no passphrase and prints the same key.
 printf 'pw\n' >"$TMP/pass"
+chmod 600 "$TMP/pass"   # a passphrase file others can read is refused, like the key
 expect_exit 0 "$AGORA" --home "$TMP/e" init --name X --country DK --passphrase-file "$TMP/pass"
 ekey=$(sed -n 's/^public key: //p' "$TMP/out")
 expect_exit 0 "$AGORA" --home "$TMP/e" whoami --json

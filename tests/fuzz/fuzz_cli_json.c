@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/fields.h"
-#include "cli/json.h"
+#include "cli/fields_int.h"
+#include "cli/json_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -69,5 +69,6 @@ int envelope_tests(void);
 int key_tests(void);
 int validate_tests(void);
 int names_tests(void);
+int control_tests(void);
 
 #endif

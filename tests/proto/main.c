@@ -17,5 +17,6 @@ int main(void)
 	failed += envelope_tests();
 	failed += validate_tests();
 	failed += key_tests();
+	failed += control_tests();
 	return failed ? 1 : 0;
 }

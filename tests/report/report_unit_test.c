@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "cli/report.h"
+#include "cli/report/report.h"
 #include "../storage/helper.h"
 
 /* ------------------------------------------------------------ builders */

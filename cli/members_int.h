@@ -1,27 +1,28 @@
 /*
- * members.h - cli/ internal: the membership subcommands of `agora alliance`
+ * members_int.h - cli/ internal: the membership subcommands of `agora alliance`
  * (cmd_members.c).  Each takes the alliance command's argc/argv (argv[1] is
  * the subcommand) and returns a CLI_EXIT_* code, printing its own errors.
  */
-#ifndef AGORA_CLI_MEMBERS_H
-#define AGORA_CLI_MEMBERS_H
+#ifndef AGORA_CLI_MEMBERS_INT_H
+#define AGORA_CLI_MEMBERS_INT_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "cli/cli_int.h"
 
 int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv);   /* cmd_invite.c */
-/* `agora join CODE` (a top-level command; argv[0] is "join"). */
-int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv);
-/* The usage lines and text of the three, for `agora alliance --help`. */
-void cli_members_help(FILE *f);
+/* Their usage, options and help (cmd_members.c, cmd_invite.c), for
+ * `agora alliance --help`. */
+struct cli_command;
+extern const struct cli_command cli_members_cmd, cli_admit_cmd, cli_revoke_cmd,
+	cli_rotate_cmd, cli_invite_cmd;
 /* "30d", "12h", "10m", "5s" -> milliseconds.  0 or -1. */
 int cli_duration_ms(const char *s, uint64_t *out);
 /* A member's terms from --role (name of an Agora__Role) and --expires (a

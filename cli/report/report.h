@@ -69,6 +69,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "proto/proto.h"
 #include "storage/storage.h"
@@ -284,6 +285,21 @@ int report_finish(struct report *r);
  * negative store/proto code, -ENOMEM.
  */
 int report_collect(struct report **out, struct store_txn *t, const struct report_options *opt);
+
+/* ------------------------------------------------------------- writing */
+
+enum report_format { REPORT_TABLE, REPORT_MARKDOWN, REPORT_CSV, REPORT_JSON, REPORT_HTML };
+
+/* Does the report have labels in this language ("en", "da")? */
+bool report_lang_valid(const char *lang);
+
+/*
+ * Write the report to f in a format, with labels in lang ("en", "da";
+ * PROTO_E_ARG otherwise).  width: terminal columns for tables (0: no
+ * limit).  Returns 0 or -errno.
+ */
+int report_write(FILE *f, const struct report *r, enum report_format fmt, const char *lang,
+                 int width);
 
 /* Path value of a target in year y (no checks; see definitions above). */
 double report_path_value(unsigned baseline_year, double baseline, unsigned target_year,

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/report.h"
+#include "cli/report/report.h"
 
 /*
  * protobuf-c allocates every string and sub-message separately; for a

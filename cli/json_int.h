@@ -1,5 +1,5 @@
 /*
- * json.h - records to and from JSON (jansson), generically from the
+ * json_int.h - records to and from JSON (jansson), generically from the
  * protobuf-c descriptors, so every field of every kind maps with no
  * per-kind code.
  *
@@ -29,8 +29,8 @@
  *
  *   Retract: {"kind": "retract", "target": "<id>", "reason": "..."}
  */
-#ifndef AGORA_CLI_JSON_H
-#define AGORA_CLI_JSON_H
+#ifndef AGORA_CLI_JSON_INT_H
+#define AGORA_CLI_JSON_INT_H
 
 #include <jansson.h>
 #include "proto/proto.h"

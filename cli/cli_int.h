@@ -1,18 +1,27 @@
 /*
- * cli.h - shared pieces of the agora command-line tool (cli/ only).
+ * cli_int.h - the core of the agora command-line tool (util.c), cli/ only:
+ * the context every command gets, exit statuses and errors, clock and
+ * progress.
  *
  * One subcommand is one cli/cmd_<name>.c exporting
  *     int cli_cmd_<name>(struct cli_ctx *ctx, int argc, char **argv);
- * plus one line in the table in cli/main.c.  argv[0] is the subcommand name;
- * global options (--home) are already removed.  A command returns one of
- * the CLI_EXIT_* codes below; it prints its own one-line error with
- * cli_error() first.
+ * (cmds_int.h) plus one line in the table in cli/main.c.  argv[0] is the
+ * subcommand name; global options (--home) are already removed.  A command
+ * reads its options through opt_int.h and returns one of the CLI_EXIT_*
+ * codes below, having printed its one-line error with cli_error().
+ *
+ * Header names in cli/: every header here is private to the agora program
+ * and ends in _int.h, named after the .c file that implements it; the one
+ * exception is a sub-folder's contract with the rest of cli/, named after
+ * the folder (cli/report/report.h).
  */
-#ifndef AGORA_CLI_H
-#define AGORA_CLI_H
+#ifndef AGORA_CLI_INT_H
+#define AGORA_CLI_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
 #include "proto/proto.h"
 #include "storage/storage.h"
 
@@ -41,34 +50,12 @@ struct cli_ctx {
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Open the store in <home>/db (creating the directory only when create is
- * true).  The store is owned by ctx.  Returns a CLI_EXIT_* code and prints
- * the error itself ("no agora data in DIR: run `agora init` first").
+ * Report a failed store_publish / store_publish_batch / proto call as one
+ * line and return its exit code: field errors as "--start-year: ..." (flag
+ * names) and CLI_EXIT_INPUT, a foreign or unknown target as
+ * CLI_EXIT_INPUT, anything else CLI_EXIT_ERROR.  err may be NULL.
  */
-int cli_store(struct cli_ctx *ctx, bool create, struct store **out);
-
-/*
- * Load <home>/identity.key: refuses a key file readable or writable by group
- * or others (like ssh), asks for the passphrase from --passphrase-file
- * (passphrase_file, may be NULL) or $AGORA_PASSPHRASE when the key is
- * encrypted.  The key is owned by ctx.  Returns CLI_EXIT_*, printing errors.
- */
-int cli_key(struct cli_ctx *ctx, const char *passphrase_file, struct proto_key **out);
-
-/*
- * Resolve --alliance NAME|ID (NULL: the default alliance) to an alliance id.
- * Accepts an alliance name (exact, case-insensitive), a full id, or a unique
- * hex prefix.  Prints a clear error naming what to run when there is none.
- */
-int cli_alliance(struct cli_ctx *ctx, struct store_txn *t, const char *name_or_id,
-                 uint8_t id_out[PROTO_ID_BYTES]);
-
-/*
- * Create path (mode 0600, never over an existing file), write len bytes and
- * fsync.  0, -EEXIST, or another negative errno; a file left half written
- * is removed.
- */
-int cli_write_new(const char *path, const void *buf, size_t len);
+int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err);
 
 /* Milliseconds since the epoch (wall clock). */
 uint64_t cli_now_ms(void);

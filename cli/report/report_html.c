@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/report_int.h"
+#include "cli/report/report.h"
+#include "cli/report/report_int.h"
 
 static const char *const status_colour[REPORT_STATUSES] = {
 	"#b8b8b8", "#8c8c8c", "#2b6cb0", "#2f855a", "#dd6b20", "#c53030",

@@ -1,5 +1,5 @@
 /*
- * fields.h - generic "--field value" flags for record bodies, driven by the
+ * fields_int.h - generic "--field value" flags for record bodies, driven by the
  * protobuf-c descriptors, so every field of every kind is a command-line
  * flag with no per-kind code (cli/ only).
  *
@@ -21,8 +21,8 @@
  * Functions return 0 or a negative FIELDS_E_* / -errno code.  Error text
  * goes to the caller's buffer (one line, no trailing newline).
  */
-#ifndef AGORA_CLI_FIELDS_H
-#define AGORA_CLI_FIELDS_H
+#ifndef AGORA_CLI_FIELDS_INT_H
+#define AGORA_CLI_FIELDS_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,11 +73,14 @@ int fields_set(struct fields *f, const char *name, const char *value);
 void fields_help(FILE *out, const ProtobufCMessageDescriptor *desc);
 
 /*
- * Write msg's set fields as "name = value" lines (repeated as comma lists)
- * in the form fields_set() reads back.  -EINVAL if a value holds a newline
- * or a comma inside a repeated string (INI cannot keep it).
+ * msg's set fields as agora.conf values (name = the proto field name,
+ * repeated values joined with ","), in the form fields_set() reads back.
+ * -EINVAL if a value holds a line break, or a comma inside a repeated
+ * string (the list could not be split again); -ENOMEM.  Free *out with
+ * fields_ini_values_free(*out, *n).
  */
-int fields_write_ini(FILE *out, const ProtobufCMessage *msg);
+int fields_ini_values(struct store_conf_value **out, size_t *n, const ProtobufCMessage *msg);
+void fields_ini_values_free(struct store_conf_value *v, size_t n);
 
 /* Flag name of a proto field path: "measure.start_year" -> "--start-year",
  * "inventory.sectors[1].tco2e" -> "--sector-line", "" -> "". */
@@ -95,6 +98,12 @@ void fields_flag_name(char *buf, size_t cap, const char *path);
 /* Bytes one element of a (repeated) field takes in its C array. */
 size_t fields_elem_size(const ProtobufCFieldDescriptor *fd);
 void *fields_slot(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
+/* Free what one value of fd at v holds (a string, bytes, a message). */
+void fields_free_value(void *v, const ProtobufCFieldDescriptor *fd);
+/* The text of one scalar value of fd at v, as fields_set() reads it back
+ * (enums by name, bytes as hex).  0, or -EINVAL for a line break, a comma
+ * in an element of a repeated string, or a value that does not fit. */
+int fields_value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd, const void *v);
 /* Remove every value of fd (frees what it held). */
 void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
 /* Is fd set in msg (non-empty for repeated)? */

@@ -1,0 +1,411 @@
+/*
+ * cmd_bundle_create.c - `agora bundle create FILE [filters]`: which records
+ * go into a bundle, and in what order.  The file format is bundle.c's.
+ *
+ * Order: the charter of every alliance in the bundle first, then every
+ * other record, each feed (alliance, author) in seq order, the feeds
+ * interleaved by creation time, so an importer can ingest the file front
+ * to back in one pass.  A bundle made with filters holds each matching
+ * record together with the earlier records of its feed and the governance
+ * records (admissions, revocations, key rotations) of its alliance, so it
+ * imports on its own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/bundle_int.h"
+#include "cli/cli_int.h"
+#include "cli/cmds_int.h"
+#include "cli/filter_int.h"
+#include "cli/home_int.h"
+#include "cli/names_int.h"
+#include "cli/opt_int.h"
+
+struct feed_sel {
+	uint8_t alliance[PROTO_ID_BYTES];
+	uint8_t author[PROTO_KEY_BYTES];
+	uint64_t upto;              /* write seqs 1..upto */
+};
+
+struct order_ent {
+	uint64_t key;               /* creation time, made non-decreasing per feed */
+	uint32_t feed;
+	uint64_t seq;
+};
+
+struct create_run {
+	struct cli_ctx *ctx;
+	struct store_txn *t;
+	const uint8_t *only_alliance;   /* --alliance, or NULL */
+	uint8_t (*alliances)[PROTO_ID_BYTES];
+	size_t n_alliances, cap_alliances;
+	struct feed_sel *feeds;
+	size_t n_feeds, cap_feeds;
+	const uint8_t *cur_alliance;    /* for the store_heads callback */
+	int err;
+};
+
+static int add_alliance(struct create_run *c, const uint8_t *id)
+{
+	for (size_t i = 0; i < c->n_alliances; i++)
+		if (!memcmp(c->alliances[i], id, PROTO_ID_BYTES))
+			return 0;
+	if (c->n_alliances == c->cap_alliances) {
+		size_t nc = c->cap_alliances ? c->cap_alliances * 2 : 8;
+		void *nv = realloc(c->alliances, nc * sizeof(*c->alliances));
+		if (!nv)
+			return -ENOMEM;
+		c->alliances = nv;
+		c->cap_alliances = nc;
+	}
+	memcpy(c->alliances[c->n_alliances++], id, PROTO_ID_BYTES);
+	return 0;
+}
+
+/* Make sure feed (alliance, author) is written up to seq `upto`. */
+static int add_feed(struct create_run *c, const uint8_t *alliance, const uint8_t *author,
+                    uint64_t upto)
+{
+	for (size_t i = 0; i < c->n_feeds; i++) {
+		struct feed_sel *f = &c->feeds[i];
+		if (!memcmp(f->alliance, alliance, PROTO_ID_BYTES) &&
+		    !memcmp(f->author, author, PROTO_KEY_BYTES)) {
+			if (upto > f->upto)
+				f->upto = upto;
+			return 0;
+		}
+	}
+	if (c->n_feeds == c->cap_feeds) {
+		size_t nc = c->cap_feeds ? c->cap_feeds * 2 : 32;
+		void *nv = realloc(c->feeds, nc * sizeof(*c->feeds));
+		if (!nv)
+			return -ENOMEM;
+		c->feeds = nv;
+		c->cap_feeds = nc;
+	}
+	memcpy(c->feeds[c->n_feeds].alliance, alliance, PROTO_ID_BYTES);
+	memcpy(c->feeds[c->n_feeds].author, author, PROTO_KEY_BYTES);
+	c->feeds[c->n_feeds].upto = upto;
+	c->n_feeds++;
+	return add_alliance(c, alliance);
+}
+
+static int alliance_cb(const struct store_record *rec, void *arg)
+{
+	struct create_run *c = arg;
+
+	if (c->only_alliance && memcmp(c->only_alliance, rec->id, PROTO_ID_BYTES))
+		return 0;
+	c->err = add_alliance(c, rec->id);
+	return c->err ? 1 : 0;
+}
+
+static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
+                   const uint8_t id[PROTO_ID_BYTES], void *arg)
+{
+	struct create_run *c = arg;
+
+	(void)id;
+	if (seq == 0)
+		return 0;
+	c->err = add_feed(c, c->cur_alliance, author, seq);
+	return c->err ? 1 : 0;
+}
+
+/* A query hit (filtered bundle): its feed is needed up to its seq. */
+static int hit_cb(const struct store_hit *hit, void *arg)
+{
+	struct create_run *c = arg;
+	Agora__Record *rec = NULL;
+	int rc;
+
+	rc = proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL);
+	if (rc < 0) {
+		c->err = rc;
+		return 1;
+	}
+	if (rec->author.len == PROTO_KEY_BYTES) {
+		if (rec->alliance.len == PROTO_ID_BYTES)
+			rc = add_feed(c, rec->alliance.data, rec->author.data, rec->seq);
+		else            /* a charter: its own id is the alliance */
+			rc = add_feed(c, hit->rec.id, rec->author.data, rec->seq);
+	}
+	agora__record__free_unpacked(rec, NULL);
+	c->err = rc;
+	return rc ? 1 : 0;
+}
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order_ent *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->feed != y->feed)
+		return x->feed < y->feed ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Choose the feeds to write; CLI_EXIT_*. */
+static int create_select(struct create_run *c, struct cli_filter *f)
+{
+	int n;
+
+	if (!cli_filter_any(f)) {
+		n = store_alliances(c->t, alliance_cb, c);
+		if (n < 0 || c->err) {
+			cli_error(c->ctx, "cannot list alliances: %s", store_strerror(c->err ? c->err : n));
+			return CLI_EXIT_ERROR;
+		}
+		for (size_t i = 0; i < c->n_alliances; i++) {
+			c->cur_alliance = c->alliances[i];
+			n = store_heads(c->t, c->alliances[i], head_cb, c);
+			if (n < 0 || c->err) {
+				cli_error(c->ctx, "cannot list feeds: %s",
+				          store_strerror(c->err ? c->err : n));
+				return CLI_EXIT_ERROR;
+			}
+		}
+		return CLI_EXIT_OK;
+	}
+	n = store_query(c->t, &f->q, hit_cb, c, NULL);
+	if (n < 0 || c->err) {
+		cli_error(c->ctx, "query failed: %s", store_strerror(c->err ? c->err : n));
+		return CLI_EXIT_ERROR;
+	}
+	/* The governance records of every alliance involved, so members are admitted. */
+	for (size_t i = 0, na = c->n_alliances; i < na; i++) {
+		static const enum proto_kind gov[] = {
+			PROTO_KIND_ADMISSION, PROTO_KIND_REVOCATION, PROTO_KIND_KEY_ROTATION,
+		};
+		for (size_t k = 0; k < sizeof(gov) / sizeof(gov[0]); k++) {
+			struct store_query q;
+			memset(&q, 0, sizeof(q));
+			q.alliance = c->alliances[i];
+			q.kind = gov[k];
+			q.governance = true;
+			q.history = true;
+			n = store_query(c->t, &q, hit_cb, c, NULL);
+			if (n < 0 || c->err) {
+				cli_error(c->ctx, "query failed: %s",
+				          store_strerror(c->err ? c->err : n));
+				return CLI_EXIT_ERROR;
+			}
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Order the selected feed entries by creation time, each feed in seq order. */
+static int create_order(struct create_run *c, struct order_ent **out, size_t *n_out)
+{
+	struct order_ent *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->n_feeds; i++) {
+		uint64_t last = 0;
+		for (uint64_t seq = 1; seq <= c->feeds[i].upto; seq++) {
+			struct store_record sr;
+			Agora__Record *rec = NULL;
+			rc = store_feed_get(c->t, c->feeds[i].alliance, c->feeds[i].author, seq, &sr);
+			if (rc < 0)
+				goto out;
+			/* Charters are written first, on their own. */
+			bool charter = false;
+			for (size_t a = 0; a < c->n_alliances; a++)
+				if (!memcmp(sr.id, c->alliances[a], PROTO_ID_BYTES))
+					charter = true;
+			rc = proto_envelope_decode(&rec, sr.env, sr.env_len, NULL);
+			if (rc < 0)
+				goto out;
+			if (rec->created_ms > last)
+				last = rec->created_ms;
+			agora__record__free_unpacked(rec, NULL);
+			if (charter)
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 1024;
+				struct order_ent *nv = realloc(v, nc * sizeof(*nv));
+				if (!nv) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				v = nv;
+				cap = nc;
+			}
+			v[n].key = last;
+			v[n].feed = (uint32_t)i;
+			v[n].seq = seq;
+			n++;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), order_cmp);
+	*out = v;
+	*n_out = n;
+	v = NULL;
+out:
+	free(v);
+	return rc;
+}
+
+struct create_opts {
+	struct cli_filter filter;
+};
+
+const struct cli_command cli_bundle_create_cmd = {
+	.name = "bundle create",
+	.usage = "bundle create FILE [filters]",
+	.about = "Write every record this node holds (all alliances, or one with\n"
+	         "--alliance) into FILE.  With filters the bundle holds the matching\n"
+	         "records plus the earlier records of their feeds and their alliance's\n"
+	         "charter and governance records, so it always imports on its own.\n",
+	.groups = { { "filters (all given filters must match)", cli_filter_opts,
+	              offsetof(struct create_opts, filter) } },
+	.min_args = 1,
+	.max_args = 1,
+};
+
+int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct create_opts o;
+	struct cli_filter *f = &o.filter;
+	struct create_run c;
+	struct cli_names *names = NULL;
+	struct store *s = NULL;
+	struct store_txn *t = NULL;
+	struct order_ent *order = NULL;
+	struct cli_progress prog;
+	struct cli_bundle_writer w;
+	const char *path = NULL;
+	char *tmp = NULL;
+	size_t n_order = 0, n_args;
+	FILE *bf = NULL;
+	int rc = CLI_EXIT_ERROR, e;
+
+	memset(&c, 0, sizeof(c));
+	memset(&w, 0, sizeof(w));
+	c.ctx = ctx;
+	cli_filter_init(f);
+	if ((rc = cli_opt_parse(ctx, &cli_bundle_create_cmd, argc, argv, 2, &o, &path, &n_args)) != CLI_EXIT_OK) {
+		rc = cli_opt_status(rc);
+		goto out;
+	}
+
+	rc = cli_store(ctx, false, &s);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	e = store_txn_begin(s, &t);
+	if (e < 0) {
+		cli_error(ctx, "cannot read the store: %s", store_strerror(e));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	c.t = t;
+	names = cli_names_new(t);
+	if (!names) {
+		cli_error(ctx, "out of memory");
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (f->municipality && cli_names_load(names) < 0) {
+		cli_error(ctx, "cannot read municipality names");
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	rc = cli_filter_resolve(f, ctx, t, names);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	c.only_alliance = f->q.alliance;
+	f->q.governance = f->q.governance || f->q.kind == PROTO_KIND_NONE;
+	rc = create_select(&c, f);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	e = create_order(&c, &order, &n_order);
+	if (e < 0) {
+		cli_error(ctx, "cannot read the feeds: %s", store_strerror(e));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+
+	/* Write next to FILE and rename at the end: a failed run leaves no half bundle. */
+	tmp = malloc(strlen(path) + 16);
+	if (!tmp) {
+		cli_error(ctx, "out of memory");
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
+	if (!(bf = fopen(tmp, "wb"))) {
+		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	e = cli_bundle_write_start(&w, bf);   /* w.f = bf: closed at out */
+	cli_progress_start(&prog, ctx, "writing bundle", c.n_alliances + n_order);
+	for (size_t i = 0; i < c.n_alliances && e == 0; i++) {
+		struct store_record sr;
+		e = store_get(t, c.alliances[i], &sr);
+		if (e == 0)
+			e = cli_bundle_write_record(&w, sr.env, sr.env_len);
+		cli_progress_step(&prog, 1);
+	}
+	for (size_t i = 0; i < n_order && e == 0; i++) {
+		struct feed_sel *fs = &c.feeds[order[i].feed];
+		struct store_record sr;
+		e = store_feed_get(t, fs->alliance, fs->author, order[i].seq, &sr);
+		if (e == 0)
+			e = cli_bundle_write_record(&w, sr.env, sr.env_len);
+		cli_progress_step(&prog, 1);
+	}
+	cli_progress_end(&prog);
+	if (e == 0)
+		e = cli_bundle_write_end(&w);
+	if (e == -EIO || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
+		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (e < 0) {
+		cli_error(ctx, "cannot read a record for the bundle: %s", store_strerror(e));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (fclose(w.f) != 0) {
+		w.f = NULL;
+		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	w.f = NULL;
+	if (rename(tmp, path) < 0) {
+		cli_error(ctx, "cannot create %s: %s", path, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	printf("wrote %llu records (%zu alliance%s, %zu feed%s) to %s\n",
+	       (unsigned long long)w.count, c.n_alliances, c.n_alliances == 1 ? "" : "s",
+	       c.n_feeds, c.n_feeds == 1 ? "" : "s", path);
+	rc = CLI_EXIT_OK;
+out:
+	if (w.f)
+		fclose(w.f);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(order);
+	free(c.feeds);
+	free(c.alliances);
+	cli_names_free(names);
+	store_txn_end(t);
+	cli_filter_dispose(f);
+	return rc;
+}
+

@@ -1,0 +1,199 @@
+/*
+ * report_out.c - report_write(): the summit report as tables for people,
+ * Markdown or CSV (laid out by report_tables.c), JSON (report_json.c) or
+ * HTML (report_html.c).  The figures come from report.c; this file only
+ * prints them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/csv_int.h"
+#include "cli/report/report.h"
+#include "cli/report/report_int.h"
+#include "cli/table_int.h"
+
+static char *ids_text(const struct report_ids *ids, size_t hexlen)
+{
+	char *s = malloc(ids->n * (hexlen + 1) + 1), hex[PROTO_ID_HEX + 1];
+	if (!s)
+		return NULL;
+	*s = '\0';
+	for (size_t i = 0; i < ids->n; i++) {
+		proto_hex(hex, ids->v[i], PROTO_ID_BYTES);
+		hex[hexlen] = '\0';
+		if (i)
+			strcat(s, " ");
+		strcat(s, hex);
+	}
+	return s;
+}
+
+static int write_terminal(FILE *f, struct report_table *ts, size_t n, bool explain, int width)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct report_table *t = &ts[i];
+		size_t nc = t->ncols + (explain ? 1 : 0);
+		const char **h = malloc(nc * sizeof(*h));
+		unsigned *shrink = calloc(nc, sizeof(*shrink));
+		struct cli_table *ct = NULL;
+		int rc = 0;
+		if (!h || !shrink)
+			rc = -ENOMEM;
+		for (size_t c = 0; rc == 0 && c < nc; c++) {
+			h[c] = c < t->ncols ? t->headers[c] : "Records";
+			shrink[c] = c < t->ncols && t->numeric[c] ? 0 : 10;
+		}
+		if (rc == 0 && !(ct = cli_table_new(nc, h, shrink)))
+			rc = -ENOMEM;
+		for (size_t row = 0; rc == 0 && row < t->rows; row++) {
+			const char *cells[32];
+			char *ids = explain ? ids_text(&t->src[row], 12) : NULL;
+			for (size_t c = 0; c < t->ncols; c++)
+				cells[c] = t->cells[row * t->ncols + c];
+			if (explain)
+				cells[t->ncols] = ids ? ids : "";
+			rc = cli_table_add(ct, cells);
+			free(ids);
+		}
+		if (rc == 0) {
+			fprintf(f, "%s%s\n", i ? "\n" : "", t->title);
+			if (t->rows)
+				cli_table_print(ct, f, explain ? 0 : width);
+			else
+				fputs("  -\n", f);
+		}
+		cli_table_free(ct);
+		free(h);
+		free(shrink);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A Markdown table cell: pipes escaped, line breaks as spaces. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r' || *s == '\t')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static int write_markdown(FILE *f, const struct report *r, const struct report_labels *L,
+                          struct report_table *ts, size_t n, bool explain)
+{
+	char hex[PROTO_ID_HEX + 1];
+	proto_hex(hex, r->alliance, PROTO_ID_BYTES);
+	fprintf(f, "# %s: ", L->title);
+	md_cell(f, r->alliance_name ? r->alliance_name : hex);
+	fprintf(f, "\n\n%s: `%s`\n\n%s\n", L->alliance, hex, L->definitions);
+	for (size_t i = 0; i < n; i++) {
+		struct report_table *t = &ts[i];
+		fprintf(f, "\n## %s\n\n", t->title);
+		if (!t->rows) {
+			fputs("-\n", f);
+			continue;
+		}
+		fputc('|', f);
+		for (size_t c = 0; c < t->ncols; c++) {
+			fputc(' ', f);
+			md_cell(f, t->headers[c]);
+			fputs(" |", f);
+		}
+		fputs(explain ? " Records |\n|" : "\n|", f);
+		for (size_t c = 0; c < t->ncols; c++)
+			fputs(t->numeric[c] ? " ---: |" : " --- |", f);
+		fputs(explain ? " --- |\n" : "\n", f);
+		for (size_t row = 0; row < t->rows; row++) {
+			fputc('|', f);
+			for (size_t c = 0; c < t->ncols; c++) {
+				fputc(' ', f);
+				md_cell(f, t->cells[row * t->ncols + c]);
+				fputs(" |", f);
+			}
+			if (explain) {
+				char *ids = ids_text(&t->src[row], PROTO_ID_HEX);
+				if (!ids)
+					return -ENOMEM;
+				fprintf(f, " %s |", ids);
+				free(ids);
+			}
+			fputc('\n', f);
+		}
+	}
+	return 0;
+}
+
+/* CSV: every table as its own block: a header row whose first field is
+ * "section", then rows whose first field is the section key. */
+static int write_csv(FILE *f, struct report_table *ts, size_t n, bool explain)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct report_table *t = &ts[i];
+		const char *cells[34];
+		cells[0] = "section";
+		for (size_t c = 0; c < t->ncols; c++)
+			cells[c + 1] = t->headers[c];
+		if (explain)
+			cells[t->ncols + 1] = "records";
+		cli_csv_row(f, cells, t->ncols + 1 + (explain ? 1 : 0));
+		for (size_t row = 0; row < t->rows; row++) {
+			char *ids = explain ? ids_text(&t->src[row], PROTO_ID_HEX) : NULL;
+			if (explain && !ids)
+				return -ENOMEM;
+			cells[0] = t->key;
+			for (size_t c = 0; c < t->ncols; c++)
+				cells[c + 1] = t->cells[row * t->ncols + c];
+			if (explain)
+				cells[t->ncols + 1] = ids;
+			cli_csv_row(f, cells, t->ncols + 1 + (explain ? 1 : 0));
+			free(ids);
+		}
+	}
+	return 0;
+}
+
+
+int report_write(FILE *f, const struct report *r, enum report_format fmt_, const char *lang,
+                 int width)
+{
+	const struct report_labels *L = report_labels(lang);
+	struct report_table *ts = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!L)
+		return PROTO_E_ARG;
+	if (fmt_ == REPORT_JSON) {
+		json_t *o = report_json(r, L);
+		if (!o)
+			return -ENOMEM;
+		rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+		json_decref(o);
+		fputc('\n', f);
+		return rc < 0 ? -EIO : 0;
+	}
+	if (fmt_ == REPORT_HTML)
+		return report_write_html(f, r, L, r->opt.explain);
+	if ((rc = report_tables(&ts, &n, r, L)) < 0)
+		return rc;
+	if (fmt_ == REPORT_TABLE)
+		rc = write_terminal(f, ts, n, r->opt.explain, width);
+	else if (fmt_ == REPORT_MARKDOWN)
+		rc = write_markdown(f, r, L, ts, n, r->opt.explain);
+	else
+		rc = write_csv(f, ts, n, r->opt.explain);
+	report_tables_free(ts, n);
+	return rc;
+}
+
