@@ -44,8 +44,8 @@
  *   backdate KEYHOME VICTIMHOME CREATED_MS  D8: relay a record of VICTIMHOME's key
  *                            (its next seq, dated CREATED_MS), then one of our own
  *   ackloop KEYHOME N        D11: sync from nothing, Ack{seq 0} the node's own feed after
- *                            each of its first N Records; on $HOSTILE_STOP count what came
- *                            after the first Ack; exit 1 if over one feed's worth
+ *                            each of its first N Records of it; on $HOSTILE_STOP count what
+ *                            came after the first Ack; exit 1 if over one feed's worth
  *   digest KEYHOME ALLIANCE  D12: Digest for ALLIANCE (held, not shared) and for an
  *                            unknown one; exit 1 if the node answers them differently
  *   flood SRCIP N            D9: keep N idle connections open from SRCIP until stopped
@@ -712,10 +712,10 @@ static int ackloop_attack(struct proto_key *key, int max_acks)
 				a.msg_case = AGORA__WIRE__MESSAGE__MSG_ACK;
 				a.ack = &k;
 				hw_send_msg(&c, &a);
-				if (++acks == max_acks) {
-					printf("acks sent: %d\n", acks);
-					fflush(stdout);
-				}
+				if (++acks == 1)
+					printf("first Ack sent\n");
+				if (acks == max_acks)
+					printf("all %d Acks sent\n", acks);
 			}
 		}
 		agora__wire__message__free_unpacked(r, NULL);
@@ -816,13 +816,14 @@ static int flood_attack(const char *src, int n)
 	while (!stop_requested()) {
 		int open = 0, again = 0;
 		for (int i = 0; i < n; i++) {
-			if (fds[i] < 0 && (fds[i] = hw_dial(src, port)) >= 0 && ready) {
+			if (fds[i] < 0 && (!ready || again < 10) && (fds[i] = hw_dial(src, port)) >= 0 &&
+			    ready) {
 				reopened++;
 				again++;
 			}
 			open += fds[i] >= 0;
 		}
-		if (again)   /* a slot taken again: no faster than 100 rounds a second */
+		if (again)   /* slots taken again: about 1,000 connections a second */
 			usleep(10000);
 		if (!ready && open == n) {
 			printf("holding %d idle connections from %s\n", n, src);

@@ -109,6 +109,23 @@ for p in json.load(sys.stdin):
 ' "$2" "$3"
 }
 
+# growth SECS CMD...: how much the counter CMD prints grows over SECS
+# seconds, read every 0.2 s.  A counter of one session starts again from
+# 0 when the session is replaced: a drop counts as a new session, so what
+# the old one did after the last reading is missed (a lower bound).
+growth() {
+	local secs=$1 prev cur total=0; shift
+	local end=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
+	prev=$("$@"); prev=${prev:-0}
+	while [ $(( $(date +%s%N) / 1000000 )) -lt $end ]; do
+		sleep 0.2
+		cur=$("$@"); cur=${cur:-0}
+		if [ "$cur" -ge "$prev" ]; then total=$((total + cur - prev)); else total=$((total + cur)); fi
+		prev=$cur
+	done
+	echo "$total"
+}
+
 # Control-socket latency while something runs: probe_start NODE, then
 # probe_stop prints the slowest PeersReq answer (ms) and checks the bound.
 probe_start() {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # D9 (issue 10): strangers cannot keep members out.  An outsider holds
-# 1,024 idle TCP connections to a from 127.0.0.2 (taking each slot again
-# as soon as a drops it).  Meanwhile each of 10 session attempts by an
+# 1,024 idle TCP connections to a from 127.0.0.2 (taking slots again as
+# soon as a drops them, about 1,000 connections a second).  Meanwhile each of 10 session attempts by an
 # admitted member (from 127.0.0.1) must be served, and c, an honest member
 # starting from nothing, must sync to completion; a still publishes and its
 # peak RSS stays under 64 MB (1,000 feeds).
