@@ -23,7 +23,7 @@ allow b a
 start b
 link a b
 start a
-full() { [ "$(df --output=avail -k "$WORK/b" | tail -n 1)" -lt 128 ]; }
+full() { [ "$(df --output=avail -k "$WORK/b" | tail -n 1)" -lt 512 ]; }
 wait_for 120 "b's disk to fill up" full
 nospace() { grep -q "No space left on device" "$WORK/b.log" ||
 	ag b status 2>/dev/null | grep -q "No space left on device"; }
