@@ -147,6 +147,7 @@ void ingest_disk_retry(struct node *n)
 			session_close(s, "cannot send a digest", true);
 			continue;
 		}
+		session_kick(s);
 		session_resume(s, PAUSE_DISK);
 	}
 }
@@ -223,8 +224,10 @@ static void ingest_done(struct job *job)
 		struct session *s = session_find(n, b->session_id);
 		next = b->next;
 		node_recv_release(n, s, b->bytes);
-		if (s && stored)
+		if (s && stored) {
 			batch_result(n, s, b);
+			session_kick(s);   /* an Ack, a pushed record */
+		}
 		batch_free(b);
 	}
 	ij->batches = NULL;

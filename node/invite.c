@@ -149,8 +149,10 @@ static void redeem_done(struct job *job)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : "cannot open the session", true);
 		return;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		session_kick(s);   /* our Hello */
 		session_resume(s, PAUSE_JOB);
+	}
 }
 
 static const struct job_ops redeem_ops = {

@@ -13,12 +13,14 @@
 
 bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32])
 {
-	/* An alliance we do not hold is one the peer admitted us to (it only
-	 * offers alliances we are active in): we learn it.  What we then
-	 * store is still checked record by record. */
-	if (!view_holds(n, alliance))
-		return true;
-	return view_member_active(n, alliance, key, node_wall_ms(n)) == 0;
+	if (view_holds(n, alliance))
+		return view_member_active(n, alliance, key, node_wall_ms(n)) == 0;
+	/* An alliance we do not hold is one the peer admitted us to (it
+	 * names only alliances we are active in): we learn it, so a member
+	 * admitted directly needs no bundle.  What is then stored is checked
+	 * record by record.  (The price, PROTOCOL.md 6.6: a member that names
+	 * an alliance id in its Hello can tell whether this node holds it.) */
+	return true;
 }
 
 /* --------------------------------------------------------- expiry notes */
@@ -249,6 +251,7 @@ void node_forks_relay(struct node *n)
 			}
 		}
 		s->forks_sent = upto;
+		session_kick(s);
 	}
 	if (upto > n->forks_relayed)
 		n->forks_relayed = upto;

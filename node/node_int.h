@@ -35,9 +35,6 @@
 #define NODE_BACKOFF_MIN_MS 1000
 #define NODE_BACKOFF_MAX_MS 60000
 #define NODE_APP_MAX (8u << 20)           /* largest app message from a member */
-/* Before a key is accepted (it may only redeem an invite), a session takes
- * app messages of at most this size: a Redeem is 70 bytes. */
-#define NODE_PREAUTH_APP_MAX 1024
 #define NODE_INGEST_BATCH_BYTES (2u << 20) /* most received bytes stored in one job */
 /*
  * Replies queued to a peer: records are produced only while fewer than
@@ -45,14 +42,15 @@
  * answers, Acks) are small but a peer that sends and never reads could
  * pile them up: above SENDQ_MAX the node stops reading from that peer
  * until the queue is back under SENDQ_HIGH, and a queue that does not
- * drain for SENDQ_STALL_MS closes the session.  All sessions together
+ * drain for SENDQ_STALL_MS closes the session (records are produced only
+ * below SENDQ_HIGH, so an honest peer never gets there).  All sessions together
  * may queue SENDQ_ALL_MAX; above it, reading stops on every session
  * whose queue is not empty.
  */
 #define NODE_SENDQ_HIGH (1u << 20)
 #define NODE_SENDQ_MAX (4u << 20)
 #define NODE_SENDQ_ALL_MAX (64u << 20)
-#define NODE_SENDQ_STALL_MS 45000
+#define NODE_SENDQ_STALL_MS 30000
 /*
  * A session stops reading above RECVQ_HIGH bytes received and not yet
  * stored, and reads again below RECVQ_RESUME.  The window holds the job
@@ -87,6 +85,7 @@
 
 struct session;
 struct job;
+struct wreq;
 
 /* The clock and the job runner: real ones in node.c; tests give fakes
  * (a clock they move, jobs they run when they choose). */
@@ -173,6 +172,8 @@ struct session {
 	                                 exchange once our governance changes */
 	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
+	struct wreq *obuf;            /* output not yet written (session_flush) */
+	size_t olen, ocap;
 	uint8_t *stash;               /* bytes read while PAUSE_JOB, not yet decoded */
 	size_t stash_len;
 	char last_error[320];
@@ -374,7 +375,11 @@ void session_close(struct session *s, const char *why, bool error);
 void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq);
 /* Send Bye{code} and close at once (shutting down: never waits). */
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why);
-void session_kick(struct session *s);        /* produce records if room */
+void session_kick(struct session *s);        /* produce records if room, then flush */
+/* Write the output gathered so far (every path that sends ends with it). */
+int session_flush(struct session *s);
+/* What waits to go out: written and not taken by the kernel, plus gathered. */
+size_t session_sendq(const struct session *s);
 void session_tick(struct session *s, uint64_t now);
 struct session *session_find(struct node *n, uint64_t id);
 void session_pause(struct session *s, unsigned why);

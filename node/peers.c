@@ -147,6 +147,7 @@ void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached)
 			continue;
 		if (sync_resync(&s->sync) == 0)
 			count++;
+		session_kick(s);
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (!peer_key || !memcmp(n->peers[i]->conf.key, peer_key, 32))

@@ -93,6 +93,9 @@ static void on_close(uv_handle_t *h)
 	noise_cipher_dispose(&s->recv);
 	sync_dispose(&s->sync);
 	free(s->stash);
+	if (s->obuf)
+		sodium_memzero(s->obuf->data, s->olen);
+	free(s->obuf);
 	sodium_memzero(s->rbuf, sizeof(s->rbuf));
 	free(s);
 }
@@ -104,6 +107,8 @@ static void set_state(struct session *s, enum session_state st)
 	if (was && !preauth(s))
 		s->node->n_preauth--;
 }
+
+static void session_flush_now(struct session *s);
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
@@ -132,6 +137,8 @@ static void close_session(struct session *s, const char *why, bool error, bool f
 	if (s->peer && s->peer->session == s)
 		node_peer_session_closed(s->peer, error ? why : NULL, false);
 	uv_read_stop((uv_stream_t *)&s->tcp);
+	if (flush)
+		session_flush_now(s);
 	if (flush && uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) > 0) {
 		uv_shutdown_t *req = malloc(sizeof(*req));
 		if (req) {
@@ -151,15 +158,21 @@ void session_close(struct session *s, const char *why, bool error)
 
 void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq)
 {
-	if (s->state == SESSION_OPEN || s->state == SESSION_REDEEM)
+	/* A peer that does not read what is queued would not read the Bye
+	 * either: close it at once. */
+	bool reads = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) < NODE_SENDQ_HIGH;
+	if (reads && (s->state == SESSION_OPEN || s->state == SESSION_REDEEM))
 		(void)sync_send_bye(&s->sync, code, why, seq);
-	close_session(s, why, true, true);
+	close_session(s, why, true, reads);
 }
 
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
 {
-	if (s->state == SESSION_OPEN)
+	if (s->state == SESSION_OPEN) {
 		(void)sync_send_bye(&s->sync, code, why, 0);
+		/* written at once when nothing else is queued; not waited for */
+		session_flush_now(s);
+	}
 	close_session(s, why, false, false);
 }
 
@@ -241,20 +254,34 @@ void session_resume(struct session *s, unsigned why)
 
 /* --------------------------------------------------------------- write */
 
+/*
+ * Output is gathered in the session's buffer (s->obuf) and written with
+ * one uv_write per flush: at the end of each read, kick and tick, or once
+ * it holds OUT_CHUNK bytes.  A peer that sends many small requests (Pings)
+ * then costs its bytes, not a write request (~200 bytes of libuv state)
+ * per answer.  What is queued (written but not yet taken by the kernel,
+ * plus the buffer) is the session's send queue.
+ */
+#define OUT_CHUNK (64u << 10)
+
+size_t session_sendq(const struct session *s)
+{
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&s->tcp) + s->olen;
+}
+
 /* Replies pile up when the peer does not read: stop reading from it (and,
  * over the node's limit, from every session with a queue). */
 static void sendq_check(struct session *s)
 {
 	struct node *n = s->node;
-	size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp);
-	if (q > NODE_SENDQ_MAX && !(s->pause & PAUSE_SENDQ)) {
+	if (session_sendq(s) > NODE_SENDQ_MAX && !(s->pause & PAUSE_SENDQ)) {
 		session_pause(s, PAUSE_SENDQ);
 		s->sendq_since_ms = node_mono_ms(n);
 	}
 	if (n->sendq_total > NODE_SENDQ_ALL_MAX)
 		for (struct session *o = n->sessions; o; o = o->next)
 			if (!(o->pause & PAUSE_SENDQ) && o->state != SESSION_CLOSING &&
-			    uv_stream_get_write_queue_size((uv_stream_t *)&o->tcp) > 0) {
+			    session_sendq(o) > 0) {
 				session_pause(o, PAUSE_SENDQ);
 				o->sendq_since_ms = node_mono_ms(n);
 			}
@@ -274,20 +301,27 @@ static void on_write(uv_write_t *req, int status)
 		return;
 	}
 	if ((s->pause & PAUSE_SENDQ) && n->sendq_total <= NODE_SENDQ_ALL_MAX &&
-	    uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) < NODE_SENDQ_HIGH) {
+	    session_sendq(s) < NODE_SENDQ_HIGH) {
 		s->sendq_since_ms = 0;
 		session_resume(s, PAUSE_SENDQ);
 	}
 	session_kick(s);
 }
 
-static int write_raw(struct session *s, struct wreq *w)
+/* Write what the buffer holds (also while closing: a last Bye). */
+static int flush_out(struct session *s)
 {
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+	struct wreq *w = s->obuf;
 	int rc;
+	if (!s->olen || uv_is_closing((uv_handle_t *)&s->tcp))
+		return 0;
+	s->obuf = NULL;
 	w->s = s;
-	rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, on_write);
-	if (rc) {
+	w->len = s->olen;
+	s->olen = s->ocap = 0;
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+	if ((rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, on_write))) {
+		sodium_memzero(w->data, w->len);
 		free(w);
 		return rc;
 	}
@@ -296,19 +330,54 @@ static int write_raw(struct session *s, struct wreq *w)
 	return 0;
 }
 
+static void session_flush_now(struct session *s)
+{
+	(void)flush_out(s);
+}
+
+int session_flush(struct session *s)
+{
+	if (s->state == SESSION_CLOSING)
+		return 0;
+	int rc = flush_out(s);
+	if (rc)
+		session_close(s, uv_strerror(rc), true);
+	return rc;
+}
+
+/* Room for len more bytes in the buffer: its start, or NULL. */
+static uint8_t *out_room(struct session *s, size_t len)
+{
+	if (s->olen + len > s->ocap) {
+		size_t cap = s->ocap ? s->ocap : 4096;
+		while (cap < s->olen + len)
+			cap *= 2;
+		struct wreq *w = realloc(s->obuf, sizeof(*w) + cap);
+		if (!w)
+			return NULL;
+		s->obuf = w;
+		s->ocap = cap;
+	}
+	return s->obuf->data + s->olen;
+}
+
+static int out_done(struct session *s, size_t len)
+{
+	s->olen += len;
+	return s->olen >= OUT_CHUNK ? session_flush(s) : 0;
+}
+
+/* A handshake message, in a plain frame. */
 static int write_frame(struct session *s, const uint8_t *payload, size_t len)
 {
-	struct wreq *w = malloc(sizeof(*w) + FRAME_HEADER_BYTES + len);
+	uint8_t *out = out_room(s, FRAME_HEADER_BYTES + len);
 	size_t out_len;
 	int rc;
-	if (!w)
+	if (!out)
 		return -ENOMEM;
-	if ((rc = frame_wrap(w->data, &out_len, FRAME_HEADER_BYTES + len, payload, len))) {
-		free(w);
+	if ((rc = frame_wrap(out, &out_len, FRAME_HEADER_BYTES + len, payload, len)))
 		return rc;
-	}
-	w->len = out_len;
-	return write_raw(s, w);
+	return out_done(s, out_len);
 }
 
 /* sync_io.send: encrypt and frame one app message. */
@@ -316,19 +385,16 @@ static int io_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct session *s = ctx;
 	size_t cap = frame_encoded_size(len), out_len;
-	struct wreq *w;
+	uint8_t *out;
 	int rc;
 
 	if (s->state != SESSION_OPEN && s->state != SESSION_REDEEM)
 		return UV_ECANCELED;
-	if (!(w = malloc(sizeof(*w) + cap)))
+	if (!(out = out_room(s, cap)))
 		return -ENOMEM;
-	if ((rc = frame_encode(w->data, &out_len, cap, &s->send, msg, len))) {
-		free(w);
+	if ((rc = frame_encode(out, &out_len, cap, &s->send, msg, len)))
 		return rc;
-	}
-	w->len = out_len;
-	return write_raw(s, w);
+	return out_done(s, out_len);
 }
 
 /* ---------------------------------------------------------- sync glue */
@@ -391,8 +457,12 @@ void session_kick(struct session *s)
 	bool more = true;
 	int rc = 0;
 
-	if (s->kicking || s->state != SESSION_OPEN || !sync_pending(&s->sync))
+	if (s->kicking)
 		return;
+	if (s->state != SESSION_OPEN || !sync_pending(&s->sync)) {
+		session_flush(s);
+		return;
+	}
 	s->kicking = true;
 	while (more && s->state == SESSION_OPEN) {
 		size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp);
@@ -411,6 +481,7 @@ void session_kick(struct session *s)
 	s->kicking = false;
 	if (rc && s->state == SESSION_OPEN)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
+	session_flush(s);
 }
 
 void session_diverged(struct session *s, const uint8_t alliance[32], const uint8_t author[32],
@@ -426,6 +497,8 @@ void session_diverged(struct session *s, const uint8_t alliance[32], const uint8
 		rc = sync_feed_diverged(&s->sync, alliance, author, head);
 	if (rc)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
+	else
+		session_kick(s);
 }
 
 /* ---------------------------------------------------------- handshake */
@@ -484,7 +557,7 @@ static int handshake_done(struct session *s)
 		return rc;
 	noise_agora_dispose(&s->hs);
 	proto_hex(hex, s->peer_key, 32);
-	if ((rc = frame_decoder_init(&s->dec, &s->recv, NODE_PREAUTH_APP_MAX)))
+	if ((rc = frame_decoder_init(&s->dec, &s->recv, SYNC_REDEEM_MAX)))
 		return rc;
 	p = node_peer_find(n, s->peer_key);
 	int active = view_member_active_any(n, s->peer_key, node_wall_ms(n));
@@ -517,6 +590,17 @@ static int handshake_done(struct session *s)
 	                  "your key is not admitted to any alliance this node holds");
 }
 
+/* One of two sessions with the same peer goes: say so if it can. */
+static void duplicate(struct session *s, const char *why)
+{
+	if (s->state == SESSION_OPEN && sync_state(&s->sync) != SYNC_STATE_FAILED) {
+		(void)sync_send_bye(&s->sync, SYNC_BYE_DUPLICATE_SESSION, why, 0);
+		close_session(s, why, false, true);
+	} else {
+		session_close(s, why, false);
+	}
+}
+
 /* The peer is accepted: take it over from an older session, start sync.
  * 0, 1 when s was closed (not an error), or an error. */
 int session_admitted(struct session *s, struct peer *p)
@@ -533,11 +617,11 @@ int session_admitted(struct session *s, struct peer *p)
 		struct session *o = p->session;
 		if (loses_to_existing(s, o)) {
 			s->peer = NULL;
-			session_close(s, "duplicate session (keeping the other one)", false);
+			duplicate(s, "duplicate session (keeping the other one)");
 			return 1;
 		}
 		o->peer = NULL;
-		session_close(o, "replaced by a newer session", false);
+		duplicate(o, "replaced by a newer session");
 	}
 	s->peer = p;
 	p->session = s;
@@ -747,8 +831,9 @@ static void after_bytes(struct session *s, int rc)
 	} else if (rc < 0) {
 		session_close(s, err_name(rc), true);   /* logs who and why */
 	} else {
-		sendq_check(s);
-		session_kick(s);
+		session_kick(s);   /* flushes what the messages read asked for */
+		if (s->state != SESSION_CLOSING)
+			sendq_check(s);
 	}
 }
 
@@ -764,9 +849,9 @@ static int start_handshake(struct session *s, enum noise_role role)
 		return rc;
 	set_state(s, SESSION_HANDSHAKE);
 	read_start(s);
-	if (role == NOISE_INITIATOR)
-		return hs_write_next(s);
-	return 0;
+	if (role == NOISE_INITIATOR && (rc = hs_write_next(s)) == 0)
+		rc = session_flush(s);
+	return rc;
 }
 
 /* Which of two unaccepted sessions to drop first: one that has sent
@@ -903,5 +988,7 @@ void session_tick(struct session *s, uint64_t now)
 		s->last_ping_ms = now;
 		if (sync_send_ping(&s->sync, now) != 0)
 			session_close(s, "cannot send ping", true);
+		else
+			session_flush(s);
 	}
 }
