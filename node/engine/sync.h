@@ -218,8 +218,8 @@ struct sync_io {
 
 /* ------------------------------------------------------------ Bye */
 
-/* Why a session ends: the values of wire.proto's ByeCode (PROTOCOL.md 4.6
- * says what a node that receives each one does). */
+/* Why a session ends: the values of wire.proto's ByeCode (PROTOCOL.md 4.5,
+ * "Bye", says what a node that receives each one does). */
 enum sync_bye_code {
 	SYNC_BYE_UNSPECIFIED = 0,       /* a version-1 Bye: read the reason */
 	SYNC_BYE_NOT_ADMITTED = 1,

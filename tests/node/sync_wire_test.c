@@ -1,6 +1,6 @@
 /*
  * sync_wire_test.c - the sync engine's message rules (PROTOCOL.md 4.1,
- * 4.5, 4.6): required fields, unknown fields and types, parse limits,
+ * 4.5): required fields, unknown fields and types, parse limits,
  * protocol versions, Bye codes and the Redeem states.  One engine is
  * driven by hand, or two back to back (sync_fake.c).
  */
