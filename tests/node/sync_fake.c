@@ -399,3 +399,43 @@ int deliver_hello(struct sync *e, const uint8_t key[32], uint32_t lo, uint32_t h
 	m.hello = &h;
 	return deliver(e, &m);
 }
+
+const uint8_t SOLO_PEER[32] = { 0xbb, 0xbb };
+
+struct solo *solo_new(const uint8_t alliance[32], unsigned flags, uint32_t lo, uint32_t hi,
+                      unsigned feeds, uint64_t seqs)
+{
+	struct solo *o = FAKE_CALLOC(1, sizeof(*o));
+	assert_non_null(o);
+	fake_init(&o->f, 0xaa, alliance);
+	for (unsigned i = 0; i < feeds; i++)
+		give(&o->f, i, seqs);
+	assert_int_equal(fake_solo(&o->f, flags, SOLO_PEER, &o->q), 0);
+	if (!(flags & SYNC_AWAIT_REDEEM))
+		assert_int_equal(sync_start(&o->f.sync), 0);
+	if (lo)
+		assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, lo, hi,
+		                               (const uint8_t (*)[32])alliance, 1), 0);
+	q_clear(&o->q);
+	return o;
+}
+
+void solo_free(struct solo *o)
+{
+	q_clear(&o->q);
+	fake_free(&o->f);
+	free(o);
+}
+
+size_t queued(const struct solo *o)
+{
+	return o->q.tail - o->q.head;
+}
+
+size_t queued_bytes(const struct solo *o)
+{
+	size_t n = 0;
+	for (size_t i = o->q.head; i < o->q.tail; i++)
+		n += o->q.len[i];
+	return n;
+}

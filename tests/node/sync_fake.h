@@ -115,6 +115,21 @@ int deliver(struct sync *e, const struct Agora__Wire__Message *m);
 int deliver_hello(struct sync *e, const uint8_t key[32], uint32_t lo, uint32_t hi,
                   const uint8_t (*alliances)[32], size_t n);
 
+/* One engine driven by hand (key aa..., peer SOLO_PEER), with `feeds`
+ * feeds of `seqs` records, started (its Hello sent unless it awaits a
+ * Redeem) and, if lo, given the peer's Hello of versions lo..hi (hi 0: no
+ * max_version) naming `alliance`; then its queue is emptied. */
+struct solo {
+	struct fake f;
+	struct msgq q;
+};
+extern const uint8_t SOLO_PEER[32];
+struct solo *solo_new(const uint8_t alliance[32], unsigned flags, uint32_t lo, uint32_t hi,
+                      unsigned feeds, uint64_t seqs);
+void solo_free(struct solo *o);
+size_t queued(const struct solo *o);        /* messages it sent, not yet cleared */
+size_t queued_bytes(const struct solo *o);
+
 /* cmocka-assert that a and b hold the same feeds at the same heads. */
 void assert_same(struct fake *a, struct fake *b);
 

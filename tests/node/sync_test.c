@@ -246,49 +246,6 @@ static void test_sync__malformed_message_is_fatal(void **state)
 	free(a);
 }
 
-/* ------------------------------------------------ one engine by hand */
-
-static const uint8_t PEER[32] = { 0xbb, 0xbb };
-
-struct solo {
-	struct fake f;
-	struct msgq q;
-};
-
-/* f's engine as dialer (or acceptor), after the peer's Hello (versions 1..hi). */
-static struct solo *solo_new(unsigned flags, uint32_t hi, unsigned feeds, uint64_t seqs)
-{
-	struct solo *o = calloc(1, sizeof(*o));
-	assert_non_null(o);
-	fake_init(&o->f, 0xaa, ALLIANCE);
-	for (unsigned i = 0; i < feeds; i++)
-		give(&o->f, i, seqs);
-	assert_int_equal(fake_solo(&o->f, flags, PEER, &o->q), 0);
-	assert_int_equal(sync_start(&o->f.sync), 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, hi, &ALLIANCE, 1), 0);
-	return o;
-}
-
-static void solo_free(struct solo *o)
-{
-	q_clear(&o->q);
-	fake_free(&o->f);
-	free(o);
-}
-
-static size_t queued(const struct solo *o)
-{
-	return o->q.tail - o->q.head;
-}
-
-static size_t queued_bytes(const struct solo *o)
-{
-	size_t n = 0;
-	for (size_t i = o->q.head; i < o->q.tail; i++)
-		n += o->q.len[i];
-	return n;
-}
-
 /* A range with a digest nobody holds and count 1. */
 static Agora__Wire__Range *bogus_range(uint8_t *prefix, unsigned depth, uint8_t *dig)
 {
@@ -338,7 +295,7 @@ static void test_sync__ranges_outside_the_turn_they_answer_are_refused(void **st
 		pfx[i][0] = (uint8_t)((i % 16) << 4);
 	}
 	/* The dialer's Digest (one range: the root) awaits its answer. */
-	struct solo *o = solo_new(SYNC_INITIATOR, 2, 40, 1);
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
 	q_clear(&o->q);
 	rs[0] = bogus_range(pfx[0], 1, dig[0]);
 	rs[1] = bogus_range(pfx[0], 1, dig[1]);
@@ -349,14 +306,14 @@ static void test_sync__ranges_outside_the_turn_they_answer_are_refused(void **st
 	free(rs[1]);
 	solo_free(o);
 
-	o = solo_new(SYNC_INITIATOR, 2, 40, 1);
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
 	rs[0] = bogus_range(pfx[1], 2, dig[0]);   /* two nibbles below the root */
 	assert_int_equal(deliver_ranges(o, 1, rs, 1), SYNC_E_PROTOCOL);
 	assert_string_equal(sync_why(&o->f.sync), "Range is not a sub-range of a range of our turn");
 	free(rs[0]);
 	solo_free(o);
 
-	o = solo_new(SYNC_INITIATOR, 2, 40, 1);
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
 	for (int i = 0; i < 17; i++)
 		rs[i] = bogus_range(pfx[i], 1, dig[i]);
 	assert_int_equal(deliver_ranges(o, 1, rs, 17), SYNC_E_LIMIT);
@@ -365,7 +322,7 @@ static void test_sync__ranges_outside_the_turn_they_answer_are_refused(void **st
 	solo_free(o);
 
 	/* An acceptor that opened nothing awaits no answer at all. */
-	o = solo_new(0, 2, 40, 1);
+	o = solo_new(ALLIANCE, 0, 1, 2, 40, 1);
 	rs[0] = bogus_range(pfx[0], 1, dig[0]);
 	assert_int_equal(deliver_ranges(o, 2, rs, 1), SYNC_E_PROTOCOL);
 	assert_string_equal(sync_why(&o->f.sync), "Ranges answers no turn of ours");
@@ -373,7 +330,7 @@ static void test_sync__ranges_outside_the_turn_they_answer_are_refused(void **st
 	solo_free(o);
 
 	/* Version 2: the answer names the exchange it belongs to. */
-	o = solo_new(SYNC_INITIATOR, 2, 40, 1);
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
 	rs[0] = bogus_range(pfx[0], 1, dig[0]);
 	assert_int_equal(deliver_ranges(o, 3, rs, 1), SYNC_E_PROTOCOL);
 	free(rs[0]);
@@ -391,7 +348,7 @@ static void test_sync__answer_to_one_turn_is_bounded(void **state)
 	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
 	Agora__Wire__Ranges r = AGORA__WIRE__RANGES__INIT;
 	(void)state;
-	struct solo *o = solo_new(SYNC_INITIATOR, 2, 1000, 1);
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 1000, 1);
 	q_clear(&o->q);
 	for (int i = 0; i < 16; i++) {
 		memset(pfx[i], 0, 33);
@@ -473,7 +430,7 @@ static void test_sync__ack_rewinds_a_feed_once_per_session(void **state)
 {
 	uint8_t au[32];
 	(void)state;
-	struct solo *o = solo_new(0, 2, 1, 10);   /* acceptor: the peer opens */
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 10);   /* acceptor: the peer opens */
 	author_of(au, 0);
 	assert_int_equal(deliver_digest(o, 1, 0), 0);   /* "I hold nothing" */
 	drain(o);
@@ -509,13 +466,13 @@ static void test_sync__digest_of_an_unshared_alliance_gets_the_same_answer_held_
 		give(&held->f, 3, 2);
 		held->f.deny = true;          /* holds it; the peer is not admitted there */
 		none->f.hold_nothing = true;  /* does not hold it */
-		assert_int_equal(fake_solo(&held->f, 0, PEER, &held->q), 0);
-		assert_int_equal(fake_solo(&none->f, 0, PEER, &none->q), 0);
+		assert_int_equal(fake_solo(&held->f, 0, SOLO_PEER, &held->q), 0);
+		assert_int_equal(fake_solo(&none->f, 0, SOLO_PEER, &none->q), 0);
 		assert_int_equal(sync_start(&held->f.sync), 0);
 		assert_int_equal(sync_start(&none->f.sync), 0);
 		/* The peer's Hello names another alliance. */
-		assert_int_equal(deliver_hello(&held->f.sync, PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
-		assert_int_equal(deliver_hello(&none->f.sync, PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
+		assert_int_equal(deliver_hello(&held->f.sync, SOLO_PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
+		assert_int_equal(deliver_hello(&none->f.sync, SOLO_PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
 		q_clear(&held->q);
 		q_clear(&none->q);
 		assert_int_equal(deliver_digest(held, hi == 1 ? 0 : 1, 3), 0);
@@ -648,279 +605,6 @@ static void test_sync__silence_about_a_range_we_hold_nothing_of_keeps_what_we_kn
 	free(b);
 }
 
-/* ------------------------------------- E: work proportional to change */
-
-/* After the exchange, a record published at a reaches b when the node
- * names its feed (sync_feeds_changed); a feed it does not name is not
- * revisited. */
-static void test_sync__feeds_changed_pushes_the_feeds_named(void **state)
-{
-	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-	struct pair p;
-	(void)state;
-	fake_init(a, 1, ALLIANCE);
-	fake_init(b, 2, ALLIANCE);
-	for (unsigned i = 0; i < 500; i++) {
-		give(a, i, 2);
-		give(b, i, 2);
-	}
-	assert_int_equal(fake_connect(&p, a, b, 0), 0);
-	assert_int_equal(fake_pump(&p), 0);
-	give(a, 7, 3);
-	give(a, 8, 3);   /* published, but the node does not say so */
-	give(a, 600, 1); /* a new feed */
-	rebuild(a);
-	struct sync_feed_ref refs[2];
-	memcpy(refs[0].alliance, ALLIANCE, 32);
-	author_of(refs[0].author, 7);
-	memcpy(refs[1].alliance, ALLIANCE, 32);
-	author_of(refs[1].author, 600);
-	assert_int_equal(sync_feeds_changed(&a->sync, refs, 2, 2000), 0);
-	assert_int_equal(fake_pump(&p), 0);
-	assert_int_equal(b->records_got, 2);
-	uint8_t au[32];
-	author_of(au, 600);
-	assert_non_null(feed_get(b, au, false));
-	author_of(au, 7);
-	assert_int_equal(feed_get(b, au, false)->n, 3);
-	author_of(au, 8);
-	assert_int_equal(feed_get(b, au, false)->n, 2);
-	fake_disconnect(&p);
-	fake_free(a);
-	fake_free(b);
-	free(a);
-	free(b);
-}
-
-/* A feed the peer is ahead on and ours does not move is reported stuck
- * from the times the engine learnt them, with no periodic call. */
-static void test_sync__stuck_feed_is_dated_without_periodic_calls(void **state)
-{
-	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-	struct sync_stuck st[4];
-	uint64_t behind, ahead;
-	size_t n;
-	(void)state;
-	fake_init(a, 1, ALLIANCE);
-	fake_init(b, 2, ALLIANCE);
-	give(a, 1, 2);
-	give(b, 1, 5);
-	a->drop_records = true;   /* a cannot store what b sends */
-	run(a, b);
-	sync_lag(&a->sync, 1000 + 5000, &behind, &ahead, st, 4, &n);
-	assert_int_equal(behind, 3);
-	assert_int_equal(n, 0);
-	sync_lag(&a->sync, 1000 + SYNC_STUCK_MS + 1, &behind, &ahead, st, 4, &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(st[0].our_seq, 2);
-	assert_int_equal(st[0].peer_seq, 5);
-	assert_int_equal(st[0].stalled_ms, SYNC_STUCK_MS + 1);
-	/* Our head moves: the clock starts again from then. */
-	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	author_of(ref.author, 1);
-	give(a, 1, 3);
-	rebuild(a);
-	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 40000), 0);
-	sync_lag(&a->sync, 40000 + 1000, &behind, &ahead, st, 4, &n);
-	assert_int_equal(n, 0);
-	sync_lag(&a->sync, 40000 + SYNC_STUCK_MS + 1, &behind, &ahead, st, 4, &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(st[0].our_seq, 3);
-	assert_int_equal(st[0].stalled_ms, SYNC_STUCK_MS + 1);
-	fake_free(a);
-	fake_free(b);
-	free(a);
-	free(b);
-}
-
-/* Governance first: the coordinators' feeds, then the peer's own, then
- * the rest, whatever their keys. */
-static void test_sync__coordinators_feeds_stream_first_then_the_peers_own(void **state)
-{
-	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-	uint8_t last[32] = { 0 }, au[32];
-	unsigned coord = 0;
-	(void)state;
-	fake_init(a, 1, ALLIANCE);
-	fake_init(b, 2, ALLIANCE);
-	for (unsigned i = 0; i < 30; i++) {
-		give(a, i, 1);
-		author_of(au, i);
-		if (memcmp(au, last, 32) > 0) {   /* the coordinator: the highest key */
-			memcpy(last, au, 32);
-			coord = i;
-		}
-	}
-	author_of(a->coord[0], coord);
-	a->n_coord = 1;
-	struct feed *own = feed_get(a, b->key, true);   /* b's own feed, restored from a */
-	feed_append(own);
-	run(a, b);
-	assert_int_equal(a->n_order, 31);
-	assert_memory_equal(a->order[0], a->coord[0], 32);
-	assert_memory_equal(a->order[1], b->key, 32);
-	for (size_t i = 3; i < a->n_order; i++)
-		assert_true(memcmp(a->order[i - 1], a->order[i], 32) < 0);
-	fake_free(a);
-	fake_free(b);
-	free(a);
-	free(b);
-}
-
-/* The digest cache follows sync_lvec_set: a head changed through it is
- * in the next Digest, and the peer finds the difference. */
-static void test_sync__digest_after_lvec_set_reflects_the_new_head(void **state)
-{
-	struct sync_lvec v;
-	struct sync_head h[3];
-	uint8_t d1[32], d2[32], id[32] = { 9 };
-	(void)state;
-	memset(&v, 0, sizeof(v));
-	for (int i = 0; i < 3; i++) {
-		uint8_t au[32];
-		author_of(au, (unsigned)i);
-		assert_int_equal(sync_lvec_set(&v, au, 1, id), 0);
-	}
-	struct solo *o = calloc(1, sizeof(*o));
-	fake_init(&o->f, 0xaa, ALLIANCE);
-	assert_int_equal(fake_solo(&o->f, SYNC_INITIATOR, PEER, &o->q), 0);
-	memcpy(v.alliance, ALLIANCE, 32);
-	o->f.local.v = &v;   /* the engine reads v from now on */
-	assert_int_equal(sync_start(&o->f.sync), 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, 2, &ALLIANCE, 1), 0);
-	Agora__Wire__Message *m = q_msg(&o->q, 1);
-	memcpy(d1, m->digest->root->digest.data, 32);
-	agora__wire__message__free_unpacked(m, NULL);
-	memcpy(h, v.heads, sizeof(h));
-	sync_digest(d2, h, 3);
-	assert_memory_equal(d1, d2, 32);
-	assert_int_equal(sync_lvec_set(&v, h[1].author, 2, id), 0);
-	assert_int_equal(sync_resync(&o->f.sync), 0);   /* the first is still under way */
-	assert_int_equal(queued(o), 2);
-	sync_digest(d2, v.heads, 3);
-	uint8_t dig[32];
-	struct sync_lvec *keep = &v;
-	(void)keep;
-	/* A fresh engine's Digest over the same lvec carries the new digest. */
-	struct msgq q2;
-	memset(&q2, 0, sizeof(q2));
-	struct sync e2;
-	struct sync_io io;
-	fake_io(&o->f, &io);
-	o->f.out = &q2;
-	assert_int_equal(sync_init(&e2, SYNC_INITIATOR, o->f.key, "x", PEER, &o->f.local, &io), 0);
-	assert_int_equal(sync_start(&e2), 0);
-	assert_int_equal(deliver_hello(&e2, PEER, 1, 2, &ALLIANCE, 1), 0);
-	m = q_msg(&q2, 1);
-	memcpy(dig, m->digest->root->digest.data, 32);
-	agora__wire__message__free_unpacked(m, NULL);
-	assert_memory_equal(dig, d2, 32);
-	assert_memory_not_equal(dig, d1, 32);
-	sync_dispose(&e2);
-	q_clear(&q2);
-	o->f.out = &o->q;
-	o->f.local.v = &o->f.lv;
-	free(v.heads);
-	solo_free(o);
-}
-
-/* ------------------------------------------ records that do not chain */
-
-static int deliver_records(struct sync *e, const uint8_t *author, uint64_t first)
-{
-	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
-	Agora__Wire__Records r = AGORA__WIRE__RECORDS__INIT;
-	uint8_t env[48] = { 0 };
-	ProtobufCBinaryData bin = { sizeof(env), env };
-	memcpy(env, author, 32);
-	r.has_alliance = r.has_author = r.has_first_seq = true;
-	r.alliance.data = (uint8_t *)ALLIANCE;
-	r.alliance.len = 32;
-	r.author.data = (uint8_t *)author;
-	r.author.len = 32;
-	r.first_seq = first;
-	r.n_envelopes = 1;
-	r.envelopes = &bin;
-	m.msg_case = AGORA__WIRE__MESSAGE__MSG_RECORDS;
-	m.records = &r;
-	return deliver(e, &m);
-}
-
-/* (b) The node pushes one of its own records back to the peer: a Records
- * of that one envelope at its seq. */
-static void test_sync__push_record_sends_our_record_at_that_seq(void **state)
-{
-	uint8_t au[32];
-	(void)state;
-	struct solo *o = solo_new(SYNC_INITIATOR, 2, 3, 4);
-	q_clear(&o->q);
-	author_of(au, 1);
-	assert_int_equal(sync_push_record(&o->f.sync, ALLIANCE, au, 2), 0);
-	Agora__Wire__Message *m = q_msg(&o->q, 0);
-	assert_int_equal(m->msg_case, AGORA__WIRE__MESSAGE__MSG_RECORDS);
-	assert_int_equal(m->records->first_seq, 2);
-	assert_int_equal(m->records->n_envelopes, 1);
-	assert_memory_equal(m->records->envelopes[0].data, feed_get(&o->f, au, false)->env[1], 48);
-	agora__wire__message__free_unpacked(m, NULL);
-	assert_int_equal(sync_push_record(&o->f.sync, ALLIANCE, au, 9), -1);   /* io->read's */
-	solo_free(o);
-}
-
-/*
- * (c) A feed whose copies diverged: we stream none of it any more; its
- * records the peer sent before it could know (before the Pong of the
- * Ping sent then) are dropped unseen; one sent after ends the session
- * with Bye { FEED_DIVERGED, alliance, author, seq }.
- */
-static void test_sync__diverged_feed_is_dropped_then_refused_once_the_peer_knows(void **state)
-{
-	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-	struct pair p;
-	uint8_t au[32];
-	(void)state;
-	fake_init(a, 1, ALLIANCE);
-	fake_init(b, 2, ALLIANCE);
-	for (unsigned i = 0; i < 5; i++) {
-		give(a, i, 3);
-		give(b, i, 3);
-	}
-	author_of(au, 2);
-	assert_int_equal(fake_connect(&p, a, b, 0), 0);
-	assert_int_equal(fake_pump(&p), 0);
-	size_t msgs = a->msgs;
-	assert_int_equal(sync_feed_diverged(&a->sync, ALLIANCE, au, 3), 0);
-	assert_int_equal(sync_feed_diverged(&a->sync, ALLIANCE, au, 3), 0);   /* no-op */
-	assert_int_equal(a->msgs, msgs + 1);   /* one barrier Ping */
-	/* Our new records of it do not go out. */
-	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	memcpy(ref.author, au, 32);
-	give(a, 2, 5);
-	rebuild(a);
-	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 2000), 0);
-	assert_false(sync_pending(&a->sync));
-	/* In flight: dropped, not handed to the node. */
-	size_t got = a->records_got;
-	assert_int_equal(deliver_records(&a->sync, au, 4), 0);
-	assert_int_equal(a->records_got, got);
-	assert_int_equal(fake_step(&p, b), 0);   /* b reads the Ping... */
-	assert_int_equal(fake_step(&p, a), 0);   /* ...and a its Pong */
-	assert_int_equal(deliver_records(&a->sync, au, 4), SYNC_E_DIVERGED);
-	assert_int_equal(sync_bye_sent(&a->sync), SYNC_BYE_FEED_DIVERGED);
-	assert_int_equal(fake_step(&p, b), SYNC_E_BYE);
-	const struct sync_bye *bye = sync_bye_received(&b->sync);
-	assert_int_equal(bye->code, SYNC_BYE_FEED_DIVERGED);
-	assert_int_equal(bye->seq, 3);
-	assert_true(bye->has_alliance && bye->has_author);
-	assert_memory_equal(bye->author, au, 32);
-	fake_disconnect(&p);
-	fake_free(a);
-	fake_free(b);
-	free(a);
-	free(b);
-}
-
 static void test_sync__digest_of_empty_range_is_blake2b_of_nothing(void **state)
 {
 	uint8_t d[32], e[32];
@@ -950,12 +634,6 @@ int main(void)
 		cmocka_unit_test(test_sync__exchange_of_an_alliance_the_peer_refuses_ends),
 		cmocka_unit_test(test_sync__crossed_exchanges_both_converge),
 		cmocka_unit_test(test_sync__silence_about_a_range_we_hold_nothing_of_keeps_what_we_know),
-		cmocka_unit_test(test_sync__feeds_changed_pushes_the_feeds_named),
-		cmocka_unit_test(test_sync__stuck_feed_is_dated_without_periodic_calls),
-		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
-		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
-		cmocka_unit_test(test_sync__push_record_sends_our_record_at_that_seq),
-		cmocka_unit_test(test_sync__diverged_feed_is_dropped_then_refused_once_the_peer_knows),
 	};
 	if (sodium_init() < 0)
 		return 1;

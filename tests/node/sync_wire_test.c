@@ -20,36 +20,6 @@
 #include "wire.pb-c.h"
 
 static const uint8_t ALLIANCE[32] = { 0xa1, 0x1a };
-static const uint8_t PEER[32] = { 0xbb, 0xbb };
-
-struct solo {
-	struct fake f;
-	struct msgq q;
-};
-
-/* An engine (acceptor unless flags say) whose peer PEER sent a Hello of
- * versions lo..hi (lo 0: no Hello yet); its sent messages are cleared. */
-static struct solo *solo_new(unsigned flags, uint32_t lo, uint32_t hi)
-{
-	struct solo *o = calloc(1, sizeof(*o));
-	assert_non_null(o);
-	fake_init(&o->f, 0xaa, ALLIANCE);
-	give(&o->f, 1, 3);
-	assert_int_equal(fake_solo(&o->f, flags, PEER, &o->q), 0);
-	if (!(flags & SYNC_AWAIT_REDEEM))
-		assert_int_equal(sync_start(&o->f.sync), 0);
-	if (lo)
-		assert_int_equal(deliver_hello(&o->f.sync, PEER, lo, hi, &ALLIANCE, 1), 0);
-	q_clear(&o->q);
-	return o;
-}
-
-static void solo_free(struct solo *o)
-{
-	q_clear(&o->q);
-	fake_free(&o->f);
-	free(o);
-}
 
 static int raw(struct solo *o, const uint8_t *b, size_t n)
 {
@@ -89,7 +59,7 @@ static size_t ping_with_unknown(uint8_t *b, size_t unknown)
 
 static void test_sync_wire__unknown_fields_are_ignored_up_to_64(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	uint8_t b[256];
 	(void)state;
 	assert_int_equal(raw(o, b, ping_with_unknown(b, 64)), 0);
@@ -105,7 +75,7 @@ static void test_sync_wire__unknown_fields_are_ignored_up_to_64(void **state)
 
 static void test_sync_wire__a_singular_field_twice_is_refused(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	static const uint8_t twice[] = { 0x3a, 0x04, 0x08, 0x01, 0x08, 0x02 };
 	(void)state;
 	assert_int_equal(raw(o, twice, sizeof(twice)), SYNC_E_PROTOCOL);
@@ -115,7 +85,7 @@ static void test_sync_wire__a_singular_field_twice_is_refused(void **state)
 
 static void test_sync_wire__two_messages_in_one_are_refused(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	static const uint8_t two[] = { 0x3a, 0x02, 0x08, 0x01, 0x42, 0x02, 0x08, 0x01 };
 	(void)state;
 	assert_int_equal(raw(o, two, sizeof(two)), SYNC_E_PROTOCOL);
@@ -150,7 +120,7 @@ static uint8_t *many_empty(uint8_t outer, uint8_t field, size_t n, size_t *len)
  * that costs). */
 static void test_sync_wire__structure_over_the_limits_is_refused(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	size_t len;
 	uint8_t *b;
 	(void)state;
@@ -160,14 +130,14 @@ static void test_sync_wire__structure_over_the_limits_is_refused(void **state)
 	free(b);
 	solo_free(o);
 
-	o = solo_new(0, 0, 0);
+	o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
 	b = many_empty(1, 4, SYNC_HELLO_ALLIANCES_MAX + 1, &len);
 	assert_int_equal(raw(o, b, len), SYNC_E_LIMIT);
 	free(b);
 	solo_free(o);
 
 	/* 4096 envelopes pass the walk (and fail later: empty Records fields). */
-	o = solo_new(0, 1, 2);
+	o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	b = many_empty(5, 4, SYNC_RECORDS_MAX_N, &len);
 	assert_int_equal(raw(o, b, len), SYNC_E_PROTOCOL);
 	assert_string_equal(sync_why(&o->f.sync), "Records without alliance, author, first_seq >= 1 "
@@ -180,13 +150,13 @@ static void test_sync_wire__structure_over_the_limits_is_refused(void **state)
 
 static void test_sync_wire__ping_without_nonce_is_a_protocol_error(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	static const uint8_t ping[] = { 0x3a, 0x00 }, pong[] = { 0x42, 0x00 };
 	(void)state;
 	assert_int_equal(raw(o, ping, sizeof(ping)), SYNC_E_PROTOCOL);
 	assert_string_equal(sync_why(&o->f.sync), "Ping without nonce");
 	solo_free(o);
-	o = solo_new(0, 1, 2);
+	o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	assert_int_equal(raw(o, pong, sizeof(pong)), SYNC_E_PROTOCOL);
 	solo_free(o);
 }
@@ -194,7 +164,7 @@ static void test_sync_wire__ping_without_nonce_is_a_protocol_error(void **state)
 /* The dialer's Digest is answered with a Vector that lacks its depth. */
 static void test_sync_wire__vector_without_depth_is_a_protocol_error(void **state)
 {
-	struct solo *o = solo_new(SYNC_INITIATOR, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 1, 3);
 	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
 	Agora__Wire__Ranges r = AGORA__WIRE__RANGES__INIT;
 	Agora__Wire__Vector v = AGORA__WIRE__VECTOR__INIT, *vs[1] = { &v };
@@ -214,7 +184,7 @@ static void test_sync_wire__vector_without_depth_is_a_protocol_error(void **stat
 	assert_string_equal(sync_why(&o->f.sync), "Vector with a malformed range");
 	/* ...and with it, the same answer is fine. */
 	solo_free(o);
-	o = solo_new(SYNC_INITIATOR, 1, 2);
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 1, 3);
 	v.has_depth = true;
 	assert_int_equal(deliver(&o->f.sync, &m), 0);
 	solo_free(o);
@@ -226,17 +196,17 @@ static void test_sync_wire__unknown_message_type_is_ignored_in_version_2_only(vo
 {
 	static const uint8_t t12[] = { 0x62, 0x02, 0x08, 0x01 };   /* Message field 12 */
 	(void)state;
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	assert_int_equal(raw(o, t12, sizeof(t12)), 0);
 	assert_int_equal(o->q.tail - o->q.head, 0);
 	solo_free(o);
-	o = solo_new(0, 1, 0);   /* a version-1 peer */
+	o = solo_new(ALLIANCE, 0, 1, 0, 1, 3);   /* a version-1 peer */
 	assert_int_equal(raw(o, t12, sizeof(t12)), SYNC_E_PROTOCOL);
 	solo_free(o);
-	o = solo_new(0, 0, 0);   /* before Hello */
+	o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);   /* before Hello */
 	assert_int_equal(raw(o, t12, sizeof(t12)), SYNC_E_PROTOCOL);
 	solo_free(o);
-	o = solo_new(0, 1, 2);   /* an empty Message is no type at all */
+	o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);   /* an empty Message is no type at all */
 	assert_int_equal(raw(o, t12, 0), SYNC_E_PROTOCOL);
 	solo_free(o);
 }
@@ -248,7 +218,7 @@ static void test_sync_wire__hello_offers_versions_1_to_2(void **state)
 	struct solo *o = calloc(1, sizeof(*o));
 	(void)state;
 	fake_init(&o->f, 0xaa, ALLIANCE);
-	assert_int_equal(fake_solo(&o->f, 0, PEER, &o->q), 0);
+	assert_int_equal(fake_solo(&o->f, 0, SOLO_PEER, &o->q), 0);
 	assert_int_equal(sync_start(&o->f.sync), 0);
 	Agora__Wire__Message *m = q_msg(&o->q, 0);
 	assert_int_equal(m->hello->version, 1);
@@ -264,9 +234,9 @@ static void test_sync_wire__hello_offers_versions_1_to_2(void **state)
 static void test_sync_wire__both_sides_speak_the_highest_common_version(void **state)
 {
 	(void)state;
-	struct solo *o = solo_new(SYNC_INITIATOR, 0, 0);
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 0, 0, 1, 3);
 	assert_int_equal(sync_version(&o->f.sync), 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, 0, &ALLIANCE, 1), 0);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 1, 0, &ALLIANCE, 1), 0);
 	assert_int_equal(sync_version(&o->f.sync), 1);
 	Agora__Wire__Message *m = q_msg(&o->q, 0);
 	assert_int_equal(m->msg_case, AGORA__WIRE__MESSAGE__MSG_DIGEST);
@@ -274,8 +244,8 @@ static void test_sync_wire__both_sides_speak_the_highest_common_version(void **s
 	agora__wire__message__free_unpacked(m, NULL);
 	solo_free(o);
 
-	o = solo_new(SYNC_INITIATOR, 0, 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, 7, &ALLIANCE, 1), 0);
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 0, 0, 1, 3);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 1, 7, &ALLIANCE, 1), 0);
 	assert_int_equal(sync_version(&o->f.sync), 2);
 	m = q_msg(&o->q, 0);
 	assert_true(m->digest->has_exchange);
@@ -286,9 +256,9 @@ static void test_sync_wire__both_sides_speak_the_highest_common_version(void **s
 
 static void test_sync_wire__no_common_version_closes_with_what_to_upgrade(void **state)
 {
-	struct solo *o = solo_new(0, 0, 0);
+	struct solo *o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
 	(void)state;
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 3, 4, &ALLIANCE, 1), SYNC_E_VERSION);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 3, 4, &ALLIANCE, 1), SYNC_E_VERSION);
 	Agora__Wire__Message *m = last_bye(o, SYNC_BYE_NO_COMMON_VERSION);
 	assert_string_equal(m->bye->reason, "no common protocol version: this node speaks 1–2 and "
 	                    "yours 3–4; upgrade agora on the older one");
@@ -302,11 +272,11 @@ static void test_sync_wire__no_common_version_closes_with_what_to_upgrade(void *
 static void test_sync_wire__empty_version_range_is_a_protocol_error(void **state)
 {
 	(void)state;
-	struct solo *o = solo_new(0, 0, 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 2, 1, &ALLIANCE, 1), SYNC_E_PROTOCOL);
+	struct solo *o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 2, 1, &ALLIANCE, 1), SYNC_E_PROTOCOL);
 	solo_free(o);
-	o = solo_new(0, 0, 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 0, 0, &ALLIANCE, 1), SYNC_E_PROTOCOL);
+	o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 0, 0, &ALLIANCE, 1), SYNC_E_PROTOCOL);
 	solo_free(o);
 }
 
@@ -314,7 +284,7 @@ static void test_sync_wire__empty_version_range_is_a_protocol_error(void **state
 
 static void test_sync_wire__bye_code_reason_and_seq_reach_the_peer(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2), *p = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3), *p = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	struct sync_bye full;
 	(void)state;
 	assert_int_equal(sync_send_bye(&o->f.sync, SYNC_BYE_REVOKED, "revoked\nat 42", 42), 0);
@@ -335,8 +305,8 @@ static void test_sync_wire__bye_code_reason_and_seq_reach_the_peer(void **state)
 	solo_free(p);
 
 	/* Every field, and a code of a later version. */
-	o = solo_new(0, 1, 2);
-	p = solo_new(0, 1, 2);
+	o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
+	p = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	memset(&full, 0, sizeof(full));
 	full.code = 99;
 	full.retry_after_ms = 60000;
@@ -362,7 +332,7 @@ static void test_sync_wire__refusal_after_handshake_sends_only_a_bye(void **stat
 	struct solo *o = calloc(1, sizeof(*o));
 	(void)state;
 	fake_init(&o->f, 0xaa, ALLIANCE);
-	assert_int_equal(fake_solo(&o->f, 0, PEER, &o->q), 0);
+	assert_int_equal(fake_solo(&o->f, 0, SOLO_PEER, &o->q), 0);
 	assert_int_equal(sync_send_bye(&o->f.sync, SYNC_BYE_NOT_ADMITTED, "not admitted here", 0), 0);
 	assert_int_equal(sync_start(&o->f.sync), SYNC_E_STATE);
 	assert_int_equal(o->q.tail - o->q.head, 1);
@@ -372,7 +342,7 @@ static void test_sync_wire__refusal_after_handshake_sends_only_a_bye(void **stat
 
 static void test_sync_wire__engine_errors_send_a_bye_saying_why(void **state)
 {
-	struct solo *o = solo_new(0, 1, 2);
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 3);
 	static const uint8_t junk[] = { 0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01 };
 	(void)state;
 	assert_int_equal(raw(o, junk, sizeof(junk)), SYNC_E_PROTOCOL);
@@ -469,11 +439,11 @@ static void test_sync_redeem__refused_redemption_tells_the_joiner_why(void **sta
 
 static void test_sync_redeem__unknown_key_must_redeem_first(void **state)
 {
-	struct solo *o = solo_new(SYNC_AWAIT_REDEEM, 0, 0);
+	struct solo *o = solo_new(ALLIANCE, SYNC_AWAIT_REDEEM, 0, 0, 1, 3);
 	(void)state;
 	assert_int_equal(sync_start(&o->f.sync), SYNC_E_STATE);
 	assert_int_equal(sync_admit(&o->f.sync), SYNC_E_STATE);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, 2, &ALLIANCE, 1), SYNC_E_NOT_ADMITTED);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 1, 2, &ALLIANCE, 1), SYNC_E_NOT_ADMITTED);
 	agora__wire__message__free_unpacked(last_bye(o, SYNC_BYE_NOT_ADMITTED), NULL);
 	assert_int_equal(o->f.redeems, 0);
 	solo_free(o);
@@ -481,7 +451,7 @@ static void test_sync_redeem__unknown_key_must_redeem_first(void **state)
 
 static void test_sync_redeem__first_message_over_256_bytes_is_refused(void **state)
 {
-	struct solo *o = solo_new(SYNC_AWAIT_REDEEM, 0, 0);
+	struct solo *o = solo_new(ALLIANCE, SYNC_AWAIT_REDEEM, 0, 0, 1, 3);
 	uint8_t b[SYNC_REDEEM_MAX + 1] = { 0x5a };   /* Message.redeem ... */
 	(void)state;
 	b[1] = 0xfe;   /* a length the walk never reaches */
@@ -495,7 +465,7 @@ static void test_sync_redeem__first_message_over_256_bytes_is_refused(void **sta
  * node that already accepts its key ignores it, before or after Hello. */
 static void test_sync_redeem__redeem_of_an_accepted_key_is_ignored(void **state)
 {
-	struct solo *o = solo_new(0, 0, 0);
+	struct solo *o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
 	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
 	Agora__Wire__Redeem r = AGORA__WIRE__REDEEM__INIT;
 	uint8_t token[32] = { 7 };
@@ -508,7 +478,7 @@ static void test_sync_redeem__redeem_of_an_accepted_key_is_ignored(void **state)
 	m.msg_case = AGORA__WIRE__MESSAGE__MSG_REDEEM;
 	m.redeem = &r;
 	assert_int_equal(deliver(&o->f.sync, &m), 0);
-	assert_int_equal(deliver_hello(&o->f.sync, PEER, 1, 2, &ALLIANCE, 1), 0);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 1, 2, &ALLIANCE, 1), 0);
 	assert_int_equal(deliver(&o->f.sync, &m), 0);
 	assert_int_equal(o->f.redeems, 0);
 	solo_free(o);
