@@ -53,6 +53,7 @@ static int head_cb(const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
 	memcpy(v->heads[v->n].author, author, 32);
 	v->heads[v->n].seq = seq;
 	memcpy(v->heads[v->n].id, id, 32);
+	v->heads[v->n].coordinator = false;   /* the charter's author is v->founder */
 	v->n++;
 	return 0;
 }
