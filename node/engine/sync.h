@@ -218,8 +218,8 @@ struct sync_io {
 
 /* ------------------------------------------------------------ Bye */
 
-/* Why a session ends: the values of wire.proto's ByeCode (PROTOCOL.md 4.6
- * says what a node that receives each one does). */
+/* Why a session ends: the values of wire.proto's ByeCode (PROTOCOL.md 4.5,
+ * "Bye", says what a node that receives each one does). */
 enum sync_bye_code {
 	SYNC_BYE_UNSPECIFIED = 0,       /* a version-1 Bye: read the reason */
 	SYNC_BYE_NOT_ADMITTED = 1,
@@ -484,10 +484,12 @@ int sync_send_ping(struct sync *s, uint64_t nonce);
 
 /*
  * Say goodbye: Bye { code, reason, seq } (seq 0: absent), after which the
- * engine sends nothing more (state CLOSED); the node flushes and closes.
- * Works in every state but FAILED and CLOSED, so a node refusing a peer
- * right after the handshake calls sync_init() then sync_send_bye() (no
- * Hello goes out).  reason may be NULL.
+ * engine sends nothing more (state CLOSED, or FAILED if it was); the node
+ * flushes and closes.  Works in every state until a Bye went out or came
+ * in (then SYNC_E_CLOSED): a node refusing a peer right after the
+ * handshake calls sync_init() then sync_send_bye() (no Hello goes out),
+ * and a node whose io callback failed may still say why.  reason may be
+ * NULL.
  */
 int sync_send_bye(struct sync *s, enum sync_bye_code code, const char *reason, uint64_t seq);
 /* The same with every field (alliance, author, retry_after_ms). */

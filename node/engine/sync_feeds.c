@@ -269,7 +269,8 @@ int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *pref
 		goto out;
 	if (a->n > hi && lo + k != hi)
 		memmove(&a->peer[lo + k], &a->peer[hi], (a->n - hi) * sizeof(*a->peer));
-	memcpy(&a->peer[lo], merged, k * sizeof(*merged));
+	if (k)
+		memcpy(&a->peer[lo], merged, k * sizeof(*merged));
 	s->n_peer_feeds = s->n_peer_feeds - (hi - lo) + k;
 	a->n = need;
 	for (i = lo; !rc && i < lo + k; i++)

@@ -151,6 +151,26 @@ bool io_allowed(void *ctx, const uint8_t alliance[32])
 	return !f->deny;
 }
 
+int io_redeem(void *ctx, const uint8_t alliance[32], const uint8_t token[32])
+{
+	struct fake *f = ctx;
+	memcpy(f->redeemed, alliance, 32);
+	memcpy(f->redeemed + 32, token, 32);
+	f->redeems++;
+	return 0;
+}
+
+void fake_io(struct fake *f, struct sync_io *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->ctx = f;
+	io->send = io_send;
+	io->read = io_read;
+	io->records = io_records;
+	io->allowed = io_allowed;
+	io->redeem = io_redeem;
+}
+
 void fake_init(struct fake *f, uint8_t who, const uint8_t alliance[32])
 {
 	memset(f, 0, sizeof(*f));
@@ -194,11 +214,10 @@ void assert_same(struct fake *a, struct fake *b)
 
 int fake_connect(struct pair *p, struct fake *a, struct fake *b, unsigned flags_b)
 {
-	struct sync_io ia = { .ctx = a, .send = io_send, .read = io_read, .records = io_records,
-	                      .allowed = io_allowed };
-	struct sync_io ib = { .ctx = b, .send = io_send, .read = io_read, .records = io_records,
-	                      .allowed = io_allowed };
+	struct sync_io ia, ib;
 	int rc;
+	fake_io(a, &ia);
+	fake_io(b, &ib);
 	p->a = a;
 	p->b = b;
 	p->ab = FAKE_CALLOC(1, sizeof(*p->ab));
@@ -210,8 +229,11 @@ int fake_connect(struct pair *p, struct fake *a, struct fake *b, unsigned flags_
 	rebuild(a);
 	rebuild(b);
 	if ((rc = sync_init(&a->sync, SYNC_INITIATOR, a->key, "A", b->key, &a->local, &ia)) ||
-	    (rc = sync_init(&b->sync, flags_b, b->key, "B", a->key, &b->local, &ib)) ||
-	    (rc = sync_start(&a->sync)))
+	    (rc = sync_init(&b->sync, flags_b, b->key, "B", a->key, &b->local, &ib)))
+		return rc;
+	rc = a->redeem_first ? sync_start_redeem(&a->sync, a->invite, a->invite + 32) :
+	     sync_start(&a->sync);
+	if (rc)
 		return rc;
 	if (!(flags_b & SYNC_AWAIT_REDEEM))
 		rc = sync_start(&b->sync);
@@ -310,4 +332,110 @@ int fake_session(struct fake *a, struct fake *b)
 		rc = fake_pump(&p);
 	fake_disconnect(&p);
 	return rc;
+}
+
+int fake_solo(struct fake *f, unsigned flags, const uint8_t peer[32], struct msgq *q)
+{
+	struct sync_io io;
+	fake_io(f, &io);
+	f->out = q;
+	rebuild(f);
+	return sync_init(&f->sync, flags, f->key, "solo", peer, &f->local, &io);
+}
+
+struct Agora__Wire__Message *q_msg(const struct msgq *q, size_t i)
+{
+	if (q->head + i >= q->tail)
+		return NULL;
+	return agora__wire__message__unpack(NULL, q->len[q->head + i], q->m[q->head + i]);
+}
+
+void q_clear(struct msgq *q)
+{
+	while (q->head < q->tail)
+		free(q->m[q->head++]);
+	q->head = q->tail = 0;
+}
+
+uint8_t *pack_msg(const struct Agora__Wire__Message *m, size_t *len)
+{
+	*len = agora__wire__message__get_packed_size(m);
+	uint8_t *buf = FAKE_MALLOC(*len ? *len : 1);
+	assert_non_null(buf);
+	agora__wire__message__pack(m, buf);
+	return buf;
+}
+
+int deliver(struct sync *e, const struct Agora__Wire__Message *m)
+{
+	size_t len;
+	uint8_t *buf = pack_msg(m, &len);
+	int rc = sync_receive(e, buf, len, 1000);
+	free(buf);
+	return rc;
+}
+
+int deliver_hello(struct sync *e, const uint8_t key[32], uint32_t lo, uint32_t hi,
+                  const uint8_t (*alliances)[32], size_t n)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Hello h = AGORA__WIRE__HELLO__INIT;
+	ProtobufCBinaryData ids[8];
+	assert_true(n <= 8);
+	h.has_version = true;
+	h.version = lo;
+	h.has_max_version = hi != 0;
+	h.max_version = hi;
+	h.has_node_key = true;
+	h.node_key.data = (uint8_t *)key;
+	h.node_key.len = 32;
+	for (size_t i = 0; i < n; i++) {
+		ids[i].data = (uint8_t *)alliances[i];
+		ids[i].len = 32;
+	}
+	h.n_alliances = n;
+	h.alliances = ids;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_HELLO;
+	m.hello = &h;
+	return deliver(e, &m);
+}
+
+const uint8_t SOLO_PEER[32] = { 0xbb, 0xbb };
+
+struct solo *solo_new(const uint8_t alliance[32], unsigned flags, uint32_t lo, uint32_t hi,
+                      unsigned feeds, uint64_t seqs)
+{
+	struct solo *o = FAKE_CALLOC(1, sizeof(*o));
+	assert_non_null(o);
+	fake_init(&o->f, 0xaa, alliance);
+	for (unsigned i = 0; i < feeds; i++)
+		give(&o->f, i, seqs);
+	assert_int_equal(fake_solo(&o->f, flags, SOLO_PEER, &o->q), 0);
+	if (!(flags & SYNC_AWAIT_REDEEM))
+		assert_int_equal(sync_start(&o->f.sync), 0);
+	if (lo)
+		assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, lo, hi,
+		                               (const uint8_t (*)[32])alliance, 1), 0);
+	q_clear(&o->q);
+	return o;
+}
+
+void solo_free(struct solo *o)
+{
+	q_clear(&o->q);
+	fake_free(&o->f);
+	free(o);
+}
+
+size_t queued(const struct solo *o)
+{
+	return o->q.tail - o->q.head;
+}
+
+size_t queued_bytes(const struct solo *o)
+{
+	size_t n = 0;
+	for (size_t i = o->q.head; i < o->q.tail; i++)
+		n += o->q.len[i];
+	return n;
 }

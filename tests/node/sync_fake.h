@@ -54,6 +54,10 @@ struct fake {
 	size_t n_moved;
 	uint8_t order[MAXF][32];          /* authors of the Records we sent, in order */
 	size_t n_order;
+	uint8_t redeemed[64];             /* io_redeem: alliance | token */
+	int redeems;
+	bool redeem_first;                /* fake_connect: start with this invite */
+	uint8_t invite[64];               /* alliance | token */
 };
 
 struct feed *feed_get(struct fake *f, const uint8_t *author, bool create);
@@ -67,6 +71,9 @@ int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[32], uin
 int io_records(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
                uint64_t first_seq, const uint8_t *const *envs, const size_t *lens, size_t n);
 bool io_allowed(void *ctx, const uint8_t alliance[32]);
+int io_redeem(void *ctx, const uint8_t alliance[32], const uint8_t token[32]);
+/* The io callbacks above over f. */
+void fake_io(struct fake *f, struct sync_io *io);
 void fake_init(struct fake *f, uint8_t who, const uint8_t alliance[32]);
 void fake_free(struct fake *f);   /* disposes f->sync too */
 void author_of(uint8_t out[32], unsigned i);
@@ -92,6 +99,37 @@ int fake_pump(struct pair *p);
 void fake_disconnect(struct pair *p);
 /* connect + pump + disconnect. */
 int fake_session(struct fake *a, struct fake *b);
+/* One engine (f->sync) driven by hand: its messages go to q (which the
+ * caller owns and empties with q_clear).  Not started. */
+int fake_solo(struct fake *f, unsigned flags, const uint8_t peer[32], struct msgq *q);
+/* The i-th message in q, unpacked (free with
+ * agora__wire__message__free_unpacked), or NULL past the end. */
+struct Agora__Wire__Message *q_msg(const struct msgq *q, size_t i);
+void q_clear(struct msgq *q);
+/* Pack m into a malloc()ed buffer; *len its size. */
+uint8_t *pack_msg(const struct Agora__Wire__Message *m, size_t *len);
+/* Give e the message m (packed) as if the peer sent it. */
+int deliver(struct sync *e, const struct Agora__Wire__Message *m);
+/* A Hello from key, versions lo..hi (hi 0: no max_version), naming
+ * alliances[0..n). */
+int deliver_hello(struct sync *e, const uint8_t key[32], uint32_t lo, uint32_t hi,
+                  const uint8_t (*alliances)[32], size_t n);
+
+/* One engine driven by hand (key aa..., peer SOLO_PEER), with `feeds`
+ * feeds of `seqs` records, started (its Hello sent unless it awaits a
+ * Redeem) and, if lo, given the peer's Hello of versions lo..hi (hi 0: no
+ * max_version) naming `alliance`; then its queue is emptied. */
+struct solo {
+	struct fake f;
+	struct msgq q;
+};
+extern const uint8_t SOLO_PEER[32];
+struct solo *solo_new(const uint8_t alliance[32], unsigned flags, uint32_t lo, uint32_t hi,
+                      unsigned feeds, uint64_t seqs);
+void solo_free(struct solo *o);
+size_t queued(const struct solo *o);        /* messages it sent, not yet cleared */
+size_t queued_bytes(const struct solo *o);
+
 /* cmocka-assert that a and b hold the same feeds at the same heads. */
 void assert_same(struct fake *a, struct fake *b);
 

@@ -246,6 +246,365 @@ static void test_sync__malformed_message_is_fatal(void **state)
 	free(a);
 }
 
+/* A range with a digest nobody holds and count 1. */
+static Agora__Wire__Range *bogus_range(uint8_t *prefix, unsigned depth, uint8_t *dig)
+{
+	Agora__Wire__Range *r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	agora__wire__range__init(r);
+	r->has_prefix = r->has_depth = r->has_digest = r->has_count = true;
+	r->prefix.data = prefix;
+	r->prefix.len = (depth + 1) / 2;
+	r->depth = depth;
+	memset(dig, 0x5c, 32);
+	r->digest.data = dig;
+	r->digest.len = 32;
+	r->count = 100;
+	return r;
+}
+
+/* Deliver Ranges { ALLIANCE, exchange, ranges } to o. */
+static int deliver_ranges(struct solo *o, uint32_t exchange, Agora__Wire__Range **rs, size_t n)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ranges r = AGORA__WIRE__RANGES__INIT;
+	r.has_alliance = true;
+	r.alliance.data = (uint8_t *)ALLIANCE;
+	r.alliance.len = 32;
+	r.has_exchange = exchange != 0;
+	r.exchange = exchange;
+	r.n_ranges = n;
+	r.ranges = rs;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_RANGES;
+	m.ranges = &r;
+	return deliver(&o->f.sync, &m);
+}
+
+/* ------------------------------------------------ D2: Ranges answers */
+
+/* An answer may only descend into the ranges of the turn it answers: one
+ * nibble deeper, each sub-range once.  A duplicate, a stray range or more
+ * than 16 per range of ours is refused before anything is answered. */
+static void test_sync__ranges_outside_the_turn_they_answer_are_refused(void **state)
+{
+	uint8_t pfx[20][33], dig[20][32];
+	Agora__Wire__Range *rs[20];
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		memset(pfx[i], 0, 33);
+		pfx[i][0] = (uint8_t)((i % 16) << 4);
+	}
+	/* The dialer's Digest (one range: the root) awaits its answer. */
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
+	q_clear(&o->q);
+	rs[0] = bogus_range(pfx[0], 1, dig[0]);
+	rs[1] = bogus_range(pfx[0], 1, dig[1]);
+	assert_int_equal(deliver_ranges(o, 1, rs, 2), SYNC_E_PROTOCOL);
+	assert_string_equal(sync_why(&o->f.sync), "Range given twice, or beside a vector");
+	assert_int_equal(queued(o), 1);   /* only the Bye */
+	free(rs[0]);
+	free(rs[1]);
+	solo_free(o);
+
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
+	rs[0] = bogus_range(pfx[1], 2, dig[0]);   /* two nibbles below the root */
+	assert_int_equal(deliver_ranges(o, 1, rs, 1), SYNC_E_PROTOCOL);
+	assert_string_equal(sync_why(&o->f.sync), "Range is not a sub-range of a range of our turn");
+	free(rs[0]);
+	solo_free(o);
+
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
+	for (int i = 0; i < 17; i++)
+		rs[i] = bogus_range(pfx[i], 1, dig[i]);
+	assert_int_equal(deliver_ranges(o, 1, rs, 17), SYNC_E_LIMIT);
+	for (int i = 0; i < 17; i++)
+		free(rs[i]);
+	solo_free(o);
+
+	/* An acceptor that opened nothing awaits no answer at all. */
+	o = solo_new(ALLIANCE, 0, 1, 2, 40, 1);
+	rs[0] = bogus_range(pfx[0], 1, dig[0]);
+	assert_int_equal(deliver_ranges(o, 2, rs, 1), SYNC_E_PROTOCOL);
+	assert_string_equal(sync_why(&o->f.sync), "Ranges answers no turn of ours");
+	free(rs[0]);
+	solo_free(o);
+
+	/* Version 2: the answer names the exchange it belongs to. */
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 40, 1);
+	rs[0] = bogus_range(pfx[0], 1, dig[0]);
+	assert_int_equal(deliver_ranges(o, 3, rs, 1), SYNC_E_PROTOCOL);
+	free(rs[0]);
+	solo_free(o);
+}
+
+/* The largest answer a peer can draw with one valid turn: all 16 sub-ranges
+ * of our root, each claiming to differ.  Our answer stays within
+ * SYNC_ANSWER_FACTOR bytes per byte of it, and the next turn can only
+ * descend into what we sent. */
+static void test_sync__answer_to_one_turn_is_bounded(void **state)
+{
+	uint8_t pfx[16][33], dig[16][32];
+	Agora__Wire__Range *rs[16];
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ranges r = AGORA__WIRE__RANGES__INIT;
+	(void)state;
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 1000, 1);
+	q_clear(&o->q);
+	for (int i = 0; i < 16; i++) {
+		memset(pfx[i], 0, 33);
+		pfx[i][0] = (uint8_t)(i << 4);
+		rs[i] = bogus_range(pfx[i], 1, dig[i]);
+	}
+	r.has_alliance = r.has_exchange = true;
+	r.alliance.data = (uint8_t *)ALLIANCE;
+	r.alliance.len = 32;
+	r.exchange = 1;
+	r.n_ranges = 16;
+	r.ranges = rs;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_RANGES;
+	m.ranges = &r;
+	size_t in = agora__wire__message__get_packed_size(&m);
+	assert_int_equal(deliver(&o->f.sync, &m), 0);
+	assert_int_equal(queued(o), 1);
+	size_t out = queued_bytes(o);
+	print_message("a turn of %zu bytes drew an answer of %zu bytes\n", in, out);
+	assert_true(out <= SYNC_ANSWER_FACTOR * in + SYNC_ANSWER_SLACK);
+	Agora__Wire__Message *a = q_msg(&o->q, 0);
+	assert_int_equal(a->ranges->n_ranges, 256);   /* 1000 feeds: ~62 per sub-range */
+	agora__wire__message__free_unpacked(a, NULL);
+	for (int i = 0; i < 16; i++)
+		free(rs[i]);
+	solo_free(o);
+}
+
+/* ---------------------------------------------------- D11: rewinds */
+
+static int deliver_ack(struct solo *o, const uint8_t *author, uint64_t seq)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ack k = AGORA__WIRE__ACK__INIT;
+	k.has_alliance = k.has_author = k.has_seq = true;
+	k.alliance.data = (uint8_t *)ALLIANCE;
+	k.alliance.len = 32;
+	k.author.data = (uint8_t *)author;
+	k.author.len = 32;
+	k.seq = seq;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_ACK;
+	m.ack = &k;
+	return deliver(&o->f.sync, &m);
+}
+
+static int deliver_digest(struct solo *o, uint32_t exchange, uint32_t count)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Digest d = AGORA__WIRE__DIGEST__INIT;
+	Agora__Wire__Range r = AGORA__WIRE__RANGE__INIT;
+	uint8_t dig[32];
+	crypto_generichash(dig, 32, NULL, 0, NULL, 0);
+	r.has_prefix = r.has_depth = r.has_digest = r.has_count = true;
+	r.digest.data = dig;
+	r.digest.len = 32;
+	r.count = count;
+	if (count)
+		dig[0] ^= 1;
+	d.has_alliance = true;
+	d.alliance.data = (uint8_t *)ALLIANCE;
+	d.alliance.len = 32;
+	d.root = &r;
+	d.has_exchange = exchange != 0;
+	d.exchange = exchange;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_DIGEST;
+	m.digest = &d;
+	return deliver(&o->f.sync, &m);
+}
+
+static void drain(struct solo *o)
+{
+	while (sync_pending(&o->f.sync))
+		assert_int_equal(sync_produce(&o->f.sync, 1 << 20, NULL), 0);
+}
+
+/* Ack{seq 0} rewinds a feed once per session; a second one, or a Digest
+ * claiming the peer holds nothing, cannot stream it again. */
+static void test_sync__ack_rewinds_a_feed_once_per_session(void **state)
+{
+	uint8_t au[32];
+	(void)state;
+	struct solo *o = solo_new(ALLIANCE, 0, 1, 2, 1, 10);   /* acceptor: the peer opens */
+	author_of(au, 0);
+	assert_int_equal(deliver_digest(o, 1, 0), 0);   /* "I hold nothing" */
+	drain(o);
+	assert_int_equal(o->f.records_sent, 10);
+	assert_int_equal(deliver_ack(o, au, 0), 0);
+	drain(o);
+	assert_int_equal(o->f.records_sent, 20);   /* the one rewind */
+	assert_int_equal(deliver_ack(o, au, 0), 0);
+	assert_int_equal(deliver_digest(o, 3, 0), 0);
+	drain(o);
+	assert_int_equal(o->f.records_sent, 20);
+	assert_int_equal(sync_peer_seq(&o->f.sync, ALLIANCE, au), 10);
+	/* An Ack that raises is taken: the peer holds more than we sent. */
+	assert_int_equal(deliver_ack(o, au, 12), 0);
+	assert_int_equal(sync_peer_seq(&o->f.sync, ALLIANCE, au), 12);
+	solo_free(o);
+}
+
+/* ------------------------------------------ D12: unshared alliances */
+
+/* A Digest for an alliance outside the session: the node that holds it
+ * (but does not carry it with this peer) and the node that does not hold
+ * it send the same bytes, an answer without request that ends the
+ * peer's exchange. */
+static void test_sync__digest_of_an_unshared_alliance_gets_the_same_answer_held_or_not(void **state)
+{
+	static const uint8_t OTHER[32] = { 0x0e };
+	(void)state;
+	for (uint32_t hi = 1; hi <= 2; hi++) {
+		struct solo *held = calloc(1, sizeof(*held)), *none = calloc(1, sizeof(*none));
+		fake_init(&held->f, 0xaa, ALLIANCE);
+		fake_init(&none->f, 0xaa, ALLIANCE);
+		give(&held->f, 3, 2);
+		held->f.deny = true;          /* holds it; the peer is not admitted there */
+		none->f.hold_nothing = true;  /* does not hold it */
+		assert_int_equal(fake_solo(&held->f, 0, SOLO_PEER, &held->q), 0);
+		assert_int_equal(fake_solo(&none->f, 0, SOLO_PEER, &none->q), 0);
+		assert_int_equal(sync_start(&held->f.sync), 0);
+		assert_int_equal(sync_start(&none->f.sync), 0);
+		/* The peer's Hello names another alliance. */
+		assert_int_equal(deliver_hello(&held->f.sync, SOLO_PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
+		assert_int_equal(deliver_hello(&none->f.sync, SOLO_PEER, 1, hi == 1 ? 0 : 2, &OTHER, 1), 0);
+		q_clear(&held->q);
+		q_clear(&none->q);
+		assert_int_equal(deliver_digest(held, hi == 1 ? 0 : 1, 3), 0);
+		assert_int_equal(deliver_digest(none, hi == 1 ? 0 : 1, 3), 0);
+		assert_int_equal(queued(held), 1);
+		assert_int_equal(queued(none), 1);
+		assert_int_equal(held->q.len[0], none->q.len[0]);
+		assert_memory_equal(held->q.m[0], none->q.m[0], held->q.len[0]);
+		Agora__Wire__Message *m = q_msg(&held->q, 0);
+		assert_int_equal(m->msg_case, AGORA__WIRE__MESSAGE__MSG_RANGES);
+		assert_int_equal(m->ranges->n_ranges + m->ranges->n_vectors, 0);
+		assert_int_equal(m->ranges->unshared, hi == 2);
+		agora__wire__message__free_unpacked(m, NULL);
+		solo_free(held);
+		solo_free(none);
+	}
+}
+
+/* The dialer names an alliance the acceptor holds but does not carry with
+ * it: the acceptor's answer ends the dialer's exchange, so both go live. */
+static void test_sync__exchange_of_an_alliance_the_peer_refuses_ends(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	(void)state;
+	for (int v1 = 0; v1 < 2; v1++) {
+		fake_init(a, 1, ALLIANCE);
+		fake_init(b, 2, ALLIANCE);
+		a->hello_v1 = b->hello_v1 = v1;
+		give(a, 1, 3);
+		give(b, 2, 3);
+		b->deny = true;
+		run(a, b);
+		assert_int_equal(a->records_got + b->records_got, 0);
+		assert_true(sync_live(&a->sync));
+		assert_true(sync_live(&b->sync));
+		assert_int_equal(sync_carries(&a->sync, ALLIANCE), v1);   /* v1: an "equal" answer */
+		fake_free(a);
+		fake_free(b);
+	}
+	free(a);
+	free(b);
+}
+
+/* ------------------------------------------------ exchanges that cross */
+
+/* Both sides open an exchange of the same alliance at once, each holding
+ * records the other lacks (not yet pushed): the two exchanges are told
+ * apart (version 2: by id; version 1: answers come in request order) and
+ * both sides converge. */
+static void test_sync__crossed_exchanges_both_converge(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	(void)state;
+	for (int v1 = 0; v1 < 2; v1++) {
+		fake_init(a, 1, ALLIANCE);
+		fake_init(b, 2, ALLIANCE);
+		a->hello_v1 = b->hello_v1 = v1;
+		for (unsigned i = 0; i < 200; i++) {
+			give(a, i, 3);
+			give(b, i, 3);
+		}
+		assert_int_equal(fake_connect(&p, a, b, 0), 0);
+		assert_int_equal(fake_pump(&p), 0);
+		assert_int_equal(sync_version(&a->sync), v1 ? 1 : 2);
+		/* Records neither engine was told of: only an exchange finds them. */
+		give(a, 17, 5);
+		give(b, 150, 4);
+		give(b, 201, 1);
+		rebuild(a);
+		rebuild(b);
+		assert_int_equal(sync_resync(&a->sync), 0);
+		assert_int_equal(sync_resync(&b->sync), 0);
+		assert_int_equal(fake_pump(&p), 0);
+		fake_disconnect(&p);
+		assert_same(a, b);
+		assert_true(sync_live(&a->sync) && sync_live(&b->sync));
+		fake_free(a);
+		fake_free(b);
+	}
+	free(a);
+	free(b);
+}
+
+/* ----------------------------------------- §4.3 step 6, own count 0 */
+
+/*
+ * A node whose count in a range is 0 learns nothing from the peer's
+ * silence about it (the peer streams what it holds there instead).  Here
+ * a keeps nothing it receives, so it stays behind b; a second exchange
+ * must not forget what a learnt of b's feeds.
+ */
+static void test_sync__silence_about_a_range_we_hold_nothing_of_keeps_what_we_know(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	uint64_t behind1, behind2, ahead;
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	/* a holds ~19 feeds per first nibble, so it descends to depth 2,
+	 * where it holds none in many sub-ranges b holds feeds in. */
+	for (unsigned i = 0; i < 1000; i++)
+		give(b, i, 2);
+	for (unsigned i = 0; i < 300; i++)
+		give(a, i, 2);
+	a->drop_records = true;
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	sync_lag(&a->sync, 1000, &behind1, &ahead, NULL, 0, NULL);
+	assert_int_equal(behind1, 1400);
+	/* At no point of a second exchange does a forget (b streams again
+	 * what a says it lacks, which would hide it at the end). */
+	assert_int_equal(sync_resync(&a->sync), 0);
+	for (int moved = 1; moved;) {
+		int rb = fake_step(&p, b), ra = fake_step(&p, a);
+		assert_true(rb >= 0 && ra >= 0);
+		moved = !rb || !ra;
+		sync_lag(&a->sync, 1000, &behind2, &ahead, NULL, 0, NULL);
+		assert_int_equal(behind2, behind1);
+		if (sync_pending(&b->sync)) {
+			assert_int_equal(sync_produce(&b->sync, 1 << 20, NULL), 0);
+			moved = 1;
+		}
+	}
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 static void test_sync__digest_of_empty_range_is_blake2b_of_nothing(void **state)
 {
 	uint8_t d[32], e[32];
@@ -268,6 +627,13 @@ int main(void)
 		cmocka_unit_test(test_sync__hello_with_another_key_is_refused),
 		cmocka_unit_test(test_sync__malformed_message_is_fatal),
 		cmocka_unit_test(test_sync__digest_of_empty_range_is_blake2b_of_nothing),
+		cmocka_unit_test(test_sync__ranges_outside_the_turn_they_answer_are_refused),
+		cmocka_unit_test(test_sync__answer_to_one_turn_is_bounded),
+		cmocka_unit_test(test_sync__ack_rewinds_a_feed_once_per_session),
+		cmocka_unit_test(test_sync__digest_of_an_unshared_alliance_gets_the_same_answer_held_or_not),
+		cmocka_unit_test(test_sync__exchange_of_an_alliance_the_peer_refuses_ends),
+		cmocka_unit_test(test_sync__crossed_exchanges_both_converge),
+		cmocka_unit_test(test_sync__silence_about_a_range_we_hold_nothing_of_keeps_what_we_know),
 	};
 	if (sodium_init() < 0)
 		return 1;
