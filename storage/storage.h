@@ -4,8 +4,32 @@
  *
  * This header is the whole contract of the agora_storage library.  It uses
  * LMDB and agora_proto; it prints nothing and starts no event loop.  Several
- * processes may open the same directory at once (LMDB serialises writers);
- * one `struct store` may be used by one thread at a time.
+ * processes may open the same directory at once (LMDB serialises writers).
+ *
+ * Threads.  One `struct store` may be used by any number of threads at
+ * once; the library does its own locking.  Read snapshots (store_txn_begin
+ * .. store_txn_end) run beside each other and beside the one write.  The
+ * writes of one process run one at a time.  Which calls may block, and on
+ * what:
+ *   - store_txn_begin waits only for a map growth of this process that
+ *     runs or waits to run (a growth waits until the process's open
+ *     snapshots and write end; it is rare, as each one doubles the map).
+ *     A thread that already holds a snapshot never waits behind a growth.
+ *   - Every write (store_open read-write, store_ingest*, store_publish*,
+ *     store_meta_put) waits for the write of this process before it, for a
+ *     write of another process (LMDB's writer lock) and for its own commit
+ *     (fsync).  A write that fills the map waits, once per doubling, until
+ *     this process's snapshots end.
+ *   - store_trim never waits: while another thread trims, or a growth runs
+ *     or waits, it returns 0 at once.
+ *   - Every other call works inside a snapshot and waits for no thread.
+ * Never hold a store_txn across a write on the same thread: a growth would
+ * wait for that snapshot for ever.  A write begun while the calling thread
+ * holds a snapshot of the same store fails with -EDEADLK (and asserts in
+ * builds without NDEBUG).  A snapshot may be ended on another thread than
+ * the one that began it; it counts as the beginning thread's until then.
+ * store_open and store_close are not called concurrently with anything
+ * else on that store.
  *
  * Errors: 0 is success; negative STORE_E_* (below), PROTO_E_* passed up
  * from proto/, or -errno.  store_strerror() names all of them.  LMDB's own
@@ -193,7 +217,9 @@ int store_publish_batch(struct store *s, const struct proto_key *key, const uint
 /*
  * A read snapshot.  Everything borrowed from a store_txn (envelope bytes,
  * strings) stays valid until store_txn_end().  Open one with
- * store_txn_begin(); end it with store_txn_end() (accepts NULL).
+ * store_txn_begin() (waits only for a map growth, see the top of this
+ * file); end it with store_txn_end() (accepts NULL; any thread).  A
+ * store_txn is used by one thread at a time.
  */
 struct store_txn;
 int store_txn_begin(struct store *s, struct store_txn **out);
