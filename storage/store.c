@@ -62,6 +62,17 @@
  *            retraction rowkey(8, 0 if none).  Only for chains that were
  *            superseded or retracted; a record without one is its own
  *            newest version.
+ *   log      write number(8) -> alliance(32) | author(32) | head seq
+ *            before the write(8) | flags(1), once per feed the write moved
+ *            (flag 1: a governance record went into it).  Only writes that
+ *            move a feed head get a number (the last key + 1), and only the
+ *            last STORE_LOG_KEEP are kept.  See log.c.  (Created on the
+ *            first read-write open; until then a read-only open sees write
+ *            number 0 and an empty log.)
+ *   forkno   fork number(8) -> alliance(32) | author(32) | seq(8) |
+ *            rowkey(8) of the fork record, for every fork proof in the
+ *            order it was stored (store_forks_since).  Created on the first
+ *            read-write open, which numbers the forks already stored.
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            "floor/<alliance hex>/<author hex>" holds an 8-byte seq that
@@ -85,7 +96,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "storage/store_int.h"
+#include "storage/log_int.h"
 
 const char *store_strerror(int code)
 {
@@ -106,6 +117,7 @@ const char *store_strerror(int code)
 	case STORE_E_REVOKED: return "author's key was revoked before this record";
 	case STORE_E_EXPIRED: return "author's admission had expired when this record was made";
 	case STORE_E_RUN: return "record is not the one its batch names (feed, seq)";
+	case STORE_E_GONE: return "the change log no longer reaches back that far";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)
@@ -255,9 +267,11 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "hide", offsetof(struct store, hide), 0, 0 },
 		{ "chain", offsetof(struct store, chain), 0, 0 },
 		{ "meta", offsetof(struct store, meta), 0, 0 },
+		{ "log", offsetof(struct store, log), 0, OPTIONAL },
+		{ "forkno", offsetof(struct store, forkno), 0, OPTIONAL },
 	};
 	size_t nidl = 0;
-	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = false;
+	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = s->has_log = s->has_forkno = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
@@ -272,6 +286,10 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 			s->has_idp = true;
 		else if (dbi == &s->ids)
 			s->has_ids = true;
+		else if (dbi == &s->log)
+			s->has_log = true;
+		else if (dbi == &s->forkno)
+			s->has_forkno = true;
 		else if (dbi == &s->idl[0] || dbi == &s->idl[1])
 			nidl++;
 	}
@@ -323,6 +341,8 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 		return STORE_E_VERSION;
 	if (s->has_ids && (rc = ids_to_idp(txn, s)))   /* first: what follows finds by id */
 		return rc;
+	if ((rc = store_fork_number_all(txn, s)))
+		return rc;
 	if (v == 1) {
 		/* layout 1: drop the per-record postings, rebuild blocks and hide */
 		MDB_dbi old;
@@ -347,6 +367,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 		return -ENOMEM;
 	s->flags = flags;
 	s->id_batch = ID_BATCH;
+	s->log_keep = STORE_LOG_KEEP;
 	if ((rc = store_lock_init(&s->lock)))
 		goto out;
 	if (pthread_mutex_init(&s->write_mu, NULL)) {

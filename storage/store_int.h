@@ -112,6 +112,11 @@ struct store {
 	MDB_dbi hide;       /* rowkey -> HIDE_VAL: records a query may have to skip */
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
+	MDB_dbi log;        /* write number -> feeds moved (log_int.h) */
+	MDB_dbi forkno;     /* fork number -> fork (log_int.h) */
+	uint64_t log_keep;  /* STORE_LOG_KEEP; tests make it small */
+	bool has_log;       /* false: opened read-only before the first read-write open */
+	bool has_forkno;    /* likewise */
 	unsigned flags;
 	/* store_trim's cache of where data.mdb is mapped (trim.c) */
 	uintptr_t map_lo, map_hi;
