@@ -15,6 +15,7 @@
 #endif
 
 #include "storage/index_int.h"
+#include "storage/log_int.h"
 #include "storage/members_int.h"
 
 /* Codes that abort the whole transaction rather than reject one item. */
@@ -140,6 +141,7 @@ struct wctx {
 	struct index_keys ik;
 	struct fts_batch fb;    /* full-text postings of this txn, applied at its end */
 	struct ix_batch xb;     /* ix postings of this txn, applied at its end */
+	struct store_moves moves;   /* feeds this txn moved, logged at its end */
 	/* the alliance whose charter was looked up last in this txn: nearly
 	 * every record of a batch names the same one */
 	bool ch_valid;
@@ -412,6 +414,8 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 		store_be64(fv, rk);
 		MDB_val k = { 72, fk }, v = { 8, fv };
 		rc = store_lmdb_rc(mdb_put(txn, s->forks, &k, &v, MDB_NODUPDATA));
+		if (rc == 0)
+			rc = store_fork_number(txn, s, fk, rk);
 		if (rc && rc != MDB_KEYEXIST)
 			return rc;
 		return STORE_FORKED;
@@ -469,7 +473,9 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	store_be64(head + 44, rk);
 	hval.mv_size = HEAD_VAL;
 	hval.mv_data = head;
-	if ((rc = store_lmdb_rc(mdb_put(txn, s->heads, &hkey, &hval, 0))))
+	if ((rc = store_lmdb_rc(mdb_put(txn, s->heads, &hkey, &hval, 0))) ||
+	    (rc = store_moves_note(&w->moves, alliance, rec->author.data, hseq,
+	                           governance_kind(kind))))
 		return rc;
 	uint8_t fk[12], fv[8];
 	store_be32(fk, feedno);
@@ -699,6 +705,7 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	c->w.ch_valid = false;   /* a rerun txn may lack what the last one wrote */
 	fts_batch_reset(&c->w.fb);
 	ix_batch_reset(&c->w.xb);
+	store_moves_reset(&c->w.moves);
 	memset(&c->st, 0, sizeof c->st);
 	c->first_err = 0;
 	for (size_t j = 0; j < c->nb; j++) {
@@ -733,7 +740,9 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	if ((c->flags & STORE_INGEST_ATOMIC) && c->first_err)
 		return c->first_err;
 	int rc = ix_batch_apply(txn, c->w.s, &c->w.xb);
-	return rc ? rc : fts_batch_apply(txn, c->w.s, &c->w.fb);
+	if (!rc)
+		rc = fts_batch_apply(txn, c->w.s, &c->w.fb);
+	return rc ? rc : store_log_append(txn, c->w.s, &c->w.moves);
 }
 
 int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t nb,
@@ -770,6 +779,7 @@ out:
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
 	ix_batch_dispose(&c.w.xb);
+	store_moves_dispose(&c.w.moves);
 	return rc;
 }
 
@@ -972,6 +982,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 	c->w.ch_valid = false;   /* a rerun txn may lack what the last one wrote */
 	fts_batch_reset(&c->w.fb);
 	ix_batch_reset(&c->w.xb);
+	store_moves_reset(&c->w.moves);
 	free(c->env);
 	c->env = NULL;
 	memset(&c->err, 0, sizeof c->err);
@@ -1057,7 +1068,9 @@ static int publish_cb(MDB_txn *txn, void *arg)
 		c->env_len = len;
 	}
 	int rc = ix_batch_apply(txn, s, &c->w.xb);
-	return rc ? rc : fts_batch_apply(txn, s, &c->w.fb);
+	if (!rc)
+		rc = fts_batch_apply(txn, s, &c->w.fb);
+	return rc ? rc : store_log_append(txn, s, &c->w.moves);
 }
 
 static int publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
@@ -1103,6 +1116,7 @@ out:
 	index_keys_dispose(&c.w.ik);
 	fts_batch_dispose(&c.w.fb);
 	ix_batch_dispose(&c.w.xb);
+	store_moves_dispose(&c.w.moves);
 	return rc;
 }
 

@@ -455,6 +455,61 @@ int store_forks(struct store_txn *t, store_fork_cb cb, void *ctx)
 	return store_map_err(rc);
 }
 
+int store_forks_since(struct store_txn *t, uint64_t after, store_fork_cb cb, void *ctx,
+                      uint64_t *upto)
+{
+	if (!t || !cb)
+		return PROTO_E_ARG;
+	if (!t->s->has_forkno) {
+		if (upto)
+			*upto = 0;
+		return 0;
+	}
+	MDB_cursor *c;
+	uint64_t last = after;
+	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, t->s->forkno, &c));
+	if (rc)
+		return store_map_err(rc);
+	uint8_t kb[8];
+	store_be64(kb, after == UINT64_MAX ? after : after + 1);
+	MDB_val k = { 8, kb }, v;
+	rc = after == UINT64_MAX ? MDB_NOTFOUND
+	                         : store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+	for (; rc == 0; rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+		if (k.mv_size != 8 || v.mv_size != 80) {
+			rc = STORE_E_CORRUPT;
+			break;
+		}
+		const uint8_t *p = v.mv_data;
+		uint64_t seq = store_get64(p + 64);
+		struct store_record a, b;
+		last = store_get64(k.mv_data);
+		rc = store_feed_get(t, p, p + 32, seq, &a);
+		if (rc == STORE_E_NOTFOUND)
+			continue;   /* the feed no longer holds that seq */
+		if (rc || (rc = get_rk(t, store_get64(p + 72), &b)))
+			break;
+		if ((rc = cb(p, p + 32, seq, a.env, a.env_len, b.env, b.env_len, ctx)))
+			break;
+	}
+	if (rc == MDB_NOTFOUND) {
+		/* nothing after `after`: the last number is still needed */
+		MDB_val lk, lv;
+		int lrc = store_lmdb_rc(mdb_cursor_get(c, &lk, &lv, MDB_LAST));
+		rc = 0;
+		if (lrc == 0 && lk.mv_size == 8)
+			last = store_get64(lk.mv_data);
+		else if (lrc == MDB_NOTFOUND)
+			last = 0;
+		else
+			rc = lrc ? lrc : STORE_E_CORRUPT;
+	}
+	mdb_cursor_close(c);
+	if (!rc && upto)
+		*upto = last;
+	return store_map_err(rc);
+}
+
 int store_alliances(struct store_txn *t, store_record_cb cb, void *ctx)
 {
 	if (!t || !cb)

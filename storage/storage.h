@@ -5,9 +5,34 @@
  * This header is the whole contract of the agora_storage library: the store,
  * and the data directory around it (its file names, identity.key,
  * agora.conf; at the end).  It uses LMDB, libinih and agora_proto; it prints
- * nothing and starts no event loop.  Several
- * processes may open the same directory at once (LMDB serialises writers);
- * one `struct store` may be used by one thread at a time.
+ * nothing and starts no event loop.  Several processes may open the same
+ * directory at once (LMDB serialises writers).
+ *
+ * Threads.  One `struct store` may be used by any number of threads at
+ * once; the library does its own locking.  Read snapshots (store_txn_begin
+ * .. store_txn_end) run beside each other and beside the one write.  The
+ * writes of one process run one at a time.  Which calls may block, and on
+ * what:
+ *   - store_txn_begin waits only for a map growth of this process that
+ *     runs or waits to run (a growth waits until the process's open
+ *     snapshots and write end; it is rare, as each one doubles the map).
+ *     A thread that already holds a snapshot never waits behind a growth.
+ *   - Every write (store_open read-write, store_ingest*, store_publish*,
+ *     store_meta_put) waits for the write of this process before it, for a
+ *     write of another process (LMDB's writer lock) and for its own commit
+ *     (fsync).  A write that fills the map waits, once per doubling, until
+ *     this process's snapshots end.
+ *   - store_trim never waits: while another thread trims, or a growth runs
+ *     or waits, it returns 0 at once.
+ *   - Every other call works inside a snapshot and waits for no thread.
+ * Never hold a store_txn across a write on the same thread: a growth would
+ * wait for that snapshot for ever.  A write begun while the calling thread
+ * holds a snapshot of the same store fails with -EDEADLK (and asserts in
+ * builds without NDEBUG).  A snapshot may be ended on another thread than
+ * the one that began it; it counts as the beginning thread's until then.
+ * store_open and store_close are not called concurrently with anything
+ * else on that store.  The data-directory functions at the end keep no
+ * state and may be called from any thread.
  *
  * Errors: 0 is success; negative STORE_E_* (below), PROTO_E_* passed up
  * from proto/, or -errno.  store_strerror() names all of them.  LMDB's own
@@ -44,6 +69,7 @@ enum store_error_code {
 	STORE_E_REVOKED = -2012,    /* author revoked before this record's seq */
 	STORE_E_EXPIRED = -2013,    /* record made after the author's admission expired */
 	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
+	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -189,7 +215,9 @@ int store_publish_batch(struct store *s, const struct proto_key *key, const uint
 /*
  * A read snapshot.  Everything borrowed from a store_txn (envelope bytes,
  * strings) stays valid until store_txn_end().  Open one with
- * store_txn_begin(); end it with store_txn_end() (accepts NULL).
+ * store_txn_begin() (waits only for a map growth, see the top of this
+ * file); end it with store_txn_end() (accepts NULL; any thread).  A
+ * store_txn is used by one thread at a time.
  */
 struct store_txn;
 int store_txn_begin(struct store *s, struct store_txn **out);
@@ -306,12 +334,65 @@ int store_feed_env(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                    const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t **env,
                    size_t *len);
 
-/* Fork evidence: both envelopes of each conflicting seq. */
+/* Fork evidence: both envelopes of each conflicting seq (env_a the
+ * feed's record, env_b the other; borrowed until store_txn_end), in
+ * (alliance, author, seq) order. */
 typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],
                              const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
                              const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
                              size_t len_b, void *ctx);
 int store_forks(struct store_txn *t, store_fork_cb cb, void *ctx);
+
+/*
+ * The fork proofs stored after fork number `after`, in the order they
+ * were stored (each new proof gets the next fork number; proofs stored
+ * before the numbers existed are numbered on the first read-write open).
+ * For relaying: a caller that sent every proof up to number N sends
+ * store_forks_since(N) next.  *upto (may be NULL) gets the snapshot's last
+ * fork number (0: none), on success only.  A proof whose feed record is
+ * no longer in the feed (store_own_withdraw) is skipped.  cb returns 0 to
+ * go on, non-zero to stop (returned).
+ */
+int store_forks_since(struct store_txn *t, uint64_t after, store_fork_cb cb, void *ctx,
+                      uint64_t *upto);
+
+/* ------------------------------------------------------------ changes */
+
+/*
+ * What changed, without reloading every version vector.  Every write
+ * transaction that moves a feed head (store_ingest*, store_publish*,
+ * store_own_withdraw) gets the next write number and logs the feeds it
+ * moved; the last STORE_LOG_KEEP such writes are kept.
+ */
+#define STORE_LOG_KEEP 4096
+
+struct store_change {
+	uint8_t alliance[PROTO_ID_BYTES];
+	uint8_t author[PROTO_KEY_BYTES];
+	uint64_t from_seq;          /* head before the first logged write after `since` */
+	uint64_t seq;               /* head in this snapshot (0: the feed is empty again) */
+	uint8_t id[PROTO_ID_BYTES]; /* id of that head (zeros if seq is 0) */
+	bool governance;            /* a Charter/Admission/Revocation/KeyRotation of this
+	                               alliance was stored by one of these writes
+	                               (membership may differ) */
+};
+typedef int (*store_change_cb)(const struct store_change *c, void *ctx);
+
+/* The newest write number in snapshot t (0 for a store never written, or
+ * opened read-only before its first read-write open). */
+int store_write_number(struct store_txn *t, uint64_t *out);
+
+/*
+ * Every feed moved by writes numbered (since, *upto], one callback per
+ * feed, in (alliance, author) order; c is valid for the call.  *upto (may
+ * be NULL) gets the snapshot's write number, on success only.
+ * STORE_E_GONE when the log no longer reaches back to since + 1, or since
+ * is past the snapshot's write number (a store restored from an older
+ * copy): the caller then reloads whole.  cb returns 0 to go on, non-zero
+ * to stop (returned).
+ */
+int store_changes(struct store_txn *t, uint64_t since, store_change_cb cb, void *ctx,
+                  uint64_t *upto);
 
 /* Alliances held (each one's charter record). */
 int store_alliances(struct store_txn *t, store_record_cb cb, void *ctx);

@@ -62,19 +62,33 @@
  *            retraction rowkey(8, 0 if none).  Only for chains that were
  *            superseded or retracted; a record without one is its own
  *            newest version.
+ *   log      write number(8) -> alliance(32) | author(32) | head seq
+ *            before the write(8) | flags(1), once per feed the write moved
+ *            (flag 1: a governance record went into it).  Only writes that
+ *            move a feed head get a number (the last key + 1), and only the
+ *            last STORE_LOG_KEEP are kept.  See log.c.  (Created on the
+ *            first read-write open; until then a read-only open sees write
+ *            number 0 and an empty log.)
+ *   forkno   fork number(8) -> alliance(32) | author(32) | seq(8) |
+ *            rowkey(8) of the fork record, for every fork proof in the
+ *            order it was stored (store_forks_since).  Created on the first
+ *            read-write open, which numbers the forks already stored.
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            "floor/<alliance hex>/<author hex>" holds an 8-byte seq that
  *            store_publish must not publish at or below (set by sync).
  *
- * The environment is opened with MDB_NOTLS, 16 DBIs, and an initial map of
- * 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to exercise growth).
+ * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
+ * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
+ * exercise growth).
  * Every write goes through store_write(), which re-runs the write on a
  * doubled map after MDB_MAP_FULL and adopts another process's larger map
  * after MDB_MAP_RESIZED.  Because mdb_env_set_mapsize needs no transaction
- * of this process to be active, a caller must not keep a store_txn open
- * across a write on the same struct store.
+ * of this process to be active, a growth holds the map lock (lock.c)
+ * exclusive, and a thread must not keep a store_txn open across a write on
+ * the same struct store (store_write refuses it).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,7 +96,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "storage/store_int.h"
+#include "storage/log_int.h"
 
 const char *store_strerror(int code)
 {
@@ -105,6 +119,7 @@ const char *store_strerror(int code)
 	case STORE_E_RUN: return "record is not the one its batch names (feed, seq)";
 	case STORE_E_CONF: return "agora.conf is invalid";
 	case STORE_E_UNSAFE: return "a file of the data directory is unsafe (owner or mode)";
+	case STORE_E_GONE: return "the change log no longer reaches back that far";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)
@@ -133,53 +148,70 @@ int store_map_err(int rc)
 	return rc;
 }
 
-static int grow(struct store *s)
+/*
+ * Change the map size with no transaction of this process open (LMDB's
+ * rule for mdb_env_set_mapsize): double it after MDB_MAP_FULL (grow), or
+ * adopt the size another process gave it after MDB_MAP_RESIZED (size 0).
+ * Waits until this process's snapshots and write end; -EDEADLK if this
+ * thread holds one of them.
+ */
+static int map_change(struct store *s, bool grow)
 {
 	MDB_envinfo info;
-	int rc = mdb_env_info(s->env, &info);
+	int rc = store_lock_exclusive(&s->lock);
 	if (rc)
-		return store_lmdb_rc(rc);
-	return store_lmdb_rc(mdb_env_set_mapsize(s->env, info.me_mapsize * 2));
+		return rc;
+	if (grow && (rc = store_lmdb_rc(mdb_env_info(s->env, &info))) == 0)
+		rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, info.me_mapsize * 2));
+	else if (!grow)
+		rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
+	store_lock_exclusive_end(&s->lock);
+	return rc;
 }
 
-int store_write(struct store *s, store_write_cb cb, void *ctx)
+/* With write_mu held. */
+static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 {
-	if (s->flags & STORE_OPEN_READONLY)
-		return STORE_E_READONLY;
 	for (int tries = 0; tries < 64; tries++) {
+		struct store_hold h;
 		MDB_txn *txn = NULL;
+		store_lock_shared(&s->lock, &h);
 		int rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, 0, &txn));
-		if (rc == MDB_MAP_RESIZED) {
-			rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
-			if (rc)
-				return store_map_err(rc);
-			continue;
-		}
-		if (rc)
-			return store_map_err(rc);
-		rc = cb(txn, ctx);
-		if (rc == 0)
-			rc = store_id_settle(txn, s);
 		if (rc == 0) {
-			rc = store_lmdb_rc(mdb_txn_commit(txn));
-		} else {
-			mdb_txn_abort(txn);
+			rc = cb(txn, ctx);
+			if (rc == 0)
+				rc = store_id_settle(txn, s);
+			if (rc == 0)
+				rc = store_lmdb_rc(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
 		}
-		if (rc == MDB_MAP_FULL) {
-			rc = grow(s);
-			if (rc)
-				return store_map_err(rc);
-			continue;
-		}
-		if (rc == MDB_MAP_RESIZED) {
-			rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
-			if (rc)
+		store_lock_shared_end(&s->lock, &h);
+		if (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) {
+			if ((rc = map_change(s, rc == MDB_MAP_FULL)))
 				return store_map_err(rc);
 			continue;
 		}
 		return store_map_err(rc);
 	}
 	return STORE_E_LMDB;
+}
+
+int store_write(struct store *s, store_write_cb cb, void *ctx)
+{
+	if (s->flags & STORE_OPEN_READONLY)
+		return STORE_E_READONLY;
+	/* storage.h: never hold a store_txn across a write on the same thread.
+	 * A growth would wait for that snapshot for ever, and so would every
+	 * other write, queued behind this one. */
+	if (store_lock_held_here(&s->lock)) {
+		assert(!"a store_txn of this thread is open across a write (see storage.h)");
+		return -EDEADLK;
+	}
+	pthread_mutex_lock(&s->write_mu);
+	int rc = write_locked(s, cb, ctx);
+	pthread_mutex_unlock(&s->write_mu);
+	return rc;
 }
 
 int store_counter_get(MDB_txn *txn, struct store *s, const char *key, uint64_t *v)
@@ -237,9 +269,11 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "hide", offsetof(struct store, hide), 0, 0 },
 		{ "chain", offsetof(struct store, chain), 0, 0 },
 		{ "meta", offsetof(struct store, meta), 0, 0 },
+		{ "log", offsetof(struct store, log), 0, OPTIONAL },
+		{ "forkno", offsetof(struct store, forkno), 0, OPTIONAL },
 	};
 	size_t nidl = 0;
-	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = false;
+	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = s->has_log = s->has_forkno = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
@@ -254,6 +288,10 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 			s->has_idp = true;
 		else if (dbi == &s->ids)
 			s->has_ids = true;
+		else if (dbi == &s->log)
+			s->has_log = true;
+		else if (dbi == &s->forkno)
+			s->has_forkno = true;
 		else if (dbi == &s->idl[0] || dbi == &s->idl[1])
 			nidl++;
 	}
@@ -305,6 +343,8 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 		return STORE_E_VERSION;
 	if (s->has_ids && (rc = ids_to_idp(txn, s)))   /* first: what follows finds by id */
 		return rc;
+	if ((rc = store_fork_number_all(txn, s)))
+		return rc;
 	if (v == 1) {
 		/* layout 1: drop the per-record postings, rebuild blocks and hide */
 		MDB_dbi old;
@@ -329,6 +369,19 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 		return -ENOMEM;
 	s->flags = flags;
 	s->id_batch = ID_BATCH;
+	s->log_keep = STORE_LOG_KEEP;
+	if ((rc = store_lock_init(&s->lock)))
+		goto out;
+	if (pthread_mutex_init(&s->write_mu, NULL)) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	if (pthread_mutex_init(&s->trim_mu, NULL)) {
+		pthread_mutex_destroy(&s->write_mu);
+		rc = -EAGAIN;
+		goto out;
+	}
+	s->mu_ready = true;
 	if (!(flags & STORE_OPEN_READONLY)) {
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 			rc = -errno;
@@ -346,7 +399,7 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 		if (*end == '\0' && v >= 65536)
 			mapsize = (size_t)v;
 	}
-	if ((rc = store_lmdb_rc(mdb_env_set_maxdbs(s->env, 16))) ||
+	if ((rc = store_lmdb_rc(mdb_env_set_maxdbs(s->env, 32))) ||
 	    (rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, mapsize))))
 		goto out;
 	unsigned envflags = MDB_NOTLS;
@@ -394,19 +447,55 @@ void store_close(struct store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->mu_ready) {
+		pthread_mutex_destroy(&s->trim_mu);
+		pthread_mutex_destroy(&s->write_mu);
+	}
+	store_lock_dispose(&s->lock);
 	free(s);
 }
+
+/*
+ * Was the snapshot txn possibly copied from a meta page that a writer was
+ * rewriting meanwhile?  LMDB (0.9) begins a read txn by taking the last
+ * txnid T and copying meta page T & 1, without checking afterwards that
+ * the page still describes T (libmdbx added that check).  Commit T + 2 is
+ * the first to rewrite that page; a reader descheduled between the two
+ * steps got a newer snapshot labelled T, or a torn one.  (A test reader
+ * beside two writers on two cores saw records go back by one between
+ * snapshots, about once in forty runs.)  So if a commit past T + 1 has
+ * happened by the time the txn is begun, it is begun again.
+ */
+static bool snapshot_raced(MDB_env *env, MDB_txn *txn)
+{
+	MDB_envinfo info;
+	return mdb_env_info(env, &info) == 0 && info.me_last_txnid > mdb_txn_id(txn) + 1;
+}
+
+#define SNAPSHOT_TRIES 64   /* then the snapshot is taken as it is */
 
 int store_txn_begin(struct store *s, struct store_txn **out)
 {
 	struct store_txn *t = calloc(1, sizeof *t);
+	int rc = 0;
 	if (!t)
 		return -ENOMEM;
-	int rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn));
-	if (rc == MDB_MAP_RESIZED) {
-		rc = store_lmdb_rc(mdb_env_set_mapsize(s->env, 0));
-		if (!rc)
-			rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn));
+	for (int tries = 0; tries < SNAPSHOT_TRIES; tries++) {
+		store_lock_shared(&s->lock, &t->hold);
+		rc = store_lmdb_rc(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn));
+		if (rc == 0 && (tries + 1 == SNAPSHOT_TRIES || !snapshot_raced(s->env, t->txn)))
+			break;
+		if (rc == 0) {
+			mdb_txn_abort(t->txn);
+			t->txn = NULL;
+		}
+		store_lock_shared_end(&s->lock, &t->hold);
+		if (rc == 0)
+			continue;
+		/* another process grew the map past ours: adopt its size */
+		if (rc != MDB_MAP_RESIZED || (rc = map_change(s, false)))
+			break;
+		rc = STORE_E_LMDB;   /* if it keeps happening */
 	}
 	if (rc) {
 		free(t);
@@ -421,8 +510,10 @@ void store_txn_end(struct store_txn *t)
 {
 	if (!t)
 		return;
-	if (t->txn)
+	if (t->txn) {
 		mdb_txn_abort(t->txn);
+		store_lock_shared_end(&t->s->lock, &t->hold);
+	}
 	free(t);
 }
 

@@ -7,6 +7,7 @@
 #define AGORA_STORE_INT_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <lmdb.h>
 
@@ -46,8 +47,52 @@
 #define HEAD_VAL 52         /* feedno(4) | seq(8) | id(32) | rowkey(8) */
 #define CHAIN_VAL 48        /* newest rowkey(8) | newest id(32) | retract rowkey(8) */
 
+/* One holder of the map "shared": an open snapshot or write (lock.c). */
+struct store_hold {
+	pthread_t owner;    /* the thread that took it */
+	struct store_hold *prev, *next;
+};
+
+/* The map lock of one struct store (lock.c): snapshots and writes hold it
+ * shared, a map growth exclusive. */
+struct store_lock {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct store_hold *holders; /* every shared holder, with its thread */
+	unsigned active;    /* holders in the list */
+	unsigned grow_wait; /* growths waiting for active to reach 0 */
+	bool growing;       /* a growth holds it exclusive */
+	bool ready;         /* initialised (store_lock_dispose is then needed) */
+};
+
+int store_lock_init(struct store_lock *l);
+void store_lock_dispose(struct store_lock *l);   /* after store_lock_init; else no-op */
+/* Hold the map shared: waits while a growth runs or waits, unless this
+ * thread holds it already.  Ended with store_lock_shared_end (any thread). */
+void store_lock_shared(struct store_lock *l, struct store_hold *h);
+/* The same without waiting: false (and nothing held) if a growth runs or
+ * waits. */
+bool store_lock_shared_try(struct store_lock *l, struct store_hold *h);
+void store_lock_shared_end(struct store_lock *l, struct store_hold *h);
+/* Hold the map exclusive: waits until no one holds it shared.  -EDEADLK
+ * (nothing held) if this thread holds it shared: it would wait for
+ * itself. */
+int store_lock_exclusive(struct store_lock *l);
+void store_lock_exclusive_end(struct store_lock *l);
+/* Does this thread hold the map shared (an open snapshot or write)? */
+bool store_lock_held_here(struct store_lock *l);
+
 struct store {
 	MDB_env *env;
+	/* Threads (storage.h): the map lock; writes one at a time (write_mu);
+	 * store_trim one at a time (trim_mu, tried, never waited for).  Fields
+	 * below that change after store_open are written only with write_mu
+	 * held (id_pos, trim_work) or trim_mu held (map_lo, map_hi,
+	 * map_size). */
+	struct store_lock lock;
+	pthread_mutex_t write_mu;
+	pthread_mutex_t trim_mu;
+	bool mu_ready;      /* write_mu and trim_mu initialised */
 	MDB_dbi recs;       /* rowkey(8) -> header | envelope */
 	MDB_dbi idp;        /* id prefix(ID_PREFIX) -> rowkeys(8) (dupfixed), last level */
 	MDB_dbi idl[ID_LEVELS - 1];   /* id0, id1: the newer levels, same format (ids.c) */
@@ -67,6 +112,11 @@ struct store {
 	MDB_dbi hide;       /* rowkey -> HIDE_VAL: records a query may have to skip */
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
+	MDB_dbi log;        /* write number -> feeds moved (log_int.h) */
+	MDB_dbi forkno;     /* fork number -> fork (log_int.h) */
+	uint64_t log_keep;  /* STORE_LOG_KEEP; tests make it small */
+	bool has_log;       /* false: opened read-only before the first read-write open */
+	bool has_forkno;    /* likewise */
 	unsigned flags;
 	/* store_trim's cache of where data.mdb is mapped (trim.c) */
 	uintptr_t map_lo, map_hi;
@@ -94,6 +144,7 @@ static inline void store_trim_step(struct store *s, unsigned pages)
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
+	struct store_hold hold;     /* the map, held shared until store_txn_end */
 };
 
 /* LMDB rc -> internal rc: 0, negative MDB_* code, or -errno. */
@@ -118,7 +169,9 @@ static inline int store_cursor_below(MDB_cursor *c, MDB_val *k, MDB_val *v)
 int store_map_err(int rc);
 
 typedef int (*store_write_cb)(MDB_txn *txn, void *ctx);
-/* Run cb inside a write txn, growing the map and retrying as needed. */
+/* Run cb inside a write txn, growing the map and retrying as needed.  One
+ * write of this process at a time (write_mu); cb may be run more than once
+ * (after a growth) and must start from scratch each time. */
 int store_write(struct store *s, store_write_cb cb, void *ctx);
 
 static inline void store_be64(uint8_t *p, uint64_t v)

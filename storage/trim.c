@@ -49,7 +49,8 @@ static int find_map(struct store *s, size_t mapsize)
 	return s->map_lo ? 0 : -ENOENT;
 }
 
-int store_trim(struct store *s)
+/* With trim_mu held and the map held shared (so it stays where it is). */
+static int trim_locked(struct store *s)
 {
 	MDB_envinfo info;
 	MDB_stat st;
@@ -71,4 +72,28 @@ int store_trim(struct store *s)
 	if (madvise((void *)s->map_lo, used, MADV_DONTNEED) != 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * The map must not move while madvise runs: after a growth, the old
+ * address range may hold another mapping (a malloc arena), whose pages
+ * MADV_DONTNEED would zero.  So trim holds the map shared, but never
+ * waits for it: a trim skipped is harmless, and one called from inside a
+ * write must not wait for a growth that waits for that write.
+ */
+int store_trim(struct store *s)
+{
+	struct store_hold h;
+	int rc;
+
+	if (pthread_mutex_trylock(&s->trim_mu) != 0)
+		return 0;   /* another thread is trimming: that will do */
+	if (!store_lock_shared_try(&s->lock, &h)) {
+		pthread_mutex_unlock(&s->trim_mu);
+		return 0;
+	}
+	rc = trim_locked(s);
+	store_lock_shared_end(&s->lock, &h);
+	pthread_mutex_unlock(&s->trim_mu);
+	return rc;
 }
