@@ -55,7 +55,11 @@ static void tick_cb(uv_timer_t *t)
 	/* Records written by another process (the CLI) show up here even
 	 * when nobody pokes us: a read snapshot never waits for a commit. */
 	if (store_txn_begin(n->store, &txn) == 0) {
-		if (store_write_number(txn, &wseq) == 0 && wseq != n->view_wseq)
+		struct store_stats st;
+		/* records move feed heads (the write number); fork evidence that
+		 * came alone (a bundle) only shows in the fork count */
+		if ((store_write_number(txn, &wseq) == 0 && wseq != n->view_wseq) ||
+		    (store_stats(txn, &st) == 0 && st.forks != n->view_forks))
 			view_refresh(n);
 		store_txn_end(txn);
 	}

@@ -370,12 +370,62 @@ static int head_set(struct sync_lvec *v, const struct sync_head *h)
 	return rc ? rc : 1;
 }
 
-/* Replace (or add) a whole alliance, taking it from the delta. */
-static int alliance_take(struct node *n, struct sync_lvec *v, struct view_members **m)
+struct refs {
+	struct sync_feed_ref *v;
+	size_t n, cap;
+};
+
+static int ref_add(struct refs *r, const uint8_t alliance[32], const uint8_t author[32])
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct sync_feed_ref *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	memcpy(r->v[r->n].alliance, alliance, 32);
+	memcpy(r->v[r->n].author, author, 32);
+	r->n++;
+	return 0;
+}
+
+/* The feeds whose heads differ between two sorted vectors of one
+ * alliance (a merge walk: O(feeds), once per governance change). */
+static int diff_heads(struct refs *r, const struct sync_lvec *old, const struct sync_lvec *nv)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+	while (rc == 0 && (i < old->n || j < nv->n)) {
+		int c = i == old->n ? 1 : j == nv->n ? -1
+		        : memcmp(old->heads[i].author, nv->heads[j].author, 32);
+		if (c < 0) {
+			rc = ref_add(r, nv->alliance, old->heads[i++].author);
+		} else if (c > 0) {
+			rc = ref_add(r, nv->alliance, nv->heads[j++].author);
+		} else {
+			if (old->heads[i].seq != nv->heads[j].seq ||
+			    memcmp(old->heads[i].id, nv->heads[j].id, 32))
+				rc = ref_add(r, nv->alliance, nv->heads[j].author);
+			i++;
+			j++;
+		}
+	}
+	return rc;
+}
+
+/* Replace (or add) a whole alliance, taking it from the delta; the feeds
+ * that moved go to r. */
+static int alliance_take(struct node *n, struct sync_lvec *v, struct view_members **m,
+                         struct refs *r)
 {
 	size_t i;
 	struct sync_lvec *old = lvec_find(n, v->alliance, &i);
+	int rc;
 	if (old) {
+		if ((rc = diff_heads(r, old, v)))
+			return rc;
 		lvec_dispose(old);
 		members_free(n->members[i]);
 	} else {
@@ -441,8 +491,7 @@ static void sessions_tell(struct node *n, const struct sync_feed_ref *refs, size
 
 void view_apply(struct node *n, struct view_delta *d)
 {
-	struct sync_feed_ref *refs = NULL;
-	size_t n_refs = 0;
+	struct refs r = { NULL, 0, 0 };
 	bool alliances = d->whole || d->n_alliances > 0, whole = d->whole;
 	int rc = 0;
 
@@ -453,9 +502,7 @@ void view_apply(struct node *n, struct view_delta *d)
 		view_free(n);
 	}
 	for (size_t i = 0; rc == 0 && i < d->n_alliances; i++)
-		rc = alliance_take(n, &d->alliances[i], &d->members[i]);
-	if (d->n_heads && !(refs = calloc(d->n_heads, sizeof(*refs))))
-		rc = -ENOMEM;
+		rc = alliance_take(n, &d->alliances[i], &d->members[i], &r);
 	for (size_t i = 0; rc == 0 && i < d->n_heads; i++) {
 		struct sync_lvec *v = lvec_find(n, d->heads[i].alliance, NULL);
 		if (!v)
@@ -463,11 +510,8 @@ void view_apply(struct node *n, struct view_delta *d)
 		int c = head_set(v, &d->heads[i].h);
 		if (c < 0)
 			rc = c;
-		else if (c > 0) {
-			memcpy(refs[n_refs].alliance, d->heads[i].alliance, 32);
-			memcpy(refs[n_refs].author, d->heads[i].h.author, 32);
-			n_refs++;
-		}
+		else if (c > 0)
+			rc = ref_add(&r, d->heads[i].alliance, d->heads[i].h.author);
 	}
 	if (rc) {
 		/* Out of memory half way: the view may miss heads.  Read it
@@ -482,9 +526,9 @@ void view_apply(struct node *n, struct view_delta *d)
 	n->view_records = d->records;
 	n->view_forks = d->forks;
 	view_delta_free(d);
-	if (n_refs || alliances)
-		sessions_tell(n, refs, n_refs, alliances, whole);
-	free(refs);
+	if (r.n || alliances)
+		sessions_tell(n, r.v, r.n, alliances, whole);
+	free(r.v);
 	if (n->view_forks > n->forks_relayed)
 		node_forks_relay(n);
 }
