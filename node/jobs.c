@@ -25,9 +25,8 @@ static void job_free(struct job *job)
 		free(job);
 }
 
-static void work_cb(uv_work_t *req)
+void job_run(struct job *job)
 {
-	struct job *job = req->data;
 	job->ops->work(job);
 	if (job->ops->refresh) {
 		int rc = view_delta_read(job->node, job->since, (const uint8_t (*)[32])job->held,
@@ -35,6 +34,11 @@ static void work_cb(uv_work_t *req)
 		if (rc)
 			job->delta.valid = false;
 	}
+}
+
+static void work_cb(uv_work_t *req)
+{
+	job_run(req->data);
 }
 
 static void after_cb(uv_work_t *req, int status)

@@ -361,7 +361,11 @@ bool view_holds(const struct node *n, const uint8_t alliance[32]);
 /* jobs.c (loop thread) */
 /* Queue job (allocated by the caller, owned by the queue from here). */
 void job_submit(struct node *n, struct job *job);
-/* The default runner's completion (and a fake runner's): loop thread. */
+/* A runner's two halves: job_run off the loop thread (the job's work,
+ * then what changed), job_done on it.  The real runner is job_queue_uv;
+ * a test's may run them when it likes, or call job_done alone with
+ * job->rc set to make the job fail. */
+void job_run(struct job *job);
 void job_done(struct job *job);
 void jobs_drop_all(struct node *n);
 /* The real runner (uv_queue_work). */
