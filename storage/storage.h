@@ -474,9 +474,17 @@ int store_members(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
 
 /* May key take part in the alliance at now_ms (the handshake's and the
  * session tick's test)?  0 if admitted, not revoked and not expired; else
- * STORE_E_NOT_MEMBER, STORE_E_REVOKED or STORE_E_EXPIRED. */
+ * STORE_E_NOT_MEMBER, STORE_E_REVOKED or STORE_E_EXPIRED.  The rule is
+ * store_member_is_active's. */
 int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                         const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms);
+
+/* The same rule on a copy of a member (from store_members or
+ * store_member_get), with no transaction: true if m's role is not 0 (it
+ * was admitted), it is not revoked (a KeyRotation revokes too) and it has
+ * not expired at now_ms.  So a daemon can answer "may this key take part"
+ * from an in-memory copy of store_members().  false for NULL. */
+bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */
