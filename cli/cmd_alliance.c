@@ -57,7 +57,7 @@ int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *n
 		return cli_publish_error(ctx, rc, &err);
 	if ((ret = cli_profile_publish(ctx, key, id)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_meta_put(s, "default-alliance", id, PROTO_ID_BYTES)) < 0) {
+	if ((rc = store_default_alliance_set(s, id)) < 0) {
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
@@ -158,8 +158,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct alliance_list l = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
-	uint8_t def[PROTO_ID_BYTES + 1];
-	size_t def_len = 0;
+	uint8_t def[PROTO_ID_BYTES];
 	bool json = false, have_def;
 	int ret = CLI_EXIT_ERROR, rc;
 
@@ -181,8 +180,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	have_def = store_meta_get(t, "default-alliance", def, sizeof(def), &def_len) == 0 &&
-	           def_len == PROTO_ID_BYTES;
+	have_def = store_default_alliance_get(t, def) == 0;
 	/* Collect first: the heads are read with the alliance cursor closed. */
 	if ((rc = store_alliances(t, list_cb, &l)) < 0 || l.oom) {
 		cli_error(ctx, "cannot list alliances: %s", l.oom ? "out of memory" : store_strerror(rc));
@@ -262,7 +260,7 @@ static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_meta_put(s, "default-alliance", id, PROTO_ID_BYTES)) < 0) {
+	if ((rc = store_default_alliance_set(s, id)) < 0) {
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}

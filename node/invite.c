@@ -8,15 +8,12 @@
  * the redeemer's key, mark the token used and add the key to agora.conf as
  * an accept-only peer; then the session syncs as any other.
  *
- * Joiner side (`agora join CODE`): meta "join/<coordinator hex>" holds the
- * alliance and token; the coordinator's key is accepted before this node
+ * Joiner side (`agora join CODE`): the store holds the alliance and token
+ * for the coordinator (store_join_get); the coordinator's key is accepted before this node
  * holds any alliance, and the Redeem goes out before our Hello.
  *
- * meta (written by cli/cmd_invite.c):
- *   "invites-open"                -> 1 byte: an invite was ever made here
- *   "invite/<BLAKE2b-256(token) hex>" -> alliance(32) | role(1) |
- *                                    expires_ms(8) | used(1) | name\0country\0
- *   "join/<coordinator key hex>"  -> alliance(32) | token(32)
+ * The invites (made by cli/cmd_invite.c) and the joiner's token are kept
+ * in the store (storage.h: store_invite_*, store_join_*).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,8 +26,6 @@
 #include "node/node_int.h"
 #include "wire.pb-c.h"
 
-#define INVITE_HDR 42
-
 static uint64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -38,52 +33,46 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int meta_get(struct node *n, const char *key, uint8_t *buf, size_t cap, size_t *len)
+bool node_invites_open(struct node *n)
+{
+	struct store_txn *t;
+	bool open = false;
+	uv_mutex_lock(&n->store_lock);
+	if (store_txn_begin(n->store, &t) == 0) {
+		if (store_invites_open(t, wall_ms(), &open) != 0)
+			open = false;
+		store_txn_end(t);
+	}
+	uv_mutex_unlock(&n->store_lock);
+	return open;
+}
+
+/* The alliance and token to redeem with coordinator key: 0 or an error. */
+static int join_get(struct node *n, const uint8_t key[32], uint8_t alliance[32],
+                    uint8_t token[32])
 {
 	struct store_txn *t;
 	uv_mutex_lock(&n->store_lock);
 	int rc = store_txn_begin(n->store, &t);
 	if (rc == 0) {
-		rc = store_meta_get(t, key, buf, cap, len);
+		rc = store_join_get(t, key, alliance, token);
 		store_txn_end(t);
 	}
 	uv_mutex_unlock(&n->store_lock);
 	return rc;
 }
 
-bool node_invites_open(struct node *n)
-{
-	uint8_t b[8];
-	size_t len;
-	return meta_get(n, "invites-open", b, sizeof b, &len) == 0;
-}
-
-static void join_key(char out[5 + 65], const uint8_t key[32])
-{
-	memcpy(out, "join/", 5);
-	proto_hex(out + 5, key, 32);
-}
-
 bool node_join_pending(struct node *n, const uint8_t key[32])
 {
-	char k[5 + 65];
-	uint8_t b[80];
-	size_t len;
-	join_key(k, key);
-	return meta_get(n, k, b, sizeof b, &len) == 0 && len == 64;
+	return join_get(n, key, NULL, NULL) == 0;
 }
 
 int node_join_message(struct node *n, const uint8_t key[32], uint8_t **out, size_t *out_len)
 {
-	char k[5 + 65];
-	uint8_t b[80];
-	size_t len;
-	join_key(k, key);
-	int rc = meta_get(n, k, b, sizeof b, &len);
+	uint8_t b[64];
+	int rc = join_get(n, key, b, b + 32);
 	if (rc)
 		return rc;
-	if (len != 64)
-		return STORE_E_CORRUPT;
 	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
 	Agora__Wire__Redeem r = AGORA__WIRE__REDEEM__INIT;
 	r.has_alliance = r.has_token = true;
@@ -129,46 +118,27 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, si
                        const char **why)
 {
 	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
-	uint8_t hash[32], val[INVITE_HDR + 256];
-	char key[7 + 65];
-	size_t vlen = 0;
+	struct store_invite iv;
 	int rc = -1;
 
 	*why = "the first message was not an invite redemption";
 	if (!m || m->msg_case != AGORA__WIRE__MESSAGE__MSG_REDEEM || !m->redeem->has_alliance ||
 	    m->redeem->alliance.len != 32 || !m->redeem->has_token || m->redeem->token.len != 32)
 		goto out;
-	crypto_generichash(hash, sizeof hash, m->redeem->token.data, 32, NULL, 0);
-	memcpy(key, "invite/", 7);
-	proto_hex(key + 7, hash, 32);
-	*why = "unknown invite";
-	if (meta_get(n, key, val, sizeof val - 1, &vlen) != 0 || vlen < INVITE_HDR + 2 ||
-	    sodium_memcmp(val, m->redeem->alliance.data, 32) != 0)
-		goto out;
-	val[vlen] = 0;
-	uint64_t expires = 0;
-	for (int i = 0; i < 8; i++)
-		expires = expires << 8 | val[33 + i];
-	*why = "invite already used";
-	if (val[41])
-		goto out;
-	*why = "invite expired";
-	if (expires && wall_ms() >= expires)
-		goto out;
-	const char *name = (const char *)val + INVITE_HDR;
-	const char *country = name + strlen(name) + 1;
-	if ((size_t)(country - (const char *)val) >= vlen)
-		country = "";
-
-	/* Mark it used first: a token never admits twice, even if what
-	 * follows fails. */
-	val[41] = 1;
+	/* Checked and marked used in one write: a token never admits twice,
+	 * even if what follows fails. */
 	uv_mutex_lock(&n->store_lock);
-	rc = store_meta_put(n->store, key, val, vlen);
+	rc = store_invite_use(n->store, m->redeem->token.data, m->redeem->alliance.data, wall_ms(),
+	                      &iv);
 	uv_mutex_unlock(&n->store_lock);
-	*why = "cannot record the invite as used";
+	*why = rc == STORE_E_NOTFOUND ? "unknown invite"
+	     : rc == STORE_E_USED     ? "invite already used"
+	     : rc == STORE_E_EXPIRED  ? "invite expired"
+	                              : "cannot record the invite as used";
 	if (rc)
 		goto out;
+	const char *name = iv.name;
+	const char *country = iv.country;
 
 	Agora__Record rec = AGORA__RECORD__INIT;
 	Agora__Admission a = AGORA__ADMISSION__INIT;
@@ -179,11 +149,11 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, si
 	a.name = (char *)name;
 	a.country = *country ? (char *)country : NULL;
 	a.has_role = 1;
-	a.role = val[32];
+	a.role = iv.role;
 	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
 	rec.admission = &a;
 	uv_mutex_lock(&n->store_lock);
-	rc = store_publish(n->store, n->key, val, &rec, wall_ms(), NULL, NULL, NULL, &err);
+	rc = store_publish(n->store, n->key, iv.alliance, &rec, wall_ms(), NULL, NULL, NULL, &err);
 	uv_mutex_unlock(&n->store_lock);
 	*why = "cannot publish the admission (is this node still a coordinator?)";
 	if (rc)
@@ -197,7 +167,6 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t *msg, si
 	*why = NULL;
 	rc = 0;
 out:
-	sodium_memzero(val, sizeof val);
 	if (m)
 		agora__wire__message__free_unpacked(m, NULL);
 	return rc ? (rc < 0 ? rc : -1) : 0;

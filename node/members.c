@@ -241,14 +241,8 @@ int node_fork_received(struct node *n, struct session *s, const uint8_t alliance
 
 void node_member_seen(struct node *n, const uint8_t key[32])
 {
-	char k[5 + 65];
-	uint8_t v[8];
 	uint64_t now = wall_ms();
-	memcpy(k, "seen/", 5);
-	proto_hex(k + 5, key, 32);
-	for (int i = 0; i < 8; i++)
-		v[i] = (uint8_t)(now >> (56 - 8 * i));
 	uv_mutex_lock(&n->store_lock);
-	(void)store_meta_put(n->store, k, v, sizeof v);
+	(void)store_seen_put(n->store, key, now);
 	uv_mutex_unlock(&n->store_lock);
 }

@@ -155,9 +155,10 @@ void node_local_changed(struct node *n)
 }
 
 /*
- * A peer holds more of our own feed than we do (we were restored from an
- * old copy): record that seq as the floor so store_publish refuses to fork
- * it, until sync brings the feed back.  Meta key per storage/store.c.
+ * A peer says it holds more of our own feed than we do (we were restored
+ * from an old copy): log it, once per seq.  What a peer says raises
+ * nothing: the store raises the own-feed floor itself when it ingests a
+ * signed record of our feed past our head (storage.h, store_set_own_key).
  */
 void node_floor_check(struct node *n, const struct sync *sy)
 {
@@ -179,22 +180,6 @@ void node_floor_check(struct node *n, const struct sync *sy)
 				break;
 		if (k < n->n_floors && n->floors[k].seq >= theirs)
 			continue;
-		char key[6 + 64 + 1 + 64 + 1];
-		uint8_t be[8];
-		memcpy(key, "floor/", 6);
-		proto_hex(key + 6, v->alliance, 32);
-		key[70] = '/';
-		proto_hex(key + 71, n->key->pk, 32);
-		for (int b = 0; b < 8; b++)
-			be[b] = (uint8_t)(theirs >> (56 - 8 * b));
-		uv_mutex_lock(&n->store_lock);
-		int rc = store_meta_put(n->store, key, be, 8);
-		uv_mutex_unlock(&n->store_lock);
-		if (rc) {
-			NLOG(n, NODE_LOG_ERROR, "store", "cannot record own-feed floor: %s",
-			     store_strerror(rc));
-			continue;
-		}
 		if (k == n->n_floors && n->n_floors < SYNC_ALLIANCES_MAX)
 			memcpy(n->floors[n->n_floors++].alliance, v->alliance, 32);
 		if (k < SYNC_ALLIANCES_MAX)

@@ -168,7 +168,7 @@ struct node {
 	bool stopping;
 	uint64_t start_ms;
 	struct { uint8_t alliance[32]; uint64_t seq; } floors[SYNC_ALLIANCES_MAX];
-	size_t n_floors;              /* own-feed floors already written */
+	size_t n_floors;              /* own-feed seqs peers claimed, already logged */
 	uint64_t forks_relayed;       /* store fork count when proofs last went out */
 };
 
@@ -221,8 +221,8 @@ void node_members_check(struct node *n);
  * records past a revocation are never offered.  0 or a store error. */
 int node_members_cap(struct store_txn *t, struct sync_lvec *v);
 
-/* Record that key was in a session now (meta "seen/<key hex>", 8-byte
- * unix ms, shown by `agora alliance members`): at open and close. */
+/* Record that key was in a session now (store_seen_put, wall-clock ms,
+ * shown by `agora alliance members`): at open and close. */
 void node_member_seen(struct node *n, const uint8_t key[32]);
 /* Fork proofs: send every proof we hold on each session that has not had
  * them (all sessions again when the store's fork count changed).  Tick. */
