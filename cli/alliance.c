@@ -51,15 +51,11 @@ int cli_alliance(struct cli_ctx *ctx, struct store_txn *t, const char *name_or_i
 	int rc;
 
 	if (!name_or_id) {
-		uint8_t buf[PROTO_ID_BYTES + 1];
-		size_t len = 0;
-		rc = store_meta_get(t, "default-alliance", buf, sizeof(buf), &len);
-		if (rc < 0 || len != PROTO_ID_BYTES) {
+		if (store_default_alliance_get(t, id_out) < 0) {
 			cli_error(ctx, "you are in no alliance yet: run `agora alliance create --name NAME` "
 			          "(or join one)");
 			return CLI_EXIT_NOTFOUND;
 		}
-		memcpy(id_out, buf, PROTO_ID_BYTES);
 		return CLI_EXIT_OK;
 	}
 	size_t len = strlen(name_or_id);
@@ -155,7 +151,7 @@ int cli_alliance_found(struct cli_ctx *ctx, struct proto_key *key, const char *n
 		return cli_publish_error(ctx, rc, &err);
 	if ((ret = cli_profile_publish(ctx, key, id)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_meta_put(s, "default-alliance", id, PROTO_ID_BYTES)) < 0) {
+	if ((rc = store_default_alliance_set(s, id)) < 0) {
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}

@@ -133,7 +133,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct store_txn *t = NULL;
 	struct store *s;
 	uint8_t def[PROTO_ID_BYTES + 1];
-	size_t def_len = 0, n_args;
+	size_t n_args;
 	bool have_def;
 	int ret = CLI_EXIT_ERROR, rc;
 
@@ -145,8 +145,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	have_def = store_meta_get(t, "default-alliance", def, sizeof(def), &def_len) == 0 &&
-	           def_len == PROTO_ID_BYTES;
+	have_def = store_default_alliance_get(t, def) == 0;
 	/* Collect first: the heads are read with the alliance cursor closed. */
 	if ((rc = store_alliances(t, list_cb, &l)) < 0 || l.oom) {
 		cli_error(ctx, "cannot list alliances: %s", l.oom ? "out of memory" : store_strerror(rc));
@@ -231,7 +230,7 @@ static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_meta_put(s, "default-alliance", id, PROTO_ID_BYTES)) < 0) {
+	if ((rc = store_default_alliance_set(s, id)) < 0) {
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}

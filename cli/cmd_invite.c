@@ -212,23 +212,12 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	snprintf(iv.name, sizeof iv.name, "%s", name);
 	snprintf(iv.country, sizeof iv.country, "%s", country);
 
-	/* what node/invite.c checks: the token's hash, never the token */
-	uint8_t hash[32], val[42 + sizeof iv.name + sizeof iv.country];
-	char mkey[7 + 65];
-	uint64_t exp = cli_now_ms() + dur;
-	size_t n = 0;
-	crypto_generichash(hash, sizeof hash, iv.token, 32, NULL, 0);
-	memcpy(mkey, "invite/", 7);
-	proto_hex(mkey + 7, hash, 32);
-	memcpy(val, iv.alliance, 32), n = 32;
-	val[n++] = iv.role;
-	for (int i = 7; i >= 0; i--)
-		val[n++] = (uint8_t)(exp >> (8 * i));
-	val[n++] = 0;   /* not used yet */
-	memcpy(val + n, iv.name, strlen(iv.name) + 1), n += strlen(iv.name) + 1;
-	memcpy(val + n, iv.country, strlen(iv.country) + 1), n += strlen(iv.country) + 1;
-	if ((rc = store_meta_put(s, mkey, val, n)) < 0 ||
-	    (rc = store_meta_put(s, "invites-open", (const uint8_t *)"\1", 1)) < 0) {
+	/* kept for node/invite.c to redeem (the store keeps the token's hash) */
+	struct store_invite si = { .role = iv.role, .expires_ms = cli_now_ms() + dur };
+	memcpy(si.alliance, iv.alliance, 32);
+	snprintf(si.name, sizeof si.name, "%s", iv.name);
+	snprintf(si.country, sizeof si.country, "%s", iv.country);
+	if ((rc = store_invite_put(s, iv.token, &si)) < 0) {
 		cli_error(ctx, "cannot store the invite: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
@@ -261,8 +250,7 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct invite iv;
 	struct store *s;
-	char khex[65], mkey[5 + 65];
-	uint8_t val[64];
+	char khex[65];
 	const char *code;
 	size_t n_args;
 	int ret, rc;
@@ -276,18 +264,13 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
 		return ret;
-	memcpy(val, iv.alliance, 32);
-	memcpy(val + 32, iv.token, 32);
-	memcpy(mkey, "join/", 5);
-	proto_hex(mkey + 5, iv.coordinator, 32);
-	rc = store_meta_put(s, mkey, val, sizeof val);
-	sodium_memzero(val, sizeof val);
+	rc = store_join_put(s, iv.coordinator, iv.alliance, iv.token);
 	sodium_memzero(iv.token, sizeof iv.token);
 	if (rc < 0) {
 		cli_error(ctx, "cannot store the invite: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	if ((rc = store_meta_put(s, "default-alliance", iv.alliance, 32)) < 0) {
+	if ((rc = store_default_alliance_set(s, iv.alliance)) < 0) {
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}

@@ -117,16 +117,9 @@ static int open_alliance(struct cli_ctx *ctx, const char *alliance, struct store
 /* When this node's agorad last had a session with key (0: never). */
 static uint64_t last_seen(struct store_txn *t, const uint8_t key[PROTO_KEY_BYTES])
 {
-	char k[5 + 65];
-	uint8_t v[9];
-	size_t len = 0;
 	uint64_t ms = 0;
-	memcpy(k, "seen/", 5);
-	proto_hex(k + 5, key, PROTO_KEY_BYTES);
-	if (store_meta_get(t, k, v, sizeof v, &len) != 0 || len != 8)
+	if (store_seen_get(t, key, &ms) != 0)
 		return 0;
-	for (int i = 0; i < 8; i++)
-		ms = ms << 8 | v[i];
 	return ms;
 }
 

@@ -88,7 +88,7 @@ int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 	const char *passfile;
 	uint8_t pk[PROTO_KEY_BYTES], def[PROTO_ID_BYTES + 1];
 	char hex[PROTO_ID_HEX + 1], defhex[PROTO_ID_HEX + 1] = "";
-	size_t def_len = 0, n_args;
+	size_t n_args;
 	bool json;
 	json_t *out = NULL, *profile = NULL;
 	int ret = CLI_EXIT_ERROR, rc;
@@ -105,8 +105,7 @@ int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	if (store_meta_get(t, "default-alliance", def, sizeof(def), &def_len) == 0 &&
-	    def_len == PROTO_ID_BYTES)
+	if (store_default_alliance_get(t, def) == 0)
 		wa.def = def;
 	if (!(wa.arr = json_array()) || (rc = store_alliances(t, alliance_cb, &wa)) < 0) {
 		cli_error(ctx, "cannot list alliances");

@@ -32,35 +32,26 @@ bool node_invites_open(struct node *n)
 	return open;
 }
 
-static int join_get(struct node *n, const uint8_t key[32], struct store_join *out)
-{
-	struct store_txn *t;
-	int rc = store_txn_begin(n->store, &t);
-	if (rc == 0) {
-		rc = store_join_get(t, key, out);
-		store_txn_end(t);
-	}
-	return rc;
-}
-
 bool node_join_pending(struct node *n, const uint8_t key[32])
 {
-	struct store_join j;
-	bool pending = join_get(n, key, &j) == 0;
-	sodium_memzero(&j, sizeof(j));
+	struct store_txn *t;
+	bool pending = false;
+	if (store_txn_begin(n->store, &t) == 0) {
+		pending = store_join_get(t, key, NULL, NULL) == 0;
+		store_txn_end(t);
+	}
 	return pending;
 }
 
 int node_join_message(struct node *n, const uint8_t key[32], uint8_t alliance[32],
                       uint8_t token[32])
 {
-	struct store_join j;
-	int rc = join_get(n, key, &j);
+	struct store_txn *t;
+	int rc = store_txn_begin(n->store, &t);
 	if (rc == 0) {
-		memcpy(alliance, j.alliance, 32);
-		memcpy(token, j.token, 32);
+		rc = store_join_get(t, key, alliance, token);
+		store_txn_end(t);
 	}
-	sodium_memzero(&j, sizeof(j));
 	return rc;
 }
 
@@ -69,7 +60,7 @@ int node_join_message(struct node *n, const uint8_t key[32], uint8_t alliance[32
 struct redeem_job {
 	struct job base;
 	uint64_t session_id;
-	uint8_t alliance[32], token_hash[32], member[32];
+	uint8_t alliance[32], token[32], member[32];
 	enum sync_bye_code code;      /* Bye when it failed */
 	const char *why;
 	char name[128];
@@ -82,7 +73,7 @@ static void redeem_work(struct job *job)
 	struct store_invite inv;
 	int rc;
 
-	rc = store_invite_use(n->store, rj->token_hash, rj->alliance, node_wall_ms(n), &inv);
+	rc = store_invite_use(n->store, rj->token, rj->alliance, node_wall_ms(n), &inv);
 	if (rc) {
 		job->rc = rc;
 		switch (rc) {
@@ -155,8 +146,15 @@ static void redeem_done(struct job *job)
 	}
 }
 
+static void redeem_free(struct job *job)
+{
+	sodium_memzero(((struct redeem_job *)job)->token, 32);
+	free(job);
+}
+
 static const struct job_ops redeem_ops = {
-	.name = "redeem", .work = redeem_work, .done = redeem_done, .refresh = true,
+	.name = "redeem", .work = redeem_work, .done = redeem_done, .free = redeem_free,
+	.refresh = true,
 };
 
 int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance[32],
@@ -169,8 +167,7 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance
 	rj->session_id = s->id;
 	memcpy(rj->alliance, alliance, 32);
 	memcpy(rj->member, s->peer_key, 32);
-	/* Only the token's hash is kept (storage never holds the token). */
-	crypto_generichash(rj->token_hash, 32, token, 32, NULL, 0);
+	memcpy(rj->token, token, 32);   /* wiped when the job is freed */
 	session_pause(s, PAUSE_JOB);
 	job_submit(n, &rj->base);
 	return 0;

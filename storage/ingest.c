@@ -17,6 +17,7 @@
 #include "storage/index_int.h"
 #include "storage/log_int.h"
 #include "storage/members_int.h"
+#include "storage/meta_int.h"
 
 /* Codes that abort the whole transaction rather than reject one item. */
 static bool is_fatal(int rc)
@@ -947,26 +948,6 @@ struct publish_ctx {
 	struct proto_error err;
 };
 
-static int floor_get(MDB_txn *txn, struct store *s, const uint8_t *alliance,
-                     const uint8_t *author, uint64_t *floor)
-{
-	char key[6 + 64 + 1 + 64 + 1];
-	memcpy(key, "floor/", 6);
-	proto_hex(key + 6, alliance, 32);
-	key[70] = '/';
-	proto_hex(key + 71, author, 32);
-	MDB_val k = { strlen(key), key }, v;
-	int rc = store_lmdb_rc(mdb_get(txn, s->meta, &k, &v));
-	*floor = 0;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return rc;
-	if (v.mv_size == 8)
-		*floor = store_get64(v.mv_data);
-	return 0;
-}
-
 static void set_err(struct proto_error *e, int code, const char *field, const char *msg)
 {
 	e->code = code;
@@ -1021,7 +1002,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 				return rc;
 			}
 			uint64_t floor;
-			if ((rc = floor_get(txn, s, c->alliance, c->key->pk, &floor)))
+			if ((rc = store_meta_floor(txn, s, c->alliance, c->key->pk, &floor)))
 				return rc;
 			if (seq <= floor) {
 				set_err(&c->err, STORE_E_FORK, "seq",

@@ -515,6 +515,23 @@ int store_members(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
 	return store_map_err(rc);
 }
 
+/* The one rule for "may this key take part at now_ms". */
+int store_member_status(const struct store_member *m, uint64_t now_ms)
+{
+	if (!m || m->role == 0)
+		return STORE_E_NOT_MEMBER;
+	if (m->revoked)
+		return STORE_E_REVOKED;
+	if (m->expires_ms && now_ms >= m->expires_ms)
+		return STORE_E_EXPIRED;
+	return 0;
+}
+
+bool store_member_is_active(const struct store_member *m, uint64_t now_ms)
+{
+	return store_member_status(m, now_ms) == 0;
+}
+
 int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                         const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms)
 {
@@ -525,13 +542,11 @@ int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYT
 	int rc = row_get(t->txn, t->s, alliance, key, &m, &found);
 	if (rc)
 		return store_map_err(rc);
-	if (!found || m.role == 0)
+	if (!found)
 		return STORE_E_NOT_MEMBER;
-	if (m.flags & MF_REVOKED)
-		return STORE_E_REVOKED;
-	if (m.expires && now_ms >= m.expires)
-		return STORE_E_EXPIRED;
-	return 0;
+	struct store_member sm;
+	member_out(&sm, key, &m);
+	return store_member_status(&sm, now_ms);
 }
 
 int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,

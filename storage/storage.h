@@ -18,7 +18,7 @@
  *     snapshots and write end; it is rare, as each one doubles the map).
  *     A thread that already holds a snapshot never waits behind a growth.
  *   - Every write (store_open read-write, store_ingest*, store_publish*,
- *     store_meta_put) waits for the write of this process before it, for a
+ *     and the setters and deleters of settings) waits for the write of this process before it, for a
  *     write of another process (LMDB's writer lock) and for its own commit
  *     (fsync).  A write that fills the map waits, once per doubling, until
  *     this process's snapshots end.
@@ -70,6 +70,7 @@ enum store_error_code {
 	STORE_E_EXPIRED = -2013,    /* record made after the author's admission expired */
 	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
 	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
+	STORE_E_USED = -2016,       /* the invite was used already */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -183,9 +184,8 @@ void store_verifier_stop(struct store_verifier *v);   /* joins; accepts NULL */
  * created_ms = now_ms on a copy of the fields of `rec` the caller set,
  * signs, and stores it, in one write transaction so two processes never
  * take the same seq.  Refuses (STORE_E_FORK) if the local head is behind a
- * seq already known to exist: the feed's floor, an 8-byte big-endian seq
- * kept with store_meta_put under "floor/<alliance hex>/<author hex>" by
- * whoever learns it (agorad, from its peers).  id_out (may be NULL)
+ * seq already known to exist: the feed's floor (store_floor_get).  id_out
+ * (may be NULL)
  * gets the new id; env_out/env_len (may be NULL) a malloc()ed copy of the
  * envelope the caller frees.
  */
@@ -404,12 +404,86 @@ struct store_stats {
 };
 int store_stats(struct store_txn *t, struct store_stats *out);
 
+/* ------------------------------------------------------------- settings */
+
 /*
- * Small settings kept in the store (e.g. "default-alliance").  The value
- * is copied into buf (NUL-terminated); STORE_E_NOTFOUND if unset.
+ * Small records both binaries keep in the store, each with one owner
+ * (storage/meta.c) and typed functions; nothing outside storage/ spells
+ * their keys or encodings.  Getters: 0, STORE_E_NOTFOUND if unset, or an
+ * error; out-params written on success only.  Setters and deleters are
+ * writes of their own (see "Threads" at the top); deleting what is not
+ * there is 0.
  */
-int store_meta_get(struct store_txn *t, const char *key, uint8_t *buf, size_t cap, size_t *len);
-int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len);
+
+/* The default alliance (DESIGN 7): the one last created or joined, or set
+ * by `agora alliance use`. */
+int store_default_alliance_get(struct store_txn *t, uint8_t out[PROTO_ID_BYTES]);
+int store_default_alliance_set(struct store *s, const uint8_t alliance[PROTO_ID_BYTES]);
+
+/* When this node's agorad last had a session with key (wall clock, ms). */
+int store_seen_get(struct store_txn *t, const uint8_t key[PROTO_KEY_BYTES], uint64_t *ms_out);
+int store_seen_put(struct store *s, const uint8_t key[PROTO_KEY_BYTES], uint64_t ms);
+/* Several at once, in one write (agorad gathers them). */
+struct store_seen {
+	uint8_t key[PROTO_KEY_BYTES];
+	uint64_t ms;
+};
+int store_seen_put_many(struct store *s, const struct store_seen *v, size_t n);
+
+/*
+ * Invites (PROTOCOL.md 6.7).  A coordinator's `agora alliance invite`
+ * keeps one per random token; the store keeps it under the token's
+ * BLAKE2b-256 hash, never the token itself.
+ */
+#define STORE_TOKEN_BYTES 32
+struct store_invite {
+	uint8_t alliance[PROTO_ID_BYTES];
+	int role;                   /* Agora__Role the redeemer is admitted with (0..255) */
+	uint64_t expires_ms;        /* 0: never */
+	bool used;
+	char name[128];             /* the municipality invited (NUL-terminated) */
+	char country[8];
+};
+int store_invite_put(struct store *s, const uint8_t token[STORE_TOKEN_BYTES],
+                     const struct store_invite *iv);
+int store_invite_get(struct store_txn *t, const uint8_t token[STORE_TOKEN_BYTES],
+                     struct store_invite *out);
+int store_invite_del(struct store *s, const uint8_t token[STORE_TOKEN_BYTES]);
+/*
+ * Redeem token for `alliance` in one write: STORE_E_NOTFOUND if there is
+ * no such invite for that alliance, STORE_E_USED if it was used,
+ * STORE_E_EXPIRED if now_ms is at or past its expiry; else it is marked
+ * used and *out (may be NULL) gets it.  A code is used up by this call,
+ * whatever the caller does next (even if admitting the redeemer fails).
+ */
+int store_invite_use(struct store *s, const uint8_t token[STORE_TOKEN_BYTES],
+                     const uint8_t alliance[PROTO_ID_BYTES], uint64_t now_ms,
+                     struct store_invite *out);
+/* Is any invite unused and unexpired at now_ms?  (agorad lets keys it does
+ * not know open a session only then.) */
+int store_invites_open(struct store_txn *t, uint64_t now_ms, bool *open);
+
+/* Joining (`agora join CODE`): the alliance and token to redeem with the
+ * coordinator `coordinator`.  Either out-param of store_join_get may be
+ * NULL. */
+int store_join_put(struct store *s, const uint8_t coordinator[PROTO_KEY_BYTES],
+                   const uint8_t alliance[PROTO_ID_BYTES],
+                   const uint8_t token[STORE_TOKEN_BYTES]);
+int store_join_get(struct store_txn *t, const uint8_t coordinator[PROTO_KEY_BYTES],
+                   uint8_t alliance_out[PROTO_ID_BYTES], uint8_t token_out[STORE_TOKEN_BYTES]);
+int store_join_del(struct store *s, const uint8_t coordinator[PROTO_KEY_BYTES]);
+
+/*
+ * The own-feed floor of (alliance, author): store_publish refuses to
+ * publish at or below it (STORE_E_FORK).  *seq_out is 0 if there is none.
+ * There is no setter: a floor rises only when store_ingest meets a
+ * validly signed record of this node's own feed past its head (see
+ * store_set_own_key).  The operator clears it with store_floor_clear.
+ */
+int store_floor_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                    const uint8_t author[PROTO_KEY_BYTES], uint64_t *seq_out);
+int store_floor_clear(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                      const uint8_t author[PROTO_KEY_BYTES]);
 
 /* ---------------------------------------------------------------- memory */
 
@@ -471,9 +545,20 @@ int store_members(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
 
 /* May key take part in the alliance at now_ms (the handshake's and the
  * session tick's test)?  0 if admitted, not revoked and not expired; else
- * STORE_E_NOT_MEMBER, STORE_E_REVOKED or STORE_E_EXPIRED. */
+ * STORE_E_NOT_MEMBER, STORE_E_REVOKED or STORE_E_EXPIRED.  The rule is
+ * store_member_is_active's. */
 int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                         const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms);
+
+/* The same rule on a copy of a member (from store_members or
+ * store_member_get), with no transaction: true if m's role is not 0 (it
+ * was admitted), it is not revoked (a KeyRotation revokes too) and it has
+ * not expired at now_ms.  So a daemon can answer "may this key take part"
+ * from an in-memory copy of store_members().  false for NULL. */
+bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
+/* The same, saying why not: 0, or STORE_E_NOT_MEMBER (NULL too),
+ * STORE_E_REVOKED or STORE_E_EXPIRED, as store_member_active. */
+int store_member_status(const struct store_member *m, uint64_t now_ms);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */

@@ -75,8 +75,9 @@
  *            read-write open, which numbers the forks already stored.
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
- *            "floor/<alliance hex>/<author hex>" holds an 8-byte seq that
- *            store_publish must not publish at or below (set by sync).
+ *            Membership: "policy/", "member/", "vote/" (members_int.h).
+ *            Settings, each with its owner and encoding in meta.c:
+ *            "default-alliance", "seen/", "invite/", "join/", "floor/".
  *
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
@@ -120,6 +121,7 @@ const char *store_strerror(int code)
 	case STORE_E_CONF: return "agora.conf is invalid";
 	case STORE_E_UNSAFE: return "a file of the data directory is unsafe (owner or mode)";
 	case STORE_E_GONE: return "the change log no longer reaches back that far";
+	case STORE_E_USED: return "the invite was used already";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)
@@ -515,47 +517,6 @@ void store_txn_end(struct store_txn *t)
 		store_lock_shared_end(&t->s->lock, &t->hold);
 	}
 	free(t);
-}
-
-/* ------------------------------------------------------------------ meta */
-
-int store_meta_get(struct store_txn *t, const char *key, uint8_t *buf, size_t cap, size_t *len)
-{
-	if (!key || !*key || key[0] == '~' || !buf)
-		return PROTO_E_ARG;
-	MDB_val k = { strlen(key), (void *)key }, d;
-	int rc = store_lmdb_rc(mdb_get(t->txn, t->s->meta, &k, &d));
-	if (rc)
-		return store_map_err(rc);
-	if (d.mv_size + 1 > cap)
-		return -ENOSPC;
-	memcpy(buf, d.mv_data, d.mv_size);
-	buf[d.mv_size] = 0;
-	if (len)
-		*len = d.mv_size;
-	return 0;
-}
-
-struct meta_put_ctx {
-	struct store *s;
-	const char *key;
-	const uint8_t *val;
-	size_t len;
-};
-
-static int meta_put_cb(MDB_txn *txn, void *ctx)
-{
-	struct meta_put_ctx *c = ctx;
-	MDB_val k = { strlen(c->key), (void *)c->key }, d = { c->len, (void *)c->val };
-	return store_lmdb_rc(mdb_put(txn, c->s->meta, &k, &d, 0));
-}
-
-int store_meta_put(struct store *s, const char *key, const uint8_t *val, size_t len)
-{
-	if (!key || !*key || key[0] == '~' || strlen(key) > 400 || (!val && len))
-		return PROTO_E_ARG;
-	struct meta_put_ctx c = { s, key, val ? val : (const uint8_t *)"", len };
-	return store_write(s, meta_put_cb, &c);
 }
 
 /* ----------------------------------------------------------------- stats */

@@ -440,6 +440,59 @@ static void test_members__list_shows_every_member_and_flags_equivocation(void **
 	assert_int_equal(l.forked, 1);
 }
 
+struct copies {
+	struct store_member m[8];
+	size_t n;
+};
+
+static int copy_cb(const struct store_member *m, void *ctx)
+{
+	struct copies *c = ctx;
+	if (c->n < 8)
+		c->m[c->n++] = *m;
+	return 0;
+}
+
+static void test_members__copy_answers_active_as_the_store_does(void **state)
+{
+	struct fx *x = *state;
+	uint64_t exp = TH_NOW - 5000;
+	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, 0, TH_NOW - 9000),
+	                 STORE_NEW);
+	assert_int_equal(admit(x, &x->fc1, x->o->pk, AGORA__ROLE__ROLE_OBSERVER, exp,
+	                       TH_NOW - 9000), STORE_NEW);
+	assert_int_equal(admit(x, &x->fc1, x->x->pk, AGORA__ROLE__ROLE_MEMBER, 0, TH_NOW - 9000),
+	                 STORE_NEW);
+	assert_int_equal(revoke(x, &x->fc2, x->x->pk, 0, TH_NOW - 8000), STORE_NEW);
+	struct proto_key *never = th_key(57);   /* revoked without an admission: role 0 */
+	assert_int_equal(revoke(x, &x->fc2, never->pk, 0, TH_NOW - 7000), STORE_NEW);
+
+	struct store_txn *t;
+	struct copies c = { .n = 0 };
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_members(t, x->alliance, copy_cb, &c), 0);
+	store_txn_end(t);
+	assert_int_equal(c.n, 7);   /* 3 coordinators, m, o, x, never */
+	size_t active_before = 0, active_at = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		/* the copy answers with no transaction, as the store does */
+		bool before = store_member_is_active(&c.m[i], exp - 1);
+		bool at = store_member_is_active(&c.m[i], exp);
+		assert_int_equal(before, active(x, c.m[i].key, exp - 1) == 0);
+		assert_int_equal(at, active(x, c.m[i].key, exp) == 0);
+		active_before += before;
+		active_at += at;
+		if (!memcmp(c.m[i].key, x->o->pk, 32))
+			assert_true(before && !at);
+		if (!memcmp(c.m[i].key, x->x->pk, 32) || !memcmp(c.m[i].key, never->pk, 32))
+			assert_false(before);
+	}
+	assert_int_equal(active_before, 5);   /* coordinators, m, o */
+	assert_int_equal(active_at, 4);
+	assert_false(store_member_is_active(NULL, exp));
+	proto_key_free(never);
+}
+
 int main(void)
 {
 	if (proto_init())
@@ -456,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_members__coordinator_rotation_hands_over_its_admission, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__member_rotation_needs_an_admission_of_the_new_key, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__list_shows_every_member_and_flags_equivocation, setup_any, teardown),
+		cmocka_unit_test_setup_teardown(test_members__copy_answers_active_as_the_store_does, setup_any, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

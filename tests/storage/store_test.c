@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "helper.h"
+#include "storage/meta_int.h"   /* a floor raised as ingest raises it */
 
 /* th_fx, but the charter is not ingested: the tests ingest it themselves
  * (th_fx_teardown frees it). */
@@ -770,6 +771,19 @@ static int patch_ref(Agora__Record *rec, size_t i, const uint8_t (*ids)[PROTO_ID
 	return 0;
 }
 
+/* Raise a floor the way ingest does, inside a write (no public setter). */
+struct floor_ctx {
+	struct store *s;
+	const uint8_t *alliance, *author;
+	uint64_t seq;
+};
+
+static int floor_raise_cb(MDB_txn *txn, void *arg)
+{
+	struct floor_ctx *c = arg;
+	return store_meta_floor_raise(txn, c->s, c->alliance, c->author, c->seq);
+}
+
 static void test_store_publish__chains_feed_and_batch_patches_references(void **state)
 {
 	struct th_fx *x = *state;
@@ -841,32 +855,11 @@ static void test_store_publish__chains_feed_and_batch_patches_references(void **
 	assert_true(strstr(err.field, "indicator") != NULL);
 	assert_int_equal(stats_of(x->s).records, 3);
 
-	/* a floor set by sync refuses to publish under a seq a peer holds */
-	char key[200], ah[65], kh[65];
-	proto_hex(ah, alliance, 32);
-	proto_hex(kh, x->k1->pk, 32);
-	snprintf(key, sizeof key, "floor/%s/%s", ah, kh);
-	uint8_t five[8] = { 0, 0, 0, 0, 0, 0, 0, 5 };
-	assert_int_equal(store_meta_put(x->s, key, five, 8), 0);
+	/* a floor refuses to publish under a seq known to exist elsewhere */
+	struct floor_ctx fc = { x->s, alliance, x->k1->pk, 5 };
+	assert_int_equal(store_write(x->s, floor_raise_cb, &fc), 0);
 	assert_int_equal(store_publish(x->s, x->k1, alliance, &mr, TH_NOW + 3, NULL, NULL, NULL,
 	                               &err), STORE_E_FORK);
-}
-
-static void test_store_meta__put_then_get_and_unset_is_notfound(void **state)
-{
-	struct th_fx *x = *state;
-	assert_int_equal(store_meta_put(x->s, "default-alliance", (const uint8_t *)"abc", 3), 0);
-	struct store_txn *t;
-	assert_int_equal(store_txn_begin(x->s, &t), 0);
-	uint8_t buf[16];
-	size_t len = 0;
-	assert_int_equal(store_meta_get(t, "default-alliance", buf, sizeof buf, &len), 0);
-	assert_int_equal(len, 3);
-	assert_string_equal((char *)buf, "abc");
-	assert_int_equal(store_meta_get(t, "nope", buf, sizeof buf, &len), STORE_E_NOTFOUND);
-	assert_int_equal(store_meta_get(t, "default-alliance", buf, 3, &len), -ENOSPC);
-	store_txn_end(t);
-	assert_int_equal(store_meta_put(x->s, "~version", buf, 1), PROTO_E_ARG);
 }
 
 static void test_store_open__readonly_refuses_writes(void **state)
@@ -875,7 +868,7 @@ static void test_store_open__readonly_refuses_writes(void **state)
 	assert_int_equal(th_ingest1(x->s, &x->charter), STORE_NEW);
 	struct store *ro;
 	assert_int_equal(store_open(&ro, x->dir, STORE_OPEN_READONLY), 0);
-	assert_int_equal(store_meta_put(ro, "k", (const uint8_t *)"v", 1), STORE_E_READONLY);
+	assert_int_equal(store_default_alliance_set(ro, x->f1.alliance), STORE_E_READONLY);
 	assert_int_equal(th_ingest1(ro, &x->charter), STORE_E_READONLY);
 	assert_int_equal(stats_of(ro).records, 1);
 	store_close(ro);
@@ -907,7 +900,6 @@ int main(void)
 		T(test_store_text__words_are_folded_letters_and_digits),
 		T(test_store_text__bm25_ranks_more_occurrences_higher),
 		T(test_store_publish__chains_feed_and_batch_patches_references),
-		T(test_store_meta__put_then_get_and_unset_is_notfound),
 		T(test_store_open__readonly_refuses_writes),
 #undef T
 	};

@@ -1,0 +1,19 @@
+/*
+ * meta_int.h - private to storage/: the typed meta records (meta.c) that
+ * the writes in ingest.c read and change inside their own transaction.
+ * The keys and encodings are listed at the top of meta.c.
+ */
+#ifndef AGORA_META_INT_H
+#define AGORA_META_INT_H
+
+#include "storage/store_int.h"
+
+/* The own-feed floor of (alliance, author): 0 and *seq (0 if none), or an
+ * error. */
+int store_meta_floor(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                     const uint8_t author[32], uint64_t *seq);
+/* Raise it to seq (never lowers it). */
+int store_meta_floor_raise(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           const uint8_t author[32], uint64_t seq);
+
+#endif
