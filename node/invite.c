@@ -20,16 +20,20 @@
 
 #include "node/node_int.h"
 
-bool node_invites_open(struct node *n)
+/* Read on every tick (invites are made by the CLI, and expire), so a
+ * stranger's handshake costs no scan of them. */
+void node_invites_check(struct node *n)
 {
 	struct store_txn *t;
-	bool open = false;
+	bool open = false, made = false;
 	if (store_txn_begin(n->store, &t) == 0) {
-		if (store_invites_open(t, node_wall_ms(n), &open))
-			open = false;
+		if (store_invites_state(t, node_wall_ms(n), &open, &made))
+			open = made = false;
 		store_txn_end(t);
 	}
-	return open;
+	n->invites_open = open;
+	n->invites_made = made;
+	n->invites_checked_ms = node_mono_ms(n);
 }
 
 bool node_join_pending(struct node *n, const uint8_t key[32])
@@ -123,7 +127,10 @@ static void redeem_done(struct job *job)
 	struct redeem_job *rj = (struct redeem_job *)job;
 	struct node *n = job->node;
 	struct session *s = session_find(n, rj->session_id);
-	if (!s || job->rc == UV_ECANCELED)
+	if (job->rc == UV_ECANCELED)
+		return;
+	node_invites_check(n);   /* this one may have been the last open */
+	if (!s)
 		return;
 	if (job->rc) {
 		NLOG(n, NODE_LOG_WARN, "session", "refused %s: %s", s->addr, rj->why);

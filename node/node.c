@@ -70,6 +70,7 @@ static void tick_cb(uv_timer_t *t)
 	/* Revocations that arrived and admissions that expired take effect
 	 * here, without anyone acting. */
 	node_members_check(n);
+	node_invites_check(n);
 	if (n->disk_until_ms && now >= n->disk_until_ms)
 		ingest_disk_retry(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
@@ -196,6 +197,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 		goto fail;
 	}
 	view_apply(n, &d);
+	node_invites_check(n);
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (!node_peer_add(n, &cfg->peers[i]))
 			NLOG(n, NODE_LOG_ERROR, "node", "out of memory adding peers");

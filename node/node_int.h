@@ -78,6 +78,10 @@
 #define NODE_PREAUTH_PER_ADDR 8
 #define NODE_PER_ADDR_MAX 16              /* open sessions from one address */
 #define NODE_CONTROL_IDLE_MS 5000         /* a control client must ask within this */
+/* A stranger may send its Redeem within HANDSHAKE_MS of the TCP accept
+ * while an invite is open; when none is (all used or expired), within
+ * REDEEM_LATE_MS, only so that it can be told why its code failed. */
+#define NODE_REDEEM_LATE_MS 3000
 /* After a store write fails for want of disk space, the node stops reading
  * records for this long (doubling up to the max) and tries again. */
 #define NODE_DISKFULL_MS 5000
@@ -165,6 +169,7 @@ struct session {
 	uint64_t bytes_in, bytes_out;
 	uint64_t opened_ms, last_msg_ms, last_ping_ms;
 	uint64_t sendq_since_ms;      /* replies over SENDQ_HIGH since (0: not) */
+	uint64_t redeem_until_ms;     /* REDEEM: a Redeem must come before this */
 	size_t recv_pending;          /* envelope bytes awaiting ingest */
 	unsigned pause;               /* PAUSE_* reasons not to read */
 	bool kicking;                 /* inside session_kick (no re-entry) */
@@ -314,6 +319,9 @@ struct node {
 	uint64_t start_ms;
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
+	bool invites_open;            /* an invite is unused and unexpired (tick) */
+	bool invites_made;            /* some invite was made here (tick) */
+	uint64_t invites_checked_ms;  /* when they were read */
 };
 
 #define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
@@ -424,7 +432,8 @@ int node_fork_received(struct node *n, struct session *s, const uint8_t alliance
                        size_t len_a, const uint8_t *env_b, size_t len_b);
 
 /* invite.c (loop thread) */
-bool node_invites_open(struct node *n);
+/* Tick: are invites open (or were any made)?  Into n->invites_*. */
+void node_invites_check(struct node *n);
 bool node_join_pending(struct node *n, const uint8_t key[32]);
 /* The alliance and token of the invite we joined with from coordinator
  * key: 0 or STORE_E_NOTFOUND.  The caller wipes token after use. */

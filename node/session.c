@@ -571,9 +571,15 @@ static int handshake_done(struct session *s)
 			return -ENOMEM;
 		return session_admitted(s, p);
 	}
-	if (s->inbound && node_invites_open(n)) {
+	if (s->inbound && node_mono_ms(n) - n->invites_checked_ms > 200)
+		node_invites_check(n);   /* made or used since the tick (at most 5 reads a second) */
+	if (s->inbound && (n->invites_open || n->invites_made)) {
 		/* Maybe a new member with an invite code: it may send one Redeem
-		 * (node/invite.c) within the handshake timeout, and nothing else. */
+		 * (node/invite.c), and nothing else, within the handshake timeout
+		 * (or, with no invite open, just long enough to be told why its
+		 * code no longer works). */
+		s->redeem_until_ms = s->opened_ms +
+		                     (n->invites_open ? NODE_HANDSHAKE_MS : NODE_REDEEM_LATE_MS);
 		set_state(s, SESSION_REDEEM);
 		if ((rc = engine_init(s, SYNC_AWAIT_REDEEM)))
 			return rc;
@@ -964,8 +970,8 @@ void session_tick(struct session *s, uint64_t now)
 	case SESSION_REDEEM:
 		/* counted from the TCP accept; a redemption job in progress
 		 * (PAUSE_JOB) finishes first */
-		if (!(s->pause & PAUSE_JOB) && now - s->opened_ms > NODE_HANDSHAKE_MS)
-			session_close(s, "no invite redeemed in time", true);
+		if (!(s->pause & PAUSE_JOB) && now > s->redeem_until_ms)
+			session_refuse(s, SYNC_BYE_NOT_ADMITTED, "no invite redeemed in time", 0);
 		return;
 	case SESSION_CLOSING:
 		/* a Bye that the peer does not read: give up on it */

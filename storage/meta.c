@@ -327,9 +327,14 @@ int store_invite_use(struct store *s, const uint8_t token[STORE_TOKEN_BYTES],
 
 int store_invites_open(struct store_txn *t, uint64_t now_ms, bool *open)
 {
+	return store_invites_state(t, now_ms, open, NULL);
+}
+
+int store_invites_state(struct store_txn *t, uint64_t now_ms, bool *open, bool *made)
+{
 	static const char prefix[] = "invite/";
 	MDB_cursor *c;
-	bool any = false;
+	bool any = false, some = false;
 	if (!t || !open)
 		return PROTO_E_ARG;
 	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, t->s->meta, &c));
@@ -341,6 +346,7 @@ int store_invites_open(struct store_txn *t, uint64_t now_ms, bool *open)
 		struct store_invite iv;
 		if (k.mv_size < sizeof prefix - 1 || memcmp(k.mv_data, prefix, sizeof prefix - 1))
 			break;
+		some = true;
 		if (invite_decode(&iv, &d) == 0)   /* a damaged one opens nothing */
 			any = !iv.used && (!iv.expires_ms || now_ms < iv.expires_ms);
 	}
@@ -348,6 +354,8 @@ int store_invites_open(struct store_txn *t, uint64_t now_ms, bool *open)
 	if (rc && rc != MDB_NOTFOUND)
 		return store_map_err(rc);
 	*open = any;
+	if (made)
+		*made = some;
 	return 0;
 }
 

@@ -462,6 +462,10 @@ int store_invite_use(struct store *s, const uint8_t token[STORE_TOKEN_BYTES],
 /* Is any invite unused and unexpired at now_ms?  (agorad lets keys it does
  * not know open a session only then.) */
 int store_invites_open(struct store_txn *t, uint64_t now_ms, bool *open);
+/* The same, and *made (may be NULL): was any invite ever made here (used,
+ * expired or open)?  A node that made some tells a late redeemer why its
+ * code no longer works. */
+int store_invites_state(struct store_txn *t, uint64_t now_ms, bool *open, bool *made);
 
 /* Joining (`agora join CODE`): the alliance and token to redeem with the
  * coordinator `coordinator`.  Either out-param of store_join_get may be

@@ -27,8 +27,11 @@ wait_for 10 "n's measure at a" has_measures a 2
 mknode x
 ag x join "$code" >/dev/null || fail "join x"
 start x
-# no invite is open any more, so a refuses the stranger before it can redeem
-wait_for 20 "a to refuse the used code" logged a "key $(key x) is not in the peer list"
+# no invite is open any more: a lets the stranger redeem only to tell it
+# why not, and x shows that reason and stops redialling
+wait_for 20 "a to refuse the used code" logged a "invite already used"
+wait_for 10 "x to show why" logged x "invite_used"
+wait_for 10 "x to stop redialling a" sh -c "'$AGORA' --home '$WORK/x' peers --json | grep -q '\"state\": \"refused\"'"
 [ "$(records x)" = 0 ] || fail "x holds $(records x) records"
 ag x peers | grep -q " live " && fail "x has a live session"
 # a malformed code is a clear error
