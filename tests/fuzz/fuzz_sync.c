@@ -3,21 +3,30 @@
  * (node/engine/sync.c) against arbitrary peer messages.  The engine first gets a
  * valid Hello (so the fuzzer reaches every message), then each input is
  * cut into messages as [2-byte big-endian length][bytes]...
+ * Properties: whatever a peer sends, every message the engine sends back
+ * is a well-formed wire Message, and every batch of records it hands to
+ * the store is whole (at least one, each of 1..PROTO_ENVELOPE_MAX bytes,
+ * seq from 1 up).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "node/engine/sync.h"
+#include "proto/proto.h"
 #include "wire.pb-c.h"
 
 static uint8_t env[64];
 
+#define CHECK(x) do { if (!(x)) { fprintf(stderr, "fuzz_sync: %s\n", #x); abort(); } } while (0)
+
 static int io_send(void *ctx, const uint8_t *msg, size_t len)
 {
+	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
 	(void)ctx;
-	(void)msg;
-	(void)len;
+	CHECK(m && m->msg_case != AGORA__WIRE__MESSAGE__MSG__NOT_SET);
+	agora__wire__message__free_unpacked(m, NULL);
 	return 0;
 }
 
@@ -40,10 +49,9 @@ static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t autho
 	(void)ctx;
 	(void)alliance;
 	(void)author;
-	(void)first_seq;
-	(void)envs;
-	(void)lens;
-	(void)n;
+	CHECK(n >= 1 && first_seq >= 1 && first_seq + n > first_seq);
+	for (size_t i = 0; i < n; i++)
+		CHECK(envs[i] && lens[i] >= 1 && lens[i] <= PROTO_ENVELOPE_MAX);
 	return 0;
 }
 
