@@ -185,6 +185,10 @@ void cli_opt_help(FILE *f, const struct cli_command *cmd, const void *opts)
 		if (g == 0)
 			put_opt(f, "-h, --help", "print this help");
 	}
+	if (!cmd->groups[0].opts) {
+		fprintf(f, "\noptions:\n");
+		put_opt(f, "-h, --help", "print this help");
+	}
 	if (cmd->extra_help) {
 		fputc('\n', f);
 		cmd->extra_help(f, opts);

@@ -243,23 +243,27 @@ int store_key_load(struct proto_key **out, const char *home,
 {
 	char *text = NULL, *pass = NULL;
 	size_t len = 0;
+	bool enc;
 	int rc;
 
 	if ((rc = store_key_read(&text, &len, home, msg, cap)))
 		return rc;
-	if (proto_key_is_encrypted(text, len)) {
+	enc = proto_key_is_encrypted(text, len);
+	/* A passphrase file that was named is checked even for a plain key: a
+	 * loose one is a leak whether or not this key needs it. */
+	if (enc || (src && src->file)) {
 		if ((rc = store_passphrase_get(&pass, src, "passphrase for identity.key", msg,
 		                               cap)))
 			goto out;
-		if (!pass) {
+		if (!pass && enc) {
 			snprintf(msg, cap, "identity.key is encrypted: set AGORA_PASSPHRASE or give "
 			         "--passphrase-file FILE");
 			rc = PROTO_E_PASSPHRASE;
 			goto out;
 		}
 	}
-	rc = proto_key_decode(out, text, len, pass);
-	if (rc == PROTO_E_KEY && pass)
+	rc = proto_key_decode(out, text, len, enc ? pass : NULL);
+	if (rc == PROTO_E_KEY && enc)
 		snprintf(msg, cap, "wrong passphrase for %s/identity.key", home);
 	else if (rc == PROTO_E_NOMEM)
 		snprintf(msg, cap, "out of memory");

@@ -154,6 +154,10 @@ static void test_store_conf_parse__comments_and_indented_comments_are_fine(void 
 	                       sizeof(err)), 0);
 	assert_string_equal(c.name, "a");
 	store_conf_dispose(&c);
+	/* A byte-order mark before the first header. */
+	assert_int_equal(parse(&c, "\xEF\xBB\xBF[peer]\nkey = " KEY1 "\n", err, sizeof(err)), 0);
+	assert_int_equal(c.n_peers, 1);
+	store_conf_dispose(&c);
 	assert_int_equal(parse(&c, "", err, sizeof(err)), 0);
 	assert_false(c.has_profile);
 	assert_int_equal(c.n_peers, 0);
@@ -294,14 +298,14 @@ static void test_store_conf_edit__node_key_replaced_in_place_never_by_substituti
 	/* The node's key also stands in a peer section and in a comment:
 	 * only [node] key changes. */
 	char text[1024];
-	snprintf(text, sizeof(text), "[node]\nname = A\nkey = %s\n\n# old key %s\n[peer]\nkey = %s\n",
+	snprintf(text, sizeof(text), "[node]\nkey = %s\nname = A\n\n# old key %s\n[peer]\nkey = %s\n",
 	         KEY1, KEY1, KEY1);
 	put(f->path, text, 0600);
 	e = edit(f);
 	assert_int_equal(store_conf_edit_node_set(e, "key", KEY2), 0);
 	save(e);
 	char *after = slurp(f->path);
-	snprintf(text, sizeof(text), "[node]\nname = A\nkey = %s\n\n# old key %s\n[peer]\nkey = %s\n",
+	snprintf(text, sizeof(text), "[node]\nkey = %s\nname = A\n\n# old key %s\n[peer]\nkey = %s\n",
 	         KEY2, KEY1, KEY1);
 	assert_string_equal(after, text);
 	free(after);
