@@ -58,19 +58,10 @@ static const struct cli_opt publish_opts[] = {
 static int field_flag(struct cli_ctx *ctx, void *opts, int argc, char **argv, int *i)
 {
 	struct pub_opts *o = opts;
-	int rc;
+	int rc = o->fields ? cli_opt_fields(ctx, o->fields, argc, argv, i) : CLI_OPT_UNKNOWN;
 
-	if (!o->fields)
-		return CLI_OPT_UNKNOWN;
-	if ((rc = fields_arg(o->fields, argc, argv, i)) == FIELDS_E_UNKNOWN)
-		return CLI_OPT_UNKNOWN;
-	if (rc < 0) {
-		cli_error(ctx, "%s", o->fields->err);
-		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : rc == -ENOMEM ? CLI_EXIT_ERROR
-		                                                               : CLI_EXIT_USAGE;
-	}
-	o->changes++;
-	return CLI_EXIT_OK;
+	o->changes += rc == CLI_EXIT_OK;
+	return rc;
 }
 
 static void field_help(FILE *f, const void *opts)

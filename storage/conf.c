@@ -246,15 +246,37 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
-/* Set bit for key k of the section; an error if it was set before. */
-static bool once(struct parse *p, unsigned k, const char *sec, const char *name)
+/*
+ * The index of key `name` in keys[0..n) of section sec, marked as set; -1
+ * (and the error) for a key the section does not have or one set before.
+ */
+static int key_once(struct parse *p, const char *const *keys, unsigned n, const char *sec,
+                    const char *name)
 {
+	unsigned k;
+
+	for (k = 0; k < n && strcmp(keys[k], name); k++)
+		;
+	if (k == n) {
+		fail(p, "[%s] has no key '%s'", sec, name);
+		return -1;
+	}
 	if (p->seen & (1u << k)) {
 		fail(p, "[%s] %s is set twice in one section", sec, name);
-		return false;
+		return -1;
 	}
 	p->seen |= 1u << k;
-	return true;
+	return (int)k;
+}
+
+/* A 64-digit hex public key into key; an error naming section and key if not. */
+static bool hex_key(struct parse *p, uint8_t key[PROTO_KEY_BYTES], const char *sec,
+                    const char *value)
+{
+	if (strlen(value) == PROTO_KEY_BYTES * 2 && !proto_unhex(key, PROTO_KEY_BYTES, value))
+		return true;
+	fail(p, "[%s] key: '%s' is not a 64-digit hex public key", sec, value);
+	return false;
 }
 
 static int set_str(struct parse *p, char **dst, const char *value)
@@ -274,26 +296,15 @@ static int node_entry(struct parse *p, const char *name, const char *value)
 {
 	static const char *const keys[] = { "name", "country", "key", "listen", "log-level" };
 	struct store_conf *c = p->c;
-	unsigned k;
 
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k], name); k++)
-		;
-	if (k == sizeof(keys) / sizeof(keys[0])) {
-		fail(p, "[node] has no key '%s'", name);
-		return 0;
-	}
-	if (!once(p, k, "node", name))
-		return 0;
-	switch (k) {
+	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "node", name)) {
 	case 0:
 		return set_str(p, &c->name, value);
 	case 1:
 		return set_str(p, &c->country, value);
 	case 2:
-		if (strlen(value) != PROTO_KEY_BYTES * 2 || proto_unhex(c->key, PROTO_KEY_BYTES, value)) {
-			fail(p, "[node] key: '%s' is not a 64-digit hex public key", value);
+		if (!hex_key(p, c->key, "node", value))
 			return 0;
-		}
 		c->has_key = true;
 		return 1;
 	case 3:
@@ -304,9 +315,11 @@ static int node_entry(struct parse *p, const char *name, const char *value)
 		c->has_listen = true;
 		c->listen_line = p->line;
 		return 1;
-	default:
+	case 4:
 		c->log_level_line = p->line;
 		return set_str(p, &c->log_level, value);
+	default:
+		return 0;   /* key_once said why */
 	}
 }
 
@@ -338,17 +351,8 @@ static int peer_entry(struct parse *p, const char *name, const char *value)
 	static const char *const keys[] = { "address", "key", "name" };
 	struct store_conf *c = p->c;
 	struct store_conf_peer *pc = &c->peers[c->n_peers - 1];
-	unsigned k;
 
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k], name); k++)
-		;
-	if (k == sizeof(keys) / sizeof(keys[0])) {
-		fail(p, "[peer] has no key '%s'", name);
-		return 0;
-	}
-	if (!once(p, k, "peer", name))
-		return 0;
-	switch (k) {
+	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "peer", name)) {
 	case 0:
 		if (store_conf_hostport(pc->host, &pc->port, value, false)) {
 			fail(p, "[peer] address: '%s' is not HOST:PORT", value);
@@ -356,10 +360,8 @@ static int peer_entry(struct parse *p, const char *name, const char *value)
 		}
 		return set_str(p, &pc->address, value);
 	case 1:
-		if (strlen(value) != PROTO_KEY_BYTES * 2 || proto_unhex(pc->key, PROTO_KEY_BYTES, value)) {
-			fail(p, "[peer] key: '%s' is not a 64-digit hex public key", value);
+		if (!hex_key(p, pc->key, "peer", value))
 			return 0;
-		}
 		for (size_t i = 0; i + 1 < c->n_peers; i++)
 			if (!memcmp(c->peers[i].key, pc->key, PROTO_KEY_BYTES)) {
 				fail(p, "[peer] key: %s is listed twice", value);
@@ -367,9 +369,11 @@ static int peer_entry(struct parse *p, const char *name, const char *value)
 			}
 		pc->has_key = true;
 		return 1;
-	default:
+	case 2:
 		/* An empty name is none, as the editor writes it. */
 		return *value ? set_str(p, &pc->name, value) : 1;
+	default:
+		return 0;   /* key_once said why */
 	}
 }
 

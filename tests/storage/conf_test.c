@@ -203,20 +203,9 @@ static int teardown(void **state)
 
 static void put(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
+	th_put_file(path, text, strlen(text), mode);
 }
 
-static char *slurp(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	assert_int_equal(store_file_read(path, 1 << 20, &text, &len), 0);
-	return text;
-}
 
 static struct store_conf_edit *edit(struct fx *f)
 {
@@ -251,7 +240,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	                                          &replaced), 0);
 	assert_false(replaced);
 	save(e);
-	char *after = slurp(f->path);
+	char *after = th_read_file(f->path);
 	/* Everything that was there is still there, in order, as written. */
 	assert_int_equal(strncmp(after, commented, strlen(commented)), 0);
 	assert_string_equal(after + strlen(commented),
@@ -268,7 +257,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	assert_int_equal(store_conf_edit_peer_put(e, key_of(KEY2), NULL, "Vejle", &replaced), 0);
 	assert_true(replaced);
 	save(e);
-	after = slurp(f->path);
+	after = th_read_file(f->path);
 	assert_non_null(strstr(after, "# partners, one section each\n[peer]\nkey = " KEY2
 	                              "\nname = Vejle\n\n# the profile goes last\n"));
 	free(after);
@@ -279,7 +268,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	assert_int_equal(store_conf_edit_peer_remove(e, key_of(KEY1)), STORE_E_NOTFOUND);
 	assert_int_equal(store_conf_edit_peer_remove(e, key_of(KEY2)), 0);
 	save(e);
-	after = slurp(f->path);
+	after = th_read_file(f->path);
 	assert_string_equal(after,
 		"# agora.conf of Assens (hand-written)\n\n[node]\n"
 		"name = Assens Kommune   ; the municipality\n# the public key, for whoami\n"
@@ -304,7 +293,7 @@ static void test_store_conf_edit__node_key_replaced_in_place_never_by_substituti
 	e = edit(f);
 	assert_int_equal(store_conf_edit_node_set(e, "key", KEY2), 0);
 	save(e);
-	char *after = slurp(f->path);
+	char *after = th_read_file(f->path);
 	snprintf(text, sizeof(text), "[node]\nkey = %s\nname = A\n\n# old key %s\n[peer]\nkey = %s\n",
 	         KEY2, KEY1, KEY1);
 	assert_string_equal(after, text);
@@ -334,7 +323,7 @@ static void test_store_conf_edit__new_file_has_node_then_profile(void **state)
 	assert_int_equal(c.n_profile, 2);
 	assert_string_equal(c.profile[1].value, "41000");
 	store_conf_dispose(&c);
-	char *text = slurp(f->path);
+	char *text = th_read_file(f->path);
 	assert_true(strstr(text, "[node]") < strstr(text, "[profile]"));
 	assert_non_null(strstr(text, "# public key of identity.key"));
 	free(text);
@@ -351,7 +340,7 @@ static void test_store_conf_edit__saves_mode_0600_and_never_through_a_link(void 
 	struct store_conf_edit *e = edit(f);   /* reads through the link... */
 	assert_int_equal(store_conf_edit_node_set(e, "name", "Assens"), 0);
 	save(e);                               /* ...but never writes through it */
-	char *v = slurp(victim);
+	char *v = th_read_file(victim);
 	assert_string_equal(v, "[node]\nname = someone else's\n");
 	free(v);
 	assert_int_equal(lstat(f->path, &st), 0);
