@@ -139,12 +139,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((ret = cli_opt_parse(ctx, &list_cmd, argc, argv, 2, &o, NULL, &n_args)) != CLI_EXIT_OK)
 		return cli_opt_status(ret);
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	have_def = store_meta_get(t, "default-alliance", def, sizeof(def), &def_len) == 0 &&
 	           def_len == PROTO_ID_BYTES;
 	/* Collect first: the heads are read with the alliance cursor closed. */
@@ -221,12 +217,8 @@ static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((ret = cli_opt_parse(ctx, &use_cmd, argc, argv, 2, NULL, arg, &n_args)) != CLI_EXIT_OK)
 		return cli_opt_status(ret);
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	ret = cli_alliance(ctx, t, arg[0], id);
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)

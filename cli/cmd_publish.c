@@ -118,19 +118,6 @@ static int print_result(struct cli_ctx *ctx, const struct pub_opts *o, const uin
 	return CLI_EXIT_OK;
 }
 
-static int begin(struct cli_ctx *ctx, struct store **s, struct store_txn **t)
-{
-	int ret, rc;
-
-	if ((ret = cli_store(ctx, false, s)) != CLI_EXIT_OK)
-		return ret;
-	if ((rc = store_txn_begin(*s, t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
-	return CLI_EXIT_OK;
-}
-
 /* Publish one record and report it. */
 static int publish_one(struct cli_ctx *ctx, const struct pub_opts *o, const uint8_t *alliance,
                        Agora__Record *rec)
@@ -337,7 +324,7 @@ static int publish_file(struct cli_ctx *ctx, const struct pub_opts *o)
 		return CLI_EXIT_INPUT;
 	if ((ret = split_values(ctx, o->file, buf, len, &vals)) != CLI_EXIT_OK)
 		goto out;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
 	if (!(b.refs = json_refs_new(t)) || !(recs = calloc(vals.n, sizeof(*recs))) ||
 	    !(list = calloc(vals.n, sizeof(*list))) || !(ids = calloc(vals.n, sizeof(*ids)))) {
@@ -486,7 +473,7 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		return publish_file(ctx, &o);
 	}
 
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
 	if (!(body = fields_new_message(proto_kind_descriptor(kind)))) {
 		cli_error(ctx, "out of memory");
@@ -635,7 +622,7 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 			o.passphrase_file = argv[i + 1];
 		else if (!strncmp(argv[i], "--passphrase-file=", 18))
 			o.passphrase_file = argv[i] + 18;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK ||
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
 	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
 		goto out;
@@ -732,7 +719,7 @@ int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv)
 	if ((ret = cli_opt_parse(ctx, &retract_cmd, argc, argv, 1, &o, &arg, &n_args)))
 		return cli_opt_status(ret);
 	reason = o.reason;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK ||
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
 	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
 		goto out;

@@ -99,12 +99,8 @@ int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 	passfile = o.passphrase_file;
 	if ((ret = cli_public_key(ctx, passfile, pk)) != CLI_EXIT_OK)
 		return ret;
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	if (store_meta_get(t, "default-alliance", def, sizeof(def), &def_len) == 0 &&
 	    def_len == PROTO_ID_BYTES)
 		wa.def = def;

@@ -52,6 +52,19 @@ int cli_store(struct cli_ctx *ctx, bool create, struct store **out)
 	return CLI_EXIT_OK;
 }
 
+int cli_snapshot(struct cli_ctx *ctx, struct store **s, struct store_txn **t)
+{
+	int ret, rc;
+
+	if ((ret = cli_store(ctx, false, s)) != CLI_EXIT_OK)
+		return ret;
+	if ((rc = store_txn_begin(*s, t)) < 0) {
+		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
 /* Ask on the terminal with echo off (the CLI's store_prompt_cb). */
 static int prompt_tty(char *buf, size_t cap, const char *question, void *pctx)
 {
