@@ -1,5 +1,5 @@
 /*
- * cli_int.h - the core of the agora command-line tool (util.c), cli/ only:
+ * cli_int.h - the core of the agora command-line tool (cli.c), cli/ only:
  * the context every command gets, exit statuses and errors, clock and
  * progress.
  *
@@ -11,9 +11,10 @@
  * codes below, having printed its one-line error with cli_error().
  *
  * Header names in cli/: every header here is private to the agora program
- * and ends in _int.h, named after the .c file that implements it; the one
+ * and ends in _int.h, named after the .c file that implements it (cmds_int.h
+ * and members_int.h: after the cmd_*.c files they declare); the one
  * exception is a sub-folder's contract with the rest of cli/, named after
- * the folder (cli/report/report.h).
+ * the folder (cli/report/report.h, with report/report_int.h private to it).
  */
 #ifndef AGORA_CLI_INT_H
 #define AGORA_CLI_INT_H

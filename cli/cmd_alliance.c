@@ -132,19 +132,15 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct alliance_list l = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
-	uint8_t def[PROTO_ID_BYTES + 1];
+	uint8_t def[PROTO_ID_BYTES];
 	size_t n_args;
 	bool have_def;
 	int ret = CLI_EXIT_ERROR, rc;
 
 	if ((ret = cli_opt_parse(ctx, &list_cmd, argc, argv, 2, &o, NULL, &n_args)) != CLI_EXIT_OK)
 		return cli_opt_status(ret);
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	have_def = store_default_alliance_get(t, def) == 0;
 	/* Collect first: the heads are read with the alliance cursor closed. */
 	if ((rc = store_alliances(t, list_cb, &l)) < 0 || l.oom) {
@@ -220,12 +216,8 @@ static int cmd_use(struct cli_ctx *ctx, int argc, char **argv)
 
 	if ((ret = cli_opt_parse(ctx, &use_cmd, argc, argv, 2, NULL, arg, &n_args)) != CLI_EXIT_OK)
 		return cli_opt_status(ret);
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	ret = cli_alliance(ctx, t, arg[0], id);
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)

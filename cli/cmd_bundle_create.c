@@ -296,15 +296,8 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	rc = cli_store(ctx, false, &s);
-	if (rc != CLI_EXIT_OK)
+	if ((rc = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
-	e = store_txn_begin(s, &t);
-	if (e < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(e));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
 	c.t = t;
 	names = cli_names_new(t);
 	if (!names) {

@@ -376,7 +376,7 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	struct store_txn *t = NULL;
 	const char *format, *path, *dir;
 	size_t n_args;
-	int rc = CLI_EXIT_ERROR, n;
+	int rc = CLI_EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
 	memset(&o, 0, sizeof(o));
@@ -417,15 +417,8 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	rc = cli_store(ctx, false, &s);
-	if (rc != CLI_EXIT_OK)
+	if ((rc = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
-	n = store_txn_begin(s, &t);
-	if (n < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(n));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
 	r.t = t;
 	r.names = cli_names_new(t);
 	if (!r.names || cli_names_load(r.names) < 0) {

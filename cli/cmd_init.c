@@ -36,16 +36,7 @@ static const struct cli_opt init_opts[] = {
 /* A profile field's flag ("--population 41000"). */
 static int profile_flag(struct cli_ctx *ctx, void *opts, int argc, char **argv, int *i)
 {
-	struct init_opts *o = opts;
-	int rc = fields_arg(o->profile, argc, argv, i);
-
-	if (rc == FIELDS_E_UNKNOWN)
-		return CLI_OPT_UNKNOWN;
-	if (rc < 0) {
-		cli_error(ctx, "%s", o->profile->err);
-		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
+	return cli_opt_fields(ctx, ((struct init_opts *)opts)->profile, argc, argv, i);
 }
 
 static void profile_help(FILE *f, const void *opts)

@@ -187,13 +187,9 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		snprintf(iv.addr, sizeof iv.addr, "%s", addr);
 	}
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK ||
-	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
+	if ((ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
+	    (ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	ret = cli_alliance(ctx, t, o.alliance, iv.alliance);
 	bool coord = ret == CLI_EXIT_OK &&
 	             store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&

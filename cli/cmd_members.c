@@ -102,13 +102,9 @@ static int open_alliance(struct cli_ctx *ctx, const char *alliance, struct store
                          uint8_t id[PROTO_ID_BYTES])
 {
 	struct store_txn *t;
-	int ret, rc;
-	if ((ret = cli_store(ctx, false, s)) != CLI_EXIT_OK)
+	int ret;
+	if ((ret = cli_snapshot(ctx, s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(*s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	ret = cli_alliance(ctx, t, alliance, id);
 	store_txn_end(t);
 	return ret;

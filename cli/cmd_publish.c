@@ -58,19 +58,10 @@ static const struct cli_opt publish_opts[] = {
 static int field_flag(struct cli_ctx *ctx, void *opts, int argc, char **argv, int *i)
 {
 	struct pub_opts *o = opts;
-	int rc;
+	int rc = o->fields ? cli_opt_fields(ctx, o->fields, argc, argv, i) : CLI_OPT_UNKNOWN;
 
-	if (!o->fields)
-		return CLI_OPT_UNKNOWN;
-	if ((rc = fields_arg(o->fields, argc, argv, i)) == FIELDS_E_UNKNOWN)
-		return CLI_OPT_UNKNOWN;
-	if (rc < 0) {
-		cli_error(ctx, "%s", o->fields->err);
-		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : rc == -ENOMEM ? CLI_EXIT_ERROR
-		                                                               : CLI_EXIT_USAGE;
-	}
-	o->changes++;
-	return CLI_EXIT_OK;
+	o->changes += rc == CLI_EXIT_OK;
+	return rc;
 }
 
 static void field_help(FILE *f, const void *opts)
@@ -124,19 +115,6 @@ static int print_result(struct cli_ctx *ctx, const struct pub_opts *o, const uin
 	}
 	proto_hex(hex, id, PROTO_ID_BYTES);
 	printf("%s\n", hex);
-	return CLI_EXIT_OK;
-}
-
-static int begin(struct cli_ctx *ctx, struct store **s, struct store_txn **t)
-{
-	int ret, rc;
-
-	if ((ret = cli_store(ctx, false, s)) != CLI_EXIT_OK)
-		return ret;
-	if ((rc = store_txn_begin(*s, t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	return CLI_EXIT_OK;
 }
 
@@ -346,7 +324,7 @@ static int publish_file(struct cli_ctx *ctx, const struct pub_opts *o)
 		return CLI_EXIT_INPUT;
 	if ((ret = split_values(ctx, o->file, buf, len, &vals)) != CLI_EXIT_OK)
 		goto out;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
 	if (!(b.refs = json_refs_new(t)) || !(recs = calloc(vals.n, sizeof(*recs))) ||
 	    !(list = calloc(vals.n, sizeof(*list))) || !(ids = calloc(vals.n, sizeof(*ids)))) {
@@ -495,7 +473,7 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		return publish_file(ctx, &o);
 	}
 
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
 	if (!(body = fields_new_message(proto_kind_descriptor(kind)))) {
 		cli_error(ctx, "out of memory");
@@ -644,7 +622,7 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 			o.passphrase_file = argv[i + 1];
 		else if (!strncmp(argv[i], "--passphrase-file=", 18))
 			o.passphrase_file = argv[i] + 18;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK ||
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
 	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
 		goto out;
@@ -741,7 +719,7 @@ int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv)
 	if ((ret = cli_opt_parse(ctx, &retract_cmd, argc, argv, 1, &o, &arg, &n_args)))
 		return cli_opt_status(ret);
 	reason = o.reason;
-	if ((ret = begin(ctx, &s, &t)) != CLI_EXIT_OK ||
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
 	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
 		goto out;

@@ -211,15 +211,8 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	r.fmt = (enum query_format)o.fmt;
 
-	rc = cli_store(ctx, false, &s);
-	if (rc != CLI_EXIT_OK)
+	if ((rc = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
-	n = store_txn_begin(s, &t);
-	if (n < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(n));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
 	r.names = cli_names_new(t);
 	if (!r.names) {
 		cli_error(ctx, "out of memory");

@@ -145,13 +145,8 @@ int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_opt_status(rc);
 		goto out;
 	}
-	if ((rc = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((rc = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
-	if ((n = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(n));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
 	names = cli_names_new(t);
 	if (!names || (n = cli_names_load(names)) < 0) {
 		cli_error(ctx, "cannot read municipality names");

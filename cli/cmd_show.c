@@ -230,15 +230,8 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_opt_status(rc);
 	as_json = o.json;
 
-	rc = cli_store(ctx, false, &s);
-	if (rc != CLI_EXIT_OK)
+	if ((rc = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		goto out;
-	n = store_txn_begin(s, &t);
-	if (n < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(n));
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
 	rc = resolve_id(ctx, t, arg, id);
 	if (rc != CLI_EXIT_OK)
 		goto out;

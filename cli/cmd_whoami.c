@@ -86,7 +86,7 @@ int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 	struct store *s;
 	Agora__Profile *conf = NULL;
 	const char *passfile;
-	uint8_t pk[PROTO_KEY_BYTES], def[PROTO_ID_BYTES + 1];
+	uint8_t pk[PROTO_KEY_BYTES], def[PROTO_ID_BYTES];
 	char hex[PROTO_ID_HEX + 1], defhex[PROTO_ID_HEX + 1] = "";
 	size_t n_args;
 	bool json;
@@ -99,12 +99,8 @@ int cli_cmd_whoami(struct cli_ctx *ctx, int argc, char **argv)
 	passfile = o.passphrase_file;
 	if ((ret = cli_public_key(ctx, passfile, pk)) != CLI_EXIT_OK)
 		return ret;
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
 		return ret;
-	if ((rc = store_txn_begin(s, &t)) < 0) {
-		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	if (store_default_alliance_get(t, def) == 0)
 		wa.def = def;
 	if (!(wa.arr = json_array()) || (rc = store_alliances(t, alliance_cb, &wa)) < 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/fields_int.h"
 #include "cli/format_int.h"
 
 static void put_double(FILE *f, double v)
@@ -32,31 +33,6 @@ static void put_hex(FILE *f, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%02x", p[i]);
-}
-
-static size_t elem_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_ENUM:
-		return 4;
-	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	}
-	return 0;
 }
 
 static void put_message_inline(FILE *f, const ProtobufCMessage *m);
@@ -137,7 +113,7 @@ static const void *field_elem(const ProtobufCMessage *m, const ProtobufCFieldDes
 	const char *base = (const char *)m + fd->offset;
 
 	if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-		return *(const char *const *)base + i * elem_size(fd->type);
+		return *(const char *const *)base + i * fields_elem_size(fd);
 	return base;
 }
 

@@ -52,6 +52,19 @@ int cli_store(struct cli_ctx *ctx, bool create, struct store **out)
 	return CLI_EXIT_OK;
 }
 
+int cli_snapshot(struct cli_ctx *ctx, struct store **s, struct store_txn **t)
+{
+	int ret, rc;
+
+	if ((ret = cli_store(ctx, false, s)) != CLI_EXIT_OK)
+		return ret;
+	if ((rc = store_txn_begin(*s, t)) < 0) {
+		cli_error(ctx, "cannot read the store: %s", store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
 /* Ask on the terminal with echo off (the CLI's store_prompt_cb). */
 static int prompt_tty(char *buf, size_t cap, const char *question, void *pctx)
 {
@@ -141,19 +154,31 @@ int cli_key(struct cli_ctx *ctx, const char *passphrase_file, struct proto_key *
 
 /* ----------------------------------------------------------- agora.conf */
 
+/* <home>/agora.conf into path; CLI_EXIT_* with the error printed. */
+static int conf_path(struct cli_ctx *ctx, char path[4200])
+{
+	if (store_home_path(path, 4200, ctx->home, STORE_HOME_CONF, NULL) == 0)
+		return CLI_EXIT_OK;
+	cli_error(ctx, "the data directory's path is too long: %s", ctx->home);
+	return CLI_EXIT_ERROR;
+}
+
+/* A failed store_conf_load / store_conf_edit_open: err says what. */
+static int conf_failed(struct cli_ctx *ctx, int rc, const char *err)
+{
+	cli_error(ctx, "%s", err);
+	return rc == STORE_E_CONF ? CLI_EXIT_INPUT : CLI_EXIT_ERROR;
+}
+
 int cli_conf_load(struct cli_ctx *ctx, struct store_conf *out)
 {
 	char path[4200], err[512];
 	int rc;
 
-	if (store_home_path(path, sizeof(path), ctx->home, STORE_HOME_CONF, NULL)) {
-		cli_error(ctx, "the data directory's path is too long: %s", ctx->home);
-		return CLI_EXIT_ERROR;
-	}
-	if ((rc = store_conf_load(out, path, err, sizeof(err)))) {
-		cli_error(ctx, "%s", err);
-		return rc == STORE_E_CONF ? CLI_EXIT_INPUT : CLI_EXIT_ERROR;
-	}
+	if ((rc = conf_path(ctx, path)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = store_conf_load(out, path, err, sizeof(err))))
+		return conf_failed(ctx, rc, err);
 	return CLI_EXIT_OK;
 }
 
@@ -162,14 +187,10 @@ int cli_conf_edit(struct cli_ctx *ctx, struct store_conf_edit **out)
 	char path[4200], err[512];
 	int rc;
 
-	if (store_home_path(path, sizeof(path), ctx->home, STORE_HOME_CONF, NULL)) {
-		cli_error(ctx, "the data directory's path is too long: %s", ctx->home);
-		return CLI_EXIT_ERROR;
-	}
-	if ((rc = store_conf_edit_open(out, path, err, sizeof(err)))) {
-		cli_error(ctx, "%s", err);
-		return rc == STORE_E_CONF ? CLI_EXIT_INPUT : CLI_EXIT_ERROR;
-	}
+	if ((rc = conf_path(ctx, path)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = store_conf_edit_open(out, path, err, sizeof(err))))
+		return conf_failed(ctx, rc, err);
 	return CLI_EXIT_OK;
 }
 
@@ -230,8 +251,9 @@ int cli_conf_write(struct cli_ctx *ctx, const uint8_t pk[PROTO_KEY_BYTES],
 	size_t n = 0;
 	int ret, rc;
 
-	if (store_home_path(path, sizeof(path), ctx->home, STORE_HOME_CONF, NULL) == 0 &&
-	    lstat(path, &st) == 0) {
+	if (conf_path(ctx, path) != CLI_EXIT_OK)
+		return CLI_EXIT_ERROR;
+	if (lstat(path, &st) == 0) {
 		*kept = true;
 		return CLI_EXIT_OK;
 	}

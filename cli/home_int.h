@@ -22,6 +22,12 @@
 int cli_store(struct cli_ctx *ctx, bool create, struct store **out);
 
 /*
+ * The store (cli_store, not created) and a read snapshot of it in *t
+ * (store_txn_end it; *s is ctx's).
+ */
+int cli_snapshot(struct cli_ctx *ctx, struct store **s, struct store_txn **t);
+
+/*
  * Load <home>/identity.key through storage's loader (store_key_load: a
  * regular file of the user's, mode 0600 or stricter, like ssh).  An
  * encrypted key's passphrase comes from --passphrase-file

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli_int.h"
+#include "cli/fields_int.h"
 #include "cli/opt_int.h"
 
 #define HELP_COL 24             /* help text starts in this column */
@@ -185,6 +186,10 @@ void cli_opt_help(FILE *f, const struct cli_command *cmd, const void *opts)
 		if (g == 0)
 			put_opt(f, "-h, --help", "print this help");
 	}
+	if (!cmd->groups[0].opts) {
+		fprintf(f, "\noptions:\n");
+		put_opt(f, "-h, --help", "print this help");
+	}
 	if (cmd->extra_help) {
 		fputc('\n', f);
 		cmd->extra_help(f, opts);
@@ -209,6 +214,22 @@ int cli_opt_year(struct cli_ctx *ctx, const char *opt, const char *val, void *fi
 		return CLI_EXIT_USAGE;
 	}
 	*(unsigned *)field = (unsigned)y;
+	return CLI_EXIT_OK;
+}
+
+/* -------------------------------------------------------- record fields */
+
+int cli_opt_fields(struct cli_ctx *ctx, struct fields *f, int argc, char **argv, int *i)
+{
+	int rc = fields_arg(f, argc, argv, i);
+
+	if (rc == FIELDS_E_UNKNOWN)
+		return CLI_OPT_UNKNOWN;
+	if (rc < 0) {
+		cli_error(ctx, "%s", f->err);
+		return rc == FIELDS_E_VALUE ? CLI_EXIT_INPUT : rc == -ENOMEM ? CLI_EXIT_ERROR
+		                                                               : CLI_EXIT_USAGE;
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -132,6 +132,15 @@ void cli_opt_usage_lines(FILE *f, const struct cli_command *cmd, bool first);
 int cli_opt_year(struct cli_ctx *ctx, const char *opt, const char *val, void *field);
 
 /*
+ * A cli_command.extra for the flags of a record message (fields.c): take
+ * argv[*i] if it is a flag of f's message.  CLI_OPT_UNKNOWN if not; the
+ * error printed and CLI_EXIT_INPUT (a bad value), CLI_EXIT_USAGE or
+ * CLI_EXIT_ERROR (out of memory) if it is but fails.
+ */
+struct fields;
+int cli_opt_fields(struct cli_ctx *ctx, struct fields *f, int argc, char **argv, int *i);
+
+/*
  * A command with subcommands (`agora alliance create|list|...`): argv[1]
  * names one.  Without one, or with --help first, the group's help lists
  * every subcommand's usage and what it does.

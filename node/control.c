@@ -243,7 +243,7 @@ static void handle(struct control_client *c, const uint8_t *msg, size_t len)
 		break;
 	case AGORA__CONTROL__REQUEST__REQ_SYNC: {
 		const uint8_t *key = NULL;
-		if (req->sync->has_peer) {   /* 32 bytes: control_request_decode */
+		if (req->sync->has_peer) {   /* 32 bytes: proto_control_request_decode */
 			key = req->sync->peer.data;
 			if (!node_peer_find(n, key)) {
 				rc = -ENOENT;

@@ -84,23 +84,49 @@ fail:
 	return rc;
 }
 
-/* Read at most cap - 1 bytes into buf (NUL-terminated); the length. */
-static ssize_t read_upto(int fd, char *buf, size_t cap)
+/*
+ * Open and check a secret file (open_secret) and read it whole into
+ * sodium_malloc()ed memory, NUL-terminated: *out (sodium_free) and *len.
+ * The codes of open_secret, -errno, PROTO_E_NOMEM; msg set.
+ */
+static int read_secret(char **out, size_t *len, const char *path, const char *what, size_t max,
+                       char *msg, size_t cap)
 {
-	size_t len = 0;
+	struct stat st;
+	size_t n = 0;
+	char *buf;
+	int fd = open_secret(path, what, max, &st, msg, cap), rc = 0;
 
-	while (len < cap - 1) {
-		ssize_t r = read(fd, buf + len, cap - 1 - len);
+	if (fd < 0)
+		return fd;
+	if (!(buf = sodium_malloc(max + 1))) {
+		close(fd);
+		snprintf(msg, cap, "out of memory");
+		return PROTO_E_NOMEM;
+	}
+	/* At most max bytes, whatever fstat said: the file may have grown. */
+	while (n < max) {
+		ssize_t r = read(fd, buf + n, max - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -errno;
+		if (r < 0) {
+			rc = -errno;
+			snprintf(msg, cap, "cannot read %s %s: %s", what, path, strerror(errno));
+			break;
+		}
 		if (r == 0)
 			break;
-		len += (size_t)r;
+		n += (size_t)r;
 	}
-	buf[len] = '\0';
-	return (ssize_t)len;
+	close(fd);
+	if (rc) {
+		sodium_free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
 }
 
 static int dup_secret(char **out, const char *s, size_t n)
@@ -117,30 +143,15 @@ static int dup_secret(char **out, const char *s, size_t n)
 
 static int passphrase_file(char **out, const char *path, char *msg, size_t cap)
 {
-	struct stat st;
 	char *buf = NULL;
-	ssize_t got;
-	size_t n;
-	int fd, rc;
+	size_t got = 0, n;
+	int rc = read_secret(&buf, &got, path, "passphrase file", STORE_PASSPHRASE_MAX, msg, cap);
 
-	fd = open_secret(path, "passphrase file", STORE_PASSPHRASE_MAX, &st, msg, cap);
-	if (fd < 0)
-		return fd == PROTO_E_KEY ? PROTO_E_PASSPHRASE : fd;
-	if (!(buf = sodium_malloc(STORE_PASSPHRASE_MAX + 1))) {
-		close(fd);
-		snprintf(msg, cap, "out of memory");
-		return PROTO_E_NOMEM;
-	}
-	got = read_upto(fd, buf, STORE_PASSPHRASE_MAX + 1);
-	close(fd);
-	if (got < 0) {
-		rc = (int)got;
-		snprintf(msg, cap, "cannot read passphrase file %s: %s", path, strerror(-rc));
-		goto out;
-	}
+	if (rc)
+		return rc == PROTO_E_KEY ? PROTO_E_PASSPHRASE : rc;
 	/* A NUL would end the passphrase early in every C string that
 	 * carries it: the key would be sealed under a shorter one. */
-	if (memchr(buf, '\0', (size_t)got)) {
+	if (memchr(buf, '\0', got)) {
 		snprintf(msg, cap, "passphrase file %s holds a NUL byte: write the passphrase "
 		         "as text on its first line", path);
 		rc = PROTO_E_PASSPHRASE;
@@ -155,8 +166,7 @@ static int passphrase_file(char **out, const char *path, char *msg, size_t cap)
 		rc = PROTO_E_PASSPHRASE;
 		goto out;
 	}
-	rc = dup_secret(out, buf, n);
-	if (rc)
+	if ((rc = dup_secret(out, buf, n)))
 		snprintf(msg, cap, "out of memory");
 out:
 	sodium_free(buf);
@@ -205,37 +215,18 @@ int store_passphrase_get(char **out, const struct store_passphrase_src *src, con
 int store_key_read(char **text, size_t *len, const char *home, char *msg, size_t cap)
 {
 	char path[4200];
-	struct stat st;
-	char *buf;
-	ssize_t got;
-	int fd, rc;
+	int rc;
 
 	msg[0] = '\0';
 	if ((rc = store_home_path(path, sizeof(path), home, STORE_HOME_KEY, NULL))) {
 		snprintf(msg, cap, "data directory path too long: %s", home);
 		return rc;
 	}
-	fd = open_secret(path, "identity.key", STORE_KEY_FILE_MAX, &st, msg, cap);
-	if (fd == -ENOENT)
+	rc = read_secret(text, len, path, "identity.key", STORE_KEY_FILE_MAX, msg, cap);
+	if (rc == -ENOENT)
 		snprintf(msg, cap, "no identity in %s: run `agora init --name NAME --country CC` "
 		         "first", home);
-	if (fd < 0)
-		return fd;
-	if (!(buf = sodium_malloc(STORE_KEY_FILE_MAX + 1))) {
-		close(fd);
-		snprintf(msg, cap, "out of memory");
-		return PROTO_E_NOMEM;
-	}
-	got = read_upto(fd, buf, STORE_KEY_FILE_MAX + 1);
-	close(fd);
-	if (got < 0) {
-		sodium_free(buf);
-		snprintf(msg, cap, "cannot read %s: %s", path, strerror((int)-got));
-		return (int)got;
-	}
-	*text = buf;
-	*len = (size_t)got;
-	return 0;
+	return rc;
 }
 
 int store_key_load(struct proto_key **out, const char *home,
@@ -243,23 +234,27 @@ int store_key_load(struct proto_key **out, const char *home,
 {
 	char *text = NULL, *pass = NULL;
 	size_t len = 0;
+	bool enc;
 	int rc;
 
 	if ((rc = store_key_read(&text, &len, home, msg, cap)))
 		return rc;
-	if (proto_key_is_encrypted(text, len)) {
+	enc = proto_key_is_encrypted(text, len);
+	/* A passphrase file that was named is checked even for a plain key: a
+	 * loose one is a leak whether or not this key needs it. */
+	if (enc || (src && src->file)) {
 		if ((rc = store_passphrase_get(&pass, src, "passphrase for identity.key", msg,
 		                               cap)))
 			goto out;
-		if (!pass) {
+		if (!pass && enc) {
 			snprintf(msg, cap, "identity.key is encrypted: set AGORA_PASSPHRASE or give "
 			         "--passphrase-file FILE");
 			rc = PROTO_E_PASSPHRASE;
 			goto out;
 		}
 	}
-	rc = proto_key_decode(out, text, len, pass);
-	if (rc == PROTO_E_KEY && pass)
+	rc = proto_key_decode(out, text, len, enc ? pass : NULL);
+	if (rc == PROTO_E_KEY && enc)
 		snprintf(msg, cap, "wrong passphrase for %s/identity.key", home);
 	else if (rc == PROTO_E_NOMEM)
 		snprintf(msg, cap, "out of memory");

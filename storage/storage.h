@@ -680,7 +680,8 @@ int store_key_read(char **text, size_t *len, const char *home, char *msg, size_t
 
 /*
  * Load the identity: store_key_read(), then, for an encrypted key, a
- * passphrase from src (store_passphrase_get) and proto_key_decode().
+ * passphrase from src (store_passphrase_get) and proto_key_decode().  A
+ * passphrase file src names is read and checked even for a plain key.
  * *out is freed with proto_key_free().  Besides store_key_read's codes:
  * PROTO_E_PASSPHRASE (encrypted and no passphrase, or an unusable one),
  * PROTO_E_KEY (not a key file, or the wrong passphrase: msg says which).

@@ -8,7 +8,8 @@
  * touches the store except report_collect(), which walks the store's
  * indexes (one store_query per kind, newest versions only, so superseded
  * and retracted records are never seen) and feeds report_add() in the
- * order it needs.  Renderers live in report_out.c / report_html.c.
+ * order it needs, and report_write(), which writes a finished report to a
+ * FILE in one of its formats (report_out.c and the writers beside it).
  *
  * Definitions (also in `agora report --help` and agora(1)):
  *

@@ -3,16 +3,23 @@
  *
  * Any input must come back as 0 or a PROTO_E_* code without crashing,
  * leaking or reading out of bounds.  An accepted envelope must also split,
- * and re-validate, consistently.  The input is tried as an envelope, as bare
- * record bytes (decode, canonical check, validation) and as key-file text.
+ * and re-validate, consistently, and its record must encode back to the
+ * exact bytes that were signed (decode -> encode is the identity on what
+ * peers accept).  A refused input yields no record.  The input is tried as
+ * an envelope, as bare record bytes (decode, canonical check, validation)
+ * and as key-file text, where a key that decodes encodes back to a file
+ * that decodes to the same key.  CHECK, not assert: the corpus replay runs
+ * in release builds, where assert() is compiled out.
  */
-#include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/proto.h"
 #include "proto/proto_int.h"
+
+#define CHECK(x) do { if (!(x)) { fprintf(stderr, "fuzz_envelope: %s\n", #x); abort(); } } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,16 +37,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int rc = proto_envelope_open(&rec, data, size, now_ms, &err);
 	if (rc == 0) {
-		assert(rec != NULL);
-		assert(proto_envelope_split(&v, data, size) == 0);
-		assert(proto_record_validate(rec, now_ms, NULL) == 0);
-		assert(proto_kind_name(proto_record_kind(rec)) != NULL);
+		CHECK(rec != NULL);
+		CHECK(proto_envelope_split(&v, data, size) == 0);
+		CHECK(proto_record_validate(rec, now_ms, NULL) == 0);
+		CHECK(proto_kind_name(proto_record_kind(rec)) != NULL);
+		size_t n = agora__record__get_packed_size(rec);
+		uint8_t *again = malloc(n ? n : 1);
+		CHECK(again);
+		agora__record__pack(rec, again);
+		CHECK(n == v.record_len && !memcmp(again, v.record, n));
+		free(again);
 		proto_record_id(id, data, size);
 		agora__record__free_unpacked(rec, NULL);
 	} else {
-		assert(rec == NULL);
-		assert(rc <= PROTO_E_TOO_BIG && rc >= PROTO_E_PASSPHRASE);
-		assert(memchr(err.msg, '\0', sizeof(err.msg)) != NULL);
+		CHECK(rec == NULL);
+		CHECK(rc <= PROTO_E_TOO_BIG && rc >= PROTO_E_PASSPHRASE);
+		CHECK(memchr(err.msg, '\0', sizeof(err.msg)) != NULL);
 	}
 	(void)proto_envelope_split(&v, data, size);
 
@@ -55,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (proto_record_canonical(rec, data, size, &err) == 0 &&
 		    proto_record_validate(rec, now_ms, &err) == 0)
 			if (proto_record_content(rec, &content) == PROTO_KIND_NONE || !content)
-				abort(); /* a valid record always has content */
+				CHECK(!"a valid record always has content");
 		agora__record__free_unpacked(rec, NULL);
 	}
 
@@ -63,8 +76,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * are parsed in full, but no Argon2 run (64 MiB each) slows the fuzzer. */
 	if (size <= 1024) {
 		(void)proto_key_is_encrypted((const char *)data, size);
-		if (proto_key_decode(&key, (const char *)data, size, NULL) == 0)
+		if (proto_key_decode(&key, (const char *)data, size, NULL) == 0) {
+			struct proto_key *back = NULL;
+			char *text = NULL;
+			size_t len = 0;
+			CHECK(proto_key_encode(&text, &len, key, NULL) == 0);
+			CHECK(proto_key_decode(&back, text, len, NULL) == 0);
+			CHECK(!memcmp(back->pk, key->pk, PROTO_KEY_BYTES));
+			proto_key_free(back);
+			free(text);
 			proto_key_free(key);
+		}
 	}
 	return 0;
 }

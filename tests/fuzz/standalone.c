@@ -1,7 +1,10 @@
 /*
  * standalone.c - replay driver for fuzz harnesses built without libFuzzer:
  * runs LLVMFuzzerTestOneInput on every file named on the command line, or
- * on every file in a directory named there.  Exit 0 if none crashed.
+ * on every file in a directory named there.  Each harness asserts its own
+ * properties (a round trip, a bound, a refusal that leaves no output) and
+ * aborts when one fails.  Exit 0 if every input passed and there was at
+ * least one: an empty or missing corpus is a failure, not a pass.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -70,5 +73,9 @@ int main(int argc, char **argv)
 		closedir(d);
 	}
 	printf("replayed %d inputs\n", count);
+	if (count == 0) {
+		fprintf(stderr, "no inputs to replay: the corpus is empty\n");
+		return 1;
+	}
 	return 0;
 }

@@ -154,6 +154,10 @@ static void test_store_conf_parse__comments_and_indented_comments_are_fine(void 
 	                       sizeof(err)), 0);
 	assert_string_equal(c.name, "a");
 	store_conf_dispose(&c);
+	/* A byte-order mark before the first header. */
+	assert_int_equal(parse(&c, "\xEF\xBB\xBF[peer]\nkey = " KEY1 "\n", err, sizeof(err)), 0);
+	assert_int_equal(c.n_peers, 1);
+	store_conf_dispose(&c);
 	assert_int_equal(parse(&c, "", err, sizeof(err)), 0);
 	assert_false(c.has_profile);
 	assert_int_equal(c.n_peers, 0);
@@ -199,20 +203,9 @@ static int teardown(void **state)
 
 static void put(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
+	th_put_file(path, text, strlen(text), mode);
 }
 
-static char *slurp(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	assert_int_equal(store_file_read(path, 1 << 20, &text, &len), 0);
-	return text;
-}
 
 static struct store_conf_edit *edit(struct fx *f)
 {
@@ -247,7 +240,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	                                          &replaced), 0);
 	assert_false(replaced);
 	save(e);
-	char *after = slurp(f->path);
+	char *after = th_read_file(f->path);
 	/* Everything that was there is still there, in order, as written. */
 	assert_int_equal(strncmp(after, commented, strlen(commented)), 0);
 	assert_string_equal(after + strlen(commented),
@@ -264,7 +257,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	assert_int_equal(store_conf_edit_peer_put(e, key_of(KEY2), NULL, "Vejle", &replaced), 0);
 	assert_true(replaced);
 	save(e);
-	after = slurp(f->path);
+	after = th_read_file(f->path);
 	assert_non_null(strstr(after, "# partners, one section each\n[peer]\nkey = " KEY2
 	                              "\nname = Vejle\n\n# the profile goes last\n"));
 	free(after);
@@ -275,7 +268,7 @@ static void test_store_conf_edit__round_trip_keeps_comments_and_other_sections(v
 	assert_int_equal(store_conf_edit_peer_remove(e, key_of(KEY1)), STORE_E_NOTFOUND);
 	assert_int_equal(store_conf_edit_peer_remove(e, key_of(KEY2)), 0);
 	save(e);
-	after = slurp(f->path);
+	after = th_read_file(f->path);
 	assert_string_equal(after,
 		"# agora.conf of Assens (hand-written)\n\n[node]\n"
 		"name = Assens Kommune   ; the municipality\n# the public key, for whoami\n"
@@ -294,14 +287,14 @@ static void test_store_conf_edit__node_key_replaced_in_place_never_by_substituti
 	/* The node's key also stands in a peer section and in a comment:
 	 * only [node] key changes. */
 	char text[1024];
-	snprintf(text, sizeof(text), "[node]\nname = A\nkey = %s\n\n# old key %s\n[peer]\nkey = %s\n",
+	snprintf(text, sizeof(text), "[node]\nkey = %s\nname = A\n\n# old key %s\n[peer]\nkey = %s\n",
 	         KEY1, KEY1, KEY1);
 	put(f->path, text, 0600);
 	e = edit(f);
 	assert_int_equal(store_conf_edit_node_set(e, "key", KEY2), 0);
 	save(e);
-	char *after = slurp(f->path);
-	snprintf(text, sizeof(text), "[node]\nname = A\nkey = %s\n\n# old key %s\n[peer]\nkey = %s\n",
+	char *after = th_read_file(f->path);
+	snprintf(text, sizeof(text), "[node]\nkey = %s\nname = A\n\n# old key %s\n[peer]\nkey = %s\n",
 	         KEY2, KEY1, KEY1);
 	assert_string_equal(after, text);
 	free(after);
@@ -330,7 +323,7 @@ static void test_store_conf_edit__new_file_has_node_then_profile(void **state)
 	assert_int_equal(c.n_profile, 2);
 	assert_string_equal(c.profile[1].value, "41000");
 	store_conf_dispose(&c);
-	char *text = slurp(f->path);
+	char *text = th_read_file(f->path);
 	assert_true(strstr(text, "[node]") < strstr(text, "[profile]"));
 	assert_non_null(strstr(text, "# public key of identity.key"));
 	free(text);
@@ -347,7 +340,7 @@ static void test_store_conf_edit__saves_mode_0600_and_never_through_a_link(void 
 	struct store_conf_edit *e = edit(f);   /* reads through the link... */
 	assert_int_equal(store_conf_edit_node_set(e, "name", "Assens"), 0);
 	save(e);                               /* ...but never writes through it */
-	char *v = slurp(victim);
+	char *v = th_read_file(victim);
 	assert_string_equal(v, "[node]\nname = someone else's\n");
 	free(v);
 	assert_int_equal(lstat(f->path, &st), 0);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -48,6 +50,24 @@ void th_rmdir(char *dir)
 		return;
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
+}
+
+void th_put_file(const char *path, const void *buf, size_t len, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) != 0 ||
+	    chmod(path, (mode_t)mode) != 0)
+		die(path, -errno);
+}
+
+char *th_read_file(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = store_file_read(path, 1 << 20, &text, &len);
+	if (rc)
+		die(path, rc);
+	return text;
 }
 
 void th_env_free(struct th_env *e)

@@ -24,6 +24,12 @@ struct proto_key *th_key(unsigned n);
 char *th_tmpdir(void);
 void th_rmdir(char *dir);   /* removes and frees */
 
+/* Write len bytes of buf to path (created or truncated), then chmod it to
+ * mode; aborts the test program on failure. */
+void th_put_file(const char *path, const void *buf, size_t len, unsigned mode);
+/* path's whole text, malloc()ed (NUL-terminated); aborts on failure. */
+char *th_read_file(const char *path);
+
 /* Signed envelope, malloc()ed. */
 struct th_env {
 	uint8_t *env;

@@ -28,20 +28,9 @@ static char *path_in(const char *dir, const char *name)
 
 static void put(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
+	th_put_file(path, text, strlen(text), mode);
 }
 
-static char *slurp(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	assert_int_equal(store_file_read(path, 1 << 20, &text, &len), 0);
-	return text;
-}
 
 static void test_store_home_path__names_every_file(void **state)
 {
@@ -72,7 +61,7 @@ static void test_store_file_write__replaces_a_planted_link_never_its_target(void
 	assert_int_equal(symlink(victim, port), 0);
 	assert_int_equal(symlink(victim, tmp), 0);
 	assert_int_equal(store_file_write(port, "7420\n", 5, 0644, 0), 0);
-	char *v = slurp(victim), *p = slurp(port);
+	char *v = th_read_file(victim), *p = th_read_file(port);
 	assert_string_equal(v, "root's file\n");
 	assert_string_equal(p, "7420\n");
 	assert_int_equal(lstat(port, &st), 0);
@@ -94,7 +83,7 @@ static void test_store_file_write__new_never_replaces_a_file_or_link(void **stat
 	put(victim, "x", 0600);
 	assert_int_equal(symlink(victim, key), 0);
 	assert_int_equal(store_file_write(key, "secret", 6, 0600, STORE_WRITE_NEW), -EEXIST);
-	char *v = slurp(victim);
+	char *v = th_read_file(victim);
 	assert_string_equal(v, "x");
 	free(v);
 	assert_int_equal(unlink(key), 0);

@@ -27,11 +27,7 @@ struct fx {
 
 static void put(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, buf, len), (ssize_t)len);
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
+	th_put_file(path, buf, len, mode);
 }
 
 /* identity.key for fx->id, sealed under pass (NULL: plain). */

@@ -1,17 +1,11 @@
 /*
- * util.c - small pieces every command uses: errors, clock, progress, and
- * the poke that tells a running node about a local write.
+ * cli.c - small pieces every command uses: errors and the exit status a
+ * failed publish maps to, the clock, progress on a terminal.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/cli_int.h"
 #include "cli/fields_int.h"
