@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 	}
 out:
 	proto_key_free(key);
+	node_config_dispose(cfg);
 	free(cfg);
 	return ret;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/node.h"
@@ -37,9 +38,8 @@ static int from_conf(struct node_config *cfg, const struct store_conf *c, const 
 		                    "[node] log-level: '%s' is not error, warn, info or debug",
 		                    c->log_level);
 	cfg->has_log_level = c->log_level != NULL;
-	if (c->n_peers > NODE_PEERS_MAX)
-		return config_error(cfg, label, c->peers[NODE_PEERS_MAX].line,
-		                    "too many [peer] sections (agorad takes at most %s)", "256");
+	if (c->n_peers && !(cfg->peers = calloc(c->n_peers, sizeof(*cfg->peers))))
+		return -ENOMEM;
 	snprintf(cfg->name, sizeof(cfg->name), "%s", c->name ? c->name : "");
 	cfg->has_listen = c->has_listen;
 	memcpy(cfg->listen_host, c->listen_host, sizeof(cfg->listen_host));
@@ -75,6 +75,15 @@ int node_config_parse(struct node_config *cfg, const char *text, size_t len, con
 	cfg->log_level = NODE_LOG_INFO;
 	return finish(cfg, store_conf_parse(&c, text, len, label, cfg->error, sizeof(cfg->error)),
 	              &c, label);
+}
+
+void node_config_dispose(struct node_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->peers);
+	cfg->peers = NULL;
+	cfg->n_peers = 0;
 }
 
 int node_config_load(struct node_config *cfg, const char *path)

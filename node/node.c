@@ -201,6 +201,9 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (!node_peer_add(n, &cfg->peers[i]))
 			NLOG(n, NODE_LOG_ERROR, "node", "out of memory adding peers");
+	/* the peers live in n->peers now; cfg's array stays the caller's */
+	n->cfg.peers = NULL;
+	n->cfg.n_peers = 0;
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
 	uv_signal_init(loop, &n->sigint);

@@ -21,7 +21,6 @@
 #include <uv.h>
 
 #define NODE_DEFAULT_PORT 7420
-#define NODE_PEERS_MAX 256         /* [peer] sections agorad takes */
 #define NODE_HOST_MAX 256          /* = STORE_CONF_HOST_MAX */
 
 enum node_error_code {
@@ -70,7 +69,7 @@ struct node_config {
 	bool has_listen;
 	enum node_level log_level;
 	bool has_log_level;
-	struct node_peer_conf peers[NODE_PEERS_MAX];
+	struct node_peer_conf *peers;   /* malloc()ed, n_peers of them: node_config_dispose */
 	size_t n_peers;
 	char error[256];           /* "agora.conf:12: ..." when loading failed */
 };
@@ -80,10 +79,12 @@ struct node_config {
  * storage's parser (store_conf_load): a missing file is an empty
  * configuration; an invalid one is NODE_E_CONFIG with cfg->error naming
  * file and line ("agora.conf:12: ...").  On top of the parser's checks,
- * agorad refuses an unknown log-level name and more than NODE_PEERS_MAX
- * peers.  -errno when the file cannot be read.
+ * agorad refuses an unknown log-level name.  -errno when the file cannot be
+ * read.  Any number of [peer] sections (no fixed cap).  Free the peers
+ * with node_config_dispose (also after a failure).
  */
 int node_config_load(struct node_config *cfg, const char *path);
+void node_config_dispose(struct node_config *cfg);   /* frees peers; accepts NULL */
 /* Same, from text in memory (for tests and fuzzing); `label` names it. */
 int node_config_parse(struct node_config *cfg, const char *text, size_t len,
                       const char *label);

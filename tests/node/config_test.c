@@ -36,6 +36,7 @@ static void test_config__peers_sections_repeat(void **state)
 	assert_int_equal(c->peers[0].key[0], 0x19);
 	assert_string_equal(c->peers[1].host, "");   /* accept only */
 	assert_int_equal(c->peers[1].key[0], 0x1f);
+	node_config_dispose(c);
 	free(c);
 }
 
@@ -48,6 +49,7 @@ static void test_config__unknown_key_names_the_line(void **state)
 	assert_non_null(strstr(c->error, "listen_port"));
 	assert_int_equal(parse(c, "[nodes]\nname = x\n"), NODE_E_CONFIG);
 	assert_non_null(strstr(c->error, "agora.conf:2:"));
+	node_config_dispose(c);
 	free(c);
 }
 
@@ -67,6 +69,7 @@ static void test_config__bad_values_are_errors(void **state)
 	assert_int_equal(parse(c, "[node]\nlisten = 0.0.0.0:0\nlog-level = debug\n"), 0);
 	assert_int_equal(c->log_level, NODE_LOG_DEBUG);
 	assert_int_equal(parse(c, "garbage line\n"), NODE_E_CONFIG);
+	node_config_dispose(c);
 	free(c);
 }
 
@@ -96,6 +99,7 @@ static void test_config__example_file_parses(void **state)
 		print_message("%s\n", c->error);
 	assert_int_equal(rc, 0);
 	assert_true(c->n_peers >= 1);
+	node_config_dispose(c);
 	free(c);
 }
 
@@ -106,6 +110,7 @@ static void test_config__missing_file_is_empty_config(void **state)
 	assert_int_equal(node_config_load(c, "/nonexistent/agora.conf"), 0);
 	assert_int_equal(c->n_peers, 0);
 	assert_false(c->has_listen);
+	node_config_dispose(c);
 	free(c);
 }
 
