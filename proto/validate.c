@@ -220,6 +220,8 @@ static int fail(struct vctx *v, int code, const char *field, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!path[0])
+		return proto_fail(v->err, code, path, "%s", msg);
 	return proto_fail(v->err, code, path, "%s: %s", path, msg);
 }
 
@@ -742,6 +744,13 @@ static int check_content(struct vctx *v, enum proto_kind kind, const ProtobufCMe
 		return check_endorsement(v, (const Agora__Endorsement *)m);
 	case PROTO_KIND_RETRACT:
 		return check_retract(v, (const Agora__Retract *)m);
+#ifdef AGORA_SCHEMA_NEXT
+	case PROTO_KIND_TEST_NOTE: {
+		const Agora__TestNote *t = (const Agora__TestNote *)m;
+		CHECK(check_text(v, "text", t->text, TEXT_LONG, T_REQUIRED | T_MULTILINE));
+		return check_lang(v, "language", t->language, false);
+	}
+#endif
 	default:
 		return fail(v, PROTO_E_KIND, "", "this kind of record cannot be checked");
 	}
@@ -771,7 +780,17 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
 		            PROTO_FUTURE_MS / 1000);
 	kind = proto_record_kind(rec);
 	if (kind == PROTO_KIND_NONE)
-		return fail(&v, PROTO_E_KIND, "", "the record has no body or one of an unknown kind");
+		return fail(&v, PROTO_E_KIND, "", "the record has no body");
+	/*
+	 * A part this build must understand (a header field, a governance kind
+	 * or a field of a governance body, of a newer version) may change what
+	 * the rest means, so nothing below could be trusted: stop here.
+	 */
+	if (proto_record_newer(rec) & PROTO_NEWER_MUST) {
+		char text[sizeof(v.err->msg)];
+		proto_record_newer_text(text, sizeof(text), rec);
+		return fail(&v, PROTO_E_UPGRADE, "", "%s", text);
+	}
 	if (kind == PROTO_KIND_CHARTER) {
 		if (rec->has_alliance)
 			return fail(&v, PROTO_E_FIELD, "alliance",
@@ -791,8 +810,15 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
 		CHECK(check_bytes(&v, "target", s->has_target, &s->target, 32, "a record id", true));
 		if (content == PROTO_KIND_NONE)
 			return fail(&v, PROTO_E_FIELD, "body", "must carry the new version of the record");
+		/* Supersede.body numbers this build knows but does not list there. */
+		if (!m && proto_kind_known(content))
+			return fail(&v, PROTO_E_FIELD, "body", "a %s cannot be edited",
+			            proto_kind_name(content));
 	} else if (content == PROTO_KIND_NONE) {
 		return fail(&v, PROTO_E_KIND, "", "the record has no body");
 	}
+	/* A content kind of a newer version: carried on the header rules alone. */
+	if (!m)
+		return 0;
 	return check_content(&v, content, m, rec);
 }

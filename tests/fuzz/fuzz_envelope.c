@@ -5,9 +5,14 @@
  * leaking or reading out of bounds.  An accepted envelope must also split,
  * and re-validate, consistently.  The input is tried as an envelope, as bare
  * record bytes (decode, canonical check, validation) and as key-file text.
+ *
+ * The bare record bytes also hold the two canonical checks to one verdict
+ * (PROTOCOL.md 1.2): the byte walker, which judges fields known or not, and
+ * "decode, re-encode, compare", which can judge only records without fields
+ * of a newer version.  On those they must agree, both ways.
  */
-#include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +20,30 @@
 #include "proto/proto_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* assert() that stays in release builds, where ctest replays the corpus. */
+#define CHECK(x) do { \
+		if (!(x)) { \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #x); \
+			abort(); \
+		} \
+	} while (0)
+
+/* Does rec pack back to exactly data[0..size)? */
+static bool reencodes(const Agora__Record *rec, const uint8_t *data, size_t size)
+{
+	size_t n = agora__record__get_packed_size(rec);
+	uint8_t *again;
+	bool same;
+
+	if (n != size)
+		return false;
+	if (!(again = malloc(n ? n : 1)))
+		abort();
+	same = agora__record__pack(rec, again) == n && memcmp(again, data, n) == 0;
+	free(again);
+	return same;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,38 +53,57 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Agora__Record *rec = NULL;
 	struct proto_key *key = NULL;
 	uint8_t id[PROTO_ID_BYTES];
+	bool unknown = false;
 
 	if (proto_init() != 0)
 		abort();
 
 	int rc = proto_envelope_open(&rec, data, size, now_ms, &err);
 	if (rc == 0) {
-		assert(rec != NULL);
-		assert(proto_envelope_split(&v, data, size) == 0);
-		assert(proto_record_validate(rec, now_ms, NULL) == 0);
-		assert(proto_kind_name(proto_record_kind(rec)) != NULL);
+		CHECK(rec != NULL);
+		CHECK(proto_envelope_split(&v, data, size) == 0);
+		CHECK(proto_record_validate(rec, now_ms, NULL) == 0);
+		CHECK(!(proto_record_newer(rec) & PROTO_NEWER_MUST));
+		CHECK(proto_kind_name(proto_record_kind(rec)) != NULL ||
+		       (proto_record_newer(rec) & PROTO_NEWER_KIND));
 		proto_record_id(id, data, size);
 		agora__record__free_unpacked(rec, NULL);
 	} else {
-		assert(rec == NULL);
-		assert(rc <= PROTO_E_TOO_BIG && rc >= PROTO_E_PASSPHRASE);
-		assert(memchr(err.msg, '\0', sizeof(err.msg)) != NULL);
+		CHECK(rec == NULL);
+		CHECK(rc <= PROTO_E_TOO_BIG && rc >= PROTO_E_UPGRADE);
+		CHECK(memchr(err.msg, '\0', sizeof(err.msg)) != NULL);
 	}
 	(void)proto_envelope_split(&v, data, size);
 
 	/*
 	 * Random mutations almost never survive the signature check, so also
 	 * feed the bytes straight to the record decoder, the canonical-form
-	 * check and validation: the code an attacker reaches with a record
+	 * checks and validation: the code an attacker reaches with a record
 	 * they signed themselves.
 	 */
+	int walked = proto_record_walk(data, size, &unknown, &err);
+	CHECK(walked == 0 || walked == PROTO_E_DECODE);
 	rec = agora__record__unpack(NULL, size, data);
+	/* What the walker accepts, protobuf-c decodes. */
+	CHECK(walked != 0 || rec != NULL);
 	if (rec) {
 		const ProtobufCMessage *content = NULL;
+		bool tree_unknown = proto_message_has_unknown(&rec->base);
+
+		if (walked == 0)
+			CHECK(unknown == tree_unknown);
+		/* The differential: one verdict where re-encoding can judge. */
+		if (!tree_unknown)
+			CHECK((walked == 0) == reencodes(rec, data, size));
 		if (proto_record_canonical(rec, data, size, &err) == 0 &&
-		    proto_record_validate(rec, now_ms, &err) == 0)
-			if (proto_record_content(rec, &content) == PROTO_KIND_NONE || !content)
-				abort(); /* a valid record always has content */
+		    proto_record_validate(rec, now_ms, &err) == 0) {
+			enum proto_kind k = proto_record_content(rec, &content);
+			/* a valid record always has content, readable or newer */
+			if (k == PROTO_KIND_NONE || (!content && !(proto_record_newer(rec) & PROTO_NEWER_KIND)))
+				abort();
+		}
+		char text[192];
+		(void)proto_record_newer_text(text, sizeof(text), rec);
 		agora__record__free_unpacked(rec, NULL);
 	}
 
