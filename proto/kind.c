@@ -233,7 +233,7 @@ bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec)
 			         "upgrade agora to accept it and the author's records after it",
 			         n.header);
 		else if (n.gov)
-			snprintf(out, cap, "a %s record with fields of a newer version: "
+			snprintf(out, cap, "a governance record (%s) with fields of a newer version: "
 			         "upgrade agora to accept it and the author's records after it", n.gov);
 		else
 			snprintf(out, cap, "a record of a newer kind (%u) that can change who may "

@@ -156,7 +156,7 @@ static void test_kind__newer_field_in_governance_body_needs_upgrade(void **state
 	}
 	w_uint(&body, 9, 1);          /* e.g. a future "may_admit" */
 	record_of(&r, &f, NULL, PROTO_KIND_ADMISSION, body.b, body.n);
-	expect_upgrade(&r, key, "admission record with fields of a newer version");
+	expect_upgrade(&r, key, "a governance record (admission) with fields of a newer version");
 	proto_key_free(key);
 }
 
