@@ -130,8 +130,10 @@ int proto_envelope_split(struct proto_envelope_view *out, const uint8_t *env, si
 
 /*
  * The record inside an envelope that was verified before (one read from a
- * store): split and decode, nothing checked.  alloc NULL: protobuf-c's
- * default allocator.  0, an error of proto_envelope_split, or
+ * store, or one proto_envelope_open() answered PROTO_E_UPGRADE): split and
+ * decode, nothing checked.  Parts this build does not define are kept in
+ * the messages' unknown_fields (see proto_record_newer()).  alloc NULL:
+ * protobuf-c's default allocator.  0, an error of proto_envelope_split, or
  * PROTO_E_DECODE; free *out with agora__record__free_unpacked(*out, alloc).
  */
 int proto_envelope_decode(Agora__Record **out, const uint8_t *env, size_t len,
