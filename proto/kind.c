@@ -81,6 +81,47 @@ bool proto_message_has_unknown(const ProtobufCMessage *m)
 	return false;
 }
 
+/* Does the message tree hold an enum value this build does not define? */
+static bool has_newer_codes(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n;
+
+		if (f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (repeated)
+			n = *(const size_t *)(base + f->quantifier_offset);
+		else if (f->type == PROTOBUF_C_TYPE_ENUM)
+			n = f->quantifier_offset && *(const protobuf_c_boolean *)(base + f->quantifier_offset);
+		else
+			n = 1;
+		for (size_t j = 0; j < n; j++) {
+			if (f->type == PROTOBUF_C_TYPE_ENUM) {
+				const int *v = repeated ? *(const int *const *)(base + f->offset) + j
+				                        : (const int *)(base + f->offset);
+				/* negative values are invalid, not newer: validation says so */
+				if (*v > 0 && !protobuf_c_enum_descriptor_get_value(f->descriptor, *v))
+					return true;
+			} else {
+				const ProtobufCMessage *sub = repeated ?
+					(*(ProtobufCMessage *const *const *)(base + f->offset))[j] :
+					field_message(m, f);
+				if (sub && has_newer_codes(sub))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 bool proto_kind_governance(enum proto_kind kind)
 {
 	return (kind >= PROTO_KIND_CHARTER && kind <= PROTO_KIND_KEY_ROTATION) ||
@@ -191,7 +232,7 @@ static void scan(struct newer *n, const Agora__Record *rec)
 	if (!(f = body_field(&rec->base)) || !(body = field_message(&rec->base, f)))
 		return;
 	if (proto_kind_governance((enum proto_kind)f->id)) {
-		if (proto_message_has_unknown(body)) {
+		if (proto_message_has_unknown(body) || has_newer_codes(body)) {
 			n->flags |= PROTO_NEWER_MUST;
 			n->gov = f->name;
 		}
@@ -199,15 +240,14 @@ static void scan(struct newer *n, const Agora__Record *rec)
 	}
 	if (f->id == PROTO_KIND_SUPERSEDE) {
 		const ProtobufCFieldDescriptor *sf;
-		const ProtobufCMessage *content;
 		scan_holder_unknown(n, body, true);
-		if ((sf = body_field(body)) && (content = field_message(body, sf)) &&
-		    proto_message_has_unknown(content))
-			n->flags |= PROTO_NEWER_FIELDS;
-		return;
+		if (!(sf = body_field(body)) || !(body = field_message(body, sf)))
+			return;
 	}
 	if (proto_message_has_unknown(body))
 		n->flags |= PROTO_NEWER_FIELDS;
+	if (has_newer_codes(body))
+		n->flags |= PROTO_NEWER_CODES;
 }
 
 unsigned proto_record_newer(const Agora__Record *rec)
@@ -233,17 +273,19 @@ bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec)
 			         "upgrade agora to accept it and the author's records after it",
 			         n.header);
 		else if (n.gov)
-			snprintf(out, cap, "a governance record (%s) with fields of a newer version: "
-			         "upgrade agora to accept it and the author's records after it", n.gov);
+			snprintf(out, cap, "a governance record (%s) with fields or codes of a newer "
+			         "version: upgrade agora to accept it and the author's records after it",
+			         n.gov);
 		else
 			snprintf(out, cap, "a record of a newer kind (%u) that can change who may "
 			         "publish: upgrade agora to accept it and the author's records after it",
 			         n.kind);
 	} else if (n.flags & PROTO_NEWER_KIND) {
 		snprintf(out, cap, "a record of a newer kind (%u): upgrade agora to read it", n.kind);
-	} else if (n.flags & PROTO_NEWER_FIELDS) {
-		snprintf(out, cap, "a record with fields of a newer version: "
-		         "upgrade agora to read all of it");
+	} else if (n.flags & (PROTO_NEWER_FIELDS | PROTO_NEWER_CODES)) {
+		snprintf(out, cap, "a record with %s of a newer version: upgrade agora to read all of it",
+		         !(n.flags & PROTO_NEWER_CODES) ? "fields" :
+		         !(n.flags & PROTO_NEWER_FIELDS) ? "codes" : "fields and codes");
 	} else {
 		return false;
 	}

@@ -164,11 +164,12 @@ int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_I
 
 /*
  * proto_record_sign() with flags.  PROTO_SIGN_NEWER signs a record with
- * carried newer parts (PROTO_NEWER_KIND, PROTO_NEWER_FIELDS) too; protobuf-c
- * packs unknown fields after the known fields of their message, so such a
- * record can be signed only when that is their ascending place (else
- * PROTO_E_ARG).  Parts a node must understand (PROTO_NEWER_MUST) are never
- * signed: validation returns PROTO_E_UPGRADE.  Any other flag: PROTO_E_ARG.
+ * carried newer parts (PROTO_NEWER_KIND, PROTO_NEWER_FIELDS,
+ * PROTO_NEWER_CODES) too.  protobuf-c packs unknown fields after the known
+ * fields of their message, so a record with newer fields can be signed only
+ * when that is their ascending place (else PROTO_E_ARG).  Parts a node must
+ * understand (PROTO_NEWER_MUST) are never signed: validation returns
+ * PROTO_E_UPGRADE.  Any other flag: PROTO_E_ARG.
  */
 int proto_record_sign_ext(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
                           const Agora__Record *rec, const struct proto_key *key,
@@ -202,11 +203,12 @@ int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
  * this build must understand and does not (else PROTO_E_UPGRADE), alliance
  * absent iff kind is Charter (a Charter is always seq 1); then, for a kind
  * this build knows, valid UTF-8 in every string, required fields per kind,
- * enum values in range, plausible years, BCP-47 language tags, ISO codes,
- * finite and non-negative numbers where the meaning requires it.  A record
- * of a content kind this build does not know is checked by the header rules
- * only (a Supersede of one: its target too); carried unknown fields are not
- * checked.
+ * enum values not negative, plausible years, BCP-47 language tags, ISO
+ * codes, finite and non-negative numbers where the meaning requires it.  A
+ * record of a content kind this build does not know is checked by the header
+ * rules only (a Supersede of one: its target too); carried unknown fields,
+ * and enum values this build does not define (codes of a newer version), are
+ * not checked.
  */
 int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err);
 
@@ -277,7 +279,9 @@ bool proto_kind_governance(enum proto_kind kind);
 #define PROTO_NEWER_KIND 0x1u     /* the content kind is newer (29..63): carried, not read */
 #define PROTO_NEWER_FIELDS 0x2u   /* a readable message carries newer fields: carried */
 #define PROTO_NEWER_MUST 0x4u     /* a part that must be understood: a header field, a
-                                   * governance kind, a field in a governance body */
+                                   * governance kind, a field or code in a governance body */
+#define PROTO_NEWER_CODES 0x8u    /* a readable message holds code-list (enum) values
+                                   * this build does not define: carried */
 
 /*
  * Which parts of a decoded record this build does not define: 0 or a set

@@ -355,12 +355,17 @@ static int check_enum(struct vctx *v, const char *field, const ProtobufCEnumDesc
 		if (!has)
 			return 0;
 	}
-	if (!protobuf_c_enum_descriptor_get_value(d, value))
-		return fail(v, PROTO_E_FIELD, field, "%d is not a known %s code", value, d->short_name);
+	/*
+	 * A positive value this build does not define is a code of a newer
+	 * version (PROTOCOL.md 7.1): carried here, and refused before this
+	 * point (PROTO_E_UPGRADE) in a governance kind.
+	 */
+	if (value < 0)
+		return fail(v, PROTO_E_FIELD, field, "%d is not a valid %s code", value, d->short_name);
 	return 0;
 }
 
-/* Repeated enums: every entry a known, non-zero value, none twice. */
+/* Repeated enums: every entry a positive value, none twice (newer codes carried). */
 static int check_enums(struct vctx *v, const char *field, const ProtobufCEnumDescriptor *d,
                        const int *arr, size_t n)
 {
@@ -373,8 +378,8 @@ static int check_enums(struct vctx *v, const char *field, const ProtobufCEnumDes
 		indexed(name, sizeof(name), field, i);
 		if (arr[i] == 0)
 			return fail(v, PROTO_E_FIELD, name, "must not be \"unspecified\"");
-		if (!protobuf_c_enum_descriptor_get_value(d, arr[i]))
-			return fail(v, PROTO_E_FIELD, name, "%d is not a known %s code",
+		if (arr[i] < 0)
+			return fail(v, PROTO_E_FIELD, name, "%d is not a valid %s code",
 			            arr[i], d->short_name);
 		for (size_t j = 0; j < i; j++)
 			if (arr[j] == arr[i])

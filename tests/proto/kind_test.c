@@ -156,7 +156,7 @@ static void test_kind__newer_field_in_governance_body_needs_upgrade(void **state
 	}
 	w_uint(&body, 9, 1);          /* e.g. a future "may_admit" */
 	record_of(&r, &f, NULL, PROTO_KIND_ADMISSION, body.b, body.n);
-	expect_upgrade(&r, key, "a governance record (admission) with fields of a newer version");
+	expect_upgrade(&r, key, "a governance record (admission) with fields or codes of a newer version");
 	proto_key_free(key);
 }
 
@@ -296,6 +296,61 @@ static void test_kind__signing_refuses_newer_parts_unless_asked(void **state)
 	proto_key_free(key);
 }
 
+static void test_kind__newer_codes_are_carried_in_content_and_must_be_understood_in_governance(void **state)
+{
+	struct proto_key *key = fixture_key(60);
+	struct fixture f;
+	struct proto_error err = { 0 };
+	Agora__Record *rec = NULL;
+	uint8_t *env = NULL;
+	size_t len = 0;
+	char text[160];
+
+	/* A sector and an area of a newer code list. */
+	fixture_init(&f, PROTO_KIND_MEASURE, key);
+	f.measure.sector = (Agora__Sector)15;
+	f.areas[1] = (Agora__Area)99;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, NULL), 0);
+	assert_int_equal(proto_record_newer(&f.rec), PROTO_NEWER_CODES);
+	assert_true(proto_record_newer_text(text, sizeof(text), &f.rec));
+	assert_string_equal(text, "a record with codes of a newer version: upgrade agora to read all of it");
+	assert_int_equal(proto_record_sign(&env, &len, NULL, &f.rec, key, NOW_MS, NULL), PROTO_E_ARG);
+	assert_int_equal(proto_record_sign_ext(&env, &len, NULL, &f.rec, key, NOW_MS,
+	                                       PROTO_SIGN_NEWER, &err), 0);
+	assert_int_equal(proto_envelope_open(&rec, env, len, NOW_MS, NULL), 0);
+	assert_int_equal(proto_record_newer(rec), PROTO_NEWER_CODES);
+	assert_int_equal(rec->measure->sector, 15);
+	agora__record__free_unpacked(rec, NULL);
+	free(env);
+	env = NULL;
+	/* Still never "unspecified" in a list, never negative, never twice. */
+	f.areas[1] = (Agora__Area)0;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, &err), PROTO_E_FIELD);
+	f.areas[0] = f.areas[1] = (Agora__Area)99;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, &err), PROTO_E_FIELD);
+	assert_string_equal(err.field, "measure.areas[1]");
+
+	/* Inside a Supersede, and in a nested message. */
+	fixture_init(&f, PROTO_KIND_SUPERSEDE, key);
+	f.hazards[0] = (Agora__Hazard)40;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, NULL), 0);
+	assert_int_equal(proto_record_newer(&f.rec), PROTO_NEWER_CODES);
+	fixture_init(&f, PROTO_KIND_INVENTORY, key);
+	f.sector[1].sector = (Agora__Sector)20;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, NULL), 0);
+	assert_int_equal(proto_record_newer(&f.rec), PROTO_NEWER_CODES);
+
+	/* A role of a newer version changes who may publish. */
+	fixture_init(&f, PROTO_KIND_ADMISSION, key);
+	f.admission.role = (Agora__Role)4;
+	assert_int_equal(proto_record_validate(&f.rec, NOW_MS, &err), PROTO_E_UPGRADE);
+	assert_non_null(strstr(err.msg, "a governance record (admission)"));
+	assert_int_equal(proto_record_sign_ext(&env, &len, NULL, &f.rec, key, NOW_MS,
+	                                       PROTO_SIGN_NEWER, NULL), PROTO_E_UPGRADE);
+	assert_null(env);
+	proto_key_free(key);
+}
+
 static void test_kind__numbers_names_and_classes(void **state)
 {
 	assert_true(proto_kind_known(PROTO_KIND_CHARTER));
@@ -346,6 +401,7 @@ int kind_tests(void)
 		cmocka_unit_test(test_kind__upgrade_is_only_said_of_a_signed_record_with_a_valid_header),
 		cmocka_unit_test(test_kind__supersede_of_a_newer_kind_is_carried),
 		cmocka_unit_test(test_kind__signing_refuses_newer_parts_unless_asked),
+		cmocka_unit_test(test_kind__newer_codes_are_carried_in_content_and_must_be_understood_in_governance),
 		cmocka_unit_test(test_kind__numbers_names_and_classes),
 	};
 	return cmocka_run_group_tests_name("kind", tests, NULL, NULL);
