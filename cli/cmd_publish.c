@@ -452,6 +452,8 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		bool ok = false;
 		for (size_t k = 0; k < sizeof(publishable) / sizeof(publishable[0]); k++)
 			ok |= kind != PROTO_KIND_NONE && !strcmp(proto_kind_name(kind), publishable[k]);
+		/* content kinds added after version 1 (the test build's test_note) */
+		ok |= kind > PROTO_KIND_RETRACT && proto_kind_known(kind) && !proto_kind_governance(kind);
 		if (!ok) {
 			cli_error(ctx, "'%s' is not a kind you can publish: use measure, result, lesson, "
 			          "target, inventory, endorsement or profile", argv[1]);

@@ -2,9 +2,11 @@
 # setup.sh - install what agora needs on Debian 12, build it, and run the demo
 # or the test suite.  Usage:
 #   contrib/setup.sh demo     install, build, run the live demo
-#   contrib/setup.sh test     install, build, run every test: plain build, then
-#                             AddressSanitizer + UndefinedBehaviorSanitizer, then
-#                             each libFuzzer harness for a short while
+#   contrib/setup.sh test     install, build, run every test: plain build (with a
+#                             pretend newer agora in build-next for the
+#                             compatibility test), then AddressSanitizer +
+#                             UndefinedBehaviorSanitizer, then each libFuzzer
+#                             harness for a short while
 #   contrib/setup.sh build    install and build only (into build/)
 # Environment: AGORA_FUZZ_SECONDS (default 20) per fuzz harness; JOBS (default nproc).
 set -euo pipefail
@@ -53,11 +55,18 @@ demo)
 	exec contrib/demo.sh "$here/build"
 	;;
 test)
+	# A pretend newer agora (PROTOCOL.md section 7.6) for the compatibility
+	# test integration_compat_newer_version: only the two binaries it runs.
+	echo "==> build the newer-version test build (build-next: agora, agorad)"
+	cmake -S . -B build-next -DAGORA_WERROR=ON -DAGORA_SCHEMA_NEXT=ON -DAGORA_TESTS=OFF \
+		-DAGORA_BENCH=OFF >/dev/null
+	cmake --build build-next -j "$jobs" --target agora agorad
 	echo "==> build and test (RelWithDebInfo)"
-	build build
+	build build -DAGORA_NEXT_BUILD="$here/build-next"
 	(cd build && ctest --output-on-failure -j "$jobs")
 	echo "==> build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
-	build build-asan -DCMAKE_BUILD_TYPE=Debug -DAGORA_ASAN=ON -DAGORA_UBSAN=ON -DAGORA_BENCH=OFF
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DAGORA_ASAN=ON -DAGORA_UBSAN=ON -DAGORA_BENCH=OFF \
+		-DAGORA_NEXT_BUILD="$here/build-next"
 	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j "$jobs" -LE heavy)
 	echo "==> fuzz each harness for ${AGORA_FUZZ_SECONDS:-20} s (libFuzzer, clang)"

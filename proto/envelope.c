@@ -112,87 +112,23 @@ void proto_record_id(uint8_t id[PROTO_ID_BYTES], const uint8_t *env, size_t len)
 	crypto_generichash(id, PROTO_ID_BYTES, env, len, NULL, 0);
 }
 
-/*
- * Walk a message tree and report the first message that carries fields this
- * schema does not know.  protobuf-c keeps them and packs them back, so the
- * re-pack comparison alone would not catch them.
- */
-static bool has_unknown_fields(const ProtobufCMessage *m)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-
-	if (m->n_unknown_fields)
-		return true;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)m;
-
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
-			for (size_t j = 0; j < n; j++)
-				if (arr[j] && has_unknown_fields(arr[j]))
-					return true;
-			continue;
-		}
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			uint32_t which = *(const uint32_t *)(base + f->quantifier_offset);
-			if (which != f->id)
-				continue;
-		}
-		const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)(base + f->offset);
-		if (sub && has_unknown_fields(sub))
-			return true;
-	}
-	return false;
-}
-
-int proto_record_canonical(const Agora__Record *rec, const uint8_t *bytes, size_t len,
-                           struct proto_error *err)
-{
-	uint8_t *again = NULL;
-	size_t n;
-	int rc;
-
-	if (has_unknown_fields(&rec->base)) {
-		rc = proto_fail(err, PROTO_E_DECODE, "",
-		                "the record contains fields this version of agora does not know");
-		goto out;
-	}
-	n = agora__record__get_packed_size(rec);
-	if (n != len) {
-		rc = proto_fail(err, PROTO_E_DECODE, "",
-		                "the record is not in canonical encoding (re-encoded length differs)");
-		goto out;
-	}
-	again = malloc(n ? n : 1);
-	if (!again) {
-		rc = proto_fail(err, PROTO_E_NOMEM, "", "out of memory");
-		goto out;
-	}
-	if (agora__record__pack(rec, again) != n || memcmp(again, bytes, n) != 0) {
-		rc = proto_fail(err, PROTO_E_DECODE, "",
-		                "the record is not in canonical encoding (re-encoded bytes differ)");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(again);
-	return rc;
-}
-
 int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
                       const Agora__Record *rec, const struct proto_key *key,
                       uint64_t now_ms, struct proto_error *err)
+{
+	return proto_record_sign_ext(env_out, env_len, id_out, rec, key, now_ms, 0, err);
+}
+
+int proto_record_sign_ext(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
+                          const Agora__Record *rec, const struct proto_key *key,
+                          uint64_t now_ms, unsigned flags, struct proto_error *err)
 {
 	uint8_t *env = NULL;
 	Agora__Record *check = NULL;
 	size_t rlen, total, pos;
 	int rc;
 
-	if (!env_out || !env_len || !rec || !key || !key->sk) {
+	if (!env_out || !env_len || !rec || !key || !key->sk || (flags & ~PROTO_SIGN_NEWER)) {
 		rc = proto_fail(err, PROTO_E_ARG, "", "missing argument");
 		goto out;
 	}
@@ -205,6 +141,18 @@ int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_I
 	rc = proto_record_validate(rec, now_ms, err);
 	if (rc < 0)
 		goto out;
+	/*
+	 * Parts of a newer version passed validation unchecked.  Signing them
+	 * would vouch for what this build cannot read (say, a newer field kept
+	 * from a decoded record while its neighbours were edited), so only a
+	 * caller that says so signs them.
+	 */
+	if (!(flags & PROTO_SIGN_NEWER) && proto_record_newer(rec)) {
+		rc = proto_fail(err, PROTO_E_ARG, "",
+		                "the record has parts of a newer version of agora, which this "
+		                "version cannot check; it is not signed");
+		goto out;
+	}
 
 	rlen = agora__record__get_packed_size(rec);
 	total = 1 + varint_len(rlen) + rlen + 2 + PROTO_SIG_BYTES;
@@ -229,7 +177,8 @@ int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_I
 	/*
 	 * Decode what we are about to sign and hold it to the same canonical
 	 * rule peers apply, so a hand-built message that packs oddly (e.g. a
-	 * bool holding 2) is refused here rather than by every peer.
+	 * bool holding 2, or a newer field that protobuf-c packs after a known
+	 * field with a higher number) is refused here rather than by every peer.
 	 */
 	check = agora__record__unpack(NULL, rlen, env + pos);
 	if (!check) {
@@ -264,6 +213,7 @@ int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
 {
 	struct proto_envelope_view v;
 	Agora__Record *rec = NULL;
+	bool unknown = false;
 	int rc;
 
 	if (!rec_out || (!env && len)) {
@@ -280,12 +230,16 @@ int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
 		proto_fail(err, rc, "", "the envelope is not in canonical form");
 		goto out;
 	}
+	/* The byte rules first: hostile bytes are refused before anything is allocated. */
+	rc = proto_record_walk(v.record, v.record_len, &unknown, err);
+	if (rc < 0)
+		goto out;
 	rec = agora__record__unpack(NULL, v.record_len, v.record);
 	if (!rec) {
 		rc = proto_fail(err, PROTO_E_DECODE, "", "the record bytes do not decode");
 		goto out;
 	}
-	rc = proto_record_canonical(rec, v.record, v.record_len, err);
+	rc = proto_record_reencodes(rec, v.record, v.record_len, unknown, err);
 	if (rc < 0)
 		goto out;
 	if (!rec->has_author || rec->author.len != PROTO_KEY_BYTES) {

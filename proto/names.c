@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "proto/proto.h"
+#include "proto/proto_int.h"
 
 struct enum_name {
 	int value;
@@ -24,32 +25,16 @@ struct enum_table {
  */
 #include "proto_enum_names.h"
 
-static const struct {
-	enum proto_kind kind;
-	const char *name;
-	const ProtobufCMessageDescriptor *desc;
-} kinds[] = {
-	{ PROTO_KIND_CHARTER, "charter", &agora__charter__descriptor },
-	{ PROTO_KIND_ADMISSION, "admission", &agora__admission__descriptor },
-	{ PROTO_KIND_REVOCATION, "revocation", &agora__revocation__descriptor },
-	{ PROTO_KIND_KEY_ROTATION, "key_rotation", &agora__key_rotation__descriptor },
-	{ PROTO_KIND_PROFILE, "profile", &agora__profile__descriptor },
-	{ PROTO_KIND_TARGET, "target", &agora__target__descriptor },
-	{ PROTO_KIND_INVENTORY, "inventory", &agora__inventory__descriptor },
-	{ PROTO_KIND_MEASURE, "measure", &agora__measure__descriptor },
-	{ PROTO_KIND_RESULT, "result", &agora__result__descriptor },
-	{ PROTO_KIND_LESSON, "lesson", &agora__lesson__descriptor },
-	{ PROTO_KIND_ENDORSEMENT, "endorsement", &agora__endorsement__descriptor },
-	{ PROTO_KIND_SUPERSEDE, "supersede", &agora__supersede__descriptor },
-	{ PROTO_KIND_RETRACT, "retract", &agora__retract__descriptor },
-};
-
+/*
+ * Kinds are the members of Record's body oneof: the field number is the kind
+ * number and the field name its text name ("key_rotation"), so a kind added
+ * to the schema is named here without a table to keep in step.
+ */
 const char *proto_kind_name(enum proto_kind kind)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].kind == kind)
-			return kinds[i].name;
-	return NULL;
+	const ProtobufCFieldDescriptor *f = proto_kind_field(kind);
+
+	return f ? f->name : NULL;
 }
 
 /* Compare a user-typed name with a table name: case-insensitive, '-' == '_'. */
@@ -70,20 +55,22 @@ static bool name_equal(const char *typed, const char *name)
 
 enum proto_kind proto_kind_parse(const char *name)
 {
+	const ProtobufCMessageDescriptor *d = &agora__record__descriptor;
+
 	if (!name)
 		return PROTO_KIND_NONE;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (name_equal(name, kinds[i].name))
-			return kinds[i].kind;
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (proto_kind_field((enum proto_kind)d->fields[i].id) &&
+		    name_equal(name, d->fields[i].name))
+			return (enum proto_kind)d->fields[i].id;
 	return PROTO_KIND_NONE;
 }
 
 const ProtobufCMessageDescriptor *proto_kind_descriptor(enum proto_kind kind)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (kinds[i].kind == kind)
-			return kinds[i].desc;
-	return NULL;
+	const ProtobufCFieldDescriptor *f = proto_kind_field(kind);
+
+	return f ? f->descriptor : NULL;
 }
 
 static const struct enum_table *enum_table_find(const ProtobufCEnumDescriptor *d)

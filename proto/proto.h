@@ -47,6 +47,10 @@ enum proto_error_code {
 	PROTO_E_NOMEM = -1011,
 	PROTO_E_ARG = -1012,        /* caller passed an invalid argument */
 	PROTO_E_PASSPHRASE = -1013, /* key is encrypted and no passphrase given */
+	PROTO_E_UPGRADE = -1014,    /* a part this version must understand and does not
+	                             * (a newer header field or governance kind): not an
+	                             * error of the record or of the peer; the author's
+	                             * feed waits here until agora is upgraded */
 };
 
 /* Describe any code this library returns, including -errno.  Static string. */
@@ -128,8 +132,10 @@ int proto_envelope_split(struct proto_envelope_view *out, const uint8_t *env, si
 
 /*
  * The record inside an envelope that was verified before (one read from a
- * store): split and decode, nothing checked.  alloc NULL: protobuf-c's
- * default allocator.  0, an error of proto_envelope_split, or
+ * store, or one proto_envelope_open() answered PROTO_E_UPGRADE): split and
+ * decode, nothing checked.  Parts this build does not define are kept in
+ * the messages' unknown_fields (see proto_record_newer()).  alloc NULL:
+ * protobuf-c's default allocator.  0, an error of proto_envelope_split, or
  * PROTO_E_DECODE; free *out with agora__record__free_unpacked(*out, alloc).
  */
 int proto_envelope_decode(Agora__Record **out, const uint8_t *env, size_t len,
@@ -142,30 +148,69 @@ void proto_record_id(uint8_t id[PROTO_ID_BYTES], const uint8_t *env, size_t len)
  * Sign a record: pack it, sign the packed bytes with key, and build the
  * canonical envelope.  rec->author must equal key->pk (else PROTO_E_ARG).
  * The record is validated first (proto_record_validate with now_ms), so a
- * node never signs what its peers would reject.  *env_out is malloc()ed; the
- * caller frees it.  id_out (may be NULL) receives the record id.
+ * node never signs what its peers would reject, and the packed bytes are
+ * held to the canonical rule (PROTOCOL.md 1.2) before they are signed
+ * (PROTO_E_ARG if they break it).  A record that carries parts this build
+ * does not define (proto_record_newer() != 0: a kind or fields of a newer
+ * version, e.g. decoded from a newer node's record and edited) is refused
+ * with PROTO_E_ARG: this build cannot check them, and signing them would
+ * vouch for them.  *env_out is malloc()ed; the caller frees it.  id_out (may
+ * be NULL) receives the record id.
  */
 int proto_record_sign(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
                       const Agora__Record *rec, const struct proto_key *key,
                       uint64_t now_ms, struct proto_error *err);
 
+/* Flags of proto_record_sign_ext(). */
+#define PROTO_SIGN_NEWER 0x1u     /* sign carried parts this build does not define */
+
 /*
- * Open an envelope received from anywhere: size limit, canonical form,
- * protobuf decode, Ed25519 signature against rec->author, then
+ * proto_record_sign() with flags.  PROTO_SIGN_NEWER signs a record with
+ * carried newer parts (PROTO_NEWER_KIND, PROTO_NEWER_FIELDS,
+ * PROTO_NEWER_CODES) too.  protobuf-c packs unknown fields after the known
+ * fields of their message, so a record with newer fields can be signed only
+ * when that is their ascending place (else PROTO_E_ARG).  Parts a node must
+ * understand (PROTO_NEWER_MUST) are never signed: validation returns
+ * PROTO_E_UPGRADE.  Any other flag: PROTO_E_ARG.
+ */
+int proto_record_sign_ext(uint8_t **env_out, size_t *env_len, uint8_t id_out[PROTO_ID_BYTES],
+                          const Agora__Record *rec, const struct proto_key *key,
+                          uint64_t now_ms, unsigned flags, struct proto_error *err);
+
+/*
+ * Open an envelope received from anywhere.  Checks, in order (PROTOCOL.md
+ * 1.4): size limit, canonical envelope, protobuf decode and the canonical
+ * record rule for every field, known or not (PROTO_E_DECODE), author
+ * present, Ed25519 signature against rec->author, then
  * proto_record_validate(now_ms).  Does NOT check the feed chain (seq/prev
- * against the stored head): storage does that.  On success *rec_out is
- * owned by the caller and freed with agora__record__free_unpacked(r, NULL).
+ * against the stored head): storage does that.
+ *
+ * A record of a newer content kind, or with carried fields of a newer
+ * version, opens (returns 0); proto_record_newer() says so.  A record with a
+ * part this build must understand returns PROTO_E_UPGRADE once its signature
+ * and header have been checked, so the code is trustworthy (its author did
+ * sign it); *rec_out is then not written: read the header with
+ * proto_envelope_decode().
+ *
+ * On success *rec_out is owned by the caller and freed with
+ * agora__record__free_unpacked(r, NULL).
  */
 int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
                         uint64_t now_ms, struct proto_error *err);
 
 /*
- * Check every field of a decoded record: lengths of keys and ids, seq >= 1,
- * prev present iff seq > 1, alliance absent iff kind is Charter (a Charter is
- * always seq 1), created_ms not more than PROTO_FUTURE_MS after now_ms,
- * valid UTF-8 in every string, required fields per kind, enum values in
- * range, plausible years, BCP-47 language tags, ISO codes, finite and
- * non-negative numbers where the meaning requires it.
+ * Check every field of a decoded record (PROTOCOL.md 1.5): lengths of keys
+ * and ids, seq >= 1, prev present iff seq > 1, created_ms not more than
+ * PROTO_FUTURE_MS after now_ms, a body present (else PROTO_E_KIND), no part
+ * this build must understand and does not (else PROTO_E_UPGRADE), alliance
+ * absent iff kind is Charter (a Charter is always seq 1); then, for a kind
+ * this build knows, valid UTF-8 in every string, required fields per kind,
+ * enum values not negative, plausible years, BCP-47 language tags, ISO
+ * codes, finite and non-negative numbers where the meaning requires it.  A
+ * record of a content kind this build does not know is checked by the header
+ * rules only (a Supersede of one: its target too); carried unknown fields,
+ * and enum values this build does not define (codes of a newer version), are
+ * not checked.
  */
 int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err);
 
@@ -175,6 +220,11 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
  * Record kinds, numbered as the Record.body oneof fields.  For a Supersede
  * record, proto_record_content() reports the kind and message of the new
  * version it carries.
+ *
+ * Kind numbers are 16..127 (PROTOCOL.md 1.1, "Extending agora").  Numbers
+ * this build does not define are valid values of enum proto_kind too: a
+ * content kind of a newer version (29..63) is carried without being read;
+ * a governance kind of a newer version (64..127) must be understood.
  */
 enum proto_kind {
 	PROTO_KIND_NONE = 0,
@@ -191,22 +241,71 @@ enum proto_kind {
 	PROTO_KIND_ENDORSEMENT = 26,
 	PROTO_KIND_SUPERSEDE = 27,
 	PROTO_KIND_RETRACT = 28,
+	/* 29 is reserved for the Endpoint record (DESIGN decision 10). */
+#ifdef AGORA_SCHEMA_NEXT
+	PROTO_KIND_TEST_NOTE = 63,  /* the test build's extra content kind */
+#endif
+	PROTO_KIND_LAST = 127,      /* the highest kind number any version may use */
 };
 
-/* Kind of the record's own body (SUPERSEDE for a supersede). */
+#define PROTO_KIND_FIRST 16             /* Record.body field numbers: 16..127 */
+#define PROTO_KIND_CONTENT_NEXT 29      /* newer content kinds: 29..63, carried */
+#define PROTO_KIND_CONTENT_LAST 63
+#define PROTO_KIND_GOVERNANCE_NEXT 64   /* newer governance kinds: 64..127, must understand */
+
+/*
+ * Kind of the record's own body (SUPERSEDE for a supersede), known or not:
+ * for a body this build does not define, its field number.  PROTO_KIND_NONE
+ * when there is no body.
+ */
 enum proto_kind proto_record_kind(const Agora__Record *rec);
 
 /*
  * The effective content: for a Supersede, the kind and message of the body
- * it carries; otherwise the record's own.  *msg borrows from rec.
+ * it carries; otherwise the record's own.  *msg (if msg is not NULL) borrows
+ * from rec.  For a content kind this build does not define, returns its
+ * number and sets *msg to NULL: there is nothing this build can read.
+ * PROTO_KIND_NONE (msg untouched) when there is no content.
  */
 enum proto_kind proto_record_content(const Agora__Record *rec, const ProtobufCMessage **msg);
 
-/* "measure", "result", ... ; NULL for an unknown kind. */
+/* Does this build define the kind (a schema message it can read and check)? */
+bool proto_kind_known(enum proto_kind kind);
+/*
+ * Is the kind number a governance kind (16..19 and 64..127), whose records
+ * change who may publish?  By number, so true for unknown ones too.
+ */
+bool proto_kind_governance(enum proto_kind kind);
+
+/* Parts of a record this build does not define; see proto_record_newer(). */
+#define PROTO_NEWER_KIND 0x1u     /* the content kind is newer (29..63): carried, not read */
+#define PROTO_NEWER_FIELDS 0x2u   /* a readable message carries newer fields: carried */
+#define PROTO_NEWER_MUST 0x4u     /* a part that must be understood: a header field, a
+                                   * governance kind, a field or code in a governance body */
+#define PROTO_NEWER_CODES 0x8u    /* a readable message holds code-list (enum) values
+                                   * this build does not define: carried */
+
+/*
+ * Which parts of a decoded record this build does not define: 0 or a set
+ * of PROTO_NEWER_* flags.  Records with PROTO_NEWER_MUST never open
+ * (PROTO_E_UPGRADE).  A store marks the others, so that a newer build reads
+ * (reindexes) exactly those after an upgrade.
+ */
+unsigned proto_record_newer(const Agora__Record *rec);
+
+/*
+ * The sentence a person sees for a record with newer parts, e.g.
+ * "a record of a newer kind (29): upgrade agora to read it".  Writes at most
+ * cap bytes (NUL included) to out and returns true; returns false and writes
+ * nothing when proto_record_newer(rec) is 0.
+ */
+bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec);
+
+/* "measure", "result", ... ; NULL for a kind this build does not define. */
 const char *proto_kind_name(enum proto_kind kind);
 /* Parse a kind name; returns PROTO_KIND_NONE if unknown. */
 enum proto_kind proto_kind_parse(const char *name);
-/* Descriptor of the message type of a kind (e.g. agora__measure__descriptor). */
+/* Descriptor of the message type of a kind (e.g. agora__measure__descriptor); NULL if unknown. */
 const ProtobufCMessageDescriptor *proto_kind_descriptor(enum proto_kind kind);
 
 /* ----------------------------------------------------------- code lists */

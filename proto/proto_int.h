@@ -14,12 +14,34 @@ int proto_fail(struct proto_error *err, int code, const char *field, const char 
 	__attribute__((format(printf, 4, 5)));
 
 /*
- * Is this decoded record the one and only encoding of itself?  0 when the
- * message tree holds no unknown field and packing it reproduces bytes[0..len)
- * exactly; PROTO_E_DECODE otherwise (err says why), -ENOMEM/PROTO_E_NOMEM
- * if a buffer cannot be allocated.
+ * Walk record bytes and check the canonical rule of PROTOCOL.md 1.2 on every
+ * field, known or not (canonical.c).  0, or PROTO_E_DECODE (err says why).
+ * On 0, *unknown (if not NULL) tells whether any field this build does not
+ * define was seen.  Needs no decoding; reads only bytes[0..len).
  */
+int proto_record_walk(const uint8_t *bytes, size_t len, bool *unknown, struct proto_error *err);
+
+/*
+ * The second opinion on a record that passed the walk: rec is bytes[0..len)
+ * decoded, and `unknown` what the walk said.  A record without unknown
+ * fields must pack back to exactly its bytes (protobuf-c packs unknown fields
+ * last, so a record with them cannot be judged this way).  0 or
+ * PROTO_E_DECODE (err says why); PROTO_E_NOMEM if a buffer cannot be
+ * allocated.  Built with AGORA_NO_FORWARD_COMPAT, a record with any unknown
+ * field is PROTO_E_DECODE (what agora did before records could grow).
+ */
+int proto_record_reencodes(const Agora__Record *rec, const uint8_t *bytes, size_t len,
+                           bool unknown, struct proto_error *err);
+
+/* Is this decoded record the one and only encoding of itself?  The walk,
+ * then proto_record_reencodes(). */
 int proto_record_canonical(const Agora__Record *rec, const uint8_t *bytes, size_t len,
                            struct proto_error *err);
+
+/* Does the message tree carry a field this build does not define, at any depth? */
+bool proto_message_has_unknown(const ProtobufCMessage *m);
+
+/* The Record.body field of a kind this build defines, or NULL (kind.c). */
+const ProtobufCFieldDescriptor *proto_kind_field(enum proto_kind kind);
 
 #endif

@@ -220,6 +220,8 @@ static int fail(struct vctx *v, int code, const char *field, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!path[0])
+		return proto_fail(v->err, code, path, "%s", msg);
 	return proto_fail(v->err, code, path, "%s: %s", path, msg);
 }
 
@@ -353,12 +355,17 @@ static int check_enum(struct vctx *v, const char *field, const ProtobufCEnumDesc
 		if (!has)
 			return 0;
 	}
-	if (!protobuf_c_enum_descriptor_get_value(d, value))
-		return fail(v, PROTO_E_FIELD, field, "%d is not a known %s code", value, d->short_name);
+	/*
+	 * A positive value this build does not define is a code of a newer
+	 * version (PROTOCOL.md 7.1): carried here, and refused before this
+	 * point (PROTO_E_UPGRADE) in a governance kind.
+	 */
+	if (value < 0)
+		return fail(v, PROTO_E_FIELD, field, "%d is not a valid %s code", value, d->short_name);
 	return 0;
 }
 
-/* Repeated enums: every entry a known, non-zero value, none twice. */
+/* Repeated enums: every entry a positive value, none twice (newer codes carried). */
 static int check_enums(struct vctx *v, const char *field, const ProtobufCEnumDescriptor *d,
                        const int *arr, size_t n)
 {
@@ -371,8 +378,8 @@ static int check_enums(struct vctx *v, const char *field, const ProtobufCEnumDes
 		indexed(name, sizeof(name), field, i);
 		if (arr[i] == 0)
 			return fail(v, PROTO_E_FIELD, name, "must not be \"unspecified\"");
-		if (!protobuf_c_enum_descriptor_get_value(d, arr[i]))
-			return fail(v, PROTO_E_FIELD, name, "%d is not a known %s code",
+		if (arr[i] < 0)
+			return fail(v, PROTO_E_FIELD, name, "%d is not a valid %s code",
 			            arr[i], d->short_name);
 		for (size_t j = 0; j < i; j++)
 			if (arr[j] == arr[i])
@@ -742,6 +749,13 @@ static int check_content(struct vctx *v, enum proto_kind kind, const ProtobufCMe
 		return check_endorsement(v, (const Agora__Endorsement *)m);
 	case PROTO_KIND_RETRACT:
 		return check_retract(v, (const Agora__Retract *)m);
+#ifdef AGORA_SCHEMA_NEXT
+	case PROTO_KIND_TEST_NOTE: {
+		const Agora__TestNote *t = (const Agora__TestNote *)m;
+		CHECK(check_text(v, "text", t->text, TEXT_LONG, T_REQUIRED | T_MULTILINE));
+		return check_lang(v, "language", t->language, false);
+	}
+#endif
 	default:
 		return fail(v, PROTO_E_KIND, "", "this kind of record cannot be checked");
 	}
@@ -771,7 +785,17 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
 		            PROTO_FUTURE_MS / 1000);
 	kind = proto_record_kind(rec);
 	if (kind == PROTO_KIND_NONE)
-		return fail(&v, PROTO_E_KIND, "", "the record has no body or one of an unknown kind");
+		return fail(&v, PROTO_E_KIND, "", "the record has no body");
+	/*
+	 * A part this build must understand (a header field, a governance kind
+	 * or a field of a governance body, of a newer version) may change what
+	 * the rest means, so nothing below could be trusted: stop here.
+	 */
+	if (proto_record_newer(rec) & PROTO_NEWER_MUST) {
+		char text[sizeof(v.err->msg)];
+		proto_record_newer_text(text, sizeof(text), rec);
+		return fail(&v, PROTO_E_UPGRADE, "", "%s", text);
+	}
 	if (kind == PROTO_KIND_CHARTER) {
 		if (rec->has_alliance)
 			return fail(&v, PROTO_E_FIELD, "alliance",
@@ -791,8 +815,15 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
 		CHECK(check_bytes(&v, "target", s->has_target, &s->target, 32, "a record id", true));
 		if (content == PROTO_KIND_NONE)
 			return fail(&v, PROTO_E_FIELD, "body", "must carry the new version of the record");
+		/* Supersede.body numbers this build knows but does not list there. */
+		if (!m && proto_kind_known(content))
+			return fail(&v, PROTO_E_FIELD, "body", "a %s cannot be edited",
+			            proto_kind_name(content));
 	} else if (content == PROTO_KIND_NONE) {
 		return fail(&v, PROTO_E_KIND, "", "the record has no body");
 	}
+	/* A content kind of a newer version: carried on the header rules alone. */
+	if (!m)
+		return 0;
 	return check_content(&v, content, m, rec);
 }

@@ -285,3 +285,79 @@ void fixture_envelope_raw(uint8_t **env, size_t *len, const uint8_t *rec, size_t
 	*env = e;
 	*len = n;
 }
+
+void w_raw(struct wbuf *w, const void *p, size_t n)
+{
+	assert_true(n <= sizeof(w->b) - w->n);
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+void w_varint(struct wbuf *w, uint64_t v)
+{
+	uint8_t b[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (uint8_t)v;
+	w_raw(w, b, n);
+}
+
+void w_tag(struct wbuf *w, uint32_t num, unsigned wire_type)
+{
+	w_varint(w, (uint64_t)num << 3 | wire_type);
+}
+
+void w_len(struct wbuf *w, uint32_t num, const void *p, size_t n)
+{
+	w_tag(w, num, 2);
+	w_varint(w, n);
+	w_raw(w, p, n);
+}
+
+void w_uint(struct wbuf *w, uint32_t num, uint64_t v)
+{
+	w_tag(w, num, 0);
+	w_varint(w, v);
+}
+
+void w_msg(struct wbuf *w, uint32_t num, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *b = malloc(n ? n : 1);
+
+	assert_non_null(b);
+	assert_int_equal(protobuf_c_message_pack(m, b), n);
+	w_len(w, num, b, n);
+	free(b);
+}
+
+void w_header(struct wbuf *w, const struct fixture *f)
+{
+	Agora__Record head = f->rec;
+	size_t n;
+
+	head.body_case = AGORA__RECORD__BODY__NOT_SET;
+	n = agora__record__get_packed_size(&head);
+	assert_true(n <= sizeof(w->b) - w->n);
+	w->n += agora__record__pack(&head, w->b + w->n);
+}
+
+int open_raw(Agora__Record **rec, const struct wbuf *w, const struct proto_key *key,
+             struct proto_error *err)
+{
+	uint8_t *env = NULL;
+	size_t len = 0;
+	int rc;
+
+	*rec = NULL;
+	fixture_envelope_raw(&env, &len, w->b, w->n, key);
+	rc = proto_envelope_open(rec, env, len, NOW_MS, err);
+	if (rc != 0)
+		assert_null(*rec);
+	free(env);
+	return rc;
+}

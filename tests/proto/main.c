@@ -15,6 +15,11 @@ int main(void)
 	}
 	failed += names_tests();
 	failed += envelope_tests();
+	failed += canonical_tests();
+	failed += kind_tests();
+#ifdef AGORA_TEST_COMPAT
+	failed += compat_tests();
+#endif
 	failed += validate_tests();
 	failed += key_tests();
 	failed += control_tests();

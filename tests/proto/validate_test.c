@@ -55,7 +55,8 @@ static void charter_author_not_coord(struct fixture *f) { f->coordinators[0].dat
 static void charter_coord_short(struct fixture *f) { f->coordinators[1].len = 31; }
 static void charter_coord_twice(struct fixture *f) { f->coordinators[1].data = f->author; }
 static void charter_no_policy(struct fixture *f) { f->charter.has_policy = 0; }
-static void charter_bad_policy(struct fixture *f) { f->charter.policy = (Agora__AdmissionPolicy)9; }
+static void charter_newer_policy(struct fixture *f) { f->charter.policy = (Agora__AdmissionPolicy)9; }
+static void charter_bad_policy(struct fixture *f) { f->charter.policy = (Agora__AdmissionPolicy)-9; }
 static void charter_threshold_zero(struct fixture *f) { f->charter.threshold = 0; }
 static void charter_threshold_big(struct fixture *f) { f->charter.threshold = 3; }
 static void charter_bad_lang(struct fixture *f) { f->charter.language = "danish language"; }
@@ -92,7 +93,7 @@ static void tgt_abs_no_pct(struct fixture *f) { f->target.has_reduction_pct = 0;
 static void tgt_pct_101(struct fixture *f) { f->target.reduction_pct = 101; }
 static void tgt_pct_neg(struct fixture *f) { f->target.reduction_pct = -5; }
 static void tgt_baseline_after(struct fixture *f) { f->target.baseline_year = 2030; }
-static void tgt_bad_scope(struct fixture *f) { f->target.scope = (Agora__Scope)77; }
+static void tgt_bad_scope(struct fixture *f) { f->target.scope = (Agora__Scope)-77; }
 static void tgt_baseline_inf(struct fixture *f) { f->target.baseline_tco2e = INFINITY; }
 
 /* ---- inventory */
@@ -114,7 +115,7 @@ static void m_no_currency(struct fixture *f) { f->measure.currency = NULL; }
 static void m_currency_lower(struct fixture *f) { f->measure.currency = "dkk"; }
 static void m_invest_neg(struct fixture *f) { f->measure.investment = -1; }
 static void m_area_zero(struct fixture *f) { f->areas[1] = AGORA__AREA__AREA_UNSPECIFIED; }
-static void m_area_unknown(struct fixture *f) { f->areas[0] = (Agora__Area)999; }
+static void m_area_unknown(struct fixture *f) { f->areas[0] = (Agora__Area)-999; }
 static void m_area_twice(struct fixture *f) { f->areas[1] = f->areas[0]; }
 static void m_hazard_unknown(struct fixture *f) { f->hazards[0] = (Agora__Hazard)-3; }
 static void m_link_mailto(struct fixture *f) { f->links[0] = "mailto:klima@assens.dk"; }
@@ -140,7 +141,7 @@ static void m_summary_tab(struct fixture *f) { f->measure.summary = "a\tb\nc"; }
 static void m_summary_bell(struct fixture *f) { f->measure.summary = "ding\a"; }
 static void m_tr_no_lang(struct fixture *f) { f->translation.language = NULL; }
 static void m_tr_title_nl(struct fixture *f) { f->translation.title = "two\nlines"; }
-static void m_bad_sector(struct fixture *f) { f->measure.sector = (Agora__Sector)15; }
+static void m_bad_sector(struct fixture *f) { f->measure.sector = (Agora__Sector)-15; }
 static void m_adaptation_only(struct fixture *f) { f->measure.has_mitigation = 0; }
 static void m_no_cost_no_currency(struct fixture *f)
 {
@@ -156,7 +157,7 @@ static void r_no_value(struct fixture *f) { f->result.has_value = 0; }
 static void r_value_nan(struct fixture *f) { f->result.value = NAN; }
 static void r_no_unit(struct fixture *f) { f->result.unit = ""; }
 static void r_no_year(struct fixture *f) { f->result.has_year = 0; }
-static void r_bad_estimation(struct fixture *f) { f->result.estimation = (Agora__Estimation)3; }
+static void r_bad_estimation(struct fixture *f) { f->result.estimation = (Agora__Estimation)-3; }
 static void l_no_title(struct fixture *f) { f->lesson.title = NULL; }
 static void l_no_lang(struct fixture *f) { f->lesson.language = NULL; }
 static void l_measure_short(struct fixture *f) { f->lesson_measures[0].len = 12; }
@@ -195,7 +196,8 @@ static const struct vcase cases[] = {
 	BAD("charter coordinator 31 bytes", PROTO_KIND_CHARTER, charter_coord_short, "charter.coordinators[1]"),
 	BAD("charter coordinator twice", PROTO_KIND_CHARTER, charter_coord_twice, "charter.coordinators[1]"),
 	BAD("charter without policy", PROTO_KIND_CHARTER, charter_no_policy, "charter.policy"),
-	BAD("charter unknown policy", PROTO_KIND_CHARTER, charter_bad_policy, "charter.policy"),
+	BAD("charter negative policy", PROTO_KIND_CHARTER, charter_bad_policy, "charter.policy"),
+	{ "charter policy of a newer version", PROTO_KIND_CHARTER, charter_newer_policy, PROTO_E_UPGRADE, "" },
 	BAD("charter threshold 0", PROTO_KIND_CHARTER, charter_threshold_zero, "charter.threshold"),
 	BAD("charter threshold above n", PROTO_KIND_CHARTER, charter_threshold_big, "charter.threshold"),
 	BAD("charter bad language", PROTO_KIND_CHARTER, charter_bad_lang, "charter.language"),
@@ -229,7 +231,7 @@ static const struct vcase cases[] = {
 	BAD("target 101 %", PROTO_KIND_TARGET, tgt_pct_101, "target.reduction_pct"),
 	BAD("target -5 %", PROTO_KIND_TARGET, tgt_pct_neg, "target.reduction_pct"),
 	BAD("target baseline not before target", PROTO_KIND_TARGET, tgt_baseline_after, "target.baseline_year"),
-	BAD("target unknown scope", PROTO_KIND_TARGET, tgt_bad_scope, "target.scope"),
+	BAD("target negative scope", PROTO_KIND_TARGET, tgt_bad_scope, "target.scope"),
 	BAD("target infinite baseline", PROTO_KIND_TARGET, tgt_baseline_inf, "target.baseline_tco2e"),
 
 	BAD("inventory without sectors", PROTO_KIND_INVENTORY, inv_no_sectors, "inventory.sectors"),
@@ -249,7 +251,7 @@ static const struct vcase cases[] = {
 	BAD("measure lower-case currency", PROTO_KIND_MEASURE, m_currency_lower, "measure.currency"),
 	BAD("measure negative investment", PROTO_KIND_MEASURE, m_invest_neg, "measure.investment"),
 	BAD("measure area unspecified", PROTO_KIND_MEASURE, m_area_zero, "measure.areas[1]"),
-	BAD("measure unknown area", PROTO_KIND_MEASURE, m_area_unknown, "measure.areas[0]"),
+	BAD("measure negative area", PROTO_KIND_MEASURE, m_area_unknown, "measure.areas[0]"),
 	BAD("measure area twice", PROTO_KIND_MEASURE, m_area_twice, "measure.areas[1]"),
 	BAD("measure negative hazard", PROTO_KIND_MEASURE, m_hazard_unknown, "measure.hazards[0]"),
 	BAD("measure mailto link", PROTO_KIND_MEASURE, m_link_mailto, "measure.links[0]"),
@@ -258,7 +260,7 @@ static const struct vcase cases[] = {
 	BAD("measure summary with BEL", PROTO_KIND_MEASURE, m_summary_bell, "measure.summary"),
 	BAD("translation without language", PROTO_KIND_MEASURE, m_tr_no_lang, "measure.translations[0].language"),
 	BAD("translation title with newline", PROTO_KIND_MEASURE, m_tr_title_nl, "measure.translations[0].title"),
-	BAD("measure unknown sector", PROTO_KIND_MEASURE, m_bad_sector, "measure.sector"),
+	BAD("measure negative sector", PROTO_KIND_MEASURE, m_bad_sector, "measure.sector"),
 
 	BAD("result measure 31 bytes", PROTO_KIND_RESULT, r_measure_short, "result.measure"),
 	BAD("result without indicator", PROTO_KIND_RESULT, r_no_indicator, "result.indicator"),
@@ -266,7 +268,7 @@ static const struct vcase cases[] = {
 	BAD("result NaN value", PROTO_KIND_RESULT, r_value_nan, "result.value"),
 	BAD("result empty unit", PROTO_KIND_RESULT, r_no_unit, "result.unit"),
 	BAD("result without year", PROTO_KIND_RESULT, r_no_year, "result.year"),
-	BAD("result unknown estimation", PROTO_KIND_RESULT, r_bad_estimation, "result.estimation"),
+	BAD("result negative estimation", PROTO_KIND_RESULT, r_bad_estimation, "result.estimation"),
 	BAD("lesson without title", PROTO_KIND_LESSON, l_no_title, "lesson.title"),
 	BAD("lesson without language", PROTO_KIND_LESSON, l_no_lang, "lesson.language"),
 	BAD("lesson measure 12 bytes", PROTO_KIND_LESSON, l_measure_short, "lesson.measures[0]"),
