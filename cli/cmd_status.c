@@ -54,6 +54,7 @@ static json_t *peer_json(const Agora__Control__Peer *p)
 	json_object_set_new(o, "connected_ms", json_integer((json_int_t)p->connected_ms));
 	json_object_set_new(o, "unstored", json_integer((json_int_t)p->unstored));
 	json_object_set_new(o, "paused", json_boolean(p->paused));
+	json_object_set_new(o, "not_reading", json_string(p->not_reading ? p->not_reading : ""));
 	json_object_set_new(o, "last_error", json_string(p->last_error ? p->last_error : ""));
 	for (size_t i = 0; i < p->n_stuck; i++) {
 		const Agora__Control__StuckFeed *f = p->stuck[i];
@@ -88,6 +89,8 @@ static void peer_print(const Agora__Control__Peer *p)
 	if (p->paused)
 		printf("      not reading until received records are stored (%llu KiB of them "
 		       "from this peer)\n", (unsigned long long)(p->unstored >> 10));
+	else if (p->not_reading && *p->not_reading)
+		printf("      not reading: %s\n", p->not_reading);
 	for (size_t i = 0; i < p->n_stuck; i++) {
 		char au[65];
 		hex(au, &p->stuck[i]->author);
@@ -225,10 +228,33 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(o, "alliances", al);
 		json_object_set_new(o, "peers", peers);
 		json_object_set_new(o, "equivocating", cli_equivocators(ctx));
+		json_t *probs = json_array();
+		for (size_t i = 0; i < st->n_problems; i++) {
+			const Agora__Control__Problem *p = st->problems[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "kind", json_string(p->kind ? p->kind : ""));
+			json_object_set_new(x, "text", json_string(p->text ? p->text : ""));
+			if (p->has_alliance) {
+				char a[65];
+				hex(a, &p->alliance);
+				json_object_set_new(x, "alliance", json_string(a));
+			}
+			if (p->has_author) {
+				char a[65];
+				hex(a, &p->author);
+				json_object_set_new(x, "author", json_string(a));
+			}
+			if (p->has_seq)
+				json_object_set_new(x, "seq", json_integer((json_int_t)p->seq));
+			json_array_append_new(probs, x);
+		}
+		json_object_set_new(o, "problems", probs);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		printf("\n");
 		json_decref(o);
 	} else {
+		for (size_t i = 0; i < st->n_problems; i++)
+			printf("PROBLEM: %s\n", st->problems[i]->text ? st->problems[i]->text : "");
 		printf("identity   %s\n", id);
 		printf("name       %s\n", st->name && *st->name ? st->name : "(unnamed)");
 		printf("listening  %s\n", st->listen ? st->listen : "");

@@ -82,10 +82,16 @@ struct reply {
 	Agora__Control__Alliance **al_ptrs;
 	struct sync_stuck *raw_stuck;
 	char (*addrs)[NODE_HOST_MAX + 8];
+	Agora__Control__Problem *pr;
+	Agora__Control__Problem **pr_ptrs;
+	char (*pr_text)[256];
 };
 
 static void reply_free(struct reply *rp)
 {
+	free(rp->pr);
+	free(rp->pr_ptrs);
+	free(rp->pr_text);
 	free(rp->peers);
 	free(rp->peer_ptrs);
 	free(rp->stuck);
@@ -140,6 +146,7 @@ static int fill_peers(struct node *n, struct reply *rp)
 		o->has_unstored = o->has_paused = true;
 		o->unstored = s->recv_pending;
 		o->paused = (s->pause & PAUSE_RECVQ) != 0;
+		o->not_reading = (char *)session_pause_text(s);
 		if (s->state != SESSION_OPEN)
 			continue;
 		struct sync_counters c;
@@ -171,6 +178,49 @@ static int fill_peers(struct node *n, struct reply *rp)
 		}
 		ns += k;
 	}
+	return 0;
+}
+
+/* What needs the operator: a full disk, feeds waiting for an upgrade. */
+static int fill_problems(struct node *n, struct reply *rp)
+{
+	size_t cap = 1 + n->n_upgrades, k = 0;
+	rp->pr = calloc(cap, sizeof(*rp->pr));
+	rp->pr_ptrs = calloc(cap, sizeof(*rp->pr_ptrs));
+	rp->pr_text = calloc(cap, sizeof(*rp->pr_text));
+	if (!rp->pr || !rp->pr_ptrs || !rp->pr_text)
+		return -ENOMEM;
+	if (n->disk_until_ms) {
+		Agora__Control__Problem *p = &rp->pr[k];
+		agora__control__problem__init(p);
+		p->kind = "disk_full";
+		snprintf(rp->pr_text[k], sizeof(rp->pr_text[k]),
+		         "the disk is full (No space left on device): not receiving records; free "
+		         "space in %.120s/db, agorad tries again by itself", n->home);
+		p->text = rp->pr_text[k];
+		rp->pr_ptrs[k++] = p;
+	}
+	for (size_t i = 0; i < n->n_upgrades; i++) {
+		Agora__Control__Problem *p = &rp->pr[k];
+		char au[17];
+		agora__control__problem__init(p);
+		p->kind = "upgrade_required";
+		proto_hex(au, n->upgrades[i].author, 8);
+		snprintf(rp->pr_text[k], sizeof(rp->pr_text[k]),
+		         "the records of %s… stop at seq %llu: it needs a newer agora; upgrade "
+		         "agora to take it and the author's records after it", au,
+		         (unsigned long long)n->upgrades[i].seq);
+		p->text = rp->pr_text[k];
+		p->has_alliance = p->has_author = p->has_seq = true;
+		p->alliance.data = n->upgrades[i].alliance;
+		p->alliance.len = 32;
+		p->author.data = n->upgrades[i].author;
+		p->author.len = 32;
+		p->seq = n->upgrades[i].seq;
+		rp->pr_ptrs[k++] = p;
+	}
+	rp->st.problems = rp->pr_ptrs;
+	rp->st.n_problems = k;
 	return 0;
 }
 
@@ -212,7 +262,7 @@ static int fill_status(struct node *n, struct reply *rp)
 	st->peers = rp->peer_ptrs;
 	st->n_peers = n->n_peers;
 	rp->r.status = st;
-	return 0;
+	return fill_problems(n, rp);
 }
 
 static void handle(struct control_client *c, const uint8_t *msg, size_t len)

@@ -98,8 +98,10 @@ static void ingest_work(struct job *job)
 				b->added++;
 			else if ((st == PROTO_E_SEQ || st == PROTO_E_PREV) && !b->gap)
 				b->gap = st;
-			else if (st < 0 && !b->first_error)
+			else if (st < 0 && !b->first_error) {
 				b->first_error = st;
+				b->upgrade_seq = b->first_seq + i;
+			}
 		}
 		if (b->gap && !b->first_error) {
 			struct store_txn *t;
@@ -125,6 +127,35 @@ static bool membership_error(int code)
 {
 	return code == STORE_E_NOT_MEMBER || code == STORE_E_ROLE || code == STORE_E_REVOKED ||
 	       code == STORE_E_EXPIRED;
+}
+
+/* A feed stopped at a record this version cannot take: keep it for
+ * `agora status` (once per feed; the oldest goes when the list is full). */
+static void upgrade_note(struct node *n, const struct ingest_batch *b)
+{
+	size_t i;
+	for (i = 0; i < n->n_upgrades; i++)
+		if (!memcmp(n->upgrades[i].alliance, b->alliance, 32) &&
+		    !memcmp(n->upgrades[i].author, b->author, 32))
+			break;
+	if (i == n->n_upgrades) {
+		if (!n->upgrades && !(n->upgrades = calloc(NODE_UPGRADES_MAX, sizeof(*n->upgrades))))
+			return;
+		if (n->n_upgrades == NODE_UPGRADES_MAX) {
+			memmove(n->upgrades, n->upgrades + 1, (NODE_UPGRADES_MAX - 1) * sizeof(*n->upgrades));
+			i = NODE_UPGRADES_MAX - 1;
+		} else {
+			n->n_upgrades++;
+		}
+		char hex[17];
+		proto_hex(hex, b->author, 8);
+		NLOG(n, NODE_LOG_ERROR, "sync",
+		     "records of %s… need a newer agora (a governance record or field of a later "
+		     "version): its feed stops here until agora is upgraded", hex);
+	}
+	memcpy(n->upgrades[i].alliance, b->alliance, 32);
+	memcpy(n->upgrades[i].author, b->author, 32);
+	n->upgrades[i].seq = b->upgrade_seq;
 }
 
 static const char *reject_name(int code)
@@ -181,6 +212,10 @@ static void batch_result(struct node *n, struct session *s, struct ingest_batch 
 		     "%s holds another record of this node's own feed at seq %llu: a record was "
 		     "published here on a store older than the alliance's copy; run `agora "
 		     "recover`", s->addr, (unsigned long long)b->first_seq);
+	} else if (b->first_error == PROTO_E_UPGRADE) {
+		/* Not the peer's fault: a record this version cannot take stops
+		 * the feed here until agora is upgraded (PROTOCOL.md 7). */
+		upgrade_note(n, b);
 	} else if (membership_error(b->first_error)) {
 		/* Keep the session; once our governance records change, the view
 		 * re-runs the exchange so the peer sends them again. */

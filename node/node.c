@@ -273,5 +273,6 @@ void node_free(struct node *n)
 	view_free(n);
 	free(n->peers);
 	free(n->seen);
+	free(n->upgrades);
 	free(n);
 }

@@ -82,6 +82,7 @@
  * while an invite is open; when none is (all used or expired), within
  * REDEEM_LATE_MS, only so that it can be told why its code failed. */
 #define NODE_REDEEM_LATE_MS 3000
+#define NODE_UPGRADES_MAX 64
 /* After a store write fails for want of disk space, the node stops reading
  * records for this long (doubling up to the max) and tries again. */
 #define NODE_DISKFULL_MS 5000
@@ -196,6 +197,7 @@ struct ingest_batch {
 	uint8_t *buf;
 	struct store_batch *sb;       /* items, being verified (store.h) */
 	int first_error;              /* first non-gap rejection, or 0 */
+	uint64_t upgrade_seq;         /* the seq it concerns */
 	int gap;                      /* PROTO_E_SEQ / _PREV: did not chain on our head */
 	uint64_t head;                /* our head of the feed after the batch */
 	size_t added;
@@ -319,6 +321,13 @@ struct node {
 	uint64_t start_ms;
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
+	/* feeds stopped at a record this version cannot take (PROTO_E_UPGRADE),
+	 * shown by `agora status`; at most NODE_UPGRADES_MAX, newest kept */
+	struct node_upgrade {
+		uint8_t alliance[32], author[32];
+		uint64_t seq;
+	} *upgrades;
+	size_t n_upgrades;
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */
@@ -412,6 +421,8 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
 void ingest_resume_reading(struct node *n);
 /* The disk-full pause is over (tick): read again, re-run the exchanges. */
 void ingest_disk_retry(struct node *n);
+/* Why the node does not read from s now, for status ("" when it does). */
+const char *session_pause_text(const struct session *s);
 /* Bytes a peer sent that wait for a job (records, fork proofs) count in
  * its receive window and the node's; hold pauses reading when over. */
 void node_recv_hold(struct node *n, struct session *s, size_t bytes);

@@ -213,6 +213,19 @@ static void set_addr(struct session *s)
 
 /* -------------------------------------------------------------- reading */
 
+const char *session_pause_text(const struct session *s)
+{
+	if (s->pause & PAUSE_DISK)
+		return "the disk is full: not receiving records until there is room";
+	if (s->pause & PAUSE_SENDQ)
+		return "it does not read what it asked for: its replies wait to be sent";
+	if (s->pause & PAUSE_JOB)
+		return "its invite is being redeemed";
+	if (s->pause & PAUSE_RECVQ)
+		return "records received wait to be stored";
+	return "";
+}
+
 static void read_start(struct session *s)
 {
 	if (uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, on_read) == 0)
