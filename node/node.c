@@ -488,6 +488,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 		     store_strerror(rc));
 		goto fail;
 	}
+	store_set_own_key(n->store, key->pk);   /* our own feeds: floor and conflicts */
 	/* As many verifying threads as cores: a sync is bound by signature
 	 * checks, and they keep verifying while the store job waits on a commit. */
 	if (store_verifier_start(&n->verifier, uv_available_parallelism()))

@@ -403,6 +403,16 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
 		return rc;
 
+	bool own = store_is_own(s, rec->author.data);
+	if (rec->seq <= hseq && own) {
+		/* A signed record of our own feed that is not ours there: this
+		 * store was restored from an older copy and published again.  No
+		 * node keeps fork evidence against itself; the conflict stops
+		 * publishing until store_own_withdraw. */
+		if ((rc = store_meta_conflict_note(txn, s, alliance, rec->author.data, rec->seq)))
+			return rc;
+		return STORE_E_CONFLICT;
+	}
 	if (rec->seq <= hseq) {
 		/* A different record at a held position: fork evidence. */
 		if ((rc = rowkey_alloc(txn, s, rec->created_ms, &rk)))
@@ -421,11 +431,27 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 			return rc;
 		return STORE_FORKED;
 	}
+	rc = 0;
 	if (rec->seq != hseq + 1)
-		return PROTO_E_SEQ;
-	if (hseq > 0 && (!rec->has_prev || rec->prev.len != PROTO_ID_BYTES ||
-	                 memcmp(rec->prev.data, head + 12, PROTO_ID_BYTES) != 0))
-		return PROTO_E_PREV;
+		rc = PROTO_E_SEQ;
+	else if (hseq > 0 && (!rec->has_prev || rec->prev.len != PROTO_ID_BYTES ||
+	                      memcmp(rec->prev.data, head + 12, PROTO_ID_BYTES) != 0))
+		rc = PROTO_E_PREV;
+	if (rc) {
+		/* Our own feed goes on past what we hold: its signature proves
+		 * that seq exists, so never publish at or below it.  This is the
+		 * only way a floor rises. */
+		int frc = own ? store_meta_floor_raise(txn, s, alliance, rec->author.data, rec->seq) : 0;
+		return frc ? frc : rc;
+	}
+	if (own) {
+		/* a record of ours that store_own_withdraw took out stays out */
+		rc = store_id_rowkey(txn, s, id, &rk);
+		if (rc == 0)
+			return STORE_KNOWN;
+		if (rc != STORE_E_NOTFOUND)
+			return rc;
+	}
 
 	/* edit and withdrawal targets */
 	uint64_t root = 0;
@@ -988,6 +1014,13 @@ static int publish_cb(MDB_txn *txn, void *arg)
 		uint8_t prev[PROTO_ID_BYTES];
 		uint64_t seq = 1;
 		if (!charter) {
+			uint64_t conflict;
+			if ((rc = store_meta_conflict(txn, s, c->alliance, c->key->pk, &conflict)))
+				return rc;
+			if (conflict) {
+				set_err(&c->err, STORE_E_CONFLICT, "seq", store_strerror(STORE_E_CONFLICT));
+				return STORE_E_CONFLICT;
+			}
 			uint8_t hk[64];
 			memcpy(hk, c->alliance, 32);
 			memcpy(hk + 32, c->key->pk, 32);

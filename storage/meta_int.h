@@ -16,4 +16,13 @@ int store_meta_floor(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
 int store_meta_floor_raise(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
                            const uint8_t author[32], uint64_t seq);
 
+/* The lowest conflicting seq of the own feed (alliance, author): 0 and
+ * *seq (0 if none), or an error.  note keeps the lowest; clear drops it. */
+int store_meta_conflict(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                        const uint8_t author[32], uint64_t *seq);
+int store_meta_conflict_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                             const uint8_t author[32], uint64_t seq);
+int store_meta_conflict_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                              const uint8_t author[32]);
+
 #endif

@@ -68,11 +68,13 @@ enum store_error_code {
 	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
 	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
 	STORE_E_USED = -2016,       /* the invite was used already */
+	STORE_E_CONFLICT = -2017,   /* this node's own feed differs from the alliance's copy */
 };
 
 const char *store_strerror(int code);
 
 struct store;
+struct store_txn;
 
 /*
  * The data directory (DESIGN 9): `flag` (--home) if set, else $AGORA_HOME,
@@ -233,7 +235,8 @@ struct store_record {
 	size_t env_len;
 	uint64_t rowkey;            /* internal order key (created time order) */
 	bool superseded;            /* a newer version exists */
-	bool retracted;             /* withdrawn by its author */
+	bool retracted;             /* withdrawn by its author (or hidden: revoked, withdrawn) */
+	bool withdrawn;             /* taken out of this node's own feed (store_own_withdraw) */
 	uint8_t newest[PROTO_ID_BYTES]; /* id of the newest version (== id if none newer) */
 };
 
@@ -406,6 +409,56 @@ struct store_stats {
 	uint64_t map_size, map_used;
 };
 int store_stats(struct store_txn *t, struct store_stats *out);
+
+/* -------------------------------------------------------- the own feed */
+
+/*
+ * Tell the store which key is this node's own (agorad and the CLI call it
+ * once, after store_open, with the identity's public key; NULL forgets
+ * it).  It changes how store_ingest treats a validly signed record of
+ * that key, i.e. of this node's own feeds, which only a copy of this
+ * node's store or key can have made:
+ *   - past the head (seq > head + 1, or seq == head + 1 whose prev is not
+ *     the head's id): not stored, as for anyone, but the feed's floor
+ *     (store_floor_get) rises to that seq in the same write.  A floor rises
+ *     in no other way: nothing a peer merely says moves it.
+ *   - at or below the head, and not the record held there: not kept as
+ *     fork evidence (a node never publishes a fork proof against itself).
+ *     The alliance's conflict seq (store_own_conflict, the lowest such seq)
+ *     is recorded instead, and the item's status is STORE_E_CONFLICT.
+ *     store_publish and store_publish_batch in that alliance then fail with
+ *     STORE_E_CONFLICT until store_own_withdraw.
+ *   - a record of it that store_own_withdraw took out is STORE_KNOWN, and
+ *     stays out.
+ * Any thread; it waits for a write in progress.
+ */
+void store_set_own_key(struct store *s, const uint8_t pk[PROTO_KEY_BYTES]);
+
+/* The conflict seq of author's feed in alliance (see store_set_own_key);
+ * *seq_out is 0 if there is none. */
+int store_own_conflict(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t author[PROTO_KEY_BYTES], uint64_t *seq_out);
+
+/*
+ * Recover from a conflict of the own feed in alliance: the own records
+ * from the conflict seq to the head (those published on the restored
+ * store) move out of the feed, in one write.  The head goes back to
+ * conflict seq - 1 and their feed entries are removed, so they are never
+ * offered to peers; they stay stored, flagged withdrawn (and retracted, so
+ * no query returns them; store_get still finds them by id).  An edit or a
+ * withdrawal among them is undone in its chain (the version it replaced is
+ * current again); an Admission, Revocation or KeyRotation among them stays
+ * applied to membership.  The conflict is cleared; the floor stays, so
+ * publishing waits until the alliance's records are ingested.  Then cb
+ * (may be NULL) gets each withdrawn record in seq order, as it was before
+ * (valid for the call), so the caller can publish its content again; a
+ * non-zero return stops the calls and is returned (the records are
+ * withdrawn all the same).  *n_out (may be NULL) gets how many were
+ * withdrawn (0 if there was no conflict).  PROTO_E_ARG if no own key is
+ * set (store_set_own_key).
+ */
+int store_own_withdraw(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                       store_record_cb cb, void *ctx, size_t *n_out);
 
 /* ------------------------------------------------------------- settings */
 
