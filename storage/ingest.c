@@ -143,6 +143,7 @@ struct wctx {
 	struct fts_batch fb;    /* full-text postings of this txn, applied at its end */
 	struct ix_batch xb;     /* ix postings of this txn, applied at its end */
 	struct store_moves moves;   /* feeds this txn moved, logged at its end */
+	uint64_t now_ms;            /* the node's clock for the item being stored */
 	/* the alliance whose charter was looked up last in this txn: nearly
 	 * every record of a batch names the same one */
 	bool ch_valid;
@@ -400,7 +401,7 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 			return STORE_E_ALLIANCE;
 	}
 	/* membership: admitted, role may publish this kind, not revoked/expired */
-	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
+	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind, w->now_ms, hseq)))
 		return rc;
 
 	bool own = store_is_own(s, rec->author.data);
@@ -738,6 +739,7 @@ static int ingest_cb(MDB_txn *txn, void *arg)
 	for (size_t j = 0; j < c->nb; j++) {
 		struct verify_pool *vp = &c->bs[j]->vp;
 		bool run_broken = false;
+		c->w.now_ms = vp->now_ms;
 		for (size_t i = 0; i < vp->n; i++, g++) {
 			store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
 			verify_wait(vp, i);
@@ -986,6 +988,7 @@ static int publish_cb(MDB_txn *txn, void *arg)
 	struct publish_ctx *c = arg;
 	struct store *s = c->w.s;
 	c->w.txn = txn;
+	c->w.now_ms = c->now_ms;
 	c->w.ch_valid = false;   /* a rerun txn may lack what the last one wrote */
 	fts_batch_reset(&c->w.fb);
 	ix_batch_reset(&c->w.xb);

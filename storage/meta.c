@@ -15,6 +15,9 @@
  *   "conflict/<alliance hex>/<author hex>" -> seq(8): the lowest seq at
  *                                     which a signed record of this node's
  *                                     own feed differs from the one held
+ *   "expiry/<alliance hex>/<member hex>" -> seq(8): the member's head when
+ *                                     this node saw its admission expired;
+ *                                     records past it are refused
  *   "invites-open"                 -> (layout 5 before typed meta: "an
  *                                     invite was ever made"; no longer
  *                                     read or written)
@@ -460,4 +463,27 @@ int store_own_conflict(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTE
 		return store_map_err(rc);
 	*seq_out = v;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+int store_meta_expiry(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                      const uint8_t member[32], uint64_t *seq)
+{
+	char k[KEY_MAX];
+	return get_u64(txn, s, k, key_hex2(k, "expiry/", alliance, member), seq);
+}
+
+int store_meta_expiry_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           const uint8_t member[32], uint64_t seq)
+{
+	char k[KEY_MAX];
+	return put_u64(txn, s, k, key_hex2(k, "expiry/", alliance, member), seq);
+}
+
+int store_meta_expiry_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                            const uint8_t member[32])
+{
+	char k[KEY_MAX];
+	return raw_del(txn, s, k, key_hex2(k, "expiry/", alliance, member));
 }

@@ -25,4 +25,13 @@ int store_meta_conflict_note(MDB_txn *txn, struct store *s, const uint8_t allian
 int store_meta_conflict_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
                               const uint8_t author[32]);
 
+/* The expiry seq of (alliance, member): 0 and *seq, STORE_E_NOTFOUND if
+ * none was noted, or an error.  note sets it; clear drops it (a renewal). */
+int store_meta_expiry(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                      const uint8_t member[32], uint64_t *seq);
+int store_meta_expiry_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           const uint8_t member[32], uint64_t seq);
+int store_meta_expiry_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                            const uint8_t member[32]);
+
 #endif

@@ -563,10 +563,23 @@ int store_trim(struct store *s);
  * key.  store_ingest and store_publish refuse a record whose author is not
  * admitted (STORE_E_NOT_MEMBER), whose role may not publish its kind
  * (STORE_E_ROLE), whose seq is past the author's revocation
- * (STORE_E_REVOKED) or whose created_ms is at or past the admission's
- * expiry (STORE_E_EXPIRED).  Records already stored past a revocation stay
- * (they are history and are still relayed) but are flagged retracted, so
- * queries no longer return them.
+ * (STORE_E_REVOKED), or whose admission has expired (STORE_E_EXPIRED, see
+ * below).  Records already stored past a revocation stay (they are
+ * history and are still relayed) but are flagged retracted, so queries no
+ * longer return them.
+ *
+ * Expiry.  A record whose created_ms is at or past the admission's
+ * expires_ms is refused.  created_ms is the author's to choose, so the
+ * node's clock decides too: when store_ingest (or store_publish) meets a
+ * record of a member whose admission has expired by the now_ms it was
+ * given, and no expiry seq is noted for (alliance, member), it notes the
+ * member's head as its expiry seq, in the same write; from then on every
+ * record of that member past that seq is refused, whatever its created_ms
+ * (the record that made the node notice included).  store_member_note_expiry
+ * notes it for every expired member at once.  A renewal (an Admission with
+ * a later expiry, or none) lifts it.  Nodes that notice at different
+ * times may hold different prefixes of an expired member's feed; a
+ * coordinator's Revocation at a seq settles it everywhere.
  */
 struct store_member {
 	uint8_t key[PROTO_KEY_BYTES];
@@ -580,6 +593,8 @@ struct store_member {
 	uint64_t last_seq;          /* last valid seq if revoked, else UINT64_MAX */
 	uint64_t records;           /* head seq of its feed in the alliance */
 	bool equivocating;          /* a fork of its feed is stored */
+	uint64_t expiry_seq;        /* its head when this node saw its admission expire:
+	                               later seqs are refused; UINT64_MAX: not noted */
 };
 
 /* One member of an alliance (admitted or revoked).  STORE_E_NOTFOUND if
@@ -606,6 +621,12 @@ int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYT
  * not expired at now_ms.  So a daemon can answer "may this key take part"
  * from an in-memory copy of store_members().  false for NULL. */
 bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
+
+/* Note an expiry seq (see "Expiry" above) for every admitted, unrevoked
+ * member of every alliance whose admission has expired at now_ms and has
+ * none yet, in one write (agorad runs it when it sees an expiry pass).
+ * *noted (may be NULL) gets how many were noted. */
+int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */
