@@ -212,27 +212,28 @@ int node_fork_received(struct node *n, struct session *s, const uint8_t alliance
                        const uint8_t author[32], uint64_t seq, const uint8_t *env_a,
                        size_t len_a, const uint8_t *env_b, size_t len_b)
 {
-	struct store_item it[2] = { { env_a, len_a }, { env_b, len_b } };
-	int st[2] = { 0, 0 };
+	int result = 0;
 	char hex[17];
-	(void)alliance;
 
+	/* only records of exactly the position the proof names; only new
+	 * evidence is STORE_FORKED (storage.h) */
 	uv_mutex_lock(&n->store_lock);
-	int rc = store_ingest(n->store, it, 2, 0, wall_ms(), st, NULL, NULL);
+	int rc = store_ingest_fork(n->store, alliance, author, seq, env_a, len_a, env_b, len_b,
+	                           wall_ms(), &result);
 	uv_mutex_unlock(&n->store_lock);
 	proto_hex(hex, author, 8);
 	if (rc) {
 		NLOG(n, NODE_LOG_ERROR, "store", "cannot store a fork proof: %s", store_strerror(rc));
 		return 0;
 	}
-	if (st[0] == STORE_FORKED || st[1] == STORE_FORKED) {
+	if (result == STORE_FORKED) {
 		NLOG(n, NODE_LOG_WARN, "sync",
 		     "fork proof from %s: %s… signed two records at seq %llu (equivocating)", s->addr,
 		     hex, (unsigned long long)seq);
 		/* relayed to every session on the next tick (the fork count grew) */
-	} else if (st[0] < 0 && st[1] < 0 && st[0] != STORE_E_NOT_MEMBER) {
+	} else if (result < 0 && result != STORE_E_NOT_MEMBER) {
 		NLOG(n, NODE_LOG_INFO, "sync", "ignoring a fork proof of %s… from %s: %s", hex,
-		     s->addr, store_strerror(st[0]));
+		     s->addr, store_strerror(result));
 	}
 	/* a record that was new to us (not only the evidence) reaches the
 	 * vectors on the next tick, which sees the store's count change */

@@ -393,14 +393,20 @@ int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8
 		return STORE_E_CONFLICT;
 	}
 	if (rec->seq <= hseq) {
-		/* A different record at a held position: fork evidence. */
+		/* A different record at a held position: fork evidence, unless
+		 * the seq is proven already or the caps are reached (forks.c). */
+		uint8_t fk[72], fv[8];
+		bool room;
+		memcpy(fk, hk, 64);
+		store_be64(fk + 64, rec->seq);
+		if ((rc = store_fork_room(txn, s, fk, &room)))
+			return rc;
+		if (!room)
+			return STORE_KNOWN;
 		if ((rc = rowkey_alloc(txn, s, rec->created_ms, &rk)))
 			return rc;
 		if ((rc = put_rec(w, rk, REC_F_FORK, (uint8_t)ckind, 0, rk, env, len, id)))
 			return rc;
-		uint8_t fk[72], fv[8];
-		memcpy(fk, hk, 64);
-		store_be64(fk + 64, rec->seq);
 		store_be64(fv, rk);
 		MDB_val k = { 72, fk }, v = { 8, fv };
 		rc = store_lmdb_rc(mdb_put(txn, s->forks, &k, &v, MDB_NODUPDATA));

@@ -47,4 +47,10 @@ int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8
 /* Codes that abort the whole transaction rather than reject one item. */
 bool store_ingest_fatal(int rc);
 
+/* May a new fork record at forks key (alliance | author | seq(8)) be kept?
+ * *room is false if that seq has a proof already or the author or the
+ * alliance has its STORE_FORKS_PER_* proofs (forks.c).  0 or a fatal
+ * code. */
+int store_fork_room(MDB_txn *txn, struct store *s, const uint8_t key[72], bool *room);
+
 #endif

@@ -123,7 +123,9 @@ struct store_ingest_stats {
  * stored feed head: seq must be head + 1 and prev the head's id.  Items may
  * chain on earlier items of the same batch.  A record already stored is
  * STORE_KNOWN.  A different record at a stored (alliance, author, seq) is a
- * fork: it is kept as evidence (store_forks) and reported STORE_FORKED.
+ * fork: it is kept as evidence (store_forks) and reported STORE_FORKED,
+ * unless that seq is proven already or the caps of store_ingest_fork are
+ * reached (then STORE_KNOWN: nothing new).
  * Records of an alliance whose charter is not stored are STORE_E_ALLIANCE.
  *
  * Flags:
@@ -339,6 +341,30 @@ int store_feed_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
 int store_feed_env(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                    const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t **env,
                    size_t *len);
+
+/*
+ * A fork proof received from a peer (its ForkProof message): both
+ * envelopes must open (signature and fields, at now_ms) and be two
+ * different records of exactly (alliance, author, seq), of an alliance
+ * this store holds, by an author admitted there; else *result is the
+ * rejection (a PROTO_E_* code; STORE_E_RUN: not two different records of
+ * that position; STORE_E_ALLIANCE, STORE_E_NOT_MEMBER, ...).  Otherwise
+ * both are stored as store_ingest would store them, in one write (a record
+ * that extends the feed is stored as a record, one that conflicts with the
+ * feed as evidence), and *result is STORE_FORKED only if new evidence was
+ * stored, so that relaying ends: STORE_KNOWN when the seq was proven
+ * already, or the author has STORE_FORKS_PER_AUTHOR proofs, or the
+ * alliance STORE_FORKS_PER_ALLIANCE (these caps hold for forks met by
+ * store_ingest too).  A "fork" of this node's own feed is a conflict
+ * (STORE_E_CONFLICT, store_set_own_key), never evidence.  Returns 0, or a
+ * negative code if the write itself failed (*result untouched).
+ */
+#define STORE_FORKS_PER_AUTHOR 4
+#define STORE_FORKS_PER_ALLIANCE 1024
+int store_ingest_fork(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                      const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
+                      size_t len_a, const uint8_t *env_b, size_t len_b, uint64_t now_ms,
+                      int *result);
 
 /* Fork evidence: both envelopes of each conflicting seq (env_a the
  * feed's record, env_b the other; borrowed until store_txn_end), in
