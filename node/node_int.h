@@ -23,9 +23,6 @@
 #include "node/engine/sync.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
-#if __has_include("node/stub_tmp.h")
-#include "node/stub_tmp.h"
-#endif
 
 #define NODE_HANDSHAKE_MS 10000
 #define NODE_PING_MS 15000

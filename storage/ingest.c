@@ -1,26 +1,21 @@
 /*
- * ingest.c - store_ingest, store_publish and store_publish_batch: verify
- * (ingest) or sign (publish), then one shared path, ingest_one(), that
- * checks a record against the stored feeds and writes it and its indexes.
+ * ingest.c - the one path every stored record takes, store_ingest_one():
+ * check it against the stored feeds, membership and its targets, then
+ * write it, its feed entry and its indexes.  store_ingest (verify.c),
+ * store_publish (publish.c) and store_ingest_fork (forks.c) run it inside
+ * their writes.  Also the record primitives they share, and the rebuild of
+ * the full-text index (layout 1).
  */
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
-#include "storage/index_int.h"
-#include "storage/log_int.h"
+#include "storage/ingest_int.h"
 #include "storage/members_int.h"
 #include "storage/meta_int.h"
 
-/* Codes that abort the whole transaction rather than reject one item. */
-static bool is_fatal(int rc)
+bool store_ingest_fatal(int rc)
 {
 	if (rc >= 0)
 		return false;
@@ -136,19 +131,6 @@ static int rec_decode(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t *h
 	return 0;
 }
 
-struct wctx {
-	struct store *s;
-	MDB_txn *txn;
-	struct index_keys ik;
-	struct fts_batch fb;    /* full-text postings of this txn, applied at its end */
-	struct ix_batch xb;     /* ix postings of this txn, applied at its end */
-	struct store_moves moves;   /* feeds this txn moved, logged at its end */
-	/* the alliance whose charter was looked up last in this txn: nearly
-	 * every record of a batch names the same one */
-	bool ch_valid;
-	uint8_t ch_id[PROTO_ID_BYTES];
-	uint64_t ch_rk;
-};
 
 int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
                       uint8_t kind)
@@ -168,7 +150,7 @@ int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t fl
  * and for a supersede the same content kind.  *root_out gets the target's
  * chain root.
  */
-static int check_target(struct wctx *w, const Agora__Record *rec, const uint8_t *alliance,
+static int check_target(struct store_wctx *w, const Agora__Record *rec, const uint8_t *alliance,
                         const ProtobufCBinaryData *target, int want_kind, uint64_t *root_out)
 {
 	if (target->len != PROTO_ID_BYTES)
@@ -275,7 +257,7 @@ static int chain_retract_all(MDB_txn *txn, struct store *s, uint64_t root)
 	return rc;
 }
 
-static int put_rec(struct wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uint32_t doclen,
+static int put_rec(struct store_wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uint32_t doclen,
                    uint64_t root, const uint8_t *env, size_t len, const uint8_t *id)
 {
 	uint8_t kb[8];
@@ -300,12 +282,6 @@ static int put_rec(struct wctx *w, uint64_t rk, uint8_t flags, uint8_t kind, uin
 	return store_id_put(w->txn, w->s, id, rk);
 }
 
-/*
- * Store one opened record.  Returns STORE_NEW, STORE_KNOWN, STORE_FORKED,
- * a rejection code (PROTO_E_SEQ, PROTO_E_PREV, STORE_E_*), or a fatal
- * code (see is_fatal).  Every check comes before the first write, so a
- * rejected item leaves the transaction untouched.
- */
 /* Is env the record the feed (head) holds at seq?  1, 0, or an error. */
 static int feed_holds(MDB_txn *txn, struct store *s, const uint8_t head[HEAD_VAL], uint64_t seq,
                       const uint8_t *env, size_t len, const uint8_t id[PROTO_ID_BYTES])
@@ -327,8 +303,11 @@ static int feed_holds(MDB_txn *txn, struct store *s, const uint8_t head[HEAD_VAL
 	       memcmp((const uint8_t *)r.mv_data + REC_HDR, env, len) == 0;
 }
 
-static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *env, size_t len,
-                      const uint8_t id[PROTO_ID_BYTES])
+/* ingest_int.h.  Every check comes before the first write, so a rejected
+ * item leaves the transaction as it was, but for what the rules write on
+ * purpose (floor, conflict, expiry seq). */
+int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8_t *env,
+                     size_t len, const uint8_t id[PROTO_ID_BYTES])
 {
 	struct store *s = w->s;
 	MDB_txn *txn = w->txn;
@@ -400,18 +379,34 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 			return STORE_E_ALLIANCE;
 	}
 	/* membership: admitted, role may publish this kind, not revoked/expired */
-	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind)))
+	if ((rc = store_member_check(txn, s, rec, alliance, (int)kind, w->now_ms, hseq)))
 		return rc;
 
+	bool own = store_is_own(s, rec->author.data);
+	if (rec->seq <= hseq && own) {
+		/* A signed record of our own feed that is not ours there: this
+		 * store was restored from an older copy and published again.  No
+		 * node keeps fork evidence against itself; the conflict stops
+		 * publishing until store_own_withdraw. */
+		if ((rc = store_meta_conflict_note(txn, s, alliance, rec->author.data, rec->seq)))
+			return rc;
+		return STORE_E_CONFLICT;
+	}
 	if (rec->seq <= hseq) {
-		/* A different record at a held position: fork evidence. */
+		/* A different record at a held position: fork evidence, unless
+		 * the seq is proven already or the caps are reached (forks.c). */
+		uint8_t fk[72], fv[8];
+		bool room;
+		memcpy(fk, hk, 64);
+		store_be64(fk + 64, rec->seq);
+		if ((rc = store_fork_room(txn, s, fk, &room)))
+			return rc;
+		if (!room)
+			return STORE_KNOWN;
 		if ((rc = rowkey_alloc(txn, s, rec->created_ms, &rk)))
 			return rc;
 		if ((rc = put_rec(w, rk, REC_F_FORK, (uint8_t)ckind, 0, rk, env, len, id)))
 			return rc;
-		uint8_t fk[72], fv[8];
-		memcpy(fk, hk, 64);
-		store_be64(fk + 64, rec->seq);
 		store_be64(fv, rk);
 		MDB_val k = { 72, fk }, v = { 8, fv };
 		rc = store_lmdb_rc(mdb_put(txn, s->forks, &k, &v, MDB_NODUPDATA));
@@ -421,11 +416,27 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 			return rc;
 		return STORE_FORKED;
 	}
+	rc = 0;
 	if (rec->seq != hseq + 1)
-		return PROTO_E_SEQ;
-	if (hseq > 0 && (!rec->has_prev || rec->prev.len != PROTO_ID_BYTES ||
-	                 memcmp(rec->prev.data, head + 12, PROTO_ID_BYTES) != 0))
-		return PROTO_E_PREV;
+		rc = PROTO_E_SEQ;
+	else if (hseq > 0 && (!rec->has_prev || rec->prev.len != PROTO_ID_BYTES ||
+	                      memcmp(rec->prev.data, head + 12, PROTO_ID_BYTES) != 0))
+		rc = PROTO_E_PREV;
+	if (rc) {
+		/* Our own feed goes on past what we hold: its signature proves
+		 * that seq exists, so never publish at or below it.  This is the
+		 * only way a floor rises. */
+		int frc = own ? store_meta_floor_raise(txn, s, alliance, rec->author.data, rec->seq) : 0;
+		return frc ? frc : rc;
+	}
+	if (own) {
+		/* a record of ours that store_own_withdraw took out stays out */
+		rc = store_id_rowkey(txn, s, id, &rk);
+		if (rc == 0)
+			return STORE_KNOWN;
+		if (rc != STORE_E_NOTFOUND)
+			return rc;
+	}
 
 	/* edit and withdrawal targets */
 	uint64_t root = 0;
@@ -530,598 +541,31 @@ static int ingest_one(struct wctx *w, const Agora__Record *rec, const uint8_t *e
 	return STORE_NEW;
 }
 
-/* ---------------------------------------------------------------- ingest */
+/* ------------------------------------------------------------ the write */
 
-struct opened {
-	Agora__Record *rec;
-	int rc;
-	uint8_t id[PROTO_ID_BYTES];
-};
-
-/*
- * Verification runs in parallel with the write transaction: the batch is
- * cut into chunks; a second thread verifies chunks in order from the
- * front, and the main thread, before storing item i, makes sure i's chunk
- * is verified, verifying the next unclaimed chunk itself while it waits.
- * So both cores verify while there is verifying to do, and the main core
- * stores as soon as records are ready.
- */
-#define VERIFY_CHUNK 32
-
-struct verify_pool {
-	const struct store_item *items;
-	struct opened *op;
-	struct proto_error *errs;
-	size_t n, nchunks;
-	uint64_t now_ms;
-	atomic_size_t next;         /* next unclaimed chunk */
-	atomic_uint active;         /* threads inside verify_one */
-	atomic_uchar *done;         /* per chunk: verified */
-	bool run;                   /* items are one feed run (store_batch_run) */
-	uint8_t run_alliance[PROTO_ID_BYTES], run_author[PROTO_KEY_BYTES];
-	uint64_t run_first;
-};
-
-/* Is opened item i the record the batch's feed run names? */
-static bool run_match(const struct verify_pool *p, size_t i)
+void store_wctx_begin(struct store_wctx *w, MDB_txn *txn)
 {
-	const Agora__Record *r = p->op[i].rec;
-	if (r->seq != p->run_first + i || memcmp(r->author.data, p->run_author, PROTO_KEY_BYTES))
-		return false;
-	if (r->has_alliance)
-		return r->alliance.len == PROTO_ID_BYTES &&
-		       !memcmp(r->alliance.data, p->run_alliance, PROTO_ID_BYTES);
-	return !memcmp(p->op[i].id, p->run_alliance, PROTO_ID_BYTES);   /* a charter */
+	w->txn = txn;
+	w->ch_valid = false;   /* a rerun txn may lack what the last one wrote */
+	fts_batch_reset(&w->fb);
+	ix_batch_reset(&w->xb);
+	store_moves_reset(&w->moves);
 }
 
-static void verify_chunk(struct verify_pool *p, size_t ch)
+int store_wctx_finish(struct store_wctx *w)
 {
-	size_t to = (ch + 1) * VERIFY_CHUNK < p->n ? (ch + 1) * VERIFY_CHUNK : p->n;
-	for (size_t i = ch * VERIFY_CHUNK; i < to; i++) {
-		struct proto_error e;
-		p->op[i].rc = proto_envelope_open(&p->op[i].rec, p->items[i].env, p->items[i].len,
-		                                  p->now_ms, &e);
-		if (p->op[i].rc == 0) {
-			proto_record_id(p->op[i].id, p->items[i].env, p->items[i].len);
-			if (p->run && !run_match(p, i))
-				p->op[i].rc = STORE_E_RUN;
-		} else if (p->errs) {
-			p->errs[i] = e;
-		}
-	}
-	atomic_store_explicit(&p->done[ch], 1, memory_order_release);
-}
-
-/* Claim and verify one chunk; false when none is left. */
-static bool verify_one(struct verify_pool *p)
-{
-	atomic_fetch_add(&p->active, 1);
-	size_t ch = atomic_fetch_add(&p->next, 1);
-	if (ch < p->nchunks)
-		verify_chunk(p, ch);
-	atomic_fetch_sub(&p->active, 1);
-	return ch < p->nchunks;
-}
-
-/* Nobody may claim another chunk; wait for the chunks being verified. */
-static void verify_cancel(struct verify_pool *p)
-{
-	atomic_store(&p->next, p->nchunks);
-	while (atomic_load(&p->active))
-		sched_yield();
-}
-
-/* Wait until item i is verified, helping meanwhile. */
-static void verify_wait(struct verify_pool *p, size_t i)
-{
-	size_t ch = i / VERIFY_CHUNK;
-	while (!atomic_load_explicit(&p->done[ch], memory_order_acquire))
-		if (!verify_one(p))
-			sched_yield();  /* the other thread is on it */
-}
-
-struct store_batch {
-	struct verify_pool vp;
-	atomic_uint refs;
-};
-
-int store_batch_new(struct store_batch **out, const struct store_item *items, size_t n,
-                    uint64_t now_ms, struct proto_error *errs)
-{
-	struct store_batch *b;
-	*out = NULL;
-	if (!items && n)
-		return PROTO_E_ARG;
-	if (!(b = calloc(1, sizeof *b)))
-		return -ENOMEM;
-	b->vp.items = items;
-	b->vp.errs = errs;
-	b->vp.n = n;
-	b->vp.now_ms = now_ms;
-	b->vp.nchunks = (n + VERIFY_CHUNK - 1) / VERIFY_CHUNK;
-	b->vp.op = calloc(n ? n : 1, sizeof *b->vp.op);
-	b->vp.done = calloc(b->vp.nchunks ? b->vp.nchunks : 1, sizeof *b->vp.done);
-	if (!b->vp.op || !b->vp.done) {
-		free(b->vp.op);
-		free((void *)b->vp.done);
-		free(b);
-		return -ENOMEM;
-	}
-	atomic_init(&b->vp.next, 0);
-	atomic_init(&b->vp.active, 0);
-	for (size_t i = 0; i < b->vp.nchunks; i++)
-		atomic_init(&b->vp.done[i], 0);
-	atomic_init(&b->refs, 1);
-	*out = b;
-	return 0;
-}
-
-void store_batch_run(struct store_batch *b, const uint8_t alliance[32],
-                     const uint8_t author[32], uint64_t first_seq)
-{
-	b->vp.run = true;
-	memcpy(b->vp.run_alliance, alliance, PROTO_ID_BYTES);
-	memcpy(b->vp.run_author, author, PROTO_KEY_BYTES);
-	b->vp.run_first = first_seq;
-}
-
-void store_batch_verify(struct store_batch *b)
-{
-	while (verify_one(&b->vp))
-		;
-}
-
-void store_batch_free(struct store_batch *b)
-{
-	if (!b)
-		return;
-	/* The caller may free the items once we return: no thread may still
-	 * be reading them.  What is left unverified stays so. */
-	verify_cancel(&b->vp);
-	if (atomic_fetch_sub(&b->refs, 1) != 1)
-		return;
-	for (size_t i = 0; i < b->vp.n; i++)
-		if (b->vp.op[i].rec)
-			agora__record__free_unpacked(b->vp.op[i].rec, NULL);
-	free(b->vp.op);
-	free((void *)b->vp.done);
-	free(b);
-}
-
-struct ingest_ctx {
-	struct wctx w;
-	struct store_batch *const *bs;
-	size_t nb, total;
-	unsigned flags;
-	int *status;
-	struct store_ingest_stats st;
-	int first_err;
-};
-
-static int ingest_cb(MDB_txn *txn, void *arg)
-{
-	struct ingest_ctx *c = arg;
-	size_t g = 0;
-	c->w.txn = txn;
-	c->w.ch_valid = false;   /* a rerun txn may lack what the last one wrote */
-	fts_batch_reset(&c->w.fb);
-	ix_batch_reset(&c->w.xb);
-	store_moves_reset(&c->w.moves);
-	memset(&c->st, 0, sizeof c->st);
-	c->first_err = 0;
-	for (size_t j = 0; j < c->nb; j++) {
-		struct verify_pool *vp = &c->bs[j]->vp;
-		bool run_broken = false;
-		for (size_t i = 0; i < vp->n; i++, g++) {
-			store_trim_step(c->w.s, 4);   /* id, head, feed, record pages */
-			verify_wait(vp, i);
-			int rc = vp->op[i].rc;
-			if (rc == STORE_E_RUN || run_broken) {   /* this item and every later one */
-				rc = STORE_E_RUN;
-				run_broken = true;
-			} else if (rc == 0) {
-				rc = ingest_one(&c->w, vp->op[i].rec, vp->items[i].env, vp->items[i].len,
-				                vp->op[i].id);
-				if (is_fatal(rc))
-					return rc;
-			}
-			c->status[g] = rc;
-			switch (rc) {
-			case STORE_NEW: c->st.added++; break;
-			case STORE_KNOWN: c->st.known++; break;
-			case STORE_FORKED: c->st.forks++; break;
-			default:
-				c->st.rejected++;
-				if (!c->first_err)
-					c->first_err = rc;
-				break;
-			}
-		}
-	}
-	if ((c->flags & STORE_INGEST_ATOMIC) && c->first_err)
-		return c->first_err;
-	int rc = ix_batch_apply(txn, c->w.s, &c->w.xb);
+	int rc = ix_batch_apply(w->txn, w->s, &w->xb);
 	if (!rc)
-		rc = fts_batch_apply(txn, c->w.s, &c->w.fb);
-	return rc ? rc : store_log_append(txn, c->w.s, &c->w.moves);
+		rc = fts_batch_apply(w->txn, w->s, &w->fb);
+	return rc ? rc : store_log_append(w->txn, w->s, &w->moves);
 }
 
-int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t nb,
-                         unsigned flags, int *status, struct store_ingest_stats *stats)
+void store_wctx_dispose(struct store_wctx *w)
 {
-	if (!s || (!bs && nb))
-		return PROTO_E_ARG;
-	if (s->flags & STORE_OPEN_READONLY)
-		return STORE_E_READONLY;
-	struct ingest_ctx c = { .w = { .s = s }, .bs = bs, .nb = nb, .flags = flags };
-	int rc;
-	for (size_t j = 0; j < nb; j++)
-		c.total += bs[j]->vp.n;
-	if (!(c.status = calloc(c.total ? c.total : 1, sizeof *c.status))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = store_write(s, ingest_cb, &c);
-	if (rc && (flags & STORE_INGEST_ATOMIC) && rc == c.first_err) {
-		/* rolled back: report the failing items and roll back the rest */
-		for (size_t i = 0; i < c.total; i++)
-			if (c.status[i] >= 0)
-				c.status[i] = STORE_E_ROLLBACK;
-		c.st.added = c.st.known = c.st.forks = 0;
-	} else if (rc) {
-		goto out;
-	}
-	if (status)
-		memcpy(status, c.status, c.total * sizeof *status);
-	if (stats)
-		*stats = c.st;
-out:
-	free(c.status);
-	index_keys_dispose(&c.w.ik);
-	fts_batch_dispose(&c.w.fb);
-	ix_batch_dispose(&c.w.xb);
-	store_moves_dispose(&c.w.moves);
-	return rc;
-}
-
-static void *verify_thread(void *arg)
-{
-	store_batch_verify(arg);
-	return NULL;
-}
-
-int store_ingest(struct store *s, const struct store_item *items, size_t n, unsigned flags,
-                 uint64_t now_ms, int *status, struct proto_error *errs,
-                 struct store_ingest_stats *stats)
-{
-	struct store_batch *b;
-	pthread_t th;
-	bool threaded = false;
-	int rc;
-	if (!s || (!items && n))
-		return PROTO_E_ARG;
-	if (s->flags & STORE_OPEN_READONLY)
-		return STORE_E_READONLY;
-	if ((rc = store_batch_new(&b, items, n, now_ms, errs)))
-		return rc;
-	/* Signature checks dominate: a second thread for large batches. */
-	if (n >= 2 * VERIFY_CHUNK)
-		threaded = pthread_create(&th, NULL, verify_thread, b) == 0;
-	rc = store_ingest_batches(s, &b, 1, flags, status, stats);
-	if (threaded) {
-		verify_cancel(&b->vp);    /* after an early failure: stop verifying */
-		pthread_join(th, NULL);
-	}
-	store_batch_free(b);
-	return rc;
-}
-
-/* ------------------------------------------------------------- verifier */
-
-#define VERIFIER_MAX 16
-
-struct store_verifier {
-	pthread_t th[VERIFIER_MAX];
-	size_t nth;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct vq {
-		struct store_batch *b;
-		struct vq *next;
-	} *head, *tail;
-	bool stop;
-};
-
-/* Each thread takes the oldest batch nobody has taken: with two threads,
- * batches k and k + 1 are verified at once. */
-static void *verifier_main(void *arg)
-{
-	struct store_verifier *v = arg;
-#ifdef __linux__
-	prctl(PR_SET_NAME, "agora-verify");   /* so top -H and perf tell it apart */
-#endif
-	pthread_mutex_lock(&v->mu);
-	for (;;) {
-		while (!v->head && !v->stop)
-			pthread_cond_wait(&v->cv, &v->mu);
-		struct vq *q = v->head;
-		if (!q)
-			break;   /* stopping, queue empty */
-		v->head = q->next;
-		if (!v->head)
-			v->tail = NULL;
-		bool stopping = v->stop;   /* read under the lock */
-		pthread_mutex_unlock(&v->mu);
-		if (!stopping)
-			store_batch_verify(q->b);
-		store_batch_free(q->b);
-		free(q);
-		pthread_mutex_lock(&v->mu);
-	}
-	pthread_mutex_unlock(&v->mu);
-	return NULL;
-}
-
-static void verifier_join(struct store_verifier *v)
-{
-	pthread_mutex_lock(&v->mu);
-	v->stop = true;
-	pthread_cond_broadcast(&v->cv);
-	pthread_mutex_unlock(&v->mu);
-	for (size_t i = 0; i < v->nth; i++)
-		pthread_join(v->th[i], NULL);
-	pthread_cond_destroy(&v->cv);
-	pthread_mutex_destroy(&v->mu);
-	free(v);
-}
-
-int store_verifier_start(struct store_verifier **out, unsigned threads)
-{
-	struct store_verifier *v = calloc(1, sizeof *v);
-	*out = NULL;
-	if (!v)
-		return -ENOMEM;
-	if (threads < 1)
-		threads = 1;
-	if (threads > VERIFIER_MAX)
-		threads = VERIFIER_MAX;
-	if (pthread_mutex_init(&v->mu, NULL)) {
-		free(v);
-		return -EAGAIN;
-	}
-	if (pthread_cond_init(&v->cv, NULL)) {
-		pthread_mutex_destroy(&v->mu);
-		free(v);
-		return -EAGAIN;
-	}
-	for (; v->nth < threads; v->nth++)
-		if (pthread_create(&v->th[v->nth], NULL, verifier_main, v))
-			break;
-	if (!v->nth) {
-		verifier_join(v);
-		return -EAGAIN;
-	}
-	*out = v;
-	return 0;
-}
-
-int store_verifier_add(struct store_verifier *v, struct store_batch *b)
-{
-	struct vq *q = malloc(sizeof *q);
-	if (!q)
-		return -ENOMEM;
-	atomic_fetch_add(&b->refs, 1);
-	q->b = b;
-	q->next = NULL;
-	pthread_mutex_lock(&v->mu);
-	if (v->tail)
-		v->tail->next = q;
-	else
-		v->head = q;
-	v->tail = q;
-	pthread_cond_signal(&v->cv);
-	pthread_mutex_unlock(&v->mu);
-	return 0;
-}
-
-void store_verifier_stop(struct store_verifier *v)
-{
-	if (v)
-		verifier_join(v);
-}
-
-/* --------------------------------------------------------------- publish */
-
-struct publish_ctx {
-	struct wctx w;
-	const struct proto_key *key;
-	const uint8_t *alliance;
-	Agora__Record **recs;
-	size_t n;
-	uint64_t now_ms;
-	store_prepare_cb prepare;
-	void *pctx;
-	uint8_t (*ids)[PROTO_ID_BYTES];
-	uint8_t *env;       /* the last signed envelope */
-	size_t env_len;
-	size_t failed;
-	struct proto_error err;
-};
-
-static void set_err(struct proto_error *e, int code, const char *field, const char *msg)
-{
-	e->code = code;
-	snprintf(e->field, sizeof e->field, "%s", field);
-	snprintf(e->msg, sizeof e->msg, "%s", msg);
-}
-
-static int publish_cb(MDB_txn *txn, void *arg)
-{
-	struct publish_ctx *c = arg;
-	struct store *s = c->w.s;
-	c->w.txn = txn;
-	c->w.ch_valid = false;   /* a rerun txn may lack what the last one wrote */
-	fts_batch_reset(&c->w.fb);
-	ix_batch_reset(&c->w.xb);
-	store_moves_reset(&c->w.moves);
-	free(c->env);
-	c->env = NULL;
-	memset(&c->err, 0, sizeof c->err);
-	for (size_t i = 0; i < c->n; i++) {
-		int rc;
-		store_trim_step(c->w.s, 4);
-		c->failed = i;
-		if (c->prepare && (rc = c->prepare(c->recs[i], i,
-		                                   (const uint8_t (*)[PROTO_ID_BYTES])c->ids,
-		                                   c->pctx))) {
-			set_err(&c->err, rc, "", "the record could not be prepared");
-			return rc;
-		}
-		Agora__Record copy = *c->recs[i];
-		bool charter = proto_record_kind(&copy) == PROTO_KIND_CHARTER;
-		if (charter != (c->alliance == NULL)) {
-			set_err(&c->err, PROTO_E_ARG, "alliance",
-			        charter ? "a charter founds an alliance and names none"
-			                : "this record needs an alliance");
-			return PROTO_E_ARG;
-		}
-		uint8_t prev[PROTO_ID_BYTES];
-		uint64_t seq = 1;
-		if (!charter) {
-			uint8_t hk[64];
-			memcpy(hk, c->alliance, 32);
-			memcpy(hk + 32, c->key->pk, 32);
-			MDB_val k = { 64, hk }, v;
-			rc = store_lmdb_rc(mdb_get(txn, s->heads, &k, &v));
-			if (rc == 0) {
-				if (v.mv_size != HEAD_VAL)
-					return STORE_E_CORRUPT;
-				seq = store_get64((const uint8_t *)v.mv_data + 4) + 1;
-				memcpy(prev, (const uint8_t *)v.mv_data + 12, PROTO_ID_BYTES);
-			} else if (rc != MDB_NOTFOUND) {
-				return rc;
-			}
-			uint64_t floor;
-			if ((rc = store_meta_floor(txn, s, c->alliance, c->key->pk, &floor)))
-				return rc;
-			if (seq <= floor) {
-				set_err(&c->err, STORE_E_FORK, "seq",
-				        "a peer holds a newer record of this feed; sync before publishing");
-				return STORE_E_FORK;
-			}
-		}
-		copy.has_alliance = !charter;
-		copy.alliance.len = charter ? 0 : PROTO_ID_BYTES;
-		copy.alliance.data = charter ? NULL : (uint8_t *)c->alliance;
-		copy.has_author = 1;
-		copy.author.len = PROTO_KEY_BYTES;
-		copy.author.data = (uint8_t *)c->key->pk;
-		copy.has_seq = 1;
-		copy.seq = seq;
-		copy.has_prev = seq > 1;
-		copy.prev.len = seq > 1 ? PROTO_ID_BYTES : 0;
-		copy.prev.data = seq > 1 ? prev : NULL;
-		copy.has_created_ms = 1;
-		copy.created_ms = c->now_ms;
-
-		uint8_t *env = NULL;
-		size_t len = 0;
-		uint8_t id[PROTO_ID_BYTES];
-		rc = proto_record_sign(&env, &len, id, &copy, c->key, c->now_ms, &c->err);
-		if (rc)
-			return rc;
-		rc = ingest_one(&c->w, &copy, env, len, id);
-		if (rc == STORE_NEW || rc == STORE_KNOWN) {
-			rc = 0;
-		} else {
-			if (rc == STORE_FORKED)
-				rc = STORE_E_FORK;
-			if (!is_fatal(rc))
-				set_err(&c->err, rc, "", store_strerror(rc));
-		}
-		if (rc) {
-			free(env);
-			return rc;
-		}
-		memcpy(c->ids[i], id, PROTO_ID_BYTES);
-		free(c->env);
-		c->env = env;
-		c->env_len = len;
-	}
-	int rc = ix_batch_apply(txn, s, &c->w.xb);
-	if (!rc)
-		rc = fts_batch_apply(txn, s, &c->w.fb);
-	return rc ? rc : store_log_append(txn, s, &c->w.moves);
-}
-
-static int publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
-                   Agora__Record **recs, size_t n, uint64_t now_ms, store_prepare_cb prepare,
-                   void *pctx, uint8_t (*ids)[PROTO_ID_BYTES], uint8_t **env_out,
-                   size_t *env_len, size_t *failed, struct proto_error *err)
-{
-	if (!s || !key || (!recs && n))
-		return PROTO_E_ARG;
-	for (size_t i = 0; i < n; i++)
-		if (!recs[i])
-			return PROTO_E_ARG;
-	if (s->flags & STORE_OPEN_READONLY)
-		return STORE_E_READONLY;
-	struct publish_ctx c = { .w = { .s = s }, .key = key, .alliance = alliance, .recs = recs,
-	                         .n = n, .now_ms = now_ms, .prepare = prepare, .pctx = pctx };
-	c.ids = calloc(n ? n : 1, PROTO_ID_BYTES);
-	if (!c.ids)
-		return -ENOMEM;
-	int rc = store_write(s, publish_cb, &c);
-	if (rc) {
-		if (failed)
-			*failed = c.failed;
-		if (err) {
-			*err = c.err;
-			if (!err->code) {
-				err->code = rc;
-				snprintf(err->msg, sizeof err->msg, "%s", store_strerror(rc));
-			}
-		}
-		goto out;
-	}
-	if (ids)
-		memcpy(ids, c.ids, n * PROTO_ID_BYTES);
-	if (env_out && env_len) {
-		*env_out = c.env;
-		*env_len = c.env_len;
-		c.env = NULL;
-	}
-out:
-	free(c.env);
-	free(c.ids);
-	index_keys_dispose(&c.w.ik);
-	fts_batch_dispose(&c.w.fb);
-	ix_batch_dispose(&c.w.xb);
-	store_moves_dispose(&c.w.moves);
-	return rc;
-}
-
-int store_publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
-                  Agora__Record *rec, uint64_t now_ms, uint8_t id_out[PROTO_ID_BYTES],
-                  uint8_t **env_out, size_t *env_len, struct proto_error *err)
-{
-	uint8_t id[1][PROTO_ID_BYTES];
-	if (!rec)
-		return PROTO_E_ARG;
-	int rc = publish(s, key, alliance, &rec, 1, now_ms, NULL, NULL, id, env_out, env_len,
-	                 NULL, err);
-	if (rc == 0 && id_out)
-		memcpy(id_out, id[0], PROTO_ID_BYTES);
-	return rc;
-}
-
-int store_publish_batch(struct store *s, const struct proto_key *key, const uint8_t *alliance,
-                        Agora__Record **recs, size_t n, uint64_t now_ms,
-                        store_prepare_cb prepare, void *ctx,
-                        uint8_t (*ids)[PROTO_ID_BYTES], size_t *failed, struct proto_error *err)
-{
-	return publish(s, key, alliance, recs, n, now_ms, prepare, ctx, ids, NULL, NULL, failed,
-	               err);
+	index_keys_dispose(&w->ik);
+	fts_batch_dispose(&w->fb);
+	ix_batch_dispose(&w->xb);
+	store_moves_dispose(&w->moves);
 }
 
 /* ------------------------------------------------------------- reindex */

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "storage/members_int.h"
+#include "storage/meta_int.h"
 
 #define MEMBER_HDR 27   /* role(1) | flags(1) | expires(8) | last_seq(8) | admitted(8) | votes(1) */
 #define MF_REVOKED 0x01
@@ -160,8 +161,38 @@ static void rotate_msg(uint8_t msg[12 + 64], const uint8_t *alliance, const uint
 	memcpy(msg + 44, old_key, 32);
 }
 
+/*
+ * Expiry that a back-dated record cannot cross: created_ms is the
+ * author's to choose, so an expired member could date new records before
+ * its expiry.  The node's own clock decides instead: once it sees the
+ * admission expired (here, or in store_member_note_expiry), it notes the
+ * member's head as its expiry seq, and every later seq is refused
+ * whatever its date.  0, STORE_E_EXPIRED, or a fatal code.
+ */
+static int expiry_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
+                        const uint8_t *alliance, const struct mrow *m, uint64_t now_ms,
+                        uint64_t head)
+{
+	uint64_t es;
+	if (!m->expires)
+		return 0;
+	if (rec->created_ms >= m->expires)
+		return STORE_E_EXPIRED;
+	int rc = store_meta_expiry(txn, s, alliance, rec->author.data, &es);
+	if (rc == STORE_E_NOTFOUND) {
+		if (now_ms < m->expires)
+			return 0;
+		if ((rc = store_meta_expiry_note(txn, s, alliance, rec->author.data, head)))
+			return rc;
+		es = head;
+	} else if (rc) {
+		return rc;
+	}
+	return rec->seq > es ? STORE_E_EXPIRED : 0;
+}
+
 int store_member_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
-                       const uint8_t *alliance, int kind)
+                       const uint8_t *alliance, int kind, uint64_t now_ms, uint64_t head)
 {
 	if (kind == PROTO_KIND_CHARTER)
 		return 0;
@@ -174,8 +205,8 @@ int store_member_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
 		return STORE_E_NOT_MEMBER;
 	if ((m.flags & MF_REVOKED) && rec->seq > m.last_seq)
 		return STORE_E_REVOKED;
-	if (m.expires && rec->created_ms >= m.expires)
-		return STORE_E_EXPIRED;
+	if ((rc = expiry_check(txn, s, rec, alliance, &m, now_ms, head)))
+		return rc;
 	/* a supersede or retract is judged by its own kind: observers may edit
 	 * their profile; the target check keeps it to the author's records */
 	if (!role_may(m.role, kind))
@@ -268,7 +299,12 @@ static int admit(MDB_txn *txn, struct store *s, const uint8_t *alliance, const u
 		m.last_seq = old.last_seq;
 	}
 	char kb[137];
-	return row_put(txn, s, kb, key_member(kb, alliance, key), &m);
+	if ((rc = row_put(txn, s, kb, key_member(kb, alliance, key), &m)))
+		return rc;
+	/* a renewal (a later expiry, or none) lifts the noted expiry seq */
+	if (found && old.expires && (!m.expires || m.expires > old.expires))
+		rc = store_meta_expiry_clear(txn, s, alliance, key);
+	return rc;
 }
 
 /* Count the stored votes for key with this role. */
@@ -442,7 +478,11 @@ static int fork_find_cb(const uint8_t alliance[PROTO_ID_BYTES],
 
 static int member_extras(struct store_txn *t, const uint8_t *alliance, struct store_member *out)
 {
-	uint64_t seq = 0;
+	uint64_t seq = 0, es;
+	int erc = store_meta_expiry(t->txn, t->s, alliance, out->key, &es);
+	if (erc && erc != STORE_E_NOTFOUND)
+		return store_map_err(erc);
+	out->expiry_seq = erc ? UINT64_MAX : es;
 	uint8_t id[PROTO_ID_BYTES];
 	int rc = store_feed_head(t, alliance, out->key, &seq, id);
 	if (rc && rc != STORE_E_NOTFOUND)
@@ -547,6 +587,80 @@ int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYT
 	struct store_member sm;
 	member_out(&sm, key, &m);
 	return store_member_status(&sm, now_ms);
+}
+
+struct note_ctx {
+	struct store *s;
+	uint64_t now_ms;
+	size_t noted;
+};
+
+static int note_cb(MDB_txn *txn, void *arg)
+{
+	static const char prefix[] = "member/";
+	struct note_ctx *c = arg;
+	MDB_cursor *cur;
+	c->noted = 0;
+	int rc = store_lmdb_rc(mdb_cursor_open(txn, c->s->meta, &cur));
+	if (rc)
+		return rc;
+	MDB_val k = { sizeof prefix - 1, (void *)prefix }, v;
+	for (rc = store_lmdb_rc(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)); rc == 0;
+	     rc = store_lmdb_rc(mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		if (k.mv_size < sizeof prefix - 1 || memcmp(k.mv_data, prefix, sizeof prefix - 1))
+			break;
+		struct mrow m;
+		uint8_t ak[64], hv[HEAD_VAL];
+		char hex[65];
+		uint64_t es;
+		if (k.mv_size != 136 || row_decode(&m, &v) != 0)
+			continue;   /* not a member row; stored damaged: skip */
+		if (!m.role || (m.flags & MF_REVOKED) || !m.expires || c->now_ms < m.expires)
+			continue;
+		memcpy(hex, (const char *)k.mv_data + 7, 64);
+		hex[64] = 0;
+		if (proto_unhex(ak, 32, hex) != 0)
+			continue;
+		memcpy(hex, (const char *)k.mv_data + 72, 64);
+		if (proto_unhex(ak + 32, 32, hex) != 0)
+			continue;
+		if ((rc = store_meta_expiry(txn, c->s, ak, ak + 32, &es)) != STORE_E_NOTFOUND) {
+			if (rc)
+				break;
+			continue;   /* noted already */
+		}
+		MDB_val hk = { 64, ak }, h;
+		uint64_t head = 0;
+		rc = store_lmdb_rc(mdb_get(txn, c->s->heads, &hk, &h));
+		if (rc == 0 && h.mv_size == HEAD_VAL) {
+			memcpy(hv, h.mv_data, HEAD_VAL);
+			head = store_get64(hv + 4);
+		} else if (rc && rc != MDB_NOTFOUND) {
+			break;
+		}
+		/* the put may move the cursor's page: it is repositioned below */
+		if ((rc = store_meta_expiry_note(txn, c->s, ak, ak + 32, head)))
+			break;
+		c->noted++;
+		char kb[137];
+		MDB_val again = { key_member(kb, ak, ak + 32), kb };
+		if ((rc = store_lmdb_rc(mdb_cursor_get(cur, &again, &v, MDB_SET_KEY))))
+			break;
+		k = again;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted)
+{
+	struct note_ctx c = { s, now_ms, 0 };
+	if (!s)
+		return PROTO_E_ARG;
+	int rc = store_write(s, note_cb, &c);
+	if (rc == 0 && noted)
+		*noted = c.noted;
+	return rc;
 }
 
 int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,

@@ -21,13 +21,17 @@
 #define REC_F_REVOKED 0x08
 
 /*
- * May rec (of content kind `kind`, in `alliance`) be stored?  0, or
+ * May rec (of content kind `kind`, in `alliance`) be stored, at the node's
+ * wall-clock now_ms, with its author's feed at `head`?  0, or
  * STORE_E_NOT_MEMBER, STORE_E_ROLE, STORE_E_REVOKED, STORE_E_EXPIRED,
  * PROTO_E_SIGNATURE (a KeyRotation whose new-key signature is wrong), or a
- * fatal LMDB code.  Writes nothing.  The charter itself always passes.
+ * fatal LMDB code.  The charter itself always passes.  Writes one thing:
+ * when now_ms is at or past the author's admission expiry and no expiry
+ * seq is noted yet, it notes `head` (meta.c "expiry/"), even if the record
+ * is then refused.
  */
 int store_member_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
-                       const uint8_t *alliance, int kind);
+                       const uint8_t *alliance, int kind, uint64_t now_ms, uint64_t head);
 
 /*
  * Apply a stored governance record (Charter, Admission, Revocation,

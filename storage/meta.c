@@ -12,6 +12,12 @@
  *   "join/<coordinator key hex>"   -> alliance(32) | token(32)
  *   "floor/<alliance hex>/<author hex>" -> seq(8): store_publish refuses
  *                                     that seq and below
+ *   "conflict/<alliance hex>/<author hex>" -> seq(8): the lowest seq at
+ *                                     which a signed record of this node's
+ *                                     own feed differs from the one held
+ *   "expiry/<alliance hex>/<member hex>" -> seq(8): the member's head when
+ *                                     this node saw its admission expired;
+ *                                     records past it are refused
  *   "invites-open"                 -> (layout 5 before typed meta: "an
  *                                     invite was ever made"; no longer
  *                                     read or written)
@@ -448,4 +454,72 @@ int store_floor_clear(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
 	if (!s || !alliance || !author)
 		return PROTO_E_ARG;
 	return write_one(s, k, key_hex2(k, "floor/", alliance, author), NULL, 0);
+}
+
+/* -------------------------------------------------------------- conflict */
+
+int store_meta_conflict(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                        const uint8_t author[32], uint64_t *seq)
+{
+	char k[KEY_MAX];
+	int rc = get_u64(txn, s, k, key_hex2(k, "conflict/", alliance, author), seq);
+	if (rc == STORE_E_NOTFOUND) {
+		*seq = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+int store_meta_conflict_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                             const uint8_t author[32], uint64_t seq)
+{
+	char k[KEY_MAX];
+	uint64_t old;
+	int rc = store_meta_conflict(txn, s, alliance, author, &old);
+	if (rc || (old && old <= seq))
+		return rc;
+	return put_u64(txn, s, k, key_hex2(k, "conflict/", alliance, author), seq);
+}
+
+int store_meta_conflict_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                              const uint8_t author[32])
+{
+	char k[KEY_MAX];
+	return raw_del(txn, s, k, key_hex2(k, "conflict/", alliance, author));
+}
+
+int store_own_conflict(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t author[PROTO_KEY_BYTES], uint64_t *seq_out)
+{
+	uint64_t v;
+	if (!t || !alliance || !author || !seq_out)
+		return PROTO_E_ARG;
+	int rc = store_meta_conflict(t->txn, t->s, alliance, author, &v);
+	if (rc)
+		return store_map_err(rc);
+	*seq_out = v;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+int store_meta_expiry(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                      const uint8_t member[32], uint64_t *seq)
+{
+	char k[KEY_MAX];
+	return get_u64(txn, s, k, key_hex2(k, "expiry/", alliance, member), seq);
+}
+
+int store_meta_expiry_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           const uint8_t member[32], uint64_t seq)
+{
+	char k[KEY_MAX];
+	return put_u64(txn, s, k, key_hex2(k, "expiry/", alliance, member), seq);
+}
+
+int store_meta_expiry_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                            const uint8_t member[32])
+{
+	char k[KEY_MAX];
+	return raw_del(txn, s, k, key_hex2(k, "expiry/", alliance, member));
 }

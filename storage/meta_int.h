@@ -16,4 +16,22 @@ int store_meta_floor(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
 int store_meta_floor_raise(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
                            const uint8_t author[32], uint64_t seq);
 
+/* The lowest conflicting seq of the own feed (alliance, author): 0 and
+ * *seq (0 if none), or an error.  note keeps the lowest; clear drops it. */
+int store_meta_conflict(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                        const uint8_t author[32], uint64_t *seq);
+int store_meta_conflict_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                             const uint8_t author[32], uint64_t seq);
+int store_meta_conflict_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                              const uint8_t author[32]);
+
+/* The expiry seq of (alliance, member): 0 and *seq, STORE_E_NOTFOUND if
+ * none was noted, or an error.  note sets it; clear drops it (a renewal). */
+int store_meta_expiry(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                      const uint8_t member[32], uint64_t *seq);
+int store_meta_expiry_note(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           const uint8_t member[32], uint64_t seq);
+int store_meta_expiry_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                            const uint8_t member[32]);
+
 #endif

@@ -21,6 +21,7 @@ int store_rec_fill(MDB_txn *txn, struct store *s, uint64_t rowkey, const MDB_val
 	r.rowkey = rowkey;
 	r.superseded = p[0] & REC_F_SUPERSEDED;
 	r.retracted = p[0] & REC_F_RETRACTED;
+	r.withdrawn = p[0] & REC_F_WITHDRAWN;
 	proto_record_id(r.id, r.env, r.env_len);
 	memcpy(r.newest, r.id, PROTO_ID_BYTES);
 	if (r.superseded) {

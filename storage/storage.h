@@ -71,6 +71,7 @@ enum store_error_code {
 	STORE_E_RUN = -2014,        /* not the record its batch's feed run names (see store_batch_run) */
 	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
 	STORE_E_USED = -2016,       /* the invite was used already */
+	STORE_E_CONFLICT = -2017,   /* this node's own feed differs from the alliance's copy */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -78,6 +79,7 @@ enum store_error_code {
 const char *store_strerror(int code);
 
 struct store;
+struct store_txn;
 
 /*
  * Open (creating if needed) the store in directory `dir` (the data
@@ -118,7 +120,9 @@ struct store_ingest_stats {
  * stored feed head: seq must be head + 1 and prev the head's id.  Items may
  * chain on earlier items of the same batch.  A record already stored is
  * STORE_KNOWN.  A different record at a stored (alliance, author, seq) is a
- * fork: it is kept as evidence (store_forks) and reported STORE_FORKED.
+ * fork: it is kept as evidence (store_forks) and reported STORE_FORKED,
+ * unless that seq is proven already or the caps of store_ingest_fork are
+ * reached (then STORE_KNOWN: nothing new).
  * Records of an alliance whose charter is not stored are STORE_E_ALLIANCE.
  *
  * Flags:
@@ -230,7 +234,8 @@ struct store_record {
 	size_t env_len;
 	uint64_t rowkey;            /* internal order key (created time order) */
 	bool superseded;            /* a newer version exists */
-	bool retracted;             /* withdrawn by its author */
+	bool retracted;             /* withdrawn by its author (or hidden: revoked, withdrawn) */
+	bool withdrawn;             /* taken out of this node's own feed (store_own_withdraw) */
 	uint8_t newest[PROTO_ID_BYTES]; /* id of the newest version (== id if none newer) */
 };
 
@@ -334,6 +339,30 @@ int store_feed_env(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                    const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t **env,
                    size_t *len);
 
+/*
+ * A fork proof received from a peer (its ForkProof message): both
+ * envelopes must open (signature and fields, at now_ms) and be two
+ * different records of exactly (alliance, author, seq), of an alliance
+ * this store holds, by an author admitted there; else *result is the
+ * rejection (a PROTO_E_* code; STORE_E_RUN: not two different records of
+ * that position; STORE_E_ALLIANCE, STORE_E_NOT_MEMBER, ...).  Otherwise
+ * both are stored as store_ingest would store them, in one write (a record
+ * that extends the feed is stored as a record, one that conflicts with the
+ * feed as evidence), and *result is STORE_FORKED only if new evidence was
+ * stored, so that relaying ends: STORE_KNOWN when the seq was proven
+ * already, or the author has STORE_FORKS_PER_AUTHOR proofs, or the
+ * alliance STORE_FORKS_PER_ALLIANCE (these caps hold for forks met by
+ * store_ingest too).  A "fork" of this node's own feed is a conflict
+ * (STORE_E_CONFLICT, store_set_own_key), never evidence.  Returns 0, or a
+ * negative code if the write itself failed (*result untouched).
+ */
+#define STORE_FORKS_PER_AUTHOR 4
+#define STORE_FORKS_PER_ALLIANCE 1024
+int store_ingest_fork(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                      const uint8_t author[PROTO_KEY_BYTES], uint64_t seq, const uint8_t *env_a,
+                      size_t len_a, const uint8_t *env_b, size_t len_b, uint64_t now_ms,
+                      int *result);
+
 /* Fork evidence: both envelopes of each conflicting seq (env_a the
  * feed's record, env_b the other; borrowed until store_txn_end), in
  * (alliance, author, seq) order. */
@@ -403,6 +432,56 @@ struct store_stats {
 	uint64_t map_size, map_used;
 };
 int store_stats(struct store_txn *t, struct store_stats *out);
+
+/* -------------------------------------------------------- the own feed */
+
+/*
+ * Tell the store which key is this node's own (agorad and the CLI call it
+ * once, after store_open, with the identity's public key; NULL forgets
+ * it).  It changes how store_ingest treats a validly signed record of
+ * that key, i.e. of this node's own feeds, which only a copy of this
+ * node's store or key can have made:
+ *   - past the head (seq > head + 1, or seq == head + 1 whose prev is not
+ *     the head's id): not stored, as for anyone, but the feed's floor
+ *     (store_floor_get) rises to that seq in the same write.  A floor rises
+ *     in no other way: nothing a peer merely says moves it.
+ *   - at or below the head, and not the record held there: not kept as
+ *     fork evidence (a node never publishes a fork proof against itself).
+ *     The alliance's conflict seq (store_own_conflict, the lowest such seq)
+ *     is recorded instead, and the item's status is STORE_E_CONFLICT.
+ *     store_publish and store_publish_batch in that alliance then fail with
+ *     STORE_E_CONFLICT until store_own_withdraw.
+ *   - a record of it that store_own_withdraw took out is STORE_KNOWN, and
+ *     stays out.
+ * Any thread; it waits for a write in progress.
+ */
+void store_set_own_key(struct store *s, const uint8_t pk[PROTO_KEY_BYTES]);
+
+/* The conflict seq of author's feed in alliance (see store_set_own_key);
+ * *seq_out is 0 if there is none. */
+int store_own_conflict(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t author[PROTO_KEY_BYTES], uint64_t *seq_out);
+
+/*
+ * Recover from a conflict of the own feed in alliance: the own records
+ * from the conflict seq to the head (those published on the restored
+ * store) move out of the feed, in one write.  The head goes back to
+ * conflict seq - 1 and their feed entries are removed, so they are never
+ * offered to peers; they stay stored, flagged withdrawn (and retracted, so
+ * no query returns them; store_get still finds them by id).  An edit or a
+ * withdrawal among them is undone in its chain (the version it replaced is
+ * current again); an Admission, Revocation or KeyRotation among them stays
+ * applied to membership.  The conflict is cleared; the floor stays, so
+ * publishing waits until the alliance's records are ingested.  Then cb
+ * (may be NULL) gets each withdrawn record in seq order, as it was before
+ * (valid for the call), so the caller can publish its content again; a
+ * non-zero return stops the calls and is returned (the records are
+ * withdrawn all the same).  *n_out (may be NULL) gets how many were
+ * withdrawn (0 if there was no conflict).  PROTO_E_ARG if no own key is
+ * set (store_set_own_key).
+ */
+int store_own_withdraw(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                       store_record_cb cb, void *ctx, size_t *n_out);
 
 /* ------------------------------------------------------------- settings */
 
@@ -517,10 +596,23 @@ int store_trim(struct store *s);
  * key.  store_ingest and store_publish refuse a record whose author is not
  * admitted (STORE_E_NOT_MEMBER), whose role may not publish its kind
  * (STORE_E_ROLE), whose seq is past the author's revocation
- * (STORE_E_REVOKED) or whose created_ms is at or past the admission's
- * expiry (STORE_E_EXPIRED).  Records already stored past a revocation stay
- * (they are history and are still relayed) but are flagged retracted, so
- * queries no longer return them.
+ * (STORE_E_REVOKED), or whose admission has expired (STORE_E_EXPIRED, see
+ * below).  Records already stored past a revocation stay (they are
+ * history and are still relayed) but are flagged retracted, so queries no
+ * longer return them.
+ *
+ * Expiry.  A record whose created_ms is at or past the admission's
+ * expires_ms is refused.  created_ms is the author's to choose, so the
+ * node's clock decides too: when store_ingest (or store_publish) meets a
+ * record of a member whose admission has expired by the now_ms it was
+ * given, and no expiry seq is noted for (alliance, member), it notes the
+ * member's head as its expiry seq, in the same write; from then on every
+ * record of that member past that seq is refused, whatever its created_ms
+ * (the record that made the node notice included).  store_member_note_expiry
+ * notes it for every expired member at once.  A renewal (an Admission with
+ * a later expiry, or none) lifts it.  Nodes that notice at different
+ * times may hold different prefixes of an expired member's feed; a
+ * coordinator's Revocation at a seq settles it everywhere.
  */
 struct store_member {
 	uint8_t key[PROTO_KEY_BYTES];
@@ -534,6 +626,8 @@ struct store_member {
 	uint64_t last_seq;          /* last valid seq if revoked, else UINT64_MAX */
 	uint64_t records;           /* head seq of its feed in the alliance */
 	bool equivocating;          /* a fork of its feed is stored */
+	uint64_t expiry_seq;        /* its head when this node saw its admission expire:
+	                               later seqs are refused; UINT64_MAX: not noted */
 };
 
 /* One member of an alliance (admitted or revoked).  STORE_E_NOTFOUND if
@@ -563,6 +657,12 @@ bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
 /* The same, saying why not: 0, or STORE_E_NOT_MEMBER (NULL too),
  * STORE_E_REVOKED or STORE_E_EXPIRED, as store_member_active. */
 int store_member_status(const struct store_member *m, uint64_t now_ms);
+
+/* Note an expiry seq (see "Expiry" above) for every admitted, unrevoked
+ * member of every alliance whose admission has expired at now_ms and has
+ * none yet, in one write (agorad runs it when it sees an expiry pass).
+ * *noted (may be NULL) gets how many were noted. */
+int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */

@@ -122,6 +122,9 @@ const char *store_strerror(int code)
 	case STORE_E_UNSAFE: return "a file of the data directory is unsafe (owner or mode)";
 	case STORE_E_GONE: return "the change log no longer reaches back that far";
 	case STORE_E_USED: return "the invite was used already";
+	case STORE_E_CONFLICT:
+		return "this node's own feed conflicts with the alliance's copy (records published on "
+		       "a store restored from a backup): run `agora recover`";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <lmdb.h>
 
 #include "storage/storage.h"
@@ -26,6 +27,9 @@
 #define REC_F_SUPERSEDED 0x01
 #define REC_F_RETRACTED 0x02
 #define REC_F_FORK 0x04     /* fork evidence: in recs/ids only */
+/* 0x08 REC_F_REVOKED (members_int.h) */
+#define REC_F_WITHDRAWN 0x10    /* an own record moved out of its feed (own.c); also
+                                   REC_F_RETRACTED, so every query skips it */
 
 /* ix key tags (first byte of an ix key) */
 #define IX_KIND 'k'         /* + content kind (1) */
@@ -87,7 +91,7 @@ struct store {
 	/* Threads (storage.h): the map lock; writes one at a time (write_mu);
 	 * store_trim one at a time (trim_mu, tried, never waited for).  Fields
 	 * below that change after store_open are written only with write_mu
-	 * held (id_pos, trim_work) or trim_mu held (map_lo, map_hi,
+	 * held (id_pos, trim_work, own_key) or trim_mu held (map_lo, map_hi,
 	 * map_size). */
 	struct store_lock lock;
 	pthread_mutex_t write_mu;
@@ -118,6 +122,8 @@ struct store {
 	bool has_log;       /* false: opened read-only before the first read-write open */
 	bool has_forkno;    /* likewise */
 	unsigned flags;
+	bool has_own_key;   /* store_set_own_key was called */
+	uint8_t own_key[PROTO_KEY_BYTES];   /* this node's key: its feeds are trusted differently */
 	/* store_trim's cache of where data.mdb is mapped (trim.c) */
 	uintptr_t map_lo, map_hi;
 	size_t map_size;    /* me_mapsize when map_lo/hi were found */
@@ -222,6 +228,12 @@ int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
 
 /* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
 int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
+
+/* Is author this node's own key (store_set_own_key)?  With write_mu held. */
+static inline bool store_is_own(const struct store *s, const uint8_t *author)
+{
+	return s->has_own_key && memcmp(author, s->own_key, PROTO_KEY_BYTES) == 0;
+}
 
 /* Is this content kind hidden from queries unless asked for? */
 static inline bool store_kind_hidden(int kind)

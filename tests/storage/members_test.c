@@ -29,17 +29,28 @@ struct fx {
 	uint8_t alliance[PROTO_ID_BYTES];
 };
 
-/* Sign rec as the next record of f and ingest it; a rejected record does
- * not advance f, so the author can try again. */
-static int put(struct fx *x, struct th_feed *f, Agora__Record *rec, uint64_t ts)
+/* Sign rec (made at ts) as the next record of f and ingest it when the
+ * node's clock says now; a rejected record does not advance f, so the
+ * author can try again. */
+static int put_at(struct fx *x, struct th_feed *f, Agora__Record *rec, uint64_t ts,
+                  uint64_t now)
 {
 	struct th_feed saved = *f;
 	struct th_env e = th_sign(f, rec, ts);
-	int st = th_ingest1(x->s, &e);
+	struct store_item it = { e.env, e.len };
+	int st = 0;
+	int rc = store_ingest(x->s, &it, 1, 0, now, &st, NULL, NULL);
 	th_env_free(&e);
+	if (rc)
+		st = rc;
 	if (st < 0)
 		*f = saved;
 	return st;
+}
+
+static int put(struct fx *x, struct th_feed *f, Agora__Record *rec, uint64_t ts)
+{
+	return put_at(x, f, rec, ts, TH_NOW);
 }
 
 static int charter(struct fx *x, int policy, uint32_t k)
@@ -142,6 +153,21 @@ static int revoke(struct fx *x, struct th_feed *by, const uint8_t *key, uint64_t
 	r.body_case = AGORA__RECORD__BODY_REVOCATION;
 	r.revocation = &v;
 	return put(x, by, &r, ts);
+}
+
+static int measure_at(struct fx *x, struct th_feed *f, const char *title, uint64_t ts,
+                      uint64_t now)
+{
+	Agora__Record r = AGORA__RECORD__INIT;
+	Agora__Measure m = AGORA__MEASURE__INIT;
+	m.title = (char *)title;
+	m.summary = "summary";
+	m.language = "da";
+	m.has_mitigation = 1;
+	m.mitigation = 1;
+	r.body_case = AGORA__RECORD__BODY_MEASURE;
+	r.measure = &m;
+	return put_at(x, f, &r, ts, now);
 }
 
 static int measure(struct fx *x, struct th_feed *f, const char *title, uint64_t ts)
@@ -323,10 +349,74 @@ static void test_members__expired_admission_refuses_records_made_after_it(void *
 	uint64_t exp = TH_NOW - 5000;
 	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, exp, TH_NOW - 9000),
 	                 STORE_NEW);
-	assert_int_equal(measure(x, &x->fm, "in time", exp - 1), STORE_NEW);
-	assert_int_equal(measure(x, &x->fm, "too late", exp), STORE_E_EXPIRED);
+	assert_int_equal(measure_at(x, &x->fm, "in time", exp - 2, exp - 1), STORE_NEW);
+	assert_int_equal(measure_at(x, &x->fm, "too late", exp, exp - 1), STORE_E_EXPIRED);
 	assert_int_equal(active(x, x->m->pk, exp - 1), 0);
 	assert_int_equal(active(x, x->m->pk, exp), STORE_E_EXPIRED);
+}
+
+static uint64_t expiry_seq(struct fx *x, const uint8_t *key)
+{
+	struct store_txn *t;
+	struct store_member mm;
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_member_get(t, x->alliance, key, &mm), 0);
+	store_txn_end(t);
+	return mm.expiry_seq;
+}
+
+/* Issue 10 D8: an expired member dates a new record before its expiry. */
+static void test_members__expired_member_cannot_backdate_once_the_node_noticed(void **state)
+{
+	struct fx *x = *state;
+	uint64_t exp = TH_NOW - 5000;
+	size_t noted = 9;
+	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, exp, TH_NOW - 9000),
+	                 STORE_NEW);
+	assert_int_equal(admit(x, &x->fc1, x->o->pk, AGORA__ROLE__ROLE_OBSERVER, 0, TH_NOW - 9000),
+	                 STORE_NEW);
+	/* before its expiry, by the node's clock: taken */
+	assert_int_equal(measure_at(x, &x->fm, "one", exp - 100, exp - 50), STORE_NEW);
+	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
+	assert_int_equal(store_member_note_expiry(x->s, exp - 1, &noted), 0);
+	assert_int_equal(noted, 0);   /* nothing expired yet */
+	/* the daemon notices the expiry: the head, seq 1, is the last */
+	assert_int_equal(store_member_note_expiry(x->s, exp, &noted), 0);
+	assert_int_equal(noted, 1);   /* m only: o has no expiry */
+	assert_int_equal(expiry_seq(x, x->m->pk), 1);
+	assert_int_equal(store_member_note_expiry(x->s, exp + 1, &noted), 0);
+	assert_int_equal(noted, 0);   /* noted once */
+	/* back-dated: refused whatever its date */
+	assert_int_equal(measure_at(x, &x->fm, "back-dated", exp - 40, TH_NOW), STORE_E_EXPIRED);
+	/* what it held before stays held */
+	struct th_feed again = x->fm;
+	again.seq = 0;
+	assert_int_equal(measure_at(x, &again, "one", exp - 100, TH_NOW), STORE_KNOWN);
+}
+
+static void test_members__ingest_notices_the_expiry_itself(void **state)
+{
+	struct fx *x = *state;
+	uint64_t exp = TH_NOW - 5000;
+	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, exp, TH_NOW - 9000),
+	                 STORE_NEW);
+	assert_int_equal(measure_at(x, &x->fm, "one", exp - 100, exp - 50), STORE_NEW);
+	assert_int_equal(measure_at(x, &x->fm, "two", exp - 90, exp - 40), STORE_NEW);
+	/* no one ran note_expiry: the first record after the expiry notes the
+	 * head (2) and is itself refused */
+	assert_int_equal(measure_at(x, &x->fm, "back-dated", exp - 30, exp), STORE_E_EXPIRED);
+	assert_int_equal(expiry_seq(x, x->m->pk), 2);
+	/* a renewal lifts it: records made before the new expiry are taken */
+	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, TH_NOW + 5000,
+	                       TH_NOW - 10), STORE_NEW);
+	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
+	assert_int_equal(measure_at(x, &x->fm, "renewed", TH_NOW - 5, TH_NOW), STORE_NEW);
+	/* an admission with an earlier expiry is no renewal */
+	assert_int_equal(store_member_note_expiry(x->s, TH_NOW + 5000, NULL), 0);
+	assert_int_equal(expiry_seq(x, x->m->pk), 3);
+	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, TH_NOW + 4000,
+	                       TH_NOW - 5), STORE_NEW);
+	assert_int_equal(expiry_seq(x, x->m->pk), 3);
 }
 
 static void test_members__threshold_needs_k_distinct_coordinators(void **state)
@@ -510,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_members__member_rotation_needs_an_admission_of_the_new_key, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__list_shows_every_member_and_flags_equivocation, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__copy_answers_active_as_the_store_does, setup_any, teardown),
+		cmocka_unit_test_setup_teardown(test_members__expired_member_cannot_backdate_once_the_node_noticed, setup_any, teardown),
+		cmocka_unit_test_setup_teardown(test_members__ingest_notices_the_expiry_itself, setup_any, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
