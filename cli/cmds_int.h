@@ -25,6 +25,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * `agora peer add ADDR KEY [--name NAME]` as a function (join uses it too):

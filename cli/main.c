@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "peers",    cli_cmd_peers,    "the running node's peers and their connections" },
 	{ "sync",     cli_cmd_sync,     "ask the running node to sync with its peers now" },
 	{ "peer",     cli_cmd_peer,     "add, list or remove partner nodes in agora.conf" },
+	{ "recover",  cli_cmd_recover,  "after a restore from a backup: put this node's feed right" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
 };

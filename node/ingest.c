@@ -231,6 +231,15 @@ static void batch_result(struct node *n, struct session *s, struct ingest_batch 
 		 * and session, sync.c) */
 		if (sync_send_ack(&s->sync, b->alliance, b->author, b->head))
 			session_close(s, "cannot send ack", true);
+	} else if (b->gap == PROTO_E_PREV && !memcmp(b->author, n->key->pk, 32)) {
+		/* Our own feed, signed by us, on another history than our store's
+		 * (restored from a backup, then published on).  Never echo ours:
+		 * the head check at the session's start finds the conflicting seq
+		 * (storage then refuses to publish until `agora recover`). */
+		NLOG(n, NODE_LOG_ERROR, "sync",
+		     "%s holds this node's own feed on another history than this store (from seq "
+		     "%llu): a record was published here on a store restored from a backup; run "
+		     "`agora recover`", s->addr, (unsigned long long)b->first_seq);
 	} else if (b->gap == PROTO_E_PREV && s->state == SESSION_OPEN) {
 		/* The record at our head + 1 names another record before it:
 		 * the author signed two histories.  Send ours back so the sender

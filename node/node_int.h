@@ -173,6 +173,7 @@ struct session {
 	bool kicking;                 /* inside session_kick (no re-entry) */
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
+	bool head_checked;            /* asked for our own head records (session.c) */
 	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
 	struct wreq *obuf;            /* output not yet written (session_flush) */

@@ -835,6 +835,39 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	after_bytes(s, rc);
 }
 
+/*
+ * Once the first exchanges are over: ask the peer for our own head record
+ * in each alliance (an Ack one below our head: "send from there").  If our store
+ * was restored from a backup and then published on, the peer's record at
+ * that seq is another one: storage records the conflict and refuses to
+ * publish until `agora recover` (store_set_own_key).  An honest peer
+ * answers with the record we hold: one record per alliance and session.
+ */
+static void check_own_heads(struct session *s)
+{
+	struct node *n = s->node;
+	s->head_checked = true;
+	for (size_t i = 0; i < n->local.n; i++) {
+		const struct sync_lvec *v = &n->local.v[i];
+		if (!sync_carries(&s->sync, v->alliance))
+			continue;
+		for (size_t a = 0, b = v->n; a < b;) {
+			size_t m = a + (b - a) / 2;
+			int c = memcmp(v->heads[m].author, n->key->pk, 32);
+			if (c == 0) {
+				if (v->heads[m].seq >= 1 &&
+				    sync_send_ack(&s->sync, v->alliance, n->key->pk, v->heads[m].seq - 1))
+					session_close(s, "cannot send an ack", true);
+				break;
+			}
+			if (c < 0)
+				a = m + 1;
+			else
+				b = m;
+		}
+	}
+}
+
 /* What reading ended with: a Bye, a limit, an error, or more to do. */
 static void after_bytes(struct session *s, int rc)
 {
@@ -850,6 +883,9 @@ static void after_bytes(struct session *s, int rc)
 	} else if (rc < 0) {
 		session_close(s, err_name(rc), true);   /* logs who and why */
 	} else {
+		/* after the exchanges (which set what the peer thinks we hold) */
+		if (!s->head_checked && s->state == SESSION_OPEN && sync_live(&s->sync))
+			check_own_heads(s);
 		session_kick(s);   /* flushes what the messages read asked for */
 		if (s->state != SESSION_CLOSING)
 			sendq_check(s);

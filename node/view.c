@@ -349,16 +349,20 @@ bool view_holds(const struct node *n, const uint8_t alliance[32])
 	return lvec_find((struct node *)n, alliance, NULL) != NULL;
 }
 
-/* Set one head in a sorted lvec.  1 when it was inserted or changed. */
+/* Set one head in a sorted lvec.  1 when it was inserted or raised, 2
+ * when it went down (a revocation cap, this node's own records taken out
+ * by `agora recover`). */
 static int head_set(struct sync_lvec *v, const struct sync_head *h)
 {
 	size_t a = 0, b = v->n;
+	bool lower = false;
 	while (a < b) {   /* unchanged heads cost a lookup, nothing more */
 		size_t m = a + (b - a) / 2;
 		int c = memcmp(v->heads[m].author, h->author, 32);
 		if (c == 0) {
 			if (v->heads[m].seq == h->seq && !memcmp(v->heads[m].id, h->id, 32))
 				return 0;
+			lower = h->seq < v->heads[m].seq;
 			break;
 		}
 		if (c < 0)
@@ -367,7 +371,23 @@ static int head_set(struct sync_lvec *v, const struct sync_head *h)
 			b = m;
 	}
 	int rc = sync_lvec_set(v, h->author, h->seq, h->id);
-	return rc ? rc : 1;
+	return rc ? rc : lower ? 2 : 1;
+}
+
+/*
+ * This node's own head of an alliance went down: `agora recover` took
+ * records out of the feed.  Peers believe we hold them, and a session
+ * rewinds a feed at most once: start every session of that alliance over
+ * (they are redialled), so each exchange starts from what we hold now.
+ */
+static void own_rewound(struct node *n, const uint8_t alliance[32])
+{
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		if (s->state == SESSION_OPEN && sync_carries(&s->sync, alliance))
+			session_goodbye(s, SYNC_BYE_SHUTTING_DOWN,
+			                "this node's own feed was put right: starting over");
+	}
 }
 
 struct refs {
@@ -512,6 +532,8 @@ void view_apply(struct node *n, struct view_delta *d)
 			rc = c;
 		else if (c > 0)
 			rc = ref_add(&r, d->heads[i].alliance, d->heads[i].h.author);
+		if (c == 2 && !memcmp(d->heads[i].h.author, n->key->pk, 32))
+			own_rewound(n, d->heads[i].alliance);
 	}
 	if (rc) {
 		/* Out of memory half way: the view may miss heads.  Read it
