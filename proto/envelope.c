@@ -252,7 +252,7 @@ int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
 		                "the signature does not match the record and its author");
 		goto out;
 	}
-	rc = proto_record_validate(rec, now_ms, err);
+	rc = proto_record_validate_carry(rec, now_ms, err);
 	if (rc < 0)
 		goto out;
 	*rec_out = rec;

@@ -195,7 +195,31 @@ struct newer {
 	uint32_t kind;              /* the newer kind, content or governance */
 	uint32_t header;            /* a newer Record header field */
 	const char *gov;            /* a governance body with newer fields: its name */
+	uint32_t unreadable;        /* a later kind this build knows and does not read */
+	bool edit;                  /* ... because a Supersede may not carry it */
+	const ProtobufCMessage *body;   /* ... else its body, which breaks its rules */
 };
+
+/* A content kind added after version 1 (29..63). */
+static bool later_content(uint32_t n)
+{
+	return n >= PROTO_KIND_CONTENT_NEXT && n <= PROTO_KIND_CONTENT_LAST;
+}
+
+/*
+ * A body of a later content kind this build knows is read only if it keeps
+ * the kind's rules: version-1 nodes carry it unread whatever it holds, and
+ * so does this one when it breaks them (PROTOCOL.md 7.4 item 8).
+ */
+static void check_later(struct newer *n, uint32_t kind, const ProtobufCMessage *body,
+                        const Agora__Record *rec)
+{
+	if (!later_content(kind) || proto_body_check((enum proto_kind)kind, body, rec, NULL) == 0)
+		return;
+	n->flags |= PROTO_NEWER_UNREADABLE;
+	n->unreadable = kind;
+	n->body = body;
+}
 
 /* The unknown fields of a Record or a Supersede; `supersede` tells which. */
 static void scan_holder_unknown(struct newer *n, const ProtobufCMessage *m, bool supersede)
@@ -203,13 +227,21 @@ static void scan_holder_unknown(struct newer *n, const ProtobufCMessage *m, bool
 	for (size_t i = 0; i < m->n_unknown_fields; i++) {
 		uint32_t num = m->unknown_fields[i].tag;
 		if (body_number(num)) {
-			if (!n->kind)
-				n->kind = num;
 			/*
 			 * In a Supersede, a number this build knows names a kind
-			 * no Supersede may carry (a Supersede, a Retract): it is
-			 * flagged as a kind too, and validation refuses it.
+			 * no Supersede may carry.  One of version 1 (a Supersede,
+			 * a Retract) is flagged as a kind too, and validation
+			 * refuses it; a later one (an Endpoint) is carried unread,
+			 * as version 1 carries it.
 			 */
+			if (supersede && later_content(num) && proto_kind_known((enum proto_kind)num)) {
+				n->flags |= PROTO_NEWER_UNREADABLE;
+				n->unreadable = num;
+				n->edit = true;
+				continue;
+			}
+			if (!n->kind)
+				n->kind = num;
 			n->flags |= proto_kind_governance((enum proto_kind)num) ? PROTO_NEWER_MUST
 			                                                       : PROTO_NEWER_KIND;
 		} else if (!supersede) {
@@ -238,12 +270,15 @@ static void scan(struct newer *n, const Agora__Record *rec)
 		}
 		return;
 	}
+	uint32_t kind = f->id;
 	if (f->id == PROTO_KIND_SUPERSEDE) {
 		const ProtobufCFieldDescriptor *sf;
 		scan_holder_unknown(n, body, true);
 		if (!(sf = body_field(body)) || !(body = field_message(body, sf)))
 			return;
+		kind = sf->id;
 	}
+	check_later(n, kind, body, rec);
 	if (proto_message_has_unknown(body))
 		n->flags |= PROTO_NEWER_FIELDS;
 	if (has_newer_codes(body))
@@ -280,6 +315,14 @@ bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec)
 			snprintf(out, cap, "a record of a newer kind (%u) that can change who may "
 			         "publish: upgrade agora to accept it and the author's records after it",
 			         n.kind);
+	} else if ((n.flags & PROTO_NEWER_UNREADABLE) && n.edit) {
+		snprintf(out, cap, "an edit of a record of kind %s, which is not edited: kept and "
+		         "relayed as it is, not read", proto_kind_name((enum proto_kind)n.unreadable));
+	} else if (n.flags & PROTO_NEWER_UNREADABLE) {
+		struct proto_error err = { 0 };
+		proto_body_check((enum proto_kind)n.unreadable, n.body, rec, &err);
+		snprintf(out, cap, "a record of kind %s that this version cannot read (%s): kept and "
+		         "relayed as it is", proto_kind_name((enum proto_kind)n.unreadable), err.msg);
 	} else if (n.flags & PROTO_NEWER_KIND) {
 		snprintf(out, cap, "a record of a newer kind (%u): upgrade agora to read it", n.kind);
 	} else if (n.flags & (PROTO_NEWER_FIELDS | PROTO_NEWER_CODES)) {

@@ -186,7 +186,11 @@ int proto_record_sign_ext(uint8_t **env_out, size_t *env_len, uint8_t id_out[PRO
  * against the stored head): storage does that.
  *
  * A record of a newer content kind, or with carried fields of a newer
- * version, opens (returns 0); proto_record_newer() says so.  A record with a
+ * version, opens (returns 0); proto_record_newer() says so.  So does a
+ * record of a content kind added after version 1 that this build knows (an
+ * Endpoint) whose body breaks the kind's rules, or a Supersede carrying one
+ * (PROTO_NEWER_UNREADABLE): a version-1 node carries it, so this one does
+ * too (PROTOCOL.md 7.4 item 8).  A record with a
  * part this build must understand returns PROTO_E_UPGRADE once its signature
  * and header have been checked, so the code is trustworthy (its author did
  * sign it); *rec_out is then not written: read the header with
@@ -210,7 +214,9 @@ int proto_envelope_open(Agora__Record **rec_out, const uint8_t *env, size_t len,
  * record of a content kind this build does not know is checked by the header
  * rules only (a Supersede of one: its target too); carried unknown fields,
  * and enum values this build does not define (codes of a newer version), are
- * not checked.
+ * not checked.  These are the signer's rules: an Endpoint that breaks its
+ * rules, or a Supersede carrying an Endpoint, is PROTO_E_FIELD here, while
+ * proto_envelope_open carries it unread.
  */
 int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err);
 
@@ -241,7 +247,7 @@ enum proto_kind {
 	PROTO_KIND_ENDORSEMENT = 26,
 	PROTO_KIND_SUPERSEDE = 27,
 	PROTO_KIND_RETRACT = 28,
-	/* 29 is reserved for the Endpoint record (DESIGN decision 10). */
+	PROTO_KIND_ENDPOINT = 29,   /* where a node is reached (version 2; DESIGN decision 10) */
 #ifdef AGORA_SCHEMA_NEXT
 	PROTO_KIND_TEST_NOTE = 63,  /* the test build's extra content kind */
 #endif
@@ -249,7 +255,8 @@ enum proto_kind {
 };
 
 #define PROTO_KIND_FIRST 16             /* Record.body field numbers: 16..127 */
-#define PROTO_KIND_CONTENT_NEXT 29      /* newer content kinds: 29..63, carried */
+#define PROTO_KIND_CONTENT_NEXT 29      /* content kinds after version 1: 29..63, carried
+                                         * by nodes that do not know them */
 #define PROTO_KIND_CONTENT_LAST 63
 #define PROTO_KIND_GOVERNANCE_NEXT 64   /* newer governance kinds: 64..127, must understand */
 
@@ -284,12 +291,20 @@ bool proto_kind_governance(enum proto_kind kind);
                                    * governance kind, a field or code in a governance body */
 #define PROTO_NEWER_CODES 0x8u    /* a readable message holds code-list (enum) values
                                    * this build does not define: carried */
+#define PROTO_NEWER_UNREADABLE 0x10u /* a content kind added after version 1 (29..63) that
+                                   * this build knows breaks its rules, or is the body of a
+                                   * Supersede that may not carry it (an Endpoint): carried
+                                   * unread, as a node that does not know the kind does
+                                   * (PROTOCOL.md 7.4 item 8) */
 
 /*
- * Which parts of a decoded record this build does not define: 0 or a set
- * of PROTO_NEWER_* flags.  Records with PROTO_NEWER_MUST never open
- * (PROTO_E_UPGRADE).  A store marks the others, so that a newer build reads
- * (reindexes) exactly those after an upgrade.
+ * Which parts of a decoded record this build does not define, or cannot
+ * read: 0 or a set of PROTO_NEWER_* flags.  Records with PROTO_NEWER_MUST
+ * never open (PROTO_E_UPGRADE).  A store marks the others, so that a newer
+ * build reads (reindexes) exactly those after an upgrade.  A record with
+ * PROTO_NEWER_UNREADABLE has a body of a kind this build knows that it must
+ * not read (proto_record_content still returns it): treat it as a record of
+ * a kind this build does not know.
  */
 unsigned proto_record_newer(const Agora__Record *rec);
 
@@ -300,6 +315,28 @@ unsigned proto_record_newer(const Agora__Record *rec);
  * nothing when proto_record_newer(rec) is 0.
  */
 bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec);
+
+/* --------------------------------------------------------------- endpoints */
+
+#define PROTO_ENDPOINT_MAX 8      /* addresses in one Endpoint record */
+#define PROTO_ADDRESS_MAX 259     /* bytes of one address: a 253-byte name and ":65535" */
+
+/*
+ * Check one address of an Endpoint record (PROTOCOL.md 1.5, "Addresses"):
+ * "HOST:PORT", or "[V6]:PORT" for an IPv6 address; HOST a DNS name (ASCII
+ * labels of letters, digits and '-', at most 253 bytes) or an IPv4 address
+ * in dotted-decimal form; port 1..65535 in decimal without leading zeros;
+ * not the unspecified address (0.0.0.0, [::]); no blank, control or
+ * non-ASCII byte; at most PROTO_ADDRESS_MAX bytes.  Returns 0, or
+ * PROTO_E_FIELD with *why (may be NULL) set to a static phrase saying what
+ * is wrong ("has no port (write HOST:PORT, or [IPv6]:PORT)").  On 0, host
+ * (may be NULL; cap >= PROTO_ADDRESS_MAX + 1 bytes) gets the host without
+ * brackets and *port (may be NULL) the port; nothing is written otherwise.
+ * Used by validation, and by agora.conf and the CLI so that a typed address
+ * follows the record's rule.
+ */
+int proto_address_parse(char *host, size_t cap, uint16_t *port, const char *addr,
+                        const char **why);
 
 /* "measure", "result", ... ; NULL for a kind this build does not define. */
 const char *proto_kind_name(enum proto_kind kind);

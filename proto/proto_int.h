@@ -41,6 +41,31 @@ int proto_record_canonical(const Agora__Record *rec, const uint8_t *bytes, size_
 /* Does the message tree carry a field this build does not define, at any depth? */
 bool proto_message_has_unknown(const ProtobufCMessage *m);
 
+/*
+ * The rules of an Endpoint body (endpoint.c): 0, or PROTO_E_FIELD with the
+ * field path from "endpoint" ("endpoint.addresses[2]") in err.
+ */
+int proto_endpoint_check(const Agora__Endpoint *e, struct proto_error *err);
+
+/*
+ * The body rules of a kind this build knows (PROTOCOL.md 1.5, by kind) on
+ * its message m, with paths from the kind name; rec is the record holding
+ * it (a Charter's rules read its author).  0, PROTO_E_FIELD or PROTO_E_KIND
+ * (err says why).
+ */
+int proto_body_check(enum proto_kind kind, const ProtobufCMessage *m, const Agora__Record *rec,
+                     struct proto_error *err);
+
+/*
+ * Validation as proto_envelope_open applies it (validate.c): what
+ * proto_record_validate checks, except that the body of a content kind
+ * added after version 1 (29..63) that breaks its rules, or that a Supersede
+ * may not carry, does not refuse the record (PROTOCOL.md 7.4 item 8):
+ * proto_record_newer() then says PROTO_NEWER_UNREADABLE.
+ */
+int proto_record_validate_carry(const Agora__Record *rec, uint64_t now_ms,
+                                struct proto_error *err);
+
 /* The Record.body field of a kind this build defines, or NULL (kind.c). */
 const ProtobufCFieldDescriptor *proto_kind_field(enum proto_kind kind);
 

@@ -749,6 +749,8 @@ static int check_content(struct vctx *v, enum proto_kind kind, const ProtobufCMe
 		return check_endorsement(v, (const Agora__Endorsement *)m);
 	case PROTO_KIND_RETRACT:
 		return check_retract(v, (const Agora__Retract *)m);
+	case PROTO_KIND_ENDPOINT:
+		return proto_endpoint_check((const Agora__Endpoint *)m, v->err);
 #ifdef AGORA_SCHEMA_NEXT
 	case PROTO_KIND_TEST_NOTE: {
 		const Agora__TestNote *t = (const Agora__TestNote *)m;
@@ -761,7 +763,33 @@ static int check_content(struct vctx *v, enum proto_kind kind, const ProtobufCMe
 	}
 }
 
-int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err)
+int proto_body_check(enum proto_kind kind, const ProtobufCMessage *m, const Agora__Record *rec,
+                     struct proto_error *err)
+{
+	struct vctx v = { .err = err, .where = "" };
+
+	if (!m || !rec)
+		return fail(&v, PROTO_E_ARG, "", "no body given");
+	return check_content(&v, kind, m, rec);
+}
+
+/* A content kind a later version added (29..63), known to this build or not. */
+static bool later_content(enum proto_kind kind)
+{
+	return kind >= PROTO_KIND_CONTENT_NEXT && kind <= PROTO_KIND_CONTENT_LAST;
+}
+
+/*
+ * carry: opening a received record.  Whether a record is stored must not
+ * depend on the version (PROTOCOL.md 7.4 item 8): a node of version 1
+ * carries every record of a kind 29..63 on the header rules alone, so a
+ * body of such a kind that breaks the rules this build knows for it, or a
+ * Supersede that carries one it may not, is carried too, unread
+ * (proto_record_newer says PROTO_NEWER_UNREADABLE).  A signer never carries:
+ * it refuses to sign what it cannot vouch for.
+ */
+static int validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err,
+                    bool carry)
 {
 	struct vctx v = { .err = err, .where = "" };
 	enum proto_kind kind, content;
@@ -816,14 +844,34 @@ int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct prot
 		if (content == PROTO_KIND_NONE)
 			return fail(&v, PROTO_E_FIELD, "body", "must carry the new version of the record");
 		/* Supersede.body numbers this build knows but does not list there. */
-		if (!m && proto_kind_known(content))
+		if (!m && proto_kind_known(content)) {
+			if (carry && later_content(content))
+				return 0;
+			if (content == PROTO_KIND_ENDPOINT)
+				return fail(&v, PROTO_E_FIELD, "body",
+				            "an endpoint is not edited: publish a new one");
 			return fail(&v, PROTO_E_FIELD, "body", "a %s cannot be edited",
 			            proto_kind_name(content));
+		}
 	} else if (content == PROTO_KIND_NONE) {
 		return fail(&v, PROTO_E_KIND, "", "the record has no body");
 	}
 	/* A content kind of a newer version: carried on the header rules alone. */
 	if (!m)
 		return 0;
-	return check_content(&v, content, m, rec);
+	int rc = check_content(&v, content, m, rec);
+	if (rc == PROTO_E_FIELD && carry && later_content(content))
+		return 0;
+	return rc;
+}
+
+int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err)
+{
+	return validate(rec, now_ms, err, false);
+}
+
+int proto_record_validate_carry(const Agora__Record *rec, uint64_t now_ms,
+                                struct proto_error *err)
+{
+	return validate(rec, now_ms, err, true);
 }

@@ -258,28 +258,28 @@ static void test_canonical__a_record_holds_one_body_known_or_not(void **state)
 	w_len(&note, 1, "a note", 6);
 
 	/* Control: each body alone. */
-	record_around(&r, &f, 29, &note);
+	record_around(&r, &f, 30, &note);
 	assert_int_equal(open_raw(&rec, &r, key, NULL), 0);
 	agora__record__free_unpacked(rec, NULL);
 
 	/* A measure and a newer kind. */
 	record_around(&r, &f, PROTO_KIND_MEASURE, &m);
-	w_len(&r, 29, note.b, note.n);
+	w_len(&r, 30, note.b, note.n);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_DECODE);
 	assert_non_null(strstr(err.msg, "second body"));
 
 	/* Two newer kinds, and one newer kind twice. */
-	record_around(&r, &f, 29, &note);
-	w_len(&r, 30, note.b, note.n);
+	record_around(&r, &f, 30, &note);
+	w_len(&r, 31, note.b, note.n);
 	assert_int_equal(open_raw(&rec, &r, key, NULL), PROTO_E_DECODE);
-	record_around(&r, &f, 29, &note);
-	w_len(&r, 29, note.b, note.n);
+	record_around(&r, &f, 30, &note);
+	w_len(&r, 30, note.b, note.n);
 	assert_int_equal(open_raw(&rec, &r, key, NULL), PROTO_E_DECODE);
 
 	/* A kind is a message, never a number. */
 	memset(&r, 0, sizeof(r));
 	w_header(&r, &f);
-	w_uint(&r, 29, 5);
+	w_uint(&r, 30, 5);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_DECODE);
 	assert_non_null(strstr(err.msg, "not a message"));
 	proto_key_free(key);

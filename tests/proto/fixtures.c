@@ -249,6 +249,14 @@ void fixture_init(struct fixture *f, enum proto_kind kind, const struct proto_ke
 		f->retract.reason = "Published twice by mistake.";
 		f->rec.retract = &f->retract;
 		break;
+	case PROTO_KIND_ENDPOINT:
+		agora__endpoint__init(&f->endpoint);
+		f->addresses[0] = "agora.assens.dk:7420";
+		f->addresses[1] = "[2001:db8::7]:7420";
+		f->endpoint.n_addresses = 2;
+		f->endpoint.addresses = f->addresses;
+		f->rec.endpoint = &f->endpoint;
+		break;
 	default:
 		fail_msg("fixture_init: kind %d", kind);
 	}

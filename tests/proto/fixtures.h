@@ -38,6 +38,8 @@ struct fixture {
 	Agora__Endorsement endorsement;
 	Agora__Supersede supersede;
 	Agora__Retract retract;
+	Agora__Endpoint endpoint;
+	char *addresses[PROTO_ENDPOINT_MAX + 2];
 	ProtobufCBinaryData coordinators[2];
 	char *languages[2];
 	char *tags[2];
@@ -98,6 +100,7 @@ int kind_tests(void);
 int compat_tests(void);
 int key_tests(void);
 int validate_tests(void);
+int endpoint_tests(void);
 int names_tests(void);
 int control_tests(void);
 

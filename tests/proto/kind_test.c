@@ -31,14 +31,14 @@ static void test_kind__newer_content_kind_verifies_and_opens(void **state)
 	char text[160];
 
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
-	record_of(&r, &f, NULL, 29, note, sizeof(note) - 1);
+	record_of(&r, &f, NULL, 30, note, sizeof(note) - 1);
 	assert_int_equal(open_raw(&rec, &r, key, NULL), 0);
-	assert_int_equal(proto_record_kind(rec), 29);
-	assert_int_equal(proto_record_content(rec, &msg), 29);
+	assert_int_equal(proto_record_kind(rec), 30);
+	assert_int_equal(proto_record_content(rec, &msg), 30);
 	assert_null(msg);
 	assert_int_equal(proto_record_newer(rec), PROTO_NEWER_KIND);
 	assert_true(proto_record_newer_text(text, sizeof(text), rec));
-	assert_string_equal(text, "a record of a newer kind (29): upgrade agora to read it");
+	assert_string_equal(text, "a record of a newer kind (30): upgrade agora to read it");
 	assert_int_equal(proto_record_validate(rec, NOW_MS, NULL), 0);
 	assert_int_equal(rec->seq, 2);
 	agora__record__free_unpacked(rec, NULL);
@@ -61,19 +61,19 @@ static void test_kind__newer_content_kind_keeps_the_header_rules(void **state)
 
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
 	f.rec.has_alliance = 0;
-	record_of(&r, &f, NULL, 29, note, sizeof(note) - 1);
+	record_of(&r, &f, NULL, 30, note, sizeof(note) - 1);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_FIELD);
 	assert_string_equal(err.field, "alliance");
 
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
 	f.rec.has_prev = 0;
-	record_of(&r, &f, NULL, 29, note, sizeof(note) - 1);
+	record_of(&r, &f, NULL, 30, note, sizeof(note) - 1);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_FIELD);
 	assert_string_equal(err.field, "prev");
 
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
 	f.rec.created_ms = NOW_MS + PROTO_FUTURE_MS + 1;
-	record_of(&r, &f, NULL, 29, note, sizeof(note) - 1);
+	record_of(&r, &f, NULL, 30, note, sizeof(note) - 1);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_FUTURE);
 	proto_key_free(key);
 }
@@ -195,18 +195,18 @@ static void test_kind__supersede_of_a_newer_kind_is_carried(void **state)
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
 	memset(&s, 0, sizeof(s));
 	w_len(&s, 1, f.other, 32);
-	w_len(&s, 29, note, sizeof(note) - 1);
+	w_len(&s, 30, note, sizeof(note) - 1);
 	record_of(&r, &f, NULL, PROTO_KIND_SUPERSEDE, s.b, s.n);
 	assert_int_equal(open_raw(&rec, &r, key, NULL), 0);
 	assert_int_equal(proto_record_kind(rec), PROTO_KIND_SUPERSEDE);
-	assert_int_equal(proto_record_content(rec, &msg), 29);
+	assert_int_equal(proto_record_content(rec, &msg), 30);
 	assert_null(msg);
 	assert_int_equal(proto_record_newer(rec), PROTO_NEWER_KIND);
 	agora__record__free_unpacked(rec, NULL);
 
 	/* Its target is still checked. */
 	memset(&s, 0, sizeof(s));
-	w_len(&s, 29, note, sizeof(note) - 1);
+	w_len(&s, 30, note, sizeof(note) - 1);
 	record_of(&r, &f, NULL, PROTO_KIND_SUPERSEDE, s.b, s.n);
 	assert_int_equal(open_raw(&rec, &r, key, &err), PROTO_E_FIELD);
 	assert_string_equal(err.field, "supersede.target");
@@ -269,7 +269,7 @@ static void test_kind__signing_refuses_newer_parts_unless_asked(void **state)
 
 	/* A newer content kind as the body. */
 	fixture_init(&f, PROTO_KIND_MEASURE, key);
-	uf.tag = 29;
+	uf.tag = 30;
 	uf.data = (uint8_t *)"\x08" "\x0a\x06" "a note";   /* length 8, then the note */
 	uf.len = 9;
 	f.rec.body_case = AGORA__RECORD__BODY__NOT_SET;
@@ -279,7 +279,7 @@ static void test_kind__signing_refuses_newer_parts_unless_asked(void **state)
 	assert_int_equal(proto_record_sign_ext(&env, &len, NULL, &f.rec, key, NOW_MS,
 	                                       PROTO_SIGN_NEWER, &err), 0);
 	assert_int_equal(proto_envelope_open(&rec, env, len, NOW_MS, NULL), 0);
-	assert_int_equal(proto_record_kind(rec), 29);
+	assert_int_equal(proto_record_kind(rec), 30);
 	agora__record__free_unpacked(rec, NULL);
 	free(env);
 	env = NULL;
@@ -290,7 +290,7 @@ static void test_kind__signing_refuses_newer_parts_unless_asked(void **state)
 	                                       PROTO_SIGN_NEWER, &err), PROTO_E_UPGRADE);
 	assert_null(env);
 	/* Nor with a flag this build does not define. */
-	uf.tag = 29;
+	uf.tag = 30;
 	assert_int_equal(proto_record_sign_ext(&env, &len, NULL, &f.rec, key, NOW_MS,
 	                                       0x80, &err), PROTO_E_ARG);
 	proto_key_free(key);
@@ -356,10 +356,10 @@ static void test_kind__numbers_names_and_classes(void **state)
 	assert_true(proto_kind_known(PROTO_KIND_CHARTER));
 	assert_true(proto_kind_known(PROTO_KIND_RETRACT));
 	assert_false(proto_kind_known(PROTO_KIND_NONE));
-	assert_false(proto_kind_known((enum proto_kind)29));
+	assert_false(proto_kind_known((enum proto_kind)30));
 	assert_false(proto_kind_known((enum proto_kind)200));
-	assert_null(proto_kind_name((enum proto_kind)29));
-	assert_null(proto_kind_descriptor((enum proto_kind)29));
+	assert_null(proto_kind_name((enum proto_kind)30));
+	assert_null(proto_kind_descriptor((enum proto_kind)30));
 	assert_string_equal(proto_kind_name(PROTO_KIND_KEY_ROTATION), "key_rotation");
 	assert_int_equal(proto_kind_parse("Key-Rotation"), PROTO_KIND_KEY_ROTATION);
 #ifdef AGORA_SCHEMA_NEXT

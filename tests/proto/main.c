@@ -21,6 +21,7 @@ int main(void)
 	failed += compat_tests();
 #endif
 	failed += validate_tests();
+	failed += endpoint_tests();
 	failed += key_tests();
 	failed += control_tests();
 	return failed ? 1 : 0;

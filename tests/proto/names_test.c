@@ -86,8 +86,9 @@ static void test_names__kind_names_round_trip(void **state)
 {
 	static const char *names[] = { "charter", "admission", "revocation", "key_rotation",
 	                               "profile", "target", "inventory", "measure", "result",
-	                               "lesson", "endorsement", "supersede", "retract" };
-	for (int k = PROTO_KIND_CHARTER; k <= PROTO_KIND_RETRACT; k++) {
+	                               "lesson", "endorsement", "supersede", "retract",
+	                               "endpoint" };
+	for (int k = PROTO_KIND_CHARTER; k <= PROTO_KIND_ENDPOINT; k++) {
 		const char *n = proto_kind_name((enum proto_kind)k);
 		assert_non_null(n);
 		assert_string_equal(n, names[k - PROTO_KIND_CHARTER]);
@@ -104,7 +105,7 @@ static void test_names__kind_names_round_trip(void **state)
 	assert_int_equal(proto_kind_parse("measures"), PROTO_KIND_NONE);
 	assert_int_equal(proto_kind_parse(NULL), PROTO_KIND_NONE);
 	assert_null(proto_kind_name(PROTO_KIND_NONE));
-	assert_null(proto_kind_name((enum proto_kind)29));
+	assert_null(proto_kind_name((enum proto_kind)30));
 	assert_null(proto_kind_descriptor(PROTO_KIND_NONE));
 }
 
