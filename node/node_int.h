@@ -174,6 +174,7 @@ struct session {
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
 	bool head_checked;            /* asked for our own head records (session.c) */
+	bool txn_in_receive;          /* txn was opened by io_read during sync_receive */
 	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
 	struct wreq *obuf;            /* output not yet written (session_flush) */

@@ -418,9 +418,13 @@ static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[3
 	struct session *s = ctx;
 
 	/* s->txn is opened around the engine calls that read (session_kick,
-	 * session_diverged). */
-	if (!s->txn)
-		return STORE_E_NOTFOUND;
+	 * session_diverged); while a received message is handled (a HeadCheck)
+	 * one is opened here and ended when sync_receive returns. */
+	if (!s->txn) {
+		if (store_txn_begin(s->node->store, &s->txn))
+			return STORE_E_NOTFOUND;
+		s->txn_in_receive = true;
+	}
 	return store_feed_env(s->txn, alliance, author, seq, env, len);
 }
 
@@ -745,6 +749,11 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 			return rc;
 		s->last_msg_ms = node_mono_ms(s->node);
 		rc = sync_receive(&s->sync, msg, mlen, node_mono_ms(s->node));
+		if (s->txn_in_receive) {
+			store_txn_end(s->txn);
+			s->txn = NULL;
+			s->txn_in_receive = false;
+		}
 		free(msg);
 		if (rc)
 			return rc;
@@ -835,37 +844,58 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	after_bytes(s, rc);
 }
 
+/* Our own head seq in v (0 if we hold nothing of our feed there). */
+static uint64_t own_head(const struct sync_lvec *v, const uint8_t self[32])
+{
+	for (size_t a = 0, b = v->n; a < b;) {
+		size_t m = a + (b - a) / 2;
+		int c = memcmp(v->heads[m].author, self, 32);
+		if (c == 0)
+			return v->heads[m].seq;
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return 0;
+}
+
 /*
- * Once the first exchanges are over: ask the peer for our own head record
- * in each alliance (an Ack one below our head: "send from there").  If our store
- * was restored from a backup and then published on, the peer's record at
- * that seq is another one: storage records the conflict and refuses to
- * publish until `agora recover` (store_set_own_key).  An honest peer
- * answers with the record we hold: one record per alliance and session.
+ * Once the first exchanges are over, check our own feed against the
+ * peer's copy, at the last seq both hold (PROTOCOL.md 6.8): if our store
+ * was restored from a backup and then published on, the peer holds
+ * another record there, sends it, and storage records the conflict and
+ * refuses to publish until `agora recover` (store_set_own_key).  Version 2
+ * asks with a HeadCheck (our record's id: the peer answers only if it
+ * differs); version 1 with an Ack one below (the peer re-sends from there:
+ * one record per alliance and session).
  */
 static void check_own_heads(struct session *s)
 {
 	struct node *n = s->node;
+	struct store_txn *t = NULL;
 	s->head_checked = true;
 	for (size_t i = 0; i < n->local.n; i++) {
 		const struct sync_lvec *v = &n->local.v[i];
-		if (!sync_carries(&s->sync, v->alliance))
+		uint64_t ours, theirs, seq;
+		struct store_record rec;
+		int rc = 0;
+		if (!sync_carries(&s->sync, v->alliance) || !(ours = own_head(v, n->key->pk)) ||
+		    !(theirs = sync_peer_seq(&s->sync, v->alliance, n->key->pk)))
 			continue;
-		for (size_t a = 0, b = v->n; a < b;) {
-			size_t m = a + (b - a) / 2;
-			int c = memcmp(v->heads[m].author, n->key->pk, 32);
-			if (c == 0) {
-				if (v->heads[m].seq >= 1 &&
-				    sync_send_ack(&s->sync, v->alliance, n->key->pk, v->heads[m].seq - 1))
-					session_close(s, "cannot send an ack", true);
-				break;
-			}
-			if (c < 0)
-				a = m + 1;
-			else
-				b = m;
+		seq = ours < theirs ? ours : theirs;
+		if (sync_version(&s->sync) < 2) {
+			rc = sync_send_ack(&s->sync, v->alliance, n->key->pk, seq - 1);
+		} else if (t || store_txn_begin(n->store, &t) == 0) {
+			if (store_feed_get(t, v->alliance, n->key->pk, seq, &rec) == 0)
+				rc = sync_send_head_check(&s->sync, v->alliance, n->key->pk, seq, rec.id);
+		}
+		if (rc) {
+			session_close(s, "cannot check our own feed", true);
+			break;
 		}
 	}
+	store_txn_end(t);
 }
 
 /* What reading ended with: a Bye, a limit, an error, or more to do. */
