@@ -12,9 +12,11 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 5  /* 1: per-record fts postings (migrated on open); 2: no ftst;
+#define STORE_LAYOUT_VERSION 6  /* 1: per-record fts postings (migrated on open); 2: no ftst;
                                    3: ids keyed by the whole id (migrated to idp on open);
-                                   4: no id0/id1 (created on open) */
+                                   4: no id0/id1 (created on open); 5: full-text words and
+                                   tags case-folded only, tf bytes plain counts (reindexed
+                                   on open) */
 #define ID_PREFIX 8             /* bytes of an id that key the id index */
 #define ID_LEVELS 3             /* id0, id1, idp (ids.c) */
 #define ID_BATCH 2048           /* ids a large write typically adds: sizes the levels */
@@ -46,6 +48,8 @@
 #define HEAD_VAL 52         /* feedno(4) | seq(8) | id(32) | rowkey(8) */
 #define CHAIN_VAL 48        /* newest rowkey(8) | newest id(32) | retract rowkey(8) */
 
+struct text_stemmers;
+
 struct store {
 	MDB_env *env;
 	MDB_dbi recs;       /* rowkey(8) -> header | envelope */
@@ -67,6 +71,7 @@ struct store {
 	MDB_dbi hide;       /* rowkey -> HIDE_VAL: records a query may have to skip */
 	MDB_dbi chain;      /* root rowkey(8) -> CHAIN_VAL */
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
+	struct text_stemmers *stem;   /* the full-text stemmers (stem_int.h) */
 	unsigned flags;
 	/* store_trim's cache of where data.mdb is mapped (trim.c) */
 	uintptr_t map_lo, map_hi;
@@ -167,9 +172,6 @@ size_t store_id_levels(const struct store *s, MDB_dbi out[ID_LEVELS]);
 int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
                     uint8_t id[PROTO_ID_BYTES]);
 
-/* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
-int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
-
 /* Is this content kind hidden from queries unless asked for? */
 static inline bool store_kind_hidden(int kind)
 {
@@ -181,7 +183,8 @@ static inline bool store_kind_hidden(int kind)
  * flags and content kind (see store.c). */
 int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
                       uint8_t kind);
-/* Rebuild the fts and hide DBIs from recs (layout 1 -> 2). */
+/* Rebuild the fts and hide DBIs and the tag keys from recs (layouts 1
+ * and 5 -> the current one). */
 int store_reindex(MDB_txn *txn, struct store *s);
 
 /* Internal counters in meta. */

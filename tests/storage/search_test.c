@@ -19,15 +19,10 @@
 #include <cmocka.h>
 
 #include "helper.h"
+#include "storage/stem_int.h"
 #include "storage/store_int.h"
 
 #define HOUR 3600000ULL
-
-/* Written before the code: these two come with it (storage.h). */
-#ifndef STORE_PREFIX_MAX
-#define STORE_PREFIX_MAX 512
-#define STORE_E_PREFIX (-2015)
-#endif
 
 /* A measure in `lang` with a title, a summary, tags, and (if tr_lang) one
  * translation with a title. */
@@ -208,6 +203,25 @@ static void test_store_search__polish_inflected_forms_meet(void **state)
 	assert_string_equal(find(x->s, "trawnik"), "Retencja wód opadowych");
 }
 
+static void test_store_search__the_polish_dictionary_is_loaded_only_for_polish_text(void **state)
+{
+	struct th_fx *x = *state;
+	if (!have_polish_dictionary())
+		skip();
+	add(x, "da", "Vådområder", "ved åen", TH_NOW - 3 * HOUR);
+	assert_string_equal(find(x->s, "łące vådområde"), "");
+	assert_string_equal(find(x->s, "\"ved åen\""), "Vådområder");
+	assert_false(text_stemmers_polish_loaded(x->s->stem));
+	add(x, "pl", "Łąka kwietna", NULL, TH_NOW - 2 * HOUR);
+	assert_true(text_stemmers_polish_loaded(x->s->stem));     /* to index it */
+	/* a fresh handle on the same store: queries load it, as they need it */
+	store_close(x->s);
+	assert_int_equal(store_open(&x->s, x->dir, STORE_OPEN_READONLY), 0);
+	assert_false(text_stemmers_polish_loaded(x->s->stem));
+	assert_string_equal(find(x->s, "łące"), "Łąka kwietna");
+	assert_true(text_stemmers_polish_loaded(x->s->stem));
+}
+
 /* ------------------------------------------------------------- accents */
 
 static void test_store_search__missing_diacritics_still_match(void **state)
@@ -306,20 +320,25 @@ static void test_store_search__quotes_match_consecutive_words_of_one_field(void 
 	add(x, "da", "Haarby", "Å og søer", TH_NOW - 3 * HOUR);           /* two fields */
 	add(x, "da", "Å ved Haarby", NULL, TH_NOW - 2 * HOUR);             /* reversed */
 	add(x, "da", "Haarby by og Å", NULL, TH_NOW - 1 * HOUR);           /* apart */
+	/* every word is followed by the next one somewhere, never all in a row */
+	add(x, "da", "Vådområder ved åen ved Haarby", NULL, TH_NOW - 5 * HOUR);
 	assert_string_equal(find(x->s, "\"haarby å\""), "Vådområder ved Haarby Å");
 	assert_string_equal(find_newest(x->s, "haarby å"),
 	                    "Haarby by og Å | Å ved Haarby | Haarby | Vådområder ved Haarby Å");
+	assert_string_equal(find(x->s, "\"vådområder ved haarby\""), "Vådområder ved Haarby Å");
 	assert_string_equal(find_newest(x->s, "\"ved haarby\""),
-	                    "Å ved Haarby | Vådområder ved Haarby Å");
+	                    "Å ved Haarby | Vådområder ved Haarby Å | Vådområder ved åen ved Haarby");
 	/* words in a phrase are stemmed and folded like any other */
 	assert_string_equal(find(x->s, "\"vadomrade ved haarby a\""), "Vådområder ved Haarby Å");
 	/* the last word of a phrase may be a prefix */
-	assert_string_equal(find_newest(x->s, "\"ved haar*\""), "Å ved Haarby | Vådområder ved Haarby Å");
+	assert_string_equal(find_newest(x->s, "\"ved haar*\""),
+	                    "Å ved Haarby | Vådområder ved Haarby Å | Vådområder ved åen ved Haarby");
 	/* a phrase and a word */
-	assert_string_equal(find(x->s, "\"ved haarby\" vådområde"), "Vådområder ved Haarby Å");
+	assert_string_equal(find_newest(x->s, "\"ved haarby\" vådområde"),
+	                    "Vådområder ved Haarby Å | Vådområder ved åen ved Haarby");
 	/* an opening quote without its closing one runs to the end */
 	assert_string_equal(find_newest(x->s, "\"ved haarby"),
-	                    "Å ved Haarby | Vådområder ved Haarby Å");
+	                    "Å ved Haarby | Vådområder ved Haarby Å | Vådområder ved åen ved Haarby");
 	/* one word in quotes is that word */
 	assert_string_equal(find_newest(x->s, "\"søer\""), "Haarby");
 }
@@ -508,6 +527,7 @@ int main(void)
 		T(test_store_search__a_translation_is_stemmed_in_its_own_language),
 		T(test_store_search__language_tags_are_read_by_their_primary_subtag),
 		T(test_store_search__polish_inflected_forms_meet),
+		T(test_store_search__the_polish_dictionary_is_loaded_only_for_polish_text),
 		T(test_store_search__missing_diacritics_still_match),
 		T(test_store_search__exact_accents_rank_above_folded_matches),
 		T(test_store_search__a_trailing_star_matches_every_word_it_begins),

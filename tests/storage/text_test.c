@@ -1,6 +1,7 @@
 /*
- * text_test.c - the ASCII/Latin fast path of store_text_fold() and
- * store_text_words() gives exactly what utf8proc gives: every code point
+ * text_test.c - the folding rule of storage.h (store_text_fold), and the
+ * ASCII/Latin fast paths of store_text_fold(), text_words() and
+ * store_text_words() give exactly what utf8proc gives: every code point
  * of the fast set alone, every pair of them, and many random strings that
  * mix fast-set letters (Danish, Polish, German...) with characters that
  * force the utf8proc path (combining marks, ß, ligatures, other scripts,
@@ -64,7 +65,20 @@ static int join_cb(const char *w, size_t len, void *ctx)
 	return 0;
 }
 
-/* Fold and split s both ways and require identical results. */
+/* Words of the utf8proc path, each folded by the utf8proc path: what
+ * store_text_words must give. */
+static int fold_join_cb(const char *w, size_t len, void *ctx)
+{
+	char *f = NULL;
+	size_t fl = 0;
+	assert_int_equal(text_fold_utf8proc(&f, &fl, w, len), 0);
+	int rc = fl ? join_cb(f, fl, ctx) : 0;
+	free(f);
+	return rc;
+}
+
+/* Fold and split s both ways and require identical results: the whole
+ * fold, the case-folded words, and the folded words. */
 static void check_same(const char *s, size_t len)
 {
 	char *a = NULL, *b = NULL;
@@ -80,7 +94,7 @@ static void check_same(const char *s, size_t len)
 	free(a);
 	free(b);
 	struct joined ja = { 0 }, jb = { 0 };
-	ra = store_text_words(s, len, join_cb, &ja);
+	ra = text_words(s, len, join_cb, &ja);
 	rb = text_words_utf8proc(s, len, join_cb, &jb);
 	assert_int_equal(ra, rb);
 	if (ja.len != jb.len || (ja.len && memcmp(ja.s, jb.s, ja.len) != 0))
@@ -88,6 +102,15 @@ static void check_same(const char *s, size_t len)
 		         ja.s ? ja.s : "", jb.s ? jb.s : "");
 	free(ja.s);
 	free(jb.s);
+	struct joined fa = { 0 }, fb = { 0 };
+	ra = store_text_words(s, len, join_cb, &fa);
+	rb = text_words_utf8proc(s, len, fold_join_cb, &fb);
+	assert_int_equal(ra, rb);
+	if (fa.len != fb.len || (fa.len && memcmp(fa.s, fb.s, fa.len) != 0))
+		fail_msg("folded words differ for \"%.*s\": \"%s\" vs utf8proc \"%s\"", (int)len,
+		         s, fa.s ? fa.s : "", fb.s ? fb.s : "");
+	free(fa.s);
+	free(fb.s);
 }
 
 static void test_store_text__fast_set_code_points_fold_as_utf8proc(void **state)
