@@ -440,6 +440,8 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_filter_resolve(&f, ctx, t, r.names);
 	if (rc != CLI_EXIT_OK)
 		goto out;
+	if (f.q.text && !f.sort_set)
+		f.q.sort = STORE_SORT_RELEVANCE;   /* a text search: best matches first */
 
 	if (dir) {
 		rc = export_csv_dir(&r, &f, dir);

@@ -248,6 +248,8 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_filter_resolve(&f, ctx, t, r.names);
 	if (rc != CLI_EXIT_OK)
 		goto out;
+	if (f.q.text && !f.sort_set)
+		f.q.sort = STORE_SORT_RELEVANCE;   /* a text search: best matches first */
 	if (r.fmt == FMT_TABLE) {
 		r.table = cli_table_new(QUERY_COLS, headers, shrink);
 		if (!r.table) {

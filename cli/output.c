@@ -232,14 +232,18 @@ const char cli_filter_help[] =
 	"  --area A              e.g. wetlands, district_heating, photovoltaics\n"
 	"  --hazard H            e.g. extreme_heat, coastal_flood, drought\n"
 	"  --status S            not_started, ongoing, completed, postponed, cancelled\n"
-	"  --tag TAG             records with this tag (case-insensitive)\n"
+	"  --tag TAG             records with this tag (case and accents optional)\n"
 	"  --since YEAR          records whose years reach YEAR or later\n"
 	"  --until YEAR          records whose years start in YEAR or earlier\n"
-	"  --text \"WORDS\"        full-text search, all words must occur\n"
+	"  --text \"WORDS\"        full-text search: every word must occur, in any\n"
+	"                        inflection (da, nl, en, pl), case and accents\n"
+	"                        optional; word* for words it begins, \"a b\" in\n"
+	"                        quotes for words in a row\n"
 	"  --measure ID          results, lessons and endorsements of this measure\n"
 	"  --alliance NAME|ID    only this alliance (default: every alliance held)\n"
 	"  --history             include superseded versions\n"
-	"  --sort ORDER          newest (default), oldest, relevance (with --text)\n"
+	"  --sort ORDER          newest, oldest, relevance (the default with --text,\n"
+	"                        else newest)\n"
 	"  --limit N             at most N records; 0 = all\n";
 
 void cli_filter_init(struct cli_filter *f)
@@ -415,6 +419,7 @@ int cli_filter_arg(struct cli_filter *f, struct cli_ctx *ctx, int argc, char **a
 		return CLI_EXIT_OK;
 	}
 	/* --sort */
+	f->sort_set = true;
 	if (!strcmp(val, "newest"))
 		f->q.sort = STORE_SORT_NEWEST;
 	else if (!strcmp(val, "oldest"))

@@ -49,6 +49,7 @@ struct cli_filter {
 	const char *municipality;   /* --municipality, borrowed from argv */
 	const char *measure;        /* --measure, borrowed from argv */
 	bool limit_set;             /* --limit was given */
+	bool sort_set;              /* --sort was given */
 	bool any;                   /* some filter other than --alliance/--limit/--sort given */
 	uint8_t alliance_id[PROTO_ID_BYTES];
 	uint8_t measure_id[PROTO_ID_BYTES];
