@@ -266,6 +266,8 @@ int qterm_start(struct qterm *t, bool rev)
 	int rc;
 	t->rev = rev;
 	t->nheap = 0;
+	if (t->nfc == 1)
+		return fts_cur_start(&t->fc[0], rev);   /* one term: no merge */
 	free(t->heap);
 	if (!(t->heap = malloc((t->nfc ? t->nfc : 1) * sizeof *t->heap)))
 		return -ENOMEM;
@@ -284,6 +286,15 @@ int qterm_start(struct qterm *t, bool rev)
 
 int qterm_step(struct qterm *t, uint64_t *rk)
 {
+	if (t->nfc == 1) {
+		const struct fts_post *p;
+		int rc = fts_cur_step(&t->fc[0], &p);
+		if (rc)
+			return rc;
+		take(t, p->tf, p->dl, p->next);
+		*rk = p->rk;
+		return 0;
+	}
 	if (t->nheap == 0)
 		return MDB_NOTFOUND;
 	uint64_t r = t->heap[0].rk;
