@@ -72,6 +72,7 @@ enum store_error_code {
 	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
 	STORE_E_USED = -2016,       /* the invite was used already */
 	STORE_E_CONFLICT = -2017,   /* this node's own feed differs from the alliance's copy */
+	STORE_E_PREFIX = -2018,     /* a query's word* begins more than STORE_PREFIX_MAX words */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -266,8 +267,12 @@ int store_related(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES], store_r
 enum store_sort {
 	STORE_SORT_NEWEST = 0,      /* creation time, newest first (default) */
 	STORE_SORT_OLDEST,
-	STORE_SORT_RELEVANCE,       /* BM25 score; needs text, else = NEWEST */
+	STORE_SORT_RELEVANCE,       /* BM25 score, best first (ties: newest first);
+	                               needs text, else = NEWEST */
 };
+
+/* A word* in a query may begin at most this many indexed words. */
+#define STORE_PREFIX_MAX 512
 
 #define STORE_QUERY_MAX_AUTHORS 64
 
@@ -285,7 +290,7 @@ struct store_query {
 	unsigned year_from;         /* 0: open; records whose years overlap */
 	unsigned year_to;           /* 0: open */
 	const uint8_t *measure;     /* records referring to this measure id */
-	const char *text;           /* full-text query, words AND; NULL: none */
+	const char *text;           /* full-text query (below); NULL: none */
 	size_t limit;               /* 0: no limit */
 	size_t offset;
 	enum store_sort sort;
@@ -305,14 +310,71 @@ typedef int (*store_hit_cb)(const struct store_hit *hit, void *ctx);
  * key lookups.  Retracted records never match.  Returns the number of hits
  * delivered, or a negative error; *total (may be NULL) gets the number of
  * matches before limit/offset when it was cheap to count, else SIZE_MAX.
+ *
+ * Full text (q->text), as a person types it:
+ *   - Words are what store_text_words() makes of the text; every word must
+ *     match.  A word matches the same word in any text field of a record
+ *     (titles, summaries, descriptions, notes, lesson fields, tags, and
+ *     translations), folded (store_text_fold: case and marks do not count,
+ *     so "vadomrader" finds "Vådområder" and "laka" finds "łąka") and
+ *     inflected: a record's text is stemmed in its language (the record's
+ *     `language`; a translation's own) -- Danish, Dutch and English with
+ *     the Snowball stemmers, Polish with hunspell's Polish dictionary when
+ *     it is installed -- and a query word, whose language is not known,
+ *     matches wherever one of those languages stems it to the same word
+ *     ("vandpark" finds "vandparker", "wetland" "wetlands", "łąka" "łące").
+ *   - word* matches every indexed word it begins (after folding, and after
+ *     stemming: "vådområde*" finds "vådområder"); STORE_E_PREFIX if that is
+ *     more than STORE_PREFIX_MAX words.
+ *   - "two words" in double quotes (also “ ”, „ ”, « ») must also stand
+ *     next to each other, in order, in one field; the last may end in *.
+ *     An unclosed quote runs to the end of the text.
+ *   - Text with no words at all sets no condition; a word longer than 64
+ *     bytes matches nothing.  Words past the 32nd are ignored.
+ *   - Relevance is BM25 over those matches; a word typed with marks
+ *     ("vådområde") counts 1.5 times where the record's word had marks too,
+ *     so exact accents rank above folded matches.
+ * A store of layout 5 or older opened read-only (not yet migrated)
+ * answers as it always did: words case-folded with marks kept, no
+ * stemming, no prefixes or phrases.
+ * Text queries use the store's stemmers; they load the Polish dictionary
+ * (about 0.3 s) the first time a query or a Polish text needs it.
+ * Returns PROTO_E_ARG for text or a tag that is not UTF-8.
  */
 int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb cb, void *ctx,
                 size_t *total);
 
 /*
- * Normalise text for search the way the index does: NFKC, case folding,
- * marks kept (so "å" stays distinct from "a"), split into words of letters
- * and digits.  cb gets each word (NUL-terminated, valid for the call).
+ * The one folding rule of agora's text: search (words and tags), and
+ * anyone who groups or compares text the way search does (the report's
+ * tags, the web interface).  Two strings that fold to the same bytes are
+ * the same for agora.  The rule, applied to UTF-8 s[0..len):
+ *   1. Unicode compatibility decomposition and full case folding (NFKC
+ *      casefold: "ﬁ" -> "fi", "½" -> "1⁄2", "Straße" -> "strasse",
+ *      "CO₂" -> "co2");
+ *   2. every combining mark dropped (Unicode categories Mn, Mc, Me:
+ *      "å" -> "a", "ą" -> "a", "ń" -> "n", "é" -> "e"), then the rest
+ *      recomposed (NFC);
+ *   3. letters with a mark drawn into them, which Unicode does not
+ *      decompose, replaced: æ -> ae, ø -> o, œ -> oe, ł -> l, đ -> d,
+ *      ð -> d, þ -> th, ħ -> h, ŧ -> t, ı -> i.
+ * So "Vådområder" -> "vadomrader", "ŁĄKA" -> "laka", "Poznań" -> "poznan",
+ * "Sønderborg" -> "sonderborg", "Æblegård" -> "aeblegard".  Folding twice
+ * is folding once.  Everything else (punctuation, spaces, other scripts'
+ * letters) is kept as step 1 leaves it.  *out is malloc()ed (the caller
+ * frees it), NUL-terminated, *out_len bytes.  0, PROTO_E_ARG (not UTF-8)
+ * or PROTO_E_NOMEM.
+ */
+int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
+
+/*
+ * Split text into the words search sees, folded: runs of letters, marks
+ * and digits of the NFKC case-folded text, each folded by the rule of
+ * store_text_fold ("Vådområder ved Haarby Å!" -> "vadomrader", "ved",
+ * "haarby", "a").  Words longer than 64 bytes (before their marks are
+ * dropped) are skipped.  cb gets each word (NUL-terminated, valid for the
+ * call) and returns 0 to go on, non-zero to stop (returned).  0, the cb's
+ * code, PROTO_E_ARG (not UTF-8) or PROTO_E_NOMEM.
  */
 int store_text_words(const char *text, size_t len,
                      int (*cb)(const char *word, size_t len, void *ctx), void *ctx);
