@@ -318,6 +318,7 @@ struct node {
 	bool seen_queued;
 	bool stopping;
 	uint64_t start_ms;
+	uint64_t start_wall_ms;       /* expiries before this passed unwatched */
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
 	/* feeds stopped at a record this version cannot take (PROTO_E_UPGRADE),

@@ -665,16 +665,16 @@ int store_trim(struct store *s);
  *
  * Expiry.  A record whose created_ms is at or past the admission's
  * expires_ms is refused.  created_ms is the author's to choose, so the
- * node's clock decides too: when store_ingest (or store_publish) meets a
- * record of a member whose admission has expired by the now_ms it was
- * given, and no expiry seq is noted for (alliance, member), it notes the
- * member's head as its expiry seq, in the same write; from then on every
- * record of that member past that seq is refused, whatever its created_ms
- * (the record that made the node notice included).  store_member_note_expiry
- * notes it for every expired member at once.  A renewal (an Admission with
- * a later expiry, or none) lifts it.  Nodes that notice at different
- * times may hold different prefixes of an expired member's feed; a
- * coordinator's Revocation at a seq settles it everywhere.
+ * node's clock decides too, where it can: store_member_note_expiry, which
+ * agorad runs on its tick while it runs, notes the head of every member
+ * whose admission it watched expire as that member's expiry seq; from
+ * then on every record of that member past that seq is refused, whatever
+ * its created_ms.  Ingest notes nothing: a node that did not watch the
+ * expiry pass (it started later, or was down) judges by created_ms alone,
+ * as it must to take the member's honest history.  A renewal (an
+ * Admission with a later expiry, or none) lifts it.  Nodes that watch at
+ * different times may hold different prefixes of an expired member's
+ * feed; a coordinator's Revocation at a seq settles it everywhere.
  */
 struct store_member {
 	uint8_t key[PROTO_KEY_BYTES];
@@ -721,10 +721,12 @@ bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
 int store_member_status(const struct store_member *m, uint64_t now_ms);
 
 /* Note an expiry seq (see "Expiry" above) for every admitted, unrevoked
- * member of every alliance whose admission has expired at now_ms and has
- * none yet, in one write (agorad runs it when it sees an expiry pass).
- * *noted (may be NULL) gets how many were noted. */
-int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted);
+ * member of every alliance whose admission has expired at now_ms, no
+ * earlier than watched_from_ms (when the caller began watching: an expiry
+ * before it passed unwatched), and has none yet, in one write.  *noted
+ * (may be NULL) gets how many were noted. */
+int store_member_note_expiry(struct store *s, uint64_t now_ms, uint64_t watched_from_ms,
+                             size_t *noted);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */
