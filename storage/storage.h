@@ -38,7 +38,9 @@
  *
  * The map grows by itself: a write that hits the map limit is rolled back,
  * the map is doubled and the write is run again, so callers never see
- * "map full".
+ * "map full".  A write that finds the file system full returns -ENOSPC
+ * (never -EIO for that), and stores nothing of itself; the store reads on,
+ * and writes again once there is space.
  */
 #ifndef AGORA_STORAGE_H
 #define AGORA_STORAGE_H

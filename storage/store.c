@@ -96,6 +96,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "storage/log_int.h"
 
@@ -172,6 +173,25 @@ static int map_change(struct store *s, bool grow)
 	return rc;
 }
 
+/*
+ * A full file system, named as such.  LMDB writes the pages of a commit
+ * with pwrite, and when the file system fills up during one, pwrite
+ * returns short and LMDB reports EIO ("Input/output error"; only a write
+ * that finds no space at all gives ENOSPC).  The commit is abandoned
+ * either way, the meta page untouched, so nothing of it is stored.  An
+ * EIO while the file system has less than this left is taken for ENOSPC.
+ */
+#define STORE_FULL_BYTES ((uint64_t)1 << 20)
+
+static int name_disk_full(struct store *s, int rc)
+{
+	struct statvfs st;
+	mdb_filehandle_t fd;
+	if (rc != -EIO || mdb_env_get_fd(s->env, &fd) != 0 || fstatvfs(fd, &st) != 0)
+		return rc;
+	return (uint64_t)st.f_bavail * st.f_frsize < STORE_FULL_BYTES ? -ENOSPC : rc;
+}
+
 /* With write_mu held. */
 static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 {
@@ -195,7 +215,7 @@ static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 				return store_map_err(rc);
 			continue;
 		}
-		return store_map_err(rc);
+		return store_map_err(name_disk_full(s, rc));
 	}
 	return STORE_E_LMDB;
 }
