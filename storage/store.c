@@ -2,7 +2,9 @@
  * store.c - the LMDB environment: open/close, the growing-map write helper,
  * snapshots, settings and counters.
  *
- * On-disk layout (layout version 5; meta "~version").  All integers are
+ * On-disk layout (layout version 5; meta "~version"; the DBIs and meta
+ * keys added since are created as they are first needed, and a store
+ * without them reads as one where they are empty).  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -11,8 +13,10 @@
  *
  *   recs     rowkey -> flags(1) | content kind(1) | doc length(4) |
  *            chain root rowkey(8) | envelope bytes.
- *            flags: 1 superseded, 2 retracted, 4 fork evidence.  The
- *            envelope is stored once, here; everything else points at it.
+ *            flags: 1 superseded, 2 retracted, 4 fork evidence, 8 revoked
+ *            (members_int.h), 16 withdrawn from this node's own feed
+ *            (own.c; set with 2).  The envelope is stored once, here;
+ *            everything else points at it.
  *   idp      (DUPSORT|DUPFIXED) first 8 bytes of the id -> rowkey.  Every
  *            stored record, forks included.  A lookup confirms the whole
  *            id by hashing the stored envelope; two ids sharing 8 bytes
@@ -76,8 +80,10 @@
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            Membership: "policy/", "member/", "vote/" (members_int.h).
- *            Settings, each with its owner and encoding in meta.c:
- *            "default-alliance", "seen/", "invite/", "join/", "floor/".
+ *            Settings and the own feed's and members' marks, each with its
+ *            owner and encoding in meta.c: "default-alliance", "seen/",
+ *            "invite/", "join/", "floor/", "conflict/", "expiry/".  (Layout
+ *            5 stores from before may hold "invites-open", no longer read.)
  *
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
