@@ -1,6 +1,6 @@
 /*
  * store.c - the LMDB environment: open/close, the growing-map write helper,
- * snapshots, settings and counters.
+ * snapshots, counters and statistics.
  *
  * On-disk layout (layout version 5; meta "~version"; the DBIs and meta
  * keys added since are created as they are first needed, and a store
