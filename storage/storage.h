@@ -373,7 +373,8 @@ int store_ingest_fork(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
 
 /* Fork evidence: both envelopes of each conflicting seq (env_a the
  * feed's record, env_b the other; borrowed until store_txn_end), in
- * (alliance, author, seq) order. */
+ * (alliance, author, seq) order; a proof whose feed record is no longer in
+ * the feed (store_own_withdraw) is skipped. */
 typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],
                              const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
                              const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
