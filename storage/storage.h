@@ -17,10 +17,12 @@
  *     runs or waits to run (a growth waits until the process's open
  *     snapshots and write end; it is rare, as each one doubles the map).
  *     A thread that already holds a snapshot never waits behind a growth.
- *   - Every write (store_open read-write, store_ingest*, store_publish*,
- *     and the setters and deleters of settings) waits for the write of this process before it, for a
- *     write of another process (LMDB's writer lock) and for its own commit
- *     (fsync).  A write that fills the map waits, once per doubling, until
+ *   - Every write (store_open read-write, store_ingest,
+ *     store_ingest_batches, store_ingest_fork, store_publish,
+ *     store_publish_batch, store_own_withdraw, store_member_note_expiry,
+ *     store_invite_use and the setters and deleters of settings) waits for
+ *     the write of this process before it, for a write of another process
+ *     (LMDB's writer lock) and for its own commit (fsync).  A write that fills the map waits, once per doubling, until
  *     this process's snapshots end.
  *   - store_trim never waits: while another thread trims, or a growth runs
  *     or waits, it returns 0 at once.
@@ -41,7 +43,9 @@
  *
  * The map grows by itself: a write that hits the map limit is rolled back,
  * the map is doubled and the write is run again, so callers never see
- * "map full".
+ * "map full".  A write that finds the file system full returns -ENOSPC
+ * (never -EIO for that), and stores nothing of itself; the store reads on,
+ * and writes again once there is space.
  */
 #ifndef AGORA_STORAGE_H
 #define AGORA_STORAGE_H
@@ -189,10 +193,11 @@ void store_verifier_stop(struct store_verifier *v);   /* joins; accepts NULL */
  * created_ms = now_ms on a copy of the fields of `rec` the caller set,
  * signs, and stores it, in one write transaction so two processes never
  * take the same seq.  Refuses (STORE_E_FORK) if the local head is behind a
- * seq already known to exist: the feed's floor (store_floor_get).  id_out
- * (may be NULL)
- * gets the new id; env_out/env_len (may be NULL) a malloc()ed copy of the
- * envelope the caller frees.
+ * seq already known to exist: the feed's floor (store_floor_get); and
+ * (STORE_E_CONFLICT) while the feed has a conflict recorded
+ * (store_set_own_key).  id_out (may be NULL) gets the new id;
+ * env_out/env_len (may be NULL) a malloc()ed copy of the envelope the
+ * caller frees.
  */
 int store_publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
                   Agora__Record *rec, uint64_t now_ms, uint8_t id_out[PROTO_ID_BYTES],
@@ -427,7 +432,8 @@ int store_ingest_fork(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
 
 /* Fork evidence: both envelopes of each conflicting seq (env_a the
  * feed's record, env_b the other; borrowed until store_txn_end), in
- * (alliance, author, seq) order. */
+ * (alliance, author, seq) order; a proof whose feed record is no longer in
+ * the feed (store_own_withdraw) is skipped. */
 typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],
                              const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
                              const uint8_t *env_a, size_t len_a, const uint8_t *env_b,

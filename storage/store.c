@@ -1,8 +1,10 @@
 /*
  * store.c - the LMDB environment: open/close, the growing-map write helper,
- * snapshots, settings and counters.
+ * snapshots, counters and statistics.
  *
- * On-disk layout (layout version 6; meta "~version").  All integers are
+ * On-disk layout (layout version 6; meta "~version"; the DBIs and meta
+ * keys added since are created as they are first needed, and a store
+ * without them reads as one where they are empty).  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -11,8 +13,10 @@
  *
  *   recs     rowkey -> flags(1) | content kind(1) | doc length(4) |
  *            chain root rowkey(8) | envelope bytes.
- *            flags: 1 superseded, 2 retracted, 4 fork evidence.  The
- *            envelope is stored once, here; everything else points at it.
+ *            flags: 1 superseded, 2 retracted, 4 fork evidence, 8 revoked
+ *            (members_int.h), 16 withdrawn from this node's own feed
+ *            (own.c; set with 2).  The envelope is stored once, here;
+ *            everything else points at it.
  *   idp      (DUPSORT|DUPFIXED) first 8 bytes of the id -> rowkey.  Every
  *            stored record, forks included.  A lookup confirms the whole
  *            id by hashing the stored envelope; two ids sharing 8 bytes
@@ -86,8 +90,10 @@
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            Membership: "policy/", "member/", "vote/" (members_int.h).
- *            Settings, each with its owner and encoding in meta.c:
- *            "default-alliance", "seen/", "invite/", "join/", "floor/".
+ *            Settings and the own feed's and members' marks, each with its
+ *            owner and encoding in meta.c: "default-alliance", "seen/",
+ *            "invite/", "join/", "floor/", "conflict/", "expiry/".  (Layout
+ *            5 stores from before may hold "invites-open", no longer read.)
  *
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
@@ -106,6 +112,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "storage/log_int.h"
 #include "storage/stem_int.h"
@@ -186,6 +193,25 @@ static int map_change(struct store *s, bool grow)
 	return rc;
 }
 
+/*
+ * A full file system, named as such.  LMDB writes the pages of a commit
+ * with pwrite, and when the file system fills up during one, pwrite
+ * returns short and LMDB reports EIO ("Input/output error"; only a write
+ * that finds no space at all gives ENOSPC).  The commit is abandoned
+ * either way, the meta page untouched, so nothing of it is stored.  An
+ * EIO while the file system has less than this left is taken for ENOSPC.
+ */
+#define STORE_FULL_BYTES ((uint64_t)1 << 20)
+
+static int name_disk_full(struct store *s, int rc)
+{
+	struct statvfs st;
+	mdb_filehandle_t fd;
+	if (rc != -EIO || mdb_env_get_fd(s->env, &fd) != 0 || fstatvfs(fd, &st) != 0)
+		return rc;
+	return (uint64_t)st.f_bavail * st.f_frsize < STORE_FULL_BYTES ? -ENOSPC : rc;
+}
+
 /* With write_mu held. */
 static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 {
@@ -209,7 +235,7 @@ static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 				return store_map_err(rc);
 			continue;
 		}
-		return store_map_err(rc);
+		return store_map_err(name_disk_full(s, rc));
 	}
 	return STORE_E_LMDB;
 }
