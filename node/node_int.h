@@ -290,6 +290,7 @@ struct node {
 	char sock_path[4200];
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
+	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
 	unsigned disk_backoff_ms;
 	/* the view: version vectors (borrowed by every sync engine) and, per
