@@ -168,6 +168,14 @@ void session_refuse(struct session *s, enum sync_bye_code code, const char *why,
 
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
 {
+	if (s->state == SESSION_CLOSING) {
+		/* Closing already, maybe waiting for a Bye to be written to a
+		 * peer that does not read (the tick would give up on it, but
+		 * the tick stops with the node): shutting down does not wait. */
+		if (!uv_is_closing((uv_handle_t *)&s->tcp))
+			uv_close((uv_handle_t *)&s->tcp, on_close);
+		return;
+	}
 	if (s->state == SESSION_OPEN) {
 		(void)sync_send_bye(&s->sync, code, why, 0);
 		/* written at once when nothing else is queued; not waited for */
