@@ -77,6 +77,7 @@ static void tick_cb(uv_timer_t *t)
 		next = s->next;
 		session_tick(s, now);
 	}
+	n->ticks++;
 }
 
 /* ------------------------------------------------------------ listener */

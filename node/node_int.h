@@ -291,6 +291,7 @@ struct node {
 	char sock_path[4200];
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
+	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
 	unsigned disk_backoff_ms;
 	/* the view: version vectors (borrowed by every sync engine) and, per
@@ -394,7 +395,8 @@ int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr);
 void session_close(struct session *s, const char *why, bool error);
 /* Send Bye{code, reason, seq} if the session can, then close it. */
 void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq);
-/* Send Bye{code} and close at once (shutting down: never waits). */
+/* Send Bye{code} and close at once (shutting down: never waits, also not
+ * for a session already closing whose Bye is still queued). */
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why);
 void session_kick(struct session *s);        /* produce records if room, then flush */
 /* Write the output gathered so far (every path that sends ends with it). */

@@ -168,6 +168,14 @@ void session_refuse(struct session *s, enum sync_bye_code code, const char *why,
 
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
 {
+	if (s->state == SESSION_CLOSING) {
+		/* Closing already, maybe waiting for a Bye to be written to a
+		 * peer that does not read (the tick would give up on it, but
+		 * the tick stops with the node): shutting down does not wait. */
+		if (!uv_is_closing((uv_handle_t *)&s->tcp))
+			uv_close((uv_handle_t *)&s->tcp, on_close);
+		return;
+	}
 	if (s->state == SESSION_OPEN) {
 		(void)sync_send_bye(&s->sync, code, why, 0);
 		/* written at once when nothing else is queued; not waited for */
@@ -1038,6 +1046,11 @@ int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr)
 
 /* --------------------------------------------------------------- tick */
 
+/* The reasons below name these times (the stall's said 45 s for a while). */
+_Static_assert(NODE_HANDSHAKE_MS == 10000, "handshake timeout (10 s)");
+_Static_assert(NODE_SENDQ_STALL_MS == 30000, "does not read what it asked for (30 s)");
+_Static_assert(NODE_SILENCE_MS == 45000, "silent for 45 s");
+
 void session_tick(struct session *s, uint64_t now)
 {
 	switch (s->state) {
@@ -1061,7 +1074,7 @@ void session_tick(struct session *s, uint64_t now)
 		break;
 	}
 	if (s->sendq_since_ms && now - s->sendq_since_ms > NODE_SENDQ_STALL_MS) {
-		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "does not read what it asked for (45 s)", 0);
+		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "does not read what it asked for (30 s)", 0);
 		return;
 	}
 	/* While we do not read (back-pressure) the peer cannot be heard. */
