@@ -1,0 +1,605 @@
+/*
+ * sim_mesh.c - the real peer-selection code (node/engine/mesh.c) over N
+ * virtual members, in one process, with simulated links.
+ *
+ *   sim_mesh [-n N] [-o OUT%] [-D dial] [-C max] [-t dials/tick] [-S shuffle_s]
+ *            [-p periods] [-k kill%] [-P period] [-d down] [-f formation]
+ *            [-x samples] [-s seed] [-c]
+ *
+ * Defaults: 12,000 members, 10 % of them dial-out only (no address), the
+ * mesh's default conf, 120 rounds of formation, then 5 churn periods of
+ * 120 rounds: 20 % of the live members are killed at the start of each,
+ * and come back 60 rounds later.  One round is one second of virtual
+ * time: every live member's mesh_tick runs once, in a random order.
+ *
+ * Each member has its own struct mesh with its own seed.  A dial is
+ * answered at once by the target's mesh_accept (a dead target, or one
+ * without an address, fails); both sides then call mesh_opened, and every
+ * close calls mesh_closed on both sides, with the reason a real node would
+ * give (a drop or an eviction is Bye TOO_MANY_CONNECTIONS with a retry
+ * time; a killed member's sessions fail).  At the start every member knows
+ * only the coordinator, as bootstrap (the invite it joined with); a member
+ * learns every candidate at the end of its first round with a session (as
+ * agorad does after its first sync).  A member that comes back after
+ * being killed starts a fresh mesh that knows every candidate (its store
+ * does) and still names the coordinator as bootstrap.
+ *
+ * Prints, beside the parameters: the rounds until the graph is connected;
+ * then after formation, and in each churn period right after the kill (no
+ * repair yet), after the repair (20 % still down) and at the end (all
+ * back): sessions per member (min, p50, max; max must be <= C), the share
+ * of live members in the largest component, the diameter (max
+ * eccentricity over -x random sources, exact BFS), the rounds for a record
+ * to reach all (eccentricity of those sources: the eager-push flood, one
+ * hop per round; p50, p99, max), the coordinator's sessions, and the
+ * dials, refusals and drops per member per minute.  Then the wall time.
+ *
+ * Exit status: 1 if any member ever held more than C sessions, or a
+ * mesh's own count disagreed with the simulated links; with -c also if
+ * the graph of live members was not connected after formation or after a
+ * repair.  Not run by ctest at full size (bench_sim_mesh_small runs 500).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/engine/mesh.h"
+
+struct member {
+	struct mesh *mesh;
+	bool alive;
+	bool knows;               /* has every candidate (after its first session) */
+	uint32_t *adj;            /* neighbours: member indexes */
+	unsigned deg;
+};
+
+struct totals {               /* counted by the simulation, per phase */
+	uint64_t dials, refused, failed, evicted, dropped[5];
+};
+
+struct sim {
+	struct mesh_conf conf;
+	size_t n;
+	unsigned adj_cap;         /* C + slack: a member above C is a failure, not a crash */
+	struct member *m;
+	struct mesh_candidate *cand;   /* every member, sorted by key */
+	struct mesh_candidate boot[1]; /* what a new member knows: the coordinator */
+	size_t coord;
+	uint64_t rng;
+	uint64_t round;
+	uint64_t seeds;           /* a new seed for each mesh made */
+	struct totals t;
+	bool failed;              /* an invariant broke */
+	/* scratch */
+	uint32_t *queue, *order;
+	int *dist, *comp;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rnd(struct sim *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+static size_t rnd_below(struct sim *s, size_t n)
+{
+	return (size_t)(rnd(s) % n);   /* n is small: the bias is negligible here */
+}
+
+static uint64_t now_ms(const struct sim *s)
+{
+	return 1000000 + s->round * 1000;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sim_mesh: %s\n", what);
+	exit(2);
+}
+
+static size_t member_of(const struct sim *s, const uint8_t key[MESH_KEY_BYTES])
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(s->cand[mid].key, key, MESH_KEY_BYTES);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	die("unknown key");
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(((const struct mesh_candidate *)a)->key,
+	              ((const struct mesh_candidate *)b)->key, MESH_KEY_BYTES);
+}
+
+/* ------------------------------------------------------------ links */
+
+static bool linked(const struct sim *s, size_t a, size_t b)
+{
+	for (unsigned i = 0; i < s->m[a].deg; i++)
+		if (s->m[a].adj[i] == b)
+			return true;
+	return false;
+}
+
+static void link_add(struct sim *s, size_t a, size_t b)
+{
+	if (s->m[a].deg == s->adj_cap || s->m[b].deg == s->adj_cap)
+		die("a member holds far more sessions than C");
+	s->m[a].adj[s->m[a].deg++] = (uint32_t)b;
+	s->m[b].adj[s->m[b].deg++] = (uint32_t)a;
+}
+
+static void unlink_one(struct member *x, size_t b)
+{
+	for (unsigned i = 0; i < x->deg; i++)
+		if (x->adj[i] == b) {
+			x->adj[i] = x->adj[--x->deg];
+			return;
+		}
+	die("unlinking members that are not linked");
+}
+
+static void link_del(struct sim *s, size_t a, size_t b)
+{
+	unlink_one(&s->m[a], b);
+	unlink_one(&s->m[b], a);
+}
+
+/* ---------------------------------------------------------- members */
+
+static void member_start(struct sim *s, size_t i, bool knows)
+{
+	struct member *x = &s->m[i];
+	uint64_t seed = s->seeds++ * 0x2545f4914f6cdd1du ^ s->rng;
+	if (mesh_new(&x->mesh, &s->conf, s->cand[i].key, seed))
+		die("mesh_new");
+	x->knows = knows || i == s->coord;
+	if (x->knows ? mesh_set_candidates(x->mesh, s->cand, s->n)
+	             : mesh_set_candidates(x->mesh, s->boot, 1))
+		die("mesh_set_candidates");
+	x->alive = true;
+	x->deg = 0;
+}
+
+/* The process dies: every session of it fails on the other side. */
+static void member_kill(struct sim *s, size_t i)
+{
+	struct member *x = &s->m[i];
+	while (x->deg) {
+		size_t j = x->adj[0];
+		link_del(s, i, j);
+		mesh_closed(s->m[j].mesh, s->cand[i].key, MESH_CLOSE_FAILED, 0, now_ms(s));
+	}
+	mesh_free(x->mesh);
+	x->mesh = NULL;
+	x->alive = false;
+}
+
+/* a closes its session with b, telling b to wait retry_after_ms. */
+static void close_busy(struct sim *s, size_t a, size_t b, uint64_t retry_after_ms)
+{
+	link_del(s, a, b);
+	mesh_closed(s->m[a].mesh, s->cand[b].key, MESH_CLOSE_CLEAN, 0, now_ms(s));
+	mesh_closed(s->m[b].mesh, s->cand[a].key, MESH_CLOSE_BUSY, retry_after_ms, now_ms(s));
+}
+
+static void do_dial(struct sim *s, size_t a, size_t b)
+{
+	struct mesh_verdict v;
+	uint64_t now = now_ms(s);
+
+	s->t.dials++;
+	if (!s->m[b].alive || (!s->cand[b].dialable && !s->cand[b].bootstrap)) {
+		s->t.failed++;
+		mesh_closed(s->m[a].mesh, s->cand[b].key, MESH_CLOSE_FAILED, 0, now);
+		return;
+	}
+	if (linked(s, a, b))
+		die("a mesh dialled a key it has a session with");
+	mesh_accept(s->m[b].mesh, &v, s->cand[a].key, false, s->m[a].deg, now);
+	if (!v.accept) {
+		s->t.refused++;
+		mesh_closed(s->m[a].mesh, s->cand[b].key, MESH_CLOSE_BUSY, v.retry_after_ms, now);
+		return;
+	}
+	if (v.evict) {
+		size_t e = member_of(s, v.evict_key);
+		s->t.evicted++;
+		close_busy(s, b, e, v.retry_after_ms);
+	}
+	link_add(s, a, b);
+	if (mesh_opened(s->m[b].mesh, s->cand[a].key, true, false, now) ||
+	    mesh_opened(s->m[a].mesh, s->cand[b].key, false, false, now))
+		die("mesh_opened");
+}
+
+static void member_tick(struct sim *s, size_t i)
+{
+	struct mesh_action act[16];
+	size_t n;
+
+	if (mesh_tick(s->m[i].mesh, now_ms(s), act, 16, &n))
+		die("mesh_tick");
+	for (size_t k = 0; k < n; k++) {
+		size_t j = member_of(s, act[k].key);
+		if (act[k].kind == MESH_DROP) {
+			s->t.dropped[act[k].why < 5 ? act[k].why : 0]++;
+			if (!linked(s, i, j))
+				die("a mesh dropped a session it does not have");
+			/* The mesh forgot it already: only the peer is told. */
+			link_del(s, i, j);
+			mesh_closed(s->m[j].mesh, s->cand[i].key, MESH_CLOSE_BUSY,
+			            act[k].retry_after_ms, now_ms(s));
+		} else {
+			do_dial(s, i, j);
+		}
+	}
+}
+
+/* Every live member ticks once, in a random order; then those that had a
+ * session learn the candidates. */
+static void round_run(struct sim *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->m[i].alive)
+			s->order[k++] = (uint32_t)i;
+	for (size_t i = k; i > 1; i--) {
+		size_t j = rnd_below(s, i);
+		uint32_t t = s->order[i - 1];
+		s->order[i - 1] = s->order[j];
+		s->order[j] = t;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (s->m[s->order[i]].alive)
+			member_tick(s, s->order[i]);
+	for (size_t i = 0; i < s->n; i++) {
+		struct member *x = &s->m[i];
+		if (!x->alive)
+			continue;
+		if (x->deg > s->conf.max_sessions) {
+			fprintf(stderr, "sim_mesh: member %zu holds %u sessions (C = %u)\n", i, x->deg,
+			        s->conf.max_sessions);
+			s->failed = true;
+		}
+		if (!x->knows && x->deg) {
+			x->knows = true;
+			if (mesh_set_candidates(x->mesh, s->cand, s->n))
+				die("mesh_set_candidates");
+		}
+	}
+	s->round++;
+}
+
+/* ------------------------------------------------------------ graph */
+
+/* BFS from src over live members: eccentricity, and how many it reached. */
+static int bfs(struct sim *s, size_t src, size_t *reached)
+{
+	size_t head = 0, tail = 0;
+	int ecc = 0;
+	for (size_t i = 0; i < s->n; i++)
+		s->dist[i] = -1;
+	s->dist[src] = 0;
+	s->queue[tail++] = (uint32_t)src;
+	while (head < tail) {
+		size_t u = s->queue[head++];
+		for (unsigned k = 0; k < s->m[u].deg; k++) {
+			size_t v = s->m[u].adj[k];
+			if (s->dist[v] < 0) {
+				s->dist[v] = s->dist[u] + 1;
+				ecc = s->dist[v];
+				s->queue[tail++] = (uint32_t)v;
+			}
+		}
+	}
+	*reached = tail;
+	return ecc;
+}
+
+/* Components of live members: how many, the largest's size and one of
+ * its members. */
+static size_t components(struct sim *s, size_t *largest, size_t *root)
+{
+	size_t n_comp = 0, reached;
+	*largest = 0;
+	*root = 0;
+	for (size_t i = 0; i < s->n; i++)
+		s->comp[i] = -1;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->m[i].alive || s->comp[i] >= 0)
+			continue;
+		bfs(s, i, &reached);
+		for (size_t q = 0; q < reached; q++)
+			s->comp[s->queue[q]] = (int)n_comp;
+		if (reached > *largest) {
+			*largest = reached;
+			*root = i;
+		}
+		n_comp++;
+	}
+	return n_comp;
+}
+
+static size_t alive_count(const struct sim *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++)
+		k += s->m[i].alive;
+	return k;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* p-th percentile (nearest rank) of n sorted values. */
+static int pct(const int *v, size_t n, double p)
+{
+	size_t r = (size_t)(p / 100.0 * (double)n + 0.999999);
+	return v[r ? r - 1 : 0];
+}
+
+/* Print the graph of live members; returns whether it is connected. */
+static bool measure(struct sim *s, const char *label, unsigned samples, double rounds)
+{
+	size_t alive = alive_count(s), largest, root, reached;
+	size_t n_comp = components(s, &largest, &root);
+	int *deg = malloc(alive * sizeof(int)), *ecc = malloc(samples * sizeof(int));
+	int *out = malloc(alive * sizeof(int));
+	size_t k = 0, below_d = 0, mismatched = 0;
+	struct mesh_stats st;
+
+	if (!deg || !ecc || !out)
+		die("out of memory");
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->m[i].alive)
+			continue;
+		mesh_stats(s->m[i].mesh, now_ms(s), &st);
+		mismatched += st.sessions != s->m[i].deg;
+		below_d += st.outbound < s->conf.dial_target;
+		out[k] = (int)st.outbound;
+		deg[k++] = (int)s->m[i].deg;
+	}
+	qsort(deg, k, sizeof(int), cmp_int);
+	qsort(out, k, sizeof(int), cmp_int);
+	/* Sources: random members of the largest component. */
+	for (unsigned q = 0; q < samples; q++) {
+		size_t src;
+		do
+			src = rnd_below(s, s->n);
+		while (!s->m[src].alive || s->comp[src] != s->comp[root]);
+		ecc[q] = bfs(s, src, &reached);
+	}
+	qsort(ecc, samples, sizeof(int), cmp_int);
+	printf("%s (round %llu)\n", label, (unsigned long long)s->round);
+	printf("  live members %zu; components %zu; largest %zu = %.4f of live\n", alive, n_comp,
+	       largest, (double)largest / (double)alive);
+	printf("  sessions per member: min %d  p50 %d  max %d (C = %u); outbound p50 %d, "
+	       "below D = %u: %zu\n",
+	       deg[0], pct(deg, k, 50), deg[k - 1], s->conf.max_sessions, pct(out, k, 50),
+	       s->conf.dial_target, below_d);
+	printf("  diameter (max eccentricity of %u sources) %d; rounds for a record to reach "
+	       "all: p50 %d  p99 %d  max %d\n",
+	       samples, ecc[samples - 1], pct(ecc, samples, 50), pct(ecc, samples, 99),
+	       ecc[samples - 1]);
+	if (s->m[s->coord].alive) {
+		mesh_stats(s->m[s->coord].mesh, now_ms(s), &st);
+		printf("  coordinator: %u sessions; since it started accepted %llu, refused %llu, "
+		       "evicted %llu\n",
+		       st.sessions, (unsigned long long)st.accepted,
+		       (unsigned long long)st.refusals, (unsigned long long)st.evictions);
+	} else {
+		printf("  coordinator: down\n");
+	}
+	if (rounds > 0) {
+		double per = (double)alive * rounds / 60.0;   /* member-minutes */
+		printf("  per member per minute since the last report: dials %.2f (refused %.2f, "
+		       "failed %.2f), evictions %.3f, drops: shuffle %.3f bootstrap %.3f "
+		       "limit %.3f\n",
+		       (double)s->t.dials / per, (double)s->t.refused / per,
+		       (double)s->t.failed / per, (double)s->t.evicted / per,
+		       (double)s->t.dropped[MESH_DROP_SHUFFLE] / per,
+		       (double)s->t.dropped[MESH_DROP_BOOTSTRAP] / per,
+		       (double)s->t.dropped[MESH_DROP_LIMIT] / per);
+	}
+	memset(&s->t, 0, sizeof(s->t));
+	if (mismatched) {
+		fprintf(stderr, "sim_mesh: %zu meshes count other sessions than their links\n",
+		        mismatched);
+		s->failed = true;
+	}
+	free(deg);
+	free(ecc);
+	free(out);
+	return n_comp == 1;
+}
+
+/* -------------------------------------------------------------- main */
+
+static unsigned long arg_num(const char *v, unsigned long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || *end || end == v || x > max)
+		die("bad numeric argument (see the header of sim_mesh.c)");
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	struct sim s;
+	unsigned long out_pct = 10, periods = 5, kill_pct = 20, period = 120, down = 60;
+	unsigned long formation = 120, samples = 200, seed = 1;
+	bool check = false, connected = true;
+	int opt;
+
+	memset(&s, 0, sizeof(s));
+	s.n = 12000;
+	mesh_conf_default(&s.conf);
+	while ((opt = getopt(argc, argv, "n:o:D:C:t:S:p:k:P:d:f:x:s:c")) != -1) {
+		switch (opt) {
+		case 'n': s.n = arg_num(optarg, 10000000); break;
+		case 'o': out_pct = arg_num(optarg, 100); break;
+		case 'D': s.conf.dial_target = (unsigned)arg_num(optarg, 1000); break;
+		case 'C': s.conf.max_sessions = (unsigned)arg_num(optarg, 1000); break;
+		case 't': s.conf.max_dials_per_tick = (unsigned)arg_num(optarg, 1000); break;
+		case 'S': s.conf.shuffle_ms = arg_num(optarg, 1000000) * 1000; break;
+		case 'p': periods = arg_num(optarg, 1000); break;
+		case 'k': kill_pct = arg_num(optarg, 100); break;
+		case 'P': period = arg_num(optarg, 100000); break;
+		case 'd': down = arg_num(optarg, 100000); break;
+		case 'f': formation = arg_num(optarg, 100000); break;
+		case 'x': samples = arg_num(optarg, 100000); break;
+		case 's': seed = arg_num(optarg, ~0ul); break;
+		case 'c': check = true; break;
+		default: die("usage: sim_mesh [-n N] [-o OUT%] [-D dial] [-C max] [-t dials/tick] "
+		             "[-S shuffle_s] [-p periods] [-k kill%] [-P period] [-d down] "
+		             "[-f formation] [-x samples] [-s seed] [-c]");
+		}
+	}
+	if (s.n < 2 || down >= period || samples == 0)
+		die("need n >= 2, down < period, samples >= 1");
+	s.rng = seed;
+	s.adj_cap = s.conf.max_sessions + 16;
+	s.m = calloc(s.n, sizeof(*s.m));
+	s.cand = calloc(s.n, sizeof(*s.cand));
+	s.queue = malloc(s.n * sizeof(*s.queue));
+	s.order = malloc(s.n * sizeof(*s.order));
+	s.dist = malloc(s.n * sizeof(*s.dist));
+	s.comp = malloc(s.n * sizeof(*s.comp));
+	if (!s.m || !s.cand || !s.queue || !s.order || !s.dist || !s.comp)
+		die("out of memory");
+	for (size_t i = 0; i < s.n; i++) {
+		for (int b = 0; b < MESH_KEY_BYTES; b += 8) {
+			uint64_t r = rnd(&s);
+			memcpy(s.cand[i].key + b, &r, 8);
+		}
+		s.cand[i].dialable = rnd_below(&s, 100) >= out_pct;
+	}
+	qsort(s.cand, s.n, sizeof(*s.cand), cmp_key);
+	do
+		s.coord = rnd_below(&s, s.n);
+	while (!s.cand[s.coord].dialable && out_pct < 100);
+	s.cand[s.coord].dialable = true;
+	s.cand[s.coord].bootstrap = true;
+	s.boot[0] = s.cand[s.coord];
+	for (size_t i = 0; i < s.n; i++)
+		if (!(s.m[i].adj = malloc(s.adj_cap * sizeof(uint32_t))))
+			die("out of memory");
+
+	size_t n_out = 0;
+	for (size_t i = 0; i < s.n; i++)
+		n_out += !s.cand[i].dialable;
+	printf("sim_mesh: %zu members (%zu dial-out only), seed %lu; D = %u, C = %u, dials per "
+	       "tick %u, shuffle %llu s, retry after %llu s, backoff %llu..%llu s; 1 round = 1 s\n",
+	       s.n, n_out, seed, s.conf.dial_target, s.conf.max_sessions,
+	       s.conf.max_dials_per_tick, (unsigned long long)s.conf.shuffle_ms / 1000,
+	       (unsigned long long)s.conf.retry_after_ms / 1000,
+	       (unsigned long long)s.conf.backoff_min_ms / 1000,
+	       (unsigned long long)s.conf.backoff_max_ms / 1000);
+	printf("churn: %lu periods of %lu rounds; %lu %% of live members killed at the start of "
+	       "each, back %lu rounds later\n\n",
+	       periods, period, kill_pct, down);
+
+	double t0 = wall_now();
+	for (size_t i = 0; i < s.n; i++)
+		member_start(&s, i, false);
+
+	/* Formation: everyone starts at once knowing only the coordinator. */
+	long connected_at = -1;
+	printf("formation: round, members with a session, members that know all, components, "
+	       "largest component\n");
+	while (s.round < formation) {
+		round_run(&s);
+		size_t largest, root, with = 0, knows = 0;
+		size_t n_comp = components(&s, &largest, &root);
+		for (size_t i = 0; i < s.n; i++) {
+			with += s.m[i].deg > 0;
+			knows += s.m[i].knows;
+		}
+		if (connected_at < 0 || s.round <= 12)
+			printf("  %3llu %6zu %6zu %6zu %6zu\n", (unsigned long long)s.round, with, knows,
+			       n_comp, largest);
+		if (connected_at < 0 && n_comp == 1)
+			connected_at = (long)s.round;
+	}
+	printf("rounds until connected: %ld\n\n", connected_at);
+	connected &= measure(&s, "after formation", (unsigned)samples, (double)formation) &&
+	             connected_at >= 0;
+
+	size_t *dead = malloc(s.n * sizeof(*dead));
+	if (!dead)
+		die("out of memory");
+	for (unsigned long p = 1; p <= periods; p++) {
+		char label[96];
+		size_t n_dead = 0, alive = alive_count(&s);
+		size_t kill = alive * kill_pct / 100;
+		while (n_dead < kill) {
+			size_t i = rnd_below(&s, s.n);
+			if (!s.m[i].alive)
+				continue;
+			member_kill(&s, i);
+			dead[n_dead++] = i;
+		}
+		printf("\n");
+		snprintf(label, sizeof(label), "period %lu: %zu killed, before any repair", p, n_dead);
+		measure(&s, label, (unsigned)samples, 0);
+		for (unsigned long r = 0; r < down; r++)
+			round_run(&s);
+		snprintf(label, sizeof(label), "period %lu: %zu still down, after %lu rounds of repair",
+		         p, n_dead, down);
+		connected &= measure(&s, label, (unsigned)samples, (double)down);
+		for (size_t q = 0; q < n_dead; q++)
+			member_start(&s, dead[q], true);
+		for (unsigned long r = down; r < period; r++)
+			round_run(&s);
+		snprintf(label, sizeof(label), "period %lu: all back for %lu rounds", p, period - down);
+		connected &= measure(&s, label, (unsigned)samples, (double)(period - down));
+	}
+	printf("\nwall time %.1f s for %llu rounds of %zu members\n", wall_now() - t0,
+	       (unsigned long long)s.round, s.n);
+
+	for (size_t i = 0; i < s.n; i++) {
+		mesh_free(s.m[i].mesh);
+		free(s.m[i].adj);
+	}
+	free(dead);
+	free(s.m);
+	free(s.cand);
+	free(s.queue);
+	free(s.order);
+	free(s.dist);
+	free(s.comp);
+	if (s.failed)
+		return 1;
+	if (check && !connected) {
+		fprintf(stderr, "sim_mesh: the graph of live members was not connected\n");
+		return 1;
+	}
+	return 0;
+}
