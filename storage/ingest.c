@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/endpoint_int.h"
 #include "storage/ingest_int.h"
 #include "storage/members_int.h"
 #include "storage/meta_int.h"
@@ -494,7 +495,8 @@ int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8
 	store_be64(fk + 4, rec->seq);
 	store_be64(fv, rk);
 	MDB_val fkey = { 12, fk }, fval = { 8, fv };
-	if ((rc = store_lmdb_rc(mdb_put(txn, s->feeds, &fkey, &fval, 0))))
+	if ((rc = store_lmdb_rc(mdb_put(txn, s->feeds, &fkey, &fval, 0))) ||
+	    (rc = store_endpoint_note(txn, s, rec, alliance, rk)))
 		return rc;
 
 	if ((rc = index_put(&w->ik, rk, &w->fb, &w->xb)))

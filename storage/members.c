@@ -135,7 +135,8 @@ static int policy_get(MDB_txn *txn, struct store *s, const uint8_t *alliance, in
 }
 
 /* What a role may publish.  Governance is the coordinators'; observers
- * read, and may only say who they are (Profile, and edit or withdraw it). */
+ * read, and may only say who they are (Profile, and edit or withdraw it)
+ * and where they are reached (Endpoint). */
 static bool role_may(int role, int kind)
 {
 	if (role == ROLE_COORD)
@@ -147,9 +148,11 @@ static bool role_may(int role, int kind)
 		return false;
 	if (role == ROLE_MEMBER)
 		return true;
+	/* Observers run nodes too: they say where they are reached (PROTOCOL.md
+	 * 6.2 and 6.10 say what version-1 nodes, which refuse it, then do). */
 	if (role == ROLE_OBSERVER)
 		return kind == PROTO_KIND_PROFILE || kind == PROTO_KIND_SUPERSEDE ||
-		       kind == PROTO_KIND_RETRACT;
+		       kind == PROTO_KIND_RETRACT || kind == PROTO_KIND_ENDPOINT;
 	return false;
 }
 

@@ -18,6 +18,10 @@
  *   "expiry/<alliance hex>/<member hex>" -> seq(8): the member's head when
  *                                     this node saw its admission expired;
  *                                     records past it are refused
+ *   "pending/<alliance hex>/<seq: 16 hex digits>" -> an envelope this
+ *                                     node signed in advance for an alliance
+ *                                     it does not hold yet (agora join);
+ *                                     store_pending_ingest stores it
  *   "invites-open"                 -> (layout 5 before typed meta: "an
  *                                     invite was ever made"; no longer
  *                                     read or written)
@@ -26,6 +30,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -407,6 +412,163 @@ int store_join_del(struct store *s, const uint8_t coordinator[PROTO_KEY_BYTES])
 	if (!s || !coordinator)
 		return PROTO_E_ARG;
 	return write_one(s, k, key_hex1(k, "join/", coordinator), NULL, 0);
+}
+
+/* --------------------------------------------------------------- pending */
+
+#define PENDING "pending/"
+#define PENDING_KEY (sizeof(PENDING) - 1 + 64 + 1 + 16)
+
+static size_t pending_key(char *buf, const uint8_t alliance[32], uint64_t seq)
+{
+	size_t n = key_hex1(buf, PENDING, alliance);
+	snprintf(buf + n, KEY_MAX - n, "/%016llx", (unsigned long long)seq);
+	return n + 17;
+}
+
+/* Parse a pending key: true, with its alliance and seq. */
+static bool pending_parse(const MDB_val *k, uint8_t alliance[32], uint64_t *seq)
+{
+	const char *p = k->mv_data;
+	char hex[17];
+	size_t pl = sizeof(PENDING) - 1;
+	if (k->mv_size != PENDING_KEY || memcmp(p, PENDING, pl) || p[pl + 64] != '/')
+		return false;
+	char ahex[65];
+	memcpy(ahex, p + pl, 64);
+	ahex[64] = 0;
+	if (proto_unhex(alliance, 32, ahex))
+		return false;
+	memcpy(hex, p + pl + 65, 16);
+	hex[16] = 0;
+	uint64_t v = 0;
+	for (int i = 0; i < 16; i++) {
+		char c = hex[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*seq = v;
+	return true;
+}
+
+/* Every pending key of alliance (NULL: all) in txn, in order, to cb. */
+typedef int (*pending_walk_cb)(MDB_cursor *c, const MDB_val *k, const MDB_val *v,
+                               const uint8_t alliance[32], uint64_t seq, void *ctx);
+static int pending_walk(MDB_txn *txn, struct store *s, const uint8_t *alliance,
+                        pending_walk_cb cb, void *ctx)
+{
+	char start[KEY_MAX];
+	size_t sl = alliance ? key_hex1(start, PENDING, alliance) : sizeof(PENDING) - 1;
+	MDB_cursor *c;
+	if (!alliance)
+		memcpy(start, PENDING, sl);
+	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->meta, &c));
+	if (rc)
+		return rc;
+	MDB_val k = { sl, start }, v;
+	for (rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)); rc == 0;
+	     rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+		uint8_t a[32];
+		uint64_t seq;
+		if (k.mv_size < sl || memcmp(k.mv_data, start, sl))
+			break;
+		if (!pending_parse(&k, a, &seq)) {
+			rc = STORE_E_CORRUPT;
+			break;
+		}
+		if ((rc = cb(c, &k, &v, a, seq, ctx)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int pending_del_cb(MDB_cursor *c, const MDB_val *k, const MDB_val *v,
+                          const uint8_t alliance[32], uint64_t seq, void *ctx)
+{
+	(void)k, (void)v, (void)alliance, (void)seq, (void)ctx;
+	return store_lmdb_rc(mdb_cursor_del(c, 0));
+}
+
+struct pending_put {
+	struct store *s;
+	const uint8_t *alliance;
+	const struct store_item *items;
+	const uint64_t *seqs;
+	size_t n;
+};
+
+static int pending_put_cb(MDB_txn *txn, void *arg)
+{
+	struct pending_put *p = arg;
+	int rc = pending_walk(txn, p->s, p->alliance, pending_del_cb, NULL);
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		char k[KEY_MAX];
+		rc = raw_put(txn, p->s, k, pending_key(k, p->alliance, p->seqs[i]), p->items[i].env,
+		             p->items[i].len);
+	}
+	return rc;
+}
+
+int store_pending_put(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                      const struct store_item *items, size_t n)
+{
+	uint64_t *seqs = NULL;
+	int rc = 0;
+	if (!s || !alliance || (n && !items))
+		return PROTO_E_ARG;
+	if (n && !(seqs = calloc(n, sizeof *seqs)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		Agora__Record *r = NULL;
+		if (proto_envelope_decode(&r, items[i].env, items[i].len, NULL)) {
+			rc = PROTO_E_ARG;
+			break;
+		}
+		seqs[i] = r->seq;
+		if (!r->has_alliance || r->alliance.len != PROTO_ID_BYTES ||
+		    memcmp(r->alliance.data, alliance, PROTO_ID_BYTES) ||
+		    (i && seqs[i] != seqs[i - 1] + 1))
+			rc = PROTO_E_ARG;
+		agora__record__free_unpacked(r, NULL);
+	}
+	if (!rc) {
+		struct pending_put p = { s, alliance, items, seqs, n };
+		rc = store_write(s, pending_put_cb, &p);
+	}
+	free(seqs);
+	return rc;
+}
+
+struct pending_list {
+	store_pending_cb cb;
+	void *ctx;
+};
+
+static int pending_list_cb(MDB_cursor *c, const MDB_val *k, const MDB_val *v,
+                           const uint8_t alliance[32], uint64_t seq, void *ctx)
+{
+	struct pending_list *l = ctx;
+	(void)c, (void)k;
+	return l->cb(alliance, seq, v->mv_data, v->mv_size, l->ctx);
+}
+
+int store_pending_list(struct store_txn *t, const uint8_t *alliance, store_pending_cb cb,
+                       void *ctx)
+{
+	struct pending_list l = { cb, ctx };
+	if (!t || !cb)
+		return PROTO_E_ARG;
+	return store_map_err(pending_walk(t->txn, t->s, alliance, pending_list_cb, &l));
+}
+
+int store_meta_pending_del(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           uint64_t seq)
+{
+	char k[KEY_MAX];
+	return raw_del(txn, s, k, pending_key(k, alliance, seq));
 }
 
 /* ----------------------------------------------------------------- floor */

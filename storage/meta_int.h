@@ -34,4 +34,8 @@ int store_meta_expiry_note(MDB_txn *txn, struct store *s, const uint8_t alliance
 int store_meta_expiry_clear(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
                             const uint8_t member[32]);
 
+/* Forget the pending record (alliance, seq); 0 if there was none. */
+int store_meta_pending_del(MDB_txn *txn, struct store *s, const uint8_t alliance[32],
+                           uint64_t seq);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/endpoint_int.h"
 #include "storage/log_int.h"
 #include "storage/members_int.h"
 #include "storage/meta_int.h"
@@ -286,7 +287,8 @@ static int withdraw_cb(MDB_txn *txn, void *arg)
 			rc = store_lmdb_rc(mdb_put(txn, s->heads, &k, &hv, 0));
 		}
 		if (rc || (rc = store_moves_note(&c->moves, c->alliance, c->own, hseq, false)) ||
-		    (rc = store_log_append(txn, s, &c->moves)))
+		    (rc = store_log_append(txn, s, &c->moves)) ||
+		    (rc = store_endpoint_reset(txn, s, c->alliance, c->own)))
 			return rc;
 	}
 	return store_meta_conflict_clear(txn, s, c->alliance, c->own);

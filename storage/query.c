@@ -487,10 +487,7 @@ static bool kind_visible(const struct store_query *q, int kind)
 {
 	if (q->kind != PROTO_KIND_NONE)
 		return kind == (int)q->kind;
-	bool hidden = kind == PROTO_KIND_CHARTER || kind == PROTO_KIND_ADMISSION ||
-	              kind == PROTO_KIND_REVOCATION || kind == PROTO_KIND_KEY_ROTATION ||
-	              kind == PROTO_KIND_RETRACT;
-	return !hidden || q->governance;
+	return !store_kind_hidden(kind) || q->governance;
 }
 
 /*

@@ -551,6 +551,83 @@ int store_own_conflict(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTE
 int store_own_withdraw(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
                        store_record_cb cb, void *ctx, size_t *n_out);
 
+/* ------------------------------------------------------------ endpoints */
+
+/*
+ * Where a member is reached (PROTOCOL.md 6.10): its newest Endpoint record
+ * in an alliance (the highest seq of its feed there; a feed is stored in
+ * order, so the last one stored).  An Endpoint this build cannot read
+ * (PROTO_NEWER_UNREADABLE) changes nothing.
+ */
+struct store_endpoint {
+	char addr[PROTO_ENDPOINT_MAX][264]; /* "HOST:PORT" or "[V6]:PORT", NUL-terminated,
+	                                       as the record has them (proto_address_parse) */
+	size_t n;                   /* addresses; 0 when dial_out_only */
+	bool dial_out_only;         /* it dials out and cannot be dialled */
+	uint64_t seq;               /* the record's seq in the author's feed */
+	uint8_t id[PROTO_ID_BYTES]; /* the record's id */
+};
+
+/*
+ * The newest Endpoint of author in alliance, from the endpoint index: two
+ * key lookups and the decode of one small record, whatever the size of the
+ * alliance or of the author's feed (agorad calls it on its loop thread when
+ * it picks a peer to dial).  STORE_E_NOTFOUND when the author has published
+ * none there, or when that newest one is withdrawn: retracted by its author,
+ * past a revocation of the author, or taken out of the own feed
+ * (store_own_withdraw) -- an older Endpoint does not come back, so the
+ * author is then not dialable.  It says nothing of membership: the caller
+ * checks that the author is active (store_member_is_active).  PROTO_E_ARG
+ * for a NULL argument.
+ */
+int store_endpoint_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t author[PROTO_KEY_BYTES], struct store_endpoint *out);
+
+/*
+ * Records signed in advance, for an alliance this store does not hold yet
+ * (PROTOCOL.md 6.10): `agora join` signs this node's first records in the
+ * alliance it joins -- its Profile at seq 1, its Endpoint at seq 2 -- before
+ * it holds the charter, so the store cannot take them yet.  They wait as
+ * they are, in seq order, until store_pending_ingest stores them.
+ */
+
+/*
+ * Keep items[0..n) (envelopes of this store's future own records, decoded
+ * here: each must name `alliance`, and their seqs must be consecutive from
+ * the first) as the pending records of alliance, replacing any it had, in
+ * one write.  n == 0 drops them.  0; PROTO_E_ARG (not records of that
+ * alliance, or not consecutive); a write error.
+ */
+int store_pending_put(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                      const struct store_item *items, size_t n);
+
+/* The pending records of alliance (NULL: of every alliance), by alliance
+ * and seq; env borrowed until store_txn_end.  cb returns 0 to go on,
+ * non-zero to stop (returned). */
+typedef int (*store_pending_cb)(const uint8_t alliance[PROTO_ID_BYTES], uint64_t seq,
+                                const uint8_t *env, size_t len, void *ctx);
+int store_pending_list(struct store_txn *t, const uint8_t *alliance, store_pending_cb cb,
+                       void *ctx);
+
+/*
+ * Store the pending records of alliance, as store_ingest would at now_ms, in
+ * seq order, and forget each one that is stored or refused for good.  Those
+ * refused because the store lacks the alliance's charter
+ * (STORE_E_ALLIANCE) or the author's admission (STORE_E_NOT_MEMBER) stay,
+ * with every one after them, for a later call.  Any other refusal is for
+ * good (a revocation, an expiry, a role that may not publish the kind): it
+ * and the records after it, which chain on it, are dropped.  A pending
+ * record at a seq the author's feed already holds is dropped without being
+ * ingested (stored already, or the feed went on without it), so it never
+ * counts as an own-feed conflict or raises a floor; so are the rest when
+ * the first one left does not extend the feed.  *stored (may be NULL) gets
+ * how many were stored (STORE_NEW).  0, or a fatal error (then nothing is
+ * forgotten).  agorad calls it once the alliance's charter is stored and
+ * its own key is active there (see PROTOCOL.md 6.10).
+ */
+int store_pending_ingest(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
+                         uint64_t now_ms, size_t *stored);
+
 /* ------------------------------------------------------------- settings */
 
 /*

@@ -68,10 +68,10 @@
  *            ftsb, so layout 2 opens as is.)
  *   hide     rowkey -> flags(1) | content kind(1), for every indexed
  *            (non-fork) record that is superseded, retracted, or of a kind
- *            queries hide by default (governance, retractions).  Queries
- *            check candidates against it instead of reading each record,
- *            so a ranked query reads only the records it delivers (and,
- *            for phrases, the candidates whose signatures allow them).
+ *            queries hide by default (governance, retractions, endpoints).
+ *            Queries check candidates against it instead of reading each
+ *            record, so a ranked query reads only the records it delivers
+ *            (and, for phrases, the candidates whose signatures allow them).
  *   chain    root rowkey -> newest rowkey(8) | newest id(32) |
  *            retraction rowkey(8, 0 if none).  Only for chains that were
  *            superseded or retracted; a record without one is its own
@@ -87,13 +87,19 @@
  *            rowkey(8) of the fork record, for every fork proof in the
  *            order it was stored (store_forks_since).  Created on the first
  *            read-write open, which numbers the forks already stored.
+ *   endp     alliance(32) | author(32) -> seq(8) | rowkey(8) of the
+ *            author's newest readable Endpoint record there (endpoint.c).
+ *            (Created on the first read-write open that lacks it, which
+ *            builds it, and hides kind 29, from the kind index: a store
+ *            made before this build carried Endpoints unread.)
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            Membership: "policy/", "member/", "vote/" (members_int.h).
  *            Settings and the own feed's and members' marks, each with its
  *            owner and encoding in meta.c: "default-alliance", "seen/",
- *            "invite/", "join/", "floor/", "conflict/", "expiry/".  (Layout
- *            5 stores from before may hold "invites-open", no longer read.)
+ *            "invite/", "join/", "floor/", "conflict/", "expiry/",
+ *            "pending/".  (Layout 5 stores from before may hold
+ *            "invites-open", no longer read.)
  *
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
@@ -114,6 +120,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "storage/endpoint_int.h"
 #include "storage/log_int.h"
 #include "storage/stem_int.h"
 
@@ -314,9 +321,11 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "meta", offsetof(struct store, meta), 0, 0 },
 		{ "log", offsetof(struct store, log), 0, OPTIONAL },
 		{ "forkno", offsetof(struct store, forkno), 0, OPTIONAL },
+		{ "endp", offsetof(struct store, endp), 0, OPTIONAL },
 	};
 	size_t nidl = 0;
 	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = s->has_log = s->has_forkno = false;
+	s->has_endp = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
@@ -335,6 +344,8 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 			s->has_log = true;
 		else if (dbi == &s->forkno)
 			s->has_forkno = true;
+		else if (dbi == &s->endp)
+			s->has_endp = true;
 		else if (dbi == &s->idl[0] || dbi == &s->idl[1])
 			nidl++;
 	}
@@ -375,8 +386,10 @@ static int ids_to_idp(MDB_txn *txn, struct store *s)
 static int open_write_cb(MDB_txn *txn, void *ctx)
 {
 	struct store *s = ctx;
-	int rc = open_dbis(txn, s, MDB_CREATE);
-	if (rc)
+	MDB_dbi probe;
+	int rc = store_lmdb_rc(mdb_dbi_open(txn, "endp", 0, &probe));
+	bool endp_new = rc == MDB_NOTFOUND;
+	if ((rc && !endp_new) || (rc = open_dbis(txn, s, MDB_CREATE)))
 		return rc;
 	uint64_t v;
 	rc = store_counter_get(txn, s, META_VERSION, &v);
@@ -401,6 +414,9 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 	}
 	/* layouts 1-5: rebuild the full text (stems, folded) and the tag keys */
 	if (v >= 1 && v <= 5 && (rc = store_reindex(txn, s)))
+		return rc;
+	/* no endp yet: records of kind 29 were carried unread; index them now */
+	if (endp_new && (rc = store_endpoint_rebuild(txn, s)))
 		return rc;
 	if (v < STORE_LAYOUT_VERSION)
 		rc = store_counter_add(txn, s, META_VERSION, (int64_t)(STORE_LAYOUT_VERSION - v));

@@ -122,6 +122,8 @@ struct store {
 	MDB_dbi meta;       /* string key -> value; '~' keys are internal */
 	MDB_dbi log;        /* write number -> feeds moved (log_int.h) */
 	MDB_dbi forkno;     /* fork number -> fork (log_int.h) */
+	MDB_dbi endp;       /* alliance | author -> newest Endpoint (endpoint_int.h) */
+	bool has_endp;      /* false: opened read-only before the first read-write open */
 	uint64_t log_keep;  /* STORE_LOG_KEEP; tests make it small */
 	bool has_log;       /* false: opened read-only before the first read-write open */
 	bool has_forkno;    /* likewise */
@@ -242,7 +244,7 @@ static inline bool store_kind_hidden(int kind)
 {
 	return kind == PROTO_KIND_CHARTER || kind == PROTO_KIND_ADMISSION ||
 	       kind == PROTO_KIND_REVOCATION || kind == PROTO_KIND_KEY_ROTATION ||
-	       kind == PROTO_KIND_RETRACT;
+	       kind == PROTO_KIND_RETRACT || kind == PROTO_KIND_ENDPOINT;
 }
 /* Keep the hide entry of an indexed record in step with its recs header
  * flags and content kind (see store.c). */
