@@ -5,7 +5,9 @@
  * The file (contrib/agora.conf.example shows every setting):
  *   [node]     name, country, key (this node's public key, written by
  *              `agora init` so that `agora whoami` needs no passphrase),
- *              listen (ADDRESS:PORT), log-level (agorad checks the name)
+ *              listen (ADDRESS:PORT), log-level (agorad checks the name),
+ *              public-address (where partners reach this node: HOST:PORT,
+ *              comma-separated, or "none"; store_conf_addresses)
  *   [profile]  the municipality's profile: any keys, in the order written
  *              (the CLI checks them against the Profile record's fields)
  *   [peer]     repeated, one per partner: key (64 hex digits, required and
@@ -260,9 +262,67 @@ static int set_str(struct parse *p, char **dst, const char *value)
 	return 1;
 }
 
+int store_conf_addresses(char out[][PROTO_ADDRESS_MAX + 1], size_t *n, bool *none,
+                         const char *value, const char **why)
+{
+	char a[PROTO_ENDPOINT_MAX][PROTO_ADDRESS_MAX + 1];
+	size_t k = 0;
+	const char *p = value, *w = NULL;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!strcmp(p, "none")) {
+		*n = 0;
+		*none = true;
+		return 0;
+	}
+	for (;;) {
+		size_t len = strcspn(p, ", \t");
+		if (!len) {
+			w = "is empty (write HOST:PORT, several separated by commas, or none)";
+			break;
+		}
+		if (k == PROTO_ENDPOINT_MAX) {
+			w = "holds more than 8 addresses";
+			break;
+		}
+		if (len > PROTO_ADDRESS_MAX) {
+			w = "holds an address that is too long";
+			break;
+		}
+		memcpy(a[k], p, len);
+		a[k][len] = '\0';
+		if (proto_address_parse(NULL, 0, NULL, a[k], &w))
+			break;
+		k++;
+		p += len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p != ',') {
+			w = "separate addresses with commas";
+			break;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (w) {
+		if (why)
+			*why = w;
+		return -EINVAL;
+	}
+	memcpy(out, a, sizeof a[0] * k);
+	*n = k;
+	*none = false;
+	return 0;
+}
+
 static int node_entry(struct parse *p, const char *name, const char *value)
 {
-	static const char *const keys[] = { "name", "country", "key", "listen", "log-level" };
+	static const char *const keys[] = { "name", "country", "key", "listen", "log-level",
+	                                    "public-address" };
 	struct store_conf *c = p->c;
 
 	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "node", name)) {
@@ -286,6 +346,18 @@ static int node_entry(struct parse *p, const char *name, const char *value)
 	case 4:
 		c->log_level_line = p->line;
 		return set_str(p, &c->log_level, value);
+	case 5: {
+		char a[PROTO_ENDPOINT_MAX][PROTO_ADDRESS_MAX + 1];
+		size_t n;
+		bool none;
+		const char *why = "";
+		if (store_conf_addresses(a, &n, &none, value, &why)) {
+			fail(p, "[node] public-address: '%s' %s", value, why);
+			return 0;
+		}
+		c->public_address_line = p->line;
+		return set_str(p, &c->public_address, value);
+	}
 	default:
 		return 0;   /* key_once said why */
 	}
@@ -374,6 +446,7 @@ void store_conf_dispose(struct store_conf *c)
 	free(c->name);
 	free(c->country);
 	free(c->log_level);
+	free(c->public_address);
 	for (size_t i = 0; i < c->n_profile; i++) {
 		free(c->profile[i].name);
 		free(c->profile[i].value);

@@ -940,7 +940,8 @@ int store_key_load(struct proto_key **out, const char *home,
 
 /*
  * agora.conf, the node's settings (conf.c): one parser and one editor for
- * agora and agorad.  Sections: [node] name country key listen log-level;
+ * agora and agorad.  Sections: [node] name country key listen log-level
+ * public-address;
  * [profile] (any keys, checked by the CLI); [peer] (repeated) key address
  * name.  Errors are STORE_E_CONF with "<file>:<line>: <what>" in err.
  */
@@ -976,6 +977,9 @@ struct store_conf {
 	int listen_line;
 	char *log_level;            /* as written (agorad checks it); NULL if absent */
 	int log_level_line;
+	char *public_address;       /* as written (store_conf_addresses reads it); NULL
+	                               if absent */
+	int public_address_line;
 	/* [profile] */
 	bool has_profile;           /* the section is there (even empty) */
 	struct store_conf_value *profile;
@@ -1006,6 +1010,17 @@ const struct store_conf_peer *store_conf_peer_find(const struct store_conf *c,
  */
 int store_conf_hostport(char host[STORE_CONF_HOST_MAX], uint16_t *port, const char *s,
                         bool allow_zero);
+/*
+ * Where partners reach this node, as [node] public-address and `agora
+ * init|join --public-address` write it: "none" (dial-out only: *none true,
+ * *n 0), or 1..PROTO_ENDPOINT_MAX addresses separated by commas (blanks
+ * around them ignored), each as an Endpoint record holds it
+ * (proto_address_parse).  0 with out[0..*n) set, or -EINVAL with *why (may
+ * be NULL) a static phrase ("has no port (...)"); nothing written then.
+ */
+int store_conf_addresses(char out[][PROTO_ADDRESS_MAX + 1], size_t *n, bool *none,
+                         const char *value, const char **why);
+
 /* Can `key = value` be written so that it reads back the same (no line
  * break or control character, no blank at either end, no ';' first or
  * after a blank (an inline comment), a line of at most STORE_CONF_LINE_MAX
