@@ -21,6 +21,7 @@
 struct init_opts {
 	const char *alliance;       /* --alliance NAME: found it too */
 	const char *passphrase_file;
+	const char *public_address; /* --public-address */
 	struct fields *profile;     /* the profile's flags (cli_opt_parse's extra) */
 };
 
@@ -30,6 +31,10 @@ static const struct cli_opt init_opts[] = {
 	CLI_STR("--passphrase-file", "FILE", "keep the key encrypted (Argon2id) under the\n"
 	        "passphrase on FILE's first line (mode 0600; or set\n"
 	        "$AGORA_PASSPHRASE)", struct init_opts, passphrase_file),
+	CLI_STR("--public-address", "HOST:PORT", "where partners reach this node (several\n"
+	        "separated by commas; none: it only dials out); kept\n"
+	        "in agora.conf, published into the alliance founded\n"
+	        "here and by `agora join`", struct init_opts, public_address),
 	CLI_OPT_END,
 };
 
@@ -49,11 +54,13 @@ static void profile_help(FILE *f, const void *opts)
 static const struct cli_command init_cmd = {
 	.name = "init",
 	.usage = "init --name \"Assens Kommune\" --country DK [--alliance NAME]\n"
-	         "init ... [--passphrase-file FILE] [profile flags]",
+	         "init ... [--public-address HOST:PORT] [--passphrase-file FILE]\n"
+	         "init ... [profile flags]",
 	.about = "Creates this node's identity (identity.key, mode 0600), its store and\n"
 	         "agora.conf in the data directory.  init never replaces an existing key.\n"
 	         "With --alliance NAME it also founds that alliance and publishes the\n"
-	         "profile into it.\n",
+	         "profile into it, and the endpoint (where partners reach this node)\n"
+	         "when there is a public address.\n",
 	.groups = { { "options", init_opts, 0 } },
 	.extra = profile_flag,
 	.extra_help = profile_help,
@@ -140,6 +147,7 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	struct proto_key *key = NULL;
 	struct store *s;
 	struct fields f;
+	struct cli_endpoint ep;
 	char path[4200], hex[PROTO_KEY_BYTES * 2 + 1], *pass = NULL;
 	uint8_t alliance[PROTO_ID_BYTES];
 	bool kept = false;
@@ -183,6 +191,9 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 		ret = CLI_EXIT_IDENTITY;
 		goto out;
 	}
+	if (o.public_address && (ret = cli_endpoint_choose(ctx, o.public_address, &ep)) !=
+	                                CLI_EXIT_OK)
+		goto out;
 	if ((ret = cli_passphrase(ctx, o.passphrase_file, &pass)) != CLI_EXIT_OK)
 		goto out;
 	ret = CLI_EXIT_ERROR;
@@ -211,11 +222,24 @@ int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	       pass ? " (key encrypted)" : "", hex);
 	if (kept)
 		fprintf(stderr, "%s: kept the existing %s/agora.conf\n", ctx->prog, ctx->home);
+	if (o.public_address && (ret = cli_endpoint_remember(ctx, &ep)) != CLI_EXIT_OK)
+		goto out;
 	if (o.alliance) {
 		if ((ret = cli_alliance_found(ctx, ctx->key, o.alliance, NULL, alliance)) != CLI_EXIT_OK)
 			goto out;
 		proto_hex(hex, alliance, PROTO_ID_BYTES);
 		printf("founded alliance %s: %s\n", o.alliance, hex);
+		/* an existing agora.conf may say where this node is reached */
+		if (!o.public_address && (ret = cli_endpoint_choose(ctx, NULL, &ep)) != CLI_EXIT_OK)
+			goto out;
+		if (ep.source &&
+		    (ret = cli_endpoint_publish(ctx, ctx->key, alliance, &ep, NULL)) != CLI_EXIT_OK)
+			goto out;
+		if (ep.source)
+			cli_endpoint_say(ctx, &ep, "endpoint");
+		else
+			printf("endpoint: none published: partners reach this node only where they "
+			       "are told (`agora endpoint set HOST:PORT` publishes it)\n");
 	} else {
 		printf("next: agora alliance create --name \"ALLIANCE NAME\" (or join one)\n");
 	}

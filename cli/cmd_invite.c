@@ -14,6 +14,7 @@
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
+#include "cli/control_int.h"
 #include "cli/home_int.h"
 #include "cli/members_int.h"
 #include "cli/opt_int.h"
@@ -98,23 +99,33 @@ static int invite_decode(struct invite *iv, const char *code)
 	return rc;
 }
 
-/* 127.0.0.1 and the port a running agorad wrote to <home>/agorad.port. */
-static int default_addr(struct cli_ctx *ctx, char *out, size_t cap)
+/*
+ * The address a running agorad listens on (its status), when partners can
+ * dial it as it is: a wildcard ("0.0.0.0:7420") says nothing of where this
+ * node is reached, so it is refused; a loopback one is what the operator
+ * told agorad to use (tests on one machine), so it is taken.
+ */
+static int running_addr(struct cli_ctx *ctx, char *out, size_t cap)
 {
-	char path[4200], *text = NULL;
-	size_t len = 0;
+	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
+	Agora__Control__StatusReq sr = AGORA__CONTROL__STATUS_REQ__INIT;
+	Agora__Control__Response *resp = NULL;
+	char host[PROTO_ADDRESS_MAX + 1];
+	int rc = -1;
 
-	if (store_home_path(path, sizeof path, ctx->home, STORE_HOME_PORT, NULL) ||
-	    store_file_read(path, 16, &text, &len))
+	req.req_case = AGORA__CONTROL__REQUEST__REQ_STATUS;
+	req.status = &sr;
+	if (cli_control_call(ctx, &req, &resp))
 		return -1;
-	text[strcspn(text, "\r\n")] = 0;
-	if (!text[0]) {
-		free(text);
-		return -1;
+	if (!resp->code && resp->status && resp->status->listen &&
+	    strlen(resp->status->listen) < cap &&
+	    !proto_address_parse(host, sizeof host, NULL, resp->status->listen, NULL) &&
+	    strcmp(host, "0.0.0.0") && strcmp(host, "::")) {
+		snprintf(out, cap, "%s", resp->status->listen);
+		rc = 0;
 	}
-	snprintf(out, cap, "127.0.0.1:%s", text);
-	free(text);
-	return 0;
+	agora__control__response__free_unpacked(resp, NULL);
+	return rc;
 }
 
 struct invite_opts {
@@ -129,7 +140,10 @@ static const struct cli_opt invite_opts[] = {
 	CLI_STR("--expires", "DURATION", "how long the code works (default 7d; s, m, h, d)",
 	        struct invite_opts, expires),
 	CLI_STR("--address", "HOST:PORT", "where the new member reaches this node (default:\n"
-	        "this agorad on 127.0.0.1)", struct invite_opts, address),
+	        "this node's endpoint in the alliance (`agora endpoint`),\n"
+	        "else agora.conf public-address, else the address the\n"
+	        "running agorad listens on unless it is 0.0.0.0)",
+	        struct invite_opts, address),
 	CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default alliance)",
 	        struct invite_opts, alliance),
 	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
@@ -173,11 +187,6 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_opt_usage(ctx, &cli_invite_cmd);
 	if ((ret = cli_member_terms(ctx, o.role, expires, &r, &dur)) != CLI_EXIT_OK)
 		return ret;
-	if (!addr && default_addr(ctx, iv.addr, sizeof iv.addr) < 0) {
-		cli_error(ctx, "give --address HOST:PORT where the new member reaches this node "
-		          "(agorad is not running here to ask)");
-		return CLI_EXIT_USAGE;
-	}
 	if (addr) {
 		char host[STORE_CONF_HOST_MAX];
 		uint16_t port;
@@ -195,9 +204,18 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	             store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&
 	             store_member_get(t, iv.alliance, key->pk, &me) == 0 &&
 	             me.role == AGORA__ROLE__ROLE_COORDINATOR;
+	bool have_addr = addr || (ret == CLI_EXIT_OK &&
+	                          cli_endpoint_invite_addr(ctx, t, iv.alliance, key->pk, iv.addr,
+	                                                   sizeof iv.addr) == 0);
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)
 		return ret;
+	if (!have_addr && running_addr(ctx, iv.addr, sizeof iv.addr) < 0) {
+		cli_error(ctx, "give --address HOST:PORT where the new member reaches this node: "
+		          "it has published no endpoint here (`agora endpoint set HOST:PORT`), "
+		          "and agorad does not run on an address others can use");
+		return CLI_EXIT_USAGE;
+	}
 	if (!coord) {
 		cli_error(ctx, "only a coordinator of this alliance can invite");
 		return CLI_EXIT_ERROR;
@@ -230,36 +248,142 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+struct join_opts {
+	const char *public_address, *passphrase_file;
+};
+
+static const struct cli_opt join_opts[] = {
+	CLI_STR("--public-address", "HOST:PORT", "where partners reach this node (several\n"
+	        "separated by commas; none: it only dials out).  Default:\n"
+	        "agora.conf [node] public-address, else its listen address\n"
+	        "when partners can reach it, else none", struct join_opts, public_address),
+	CLI_STR("--passphrase-file", "FILE", "the passphrase of an encrypted identity.key",
+	        struct join_opts, passphrase_file),
+	CLI_OPT_END,
+};
+
 static const struct cli_command join_cmd = {
 	.name = "join",
-	.usage = "join CODE",
+	.usage = "join CODE [--public-address HOST:PORT] [--passphrase-file FILE]",
 	.about = "Join an alliance with an invite code from one of its coordinators\n"
 	         "(`agora alliance invite`).  Run `agora init` first.  The coordinator\n"
 	         "becomes a peer; when agorad runs, it connects, redeems the code inside\n"
-	         "the encrypted session, is admitted, and syncs the alliance.  A code\n"
-	         "works once.\n",
+	         "the encrypted session, is admitted, and syncs the alliance.  join signs\n"
+	         "this node's profile and endpoint (where partners reach it) for the\n"
+	         "alliance now; agorad publishes them once it holds the alliance, so\n"
+	         "every member can find this node.  A code works once.\n",
+	.groups = { { "options", join_opts, 0 } },
 	.min_args = 1,
 	.max_args = 1,
 };
 
+/* Sign rec as this node's record seq (prev: the one before, or NULL) in
+ * alliance; *env gets the malloc()ed envelope (the caller frees it). */
+static int join_sign(struct cli_ctx *ctx, struct proto_key *key, const uint8_t *alliance,
+                     Agora__Record *rec, uint64_t seq, const uint8_t *prev, uint8_t **env,
+                     size_t *len, uint8_t id[PROTO_ID_BYTES])
+{
+	struct proto_error err = { 0 };
+	int rc;
+
+	rec->has_alliance = 1;
+	rec->alliance.data = (uint8_t *)alliance;
+	rec->alliance.len = PROTO_ID_BYTES;
+	rec->has_author = 1;
+	rec->author.data = key->pk;
+	rec->author.len = PROTO_KEY_BYTES;
+	rec->has_seq = 1;
+	rec->seq = seq;
+	rec->has_prev = prev != NULL;
+	rec->prev.data = (uint8_t *)prev;
+	rec->prev.len = prev ? PROTO_ID_BYTES : 0;
+	rec->has_created_ms = 1;
+	rec->created_ms = cli_now_ms();
+	if ((rc = proto_record_sign(env, len, id, rec, key, rec->created_ms, &err)) < 0)
+		return cli_publish_error(ctx, rc, &err);
+	return CLI_EXIT_OK;
+}
+
+/*
+ * This node's first records in the alliance, signed now and kept pending
+ * until agorad holds its charter (store_pending_put): the Profile of
+ * agora.conf [profile] (when there is one) at seq 1, then the Endpoint.
+ */
+static int join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *key,
+                        const uint8_t *alliance, const struct cli_endpoint *ep)
+{
+	Agora__Record prec = AGORA__RECORD__INIT, erec = AGORA__RECORD__INIT;
+	Agora__Profile *p = NULL;
+	Agora__Endpoint body;
+	char *ptrs[PROTO_ENDPOINT_MAX];
+	struct store_item items[2] = { { NULL, 0 }, { NULL, 0 } };
+	uint8_t *envs[2] = { NULL, NULL }, id[PROTO_ID_BYTES], id2[PROTO_ID_BYTES];
+	size_t lens[2] = { 0, 0 };
+	size_t n = 0;
+	int ret, rc;
+
+	ret = cli_conf_profile(ctx, &p);
+	if (ret == CLI_EXIT_OK) {
+		prec.body_case = AGORA__RECORD__BODY_PROFILE;
+		prec.profile = p;
+		if ((ret = join_sign(ctx, key, alliance, &prec, 1, NULL, &envs[0], &lens[0], id)) != CLI_EXIT_OK)
+			goto out;
+		n = 1;
+	} else if (ret != CLI_EXIT_NOTFOUND) {
+		goto out;
+	}
+	cli_endpoint_body(&body, ptrs, ep);
+	erec.body_case = AGORA__RECORD__BODY_ENDPOINT;
+	erec.endpoint = &body;
+	if ((ret = join_sign(ctx, key, alliance, &erec, n + 1, n ? id : NULL, &envs[n], &lens[n],
+	                     id2)) != CLI_EXIT_OK)
+		goto out;
+	n++;
+	for (size_t i = 0; i < n; i++) {
+		items[i].env = envs[i];
+		items[i].len = lens[i];
+	}
+	if ((rc = store_pending_put(s, alliance, items, n)) < 0) {
+		cli_error(ctx, "cannot keep this node's first records: %s", store_strerror(rc));
+		ret = CLI_EXIT_ERROR;
+	}
+out:
+	free(envs[0]);
+	free(envs[1]);
+	if (p)
+		agora__profile__free_unpacked(p, NULL);
+	return ret;
+}
+
 int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 {
+	struct join_opts o = { 0 };
 	struct invite iv;
+	struct cli_endpoint ep;
+	struct proto_key *key;
 	struct store *s;
 	char khex[65];
 	const char *code;
 	size_t n_args;
 	int ret, rc;
 
-	if ((ret = cli_opt_parse(ctx, &join_cmd, argc, argv, 1, NULL, &code, &n_args)) != CLI_EXIT_OK)
+	if ((ret = cli_opt_parse(ctx, &join_cmd, argc, argv, 1, &o, &code, &n_args)) != CLI_EXIT_OK)
 		return cli_opt_status(ret);
 	if (invite_decode(&iv, code) < 0) {
 		cli_error(ctx, "this is not a valid invite code (it starts with %s; copy all of it)",
 		          CODE_PREFIX);
 		return CLI_EXIT_INPUT;
 	}
-	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
+	if ((ret = cli_endpoint_choose(ctx, o.public_address, &ep)) != CLI_EXIT_OK ||
+	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
+	    (ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK) {
+		sodium_memzero(iv.token, sizeof iv.token);
 		return ret;
+	}
+	if ((ret = join_records(ctx, s, key, iv.alliance, &ep)) != CLI_EXIT_OK) {
+		sodium_memzero(iv.token, sizeof iv.token);
+		return ret;
+	}
 	rc = store_join_put(s, iv.coordinator, iv.alliance, iv.token);
 	sodium_memzero(iv.token, sizeof iv.token);
 	if (rc < 0) {
@@ -270,10 +394,14 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "cannot set the default alliance: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
+	if (o.public_address && (ret = cli_endpoint_remember(ctx, &ep)) != CLI_EXIT_OK)
+		return ret;
 	proto_hex(khex, iv.coordinator, 32);
 	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator")) != CLI_EXIT_OK)
 		return ret;
+	cli_endpoint_say(ctx, &ep, "endpoint");
 	printf("joining as %s; start agorad (or keep it running): it connects to the "
-	       "coordinator, redeems the code and syncs the alliance\n", iv.name);
+	       "coordinator, redeems the code, syncs the alliance and publishes this node's "
+	       "profile and endpoint there\n", iv.name);
 	return CLI_EXIT_OK;
 }

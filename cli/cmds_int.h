@@ -2,6 +2,13 @@
 #ifndef AGORA_CLI_CMDS_INT_H
 #define AGORA_CLI_CMDS_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+#include "storage/storage.h"
+
 struct cli_ctx;
 
 int cli_cmd_init(struct cli_ctx *ctx, int argc, char **argv);
@@ -26,6 +33,7 @@ int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv);
 
 /*
  * `agora peer add ADDR KEY [--name NAME]` as a function (join uses it too):
@@ -34,5 +42,48 @@ int cli_cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
  * CLI_EXIT_*, printing its own errors.
  */
 int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name);
+
+/*
+ * This node's public address (cmd_endpoint.c), as init, join, invite and
+ * `agora endpoint set` choose it: where partners reach it, or dial-out
+ * only (n == 0).
+ */
+struct cli_endpoint {
+	char addr[PROTO_ENDPOINT_MAX][PROTO_ADDRESS_MAX + 1];
+	size_t n;                   /* 0: dial-out only */
+	const char *source;         /* "--public-address", "agora.conf public-address",
+	                               "agora.conf listen"; NULL: nothing usable was given */
+};
+
+/*
+ * Choose it: flag (--public-address's value, NULL if not given: HOST:PORT,
+ * several separated by commas, or "none"), else agora.conf [node]
+ * public-address, else [node] listen when it is neither loopback nor a
+ * wildcard address nor port 0, else dial-out only (source NULL).  A bad
+ * flag is CLI_EXIT_USAGE, printed.
+ */
+int cli_endpoint_choose(struct cli_ctx *ctx, const char *flag, struct cli_endpoint *out);
+/* Print what was chosen, and how to change it ("what: ..."), on stdout. */
+void cli_endpoint_say(struct cli_ctx *ctx, const struct cli_endpoint *ep, const char *what);
+/* Keep it as agora.conf [node] public-address (for the next join). */
+int cli_endpoint_remember(struct cli_ctx *ctx, const struct cli_endpoint *ep);
+/* Fill an Endpoint body from ep; ptrs has room for PROTO_ENDPOINT_MAX;
+ * body borrows ptrs and ep. */
+void cli_endpoint_body(Agora__Endpoint *body, char **ptrs, const struct cli_endpoint *ep);
+/* Publish ep as this node's Endpoint in alliance (store_publish), and poke
+ * a running agorad; id_out (may be NULL) gets the record id. */
+int cli_endpoint_publish(struct cli_ctx *ctx, struct proto_key *key,
+                         const uint8_t alliance[PROTO_ID_BYTES], const struct cli_endpoint *ep,
+                         uint8_t id_out[PROTO_ID_BYTES]);
+/*
+ * The address an invite code names (agora alliance invite without
+ * --address): the first address of this node's (pk) newest Endpoint in
+ * alliance, else (none published) of cli_endpoint_choose's choice.  -1,
+ * printing nothing, when this node is dial-out only there or nothing is
+ * known; never a made-up loopback address.
+ */
+int cli_endpoint_invite_addr(struct cli_ctx *ctx, struct store_txn *t,
+                             const uint8_t alliance[PROTO_ID_BYTES],
+                             const uint8_t pk[PROTO_KEY_BYTES], char *out, size_t cap);
 
 #endif

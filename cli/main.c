@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "status",   cli_cmd_status,   "what the running node holds and how each peer is doing" },
 	{ "peers",    cli_cmd_peers,    "the running node's peers and their connections" },
 	{ "sync",     cli_cmd_sync,     "ask the running node to sync with its peers now" },
+	{ "endpoint", cli_cmd_endpoint, "show or publish where partners reach this node" },
 	{ "peer",     cli_cmd_peer,     "add, list or remove partner nodes in agora.conf" },
 	{ "recover",  cli_cmd_recover,  "after a restore from a backup: put this node's feed right" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
