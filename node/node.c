@@ -276,5 +276,6 @@ void node_free(struct node *n)
 	free(n->peers);
 	free(n->seen);
 	free(n->upgrades);
+	free(n->pending_check);
 	free(n);
 }

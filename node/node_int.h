@@ -332,6 +332,8 @@ struct node {
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */
+	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
+	size_t n_pending_check;
 };
 
 #define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
@@ -455,6 +457,14 @@ int node_join_message(struct node *n, const uint8_t key[32], uint8_t alliance[32
 /* A Redeem arrived on s: run the redemption as a job (sync_io.redeem). */
 int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance[32],
                        const uint8_t token[32]);
+
+/* pending.c (loop thread): this node's records signed at join */
+/* The view is about to take d's alliances whole: remember which. */
+void node_pending_note(struct node *n, const struct view_delta *d);
+/* After the view took them: for each where this node's key is active, a
+ * job stores the records that wait (store_pending_ingest) and the view
+ * then offers them to peers. */
+void node_pending_run(struct node *n);
 
 /* control.c */
 int control_open(struct node *n);

@@ -521,6 +521,7 @@ void view_apply(struct node *n, struct view_delta *d)
 		/* every session borrows n->local: it is rebuilt in place */
 		view_free(n);
 	}
+	node_pending_note(n, d);   /* records signed at join wait for these */
 	for (size_t i = 0; rc == 0 && i < d->n_alliances; i++)
 		rc = alliance_take(n, &d->alliances[i], &d->members[i], &r);
 	for (size_t i = 0; rc == 0 && i < d->n_heads; i++) {
@@ -553,6 +554,7 @@ void view_apply(struct node *n, struct view_delta *d)
 	free(r.v);
 	if (n->view_forks > n->forks_relayed)
 		node_forks_relay(n);
+	node_pending_run(n);
 }
 
 /* A job that only reads what changed (a poke, another process's write). */
