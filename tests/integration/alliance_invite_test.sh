@@ -14,8 +14,9 @@ mknode n
 ag n join "$code" >/dev/null || fail "join"
 dk=$(ag a alliance list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["records"])')
 start n
-# a publishes the admission when the code is redeemed: one more record
-wait_for 20 "the new node to hold all $((dk + 1)) records" has_records n $((dk + 1))
+# a publishes the admission when the code is redeemed, and n its profile
+# and endpoint, signed at join, once it holds the alliance: three more
+wait_for 20 "the new node to hold all $((dk + 3)) records" has_records n $((dk + 3))
 logged a "redeemed" || fail "no redemption log line at a"
 ag n alliance members | grep "^$(key n | cut -c1-16)" | grep -q "Vejle Kommune.*member.*active" ||
 	fail "n is not an active member in its own store"
