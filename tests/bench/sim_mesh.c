@@ -4,10 +4,11 @@
  *
  *   sim_mesh [-n N] [-o OUT%] [-D dial] [-C max] [-t dials/tick] [-S shuffle_s]
  *            [-p periods] [-k kill%] [-P period] [-d down] [-f formation]
- *            [-x samples] [-s seed] [-c]
+ *            [-F settle] [-x samples] [-s seed] [-c]
  *
  * Defaults: 12,000 members, 10 % of them dial-out only (no address), the
- * mesh's default conf, 120 rounds of formation, then 5 churn periods of
+ * mesh's default conf; formation until the graph is connected (at most
+ * 3,600 rounds), 300 rounds of steady state, then 5 churn periods of
  * 120 rounds: 20 % of the live members are killed at the start of each,
  * and come back 60 rounds later.  One round is one second of virtual
  * time: every live member's mesh_tick runs once, in a random order.
@@ -72,6 +73,7 @@ struct sim {
 	uint64_t round;
 	uint64_t seeds;           /* a new seed for each mesh made */
 	struct totals t;
+	uint64_t t_since;         /* round at which t was last cleared */
 	bool failed;              /* an invariant broke */
 	/* scratch */
 	uint32_t *queue, *order;
@@ -204,6 +206,14 @@ static void close_busy(struct sim *s, size_t a, size_t b, uint64_t retry_after_m
 	mesh_closed(s->m[b].mesh, s->cand[a].key, MESH_CLOSE_BUSY, retry_after_ms, now_ms(s));
 }
 
+/* What member i's Hello says of its sessions. */
+static unsigned announced(const struct sim *s, size_t i)
+{
+	struct mesh_stats st;
+	mesh_stats(s->m[i].mesh, now_ms(s), &st);
+	return st.announced;
+}
+
 static void do_dial(struct sim *s, size_t a, size_t b)
 {
 	struct mesh_verdict v;
@@ -217,7 +227,7 @@ static void do_dial(struct sim *s, size_t a, size_t b)
 	}
 	if (linked(s, a, b))
 		die("a mesh dialled a key it has a session with");
-	mesh_accept(s->m[b].mesh, &v, s->cand[a].key, false, s->m[a].deg, now);
+	mesh_accept(s->m[b].mesh, &v, s->cand[a].key, false, announced(s, a), now);
 	if (!v.accept) {
 		s->t.refused++;
 		mesh_closed(s->m[a].mesh, s->cand[b].key, MESH_CLOSE_BUSY, v.retry_after_ms, now);
@@ -228,9 +238,12 @@ static void do_dial(struct sim *s, size_t a, size_t b)
 		s->t.evicted++;
 		close_busy(s, b, e, v.retry_after_ms);
 	}
+	/* Each Hello says how many sessions its sender had before this one. */
+	unsigned deg_b = announced(s, b);
 	link_add(s, a, b);
+	/* b learnt a's sessions in mesh_accept (as agorad does); a from b's Hello. */
 	if (mesh_opened(s->m[b].mesh, s->cand[a].key, true, false, now) ||
-	    mesh_opened(s->m[a].mesh, s->cand[b].key, false, false, now))
+	    mesh_opened_peer(s->m[a].mesh, s->cand[b].key, false, false, deg_b, now))
 		die("mesh_opened");
 }
 
@@ -364,7 +377,7 @@ static int pct(const int *v, size_t n, double p)
 }
 
 /* Print the graph of live members; returns whether it is connected. */
-static bool measure(struct sim *s, const char *label, unsigned samples, double rounds)
+static bool measure(struct sim *s, const char *label, unsigned samples, bool rates)
 {
 	size_t alive = alive_count(s), largest, root, reached;
 	size_t n_comp = components(s, &largest, &root);
@@ -415,8 +428,9 @@ static bool measure(struct sim *s, const char *label, unsigned samples, double r
 	} else {
 		printf("  coordinator: down\n");
 	}
-	if (rounds > 0) {
-		double per = (double)alive * rounds / 60.0;   /* member-minutes */
+	if (rates && s->round > s->t_since) {
+		/* member-minutes, counting the members live now */
+		double per = (double)alive * (double)(s->round - s->t_since) / 60.0;
 		printf("  per member per minute since the last report: dials %.2f (refused %.2f, "
 		       "failed %.2f), evictions %.3f, drops: shuffle %.3f bootstrap %.3f "
 		       "limit %.3f\n",
@@ -426,7 +440,10 @@ static bool measure(struct sim *s, const char *label, unsigned samples, double r
 		       (double)s->t.dropped[MESH_DROP_BOOTSTRAP] / per,
 		       (double)s->t.dropped[MESH_DROP_LIMIT] / per);
 	}
-	memset(&s->t, 0, sizeof(s->t));
+	if (rates) {
+		memset(&s->t, 0, sizeof(s->t));
+		s->t_since = s->round;
+	}
 	if (mismatched) {
 		fprintf(stderr, "sim_mesh: %zu meshes count other sessions than their links\n",
 		        mismatched);
@@ -454,14 +471,14 @@ int main(int argc, char **argv)
 {
 	struct sim s;
 	unsigned long out_pct = 10, periods = 5, kill_pct = 20, period = 120, down = 60;
-	unsigned long formation = 120, samples = 200, seed = 1;
+	unsigned long formation = 3600, settle = 300, samples = 200, seed = 1;
 	bool check = false, connected = true;
 	int opt;
 
 	memset(&s, 0, sizeof(s));
 	s.n = 12000;
 	mesh_conf_default(&s.conf);
-	while ((opt = getopt(argc, argv, "n:o:D:C:t:S:p:k:P:d:f:x:s:c")) != -1) {
+	while ((opt = getopt(argc, argv, "n:o:D:C:t:S:p:k:P:d:f:F:x:s:c")) != -1) {
 		switch (opt) {
 		case 'n': s.n = arg_num(optarg, 10000000); break;
 		case 'o': out_pct = arg_num(optarg, 100); break;
@@ -474,12 +491,13 @@ int main(int argc, char **argv)
 		case 'P': period = arg_num(optarg, 100000); break;
 		case 'd': down = arg_num(optarg, 100000); break;
 		case 'f': formation = arg_num(optarg, 100000); break;
+		case 'F': settle = arg_num(optarg, 100000); break;
 		case 'x': samples = arg_num(optarg, 100000); break;
 		case 's': seed = arg_num(optarg, ~0ul); break;
 		case 'c': check = true; break;
 		default: die("usage: sim_mesh [-n N] [-o OUT%] [-D dial] [-C max] [-t dials/tick] "
 		             "[-S shuffle_s] [-p periods] [-k kill%] [-P period] [-d down] "
-		             "[-f formation] [-x samples] [-s seed] [-c]");
+		             "[-f formation] [-F settle] [-x samples] [-s seed] [-c]");
 		}
 	}
 	if (s.n < 2 || down >= period || samples == 0)
@@ -530,11 +548,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < s.n; i++)
 		member_start(&s, i, false);
 
-	/* Formation: everyone starts at once knowing only the coordinator. */
-	long connected_at = -1;
+	/* Formation: everyone starts at once knowing only the coordinator;
+	 * it ends `settle` rounds after the graph is connected, or after
+	 * `formation` rounds. */
+	long connected_at = -1, most_at = -1;
+	uint64_t last_print = 0;
 	printf("formation: round, members with a session, members that know all, components, "
 	       "largest component\n");
-	while (s.round < formation) {
+	while (s.round < formation && connected_at < 0) {
 		round_run(&s);
 		size_t largest, root, with = 0, knows = 0;
 		size_t n_comp = components(&s, &largest, &root);
@@ -542,15 +563,24 @@ int main(int argc, char **argv)
 			with += s.m[i].deg > 0;
 			knows += s.m[i].knows;
 		}
-		if (connected_at < 0 || s.round <= 12)
-			printf("  %3llu %6zu %6zu %6zu %6zu\n", (unsigned long long)s.round, with, knows,
-			       n_comp, largest);
+		if (connected_at < 0 && (s.round <= 10 || s.round - last_print >= 10 || n_comp == 1)) {
+			printf("  %4llu %6zu %6zu %6zu %6zu\n", (unsigned long long)s.round, with,
+			       knows, n_comp, largest);
+			last_print = s.round;
+		}
+		if (most_at < 0 && largest * 100 >= s.n * 99)
+			most_at = (long)s.round;
 		if (connected_at < 0 && n_comp == 1)
 			connected_at = (long)s.round;
 	}
-	printf("rounds until connected: %ld\n\n", connected_at);
-	connected &= measure(&s, "after formation", (unsigned)samples, (double)formation) &&
+	printf("rounds until 99 %% of members are in one component: %ld; until all are: %ld\n\n",
+	       most_at, connected_at);
+	connected &= measure(&s, "formed", (unsigned)samples, true) &&
 	             connected_at >= 0;
+	for (unsigned long r = 0; r < settle; r++)
+		round_run(&s);
+	printf("\n");
+	connected &= measure(&s, "steady, no churn", (unsigned)samples, true);
 
 	size_t *dead = malloc(s.n * sizeof(*dead));
 	if (!dead)
@@ -568,18 +598,22 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 		snprintf(label, sizeof(label), "period %lu: %zu killed, before any repair", p, n_dead);
-		measure(&s, label, (unsigned)samples, 0);
-		for (unsigned long r = 0; r < down; r++)
+		measure(&s, label, (unsigned)samples, false);
+		for (unsigned long r = 0; r < 2 && r < down; r++)
+			round_run(&s);
+		snprintf(label, sizeof(label), "period %lu: %zu down, after 2 rounds", p, n_dead);
+		measure(&s, label, (unsigned)samples, false);
+		for (unsigned long r = 2; r < down; r++)
 			round_run(&s);
 		snprintf(label, sizeof(label), "period %lu: %zu still down, after %lu rounds of repair",
 		         p, n_dead, down);
-		connected &= measure(&s, label, (unsigned)samples, (double)down);
+		connected &= measure(&s, label, (unsigned)samples, true);
 		for (size_t q = 0; q < n_dead; q++)
 			member_start(&s, dead[q], true);
 		for (unsigned long r = down; r < period; r++)
 			round_run(&s);
 		snprintf(label, sizeof(label), "period %lu: all back for %lu rounds", p, period - down);
-		connected &= measure(&s, label, (unsigned)samples, (double)(period - down));
+		connected &= measure(&s, label, (unsigned)samples, true);
 	}
 	printf("\nwall time %.1f s for %llu rounds of %zu members\n", wall_now() - t0,
 	       (unsigned long long)s.round, s.n);
