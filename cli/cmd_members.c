@@ -73,6 +73,8 @@ static void status_text(char *buf, size_t cap, const struct store_member *m, uin
 		snprintf(buf, cap, "rotated after seq %llu", (unsigned long long)m->last_seq);
 	else if (m->revoked)
 		snprintf(buf, cap, "revoked after seq %llu", (unsigned long long)m->last_seq);
+	else if (m->expires_ms && now >= m->expires_ms && m->expiry_seq != UINT64_MAX)
+		snprintf(buf, cap, "expired after seq %llu", (unsigned long long)m->expiry_seq);
 	else if (m->expires_ms && now >= m->expires_ms)
 		snprintf(buf, cap, "expired");
 	else
@@ -135,7 +137,8 @@ const struct cli_command cli_members_cmd = {
 	.name = "alliance members",
 	.usage = "alliance members [--alliance NAME|ID] [--json]",
 	.about = "Every key admitted to the alliance: name, country, role, status (active,\n"
-	         "expired, revoked after seq N), records held, when this node last had a\n"
+	         "expired, expired after seq N once this node saw the expiry pass and took\n"
+	         "nothing later, revoked after seq N), records held, when this node last had a\n"
 	         "session with it, and 'fork' if it equivocated.\n",
 	.groups = { { "options", members_opts, 0 } },
 };

@@ -118,18 +118,19 @@ static int parse_kind(struct cli_ctx *ctx, const char *opt, const char *val, voi
 
 static int parse_sort(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
 {
-	enum store_sort *sort = field;
+	struct cli_sort *sort = field;
 
 	if (!strcmp(val, "newest"))
-		*sort = STORE_SORT_NEWEST;
+		sort->order = STORE_SORT_NEWEST;
 	else if (!strcmp(val, "oldest"))
-		*sort = STORE_SORT_OLDEST;
+		sort->order = STORE_SORT_OLDEST;
 	else if (!strcmp(val, "relevance"))
-		*sort = STORE_SORT_RELEVANCE;
+		sort->order = STORE_SORT_RELEVANCE;
 	else {
 		cli_error(ctx, "%s: '%s' is not one of: newest, oldest, relevance", opt, val);
 		return CLI_EXIT_USAGE;
 	}
+	sort->set = true;
 	return CLI_EXIT_OK;
 }
 
@@ -164,20 +165,23 @@ const struct cli_opt cli_filter_opts[] = {
 	       struct cli_filter, q.hazard, parse_hazard),
 	CLI_FN("--status", "S", "not_started, ongoing, completed, postponed, cancelled",
 	       struct cli_filter, q.status, parse_status),
-	CLI_STR("--tag", "TAG", "records with this tag (case-insensitive)", struct cli_filter, q.tag),
+	CLI_STR("--tag", "TAG", "records with this tag (case and accents optional)",
+	        struct cli_filter, q.tag),
 	CLI_FN("--since", "YEAR", "records whose years reach YEAR or later",
 	       struct cli_filter, q.year_from, cli_opt_year),
 	CLI_FN("--until", "YEAR", "records whose years start in YEAR or earlier",
 	       struct cli_filter, q.year_to, cli_opt_year),
-	CLI_STR("--text", "\"WORDS\"", "full-text search, all words must occur",
+	CLI_STR("--text", "\"WORDS\"", "full-text search: every word must occur, in any\n"
+	        "inflection (da, nl, en, pl), case and accents optional;\n"
+	        "word* for words it begins, \"a b\" in quotes for words in a row",
 	        struct cli_filter, q.text),
 	CLI_STR("--measure", "ID", "results, lessons and endorsements of this measure",
 	        struct cli_filter, measure),
 	CLI_STR("--alliance", "NAME|ID", "only this alliance (default: every alliance held)",
 	        struct cli_filter, alliance),
 	CLI_FLAG("--history", "include superseded versions", struct cli_filter, q.history),
-	CLI_FN("--sort", "ORDER", "newest (default), oldest, relevance (with --text)",
-	       struct cli_filter, q.sort, parse_sort),
+	CLI_FN("--sort", "ORDER", "newest, oldest, relevance (the default with --text,\n"
+	       "else newest)", struct cli_filter, sort, parse_sort),
 	CLI_FN("--limit", "N", "at most N records; 0 = all", struct cli_filter, limit, parse_limit),
 	CLI_OPT_END,
 };
@@ -276,6 +280,8 @@ int cli_filter_resolve(struct cli_filter *f, struct cli_ctx *ctx, struct store_t
 
 	if (f->limit.set)
 		f->q.limit = f->limit.n;
+	/* a text search: best matches first, unless --sort says otherwise */
+	f->q.sort = f->sort.set ? f->sort.order : f->q.text ? STORE_SORT_RELEVANCE : STORE_SORT_NEWEST;
 	if (f->q.year_from && f->q.year_to && f->q.year_from > f->q.year_to) {
 		cli_error(ctx, "--since %u is after --until %u", f->q.year_from, f->q.year_to);
 		return CLI_EXIT_USAGE;

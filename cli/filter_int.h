@@ -34,6 +34,10 @@ struct cli_filter {
 	const char *municipality;   /* --municipality, borrowed from argv */
 	const char *measure;        /* --measure, borrowed from argv */
 	struct cli_limit limit;     /* --limit (into q.limit by cli_filter_resolve) */
+	struct cli_sort {           /* --sort (into q.sort by cli_filter_resolve) */
+		enum store_sort order;
+		bool set;           /* given; else relevance with --text, newest without */
+	} sort;
 	uint8_t alliance_id[PROTO_ID_BYTES];
 	uint8_t measure_id[PROTO_ID_BYTES];
 	uint8_t (*authors)[PROTO_KEY_BYTES]; /* malloc()ed; --municipality matches */

@@ -18,7 +18,7 @@ mode="${1:-build}"
 
 packages=(build-essential cmake pkg-config git libuv1-dev libsodium-dev libprotobuf-c-dev
           protobuf-c-compiler liblmdb-dev libjansson-dev libinih-dev libutf8proc-dev
-          libcmocka-dev python3)
+          libstemmer-dev libhunspell-dev hunspell-pl libcmocka-dev python3)
 if [ "$mode" = test ]; then
 	# clang for libFuzzer; chromium to check the HTML report headless;
 	# python3-cryptography for the independent Noise example check.

@@ -133,6 +133,13 @@ static void redeem_done(struct job *job)
 	if (!s)
 		return;
 	if (job->rc) {
+		if (!rj->why) {
+			/* The work never ran (the job could not be queued), so the
+			 * code was not used: a Bye the joiner backs off from and
+			 * redials after, not a final one. */
+			rj->code = SYNC_BYE_UNSPECIFIED;
+			rj->why = "cannot redeem the invite now; try again later";
+		}
 		NLOG(n, NODE_LOG_WARN, "session", "refused %s: %s", s->addr, rj->why);
 		session_refuse(s, rj->code, rj->why, 0);
 		return;

@@ -25,12 +25,14 @@ bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t 
 
 /* --------------------------------------------------------- expiry notes */
 
-/* Storage records, for each admission that expired, the member's head at
- * that moment, so a back-dated record cannot cross it (PROTOCOL.md 6.6). */
+/* Storage records, for each admission this node watched expire, the
+ * member's head at that moment, so a back-dated record cannot cross it
+ * (PROTOCOL.md 6.2). */
 static void expiry_work(struct job *job)
 {
 	size_t noted = 0;
-	job->rc = store_member_note_expiry(job->node->store, node_wall_ms(job->node), &noted);
+	job->rc = store_member_note_expiry(job->node->store, node_wall_ms(job->node),
+	                                   job->node->start_wall_ms, &noted);
 }
 
 static void expiry_done(struct job *job)

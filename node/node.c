@@ -77,6 +77,7 @@ static void tick_cb(uv_timer_t *t)
 		next = s->next;
 		session_tick(s, now);
 	}
+	n->ticks++;
 }
 
 /* ------------------------------------------------------------ listener */
@@ -179,6 +180,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 		n->env.ctx = n;
 	}
 	n->start_ms = node_mono_ms(n);
+	n->start_wall_ms = node_wall_ms(n);
 	snprintf(n->home, sizeof(n->home), "%s", opt->home);
 	snprintf(db, sizeof(db), "%s/db", n->home);
 	if ((rc = store_open(&n->store, db, STORE_OPEN_LEAN))) {

@@ -174,6 +174,7 @@ struct session {
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
 	bool head_checked;            /* asked for our own head records (session.c) */
+	bool txn_in_receive;          /* txn was opened by io_read during sync_receive */
 	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
 	struct wreq *obuf;            /* output not yet written (session_flush) */
@@ -290,6 +291,7 @@ struct node {
 	char sock_path[4200];
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
+	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
 	unsigned disk_backoff_ms;
 	/* the view: version vectors (borrowed by every sync engine) and, per
@@ -317,6 +319,7 @@ struct node {
 	bool seen_queued;
 	bool stopping;
 	uint64_t start_ms;
+	uint64_t start_wall_ms;       /* expiries before this passed unwatched */
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
 	/* feeds stopped at a record this version cannot take (PROTO_E_UPGRADE),
@@ -392,7 +395,8 @@ int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr);
 void session_close(struct session *s, const char *why, bool error);
 /* Send Bye{code, reason, seq} if the session can, then close it. */
 void session_refuse(struct session *s, enum sync_bye_code code, const char *why, uint64_t seq);
-/* Send Bye{code} and close at once (shutting down: never waits). */
+/* Send Bye{code} and close at once (shutting down: never waits, also not
+ * for a session already closing whose Bye is still queued). */
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why);
 void session_kick(struct session *s);        /* produce records if room, then flush */
 /* Write the output gathered so far (every path that sends ends with it). */

@@ -168,6 +168,14 @@ void session_refuse(struct session *s, enum sync_bye_code code, const char *why,
 
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
 {
+	if (s->state == SESSION_CLOSING) {
+		/* Closing already, maybe waiting for a Bye to be written to a
+		 * peer that does not read (the tick would give up on it, but
+		 * the tick stops with the node): shutting down does not wait. */
+		if (!uv_is_closing((uv_handle_t *)&s->tcp))
+			uv_close((uv_handle_t *)&s->tcp, on_close);
+		return;
+	}
 	if (s->state == SESSION_OPEN) {
 		(void)sync_send_bye(&s->sync, code, why, 0);
 		/* written at once when nothing else is queued; not waited for */
@@ -418,9 +426,13 @@ static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[3
 	struct session *s = ctx;
 
 	/* s->txn is opened around the engine calls that read (session_kick,
-	 * session_diverged). */
-	if (!s->txn)
-		return STORE_E_NOTFOUND;
+	 * session_diverged); while a received message is handled (a HeadCheck)
+	 * one is opened here and ended when sync_receive returns. */
+	if (!s->txn) {
+		if (store_txn_begin(s->node->store, &s->txn))
+			return STORE_E_NOTFOUND;
+		s->txn_in_receive = true;
+	}
 	return store_feed_env(s->txn, alliance, author, seq, env, len);
 }
 
@@ -745,6 +757,11 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 			return rc;
 		s->last_msg_ms = node_mono_ms(s->node);
 		rc = sync_receive(&s->sync, msg, mlen, node_mono_ms(s->node));
+		if (s->txn_in_receive) {
+			store_txn_end(s->txn);
+			s->txn = NULL;
+			s->txn_in_receive = false;
+		}
 		free(msg);
 		if (rc)
 			return rc;
@@ -835,37 +852,58 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	after_bytes(s, rc);
 }
 
+/* Our own head seq in v (0 if we hold nothing of our feed there). */
+static uint64_t own_head(const struct sync_lvec *v, const uint8_t self[32])
+{
+	for (size_t a = 0, b = v->n; a < b;) {
+		size_t m = a + (b - a) / 2;
+		int c = memcmp(v->heads[m].author, self, 32);
+		if (c == 0)
+			return v->heads[m].seq;
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return 0;
+}
+
 /*
- * Once the first exchanges are over: ask the peer for our own head record
- * in each alliance (an Ack one below our head: "send from there").  If our store
- * was restored from a backup and then published on, the peer's record at
- * that seq is another one: storage records the conflict and refuses to
- * publish until `agora recover` (store_set_own_key).  An honest peer
- * answers with the record we hold: one record per alliance and session.
+ * Once the first exchanges are over, check our own feed against the
+ * peer's copy, at the last seq both hold (PROTOCOL.md 6.8): if our store
+ * was restored from a backup and then published on, the peer holds
+ * another record there, sends it, and storage records the conflict and
+ * refuses to publish until `agora recover` (store_set_own_key).  Version 2
+ * asks with a HeadCheck (our record's id: the peer answers only if it
+ * differs); version 1 with an Ack one below (the peer re-sends from there:
+ * one record per alliance and session).
  */
 static void check_own_heads(struct session *s)
 {
 	struct node *n = s->node;
+	struct store_txn *t = NULL;
 	s->head_checked = true;
 	for (size_t i = 0; i < n->local.n; i++) {
 		const struct sync_lvec *v = &n->local.v[i];
-		if (!sync_carries(&s->sync, v->alliance))
+		uint64_t ours, theirs, seq;
+		struct store_record rec;
+		int rc = 0;
+		if (!sync_carries(&s->sync, v->alliance) || !(ours = own_head(v, n->key->pk)) ||
+		    !(theirs = sync_peer_seq(&s->sync, v->alliance, n->key->pk)))
 			continue;
-		for (size_t a = 0, b = v->n; a < b;) {
-			size_t m = a + (b - a) / 2;
-			int c = memcmp(v->heads[m].author, n->key->pk, 32);
-			if (c == 0) {
-				if (v->heads[m].seq >= 1 &&
-				    sync_send_ack(&s->sync, v->alliance, n->key->pk, v->heads[m].seq - 1))
-					session_close(s, "cannot send an ack", true);
-				break;
-			}
-			if (c < 0)
-				a = m + 1;
-			else
-				b = m;
+		seq = ours < theirs ? ours : theirs;
+		if (sync_version(&s->sync) < 2) {
+			rc = sync_send_ack(&s->sync, v->alliance, n->key->pk, seq - 1);
+		} else if (t || store_txn_begin(n->store, &t) == 0) {
+			if (store_feed_get(t, v->alliance, n->key->pk, seq, &rec) == 0)
+				rc = sync_send_head_check(&s->sync, v->alliance, n->key->pk, seq, rec.id);
+		}
+		if (rc) {
+			session_close(s, "cannot check our own feed", true);
+			break;
 		}
 	}
+	store_txn_end(t);
 }
 
 /* What reading ended with: a Bye, a limit, an error, or more to do. */
@@ -1008,6 +1046,11 @@ int session_dial(struct node *n, struct peer *p, const struct sockaddr *addr)
 
 /* --------------------------------------------------------------- tick */
 
+/* The reasons below name these times (the stall's said 45 s for a while). */
+_Static_assert(NODE_HANDSHAKE_MS == 10000, "handshake timeout (10 s)");
+_Static_assert(NODE_SENDQ_STALL_MS == 30000, "does not read what it asked for (30 s)");
+_Static_assert(NODE_SILENCE_MS == 45000, "silent for 45 s");
+
 void session_tick(struct session *s, uint64_t now)
 {
 	switch (s->state) {
@@ -1031,7 +1074,7 @@ void session_tick(struct session *s, uint64_t now)
 		break;
 	}
 	if (s->sendq_since_ms && now - s->sendq_since_ms > NODE_SENDQ_STALL_MS) {
-		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "does not read what it asked for (45 s)", 0);
+		session_refuse(s, SYNC_BYE_LIMIT_EXCEEDED, "does not read what it asked for (30 s)", 0);
 		return;
 	}
 	/* While we do not read (back-pressure) the peer cannot be heard. */

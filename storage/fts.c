@@ -1,6 +1,7 @@
 /*
  * fts.c - the full-text index in posting blocks (layout in fts_int.h):
- * the per-transaction batch, block coding, and the reader used by queries.
+ * the per-transaction batch and block writing.  The decoder and the
+ * readers queries use are in fts_read.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,71 +32,19 @@ static size_t varint_len(uint64_t v)
 	return n;
 }
 
-/* 0 on a malformed or truncated varint */
-static size_t varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t r = 0;
-	for (size_t i = 0; i < 10 && p + i < end; i++) {
-		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = r;
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
-int fts_block_decode(const uint8_t *p, size_t len, uint64_t first, uint64_t *df,
-                     struct fts_post *posts, size_t cap, size_t *n)
-{
-	const uint8_t *end = p + len;
-	uint64_t v, rk = first, d;
-	size_t k = varint_get(p, end, &d), cnt = 0;
-	if (!k)
-		return STORE_E_CORRUPT;
-	p += k;
-	while (p < end) {
-		if (cnt) {
-			if (!(k = varint_get(p, end, &v)) || v == 0 || rk + v < rk)
-				return STORE_E_CORRUPT;
-			rk += v;
-			p += k;
-		}
-		if (p >= end || cnt == cap)
-			return STORE_E_CORRUPT;
-		uint8_t tf = *p++;
-		if (!(k = varint_get(p, end, &v)) || v > UINT32_MAX)
-			return STORE_E_CORRUPT;
-		p += k;
-		posts[cnt].rk = rk;
-		posts[cnt].tf = tf;
-		posts[cnt].dl = (uint32_t)v;
-		cnt++;
-	}
-	if (cnt == 0)
-		return STORE_E_CORRUPT;
-	*df = d;
-	*n = cnt;
-	return 0;
-}
-
+/* Postings are always written in the current layout (with next). */
 static size_t post_len(const struct fts_post *p, const struct fts_post *prev)
 {
-	return (prev ? varint_len(p->rk - prev->rk) : 0) + 1 + varint_len(p->dl);
+	return (prev ? varint_len(p->rk - prev->rk) : 0) + 1 + varint_len(p->dl) + 1;
 }
 
 static size_t post_put(uint8_t *b, const struct fts_post *p, const struct fts_post *prev)
 {
 	size_t n = prev ? varint_put(b, p->rk - prev->rk) : 0;
 	b[n++] = p->tf;
-	return n + varint_put(b + n, p->dl);
-}
-
-static void key_make(uint8_t *key, const char *w, size_t wl, uint64_t rk)
-{
-	memcpy(key, w, wl);
-	key[wl] = 0;
-	store_be64(key + wl + 1, rk);
+	n += varint_put(b + n, p->dl);
+	b[n++] = p->next;
+	return n;
 }
 
 /* Encode p[0..n) as one block carrying df; returns its length. */
@@ -205,7 +154,8 @@ int fts_batch_intern(struct fts_batch *b, const char *word, size_t len, uint32_t
 	return 0;
 }
 
-static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint32_t dl)
+static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint32_t dl,
+                uint8_t next)
 {
 	int rc = store_grow((void **)&b->ents, &b->ents_cap, b->nents + 1, sizeof *b->ents);
 	if (rc)
@@ -213,24 +163,29 @@ static int post(struct fts_batch *b, uint32_t wi, uint64_t rk, unsigned tf, uint
 	struct fts_ent *e = &b->ents[b->nents++];
 	e->word = wi;
 	e->rk = rk;
-	e->tf = (uint8_t)(tf > 255 ? 255 : tf);
+	e->tf = (uint8_t)tf;
 	e->dl = dl;
+	e->next = next;
 	b->words[wi].n++;
 	b->words[wi].last = (uint32_t)b->nents;
 	b->words[wi].last_rk = rk;
 	return 0;
 }
 
-int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl)
+int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl, bool marked,
+                   uint8_t next)
 {
 	struct fts_word *fw = &b->words[wi];
+	uint8_t mark = marked ? FTS_TF_MARKED : 0;
 	if (fw->last && fw->last_rk == rk) {
 		struct fts_ent *e = &b->ents[fw->last - 1];
-		if (e->tf < 255)
+		if ((e->tf & FTS_TF_COUNT) < FTS_TF_COUNT)
 			e->tf++;
+		e->tf |= mark;
+		e->next |= next;
 		return 0;
 	}
-	return post(b, wi, rk, 1, dl);
+	return post(b, wi, rk, 1u | mark, dl, next);
 }
 
 int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk, unsigned tf,
@@ -240,7 +195,7 @@ int fts_batch_add(struct fts_batch *b, const char *word, size_t len, uint64_t rk
 	if (len == 0 || len > FTS_WORD_MAX)
 		return 0;
 	int rc = fts_batch_intern(b, word, len, &wi);
-	return rc ? rc : post(b, wi, rk, tf, dl);
+	return rc ? rc : post(b, wi, rk, tf > 255 ? 255 : tf, dl, 0);
 }
 
 void fts_batch_reset(struct fts_batch *b)
@@ -248,6 +203,7 @@ void fts_batch_reset(struct fts_batch *b)
 	if (b->slots)
 		memset(b->slots, 0, b->nslots * sizeof *b->slots);
 	b->arena_len = b->nwords = b->nents = 0;
+	b->gen++;
 }
 
 void fts_batch_dispose(struct fts_batch *b)
@@ -283,7 +239,8 @@ static int block_at(struct apply *a, const MDB_val *k, const MDB_val *v, const c
 	    ((const uint8_t *)k->mv_data)[wl] != 0)
 		return 0;
 	*first = store_get64((const uint8_t *)k->mv_data + wl + 1);
-	int rc = fts_block_decode(v->mv_data, v->mv_size, *first, df, a->old, FTS_BLOCK_POSTS, n);
+	int rc = fts_block_decode(v->mv_data, v->mv_size, *first, false, df, a->old,
+	                          FTS_BLOCK_POSTS, n);
 	if (rc == 0)
 		*ok = true;
 	return rc;
@@ -306,7 +263,7 @@ static int write_blocks(struct apply *a, const char *w, size_t wl, const struct 
 			j++;
 		}
 		size_t o = block_encode(a->out, p + i, j - i, j == n ? last_df : 0);
-		key_make(key, w, wl, p[i].rk);
+		fts_key_make(key, w, wl, p[i].rk);
 		MDB_val k = { wl + 9, key }, v = { o, a->out };
 		int rc = store_lmdb_rc(mdb_cursor_put(a->c, &k, &v, 0));
 		if (rc)
@@ -332,7 +289,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 	bool have_last = false, wrote_last = false;
 
 	/* the last block: its df and where the common (append) case goes */
-	key_make(key, w, wl, UINT64_MAX);
+	fts_key_make(key, w, wl, UINT64_MAX);
 	k.mv_size = wl + 9;
 	k.mv_data = key;
 	rc = store_cursor_below(a->c, &k, &v);
@@ -340,7 +297,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 	    ((uint8_t *)k.mv_data)[wl] == 0) {
 		const uint8_t *vp = v.mv_data;
 		uint64_t d;
-		if (!varint_get(vp, vp + v.mv_size, &d))
+		if (!fts_varint_get(vp, vp + v.mv_size, &d))
 			return STORE_E_CORRUPT;
 		df = d;
 		last_first = store_get64((const uint8_t *)k.mv_data + wl + 1);
@@ -358,7 +315,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 		if (!have_last) {
 			is_last = true;
 		} else if (np[i].rk >= last_first) {
-			key_make(key, w, wl, last_first);
+			fts_key_make(key, w, wl, last_first);
 			k.mv_size = wl + 9;
 			k.mv_data = key;
 			if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
@@ -371,7 +328,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 		} else {
 			/* the block with the largest first rowkey <= np[i].rk, else the
 			 * word's first block (whose first rowkey will then move down) */
-			key_make(key, w, wl, np[i].rk);
+			fts_key_make(key, w, wl, np[i].rk);
 			k.mv_size = wl + 9;
 			k.mv_data = key;
 			rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_RANGE));
@@ -396,7 +353,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 					/* below the word's first block: that block is at k */
 					if (!same)
 						return STORE_E_CORRUPT;
-					key_make(key, w, wl, kfirst);
+					fts_key_make(key, w, wl, kfirst);
 					k.mv_size = wl + 9;
 					k.mv_data = key;
 					rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY));
@@ -413,7 +370,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 			}
 			if (have && next == UINT64_MAX) {
 				/* find the following block's first rowkey */
-				key_make(key, w, wl, first);
+				fts_key_make(key, w, wl, first);
 				k.mv_size = wl + 9;
 				k.mv_data = key;
 				if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
@@ -444,7 +401,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 		size_t o = merge_posts(a->merged, a->old, bn, np + i, j - i);
 		added += o - bn;
 		if (have && a->merged[0].rk != first) {
-			key_make(key, w, wl, first);
+			fts_key_make(key, w, wl, first);
 			k.mv_size = wl + 9;
 			k.mv_data = key;
 			if ((rc = store_lmdb_rc(mdb_del(a->txn, a->s->fts, &k, NULL))))
@@ -462,13 +419,13 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 	}
 	if (!wrote_last && added) {
 		/* only middle blocks changed: bump the df in the last block */
-		key_make(key, w, wl, last_first);
+		fts_key_make(key, w, wl, last_first);
 		k.mv_size = wl + 9;
 		k.mv_data = key;
 		if ((rc = store_lmdb_rc(mdb_cursor_get(a->c, &k, &v, MDB_SET_KEY))))
 			return rc;
 		uint64_t d;
-		size_t hl = varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &d);
+		size_t hl = fts_varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &d);
 		if (!hl)
 			return STORE_E_CORRUPT;
 		size_t o = varint_put(a->out, df + added);
@@ -487,7 +444,7 @@ static int last_block(struct apply *a, const char *w, size_t wl, bool *have, uin
 	uint8_t key[FTS_KEY_MAX];
 	uint64_t first;
 	size_t n;
-	key_make(key, w, wl, UINT64_MAX);
+	fts_key_make(key, w, wl, UINT64_MAX);
 	MDB_val k = { wl + 9, key }, v;
 	int rc = store_cursor_below(a->c, &k, &v);
 	*have = false;
@@ -533,7 +490,8 @@ static int apply_word_tail(struct apply *a, const char *w, size_t wl, const stru
 		return rc;
 	if (v.mv_size < 9 ||
 	    (rc = fts_block_decode((const uint8_t *)v.mv_data + 8, v.mv_size - 8,
-	                           store_get64(v.mv_data), &df, a->tail, FTS_TAIL_POSTS, &tn)))
+	                           store_get64(v.mv_data), false, &df, a->tail, FTS_TAIL_POSTS,
+	                           &tn)))
 		return rc ? rc : STORE_E_CORRUPT;
 	if (tn + m > a->tmerged_cap) {
 		struct fts_post *t = realloc(a->tmerged, (tn + m) * sizeof *t);
@@ -613,6 +571,7 @@ int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 		p->rk = e->rk;
 		p->tf = e->tf;
 		p->dl = e->dl;
+		p->next = e->next;
 	}
 	/* word order = key order: neighbouring words share pages */
 	if (b->nwords)
@@ -651,209 +610,4 @@ out:
 	free(np);
 	fts_batch_reset(b);
 	return rc;
-}
-
-/* ------------------------------------------------------------ reader */
-
-static bool key_is_word(const struct fts_cur *fc, const MDB_val *k)
-{
-	return k->mv_size == fc->wl + 9 && memcmp(k->mv_data, fc->key, fc->wl + 1) == 0;
-}
-
-static int load(struct fts_cur *fc, const MDB_val *k, const MDB_val *v)
-{
-	uint64_t df;
-	fc->first = store_get64((const uint8_t *)k->mv_data + fc->wl + 1);
-	int rc = fts_block_decode(v->mv_data, v->mv_size, fc->first, &df, fc->p, FTS_BLOCK_POSTS,
-	                          &fc->n);
-	fc->loaded = rc == 0;
-	return rc;
-}
-
-/* Position on the word's last block and load it (not loaded: none). */
-static int load_last(struct fts_cur *fc)
-{
-	store_be64(fc->key + fc->wl + 1, UINT64_MAX);
-	MDB_val k = { fc->wl + 9, fc->key }, v;
-	int rc = store_cursor_below(fc->c, &k, &v);
-	fc->loaded = false;
-	if (rc == MDB_NOTFOUND || (rc == 0 && !key_is_word(fc, &k)))
-		return 0;
-	return rc ? rc : load(fc, &k, &v);
-}
-
-int fts_cur_open(struct fts_cur *fc, MDB_txn *txn, struct store *s, const char *word,
-                 size_t len)
-{
-	memset(fc, 0, sizeof *fc);
-	if (len == 0 || len > FTS_WORD_MAX)
-		return PROTO_E_ARG;
-	fc->p = malloc(FTS_BLOCK_POSTS * sizeof *fc->p);
-	fc->t = malloc(FTS_TAIL_POSTS * sizeof *fc->t);
-	if (!fc->p || !fc->t)
-		return -ENOMEM;
-	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->fts, &fc->c));
-	if (rc)
-		return rc;
-	fc->wl = len;
-	key_make(fc->key, word, len, UINT64_MAX);
-	MDB_val k = { len, (void *)word }, v;
-	if (s->has_ftst) {   /* the tail, if any, holds the df */
-		rc = store_lmdb_rc(mdb_get(txn, s->ftst, &k, &v));
-		if (rc == 0) {
-			if (v.mv_size < 9)
-				return STORE_E_CORRUPT;
-			return fts_block_decode((const uint8_t *)v.mv_data + 8, v.mv_size - 8,
-			                        store_get64(v.mv_data), &fc->df, fc->t, FTS_TAIL_POSTS,
-			                        &fc->tn);
-		}
-		if (rc != MDB_NOTFOUND)
-			return rc;
-	}
-	k.mv_size = len + 9;
-	k.mv_data = fc->key;
-	rc = store_cursor_below(fc->c, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return rc;
-	if (!key_is_word(fc, &k))
-		return 0;
-	uint64_t df;
-	size_t hl = varint_get(v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, &df);
-	if (!hl)
-		return STORE_E_CORRUPT;
-	fc->df = df;
-	return 0;
-}
-
-void fts_cur_close(struct fts_cur *fc)
-{
-	if (fc->c)
-		mdb_cursor_close(fc->c);
-	free(fc->p);
-	free(fc->t);
-	memset(fc, 0, sizeof *fc);
-}
-
-/* Postings run: the blocks in rowkey order, then the tail. */
-int fts_cur_start(struct fts_cur *fc, bool rev)
-{
-	fc->rev = rev;
-	fc->loaded = false;
-	fc->n = 0;
-	fc->in_tail = rev && fc->tn;
-	fc->pos = fc->in_tail ? fc->tn : 0;
-	if (fc->in_tail)
-		return 0;
-	if (rev) {
-		int rc = load_last(fc);
-		fc->pos = fc->n;
-		return rc;
-	}
-	store_be64(fc->key + fc->wl + 1, 0);
-	MDB_val k = { fc->wl + 9, fc->key }, v;
-	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
-	if (rc == MDB_NOTFOUND || (rc == 0 && !key_is_word(fc, &k))) {
-		fc->in_tail = fc->tn > 0;   /* no blocks: the tail is all */
-		return 0;
-	}
-	return rc ? rc : load(fc, &k, &v);
-}
-
-int fts_cur_step(struct fts_cur *fc, const struct fts_post **out)
-{
-	for (;;) {
-		if (fc->in_tail) {
-			if (fc->rev ? fc->pos > 0 : fc->pos < fc->tn) {
-				*out = fc->rev ? &fc->t[--fc->pos] : &fc->t[fc->pos++];
-				return 0;
-			}
-			if (!fc->rev)
-				return MDB_NOTFOUND;
-			fc->in_tail = false;   /* backwards: on to the blocks */
-			int rc = load_last(fc);
-			if (rc)
-				return rc;
-			fc->pos = fc->n;
-		}
-		if (!fc->loaded)
-			return MDB_NOTFOUND;
-		if (fc->rev ? fc->pos > 0 : fc->pos < fc->n) {
-			*out = fc->rev ? &fc->p[--fc->pos] : &fc->p[fc->pos++];
-			return 0;
-		}
-		MDB_val k, v;
-		int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, fc->rev ? MDB_PREV : MDB_NEXT));
-		if (rc == 0 && !key_is_word(fc, &k))
-			rc = MDB_NOTFOUND;
-		if (rc == MDB_NOTFOUND && !fc->rev && fc->tn) {
-			fc->in_tail = true;   /* forwards: the tail comes last */
-			fc->pos = 0;
-			continue;
-		}
-		if (rc == 0)
-			rc = load(fc, &k, &v);
-		if (rc) {
-			fc->loaded = false;
-			return rc;
-		}
-		fc->pos = fc->rev ? fc->n : 0;
-	}
-}
-
-static const struct fts_post *posts_find(const struct fts_post *p, size_t n, uint64_t rk)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p[mid].rk < rk)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && p[lo].rk == rk ? &p[lo] : NULL;
-}
-
-int fts_cur_find(struct fts_cur *fc, uint64_t rk, const struct fts_post **out)
-{
-	*out = NULL;
-	if (fc->df == 0)
-		return 0;
-	if (fc->tn && rk >= fc->t[0].rk) {   /* the tail follows every block */
-		*out = posts_find(fc->t, fc->tn, rk);
-		return 0;
-	}
-	if (fc->loaded && rk >= fc->p[0].rk && rk <= fc->p[fc->n - 1].rk) {
-		*out = posts_find(fc->p, fc->n, rk);
-		return 0;
-	}
-	/* the block with the largest first rowkey <= rk */
-	store_be64(fc->key + fc->wl + 1, rk);
-	MDB_val k = { fc->wl + 9, fc->key }, v;
-	int rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_SET_RANGE));
-	if (rc == 0 && key_is_word(fc, &k) &&
-	    store_get64((const uint8_t *)k.mv_data + fc->wl + 1) == rk) {
-		if (!fc->loaded || fc->first != rk)
-			if ((rc = load(fc, &k, &v)))
-				return rc;
-		*out = &fc->p[0];
-		return 0;
-	}
-	if (rc == 0)
-		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_PREV));
-	else if (rc == MDB_NOTFOUND)
-		rc = store_lmdb_rc(mdb_cursor_get(fc->c, &k, &v, MDB_LAST));
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return rc;
-	if (!key_is_word(fc, &k))
-		return 0;
-	uint64_t first = store_get64((const uint8_t *)k.mv_data + fc->wl + 1);
-	if (!fc->loaded || fc->first != first)
-		if ((rc = load(fc, &k, &v)))
-			return rc;
-	*out = posts_find(fc->p, fc->n, rk);
-	return 0;
 }

@@ -1,13 +1,15 @@
 /*
  * index.c - what the indexes hold for a record: the ix keys of its content
- * (kind, author, alliance, code lists, years, tags, references) and its
- * full-text words with their counts.  Shared by ingest and publish.
+ * (kind, author, alliance, code lists, years, tags, references) and the
+ * full-text terms of its words (stem_int.h) with their counts.  Shared by
+ * ingest and publish.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "storage/index_int.h"
+#include "storage/text_int.h"
 
 static int buf_reserve(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -79,62 +81,248 @@ static int key_tag(struct index_keys *ik, const char *t)
 	return rc;
 }
 
+/* ------------------------------------------------------------ terms */
+
+/* Forget the forms of an older generation of fb. */
+static void forms_check(struct index_keys *ik)
+{
+	if (ik->forms_gen == ik->fb->gen)
+		return;
+	if (ik->forms)
+		memset(ik->forms, 0, ik->forms_slots * sizeof *ik->forms);
+	ik->nforms = ik->farena_len = ik->nfwids = 0;
+	ik->forms_gen = ik->fb->gen;
+}
+
+static int forms_rehash(struct index_keys *ik)
+{
+	size_t ns = ik->forms_slots ? ik->forms_slots * 2 : 1024;
+	struct index_form *nf = calloc(ns, sizeof *nf);
+	if (!nf)
+		return -ENOMEM;
+	for (size_t i = 0; i < ik->forms_slots; i++) {
+		if (!ik->forms[i].used)
+			continue;
+		size_t j = ik->forms[i].hash & (ns - 1);
+		while (nf[j].used)
+			j = (j + 1) & (ns - 1);
+		nf[j] = ik->forms[i];
+	}
+	free(ik->forms);
+	ik->forms = nf;
+	ik->forms_slots = ns;
+	return 0;
+}
+
+/* The form of word w in lang: found, or made (stemmed, its terms
+ * interned in fb) and remembered. */
+static int form_get(struct index_keys *ik, enum text_lang lang, const char *w, size_t wl,
+                    const struct index_form **out)
+{
+	int rc;
+	uint8_t key[FTS_WORD_MAX + 1];
+	key[0] = (uint8_t)lang;
+	memcpy(key + 1, w, wl);
+	size_t kl = wl + 1;
+	forms_check(ik);
+	if ((ik->nforms + 1) * 2 > ik->forms_slots && (rc = forms_rehash(ik)))
+		return rc;
+	uint32_t h = store_hash32(key, kl);
+	size_t j = h & (ik->forms_slots - 1);
+	for (;; j = (j + 1) & (ik->forms_slots - 1)) {
+		const struct index_form *f = &ik->forms[j];
+		if (!f->used)
+			break;
+		if (f->hash == h && f->len == kl && memcmp(ik->farena + f->off, key, kl) == 0) {
+			*out = f;
+			return 0;
+		}
+	}
+	struct text_terms tt;
+	if ((rc = text_terms(ik->stem, lang, w, wl, &tt)))
+		return rc;
+	if ((rc = store_grow((void **)&ik->farena, &ik->farena_cap, ik->farena_len + kl, 1)) ||
+	    (rc = store_grow((void **)&ik->fwids, &ik->fwids_cap, ik->nfwids + tt.n,
+	                     sizeof *ik->fwids)))
+		return rc;
+	for (size_t i = 0; i < tt.n; i++)
+		if ((rc = fts_batch_intern(ik->fb, tt.t[i], tt.len[i], &ik->fwids[ik->nfwids + i])))
+			return rc;
+	struct index_form *f = &ik->forms[j];
+	f->hash = h;
+	f->off = (uint32_t)ik->farena_len;
+	f->len = (uint8_t)kl;
+	f->wids = (uint32_t)ik->nfwids;
+	f->nterms = (uint8_t)tt.n;
+	f->marked = tt.marked;
+	f->used = true;
+	f->sig = 0;
+	for (size_t i = 0; i < tt.n; i++)
+		f->sig |= fts_next_bit(tt.t[i], tt.len[i]);
+	memcpy(ik->farena + ik->farena_len, key, kl);
+	ik->farena_len += kl;
+	ik->nfwids += tt.n;
+	ik->nforms++;
+	*out = f;
+	return 0;
+}
+
+struct text_ctx {
+	struct index_keys *ik;
+	enum text_lang lang;
+};
+
 static int word_cb(const char *w, size_t len, void *ctx)
 {
-	struct index_keys *ik = ctx;
-	if (ik->nwords == ik->wids_cap) {
-		size_t nc = ik->wids_cap ? ik->wids_cap * 2 : 256;
-		uint32_t *nw = realloc(ik->wids, nc * sizeof *nw);
-		if (!nw)
-			return -ENOMEM;
-		ik->wids = nw;
-		ik->wids_cap = nc;
-	}
-	int rc = fts_batch_intern(ik->fb, w, len, &ik->wids[ik->nwords]);
+	struct text_ctx *tc = ctx;
+	struct index_keys *ik = tc->ik;
+	const struct index_form *f;
+	int rc = form_get(ik, tc->lang, w, len, &f);
 	if (rc)
+		return rc == PROTO_E_ARG ? 0 : rc;
+	if ((rc = store_grow((void **)&ik->posts, &ik->posts_cap, ik->nposts + f->nterms,
+	                     sizeof *ik->posts)))
 		return rc;
+	/* the previous word of the field is followed by this one */
+	for (size_t i = ik->prev_from; i < ik->prev_to; i++)
+		ik->posts[i].next |= f->sig;
+	ik->prev_from = ik->nposts;
+	for (size_t i = 0; i < f->nterms; i++) {
+		ik->posts[ik->nposts].wid = ik->fwids[f->wids + i];
+		ik->posts[ik->nposts].marked = f->marked;
+		ik->posts[ik->nposts].next = 0;
+		ik->nposts++;
+	}
+	ik->prev_to = ik->nposts;
 	ik->nwords++;
 	return 0;
 }
 
-static int text(struct index_keys *ik, const char *t)
+static int field_cb(const char *t, enum text_lang lang, void *ctx)
 {
-	if (!t || !*t)
-		return 0;
-	int rc = store_text_words(t, strlen(t), word_cb, ik);
+	struct text_ctx tc = { ctx, lang };
+	tc.ik->polish |= lang == TEXT_LANG_PL;
+	tc.ik->prev_from = tc.ik->prev_to = 0;   /* no word before a field's first */
+	int rc = text_words(t, strlen(t), word_cb, &tc);
 	return rc == PROTO_E_ARG ? 0 : rc;
 }
 
-static int translations(struct index_keys *ik, size_t n, Agora__Translation **tr)
+/* ------------------------------------------------------- text fields */
+
+#define FIELD(t, l) do { if ((t) && *(t) && (rc = cb((t), (l), ctx))) return rc; } while (0)
+
+static int translations(size_t n, Agora__Translation **tr, index_field_cb cb, void *ctx)
 {
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
+	int rc;
+	for (size_t i = 0; i < n; i++) {
 		if (!tr[i])
 			continue;
-		if (!(rc = text(ik, tr[i]->title)) && !(rc = text(ik, tr[i]->summary)))
-			rc = text(ik, tr[i]->description);
+		enum text_lang l = text_lang_of(tr[i]->language);
+		FIELD(tr[i]->title, l);
+		FIELD(tr[i]->summary, l);
+		FIELD(tr[i]->description, l);
 	}
-	return rc;
+	return 0;
 }
+
+int index_text_fields(const Agora__Record *rec, index_field_cb cb, void *ctx)
+{
+	const ProtobufCMessage *msg = NULL;
+	enum proto_kind kind = proto_record_content(rec, &msg);
+	int rc;
+	if (!msg)
+		return 0;
+	switch (kind) {
+	case PROTO_KIND_CHARTER: {
+		const Agora__Charter *c = (const void *)msg;
+		enum text_lang l = text_lang_of(c->language);
+		FIELD(c->name, l);
+		FIELD(c->description, l);
+		break;
+	}
+	case PROTO_KIND_ADMISSION:
+		FIELD(((const Agora__Admission *)(const void *)msg)->name, TEXT_LANG_OTHER);
+		break;
+	case PROTO_KIND_PROFILE: {
+		const Agora__Profile *p = (const void *)msg;
+		enum text_lang l = text_lang_of(p->language);
+		FIELD(p->name, l);
+		FIELD(p->description, l);
+		break;
+	}
+	case PROTO_KIND_TARGET: {
+		const Agora__Target *t = (const void *)msg;
+		enum text_lang l = text_lang_of(t->language);
+		FIELD(t->title, l);
+		FIELD(t->description, l);
+		break;
+	}
+	case PROTO_KIND_INVENTORY: {
+		const Agora__Inventory *v = (const void *)msg;
+		FIELD(v->note, text_lang_of(v->language));
+		break;
+	}
+	case PROTO_KIND_MEASURE: {
+		const Agora__Measure *m = (const void *)msg;
+		enum text_lang l = text_lang_of(m->language);
+		FIELD(m->title, l);
+		FIELD(m->summary, l);
+		FIELD(m->description, l);
+		if ((rc = translations(m->n_translations, m->translations, cb, ctx)))
+			return rc;
+		for (size_t i = 0; i < m->n_tags; i++)
+			FIELD(m->tags[i], l);
+		break;
+	}
+	case PROTO_KIND_RESULT: {
+		const Agora__Result *r = (const void *)msg;
+		enum text_lang l = text_lang_of(r->language);
+		FIELD(r->indicator, l);
+		FIELD(r->note, l);
+		break;
+	}
+	case PROTO_KIND_LESSON: {
+		const Agora__Lesson *s = (const void *)msg;
+		enum text_lang l = text_lang_of(s->language);
+		FIELD(s->title, l);
+		FIELD(s->context, l);
+		FIELD(s->action, l);
+		FIELD(s->outcome, l);
+		FIELD(s->worked, l);
+		FIELD(s->enablers, l);
+		FIELD(s->cost, l);
+		if ((rc = translations(s->n_translations, s->translations, cb, ctx)))
+			return rc;
+		for (size_t i = 0; i < s->n_tags; i++)
+			FIELD(s->tags[i], l);
+		break;
+	}
+	case PROTO_KIND_ENDORSEMENT: {
+		const Agora__Endorsement *e = (const void *)msg;
+		FIELD(e->note, text_lang_of(e->language));
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- ix keys */
+
+#define TRY(x) do { if ((rc = (x))) return rc; } while (0)
 
 static int tags(struct index_keys *ik, size_t n, char **t)
 {
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++)
-		if (!(rc = key_tag(ik, t[i])))
-			rc = text(ik, t[i]);
-	return rc;
+	int rc;
+	for (size_t i = 0; i < n; i++)
+		TRY(key_tag(ik, t[i]));
+	return 0;
 }
-
-#define TRY(x) do { if ((rc = (x))) return rc; } while (0)
 
 static int measure(struct index_keys *ik, const Agora__Measure *m)
 {
 	int rc;
-	TRY(text(ik, m->title));
-	TRY(text(ik, m->summary));
-	TRY(text(ik, m->description));
-	TRY(translations(ik, m->n_translations, m->translations));
 	TRY(tags(ik, m->n_tags, m->tags));
 	if (m->has_sector)
 		TRY(key_u8(ik, IX_SECTOR, (int)m->sector));
@@ -165,27 +353,8 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 	if (!msg)
 		return 0;
 	switch (kind) {
-	case PROTO_KIND_CHARTER: {
-		const Agora__Charter *c = (const void *)msg;
-		TRY(text(ik, c->name));
-		TRY(text(ik, c->description));
-		break;
-	}
-	case PROTO_KIND_ADMISSION: {
-		const Agora__Admission *a = (const void *)msg;
-		TRY(text(ik, a->name));
-		break;
-	}
-	case PROTO_KIND_PROFILE: {
-		const Agora__Profile *p = (const void *)msg;
-		TRY(text(ik, p->name));
-		TRY(text(ik, p->description));
-		break;
-	}
 	case PROTO_KIND_TARGET: {
 		const Agora__Target *t = (const void *)msg;
-		TRY(text(ik, t->title));
-		TRY(text(ik, t->description));
 		if (t->has_baseline_year)
 			TRY(key_year(ik, t->baseline_year));
 		if (t->has_target_year && (!t->has_baseline_year ||
@@ -195,7 +364,6 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 	}
 	case PROTO_KIND_INVENTORY: {
 		const Agora__Inventory *v = (const void *)msg;
-		TRY(text(ik, v->note));
 		if (v->has_year)
 			TRY(key_year(ik, v->year));
 		for (size_t i = 0; i < v->n_sectors; i++)
@@ -207,8 +375,6 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 		return measure(ik, (const void *)msg);
 	case PROTO_KIND_RESULT: {
 		const Agora__Result *r = (const void *)msg;
-		TRY(text(ik, r->indicator));
-		TRY(text(ik, r->note));
 		if (r->has_year)
 			TRY(key_year(ik, r->year));
 		if (r->has_measure)
@@ -217,14 +383,6 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 	}
 	case PROTO_KIND_LESSON: {
 		const Agora__Lesson *l = (const void *)msg;
-		TRY(text(ik, l->title));
-		TRY(text(ik, l->context));
-		TRY(text(ik, l->action));
-		TRY(text(ik, l->outcome));
-		TRY(text(ik, l->worked));
-		TRY(text(ik, l->enablers));
-		TRY(text(ik, l->cost));
-		TRY(translations(ik, l->n_translations, l->translations));
 		TRY(tags(ik, l->n_tags, l->tags));
 		if (l->has_sector)
 			TRY(key_u8(ik, IX_SECTOR, (int)l->sector));
@@ -236,7 +394,6 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 	}
 	case PROTO_KIND_ENDORSEMENT: {
 		const Agora__Endorsement *e = (const void *)msg;
-		TRY(text(ik, e->note));
 		if (e->has_target)
 			TRY(key_id(ik, IX_REFERS, &e->target));
 		break;
@@ -247,7 +404,7 @@ static int content(struct index_keys *ik, enum proto_kind kind, const ProtobufCM
 	return 0;
 }
 
-int index_collect(struct index_keys *ik, const Agora__Record *rec,
+int index_collect(struct index_keys *ik, struct store *s, const Agora__Record *rec,
                   const uint8_t alliance[PROTO_ID_BYTES], struct fts_batch *fb)
 {
 	int rc;
@@ -255,12 +412,26 @@ int index_collect(struct index_keys *ik, const Agora__Record *rec,
 	enum proto_kind kind = proto_record_content(rec, &msg);
 	ik->keys_len = 0;
 	ik->nwords = 0;
+	ik->nposts = 0;
+	ik->polish = false;
 	ik->fb = fb;
+	ik->stem = s->stem;
 	TRY(key_u8(ik, IX_KIND, (int)kind));
 	if (rec->has_author && rec->author.len == PROTO_KEY_BYTES)
 		TRY(key_add(ik, IX_AUTHOR, rec->author.data, PROTO_KEY_BYTES));
 	TRY(key_add(ik, IX_ALLIANCE, alliance, PROTO_ID_BYTES));
-	return content(ik, kind, msg);
+	TRY(content(ik, kind, msg));
+	TRY(index_text_fields(rec, field_cb, ik));
+	if (ik->polish) {   /* a term, not a word: dl stays */
+		uint32_t wid;
+		TRY(fts_batch_intern(fb, TEXT_TERM_POLISH, TEXT_TERM_POLISH_LEN, &wid));
+		TRY(store_grow((void **)&ik->posts, &ik->posts_cap, ik->nposts + 1, sizeof *ik->posts));
+		ik->posts[ik->nposts].wid = wid;
+		ik->posts[ik->nposts].marked = false;
+		ik->posts[ik->nposts].next = 0;
+		ik->nposts++;
+	}
+	return 0;
 }
 
 int index_put(struct index_keys *ik, uint64_t rowkey, struct fts_batch *fb,
@@ -273,14 +444,15 @@ int index_put(struct index_keys *ik, uint64_t rowkey, struct fts_batch *fb,
 			return rc;
 		off += 2 + kl;
 	}
-	/* Each occurrence of a word raises its tf in this record's posting;
+	/* Each occurrence of a term raises its tf in this record's posting;
 	 * the blocks are written once per transaction by fts_batch_apply(). */
 	uint32_t dl = ik->nwords > UINT32_MAX ? UINT32_MAX : (uint32_t)ik->nwords;
-	for (size_t i = 0; i < ik->nwords; i++) {
+	for (size_t i = 0; i < ik->nposts; i++) {
 		/* rare words' entries are cold: ask for them a few words ahead */
-		if (i + 8 < ik->nwords)
-			__builtin_prefetch(&fb->words[ik->wids[i + 8]], 1);
-		if ((rc = fts_batch_post(fb, ik->wids[i], rowkey, dl)))
+		if (i + 8 < ik->nposts)
+			__builtin_prefetch(&fb->words[ik->posts[i + 8].wid], 1);
+		if ((rc = fts_batch_post(fb, ik->posts[i].wid, rowkey, dl, ik->posts[i].marked,
+		                         ik->posts[i].next)))
 			return rc;
 	}
 	return 0;
@@ -491,6 +663,43 @@ out:
 void index_keys_dispose(struct index_keys *ik)
 {
 	free(ik->keys);
-	free(ik->wids);
+	free(ik->posts);
+	free(ik->forms);
+	free(ik->farena);
+	free(ik->fwids);
 	memset(ik, 0, sizeof *ik);
+}
+
+void index_keys_only_tags(struct index_keys *ik)
+{
+	size_t o = 0;
+	for (size_t off = 0; off < ik->keys_len;) {
+		size_t kl = (size_t)ik->keys[off] << 8 | ik->keys[off + 1];
+		if (ik->keys[off + 2] == IX_TAG) {
+			memmove(ik->keys + o, ik->keys + off, 2 + kl);
+			o += 2 + kl;
+		}
+		off += 2 + kl;
+	}
+	ik->keys_len = o;
+}
+
+int index_tags_drop(MDB_txn *txn, struct store *s)
+{
+	MDB_cursor *c;
+	uint8_t tag = IX_TAG;
+	int rc = store_lmdb_rc(mdb_cursor_open(txn, s->ix, &c));
+	if (rc)
+		return rc;
+	for (;;) {
+		MDB_val k = { 1, &tag }, v;
+		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+		if (rc || k.mv_size < 1 || ((const uint8_t *)k.mv_data)[0] != IX_TAG)
+			break;
+		/* the key with all its rowkeys */
+		if ((rc = store_lmdb_rc(mdb_cursor_del(c, MDB_NODUPDATA))))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

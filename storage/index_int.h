@@ -1,8 +1,10 @@
-/* index_int.h - private to storage/: index keys of one record. */
+/* index_int.h - private to storage/: index keys of one record, and the
+ * text fields a record is searched by. */
 #ifndef AGORA_INDEX_INT_H
 #define AGORA_INDEX_INT_H
 
 #include "storage/fts_int.h"
+#include "storage/stem_int.h"
 
 #define STORE_YEARS_MAX 60  /* a measure's start..end is indexed up to this span */
 
@@ -10,10 +12,36 @@
 struct index_keys {
 	uint8_t *keys;      /* len(2) | ix key, repeated */
 	size_t keys_len, keys_cap;
-	uint32_t *wids;     /* the words, as numbers interned in fb */
-	size_t wids_cap;
-	size_t nwords;      /* = document length for BM25 */
-	struct fts_batch *fb;   /* where words are interned (index_collect) */
+	struct index_post {
+		uint32_t wid;   /* a term, as its number interned in fb */
+		bool marked;    /* its word carried marks */
+		uint8_t next;  /* signature of the next word's terms (fts_int.h) */
+	} *posts;           /* the record's terms, one per term of each word */
+	size_t nposts, posts_cap;
+	size_t prev_from, prev_to;  /* posts of the field's previous word */
+	size_t nwords;      /* words (not terms) = document length for BM25 */
+	bool polish;        /* some field is in Polish (TEXT_TERM_POLISH) */
+	struct fts_batch *fb;   /* where terms are interned (index_collect) */
+	struct text_stemmers *stem;
+	/* The terms of each (language, word) met since fb's last reset, so a
+	 * word is stemmed once per transaction: open addressing over forms,
+	 * whose keys (language byte | word) live in farena. */
+	struct index_form {
+		uint32_t hash;
+		uint32_t off;       /* key in farena */
+		uint32_t wids;      /* its terms: fwids[wids .. wids + nterms) */
+		uint8_t len;        /* key length */
+		uint8_t nterms;
+		bool marked;
+		bool used;
+		uint8_t sig;       /* fts_next_bit of each of its terms */
+	} *forms;
+	size_t nforms, forms_slots;
+	char *farena;
+	size_t farena_len, farena_cap;
+	uint32_t *fwids;
+	size_t nfwids, fwids_cap;
+	uint32_t forms_gen;     /* fb->gen the forms were made in */
 };
 
 /*
@@ -47,9 +75,9 @@ int ix_batch_apply(MDB_txn *txn, struct store *s, struct ix_batch *b);
 void ix_batch_reset(struct ix_batch *b);
 void ix_batch_dispose(struct ix_batch *b);
 
-/* Collect the ix keys and words of rec (content of a Supersede); the
- * words are interned in fb. */
-int index_collect(struct index_keys *ik, const Agora__Record *rec,
+/* Collect the ix keys and terms of rec (content of a Supersede) with the
+ * stemmers of s; the terms are interned in fb. */
+int index_collect(struct index_keys *ik, struct store *s, const Agora__Record *rec,
                   const uint8_t alliance[PROTO_ID_BYTES], struct fts_batch *fb);
 /* Queue the collected ix postings of rowkey in xb and its full-text
  * postings in fb (both written at the end of the txn).  fb must be the
@@ -57,5 +85,21 @@ int index_collect(struct index_keys *ik, const Agora__Record *rec,
 int index_put(struct index_keys *ik, uint64_t rowkey, struct fts_batch *fb,
               struct ix_batch *xb);
 void index_keys_dispose(struct index_keys *ik);
+/* Keep only the tag keys of what index_collect() collected. */
+void index_keys_only_tags(struct index_keys *ik);
+/* Delete every tag key of the ix DBI (before store_reindex puts them
+ * again, folded the current way). */
+int index_tags_drop(MDB_txn *txn, struct store *s);
+
+/*
+ * The searchable text of rec (content of a Supersede), field by field:
+ * cb gets each non-empty text field (titles, summaries, descriptions,
+ * notes, lesson fields, each tag, each translation's fields) with the
+ * language it is written in (the record's; a translation's own).  cb
+ * returns 0 to go on, non-zero to stop (returned).  The index and phrase
+ * queries read exactly these.
+ */
+typedef int (*index_field_cb)(const char *text, enum text_lang lang, void *ctx);
+int index_text_fields(const Agora__Record *rec, index_field_cb cb, void *ctx);
 
 #endif

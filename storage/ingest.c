@@ -454,7 +454,7 @@ int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8
 	/* --- writes from here on --- */
 	if ((rc = rowkey_alloc(txn, s, rec->created_ms, &rk)))
 		return rc;
-	if ((rc = index_collect(&w->ik, rec, alliance, &w->fb)))
+	if ((rc = index_collect(&w->ik, s, rec, alliance, &w->fb)))
 		return rc;
 	uint8_t chain[CHAIN_VAL];
 	bool have_chain = false;
@@ -571,20 +571,21 @@ void store_wctx_dispose(struct store_wctx *w)
 /* ------------------------------------------------------------- reindex */
 
 /*
- * Rebuild the full-text blocks and the hide entries from recs (opening a
- * layout-1 store).  The ix postings are unchanged between layouts.
+ * Rebuild the full-text blocks, the hide entries and the tag keys from
+ * recs (opening a store of layout 1 to 5).  The other ix postings are
+ * unchanged between layouts.
  */
 int store_reindex(MDB_txn *txn, struct store *s)
 {
 	struct index_keys ik = { 0 };
 	struct fts_batch fb = { 0 };
-	struct ix_batch xb = { 0 };    /* stays empty: the ix keys are dropped */
+	struct ix_batch xb = { 0 };    /* the tag keys only */
 	MDB_cursor *c = NULL;
 	size_t queued = 0;
 	int rc;
 	if ((rc = store_lmdb_rc(mdb_drop(txn, s->fts, 0))) ||
 	    (rc = store_lmdb_rc(mdb_drop(txn, s->ftst, 0))) ||
-	    (rc = store_lmdb_rc(mdb_drop(txn, s->hide, 0))) ||
+	    (rc = store_lmdb_rc(mdb_drop(txn, s->hide, 0))) || (rc = index_tags_drop(txn, s)) ||
 	    (rc = store_lmdb_rc(mdb_cursor_open(txn, s->recs, &c))))
 		goto out;
 	MDB_val k, v;
@@ -614,9 +615,9 @@ int store_reindex(MDB_txn *txn, struct store *s)
 				alliance = r->alliance.data;
 			else
 				memset(id, 0, sizeof id);
-			rc = index_collect(&ik, r, alliance, &fb);
-			/* queue the words only: drop the ix keys */
-			ik.keys_len = 0;
+			rc = index_collect(&ik, s, r, alliance, &fb);
+			/* queue the words and tags only: drop the other ix keys */
+			index_keys_only_tags(&ik);
 			if (!rc)
 				rc = index_put(&ik, rk, &fb, &xb);
 			queued += ik.nwords;
@@ -632,8 +633,8 @@ int store_reindex(MDB_txn *txn, struct store *s)
 		}
 		rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
 	}
-	if (rc == MDB_NOTFOUND)
-		rc = fts_batch_apply(txn, s, &fb);
+	if (rc == MDB_NOTFOUND && !(rc = fts_batch_apply(txn, s, &fb)))
+		rc = ix_batch_apply(txn, s, &xb);
 out:
 	if (c)
 		mdb_cursor_close(c);

@@ -226,7 +226,8 @@ int store_changes(struct store_txn *t, uint64_t since, store_change_cb cb, void 
 		return STORE_E_GONE;    /* a store older than the caller's state */
 	if (since < w && (rc = gather(t->txn, t->s, since, w, &m)))
 		goto out;
-	qsort(m.v, m.n, sizeof *m.v, cmp_move);
+	if (m.n)
+		qsort(m.v, m.n, sizeof *m.v, cmp_move);
 	for (size_t i = 0; i < m.n && !rc; i++) {
 		struct store_change c;
 		memcpy(c.alliance, m.v[i].key, 32);

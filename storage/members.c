@@ -164,14 +164,16 @@ static void rotate_msg(uint8_t msg[12 + 64], const uint8_t *alliance, const uint
 /*
  * Expiry that a back-dated record cannot cross: created_ms is the
  * author's to choose, so an expired member could date new records before
- * its expiry.  The node's own clock decides instead: once it sees the
- * admission expired (here, or in store_member_note_expiry), it notes the
- * member's head as its expiry seq, and every later seq is refused
- * whatever its date.  0, STORE_E_EXPIRED, or a fatal code.
+ * its expiry.  A node that watched the expiry pass (store_member_note_expiry,
+ * run by agorad while it runs) noted the member's head then as its expiry
+ * seq, and refuses every later seq whatever its date.  A node that did not
+ * watch it (it started later, or was down) judges by created_ms alone: it
+ * must take the member's history, which it cannot tell from a back-dated
+ * record (PROTOCOL.md 6.2 says what this does not promise).  0,
+ * STORE_E_EXPIRED, or a fatal code.
  */
 static int expiry_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
-                        const uint8_t *alliance, const struct mrow *m, uint64_t now_ms,
-                        uint64_t head)
+                        const uint8_t *alliance, const struct mrow *m)
 {
 	uint64_t es;
 	if (!m->expires)
@@ -179,15 +181,10 @@ static int expiry_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
 	if (rec->created_ms >= m->expires)
 		return STORE_E_EXPIRED;
 	int rc = store_meta_expiry(txn, s, alliance, rec->author.data, &es);
-	if (rc == STORE_E_NOTFOUND) {
-		if (now_ms < m->expires)
-			return 0;
-		if ((rc = store_meta_expiry_note(txn, s, alliance, rec->author.data, head)))
-			return rc;
-		es = head;
-	} else if (rc) {
+	if (rc == STORE_E_NOTFOUND)
+		return 0;
+	if (rc)
 		return rc;
-	}
 	return rec->seq > es ? STORE_E_EXPIRED : 0;
 }
 
@@ -205,7 +202,7 @@ int store_member_check(MDB_txn *txn, struct store *s, const Agora__Record *rec,
 		return STORE_E_NOT_MEMBER;
 	if ((m.flags & MF_REVOKED) && rec->seq > m.last_seq)
 		return STORE_E_REVOKED;
-	if ((rc = expiry_check(txn, s, rec, alliance, &m, now_ms, head)))
+	if ((rc = expiry_check(txn, s, rec, alliance, &m)))
 		return rc;
 	/* a supersede or retract is judged by its own kind: observers may edit
 	 * their profile; the target check keeps it to the author's records */
@@ -457,23 +454,24 @@ static void member_out(struct store_member *out, const uint8_t *key, const struc
 	out->last_seq = out->revoked ? m->last_seq : UINT64_MAX;
 }
 
-struct fork_find {
-	const uint8_t *alliance, *key;
-	bool found;
-};
-
-static int fork_find_cb(const uint8_t alliance[PROTO_ID_BYTES],
-                        const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
-                        const uint8_t *env_a, size_t len_a, const uint8_t *env_b, size_t len_b,
-                        void *ctx)
+/* Is a fork of (alliance, key) stored?  One lookup in forks, whose keys
+ * start with alliance | author: a member list costs one per member, not
+ * one scan of every fork (and both its envelopes) per member. */
+static int has_fork(struct store_txn *t, const uint8_t *alliance, const uint8_t *key,
+                    bool *found)
 {
-	(void)seq; (void)env_a; (void)len_a; (void)env_b; (void)len_b;
-	struct fork_find *f = ctx;
-	if (memcmp(alliance, f->alliance, 32) == 0 && memcmp(author, f->key, 32) == 0) {
-		f->found = true;
-		return 1;
-	}
-	return 0;
+	uint8_t kb[72] = { 0 };
+	MDB_cursor *c;
+	memcpy(kb, alliance, 32);
+	memcpy(kb + 32, key, 32);
+	int rc = store_lmdb_rc(mdb_cursor_open(t->txn, t->s->forks, &c));
+	if (rc)
+		return rc;
+	MDB_val k = { 72, kb }, v;
+	rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+	mdb_cursor_close(c);
+	*found = rc == 0 && k.mv_size == 72 && memcmp(k.mv_data, kb, 64) == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static int member_extras(struct store_txn *t, const uint8_t *alliance, struct store_member *out)
@@ -488,11 +486,8 @@ static int member_extras(struct store_txn *t, const uint8_t *alliance, struct st
 	if (rc && rc != STORE_E_NOTFOUND)
 		return rc;
 	out->records = rc ? 0 : seq;
-	struct fork_find f = { alliance, out->key, false };
-	rc = store_forks(t, fork_find_cb, &f);
-	if (rc < 0)
-		return rc;
-	out->equivocating = f.found;
+	if ((rc = has_fork(t, alliance, out->key, &out->equivocating)))
+		return store_map_err(rc);
 	return 0;
 }
 
@@ -592,6 +587,7 @@ int store_member_active(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYT
 struct note_ctx {
 	struct store *s;
 	uint64_t now_ms;
+	uint64_t watched_from;  /* expiries before this passed unwatched */
 	size_t noted;
 };
 
@@ -615,8 +611,9 @@ static int note_cb(MDB_txn *txn, void *arg)
 		uint64_t es;
 		if (k.mv_size != 136 || row_decode(&m, &v) != 0)
 			continue;   /* not a member row; stored damaged: skip */
-		if (!m.role || (m.flags & MF_REVOKED) || !m.expires || c->now_ms < m.expires)
-			continue;
+		if (!m.role || (m.flags & MF_REVOKED) || !m.expires || c->now_ms < m.expires ||
+		    m.expires < c->watched_from)
+			continue;   /* not expired, or expired before this node watched */
 		memcpy(hex, (const char *)k.mv_data + 7, 64);
 		hex[64] = 0;
 		if (proto_unhex(ak, 32, hex) != 0)
@@ -652,9 +649,10 @@ static int note_cb(MDB_txn *txn, void *arg)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted)
+int store_member_note_expiry(struct store *s, uint64_t now_ms, uint64_t watched_from_ms,
+                             size_t *noted)
 {
-	struct note_ctx c = { s, now_ms, 0 };
+	struct note_ctx c = { s, now_ms, watched_from_ms, 0 };
 	if (!s)
 		return PROTO_E_ARG;
 	int rc = store_write(s, note_cb, &c);

@@ -1,38 +1,47 @@
 /*
  * query.c - store_query: every filter is a posting list (or a union of
- * posting lists: several authors, a range of years; a word's posting
- * blocks).  The smallest one (mdb_cursor_count, or the word's df) drives
+ * posting lists: several authors, a range of years; a query word's terms,
+ * qterm.c).  The smallest one (mdb_cursor_count, or the word's df) drives
  * the scan in rowkey order; every candidate is checked against the other
- * filters (MDB_GET_BOTH lookups, or a search in the word's decoded block)
- * and against the hide DBI for superseded, retracted and hidden-kind
- * records, so no record is read before it is delivered.  Relevance
- * sorting scores every match with BM25 (k1 = 1.2, b = 0.75; tf and the
- * document length come from the postings) and keeps the best
- * offset + limit in a heap.
+ * filters (MDB_GET_BOTH lookups, or a search in the terms' decoded
+ * blocks) and against the hide DBI for superseded, retracted and
+ * hidden-kind records, so no record is read before it is delivered --
+ * except for phrases: a candidate that has every word of a phrase is read
+ * and its text fields searched for the words in a row (qtext.c), only
+ * when it would be delivered (or, ranked, enter the best offset + limit).
+ * Relevance sorting scores every match with BM25 (k1 = 1.2, b = 0.75; tf
+ * and the document length come from the postings; a word's idf from the
+ * postings of all its terms) and keeps the best offset + limit in a heap;
+ * a word typed with marks counts ACCENT_BONUS times in records whose word
+ * carried marks too.
+ *
+ * A store of layout 5 or older (open read-only, so not migrated) is
+ * queried the way it was indexed: words case-folded only, no stems, no
+ * prefixes or phrases, tags folded with marks kept.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/fts_int.h"
+#include "storage/qtext_int.h"
+#include "storage/text_int.h"
 
 #define BM25_K1 1.2
 #define BM25_B 0.75
-#define MAX_WORDS 32
+#define ACCENT_BONUS 1.5
+#define FIRST_FOLDED_LAYOUT 6   /* layouts before it are queried as they were indexed */
 
 struct filter {
 	MDB_dbi dbi;
-	bool fts;           /* values are rowkey | tf */
+	bool fts;           /* a query word: qt */
 	size_t nkeys;
 	MDB_val *keys;      /* point into buf */
 	uint8_t *buf;
 	size_t count;       /* postings over all keys */
 	MDB_cursor *c;      /* for membership checks */
 	double idf;         /* fts only */
-	unsigned tf;        /* fts only: tf of the current candidate */
-	uint32_t dl;        /* fts only: its document length */
-	struct fts_cur fc;  /* fts only: the word's blocks */
+	struct qterm qt;    /* fts only: the word's terms */
 };
 
 /* What the hide DBI says around the last looked-up rowkey: no key lies
@@ -47,11 +56,15 @@ struct hidecache {
 struct qstate {
 	struct store_txn *t;
 	const struct store_query *q;
-	struct filter f[8 + MAX_WORDS];
+	struct filter f[8 + QTEXT_WORDS];
 	size_t nf;
 	double avgdl;
 	bool empty;         /* some filter has no postings: nothing matches */
+	bool legacy;        /* the snapshot's layout is older than FIRST_FOLDED_LAYOUT */
 	struct hidecache hc;
+	struct qtext *qt;   /* the parsed text (NULL: none) */
+	struct filter *of_word[QTEXT_WORDS];   /* each query word's filter */
+	struct qtext_seen seen;     /* the words of candidates searched for phrases */
 };
 
 static int filter_add(struct qstate *qs, MDB_dbi dbi, bool fts, size_t nkeys, size_t keylen,
@@ -177,46 +190,53 @@ static int filter_authors(struct qstate *qs)
 	return 0;
 }
 
-struct words {
-	char w[MAX_WORDS][FTS_WORD_MAX + 1];
-	size_t n;
-	bool overflow;
-};
-
-static int query_word_cb(const char *word, size_t len, void *ctx)
-{
-	struct words *ws = ctx;
-	for (size_t i = 0; i < ws->n; i++)
-		if (strcmp(ws->w[i], word) == 0)
-			return 0;
-	if (ws->n == MAX_WORDS) {
-		ws->overflow = true;
-		return 0;
-	}
-	memcpy(ws->w[ws->n++], word, len + 1);
-	return 0;
-}
-
+/* One filter per distinct query word (a word typed twice is one filter). */
 static int filter_text(struct qstate *qs)
 {
 	const char *text = qs->q->text;
 	if (!text)
 		return 0;
-	struct words ws;
-	ws.n = 0;
-	ws.overflow = false;
-	int rc = store_text_words(text, strlen(text), query_word_cb, &ws);
+	if (!(qs->qt = calloc(1, sizeof *qs->qt)))
+		return -ENOMEM;
+	int rc = qtext_parse(qs->qt, text, strlen(text));
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < ws.n; i++) {
-		struct filter *f;
-		size_t len = strlen(ws.w[i]);
-		if ((rc = filter_add(qs, qs->t->s->fts, true, 1, len, &f)))
+	struct qtext *q = qs->qt;
+	if (q->unmatchable && !qs->legacy)
+		qs->empty = true;
+	if (qs->legacy) {
+		/* as layouts up to 5 were queried: words, no stars, no phrases */
+		for (size_t i = 0; i < q->n; i++)
+			q->w[i].prefix = false, q->w[i].phrase = -1;
+		q->nph = 0;
+	}
+	/* Polish lemmas can meet something only in a store with Polish text */
+	bool polish = false;
+	if (!qs->legacy && q->n) {
+		struct fts_cur fc;
+		rc = fts_cur_open(&fc, qs->t->txn, qs->t->s, TEXT_TERM_POLISH, TEXT_TERM_POLISH_LEN,
+		                  false);
+		polish = fc.df > 0;
+		fts_cur_close(&fc);
+		if (rc)
 			return rc;
-		memcpy(f->buf, ws.w[i], len);
-		f->keys[0].mv_size = len;
-		f->keys[0].mv_data = f->buf;
-		f->nkeys = 1;
+	}
+	for (size_t i = 0; i < q->n; i++) {
+		struct filter *same = NULL;
+		for (size_t j = 0; j < i && !same; j++)
+			if (q->w[j].len == q->w[i].len && q->w[j].prefix == q->w[i].prefix &&
+			    memcmp(q->w[j].w, q->w[i].w, q->w[i].len) == 0)
+				same = qs->of_word[j];
+		if (same) {
+			qs->of_word[i] = same;
+			continue;
+		}
+		struct filter *f;
+		if ((rc = filter_add(qs, qs->t->s->fts, true, 0, 0, &f)))
+			return rc;
+		qs->of_word[i] = f;
+		if ((rc = qterm_open(&f->qt, qs->t->txn, qs->t->s, &q->w[i], qs->legacy, polish)))
+			return rc;
 	}
 	return 0;
 }
@@ -227,7 +247,7 @@ static void filters_free(struct qstate *qs)
 		if (qs->f[i].c)
 			mdb_cursor_close(qs->f[i].c);
 		if (qs->f[i].fts)
-			fts_cur_close(&qs->f[i].fc);
+			qterm_close(&qs->f[i].qt);
 		free(qs->f[i].keys);
 		free(qs->f[i].buf);
 	}
@@ -241,10 +261,7 @@ static int filters_prepare(struct qstate *qs)
 	for (size_t i = 0; i < qs->nf; i++) {
 		struct filter *f = &qs->f[i];
 		if (f->fts) {
-			if ((rc = fts_cur_open(&f->fc, qs->t->txn, qs->t->s, f->keys[0].mv_data,
-			                       f->keys[0].mv_size)))
-				return rc;
-			f->count = f->fc.df;
+			f->count = f->qt.df;
 			if (f->count == 0)
 				qs->empty = true;
 			continue;
@@ -268,21 +285,11 @@ static int filters_prepare(struct qstate *qs)
 	return 0;
 }
 
-/* Does rowkey rk appear under any of f's keys?  Sets f->tf, f->dl for fts. */
+/* Does rowkey rk appear under any of f's keys?  Sets f->qt's tf, dl. */
 static int filter_has(struct filter *f, const uint8_t rk[8], bool *yes)
 {
-	if (f->fts) {
-		const struct fts_post *p;
-		int rc = fts_cur_find(&f->fc, store_get64(rk), &p);
-		if (rc)
-			return rc;
-		*yes = p != NULL;
-		if (p) {
-			f->tf = p->tf;
-			f->dl = p->dl;
-		}
-		return 0;
-	}
+	if (f->fts)
+		return qterm_find(&f->qt, store_get64(rk), yes);
 	for (size_t j = 0; j < f->nkeys; j++) {
 		MDB_val k = f->keys[j], v = { 8, (void *)rk };
 		int rc = store_lmdb_rc(mdb_cursor_get(f->c, &k, &v, MDB_GET_BOTH));
@@ -395,7 +402,7 @@ static int drv_open(struct driver *d, MDB_txn *txn, struct store *s, struct filt
 	if (!f)
 		return store_lmdb_rc(mdb_cursor_open(txn, s->recs, &d->recs));
 	if (f->fts)
-		return fts_cur_start(&f->fc, rev);
+		return qterm_start(&f->qt, rev);
 	d->n = f->nkeys;
 	d->c = calloc(d->n, sizeof *d->c);
 	d->cur = calloc(d->n, sizeof *d->cur);
@@ -433,19 +440,11 @@ static void drv_close(struct driver *d)
 }
 
 /* Next rowkey in order (deduplicated); MDB_NOTFOUND at the end.  For the
- * recs driver *recval gets the record; an fts driver sets its tf and dl. */
+ * recs driver *recval gets the record; an fts driver sets its qt's tf, dl. */
 static int drv_next(struct driver *d, uint64_t *rk, MDB_val *recval)
 {
-	if (d->f && d->f->fts) {
-		const struct fts_post *p;
-		int rc = fts_cur_step(&d->f->fc, &p);
-		if (rc)
-			return rc;
-		*rk = p->rk;
-		d->f->tf = p->tf;
-		d->f->dl = p->dl;
-		return 0;
-	}
+	if (d->f && d->f->fts)
+		return qterm_step(&d->f->qt, rk);
 	if (!d->f) {
 		MDB_val k, v;
 		MDB_cursor_op op = d->started ? (d->rev ? MDB_PREV : MDB_NEXT)
@@ -532,14 +531,23 @@ static int candidate(struct qstate *qs, struct filter *drv, uint64_t rk, const M
 	               ((hv[0] & REC_F_SUPERSEDED) && !qs->q->history) ||
 	               !kind_visible(qs->q, hv[1])))
 		return 0;
+	/* a phrase's words in a row: each word's posting must say that one
+	 * of the next word's terms may follow it */
+	for (size_t p = 0; qs->qt && p < qs->qt->nph; p++) {
+		const struct qphrase *ph = &qs->qt->ph[p];
+		for (size_t k = 0; k + 1 < ph->n; k++)
+			if (!(qs->of_word[ph->first + k]->qt.next & qs->of_word[ph->first + k + 1]->qt.sig))
+				return 0;
+	}
 	double sc = 0;
 	for (size_t i = 0; i < qs->nf; i++) {
 		struct filter *f = &qs->f[i];
 		if (!f->fts)
 			continue;
-		double tf = f->tf, dl = f->dl;
-		sc += f->idf * tf * (BM25_K1 + 1) /
-		      (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / qs->avgdl));
+		double tf = f->qt.tf, dl = f->qt.dl;
+		double w = f->idf * tf * (BM25_K1 + 1) /
+		           (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / qs->avgdl));
+		sc += f->qt.marked && f->qt.marked_hit ? w * ACCENT_BONUS : w;
 	}
 	*score = sc;
 	*ok = true;
@@ -557,6 +565,18 @@ static int cmp_scored(const void *a, const void *b)
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	return x->rk > y->rk ? -1 : x->rk < y->rk;
+}
+
+static bool word_match(size_t qword, const struct text_terms *terms, void *ctx)
+{
+	const struct qstate *qs = ctx;
+	return qterm_match(&qs->of_word[qword]->qt, terms);
+}
+
+/* Does record rk hold every phrase of the query? */
+static int phrases(struct qstate *qs, uint64_t rk, bool *yes)
+{
+	return qtext_phrases_at(qs->t->txn, qs->t->s, rk, qs->qt, &qs->seen, word_match, qs, yes);
 }
 
 static int deliver(struct qstate *qs, uint64_t rk, const MDB_val *v, double score,
@@ -586,8 +606,12 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 	size_t nsc = 0, capsc = 0;
 	int rc = 0, delivered = 0;
 	size_t matched = 0;
-	bool stopped = false;
+	bool stopped = false, lazy = false;
+	uint64_t layout;
 
+	if ((rc = store_counter_get(t->txn, s, META_VERSION, &layout)))
+		goto out;
+	qs.legacy = layout < FIRST_FOLDED_LAYOUT;
 	if (q->alliance && (rc = filter_one(&qs, IX_ALLIANCE, q->alliance, PROTO_ID_BYTES)))
 		goto out;
 	if (q->kind != PROTO_KIND_NONE) {
@@ -606,7 +630,9 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 	if (q->tag) {
 		char *ft;
 		size_t fl;
-		if ((rc = store_text_fold(&ft, &fl, q->tag, strlen(q->tag))))
+		rc = qs.legacy ? text_casefold(&ft, &fl, q->tag, strlen(q->tag))
+		               : store_text_fold(&ft, &fl, q->tag, strlen(q->tag));
+		if (rc)
 			goto out;
 		if (fl > IX_TAG_MAX)
 			qs.empty = true;
@@ -656,6 +682,9 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 	for (size_t i = 0; i < qs.nf; i++)
 		if (!drv || qs.f[i].count < drv->count)
 			drv = &qs.f[i];
+	for (size_t i = 0; i < qs.nf; i++)
+		if (qs.f[i].fts && &qs.f[i] != drv && (rc = qterm_prepare_find(&qs.f[i].qt)))
+			goto out;
 	if ((rc = drv_open(&d, t->txn, s, drv, q->sort != STORE_SORT_OLDEST)))
 		goto out;
 	if (drv) {
@@ -686,10 +715,20 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 			goto out;
 		if (!ok)
 			continue;
-		matched++;
+		bool phrased = true;   /* phrases() writes it only on success */
 		if (relevance && want != SIZE_MAX) {
-			/* keep the best `want` in a heap whose root is the worst kept */
+			/* keep the best `want` in a heap whose root is the worst kept;
+			 * a phrase is looked for only in what would enter it */
+			matched++;
 			struct scored e = { rk, score };
+			bool enters = nsc < want || cmp_scored(&e, &sc[0]) < 0;
+			if (enters && qs.qt && qs.qt->nph) {
+				lazy = true;
+				if ((rc = phrases(&qs, rk, &phrased)))
+					goto out;
+				if (!phrased)
+					continue;
+			}
 			if (nsc < want) {
 				if (nsc == capsc) {
 					capsc = capsc ? capsc * 2 : 64;
@@ -724,6 +763,11 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 			}
 			continue;
 		}
+		if (qs.qt && qs.qt->nph && (rc = phrases(&qs, rk, &phrased)))
+			goto out;
+		if (!phrased)
+			continue;
+		matched++;
 		if (relevance) {
 			if (nsc == capsc) {
 				capsc = capsc ? capsc * 2 : 64;
@@ -770,12 +814,14 @@ int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb c
 	}
 done:
 	if (total)
-		*total = stopped ? SIZE_MAX : matched;
+		*total = stopped || lazy ? SIZE_MAX : matched;
 out:
 	if (qs.hc.c)
 		mdb_cursor_close(qs.hc.c);
 	drv_close(&d);
 	filters_free(&qs);
+	qtext_seen_dispose(&qs.seen);
+	free(qs.qt);
 	free(sc);
 	if (rc < 0)
 		return store_map_err(rc);

@@ -442,9 +442,12 @@ int store_forks(struct store_txn *t, store_fork_cb cb, void *ctx)
 		const uint8_t *kp = k.mv_data;
 		uint64_t seq = store_get64(kp + 64);
 		struct store_record a, b;
-		if ((rc = store_feed_get(t, kp, kp + 32, seq, &a)))
-			break;
-		if ((rc = get_rk(t, store_get64(v.mv_data), &b)))
+		rc = store_feed_get(t, kp, kp + 32, seq, &a);
+		if (rc == STORE_E_NOTFOUND) {   /* withdrawn from the feed (own.c) */
+			rc = store_lmdb_rc(mdb_cursor_get(c, &k, &v, MDB_NEXT));
+			continue;
+		}
+		if (rc || (rc = get_rk(t, store_get64(v.mv_data), &b)))
 			break;
 		if ((rc = cb(kp, kp + 32, seq, a.env, a.env_len, b.env, b.env_len, ctx)))
 			break;

@@ -17,10 +17,12 @@
  *     runs or waits to run (a growth waits until the process's open
  *     snapshots and write end; it is rare, as each one doubles the map).
  *     A thread that already holds a snapshot never waits behind a growth.
- *   - Every write (store_open read-write, store_ingest*, store_publish*,
- *     and the setters and deleters of settings) waits for the write of this process before it, for a
- *     write of another process (LMDB's writer lock) and for its own commit
- *     (fsync).  A write that fills the map waits, once per doubling, until
+ *   - Every write (store_open read-write, store_ingest,
+ *     store_ingest_batches, store_ingest_fork, store_publish,
+ *     store_publish_batch, store_own_withdraw, store_member_note_expiry,
+ *     store_invite_use and the setters and deleters of settings) waits for
+ *     the write of this process before it, for a write of another process
+ *     (LMDB's writer lock) and for its own commit (fsync).  A write that fills the map waits, once per doubling, until
  *     this process's snapshots end.
  *   - store_trim never waits: while another thread trims, or a growth runs
  *     or waits, it returns 0 at once.
@@ -41,7 +43,9 @@
  *
  * The map grows by itself: a write that hits the map limit is rolled back,
  * the map is doubled and the write is run again, so callers never see
- * "map full".
+ * "map full".  A write that finds the file system full returns -ENOSPC
+ * (never -EIO for that), and stores nothing of itself; the store reads on,
+ * and writes again once there is space.
  */
 #ifndef AGORA_STORAGE_H
 #define AGORA_STORAGE_H
@@ -72,6 +76,7 @@ enum store_error_code {
 	STORE_E_GONE = -2015,       /* the change log no longer reaches back that far (store_changes) */
 	STORE_E_USED = -2016,       /* the invite was used already */
 	STORE_E_CONFLICT = -2017,   /* this node's own feed differs from the alliance's copy */
+	STORE_E_PREFIX = -2018,     /* a query's word* begins more than STORE_PREFIX_MAX words */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -188,10 +193,11 @@ void store_verifier_stop(struct store_verifier *v);   /* joins; accepts NULL */
  * created_ms = now_ms on a copy of the fields of `rec` the caller set,
  * signs, and stores it, in one write transaction so two processes never
  * take the same seq.  Refuses (STORE_E_FORK) if the local head is behind a
- * seq already known to exist: the feed's floor (store_floor_get).  id_out
- * (may be NULL)
- * gets the new id; env_out/env_len (may be NULL) a malloc()ed copy of the
- * envelope the caller frees.
+ * seq already known to exist: the feed's floor (store_floor_get); and
+ * (STORE_E_CONFLICT) while the feed has a conflict recorded
+ * (store_set_own_key).  id_out (may be NULL) gets the new id;
+ * env_out/env_len (may be NULL) a malloc()ed copy of the envelope the
+ * caller frees.
  */
 int store_publish(struct store *s, const struct proto_key *key, const uint8_t *alliance,
                   Agora__Record *rec, uint64_t now_ms, uint8_t id_out[PROTO_ID_BYTES],
@@ -266,8 +272,12 @@ int store_related(struct store_txn *t, const uint8_t id[PROTO_ID_BYTES], store_r
 enum store_sort {
 	STORE_SORT_NEWEST = 0,      /* creation time, newest first (default) */
 	STORE_SORT_OLDEST,
-	STORE_SORT_RELEVANCE,       /* BM25 score; needs text, else = NEWEST */
+	STORE_SORT_RELEVANCE,       /* BM25 score, best first (ties: newest first);
+	                               needs text, else = NEWEST */
 };
+
+/* A word* in a query may begin at most this many indexed words. */
+#define STORE_PREFIX_MAX 512
 
 #define STORE_QUERY_MAX_AUTHORS 64
 
@@ -285,7 +295,7 @@ struct store_query {
 	unsigned year_from;         /* 0: open; records whose years overlap */
 	unsigned year_to;           /* 0: open */
 	const uint8_t *measure;     /* records referring to this measure id */
-	const char *text;           /* full-text query, words AND; NULL: none */
+	const char *text;           /* full-text query (below); NULL: none */
 	size_t limit;               /* 0: no limit */
 	size_t offset;
 	enum store_sort sort;
@@ -305,14 +315,71 @@ typedef int (*store_hit_cb)(const struct store_hit *hit, void *ctx);
  * key lookups.  Retracted records never match.  Returns the number of hits
  * delivered, or a negative error; *total (may be NULL) gets the number of
  * matches before limit/offset when it was cheap to count, else SIZE_MAX.
+ *
+ * Full text (q->text), as a person types it:
+ *   - Words are what store_text_words() makes of the text; every word must
+ *     match.  A word matches the same word in any text field of a record
+ *     (titles, summaries, descriptions, notes, lesson fields, tags, and
+ *     translations), folded (store_text_fold: case and marks do not count,
+ *     so "vadomrader" finds "Vådområder" and "laka" finds "łąka") and
+ *     inflected: a record's text is stemmed in its language (the record's
+ *     `language`; a translation's own) -- Danish, Dutch and English with
+ *     the Snowball stemmers, Polish with hunspell's Polish dictionary when
+ *     it is installed -- and a query word, whose language is not known,
+ *     matches wherever one of those languages stems it to the same word
+ *     ("vandpark" finds "vandparker", "wetland" "wetlands", "łąka" "łące").
+ *   - word* matches every indexed word it begins (after folding, and after
+ *     stemming: "vådområde*" finds "vådområder"); STORE_E_PREFIX if that is
+ *     more than STORE_PREFIX_MAX words.
+ *   - "two words" in double quotes (also “ ”, „ ”, « ») must also stand
+ *     next to each other, in order, in one field; the last may end in *.
+ *     An unclosed quote runs to the end of the text.
+ *   - Text with no words at all sets no condition; a word longer than 64
+ *     bytes matches nothing.  Words past the 32nd are ignored.
+ *   - Relevance is BM25 over those matches; a word typed with marks
+ *     ("vådområde") counts 1.5 times where the record's word had marks too,
+ *     so exact accents rank above folded matches.
+ * A store of layout 5 or older opened read-only (not yet migrated)
+ * answers as it always did: words case-folded with marks kept, no
+ * stemming, no prefixes or phrases.
+ * Text queries use the store's stemmers; they load the Polish dictionary
+ * (about 0.3 s) the first time a query or a Polish text needs it.
+ * Returns PROTO_E_ARG for text or a tag that is not UTF-8.
  */
 int store_query(struct store_txn *t, const struct store_query *q, store_hit_cb cb, void *ctx,
                 size_t *total);
 
 /*
- * Normalise text for search the way the index does: NFKC, case folding,
- * marks kept (so "å" stays distinct from "a"), split into words of letters
- * and digits.  cb gets each word (NUL-terminated, valid for the call).
+ * The one folding rule of agora's text: search (words and tags), and
+ * anyone who groups or compares text the way search does (the report's
+ * tags, the web interface).  Two strings that fold to the same bytes are
+ * the same for agora.  The rule, applied to UTF-8 s[0..len):
+ *   1. Unicode compatibility decomposition and full case folding (NFKC
+ *      casefold: "ﬁ" -> "fi", "½" -> "1⁄2", "Straße" -> "strasse",
+ *      "CO₂" -> "co2");
+ *   2. every combining mark dropped (Unicode categories Mn, Mc, Me:
+ *      "å" -> "a", "ą" -> "a", "ń" -> "n", "é" -> "e"), then the rest
+ *      recomposed (NFC);
+ *   3. letters with a mark drawn into them, which Unicode does not
+ *      decompose, replaced: æ -> ae, ø -> o, œ -> oe, ł -> l, đ -> d,
+ *      ð -> d, þ -> th, ħ -> h, ŧ -> t, ı -> i.
+ * So "Vådområder" -> "vadomrader", "ŁĄKA" -> "laka", "Poznań" -> "poznan",
+ * "Sønderborg" -> "sonderborg", "Æblegård" -> "aeblegard".  Folding twice
+ * is folding once.  Everything else (punctuation, spaces, other scripts'
+ * letters) is kept as step 1 leaves it.  *out is malloc()ed (the caller
+ * frees it), NUL-terminated, *out_len bytes.  0, PROTO_E_ARG (not UTF-8)
+ * or PROTO_E_NOMEM.
+ */
+int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
+
+/*
+ * Split text into the words search sees, folded: runs of letters, marks
+ * and digits of the NFKC case-folded text, each folded by the rule of
+ * store_text_fold ("Vådområder ved Haarby Å!" -> "vadomrader", "ved",
+ * "haarby", "a").  Words longer than 64 bytes (before their marks are
+ * dropped) are skipped.  cb gets each word (NUL-terminated, valid for the
+ * call) and returns 0 to go on, non-zero to stop (returned).  0, the cb's
+ * code, PROTO_E_ARG (not UTF-8) or PROTO_E_NOMEM.
  */
 int store_text_words(const char *text, size_t len,
                      int (*cb)(const char *word, size_t len, void *ctx), void *ctx);
@@ -365,7 +432,8 @@ int store_ingest_fork(struct store *s, const uint8_t alliance[PROTO_ID_BYTES],
 
 /* Fork evidence: both envelopes of each conflicting seq (env_a the
  * feed's record, env_b the other; borrowed until store_txn_end), in
- * (alliance, author, seq) order. */
+ * (alliance, author, seq) order; a proof whose feed record is no longer in
+ * the feed (store_own_withdraw) is skipped. */
 typedef int (*store_fork_cb)(const uint8_t alliance[PROTO_ID_BYTES],
                              const uint8_t author[PROTO_KEY_BYTES], uint64_t seq,
                              const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
@@ -603,16 +671,16 @@ int store_trim(struct store *s);
  *
  * Expiry.  A record whose created_ms is at or past the admission's
  * expires_ms is refused.  created_ms is the author's to choose, so the
- * node's clock decides too: when store_ingest (or store_publish) meets a
- * record of a member whose admission has expired by the now_ms it was
- * given, and no expiry seq is noted for (alliance, member), it notes the
- * member's head as its expiry seq, in the same write; from then on every
- * record of that member past that seq is refused, whatever its created_ms
- * (the record that made the node notice included).  store_member_note_expiry
- * notes it for every expired member at once.  A renewal (an Admission with
- * a later expiry, or none) lifts it.  Nodes that notice at different
- * times may hold different prefixes of an expired member's feed; a
- * coordinator's Revocation at a seq settles it everywhere.
+ * node's clock decides too, where it can: store_member_note_expiry, which
+ * agorad runs on its tick while it runs, notes the head of every member
+ * whose admission it watched expire as that member's expiry seq; from
+ * then on every record of that member past that seq is refused, whatever
+ * its created_ms.  Ingest notes nothing: a node that did not watch the
+ * expiry pass (it started later, or was down) judges by created_ms alone,
+ * as it must to take the member's honest history.  A renewal (an
+ * Admission with a later expiry, or none) lifts it.  Nodes that watch at
+ * different times may hold different prefixes of an expired member's
+ * feed; a coordinator's Revocation at a seq settles it everywhere.
  */
 struct store_member {
 	uint8_t key[PROTO_KEY_BYTES];
@@ -659,10 +727,12 @@ bool store_member_is_active(const struct store_member *m, uint64_t now_ms);
 int store_member_status(const struct store_member *m, uint64_t now_ms);
 
 /* Note an expiry seq (see "Expiry" above) for every admitted, unrevoked
- * member of every alliance whose admission has expired at now_ms and has
- * none yet, in one write (agorad runs it when it sees an expiry pass).
- * *noted (may be NULL) gets how many were noted. */
-int store_member_note_expiry(struct store *s, uint64_t now_ms, size_t *noted);
+ * member of every alliance whose admission has expired at now_ms, no
+ * earlier than watched_from_ms (when the caller began watching: an expiry
+ * before it passed unwatched), and has none yet, in one write.  *noted
+ * (may be NULL) gets how many were noted. */
+int store_member_note_expiry(struct store *s, uint64_t now_ms, uint64_t watched_from_ms,
+                             size_t *noted);
 
 /* new_key_signature of a KeyRotation: the new key signs
  * "agora/rotate" (12 bytes) || alliance (32) || old key (32). */

@@ -1,8 +1,10 @@
 /*
  * store.c - the LMDB environment: open/close, the growing-map write helper,
- * snapshots, settings and counters.
+ * snapshots, counters and statistics.
  *
- * On-disk layout (layout version 5; meta "~version").  All integers are
+ * On-disk layout (layout version 6; meta "~version"; the DBIs and meta
+ * keys added since are created as they are first needed, and a store
+ * without them reads as one where they are empty).  All integers are
  * big-endian so that keys sort numerically.
  *
  *   rowkey   8 bytes: created_ms << 16 | n, n the next free value for that
@@ -11,8 +13,10 @@
  *
  *   recs     rowkey -> flags(1) | content kind(1) | doc length(4) |
  *            chain root rowkey(8) | envelope bytes.
- *            flags: 1 superseded, 2 retracted, 4 fork evidence.  The
- *            envelope is stored once, here; everything else points at it.
+ *            flags: 1 superseded, 2 retracted, 4 fork evidence, 8 revoked
+ *            (members_int.h), 16 withdrawn from this node's own feed
+ *            (own.c; set with 2).  The envelope is stored once, here;
+ *            everything else points at it.
  *   idp      (DUPSORT|DUPFIXED) first 8 bytes of the id -> rowkey.  Every
  *            stored record, forks included.  A lookup confirms the whole
  *            id by hashing the stored envelope; two ids sharing 8 bytes
@@ -35,18 +39,27 @@
  *   ix       (DUPSORT|DUPFIXED) tag(1) | value -> rowkey(8).  Tags:
  *            'k' content kind, 'a' author, 'l' alliance, 's' sector,
  *            'r' area, 'h' hazard, 't' status (1 byte each for the code
- *            lists), 'y' year(2), 'g' case-folded tag, 'm' referred-to id
+ *            lists), 'y' year(2), 'g' folded tag (store_text_fold; layouts
+ *            up to 5: case-folded only, marks kept), 'm' referred-to id
  *            (result.measure, lesson.measures, endorsement.target),
  *            'v' chain root rowkey -> every version of a superseded chain.
  *            Forks are never indexed.  Superseded and retracted records stay
  *            in the indexes; queries filter them by the recs flags.
- *   ftsb     folded word | 0x00 | first rowkey(8) -> a block of that
- *            word's postings (rowkey deltas, tf, document length), about
- *            1.5 KB at most; the word's last block also holds its df.  See
+ *   ftsb     term | 0x00 | first rowkey(8) -> a block of that term's
+ *            postings (rowkey deltas, tf, document length), about 1.5 KB
+ *            at most; the term's last block also holds its df.  A term is
+ *            a word of the record folded (store_text_fold) and stemmed in
+ *            the language of the text it stands in (stem_int.h); tf's top
+ *            bit says the word carried marks, and each posting holds a
+ *            signature of the terms that follow it (for phrases).  The
+ *            term 0x01 "pl" lists every record with Polish text.  See
  *            fts_int.h.  (Layout 1 had "fts": DUPSORT word -> rowkey | tf,
- *            one B-tree insert per posting; it is rebuilt into ftsb on the
- *            first read-write open.)
- *   ftst     folded word -> first rowkey(8) | a block of the word's newest
+ *            one B-tree insert per posting; layouts 2 to 5 held words
+ *            case-folded only, marks kept, tf a plain count, no
+ *            signatures.  Both are rebuilt, with the tag keys, on the
+ *            first read-write open; read-only, a store of layout 2 to 5 is
+ *            queried as it was indexed.)
+ *   ftst     term -> first rowkey(8) | a block of the term's newest
  *            postings, all after its last ftsb block, at most ~0.5 KB; it
  *            then holds the df instead.  A write adds to this small tail
  *            and moves it into ftsb only once it is full, so a batch
@@ -57,7 +70,8 @@
  *            (non-fork) record that is superseded, retracted, or of a kind
  *            queries hide by default (governance, retractions).  Queries
  *            check candidates against it instead of reading each record,
- *            so a ranked query reads only the records it delivers.
+ *            so a ranked query reads only the records it delivers (and,
+ *            for phrases, the candidates whose signatures allow them).
  *   chain    root rowkey -> newest rowkey(8) | newest id(32) |
  *            retraction rowkey(8, 0 if none).  Only for chains that were
  *            superseded or retracted; a record without one is its own
@@ -76,8 +90,10 @@
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            Membership: "policy/", "member/", "vote/" (members_int.h).
- *            Settings, each with its owner and encoding in meta.c:
- *            "default-alliance", "seen/", "invite/", "join/", "floor/".
+ *            Settings and the own feed's and members' marks, each with its
+ *            owner and encoding in meta.c: "default-alliance", "seen/",
+ *            "invite/", "join/", "floor/", "conflict/", "expiry/".  (Layout
+ *            5 stores from before may hold "invites-open", no longer read.)
  *
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
@@ -96,8 +112,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "storage/log_int.h"
+#include "storage/stem_int.h"
 
 const char *store_strerror(int code)
 {
@@ -125,6 +143,7 @@ const char *store_strerror(int code)
 	case STORE_E_CONFLICT:
 		return "this node's own feed conflicts with the alliance's copy (records published on "
 		       "a store restored from a backup): run `agora recover`";
+	case STORE_E_PREFIX: return "a word* begins too many words: type more of it";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)
@@ -174,6 +193,25 @@ static int map_change(struct store *s, bool grow)
 	return rc;
 }
 
+/*
+ * A full file system, named as such.  LMDB writes the pages of a commit
+ * with pwrite, and when the file system fills up during one, pwrite
+ * returns short and LMDB reports EIO ("Input/output error"; only a write
+ * that finds no space at all gives ENOSPC).  The commit is abandoned
+ * either way, the meta page untouched, so nothing of it is stored.  An
+ * EIO while the file system has less than this left is taken for ENOSPC.
+ */
+#define STORE_FULL_BYTES ((uint64_t)1 << 20)
+
+static int name_disk_full(struct store *s, int rc)
+{
+	struct statvfs st;
+	mdb_filehandle_t fd;
+	if (rc != -EIO || mdb_env_get_fd(s->env, &fd) != 0 || fstatvfs(fd, &st) != 0)
+		return rc;
+	return (uint64_t)st.f_bavail * st.f_frsize < STORE_FULL_BYTES ? -ENOSPC : rc;
+}
+
 /* With write_mu held. */
 static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 {
@@ -197,7 +235,7 @@ static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 				return store_map_err(rc);
 			continue;
 		}
-		return store_map_err(rc);
+		return store_map_err(name_disk_full(s, rc));
 	}
 	return STORE_E_LMDB;
 }
@@ -351,16 +389,19 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 	if ((rc = store_fork_number_all(txn, s)))
 		return rc;
 	if (v == 1) {
-		/* layout 1: drop the per-record postings, rebuild blocks and hide */
+		/* layout 1: drop the per-record postings */
 		MDB_dbi old;
 		rc = store_lmdb_rc(mdb_dbi_open(txn, "fts", MDB_DUPSORT | MDB_DUPFIXED, &old));
 		if (rc == 0)
 			rc = store_lmdb_rc(mdb_drop(txn, old, 1));
 		else if (rc == MDB_NOTFOUND)
 			rc = 0;
-		if (rc || (rc = store_reindex(txn, s)))
+		if (rc)
 			return rc;
 	}
+	/* layouts 1-5: rebuild the full text (stems, folded) and the tag keys */
+	if (v >= 1 && v <= 5 && (rc = store_reindex(txn, s)))
+		return rc;
 	if (v < STORE_LAYOUT_VERSION)
 		rc = store_counter_add(txn, s, META_VERSION, (int64_t)(STORE_LAYOUT_VERSION - v));
 	return rc;
@@ -393,6 +434,8 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 			goto out;
 		}
 	}
+	if ((rc = text_stemmers_new(&s->stem)))
+		goto out;
 	rc = store_lmdb_rc(mdb_env_create(&s->env));
 	if (rc)
 		goto out;
@@ -452,6 +495,7 @@ void store_close(struct store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	text_stemmers_free(s->stem);
 	if (s->mu_ready) {
 		pthread_mutex_destroy(&s->trim_mu);
 		pthread_mutex_destroy(&s->write_mu);

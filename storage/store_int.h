@@ -14,9 +14,11 @@
 
 #include "storage/storage.h"
 
-#define STORE_LAYOUT_VERSION 5  /* 1: per-record fts postings (migrated on open); 2: no ftst;
+#define STORE_LAYOUT_VERSION 6  /* 1: per-record fts postings (migrated on open); 2: no ftst;
                                    3: ids keyed by the whole id (migrated to idp on open);
-                                   4: no id0/id1 (created on open) */
+                                   4: no id0/id1 (created on open); 5: full-text words and
+                                   tags case-folded only, tf bytes plain counts (reindexed
+                                   on open) */
 #define ID_PREFIX 8             /* bytes of an id that key the id index */
 #define ID_LEVELS 3             /* id0, id1, idp (ids.c) */
 #define ID_BATCH 2048           /* ids a large write typically adds: sizes the levels */
@@ -86,6 +88,8 @@ void store_lock_exclusive_end(struct store_lock *l);
 /* Does this thread hold the map shared (an open snapshot or write)? */
 bool store_lock_held_here(struct store_lock *l);
 
+struct text_stemmers;
+
 struct store {
 	MDB_env *env;
 	/* Threads (storage.h): the map lock; writes one at a time (write_mu);
@@ -121,6 +125,7 @@ struct store {
 	uint64_t log_keep;  /* STORE_LOG_KEEP; tests make it small */
 	bool has_log;       /* false: opened read-only before the first read-write open */
 	bool has_forkno;    /* likewise */
+	struct text_stemmers *stem;   /* the full-text stemmers (stem_int.h) */
 	unsigned flags;
 	bool has_own_key;   /* store_set_own_key was called */
 	uint8_t own_key[PROTO_KEY_BYTES];   /* this node's key: its feeds are trusted differently */
@@ -226,9 +231,6 @@ size_t store_id_levels(const struct store *s, MDB_dbi out[ID_LEVELS]);
 int store_rowkey_id(MDB_txn *txn, struct store *s, uint64_t rowkey,
                     uint8_t id[PROTO_ID_BYTES]);
 
-/* Fold a whole string (NFKC + casefold), malloc()ed result.  0 or error. */
-int store_text_fold(char **out, size_t *out_len, const char *s, size_t len);
-
 /* Is author this node's own key (store_set_own_key)?  With write_mu held. */
 static inline bool store_is_own(const struct store *s, const uint8_t *author)
 {
@@ -246,7 +248,8 @@ static inline bool store_kind_hidden(int kind)
  * flags and content kind (see store.c). */
 int store_hide_update(MDB_txn *txn, struct store *s, uint64_t rowkey, uint8_t flags,
                       uint8_t kind);
-/* Rebuild the fts and hide DBIs from recs (layout 1 -> 2). */
+/* Rebuild the fts and hide DBIs and the tag keys from recs (layouts 1
+ * and 5 -> the current one). */
 int store_reindex(MDB_txn *txn, struct store *s);
 
 /* Internal counters in meta. */

@@ -554,6 +554,10 @@ static int recv_open(struct sync *s, const uint8_t *msg, size_t len,
 		sync_on_pong(s, m->pong->nonce);
 		break;
 	case AGORA__WIRE__MESSAGE__MSG_FORK: rc = sync_on_fork(s, m->fork); break;
+	case AGORA__WIRE__MESSAGE__MSG_HEAD_CHECK:
+		rc = s->version >= 2 ? sync_on_head_check(s, m->head_check) :
+		     perr(s, SYNC_E_PROTOCOL, "HeadCheck in a version-1 session");
+		break;
 	/* A joiner that redeemed before and reconnects before it holds its
 	 * admission sends its Redeem again: nothing to do. */
 	case AGORA__WIRE__MESSAGE__MSG_REDEEM: break;

@@ -473,6 +473,17 @@ int sync_push_record(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
 int sync_feed_diverged(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
                        const uint8_t author[SYNC_KEY_BYTES], uint64_t seq);
 
+/*
+ * (d) Version 2: tell the peer our record (alliance, author, seq) has id;
+ * it answers only if it holds another record there, with its own (a
+ * Records of one envelope).  SYNC_E_STATE in a version-1 session (use an
+ * Ack below the seq instead: the peer then re-sends from there).  0
+ * without sending if the session does not carry the alliance.
+ */
+int sync_send_head_check(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                         const uint8_t author[SYNC_KEY_BYTES], uint64_t seq,
+                         const uint8_t id[SYNC_KEY_BYTES]);
+
 /* ------------------------------------------------------ other sends */
 
 /* Send a fork proof (both envelopes of one feed position) if the session

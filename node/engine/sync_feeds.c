@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "node/engine/sync_int.h"
 
 /* --------------------------------------------------------- out list */
@@ -553,6 +555,56 @@ int sync_push_record(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
 		return rc;
 	s->c.records_out++;
 	return 0;
+}
+
+int sync_send_head_check(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
+                         const uint8_t author[SYNC_KEY_BYTES], uint64_t seq,
+                         const uint8_t id[SYNC_KEY_BYTES])
+{
+	const struct sync_alliance *a = sync_alliance_find(s, alliance);
+	if (s->state != SYNC_STATE_OPEN || s->version < 2)
+		return SYNC_E_STATE;
+	if (!a || a->unshared || seq == 0)
+		return 0;
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__HeadCheck c = AGORA__WIRE__HEAD_CHECK__INIT;
+	c.has_alliance = c.has_author = c.has_seq = c.has_id = true;
+	c.alliance.data = (uint8_t *)alliance;
+	c.alliance.len = 32;
+	c.author.data = (uint8_t *)author;
+	c.author.len = 32;
+	c.seq = seq;
+	c.id.data = (uint8_t *)id;
+	c.id.len = 32;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_HEAD_CHECK;
+	m.head_check = &c;
+	return sync_send_msg(s, &m);
+}
+
+int sync_on_head_check(struct sync *s, const Agora__Wire__HeadCheck *c)
+{
+	const struct sync_alliance *a;
+	const uint8_t *env;
+	uint8_t id[32];
+	size_t len;
+
+	if (!c->has_alliance || c->alliance.len != 32 || !c->has_author || c->author.len != 32 ||
+	    !c->has_seq || c->seq == 0 || !c->has_id || c->id.len != 32)
+	{
+		snprintf(s->why, sizeof(s->why), "HeadCheck without alliance, author, seq >= 1 and id");
+		return SYNC_E_PROTOCOL;
+	}
+	a = sync_alliance_find(s, c->alliance.data);
+	if (!a || a->unshared)
+		return 0;   /* not carried: ignored, as Ack and ForkProof */
+	if (s->io.read(s->io.ctx, c->alliance.data, c->author.data, c->seq, &env, &len))
+		return 0;   /* we do not hold that seq: nothing to compare */
+	crypto_generichash(id, sizeof(id), env, len, NULL, 0);
+	if (sodium_memcmp(id, c->id.data, 32) == 0)
+		return 0;
+	/* Another record there: ours goes back, and the two are fork evidence
+	 * (or, for the sender's own feed, its own-feed conflict). */
+	return sync_push_record(s, c->alliance.data, c->author.data, c->seq);
 }
 
 int sync_feed_diverged(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],

@@ -46,6 +46,10 @@ int sync_send_msg(struct sync *s, Agora__Wire__Message *m);
  * return rc. */
 int sync_fail(struct sync *s, int rc, const char *why);
 
+/* sync_feeds.c: a HeadCheck from the peer (version 2). */
+struct Agora__Wire__HeadCheck;
+int sync_on_head_check(struct sync *s, const struct Agora__Wire__HeadCheck *c);
+
 /* ------------------------------------------------- sync_walk.c */
 
 /* What the walk learnt of a message, before it is unpacked. */

@@ -19,8 +19,17 @@
  * record and most words are rare.  Query words are drawn from the same
  * Zipf distribution (by token frequency): users ask for common words more
  * often than for rare ones, so half the queries use one of the ~170 most
- * frequent words.  Two full-text kinds are timed: one word, newest first;
- * two words ANDed, ranked by BM25.
+ * frequent words.  The records are Danish, so their words are indexed by
+ * their Danish stems, and each query word stands for its stems in every
+ * language.  Five full-text kinds are timed: one word, newest first; two
+ * words ANDed, ranked by BM25 (what `agora query --text` does by
+ * default); one of the real words less its last two letters with a '*'
+ * (a prefix query), newest first; and two phrases in quotes, ranked,
+ * whose candidates (records with both words) are read and searched for
+ * the words in a row: two words that stand next to each other in some
+ * stored title (a phrase someone copied), and two words drawn at random,
+ * which seldom stand together in this random text, so that nearly every
+ * candidate is read (the worst case: the index holds no positions).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -423,15 +432,18 @@ int main(int argc, char **argv)
 
 
 	/* Queries. */
-	enum { Q = 1000 };
+	enum { Q = 1000, KINDS = 6 };
 	double *lat = calloc(Q, sizeof(*lat));
 	struct counter c;
-	const char *label[3] = { "indexed filter (--sector S --limit 20)",
-	                         "full text, 1 Zipf word, newest (--limit 20)",
-	                         "full text, 2 Zipf words, ranked BM25 (--limit 20)" };
+	const char *label[KINDS] = { "indexed filter (--sector S --limit 20)",
+	                             "full text, 1 Zipf word, newest (--limit 20)",
+	                             "full text, 2 Zipf words, ranked BM25 (--limit 20)",
+	                             "full text, prefix* of a real word, newest (--limit 20)",
+	                             "phrase: \"2 words\" from a title, ranked (--limit 20)",
+	                             "phrase: \"2 Zipf words\" (seldom adjacent), ranked (--limit 20)" };
 	printf("\nqueries (%d each, fresh read snapshot per query; words drawn by token "
 	       "frequency):\n", Q);
-	for (int kind = 0; kind < 3; kind++) {
+	for (int kind = 0; kind < KINDS; kind++) {
 		size_t hits = 0;
 		for (int i = 0; i < Q; i++) {
 			struct store_query q;
@@ -444,10 +456,48 @@ int main(int argc, char **argv)
 			} else if (kind == 1) {
 				word_of(text, sizeof(text), zipf_rank(&r));
 				q.text = text;
-			} else {
+			} else if (kind == 2) {
 				int l = word_of(text, sizeof(text), zipf_rank(&r));
 				text[l++] = ' ';
 				word_of(text + l, sizeof(text) - (size_t)l, zipf_rank(&r));
+				q.text = text;
+				q.sort = STORE_SORT_RELEVANCE;
+			} else if (kind == 3) {
+				size_t rank;
+				while ((rank = zipf_rank(&r)) >= N_COMMON)
+					;
+				int l = word_of(text, sizeof(text), rank);
+				l = l - 2 < 3 ? 3 : l - 2;
+				while (l > 0 && ((unsigned char)text[l] & 0xC0) == 0x80)
+					l--;    /* do not cut a letter in two */
+				text[l] = '*';
+				text[l + 1] = '\0';
+				q.text = text;
+			} else if (kind == 4) {
+				/* two neighbours of a random record's title */
+				Agora__Record *rec;
+				size_t pick = 1 + (size_t)(rnd(&r) % n);
+				if ((rc = proto_envelope_decode(&rec, envs[pick], lens[pick], NULL)) < 0)
+					die("decode", rc);
+				char tt[128], *wv[16], *save = NULL;
+				size_t nw = 0;
+				snprintf(tt, sizeof(tt), "%s", rec->measure->title);
+				for (char *w = strtok_r(tt, " ", &save); w && nw < 16;
+				     w = strtok_r(NULL, " ", &save))
+					wv[nw++] = w;
+				size_t at = nw > 1 ? (size_t)(rnd(&r) % (nw - 1)) : 0;
+				snprintf(text, sizeof(text), "\"%s %s\"", wv[at], nw > 1 ? wv[at + 1] : "");
+				agora__record__free_unpacked(rec, NULL);
+				q.text = text;
+				q.sort = STORE_SORT_RELEVANCE;
+			} else {
+				int l = 0;
+				text[l++] = '"';
+				l += word_of(text + l, sizeof(text) - (size_t)l, zipf_rank(&r));
+				text[l++] = ' ';
+				l += word_of(text + l, sizeof(text) - (size_t)l, zipf_rank(&r));
+				text[l++] = '"';
+				text[l] = '\0';
 				q.text = text;
 				q.sort = STORE_SORT_RELEVANCE;
 			}
@@ -455,8 +505,10 @@ int main(int argc, char **argv)
 			t0 = bench_now();
 			if ((rc = store_txn_begin(b, &t)) < 0)
 				die("txn", rc);
-			if ((rc = store_query(t, &q, count_hit, &c, NULL)) < 0)
+			if ((rc = store_query(t, &q, count_hit, &c, NULL)) < 0) {
+				fprintf(stderr, "query \"%s\": ", q.text ? q.text : "");
 				die("query", rc);
+			}
 			store_txn_end(t);
 			lat[i] = (bench_now() - t0) * 1000.0;
 			hits += c.n;

@@ -5,7 +5,8 @@
  * accepts must be a well-formed posting list: at least one posting, at
  * most cap, the first at the key's rowkey, rowkeys strictly increasing.
  *
- * Input: byte 0 picks the cap (small caps exercise the overflow check),
+ * Input: byte 0 picks the cap (small caps exercise the overflow check)
+ * and, in its top bit, the layout (5 or older: postings without next),
  * bytes 1..8 the key's first rowkey (big-endian), the rest is the block.
  */
 #include <stdint.h>
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 9)
 		return 0;
-	size_t cap = data[0] < 16 ? (size_t)data[0] + 1 : FTS_BLOCK_POSTS;
+	size_t cap = (data[0] & 0x7f) < 16 ? (size_t)(data[0] & 0x7f) + 1 : FTS_BLOCK_POSTS;
 	uint64_t first = store_get64(data + 1);
 	/* an exact-size copy, so that a read past the end is caught */
 	size_t len = size - 9;
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(block, data + 9, len);
 	uint64_t df = UINT64_MAX;
 	size_t n = SIZE_MAX;
-	int rc = fts_block_decode(block, len, first, &df, posts, cap, &n);
+	int rc = fts_block_decode(block, len, first, data[0] & 0x80, &df, posts, cap, &n);
 	if (rc == 0) {
 		if (n == 0 || n > cap || posts[0].rk != first)
 			abort();

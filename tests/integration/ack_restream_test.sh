@@ -3,8 +3,10 @@
 # a holds its own feed of 3,000 measures (about 1.3 MB).  An admitted
 # member syncs from nothing and, each time a Records of a's feed arrives,
 # answers Ack{seq 0} ("I hold none of it"), up to 20 times.  Once
-# a has nothing left to send it, the member must have received at most one
-# more copy of the feed after its first Ack; afterwards a still publishes,
+# a has nothing left to send it, the member must have received at most two
+# copies of the feed in all (the first, and one rewind: PROTOCOL.md 4.4
+# allows one per feed and session, as a gap legitimately asks for it),
+# not one more per Ack; afterwards a still publishes,
 # a fresh member syncs to completion, and a's peak RSS stayed under 64 MB.
 . "$(dirname "$0")/hostile_lib.sh"
 target_fixture evil

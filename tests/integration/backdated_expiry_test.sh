@@ -18,8 +18,9 @@ ag m bundle create "$WORK/m.agb" >/dev/null && ag a bundle import "$WORK/m.agb" 
 	fail "m's record to a"
 has_title a "In time" || fail "a does not hold m's record"
 mk=$(key m | cut -c1-16)
-expired() { ag a alliance members | grep "^$mk" | grep -q expired; }
-wait_for 30 "a to see m's admission expire" expired
+# agorad notes m's head as its last seq on its tick once the expiry passed
+expired() { ag a alliance members | grep "^$mk" | grep -q "expired after seq 1"; }
+wait_for 30 "a to note m's admission expired after seq 1" expired
 STOP="$WORK/relay.stop"
 HOSTILE_STOP="$STOP" "$HOSTILE" backdate "$(port a)" "$WORK/relay" "$WORK/m" $((t0 + 3000)) \
 	> "$WORK/h.out" 2>&1 &

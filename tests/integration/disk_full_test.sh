@@ -8,7 +8,7 @@
 . "$(dirname "$0")/hostile_lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to mount a tmpfs"
 mkdir -p "$WORK/b"
-mount -t tmpfs -o size=3m agora-test "$WORK/b" 2>/dev/null || skip "cannot mount a tmpfs"
+mount -t tmpfs -o size=3m,mode=0700 agora-test "$WORK/b" 2>/dev/null || skip "cannot mount a tmpfs"
 EXTRA_CLEANUP+=("umount -l '$WORK/b'")
 mknode a DK2020
 mknode b

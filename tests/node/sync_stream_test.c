@@ -247,6 +247,55 @@ static void test_sync__push_record_sends_our_record_at_that_seq(void **state)
 	solo_free(o);
 }
 
+
+/* (d) A HeadCheck is answered only where the record differs: with ours,
+ * as a Records of one envelope; never in a version-1 session. */
+static int deliver_head_check(struct sync *e, const uint8_t *author, uint64_t seq,
+                              const uint8_t id[32])
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__HeadCheck c = AGORA__WIRE__HEAD_CHECK__INIT;
+	c.has_alliance = c.has_author = c.has_seq = c.has_id = true;
+	c.alliance.data = (uint8_t *)ALLIANCE;
+	c.alliance.len = 32;
+	c.author.data = (uint8_t *)author;
+	c.author.len = 32;
+	c.seq = seq;
+	c.id.data = (uint8_t *)id;
+	c.id.len = 32;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_HEAD_CHECK;
+	m.head_check = &c;
+	return deliver(e, &m);
+}
+
+static void test_sync__head_check_is_answered_only_where_the_record_differs(void **state)
+{
+	uint8_t au[32], same[32], other[32] = { 1 };
+	(void)state;
+	struct solo *o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 2, 3, 4);
+	author_of(au, 1);
+	crypto_generichash(same, 32, feed_get(&o->f, au, false)->env[1], 48, NULL, 0);
+	q_clear(&o->q);
+	assert_int_equal(deliver_head_check(&o->f.sync, au, 2, same), 0);
+	assert_int_equal(queued(o), 0);   /* the same record: no answer */
+	assert_int_equal(deliver_head_check(&o->f.sync, au, 2, other), 0);
+	Agora__Wire__Message *m = q_msg(&o->q, 0);
+	assert_non_null(m);
+	assert_int_equal(m->msg_case, AGORA__WIRE__MESSAGE__MSG_RECORDS);
+	assert_int_equal(m->records->first_seq, 2);
+	assert_memory_equal(m->records->envelopes[0].data, feed_get(&o->f, au, false)->env[1], 48);
+	agora__wire__message__free_unpacked(m, NULL);
+	q_clear(&o->q);
+	assert_int_equal(deliver_head_check(&o->f.sync, au, 99, other), 0);   /* not held */
+	assert_int_equal(queued(o), 0);
+	solo_free(o);
+	/* version 1: a HeadCheck is a violation, and none can be sent */
+	o = solo_new(ALLIANCE, SYNC_INITIATOR, 1, 0, 3, 4);
+	assert_int_equal(sync_send_head_check(&o->f.sync, ALLIANCE, au, 2, same), SYNC_E_STATE);
+	assert_int_equal(deliver_head_check(&o->f.sync, au, 2, other), SYNC_E_PROTOCOL);
+	solo_free(o);
+}
+
 /*
  * (c) A feed whose copies diverged: we stream none of it any more; its
  * records the peer sent before it could know (before the Pong of the
@@ -309,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
 		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
 		cmocka_unit_test(test_sync__push_record_sends_our_record_at_that_seq),
+		cmocka_unit_test(test_sync__head_check_is_answered_only_where_the_record_differs),
 		cmocka_unit_test(test_sync__diverged_feed_is_dropped_then_refused_once_the_peer_knows),
 	};
 	if (sodium_init() < 0)

@@ -12,6 +12,7 @@
 
 #include "helper.h"
 #include "storage/fts_int.h"
+#include "storage/stem_int.h"
 
 
 /* Ingest envs[0..n) in one store_ingest call; all must be new. */
@@ -78,12 +79,17 @@ static size_t run(struct store *s, const char *text, enum store_sort sort, size_
 	return (size_t)n;
 }
 
-/* Walk a word's blocks and its tail: count the blocks, check sizes and
- * order (the tail after every block), return the postings, the tail's
- * posting count and the df (the tail's if there is one). */
-static void walk_word(struct store *s, const char *word, size_t *nblocks, size_t *nposts,
+/* Walk the blocks and the tail of a Danish word's term (th_measure
+ * writes Danish): count the blocks, check sizes and order (the tail after
+ * every block), return the postings, the tail's posting count and the df
+ * (the tail's if there is one). */
+static void walk_word(struct store *s, const char *da_word, size_t *nblocks, size_t *nposts,
                       size_t *ntail, uint64_t *df)
 {
+	struct text_terms tt;
+	assert_int_equal(text_terms(s->stem, TEXT_LANG_DA, da_word, strlen(da_word), &tt), 0);
+	assert_int_equal(tt.n, 1);
+	const char *word = tt.t[0];
 	struct store_txn *t;
 	assert_int_equal(store_txn_begin(s, &t), 0);
 	MDB_txn *txn = t->txn;
@@ -103,7 +109,7 @@ static void walk_word(struct store *s, const char *word, size_t *nblocks, size_t
 		size_t n;
 		uint64_t first = store_get64((uint8_t *)k.mv_data + wl + 1);
 		assert_true(v.mv_size <= FTS_BLOCK_MAX);
-		assert_int_equal(fts_block_decode(v.mv_data, v.mv_size, first, &bdf, p,
+		assert_int_equal(fts_block_decode(v.mv_data, v.mv_size, first, false, &bdf, p,
 		                                  FTS_BLOCK_POSTS, &n), 0);
 		for (size_t i = 0; i < n; i++) {
 			assert_true(*nposts == 0 || p[i].rk > last_rk);
@@ -120,7 +126,7 @@ static void walk_word(struct store *s, const char *word, size_t *nblocks, size_t
 		size_t n;
 		assert_true(tv.mv_size >= 9 && tv.mv_size <= 8 + FTS_TAIL_MAX);
 		assert_int_equal(fts_block_decode((uint8_t *)tv.mv_data + 8, tv.mv_size - 8,
-		                                  store_get64(tv.mv_data), df, p, FTS_BLOCK_POSTS,
+		                                  store_get64(tv.mv_data), false, df, p, FTS_BLOCK_POSTS,
 		                                  &n), 0);
 		assert_true(*nposts == 0 || p[0].rk > last_rk);
 		for (size_t i = 1; i < n; i++)
@@ -470,14 +476,67 @@ static void test_store_fts__older_postings_after_a_tail_move_it_into_blocks(void
 }
 
 /* Layout 2 had no tails: such a store opens read-only (queries read the
- * blocks alone) and becomes the current layout on its first read-write open. */
+ * blocks alone) and becomes the current layout on its first read-write open.
+ * to_layout2_cb rewrites the blocks of one term as layout 2 wrote them:
+ * postings without next signatures (the word is its own Danish stem, so
+ * the term is what layout 2 held), in one block. */
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static const char *layout2_word = "klimatilpasning";
+
 static int to_layout2_cb(MDB_txn *txn, void *ctx)
 {
 	struct store *s = ctx;
 	uint8_t two[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
 	MDB_val k = { 8, (void *)"~version" }, v = { 8, two };
 	int rc = mdb_put(txn, s->meta, &k, &v, 0);
-	return rc ? rc : mdb_drop(txn, s->ftst, 1);
+	if (rc || (rc = mdb_drop(txn, s->ftst, 1)))
+		return rc;
+	size_t wl = strlen(layout2_word), n = 0, nb;
+	struct fts_post *all = malloc(4096 * sizeof *all), *p = malloc(FTS_BLOCK_POSTS * sizeof *p);
+	uint8_t key[FTS_KEY_MAX], block[FTS_BLOCK_MAX * 2];
+	memcpy(key, layout2_word, wl);
+	key[wl] = 0;
+	memset(key + wl + 1, 0, 8);
+	MDB_cursor *c;
+	uint64_t df;
+	assert_int_equal(mdb_cursor_open(txn, s->fts, &c), 0);
+	MDB_val bk = { wl + 9, key }, bv;
+	while (mdb_cursor_get(c, &bk, &bv, MDB_SET_RANGE) == 0 && bk.mv_size == wl + 9 &&
+	       memcmp(bk.mv_data, key, wl + 1) == 0) {
+		assert_int_equal(fts_block_decode(bv.mv_data, bv.mv_size,
+		                                  store_get64((uint8_t *)bk.mv_data + wl + 1), false,
+		                                  &df, p, FTS_BLOCK_POSTS, &nb), 0);
+		memcpy(all + n, p, nb * sizeof *p);
+		n += nb;
+		assert_int_equal(mdb_cursor_del(c, 0), 0);
+		bk.mv_size = wl + 9;
+		bk.mv_data = key;
+	}
+	mdb_cursor_close(c);
+	size_t o = put_varint(block, n);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			o += put_varint(block + o, all[i].rk - all[i - 1].rk);
+		block[o++] = all[i].tf;
+		o += put_varint(block + o, all[i].dl);
+	}
+	assert_true(o <= FTS_BLOCK_MAX);
+	store_be64(key + wl + 1, all[0].rk);
+	MDB_val nk = { wl + 9, key }, nv = { o, block };
+	rc = mdb_put(txn, s->fts, &nk, &nv, 0);
+	free(all);
+	free(p);
+	return rc;
 }
 
 static void test_store_open__layout_2_store_without_tails_opens(void **state)
@@ -486,25 +545,25 @@ static void test_store_open__layout_2_store_without_tails_opens(void **state)
 	enum { N = 300 };   /* one word in every record: its postings fill blocks */
 	struct th_env *e = calloc(N, sizeof *e);
 	for (size_t i = 0; i < N; i++)
-		e[i] = th_measure(&x->f1, "fjernvarme", NULL, TH_NOW - 500000 + i);
+		e[i] = th_measure(&x->f1, "klimatilpasning", NULL, TH_NOW - 500000 + i);
 	ingest_all(x->s, e, N);
 	size_t nb, np, nt;
 	uint64_t df;
-	walk_word(x->s, "fjernvarme", &nb, &np, &nt, &df);
+	walk_word(x->s, "klimatilpasning", &nb, &np, &nt, &df);
 	assert_int_equal(nt, 0);   /* too many for a tail */
 	assert_int_equal(store_write(x->s, to_layout2_cb, x->s), 0);
 	store_close(x->s);
 	assert_int_equal(store_open(&x->s, x->dir, STORE_OPEN_READONLY), 0);
 	struct seen sn = { 0 };
-	assert_int_equal(run(x->s, "fjernvarme", STORE_SORT_NEWEST, 0, &sn, NULL), N);
+	assert_int_equal(run(x->s, "klimatilpasning", STORE_SORT_NEWEST, 0, &sn, NULL), N);
 	store_close(x->s);
 	assert_int_equal(store_open(&x->s, x->dir, 0), 0);
-	struct th_env more = th_measure(&x->f1, "fjernvarme", NULL, TH_NOW - 1000);
+	struct th_env more = th_measure(&x->f1, "klimatilpasning", NULL, TH_NOW - 1000);
 	ingest_all(x->s, &more, 1);
-	walk_word(x->s, "fjernvarme", &nb, &np, &nt, &df);
+	walk_word(x->s, "klimatilpasning", &nb, &np, &nt, &df);
 	assert_int_equal(nt, 1);   /* the new one starts a tail */
 	assert_int_equal(df, N + 1);
-	assert_int_equal(run(x->s, "fjernvarme", STORE_SORT_NEWEST, 0, &sn, NULL), N + 1);
+	assert_int_equal(run(x->s, "klimatilpasning", STORE_SORT_NEWEST, 0, &sn, NULL), N + 1);
 	assert_memory_equal(sn.id[0], more.id, PROTO_ID_BYTES);
 	seen_free(&sn);
 	th_env_free(&more);

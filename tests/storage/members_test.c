@@ -378,13 +378,13 @@ static void test_members__expired_member_cannot_backdate_once_the_node_noticed(v
 	/* before its expiry, by the node's clock: taken */
 	assert_int_equal(measure_at(x, &x->fm, "one", exp - 100, exp - 50), STORE_NEW);
 	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
-	assert_int_equal(store_member_note_expiry(x->s, exp - 1, &noted), 0);
+	assert_int_equal(store_member_note_expiry(x->s, exp - 1, 0, &noted), 0);
 	assert_int_equal(noted, 0);   /* nothing expired yet */
 	/* the daemon notices the expiry: the head, seq 1, is the last */
-	assert_int_equal(store_member_note_expiry(x->s, exp, &noted), 0);
+	assert_int_equal(store_member_note_expiry(x->s, exp, 0, &noted), 0);
 	assert_int_equal(noted, 1);   /* m only: o has no expiry */
 	assert_int_equal(expiry_seq(x, x->m->pk), 1);
-	assert_int_equal(store_member_note_expiry(x->s, exp + 1, &noted), 0);
+	assert_int_equal(store_member_note_expiry(x->s, exp + 1, 0, &noted), 0);
 	assert_int_equal(noted, 0);   /* noted once */
 	/* back-dated: refused whatever its date */
 	assert_int_equal(measure_at(x, &x->fm, "back-dated", exp - 40, TH_NOW), STORE_E_EXPIRED);
@@ -394,25 +394,36 @@ static void test_members__expired_member_cannot_backdate_once_the_node_noticed(v
 	assert_int_equal(measure_at(x, &again, "one", exp - 100, TH_NOW), STORE_KNOWN);
 }
 
-static void test_members__ingest_notices_the_expiry_itself(void **state)
+static void test_members__a_node_that_did_not_watch_the_expiry_judges_by_date(void **state)
 {
 	struct fx *x = *state;
 	uint64_t exp = TH_NOW - 5000;
+	size_t noted = 9;
 	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, exp, TH_NOW - 9000),
 	                 STORE_NEW);
 	assert_int_equal(measure_at(x, &x->fm, "one", exp - 100, exp - 50), STORE_NEW);
-	assert_int_equal(measure_at(x, &x->fm, "two", exp - 90, exp - 40), STORE_NEW);
-	/* no one ran note_expiry: the first record after the expiry notes the
-	 * head (2) and is itself refused */
-	assert_int_equal(measure_at(x, &x->fm, "back-dated", exp - 30, exp), STORE_E_EXPIRED);
+	/* ingest after the expiry notes nothing: a node that starts late must
+	 * take the member's history, dated before its expiry */
+	assert_int_equal(measure_at(x, &x->fm, "two", exp - 90, TH_NOW), STORE_NEW);
+	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
+	/* a record dated at the expiry is refused by its date alone */
+	assert_int_equal(measure_at(x, &x->fm, "late", exp, TH_NOW), STORE_E_EXPIRED);
+	/* a node that began watching after the expiry notes nothing either */
+	assert_int_equal(store_member_note_expiry(x->s, TH_NOW, exp + 1, &noted), 0);
+	assert_int_equal(noted, 0);
+	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
+	/* one that watched it pass notes the head (2) */
+	assert_int_equal(store_member_note_expiry(x->s, TH_NOW, exp, &noted), 0);
+	assert_int_equal(noted, 1);
 	assert_int_equal(expiry_seq(x, x->m->pk), 2);
+	assert_int_equal(measure_at(x, &x->fm, "back-dated", exp - 30, TH_NOW), STORE_E_EXPIRED);
 	/* a renewal lifts it: records made before the new expiry are taken */
 	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, TH_NOW + 5000,
 	                       TH_NOW - 10), STORE_NEW);
 	assert_int_equal(expiry_seq(x, x->m->pk), UINT64_MAX);
 	assert_int_equal(measure_at(x, &x->fm, "renewed", TH_NOW - 5, TH_NOW), STORE_NEW);
 	/* an admission with an earlier expiry is no renewal */
-	assert_int_equal(store_member_note_expiry(x->s, TH_NOW + 5000, NULL), 0);
+	assert_int_equal(store_member_note_expiry(x->s, TH_NOW + 5000, 0, NULL), 0);
 	assert_int_equal(expiry_seq(x, x->m->pk), 3);
 	assert_int_equal(admit(x, &x->fc1, x->m->pk, AGORA__ROLE__ROLE_MEMBER, TH_NOW + 4000,
 	                       TH_NOW - 5), STORE_NEW);
@@ -601,7 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_members__list_shows_every_member_and_flags_equivocation, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__copy_answers_active_as_the_store_does, setup_any, teardown),
 		cmocka_unit_test_setup_teardown(test_members__expired_member_cannot_backdate_once_the_node_noticed, setup_any, teardown),
-		cmocka_unit_test_setup_teardown(test_members__ingest_notices_the_expiry_itself, setup_any, teardown),
+		cmocka_unit_test_setup_teardown(test_members__a_node_that_did_not_watch_the_expiry_judges_by_date, setup_any, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,10 @@ static void round_run(struct world *w, const char *dir)
 		struct store_query q = { .text = "vådområde", .limit = 10 };
 		size_t hits = 0;
 		(void)store_query(t, &q, count_hit, &hits, NULL);
+		/* a phrase, a prefix and a word without its marks, ranked */
+		q.text = "\"vådområde nr\" ådal* assens";
+		q.sort = STORE_SORT_RELEVANCE;
+		(void)store_query(t, &q, count_hit, &hits, NULL);
 		memset(&q, 0, sizeof q);
 		q.kind = PROTO_KIND_MEASURE;
 		q.sort = STORE_SORT_NEWEST;

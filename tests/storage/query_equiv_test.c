@@ -6,7 +6,10 @@
  * lessons referring to measures; some records superseded, some retracted),
  * ingests them in batches of 1000, then runs many random filter
  * combinations and compares store_query's hits, in order, with a scan over
- * a model of the records built from the same Agora__Record values.
+ * a model of the records built from the same Agora__Record values.  Text
+ * queries type their words as they stand, in upper case, without their
+ * marks ("vadomrade" for "vådområde"), in quotes, or as a prefix with '*'
+ * (which the model matches against every vocabulary word it begins).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,11 +380,6 @@ static struct th_env gen_one(struct world *w, uint64_t ms)
 
 /* ---------------------------------------------------------------- model */
 
-static bool has_word(const struct mrec *r, unsigned v)
-{
-	return r->words[v / 64] >> (v % 64) & 1;
-}
-
 struct qmodel {
 	struct store_query q;
 	int alliance;               /* -1 any */
@@ -389,7 +387,7 @@ struct qmodel {
 	size_t nauth;
 	uint16_t tag_bit;
 	int measure;                /* record index or -1 */
-	unsigned qwords[2];
+	uint64_t qwords[2][2];      /* per query word: the vocab words it matches */
 	size_t nqwords;
 	char tagbuf[32], textbuf[96];
 	uint8_t authkeys[3][PROTO_KEY_BYTES];
@@ -438,7 +436,7 @@ static bool model_match(const struct world *w, const struct qmodel *m, const str
 			return false;
 	}
 	for (size_t i = 0; i < m->nqwords; i++)
-		if (!has_word(r, m->qwords[i]))
+		if (!(r->words[0] & m->qwords[i][0]) && !(r->words[1] & m->qwords[i][1]))
 			return false;
 	(void)w;
 	return true;
@@ -502,9 +500,31 @@ static void random_query(struct world *w, struct qmodel *m)
 		m->textbuf[0] = 0;
 		for (size_t i = 0; i < m->nqwords; i++) {
 			unsigned v = rn(w, NVOCAB);
-			m->qwords[i] = v;
+			memset(m->qwords[i], 0, sizeof m->qwords[i]);
+			m->qwords[i][v / 64] |= 1ULL << (v % 64);
 			size_t l = strlen(m->textbuf);
-			const char *word = v < NUNI ? (rn(w, 2) ? uni_upper[v] : uni_lower[v]) : w->vocab[v];
+			char word[64];
+			unsigned how = rn(w, 6);
+			if (v < NUNI && how == 0) {
+				/* typed without marks */
+				char *f;
+				size_t fl;
+				assert_int_equal(store_text_fold(&f, &fl, uni_lower[v], strlen(uni_lower[v])), 0);
+				snprintf(word, sizeof word, "%s", f);
+				free(f);
+			} else if (v >= NUNI && how == 1) {
+				/* a prefix of 3 or more letters: every vocab word it begins */
+				size_t pl = 3 + rn(w, (uint32_t)(strlen(w->vocab[v]) - 2));
+				snprintf(word, sizeof word, "%.*s*", (int)pl, w->vocab[v]);
+				for (unsigned u = NUNI; u < NVOCAB; u++)
+					if (strncmp(w->vocab[u], w->vocab[v], pl) == 0)
+						m->qwords[i][u / 64] |= 1ULL << (u % 64);
+			} else if (how == 2) {
+				snprintf(word, sizeof word, "\"%s\"", v < NUNI ? uni_lower[v] : w->vocab[v]);
+			} else {
+				snprintf(word, sizeof word, "%s",
+				         v < NUNI ? (rn(w, 2) ? uni_upper[v] : uni_lower[v]) : w->vocab[v]);
+			}
 			snprintf(m->textbuf + l, sizeof m->textbuf - l, "%s%s", l ? " " : "", word);
 		}
 		q->text = m->textbuf;

@@ -1,6 +1,7 @@
 /*
- * text_test.c - the ASCII/Latin fast path of store_text_fold() and
- * store_text_words() gives exactly what utf8proc gives: every code point
+ * text_test.c - the folding rule of storage.h (store_text_fold), and the
+ * ASCII/Latin fast paths of store_text_fold(), text_words() and
+ * store_text_words() give exactly what utf8proc gives: every code point
  * of the fast set alone, every pair of them, and many random strings that
  * mix fast-set letters (Danish, Polish, German...) with characters that
  * force the utf8proc path (combining marks, ß, ligatures, other scripts,
@@ -64,7 +65,20 @@ static int join_cb(const char *w, size_t len, void *ctx)
 	return 0;
 }
 
-/* Fold and split s both ways and require identical results. */
+/* Words of the utf8proc path, each folded by the utf8proc path: what
+ * store_text_words must give. */
+static int fold_join_cb(const char *w, size_t len, void *ctx)
+{
+	char *f = NULL;
+	size_t fl = 0;
+	assert_int_equal(text_fold_utf8proc(&f, &fl, w, len), 0);
+	int rc = fl ? join_cb(f, fl, ctx) : 0;
+	free(f);
+	return rc;
+}
+
+/* Fold and split s both ways and require identical results: the whole
+ * fold, the case-folded words, and the folded words. */
 static void check_same(const char *s, size_t len)
 {
 	char *a = NULL, *b = NULL;
@@ -80,7 +94,7 @@ static void check_same(const char *s, size_t len)
 	free(a);
 	free(b);
 	struct joined ja = { 0 }, jb = { 0 };
-	ra = store_text_words(s, len, join_cb, &ja);
+	ra = text_words(s, len, join_cb, &ja);
 	rb = text_words_utf8proc(s, len, join_cb, &jb);
 	assert_int_equal(ra, rb);
 	if (ja.len != jb.len || (ja.len && memcmp(ja.s, jb.s, ja.len) != 0))
@@ -88,6 +102,15 @@ static void check_same(const char *s, size_t len)
 		         ja.s ? ja.s : "", jb.s ? jb.s : "");
 	free(ja.s);
 	free(jb.s);
+	struct joined fa = { 0 }, fb = { 0 };
+	ra = store_text_words(s, len, join_cb, &fa);
+	rb = text_words_utf8proc(s, len, fold_join_cb, &fb);
+	assert_int_equal(ra, rb);
+	if (fa.len != fb.len || (fa.len && memcmp(fa.s, fb.s, fa.len) != 0))
+		fail_msg("folded words differ for \"%.*s\": \"%s\" vs utf8proc \"%s\"", (int)len,
+		         s, fa.s ? fa.s : "", fb.s ? fb.s : "");
+	free(fa.s);
+	free(fb.s);
 }
 
 static void test_store_text__fast_set_code_points_fold_as_utf8proc(void **state)
@@ -206,6 +229,79 @@ static void test_store_text__long_words_are_skipped_on_both_paths(void **state)
 	}
 }
 
+/* The folding rule of storage.h, case by case. */
+static void test_store_text_fold__drops_marks_and_folds_case(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "Vådområder", "vadomrader" }, { "VÅDOMRÅDE", "vadomrade" },
+		{ "łąka", "laka" }, { "ŁĄKA", "laka" }, { "Poznań", "poznan" },
+		{ "ubóstwo", "ubostwo" }, { "Źdźbło", "zdzblo" }, { "ŻÓŁW", "zolw" },
+		{ "Sønderborg", "sonderborg" }, { "Æblegård", "aeblegard" }, { "Ærø", "aero" },
+		{ "Straße", "strasse" }, { "ﬁre", "fire" }, { "CO₂", "co2" }, { "½", "1⁄2" },
+		{ "e\xcc\x81t\xc3\xa9", "ete" }, { "A\xcc\x8a", "a" }, { "Đakovo", "dakovo" },
+		{ "Þingvellir", "thingvellir" }, { "Œuvre", "oeuvre" }, { "İstanbul", "istanbul" },
+		{ "ĲSSEL", "ijssel" }, { "Ελληνικά", "ελληνικα" }, { "Привет", "привет" },
+		{ "日本語", "日本語" }, { "한국어", "한국어" }, { "Haarby Å, 2030!", "haarby a, 2030!" },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *f = NULL;
+		size_t fl = 0;
+		assert_int_equal(store_text_fold(&f, &fl, cases[i][0], strlen(cases[i][0])), 0);
+		if (fl != strlen(cases[i][1]) || memcmp(f, cases[i][1], fl) != 0)
+			fail_msg("fold(\"%s\") = \"%.*s\", want \"%s\"", cases[i][0], (int)fl, f,
+			         cases[i][1]);
+		assert_int_equal(f[fl], 0);
+		free(f);
+	}
+	/* not UTF-8: refused */
+	char *f = NULL;
+	size_t fl = 0;
+	assert_int_equal(store_text_fold(&f, &fl, "a\xff", 2), PROTO_E_ARG);
+	assert_null(f);
+}
+
+/* Folding twice is folding once. */
+static void test_store_text_fold__is_idempotent(void **state)
+{
+	(void)state;
+	struct rng r = { 0x1234567887654321ULL };
+	size_t npieces = sizeof pieces / sizeof pieces[0];
+	char buf[512];
+	for (int iter = 0; iter < 50000; iter++) {
+		size_t len = 0;
+		int parts = 1 + (int)(rnd(&r) % 8);
+		for (int p = 0; p < parts; p++) {
+			const char *pc = pieces[rnd(&r) % npieces];
+			size_t pl = pc[0] ? strlen(pc) : 1;
+			memcpy(buf + len, pc, pl);
+			len += pl;
+		}
+		char *a = NULL, *b = NULL;
+		size_t al = 0, bl = 0;
+		if (store_text_fold(&a, &al, buf, len) != 0)
+			continue;   /* invalid UTF-8 in the mix */
+		assert_int_equal(store_text_fold(&b, &bl, a, al), 0);
+		if (al != bl || memcmp(a, b, al) != 0)
+			fail_msg("fold is not idempotent on \"%.*s\": \"%.*s\" then \"%.*s\"", (int)len,
+			         buf, (int)al, a, (int)bl, b);
+		free(a);
+		free(b);
+	}
+}
+
+/* store_text_words yields the folded words. */
+static void test_store_text_words__yields_folded_words(void **state)
+{
+	(void)state;
+	struct joined j = { 0 };
+	const char *s = "Vådområder ved Haarby Å – ŁĄKA/łąka, 2030!";
+	assert_int_equal(store_text_words(s, strlen(s), join_cb, &j), 0);
+	assert_string_equal(j.s, "vadomrader|ved|haarby|a|laka|laka|2030|");
+	free(j.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_store_text__every_pair_of_fast_set_code_points_folds_as_utf8proc),
 		cmocka_unit_test(test_store_text__random_strings_fold_as_utf8proc),
 		cmocka_unit_test(test_store_text__long_words_are_skipped_on_both_paths),
+		cmocka_unit_test(test_store_text_fold__drops_marks_and_folds_case),
+		cmocka_unit_test(test_store_text_fold__is_idempotent),
+		cmocka_unit_test(test_store_text_words__yields_folded_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,784 @@
+/*
+ * daemon_fx.c - test fixture for daemon_test.c (see daemon_fx.h): the
+ * node on a loop thread, its fake clock and job runner, and the peer side.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "daemon_fx.h"
+
+struct dfx_call {
+	void (*fn)(struct dfx *fx, void *arg);
+	void *arg;
+	bool done;
+	struct dfx_call *next;
+};
+
+/* ------------------------------------------------------ the fake env */
+
+static uint64_t fake_mono(void *ctx)
+{
+	return atomic_load(&((struct dfx *)ctx)->mono);
+}
+
+static uint64_t fake_wall(void *ctx)
+{
+	return atomic_load(&((struct dfx *)ctx)->wall);
+}
+
+/* The runner (loop thread): keep the job for the test.  jobs.c hands out
+ * one at a time; a second while one is out would be a bug there, kept in
+ * two_out for dfx_stop to assert. */
+static int fake_queue(void *ctx, struct job *job)
+{
+	struct dfx *fx = ctx;
+	uv_mutex_lock(&fx->mu);
+	if (fx->out || fx->held)
+		fx->two_out = true;
+	fx->out = job;
+	uv_cond_broadcast(&fx->cv);
+	uv_mutex_unlock(&fx->mu);
+	return 0;
+}
+
+uint64_t dfx_now(struct dfx *fx)
+{
+	return atomic_load(&fx->mono);
+}
+
+static void set_clock(struct dfx *fx, uint64_t mono)
+{
+	atomic_store(&fx->wall, fx->wall0 + (mono - DFX_MONO0));
+	atomic_store(&fx->mono, mono);
+}
+
+/* ------------------------------------------------ calls on the loop */
+
+static void async_cb(uv_async_t *a)
+{
+	struct dfx *fx = a->data;
+	for (;;) {
+		uv_mutex_lock(&fx->mu);
+		struct dfx_call *c = fx->calls;
+		if (c && !(fx->calls = c->next))
+			fx->calls_tail = NULL;
+		uv_mutex_unlock(&fx->mu);
+		if (!c)
+			return;
+		c->fn(fx, c->arg);
+		/* c lives on the caller's stack: not touched after done */
+		uv_mutex_lock(&fx->mu);
+		c->done = true;
+		uv_cond_broadcast(&fx->cv);
+		uv_mutex_unlock(&fx->mu);
+	}
+}
+
+void dfx_call(struct dfx *fx, void (*fn)(struct dfx *fx, void *arg), void *arg)
+{
+	struct dfx_call c = { fn, arg, false, NULL };
+	uv_mutex_lock(&fx->mu);
+	if (fx->calls_tail)
+		fx->calls_tail->next = &c;
+	else
+		fx->calls = &c;
+	fx->calls_tail = &c;
+	uv_mutex_unlock(&fx->mu);
+	uv_async_send(&fx->async);
+	uv_mutex_lock(&fx->mu);
+	while (!c.done)
+		uv_cond_wait(&fx->cv, &fx->mu);
+	uv_mutex_unlock(&fx->mu);
+}
+
+struct pred_call {
+	bool (*pred)(struct dfx *fx, void *arg);
+	void *arg;
+	bool result;
+};
+
+static void pred_fn(struct dfx *fx, void *arg)
+{
+	struct pred_call *p = arg;
+	p->result = p->pred(fx, p->arg);
+}
+
+bool dfx_await(struct dfx *fx, bool (*pred)(struct dfx *fx, void *arg), void *arg)
+{
+	uint64_t end = hw_now_ms() + DFX_WAIT_MS;
+	struct pred_call p = { pred, arg, false };
+	for (;;) {
+		dfx_call(fx, pred_fn, &p);
+		if (p.result)
+			return true;
+		if (hw_now_ms() >= end)
+			return false;
+		uv_sleep(2);   /* a poll interval: the condition decides */
+	}
+}
+
+/* ------------------------------------------------------------- tick */
+
+/* The tick is a repeating uv timer: a repeat of 1 ms and uv_timer_again
+ * make it fire at once; once one ran, it is put back to 1 s.  Extra ticks
+ * meanwhile see the same fake time, so they decide nothing new. */
+static void tick_fire(struct dfx *fx, void *arg)
+{
+	*(uint64_t *)arg = fx->node->ticks;
+	uv_timer_set_repeat(&fx->node->tick, 1);
+	uv_timer_again(&fx->node->tick);
+}
+
+static bool ticked(struct dfx *fx, void *arg)
+{
+	return fx->node->ticks > *(uint64_t *)arg;
+}
+
+static void tick_calm(struct dfx *fx, void *arg)
+{
+	(void)arg;
+	uv_timer_set_repeat(&fx->node->tick, 1000);
+	uv_timer_again(&fx->node->tick);
+}
+
+void dfx_tick(struct dfx *fx, uint64_t mono)
+{
+	uint64_t t0;
+	set_clock(fx, mono);
+	/* t0 is read on the loop after the clock moved: a tick that ends
+	 * after it began after it, and saw the new time */
+	dfx_call(fx, tick_fire, &t0);
+	bool ok = dfx_await(fx, ticked, &t0);
+	dfx_call(fx, tick_calm, NULL);
+	assert_true(ok);
+}
+
+/* ------------------------------------------------------------- jobs */
+
+static void done_fn(struct dfx *fx, void *arg)
+{
+	(void)fx;
+	job_done(arg);
+}
+
+static struct job *take(struct dfx *fx, bool wait)
+{
+	uint64_t end = hw_now_ms() + DFX_WAIT_MS;
+	struct job *job;
+	uv_mutex_lock(&fx->mu);
+	while (wait && !fx->out && hw_now_ms() < end)
+		(void)uv_cond_timedwait(&fx->cv, &fx->mu, 50 * 1000000ull);
+	if ((job = fx->out)) {
+		fx->out = NULL;
+		fx->held = job;
+	}
+	uv_mutex_unlock(&fx->mu);
+	return job;
+}
+
+static void release(struct dfx *fx)
+{
+	uv_mutex_lock(&fx->mu);
+	fx->held = NULL;
+	uv_mutex_unlock(&fx->mu);
+}
+
+void dfx_job_run(struct dfx *fx, struct job *job)
+{
+	job_run(job);   /* the off-loop half, here as on the threadpool */
+	/* released before job_done: the node may hand out the next job
+	 * from inside it */
+	release(fx);
+	dfx_call(fx, done_fn, job);
+}
+
+void dfx_job_fail(struct dfx *fx, struct job *job, int rc)
+{
+	job->rc = rc;
+	release(fx);
+	dfx_call(fx, done_fn, job);
+}
+
+struct job *dfx_job_await(struct dfx *fx, const char *name)
+{
+	struct job *job;
+	while ((job = take(fx, true))) {
+		if (!strcmp(job->ops->name, name))
+			return job;
+		dfx_job_run(fx, job);
+	}
+	return NULL;
+}
+
+void dfx_jobs_drain(struct dfx *fx)
+{
+	struct job *job;
+	while ((job = take(fx, false)))
+		dfx_job_run(fx, job);
+}
+
+/* ------------------------------------------------------ data directory */
+
+static struct proto_key *test_key(unsigned n)
+{
+	uint8_t seed[PROTO_SEED_BYTES];
+	struct proto_key *k;
+	memset(seed, (int)n, sizeof(seed));
+	seed[0] = 0xd7;
+	if (proto_key_from_seed(&k, seed))
+		abort();
+	return k;
+}
+
+static void publish(struct store *s, struct dfx *fx, const uint8_t *alliance,
+                    Agora__Record *rec, uint8_t id[32])
+{
+	struct proto_error err = { 0 };
+	int rc = store_publish(s, fx->keys[DFX_NODE], alliance, rec, fx->wall0 - 60000, id, NULL,
+	                       NULL, &err);
+	if (rc)
+		fail_msg("publish: %s (%s %s)", store_strerror(rc), err.field, err.msg);
+}
+
+static void admit(struct store *s, struct dfx *fx, int who, const char *name)
+{
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Admission a = AGORA__ADMISSION__INIT;
+	a.has_member = a.has_role = 1;
+	a.member.len = 32;
+	a.member.data = fx->keys[who]->pk;
+	a.name = (char *)name;
+	a.country = "DK";
+	a.role = AGORA__ROLE__ROLE_MEMBER;
+	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
+	rec.admission = &a;
+	publish(s, fx, fx->alliance, &rec, NULL);
+}
+
+/* The alliance: founded by the node's key, DFX_MEMBER and DFX_MEMBER2
+ * admitted, DFX_REVOKED admitted and revoked; invites as asked. */
+static void build_home(struct dfx *fx, const struct dfx_opts *o)
+{
+	char db[4200];
+	struct store *s;
+	int rc;
+
+	fx->home = strdup("/tmp/agora-daemon-XXXXXX");
+	if (!fx->home || !mkdtemp(fx->home))
+		fail_msg("mkdtemp");
+	snprintf(db, sizeof(db), "%s/db", fx->home);
+	if (mkdir(db, 0700) || (rc = store_open(&s, db, 0)))
+		fail_msg("cannot make the store in %s", db);
+
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Charter ch = AGORA__CHARTER__INIT;
+	ProtobufCBinaryData co = { 32, fx->keys[DFX_NODE]->pk };
+	ch.name = "Daemon test alliance";
+	ch.n_coordinators = 1;
+	ch.coordinators = &co;
+	ch.has_policy = 1;
+	ch.policy = AGORA__ADMISSION_POLICY__ADMISSION_POLICY_ANY_COORDINATOR;
+	rec.body_case = AGORA__RECORD__BODY_CHARTER;
+	rec.charter = &ch;
+	publish(s, fx, NULL, &rec, fx->alliance);
+	admit(s, fx, DFX_MEMBER, "Odense");
+	admit(s, fx, DFX_MEMBER2, "Aarhus");
+	admit(s, fx, DFX_REVOKED, "Vejle");
+
+	Agora__Record rv = AGORA__RECORD__INIT;
+	Agora__Revocation r = AGORA__REVOCATION__INIT;
+	r.has_member = r.has_last_seq = 1;
+	r.member.len = 32;
+	r.member.data = fx->keys[DFX_REVOKED]->pk;
+	r.last_seq = 0;
+	rv.body_case = AGORA__RECORD__BODY_REVOCATION;
+	rv.revocation = &r;
+	publish(s, fx, fx->alliance, &rv, NULL);
+
+	if (o->invite || o->invite_used) {
+		struct store_invite iv;
+		memset(&iv, 0, sizeof(iv));
+		memcpy(iv.alliance, fx->alliance, 32);
+		iv.role = AGORA__ROLE__ROLE_MEMBER;
+		snprintf(iv.name, sizeof(iv.name), "Newtown");
+		snprintf(iv.country, sizeof(iv.country), "DK");
+		randombytes_buf(fx->token, sizeof(fx->token));
+		if ((rc = store_invite_put(s, fx->token, &iv)))
+			fail_msg("invite: %s", store_strerror(rc));
+		if (o->invite_used && (rc = store_invite_use(s, fx->token, fx->alliance,
+		                                             fx->wall0 - 1000, NULL)))
+			fail_msg("use the invite: %s", store_strerror(rc));
+	}
+	store_close(s);
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+/* ---------------------------------------------------------- start, stop */
+
+static void loop_main(void *arg)
+{
+	struct dfx *fx = arg;
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+}
+
+void dfx_start(struct dfx *fx, const struct dfx_opts *o)
+{
+	struct node_config cfg;
+	struct node_env env;
+	int rc;
+
+	memset(fx, 0, sizeof(*fx));
+	for (int i = 0; i < DFX_KEYS; i++)
+		fx->keys[i] = test_key((unsigned)i + 1);
+	fx->wall0 = hw_wall_ms();
+	set_clock(fx, DFX_MONO0);
+	build_home(fx, o);
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.name, sizeof(cfg.name), "daemon-test");
+	cfg.log_level = NODE_LOG_DEBUG;
+	if (o->peer_entry || o->dial_port > 0) {
+		cfg.peers = calloc(1, sizeof(*cfg.peers));
+		assert_non_null(cfg.peers);
+		cfg.n_peers = 1;
+		memcpy(cfg.peers[0].key, fx->keys[DFX_MEMBER]->pk, 32);
+		snprintf(cfg.peers[0].name, sizeof(cfg.peers[0].name), "Odense");
+		if (o->dial_port > 0) {
+			snprintf(cfg.peers[0].host, sizeof(cfg.peers[0].host), "127.0.0.1");
+			cfg.peers[0].port = (uint16_t)o->dial_port;
+		}
+	}
+	fx->logf = open_memstream(&fx->logbuf, &fx->loglen);
+	assert_non_null(fx->logf);
+	fx->log.level = NODE_LOG_DEBUG;
+	fx->log.out = fx->logf;
+
+	uv_mutex_init(&fx->mu);
+	uv_cond_init(&fx->cv);
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	assert_int_equal(uv_async_init(&fx->loop, &fx->async, async_cb), 0);
+	fx->async.data = fx;
+	env.mono_ms = fake_mono;
+	env.wall_ms = fake_wall;
+	env.queue = fake_queue;
+	env.ctx = fx;
+	struct node_options opt = { .home = fx->home, .listen = "127.0.0.1:0", .log = &fx->log,
+		                    .env = &env };
+	rc = node_new(&fx->node, &fx->loop, &opt, &cfg, fx->keys[DFX_NODE]);
+	node_config_dispose(&cfg);
+	if (rc) {
+		/* what node_new opened (it may have stopped the node itself)
+		 * closes on this thread, so that the loop closes too */
+		uv_close((uv_handle_t *)&fx->async, NULL);
+		uv_run(&fx->loop, UV_RUN_DEFAULT);
+		node_free(fx->node);
+		fx->node = NULL;
+		(void)uv_loop_close(&fx->loop);
+		fail_msg("node_new: %d", rc);
+	}
+	const char *colon = strrchr(fx->node->listen_str, ':');
+	assert_non_null(colon);
+	fx->port = atoi(colon + 1);
+	/* the loop is handed to its thread here; nothing touches it after
+	 * but through dfx_call */
+	assert_int_equal(uv_thread_create(&fx->thread, loop_main, fx), 0);
+	fx->running = true;
+}
+
+static void stop_fn(struct dfx *fx, void *arg)
+{
+	(void)arg;
+	node_stop(fx->node);
+}
+
+static void close_cb_walk(uv_handle_t *h, void *arg)
+{
+	struct dfx *fx = arg;
+	if (h != (uv_handle_t *)&fx->async && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+struct walk_count {
+	struct dfx *fx;
+	size_t n;
+};
+
+static void count_cb(uv_handle_t *h, void *arg)
+{
+	struct walk_count *w = arg;
+	if (h != (uv_handle_t *)&w->fx->async)
+		w->n++;
+}
+
+/* After node_stop: nothing but our async handle is left, so the loop
+ * would end by itself (node_stop promises it never waits on a peer). */
+static bool only_async_left(struct dfx *fx, void *arg)
+{
+	struct walk_count w = { fx, 0 };
+	(void)arg;
+	uv_walk(&fx->loop, count_cb, &w);
+	return w.n == 0;
+}
+
+static void print_cb(uv_handle_t *h, void *arg)
+{
+	struct dfx *fx = arg;
+	if (h != (uv_handle_t *)&fx->async)
+		fprintf(stderr, "left open after node_stop: %s handle%s%s\n", uv_handle_type_name(h->type),
+		        uv_is_active(h) ? ", active" : "", uv_is_closing(h) ? ", closing" : "");
+}
+
+/* The test failed: close what is left so the loop ends (leaking what
+ * those handles' own close callbacks would have freed). */
+static void force_close(struct dfx *fx, void *arg)
+{
+	(void)arg;
+	uv_walk(&fx->loop, print_cb, fx);
+	uv_walk(&fx->loop, close_cb_walk, fx);
+}
+
+static void close_async(struct dfx *fx, void *arg)
+{
+	(void)arg;
+	uv_close((uv_handle_t *)&fx->async, NULL);
+}
+
+void dfx_stop(struct dfx *fx)
+{
+	int rc = 0;
+	bool two_out = false, ended = true;
+	if (fx->running) {
+		dfx_call(fx, stop_fn, NULL);
+		/* a job still out is cancelled, as libuv does at a stop */
+		struct job *job;
+		uv_mutex_lock(&fx->mu);
+		job = fx->held;
+		uv_mutex_unlock(&fx->mu);
+		if (job)
+			dfx_job_fail(fx, job, UV_ECANCELED);
+		while ((job = take(fx, false)))
+			dfx_job_fail(fx, job, UV_ECANCELED);
+		if (!(ended = dfx_await(fx, only_async_left, NULL)))
+			dfx_call(fx, force_close, NULL);
+		dfx_call(fx, close_async, NULL);
+		uv_thread_join(&fx->thread);
+		fx->running = false;
+		rc = uv_loop_close(&fx->loop);
+		node_free(fx->node);
+		fx->node = NULL;
+		two_out = fx->two_out;
+		uv_mutex_destroy(&fx->mu);
+		uv_cond_destroy(&fx->cv);
+	}
+	for (int i = 0; i < DFX_CONNS; i++)
+		if (fx->conn_used[i]) {
+			hw_close(&fx->conns[i]);
+			fx->conn_used[i] = false;
+		}
+	if (fx->logf) {
+		fclose(fx->logf);
+		fx->logf = NULL;
+		if (getenv("DAEMON_TEST_LOG"))
+			fprintf(stderr, "%s", fx->logbuf);
+		free(fx->logbuf);
+		fx->logbuf = NULL;
+	}
+	if (fx->home) {
+		nftw(fx->home, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		free(fx->home);
+		fx->home = NULL;
+	}
+	for (int i = 0; i < DFX_KEYS; i++) {
+		proto_key_free(fx->keys[i]);
+		fx->keys[i] = NULL;
+	}
+	assert_true(ended);        /* the node closed everything by itself */
+	assert_int_equal(rc, 0);   /* every handle closed */
+	assert_false(two_out);     /* jobs ran one at a time */
+}
+
+/* ------------------------------------------------------------ peers */
+
+static struct hw_conn *slot(struct dfx *fx)
+{
+	for (int i = 0; i < DFX_CONNS; i++)
+		if (!fx->conn_used[i]) {
+			fx->conn_used[i] = true;
+			memset(&fx->conns[i], 0, sizeof(fx->conns[i]));
+			fx->conns[i].fd = -1;
+			return &fx->conns[i];
+		}
+	fail_msg("too many connections in one test");
+	return NULL;
+}
+
+struct hw_conn *dfx_connect(struct dfx *fx, int who)
+{
+	struct hw_conn *c = slot(fx);
+	assert_int_equal(hw_connect(c, fx->port, fx->keys[who]), 0);
+	return c;
+}
+
+int dfx_dial(struct dfx *fx)
+{
+	int fd = hw_dial(NULL, fx->port);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* One plain handshake frame, waiting until the deadline. */
+static void read_frame(int fd, uint8_t *buf, size_t *len)
+{
+	uint8_t h[2];
+	size_t want = 2, got = 0;
+	uint8_t *dst = h;
+	uint64_t end = hw_now_ms() + DFX_WAIT_MS;
+	for (int part = 0; part < 2; part++) {
+		while (got < want) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			assert_true(hw_now_ms() < end);
+			if (poll(&p, 1, 100) <= 0)
+				continue;
+			ssize_t n = recv(fd, dst + got, want - got, 0);
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		if (part == 0) {
+			want = (size_t)h[0] << 8 | h[1];
+			got = 0;
+			dst = buf;
+		}
+	}
+	*len = want;
+}
+
+struct hw_conn *dfx_accept(struct dfx *fx, int fd, int who)
+{
+	struct hw_conn *c = slot(fx);
+	struct noise_agora ag;
+	uint8_t msg[NOISE_MSG_MAX], fr[NOISE_MSG_MAX + 2];
+	size_t len, flen;
+
+	c->fd = fd;
+	assert_int_equal(noise_agora_init(&ag, NOISE_RESPONDER, fx->keys[who]->pk,
+	                                  fx->keys[who]->sk, NULL), 0);
+	read_frame(fd, msg, &len);
+	assert_int_equal(noise_agora_read(&ag, msg, len), 0);
+	assert_int_equal(noise_agora_write(msg, &len, sizeof(msg), &ag), 0);
+	assert_int_equal(frame_wrap(fr, &flen, sizeof(fr), msg, len), 0);
+	hw_send_raw(c, fr, flen);
+	read_frame(fd, msg, &len);
+	assert_int_equal(noise_agora_read(&ag, msg, len), 0);
+	assert_int_equal(noise_agora_action(&ag), NOISE_ACTION_SPLIT);
+	assert_int_equal(noise_agora_split(&c->send, &c->recv, c->remote, NULL, &ag), 0);
+	noise_agora_dispose(&ag);
+	assert_int_equal(frame_decoder_init(&c->dec, &c->recv, 64u << 20), 0);
+	return c;
+}
+
+void dfx_send_hello(struct hw_conn *c, const struct proto_key *key, uint32_t max_version)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Hello h = AGORA__WIRE__HELLO__INIT;
+	h.has_version = h.has_node_key = true;
+	h.version = 1;
+	h.node_key.data = (uint8_t *)key->pk;
+	h.node_key.len = 32;
+	h.name = "test peer";
+	if (max_version > 1) {
+		h.has_max_version = true;
+		h.max_version = max_version;
+	}
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_HELLO;
+	m.hello = &h;
+	hw_send_msg(c, &m);
+}
+
+void dfx_send_ping(struct hw_conn *c, uint64_t nonce)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Ping p = AGORA__WIRE__PING__INIT;
+	p.has_nonce = true;
+	p.nonce = nonce;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_PING;
+	m.ping = &p;
+	hw_send_msg(c, &m);
+}
+
+void dfx_send_redeem(struct hw_conn *c, const uint8_t alliance[32], const uint8_t token[32])
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Redeem r = AGORA__WIRE__REDEEM__INIT;
+	r.has_alliance = r.has_token = true;
+	r.alliance.data = (uint8_t *)alliance;
+	r.alliance.len = 32;
+	r.token.data = (uint8_t *)token;
+	r.token.len = 32;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_REDEEM;
+	m.redeem = &r;
+	hw_send_msg(c, &m);
+}
+
+void dfx_send_bye(struct hw_conn *c, int code, const char *reason)
+{
+	Agora__Wire__Message m = AGORA__WIRE__MESSAGE__INIT;
+	Agora__Wire__Bye b = AGORA__WIRE__BYE__INIT;
+	b.has_code = true;
+	b.code = (Agora__Wire__ByeCode)code;
+	b.reason = (char *)reason;
+	m.msg_case = AGORA__WIRE__MESSAGE__MSG_BYE;
+	m.bye = &b;
+	hw_send_msg(c, &m);
+}
+
+Agora__Wire__Message *dfx_expect(struct hw_conn *c, int msg_case)
+{
+	bool closed;
+	Agora__Wire__Message *m = hw_recv(c, DFX_WAIT_MS, &closed);
+	if (!m)
+		fail_msg("expected message %d, got %s", msg_case,
+		         closed ? "the end of the connection" : "nothing in time");
+	if ((int)m->msg_case != msg_case) {
+		int got = (int)m->msg_case;
+		char why[300] = "";
+		if (got == AGORA__WIRE__MESSAGE__MSG_BYE)
+			snprintf(why, sizeof(why), " (Bye %d: %s)", (int)m->bye->code,
+			         m->bye->reason ? m->bye->reason : "");
+		agora__wire__message__free_unpacked(m, NULL);
+		fail_msg("expected message %d, got %d%s", msg_case, got, why);
+	}
+	return m;
+}
+
+void dfx_expect_eof(struct hw_conn *c)
+{
+	assert_int_equal(hw_await_close(c, DFX_WAIT_MS), 0);
+}
+
+void dfx_expect_bye_eof(struct hw_conn *c, int code)
+{
+	Agora__Wire__Message *m = dfx_expect(c, AGORA__WIRE__MESSAGE__MSG_BYE);
+	int got = m->bye->has_code ? (int)m->bye->code : 0;
+	agora__wire__message__free_unpacked(m, NULL);
+	assert_int_equal(got, code);
+	dfx_expect_eof(c);
+}
+
+/* --------------------------------------------------- the node's side */
+
+struct session *dfx_find(struct dfx *fx, int who)
+{
+	struct session *best = NULL;
+	for (struct session *s = fx->node->sessions; s; s = s->next) {
+		if (who < 0) {
+			if (!best || s->id > best->id)
+				best = s;
+		} else if (s->state != SESSION_CLOSING && session_peer_known(s) &&
+		           !memcmp(s->peer_key, fx->keys[who]->pk, 32)) {
+			return s;
+		}
+	}
+	return best;
+}
+
+int dfx_unread(struct session *s)
+{
+	uv_os_fd_t fd;
+	int unread = 0;
+	if (uv_is_closing((uv_handle_t *)&s->tcp) || uv_fileno((uv_handle_t *)&s->tcp, &fd) ||
+	    ioctl(fd, FIONREAD, &unread))
+		return -1;
+	return unread;
+}
+
+struct sess_query {
+	int who;
+	struct dfx_sess *out;
+};
+
+static void session_fn(struct dfx *fx, void *arg)
+{
+	struct sess_query *q = arg;
+	struct session *best = dfx_find(fx, q->who);
+	struct dfx_sess *o = q->out;
+	memset(o, 0, sizeof(*o));
+	if (!best)
+		return;
+	o->found = true;
+	o->id = best->id;
+	o->state = best->state;
+	o->pause = best->pause;
+	o->sync = best->state == SESSION_OPEN || best->state == SESSION_REDEEM
+	                  ? sync_state(&best->sync) : SYNC_STATE_HELLO;
+	o->bytes_in = best->bytes_in;
+	o->stash_len = best->stash_len;
+	o->opened_ms = best->opened_ms;
+	o->last_msg_ms = best->last_msg_ms;
+	o->sendq_since_ms = best->sendq_since_ms;
+	o->redeem_until_ms = best->redeem_until_ms;
+	o->sendq = session_sendq(best);
+	o->unread = dfx_unread(best);
+	if (best->peer) {
+		o->has_peer = true;
+		o->transient = best->peer->transient;
+		o->peer_state = best->peer->state;
+	}
+}
+
+void dfx_session(struct dfx *fx, int who, struct dfx_sess *out)
+{
+	struct sess_query q = { who, out };
+	dfx_call(fx, session_fn, &q);
+}
+
+static void count_fn(struct dfx *fx, void *arg)
+{
+	*(size_t *)arg = fx->node->n_sessions;
+}
+
+size_t dfx_session_count(struct dfx *fx)
+{
+	size_t n;
+	dfx_call(fx, count_fn, &n);
+	return n;
+}
+
+struct log_query {
+	const char *text;
+	bool found;
+};
+
+static void log_fn(struct dfx *fx, void *arg)
+{
+	struct log_query *q = arg;
+	fflush(fx->logf);
+	q->found = fx->logbuf && strstr(fx->logbuf, q->text);
+}
+
+bool dfx_logged(struct dfx *fx, const char *text)
+{
+	struct log_query q = { text, false };
+	dfx_call(fx, log_fn, &q);
+	return q.found;
+}
