@@ -26,6 +26,8 @@ struct mesh_peer {
 	bool pinned;             /* P_OPEN: never counted, never dropped */
 	bool boot;               /* P_DIALLING / P_OPEN: dialled as the bootstrap */
 	bool refused;            /* refused us for good: not dialled */
+	bool settled;            /* P_OPEN: the peer had other sessions when it opened (or did
+	                            not say): dropping this one does not isolate it */
 	uint64_t since;          /* P_DIALLING: dial started; P_OPEN: session opened */
 	uint64_t until;          /* not dialled before this (backoff or retry after) */
 	uint64_t step;           /* the next backoff's step; 0: none yet */
@@ -46,6 +48,12 @@ struct mesh {
 	uint64_t last_evict;               /* time of the last eviction */
 	bool evicted;                      /* last_evict is set */
 	uint64_t dry_until;                /* a full scan found nothing to dial before this */
+	uint64_t isolated_since;           /* no session since then; 0: has one */
+	uint64_t pause_until;              /* a dial was refused as busy: no random dial before */
+	uint64_t pause_step;               /* the next pause; 0: none yet */
+	uint8_t hello_key[MESH_KEY_BYTES]; /* the key mesh_accept last let in, */
+	unsigned hello_sessions;           /* the sessions its Hello said, */
+	bool hello_set;                    /* until mesh_opened or mesh_closed takes it */
 	struct mesh_stats st;              /* the totals (dials .. shuffles) */
 };
 
@@ -224,7 +232,7 @@ static void end(struct mesh_peer *p, uint64_t now, uint64_t stable_ms)
 	if (p->state == P_OPEN && now - p->since >= stable_ms)
 		p->step = 0;   /* it worked for a while: a new failure starts over */
 	p->state = P_NONE;
-	p->inbound = p->pinned = p->boot = false;
+	p->inbound = p->pinned = p->boot = p->settled = false;
 }
 
 /* An entry with nothing left to remember. */
@@ -260,6 +268,8 @@ void mesh_conf_default(struct mesh_conf *c)
 	c->stable_ms = MESH_STABLE_MS;
 	c->dial_timeout_ms = MESH_DIAL_TIMEOUT_MS;
 	c->evict_interval_ms = MESH_EVICT_INTERVAL_MS;
+	c->join_retry_ms = MESH_JOIN_RETRY_MS;
+	c->bootstrap_after_ms = MESH_BOOTSTRAP_AFTER_MS;
 }
 
 int mesh_new(struct mesh **out, const struct mesh_conf *c, const uint8_t self[MESH_KEY_BYTES],
@@ -360,12 +370,18 @@ int mesh_set_candidates(struct mesh *m, const struct mesh_candidate *c, size_t n
 
 /* ------------------------------------------------------------- tick */
 
-/* May candidate i be dialled now?  Else, if only a wait stops it, *wait
- * is lowered to its end. */
-static bool dialable_now(const struct mesh *m, size_t i, uint64_t now, uint64_t *wait)
+/* May candidate i be dialled now (as a random choice unless boot)?
+ * Else, if only a wait stops it, *wait is lowered to its end. */
+static bool dialable_now(const struct mesh *m, size_t i, bool boot, uint64_t now,
+                         uint64_t *wait)
 {
 	const struct mesh_candidate *c = &m->cand[i];
 	if ((!c->dialable && !c->bootstrap) || c->pinned || is_self(m, c->key))
+		return false;
+	/* An isolated node reaches its bootstrap only as the bootstrap, so
+	 * that the session is dropped once others are open: a coordinator
+	 * otherwise keeps every joiner it let in. */
+	if (c->bootstrap && !boot && m->isolated_since)
 		return false;
 	const struct mesh_peer *p = lookup(m, c->key);
 	if (!p)
@@ -393,14 +409,14 @@ static bool pick(struct mesh *m, uint64_t now, size_t *out)
 		return false;
 	for (int t = 0; t < MESH_PROBES; t++) {
 		size_t i = (size_t)rng_below(m, m->n_cand);
-		if (dialable_now(m, i, now, &wait)) {
+		if (dialable_now(m, i, false, now, &wait)) {
 			*out = i;
 			return true;
 		}
 	}
 	wait = UINT64_MAX;
 	for (size_t i = 0; i < m->n_cand; i++)
-		if (dialable_now(m, i, now, &wait) && rng_below(m, ++seen) == 0)
+		if (dialable_now(m, i, false, now, &wait) && rng_below(m, ++seen) == 0)
 			chosen = i;
 	if (!seen) {
 		m->dry_until = wait;
@@ -410,16 +426,21 @@ static bool pick(struct mesh *m, uint64_t now, size_t *out)
 	return true;
 }
 
-/* A random open, non-pinned session with the given direction (any if
- * dir < 0), not dialled as bootstrap if !boot_ok.  NULL: none. */
-static struct mesh_peer *random_session(struct mesh *m, int dir, bool boot_ok)
+/* Which sessions random_session may choose. */
+#define ANY_DIR -1
+#define BOOT_OK 1u       /* also one dialled as the bootstrap */
+#define SETTLED_ONLY 2u  /* only one whose peer had other sessions */
+
+/* A random open, non-pinned session with the given direction (1 inbound,
+ * 0 ours, ANY_DIR), as flags allow.  NULL: none. */
+static struct mesh_peer *random_session(struct mesh *m, int dir, unsigned flags)
 {
 	struct mesh_peer *chosen = NULL;
 	uint64_t seen = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		struct mesh_peer *p = &m->p[i];
 		if (p->state != P_OPEN || p->pinned || (dir >= 0 && p->inbound != (dir == 1)) ||
-		    (p->boot && !boot_ok))
+		    (p->boot && !(flags & BOOT_OK)) || (!p->settled && (flags & SETTLED_ONLY)))
 			continue;
 		if (rng_below(m, ++seen) == 0)
 			chosen = p;
@@ -467,12 +488,12 @@ static size_t tick_drops(struct mesh *m, uint64_t now, struct mesh_action *out, 
 
 	count(m, &c);
 	/* Only a shrunk conf gets here: dials and accepts keep within. */
-	while (k < cap && c.out + c.in > cf->max_sessions && (p = random_session(m, -1, true))) {
+	while (k < cap && c.out + c.in > cf->max_sessions && (p = random_session(m, ANY_DIR, BOOT_OK))) {
 		c.in -= p->inbound;
 		c.out -= !p->inbound;
 		drop(m, p, MESH_DROP_LIMIT, now, &out[k++]);
 	}
-	while (k < cap && c.out > cf->dial_target && (p = random_session(m, 0, true))) {
+	while (k < cap && c.out > cf->dial_target && (p = random_session(m, 0, BOOT_OK))) {
 		c.out--;
 		drop(m, p, MESH_DROP_LIMIT, now, &out[k++]);
 	}
@@ -488,10 +509,30 @@ static size_t tick_drops(struct mesh *m, uint64_t now, struct mesh_action *out, 
 	if (cf->shuffle_ms && now >= m->next_shuffle && k < cap) {
 		m->next_shuffle = now + jitter(m, cf->shuffle_ms);
 		count(m, &c);
-		if (c.out >= cf->dial_target && (p = random_session(m, 0, false))) {
+		if (c.out >= cf->dial_target && (p = random_session(m, 0, 0))) {
 			drop(m, p, MESH_DROP_SHUFFLE, now, &out[k++]);
 			m->st.shuffles++;
 		}
+	}
+	return k;
+}
+
+/* Dial the bootstrap candidates that may be dialled, within the limits
+ * and the budget.  Returns the actions now in out. */
+static size_t dial_bootstrap(struct mesh *m, uint64_t now, struct counts *c, unsigned *budget,
+                             struct mesh_action *out, size_t k, size_t cap)
+{
+	const struct mesh_conf *cf = &m->conf;
+	for (size_t i = 0; i < m->n_boot && *budget && k < cap; i++) {
+		uint64_t wait = UINT64_MAX;
+		if (c->out + c->dialling >= cf->dial_target ||
+		    c->out + c->in + c->dialling >= cf->max_sessions)
+			break;
+		if (!dialable_now(m, m->boot[i], true, now, &wait))
+			continue;
+		dial(m, m->boot[i], true, now, &out[k++]);
+		(*budget)--;
+		c->dialling++;
 	}
 	return k;
 }
@@ -523,27 +564,34 @@ int mesh_tick(struct mesh *m, uint64_t now, struct mesh_action *out, size_t cap,
 	prune(m, now);
 	k = tick_drops(m, now, out, cap);
 	count(m, &c);
-	/* The bootstrap, while there is no other way in.  Sessions with the
-	 * bootstrap key count against the limits like any other. */
-	if (c.boot_open + c.other_open == 0) {
-		for (i = 0; i < m->n_boot && budget && k < cap; i++) {
-			uint64_t wait = UINT64_MAX;
-			if (c.out + c.dialling >= cf->dial_target ||
-			    c.out + c.in + c.dialling >= cf->max_sessions)
-				break;
-			if (!dialable_now(m, m->boot[i], now, &wait))
-				continue;
-			dial(m, m->boot[i], true, now, &out[k++]);
-			budget--;
-			c.dialling++;
-		}
-	}
-	while (budget && k < cap && c.out + c.dialling < cf->dial_target &&
+	if (c.boot_open + c.other_open)
+		m->isolated_since = 0;
+	else if (!m->isolated_since)
+		m->isolated_since = now ? now : 1;
+	/* The bootstrap is the way in while the node is alone: before the
+	 * random dials once it has been alone for bootstrap_after_ms (its
+	 * members' addresses may all be stale), after them if they found no
+	 * member to dial (a joiner before its first sync).  Members that come
+	 * back after an outage thus spread over the alliance instead of all
+	 * knocking at the coordinator at once. */
+	bool boot_first = m->isolated_since && now - m->isolated_since >= cf->bootstrap_after_ms;
+	if (boot_first)
+		k = dial_bootstrap(m, now, &c, &budget, out, k, cap);
+	/* After a refusal for "too many connections" the node waits before
+	 * its next random dial, unless it has no session but its way in:
+	 * where the alliance has fewer free slots than its members want (as
+	 * when dial-out-only members leave too few inbound slots for D each),
+	 * the members that stay below D would otherwise dial and be refused
+	 * every second. */
+	bool paused = now < m->pause_until && c.other_open;
+	while (!paused && budget && k < cap && c.out + c.dialling < cf->dial_target &&
 	       c.out + c.in + c.dialling < cf->max_sessions && pick(m, now, &i)) {
 		dial(m, i, false, now, &out[k++]);
 		budget--;
 		c.dialling++;
 	}
+	if (m->isolated_since && !boot_first && c.dialling == 0)
+		k = dial_bootstrap(m, now, &c, &budget, out, k, cap);
 	*n = k;
 	return 0;
 }
@@ -560,6 +608,10 @@ void mesh_accept(struct mesh *m, struct mesh_verdict *out, const uint8_t key[MES
 
 	memset(out, 0, sizeof(*out));
 	out->accept = true;
+	/* For mesh_opened, which comes next if the peer is let in. */
+	memcpy(m->hello_key, key, MESH_KEY_BYTES);
+	m->hello_sessions = peer_sessions;
+	m->hello_set = true;
 	if (pinned || (cd && cd->pinned) || (p && p->state != P_NONE)) {
 		m->st.accepted++;
 		return;
@@ -572,33 +624,62 @@ void mesh_accept(struct mesh *m, struct mesh_verdict *out, const uint8_t key[MES
 	/* At the limit.  An isolated peer (a new member, or one that lost
 	 * every session) must get in somewhere, or a joiner that knows only
 	 * its coordinator would wait for a slot there: take it, and drop one
-	 * of ours at random, whose peer still has others and redials. */
-	if (peer_sessions == 0 &&
-	    (!m->evicted || now - m->last_evict >= m->conf.evict_interval_ms) &&
-	    (victim = random_session(m, -1, true))) {
-		out->evict = true;
-		memcpy(out->evict_key, victim->key, MESH_KEY_BYTES);
+	 * of ours at random whose peer had other sessions (it stays connected
+	 * and redials).  Never one whose peer was isolated too: at a
+	 * coordinator those are joiners that leave by themselves within
+	 * seconds, and evicting them would undo their join.  With none such,
+	 * the isolated peer retries soon (join_retry_ms), the others after T. */
+	if (peer_sessions == 0) {
+		out->retry_after_ms = jitter(m, m->conf.join_retry_ms);
+		if ((!m->evicted || now - m->last_evict >= m->conf.evict_interval_ms) &&
+		    (victim = random_session(m, ANY_DIR, BOOT_OK | SETTLED_ONLY))) {
+			out->evict = true;
+			memcpy(out->evict_key, victim->key, MESH_KEY_BYTES);
+			out->retry_after_ms = jitter(m, m->conf.retry_after_ms);
+			end(victim, now, m->conf.stable_ms);
+			victim->until = now + out->retry_after_ms;
+			m->evicted = true;
+			m->last_evict = now;
+			m->dry_until = 0;
+			m->st.accepted++;
+			m->st.evictions++;
+			return;
+		}
+	} else {
 		out->retry_after_ms = jitter(m, m->conf.retry_after_ms);
-		end(victim, now, m->conf.stable_ms);
-		m->evicted = true;
-		m->last_evict = now;
-		m->dry_until = 0;
-		m->st.accepted++;
-		m->st.evictions++;
-		return;
 	}
 	out->accept = false;
-	out->retry_after_ms = jitter(m, m->conf.retry_after_ms);
+	m->hello_set = false;
 	m->st.refusals++;
+}
+
+/* Whether the Hello mesh_accept saw last was key's; forgets it either way. */
+static bool take_hello(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], unsigned *sessions)
+{
+	bool mine = m->hello_set && memcmp(m->hello_key, key, MESH_KEY_BYTES) == 0;
+	if (mine)
+		*sessions = m->hello_sessions;
+	m->hello_set = false;
+	return mine;
 }
 
 int mesh_opened(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], bool inbound, bool pinned,
                 uint64_t now)
 {
-	const struct mesh_candidate *cd = candidate(m, key);
-	struct mesh_peer *p = entry(m, key);
+	unsigned sessions = MESH_PEER_SESSIONS_UNKNOWN;
+	if (inbound)
+		(void)take_hello(m, key, &sessions);
+	return mesh_opened_peer(m, key, inbound, pinned, sessions, now);
+}
 
-	if (!p)
+int mesh_opened_peer(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], bool inbound,
+                     bool pinned, unsigned peer_sessions, uint64_t now)
+{
+	const struct mesh_candidate *cd = candidate(m, key);
+	struct mesh_peer *p;
+
+	m->hello_set = false;
+	if (!(p = entry(m, key)))
 		return -ENOMEM;
 	if (p->state != P_OPEN) {
 		p->since = now;
@@ -606,7 +687,10 @@ int mesh_opened(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], bool inbound,
 		 * the way in; an inbound session otherwise is the peer's choice. */
 		p->boot = p->state == P_DIALLING && p->boot;
 	}
+	if (!inbound)
+		m->pause_until = m->pause_step = 0;   /* a dial got in: slots are free again */
 	p->state = P_OPEN;
+	p->settled = peer_sessions != 0;
 	p->inbound = inbound;
 	p->pinned = pinned || (cd && cd->pinned);
 	p->refused = false;
@@ -619,8 +703,15 @@ void mesh_closed(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], enum mesh_cl
 {
 	struct mesh_peer *p = lookup(m, key);
 
+	if (m->hello_set && memcmp(m->hello_key, key, MESH_KEY_BYTES) == 0)
+		m->hello_set = false;
 	if (!p || p->state == P_NONE)
 		return;
+	if (p->state == P_DIALLING && why == MESH_CLOSE_BUSY) {
+		uint64_t step = m->pause_step ? m->pause_step : m->conf.backoff_min_ms;
+		m->pause_until = now + step / 2 + rng_below(m, step / 2 + 1);
+		m->pause_step = step * 2 > m->conf.retry_after_ms ? m->conf.retry_after_ms : step * 2;
+	}
 	end(p, now, m->conf.stable_ms);
 	m->dry_until = 0;
 	if (why == MESH_CLOSE_REFUSED) {
@@ -642,6 +733,14 @@ void mesh_retry_now(struct mesh *m)
 		m->p[i].step = 0;
 	}
 	m->dry_until = 0;
+	m->pause_until = m->pause_step = 0;
+}
+
+unsigned mesh_sessions(const struct mesh *m)
+{
+	struct counts c;
+	count(m, &c);
+	return c.other_open;
 }
 
 void mesh_stats(const struct mesh *m, uint64_t now, struct mesh_stats *out)
@@ -650,6 +749,9 @@ void mesh_stats(const struct mesh *m, uint64_t now, struct mesh_stats *out)
 	*out = m->st;
 	count(m, &c);
 	out->sessions = c.out + c.in + c.pinned;
+	/* A joiner still on its coordinator asks others to take it in as
+	 * an isolated node: it is not part of the mesh yet. */
+	out->announced = mesh_sessions(m);
 	out->outbound = c.out;
 	out->inbound = c.in;
 	out->pinned = c.pinned;

@@ -13,20 +13,26 @@
  *            dial under way, no backoff and no refusal for good;
  *   accept   while sessions + dialling < C; at C only a peer whose Hello
  *            says it has no other session (isolated), and then one of our
- *            own sessions, chosen at random, is dropped; else refuse with
- *            "too many connections, retry after T";
+ *            own sessions whose peer had others, chosen at random, is
+ *            dropped; else refuse with "too many connections, retry after
+ *            T" (an isolated peer: after join_retry_ms);
  *   shuffle  every S (jittered) with outbound >= D, drop one random
  *            outbound session: the next dial goes to a new random member;
  *   repair   a closed session frees its slot for the next tick; failed
  *            keys back off exponentially (jittered, capped); a key that
- *            refused us for good waits until the candidates change;
+ *            refused us for good waits until the candidates change; a dial
+ *            refused as busy pauses the random dials (jittered, doubling
+ *            up to T) while the node has a session;
  *   bootstrap the invite's coordinator is dialled while the node has no
- *            session, and that session is dropped once another one is open.
+ *            session (after the random dials found nobody, or at once
+ *            once alone for bootstrap_after_ms), and that session is
+ *            dropped once another one is open.
  *
  * The node calls: mesh_set_candidates when the members it may dial change;
  * mesh_tick at least once a second (and may call it after any event), and
  * does what it returns; mesh_accept after an inbound peer's Hello; and
- * mesh_opened / mesh_closed as sessions open and end.  The mesh holds at
+ * mesh_opened (or mesh_opened_peer) / mesh_closed as sessions open and
+ * end.  Its own Hello says mesh_sessions.  The mesh holds at
  * most one session per key, as agorad does (a duplicate is settled by the
  * node, which calls mesh_opened again with the direction that survived and
  * mesh_closed only when no session with the key is left).
@@ -42,7 +48,8 @@
  * candidates (O(log k) each) and only when all of them are taken scans the
  * candidates once (O(n log k)), after which it does not scan again until
  * something changes or a backoff ends.  mesh_set_candidates is O(n) plus
- * O(k log n).  mesh_accept, mesh_opened, mesh_closed are O(k).  Memory:
+ * O(k log n).  mesh_accept, mesh_opened(_peer), mesh_closed and
+ * mesh_sessions are O(k).  Memory:
  * O(k) plus the bootstrap candidates; the candidate array itself is
  * borrowed, not copied (so thousands of meshes in one simulation can share
  * one array of 12,000 members).  k <= candidates + sessions.
@@ -66,7 +73,7 @@
 #define MESH_RETRY_AFTER_MAX_MS 3600000u
 
 /* Defaults of struct mesh_conf (agora.conf may change them). */
-#define MESH_DIAL_TARGET 4
+#define MESH_DIAL_TARGET 3
 #define MESH_MAX_SESSIONS 8
 #define MESH_MAX_DIALS_PER_TICK 2
 #define MESH_SHUFFLE_MS 300000u
@@ -76,6 +83,8 @@
 #define MESH_STABLE_MS 60000u
 #define MESH_DIAL_TIMEOUT_MS 30000u
 #define MESH_EVICT_INTERVAL_MS 1000u
+#define MESH_JOIN_RETRY_MS 5000u
+#define MESH_BOOTSTRAP_AFTER_MS 30000u
 
 struct mesh_conf {
 	unsigned dial_target;        /* D: outbound sessions wanted */
@@ -91,6 +100,10 @@ struct mesh_conf {
 	uint64_t stable_ms;          /* a session open this long resets its key's backoff */
 	uint64_t dial_timeout_ms;    /* a dial neither opened nor closed by then failed */
 	uint64_t evict_interval_ms;  /* at most one eviction for an isolated peer per this */
+	uint64_t join_retry_ms;      /* what an isolated peer refused at the limit is told to
+	                                wait (a slot frees soon), jittered as T */
+	uint64_t bootstrap_after_ms; /* alone this long, the node dials its bootstrap even if
+	                                it knows other members to dial */
 };
 
 /* Fill c with the defaults above. */
@@ -194,13 +207,25 @@ void mesh_accept(struct mesh *m, struct mesh_verdict *out, const uint8_t key[MES
 
 /*
  * A session with key is open (after both Hellos): inbound (the peer
- * dialled) or ours.  pinned as for mesh_accept.  A key that already has a
- * session changes direction (the duplicate the node kept).  A key that
- * had refused us is forgiven.  Errors: -ENOMEM (the session is not
- * counted: the node should close it).
+ * dialled) or ours.  pinned as for mesh_accept.  For an inbound session,
+ * the peer's sessions are those its Hello told the mesh_accept that came
+ * just before for key; otherwise they are unknown (as
+ * MESH_PEER_SESSIONS_UNKNOWN): mesh_opened_peer says them.  A key that
+ * already has a session changes direction (the duplicate the node kept).
+ * A key that had refused us is forgiven.  Errors: -ENOMEM (the session is
+ * not counted: the node should close it).
  */
 int mesh_opened(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], bool inbound, bool pinned,
                 uint64_t now_ms);
+
+/*
+ * mesh_opened, with the sessions the peer's Hello said it has, not counting
+ * this one (MESH_PEER_SESSIONS_UNKNOWN if it did not say): a session whose
+ * peer had no other (0) is never evicted for an isolated newcomer, since
+ * its peer would be left alone.  Errors: as mesh_opened.
+ */
+int mesh_opened_peer(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], bool inbound,
+                     bool pinned, unsigned peer_sessions, uint64_t now_ms);
 
 enum mesh_close {
 	MESH_CLOSE_CLEAN = 0,   /* ended normally (a Bye that asks nothing, or we closed it) */
@@ -226,7 +251,9 @@ void mesh_closed(struct mesh *m, const uint8_t key[MESH_KEY_BYTES], enum mesh_cl
 void mesh_retry_now(struct mesh *m);
 
 struct mesh_stats {
-	unsigned sessions;       /* open, pinned included (what our Hello says) */
+	unsigned sessions;       /* open, pinned included */
+	unsigned announced;      /* what our Hello says: sessions but the one with the
+	                            bootstrap while it is our way in (0: isolated) */
 	unsigned outbound;       /* open, ours, not pinned */
 	unsigned inbound;        /* open, the peer's, not pinned */
 	unsigned pinned;         /* open, pinned */
@@ -243,5 +270,13 @@ struct mesh_stats {
 
 /* Counts of m at now_ms (for `waiting`).  O(k). */
 void mesh_stats(const struct mesh *m, uint64_t now_ms, struct mesh_stats *out);
+
+/*
+ * What the node's Hello says in its sessions field (mesh_stats' announced):
+ * its open sessions, pinned ones included, but the one with the bootstrap
+ * while that is its way in.  0: the node is isolated, and a peer at its
+ * limit takes it in (mesh_accept).  O(k).
+ */
+unsigned mesh_sessions(const struct mesh *m);
 
 #endif
