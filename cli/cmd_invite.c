@@ -397,7 +397,7 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 	if (o.public_address && (ret = cli_endpoint_remember(ctx, &ep)) != CLI_EXIT_OK)
 		return ret;
 	proto_hex(khex, iv.coordinator, 32);
-	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator")) != CLI_EXIT_OK)
+	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator", true)) != CLI_EXIT_OK)
 		return ret;
 	cli_endpoint_say(ctx, &ep, "endpoint");
 	printf("joining as %s; start agorad (or keep it running): it connects to the "

@@ -34,7 +34,8 @@ static void tell_node(struct cli_ctx *ctx)
 	agora__control__response__free_unpacked(resp, NULL);
 }
 
-int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name)
+int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name,
+                 bool bootstrap)
 {
 	char host[STORE_CONF_HOST_MAX], lower[PROTO_KEY_BYTES * 2 + 1];
 	uint8_t key[PROTO_KEY_BYTES];
@@ -69,6 +70,11 @@ int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, cons
 	if (replaced) {
 		cli_error(ctx, "peer %s is already in agora.conf (remove it first)", lower);
 		ret = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (bootstrap && (rc = store_conf_edit_peer_set(e, key, "bootstrap", "yes"))) {
+		cli_error(ctx, "cannot add the peer: %s", store_strerror(rc));
+		ret = CLI_EXIT_ERROR;
 		goto out;
 	}
 	if ((ret = cli_conf_save(ctx, e, 0)) != CLI_EXIT_OK)
@@ -108,7 +114,7 @@ static int peer_add(struct cli_ctx *ctx, int argc, char **argv)
 	size_t n_args;
 	int rc = cli_opt_parse(ctx, &add_cmd, argc, argv, 2, &o, args, &n_args);
 
-	return rc == CLI_EXIT_OK ? cli_peer_add(ctx, args[0], args[1], o.name) : cli_opt_status(rc);
+	return rc == CLI_EXIT_OK ? cli_peer_add(ctx, args[0], args[1], o.name, false) : cli_opt_status(rc);
 }
 
 static const struct cli_command list_cmd = {

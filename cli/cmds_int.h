@@ -41,7 +41,10 @@ int cli_cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv);
  * agora.conf, prints what it did and tells a running agorad.  Returns
  * CLI_EXIT_*, printing its own errors.
  */
-int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name);
+/* Add a [peer] to agora.conf; bootstrap: the coordinator an invite named
+ * (`bootstrap = yes`: agorad dials it only while it reaches no other member). */
+int cli_peer_add(struct cli_ctx *ctx, const char *addr, const char *keyhex, const char *name,
+                 bool bootstrap);
 
 /*
  * This node's public address (cmd_endpoint.c), as init, join, invite and

@@ -42,6 +42,7 @@ static int from_conf(struct node_config *cfg, const struct store_conf *c, const 
 		return -ENOMEM;
 	snprintf(cfg->name, sizeof(cfg->name), "%s", c->name ? c->name : "");
 	cfg->has_listen = c->has_listen;
+	cfg->connections = c->connections;
 	memcpy(cfg->listen_host, c->listen_host, sizeof(cfg->listen_host));
 	cfg->listen_port = c->listen_port;
 	for (size_t i = 0; i < c->n_peers; i++) {
@@ -50,6 +51,7 @@ static int from_conf(struct node_config *cfg, const struct store_conf *c, const 
 		snprintf(pc->name, sizeof(pc->name), "%s", c->peers[i].name ? c->peers[i].name : "");
 		memcpy(pc->host, c->peers[i].host, sizeof(pc->host));
 		pc->port = c->peers[i].port;
+		pc->bootstrap = c->peers[i].bootstrap;
 		pc->line = c->peers[i].line;
 	}
 	cfg->n_peers = c->n_peers;

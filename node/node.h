@@ -59,6 +59,8 @@ struct node_peer_conf {
 	char name[64];
 	char host[NODE_HOST_MAX];  /* empty: accept only, never dial */
 	uint16_t port;
+	bool bootstrap;            /* bootstrap = yes: dialled by the mesh only while the node
+	                              reaches no other member (the invite's coordinator) */
 	int line;                  /* line of its [peer] header */
 };
 
@@ -69,6 +71,7 @@ struct node_config {
 	bool has_listen;
 	enum node_level log_level;
 	bool has_log_level;
+	unsigned connections;      /* [node] connections: the mesh's bound (0: default 8) */
 	struct node_peer_conf *peers;   /* malloc()ed, n_peers of them: node_config_dispose */
 	size_t n_peers;
 	char error[256];           /* "agora.conf:12: ..." when loading failed */

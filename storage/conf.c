@@ -7,12 +7,14 @@
  *              `agora init` so that `agora whoami` needs no passphrase),
  *              listen (ADDRESS:PORT), log-level (agorad checks the name),
  *              public-address (where partners reach this node: HOST:PORT,
- *              comma-separated, or "none"; store_conf_addresses)
+ *              comma-separated, or "none"; store_conf_addresses),
+ *              connections (2..64: the members agorad keeps sessions with)
  *   [profile]  the municipality's profile: any keys, in the order written
  *              (the CLI checks them against the Profile record's fields)
  *   [peer]     repeated, one per partner: key (64 hex digits, required and
  *              unique), address (HOST:PORT, absent for a partner that only
- *              dials in), name
+ *              dials in), name, bootstrap (yes: the coordinator an invite
+ *              named, dialled only while the node reaches no other member)
  * A section name not listed is an error (at its first key), as is a second
  * [node] or [profile], a key a section does not have, a key set twice in
  * one section, a bad value, an indented key (libinih would read it as more
@@ -322,7 +324,7 @@ int store_conf_addresses(char out[][PROTO_ADDRESS_MAX + 1], size_t *n, bool *non
 static int node_entry(struct parse *p, const char *name, const char *value)
 {
 	static const char *const keys[] = { "name", "country", "key", "listen", "log-level",
-	                                    "public-address" };
+	                                    "public-address", "connections" };
 	struct store_conf *c = p->c;
 
 	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "node", name)) {
@@ -358,6 +360,16 @@ static int node_entry(struct parse *p, const char *name, const char *value)
 		c->public_address_line = p->line;
 		return set_str(p, &c->public_address, value);
 	}
+	case 6: {
+		char *end;
+		unsigned long v = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)value[0]) || *end || v < 2 || v > 64) {
+			fail(p, "[node] connections: '%s' is not a number from 2 to 64", value);
+			return 0;
+		}
+		c->connections = (unsigned)v;
+		return 1;
+	}
 	default:
 		return 0;   /* key_once said why */
 	}
@@ -388,7 +400,7 @@ static int profile_entry(struct parse *p, const char *name, const char *value)
 
 static int peer_entry(struct parse *p, const char *name, const char *value)
 {
-	static const char *const keys[] = { "address", "key", "name" };
+	static const char *const keys[] = { "address", "key", "name", "bootstrap" };
 	struct store_conf *c = p->c;
 	struct store_conf_peer *pc = &c->peers[c->n_peers - 1];
 
@@ -412,6 +424,13 @@ static int peer_entry(struct parse *p, const char *name, const char *value)
 	case 2:
 		/* An empty name is none, as the editor writes it. */
 		return *value ? set_str(p, &pc->name, value) : 1;
+	case 3:
+		if (strcmp(value, "yes") && strcmp(value, "no")) {
+			fail(p, "[peer] bootstrap: '%s' is not yes or no", value);
+			return 0;
+		}
+		pc->bootstrap = !strcmp(value, "yes");
+		return 1;
 	default:
 		return 0;   /* key_once said why */
 	}

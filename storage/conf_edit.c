@@ -453,6 +453,17 @@ int store_conf_edit_peer_put(struct store_conf_edit *e, const uint8_t key[PROTO_
 	return 0;
 }
 
+int store_conf_edit_peer_set(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES],
+                             const char *name, const char *value)
+{
+	size_t h = find_peer(e, key);
+	if (h == SIZE_MAX)
+		return STORE_E_NOTFOUND;
+	if (value && store_conf_check_value(name, value))
+		return -EINVAL;
+	return section_set(e, h, name, value);
+}
+
 int store_conf_edit_peer_remove(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES])
 {
 	size_t h = find_peer(e, key), end;

@@ -956,6 +956,7 @@ struct store_conf_peer {
 	char host[STORE_CONF_HOST_MAX];  /* address split; "" without one */
 	uint16_t port;
 	char *name;                 /* NULL if none (or empty) */
+	bool bootstrap;             /* bootstrap = yes: a way in, not a pinned partner */
 	int line;                   /* line of its [peer] header */
 };
 
@@ -976,6 +977,7 @@ struct store_conf {
 	uint16_t listen_port;
 	int listen_line;
 	char *log_level;            /* as written (agorad checks it); NULL if absent */
+	unsigned connections;       /* sessions with members the mesh keeps, 2..64; 0: absent */
 	int log_level_line;
 	char *public_address;       /* as written (store_conf_addresses reads it); NULL
 	                               if absent */
@@ -1049,10 +1051,15 @@ int store_conf_edit_node_set(struct store_conf_edit *e, const char *key, const c
 int store_conf_edit_profile_set(struct store_conf_edit *e, const struct store_conf_value *v,
                                 size_t n);
 /* Add the [peer] of key, or rewrite the one that has it (*replaced says
- * which; may be NULL).  address / name NULL or "": none. */
+ * which; may be NULL).  address / name NULL or "": none.  A key the
+ * section had besides these (bootstrap) stays. */
 int store_conf_edit_peer_put(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES],
                              const char *address, const char *name, bool *replaced);
 /* Remove the [peer] of key; STORE_E_NOTFOUND if there is none. */
+/* Set (value NULL: remove) one more key of key's [peer] ("bootstrap").
+ * STORE_E_NOTFOUND without that section; -EINVAL for a bad value. */
+int store_conf_edit_peer_set(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES],
+                             const char *name, const char *value);
 int store_conf_edit_peer_remove(struct store_conf_edit *e, const uint8_t key[PROTO_KEY_BYTES]);
 /* The file as it would be saved; *out malloc()ed.  0 or -ENOMEM. */
 int store_conf_edit_text(const struct store_conf_edit *e, char **out, size_t *out_len);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,27 @@ static void test_config__bad_values_are_errors(void **state)
 	free(c);
 }
 
+static void test_config__connections_bound_is_2_to_64(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(parse(c, "[node]\nname = x\n"), 0);
+	assert_int_equal(c->connections, 0);   /* absent: agorad's default */
+	assert_int_equal(parse(c, "[node]\nconnections = 5\n"), 0);
+	assert_int_equal(c->connections, 5);
+	assert_int_equal(parse(c, "[node]\nconnections = 64\n"), 0);
+	assert_int_equal(c->connections, 64);
+	const char *bad[] = { "1", "65", "0", "-3", "8x", "", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "[node]\nconnections = %s\n", bad[i]);
+		assert_int_equal(parse(c, text), NODE_E_CONFIG);
+		assert_non_null(strstr(c->error, "connections"));
+	}
+	node_config_dispose(c);
+	free(c);
+}
+
 static void test_config__hostport_forms(void **state)
 {
 	char host[NODE_HOST_MAX];
@@ -120,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_config__peers_sections_repeat),
 		cmocka_unit_test(test_config__unknown_key_names_the_line),
 		cmocka_unit_test(test_config__bad_values_are_errors),
+		cmocka_unit_test(test_config__connections_bound_is_2_to_64),
 		cmocka_unit_test(test_config__hostport_forms),
 		cmocka_unit_test(test_config__example_file_parses),
 		cmocka_unit_test(test_config__missing_file_is_empty_config),

@@ -1,0 +1,235 @@
+/*
+ * peering.c - the peer manager: the mesh policy (engine/mesh.h) applied to
+ * agorad.  Its candidates are the active members of the alliances this
+ * node holds, each dialable when it published an Endpoint there
+ * (PROTOCOL.md 6.10); the keys in agora.conf are pinned (peers.c dials
+ * them as before, the mesh never counts or drops them).  A member the mesh
+ * dials gets a transient struct peer with the address of its Endpoint,
+ * gone with its session.  Loop thread only; the Endpoints are read through
+ * a read snapshot, which never waits on a write.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/node_int.h"
+
+/* The candidates are read again at most this often after heads moved (an
+ * Endpoint may have come or changed); at once after governance changed;
+ * and every PEERING_REFRESH_MS anyway (an admission may have expired). */
+#define PEERING_REREAD_MS 10000
+#define PEERING_REFRESH_MS 60000
+
+int peering_start(struct node *n)
+{
+	struct mesh_conf c;
+	uint64_t seed;
+	mesh_conf_default(&c);
+	if (n->cfg.connections) {
+		c.max_sessions = n->cfg.connections;
+		if (c.dial_target > c.max_sessions)
+			c.dial_target = c.max_sessions;
+	}
+	randombytes_buf(&seed, sizeof(seed));
+	n->cand_dirty = true;
+	return mesh_new(&n->mesh, &c, n->key->pk, seed);
+}
+
+void peering_free(struct node *n)
+{
+	mesh_free(n->mesh);
+	n->mesh = NULL;
+	free(n->cand);
+	n->cand = NULL;
+	n->n_cand = 0;
+}
+
+void peering_view_changed(struct node *n, bool governance, bool heads)
+{
+	if (governance)
+		n->cand_dirty = true;
+	if (heads)
+		n->cand_heads_moved = true;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct mesh_candidate *)a)->key,
+	              ((const struct mesh_candidate *)b)->key, MESH_KEY_BYTES);
+}
+
+static bool member_active(const struct view_member *m, uint64_t now)
+{
+	struct store_member sm = { .role = m->role, .expires_ms = m->expires_ms,
+	                           .revoked = m->revoked, .rotated = m->rotated,
+	                           .last_seq = m->last_seq };
+	return store_member_is_active(&sm, now);
+}
+
+/* The first address key published in an alliance this node holds with it,
+ * into host/port.  true if there is one. */
+static bool member_address(struct node *n, struct store_txn *t, const uint8_t key[32],
+                           char host[NODE_HOST_MAX], uint16_t *port)
+{
+	uint64_t now = node_wall_ms(n);
+	for (size_t i = 0; i < n->local.n; i++) {
+		struct store_endpoint ep;
+		if (view_member_active(n, n->local.v[i].alliance, key, now) != 0 ||
+		    store_endpoint_get(t, n->local.v[i].alliance, key, &ep) != 0)
+			continue;
+		for (size_t k = 0; k < ep.n && !ep.dial_out_only; k++)
+			if (node_parse_hostport(host, port, ep.addr[k], false) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Read the candidates again: every active member of every alliance held,
+ * once, sorted by key. */
+static int candidates_build(struct node *n)
+{
+	uint64_t now = node_wall_ms(n);
+	size_t total = 0, k = 0;
+	struct store_txn *t = NULL;
+	for (size_t i = 0; i < n->local.n; i++)
+		total += n->members[i] ? n->members[i]->n : 0;
+	struct mesh_candidate *c = calloc(total ? total : 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->local.n; i++)
+		for (size_t j = 0; n->members[i] && j < n->members[i]->n; j++) {
+			const struct view_member *m = &n->members[i]->m[j];
+			if (!member_active(m, now) || !memcmp(m->key, n->key->pk, 32))
+				continue;
+			memcpy(c[k++].key, m->key, 32);
+		}
+	qsort(c, k, sizeof(*c), cand_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || memcmp(c[u - 1].key, c[i].key, 32))
+			c[u++] = c[i];
+	int rc = store_txn_begin(n->store, &t);
+	for (size_t i = 0; i < u; i++) {
+		struct peer *p = node_peer_find(n, c[i].key);
+		char host[NODE_HOST_MAX];
+		uint16_t port;
+		c[i].pinned = p && !p->transient;
+		c[i].dialable = rc == 0 && !c[i].pinned && member_address(n, t, c[i].key, host, &port);
+	}
+	if (t)
+		store_txn_end(t);
+	if ((rc = mesh_set_candidates(n->mesh, c, u))) {
+		free(c);
+		return rc;
+	}
+	free(n->cand);
+	n->cand = c;
+	n->n_cand = u;
+	return 0;
+}
+
+/* Dial a member the mesh chose, at the address of its Endpoint. */
+static void dial_member(struct node *n, const uint8_t key[32])
+{
+	struct node_peer_conf conf;
+	struct store_txn *t;
+	uint64_t now = node_mono_ms(n);
+
+	if (node_peer_find(n, key))
+		return;   /* a session or a dial under way: the mesh hears of it */
+	memset(&conf, 0, sizeof(conf));
+	memcpy(conf.key, key, 32);
+	bool found = false;
+	if (store_txn_begin(n->store, &t) == 0) {
+		found = member_address(n, t, key, conf.host, &conf.port);
+		store_txn_end(t);
+	}
+	struct peer *p = found ? node_peer_add(n, &conf) : NULL;
+	if (!p) {
+		mesh_closed(n->mesh, key, MESH_CLOSE_FAILED, 0, now);
+		return;
+	}
+	p->transient = true;
+	p->meshed = true;
+	node_peer_dial_now(p);
+}
+
+/* Close the session with key: the mesh dropped it (already forgotten). */
+static void drop_member(struct node *n, const struct mesh_action *a)
+{
+	struct peer *p = node_peer_find(n, a->key);
+	if (!p || !p->session)
+		return;
+	const char *why = a->why == MESH_DROP_SHUFFLE ? "reshuffling the mesh" :
+	                  a->why == MESH_DROP_BOOTSTRAP ? "other members reached" :
+	                  "too many connections";
+	session_refuse_busy(p->session, a->retry_after_ms, why);
+}
+
+void peering_tick(struct node *n)
+{
+	uint64_t now = node_mono_ms(n);
+	struct mesh_action act[8];
+	size_t k = 0;
+
+	if (!n->mesh || n->stopping)
+		return;
+	if (n->cand_dirty || now - n->cand_built_ms >= PEERING_REFRESH_MS ||
+	    (n->cand_heads_moved && now - n->cand_built_ms >= PEERING_REREAD_MS)) {
+		int rc = candidates_build(n);
+		if (rc)
+			NLOG(n, NODE_LOG_ERROR, "mesh", "cannot read the members to connect to: %s",
+			     store_strerror(rc));
+		n->cand_dirty = n->cand_heads_moved = false;
+		n->cand_built_ms = now;
+	}
+	if (mesh_tick(n->mesh, now, act, sizeof(act) / sizeof(act[0]), &k))
+		return;
+	for (size_t i = 0; i < k; i++) {
+		if (act[i].kind == MESH_DROP)
+			drop_member(n, &act[i]);
+		else if (act[i].kind == MESH_DIAL)
+			dial_member(n, act[i].key);
+	}
+}
+
+bool peering_accept(struct node *n, struct session *s, uint64_t *retry_after_ms)
+{
+	struct mesh_verdict v;
+	if (!n->mesh)
+		return true;
+	mesh_accept(n->mesh, &v, s->peer_key, false, MESH_PEER_SESSIONS_UNKNOWN, node_mono_ms(n));
+	if (!v.accept) {
+		*retry_after_ms = v.retry_after_ms;
+		return false;
+	}
+	if (v.evict) {
+		struct peer *p = node_peer_find(n, v.evict_key);
+		if (p && p->session)
+			session_refuse_busy(p->session, v.retry_after_ms,
+			                    "too many connections: making room for an isolated member");
+	}
+	return true;
+}
+
+void peering_opened(struct node *n, struct session *s)
+{
+	bool pinned = s->peer && !s->peer->transient;
+	if (n->mesh && mesh_opened(n->mesh, s->peer_key, s->inbound, pinned, node_mono_ms(n)))
+		session_close(s, "out of memory", true);
+}
+
+void peering_closed(struct node *n, const uint8_t key[32], enum mesh_close why,
+                    uint64_t retry_after_ms)
+{
+	if (n->mesh)
+		mesh_closed(n->mesh, key, why, retry_after_ms, node_mono_ms(n));
+}
+
+void peering_retry_now(struct node *n)
+{
+	if (n->mesh)
+		mesh_retry_now(n->mesh);
+}

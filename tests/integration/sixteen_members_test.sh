@@ -1,0 +1,66 @@
+#!/bin/bash
+# Issue 13: an alliance runs itself.  From nothing, a coordinator invites 15
+# members; each runs `agora init`, `agora join CODE` and agorad, and no other
+# command.  All 16 converge; each member keeps sessions with other members,
+# not only with the coordinator (the mesh, from their endpoint records), and
+# none holds more than its bound; killing the coordinator does not stop a
+# record published by one member from reaching all the others.
+. "$(dirname "$0")/lib.sh"
+N=15
+BOUND=4   # [node] connections: below the 15 others, so the mesh must choose
+# fixed ports: a member's endpoint names its port before agorad starts
+mapfile -t PORTS < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(16)]
+for s in ss: s.bind(("127.0.0.1", 0))
+for s in ss: print(s.getsockname()[1])')
+
+mknode c DK2020
+printf 'connections = %s\n' "$BOUND" > "$WORK/conn"
+sed -i "/^\[node\]/r $WORK/conn" "$WORK/c/agora.conf"
+ag c endpoint set "127.0.0.1:${PORTS[0]}" >/dev/null || fail "endpoint set at c"
+start c "${PORTS[0]}"
+for ((i = 1; i <= N; i++)); do
+	code=$(ag c alliance invite --name "m$i" --country DK --role member) || fail "invite m$i"
+	ag "m$i" init --name "m$i" --country DK >/dev/null || fail "init m$i"
+	sed -i "/^\[node\]/r $WORK/conn" "$WORK/m$i/agora.conf"
+	ag "m$i" join "$code" --public-address "127.0.0.1:${PORTS[i]}" >/dev/null || fail "join m$i"
+	start "m$i" "${PORTS[i]}"
+done
+
+# Every member's admission, profile and endpoint at every node.
+all_same() {
+	local want i; want=$(records c)
+	[ -n "$want" ] && [ "$want" -ge $((1 + 3 * N)) ] || return 1
+	for ((i = 1; i <= N; i++)); do [ "$(records "m$i")" = "$want" ] || return 1; done
+}
+wait_for 120 "all 16 nodes to hold the same records" all_same
+echo "16 nodes hold $(records c) records each"
+
+live() { ag "$1" peers --json | grep -c '"state": "live"'; }
+# Each member reaches other members, and none goes past its bound (plus the
+# coordinator it joined through, a pinned peer).
+meshed() {
+	local i
+	for ((i = 1; i <= N; i++)); do [ "$(live "m$i")" -ge 2 ] || return 1; done
+}
+wait_for 60 "every member to keep sessions with other members" meshed
+for ((i = 1; i <= N; i++)); do
+	l=$(live "m$i")
+	[ "$l" -le $((BOUND + 1)) ] || fail "m$i holds $l sessions (bound $BOUND + 1 pinned)"
+done
+l=$(live c)
+[ "$l" -le $((BOUND + N)) ] || fail "c holds $l sessions"
+
+stop c KILL
+ag m1 publish measure --title "Without the coordinator" --language da --mitigation \
+	--sector waste --status ongoing >/dev/null || fail "publish at m1"
+has_it() {
+	local i
+	for ((i = 2; i <= N; i++)); do
+		ag "m$i" query --text "coordinator" --jsonl | grep -q "Without the coordinator" || return 1
+	done
+}
+wait_for 60 "m1's record to reach the 14 other members without c" has_it
+for ((i = 1; i <= N; i++)); do stop "m$i"; done
+echo "ok"
