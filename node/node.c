@@ -71,6 +71,7 @@ static void tick_cb(uv_timer_t *t)
 	 * here, without anyone acting. */
 	node_members_check(n);
 	node_invites_check(n);
+	peering_tick(n);
 	if (n->disk_until_ms && now >= n->disk_until_ms)
 		ingest_disk_retry(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
@@ -203,6 +204,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		if (!node_peer_add(n, &cfg->peers[i]))
 			NLOG(n, NODE_LOG_ERROR, "node", "out of memory adding peers");
+	if (peering_start(n))
+		NLOG(n, NODE_LOG_ERROR, "node", "out of memory: no mesh, only the peers in agora.conf");
 	/* the peers live in n->peers now; cfg's array stays the caller's */
 	n->cfg.peers = NULL;
 	n->cfg.n_peers = 0;
@@ -222,8 +225,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	uv_signal_start(&n->sighup, on_sighup, SIGHUP);
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (n->peers[i]->conf.host[0])
-			node_peer_dial_now(n->peers[i]);
+		if (n->peers[i]->conf.host[0] && !n->peers[i]->conf.bootstrap)
+			node_peer_dial_now(n->peers[i]);   /* a bootstrap: when the mesh says */
 	{
 		char hex[65];
 		proto_hex(hex, key->pk, 32);
@@ -273,6 +276,7 @@ void node_free(struct node *n)
 	store_verifier_stop(n->verifier);
 	store_close(n->store);
 	view_free(n);
+	peering_free(n);
 	free(n->peers);
 	free(n->seen);
 	free(n->upgrades);

@@ -20,6 +20,7 @@
 #include "node/node.h"
 #include "node/engine/noise.h"
 #include "node/engine/frame.h"
+#include "node/engine/mesh.h"
 #include "node/engine/sync.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
@@ -119,6 +120,7 @@ struct peer {
 	bool timer_closed;            /* removed: freed once gai is back too */
 	bool refused;                 /* the peer refused us for good: no redial */
 	bool transient;               /* not in agora.conf: gone with its session */
+	bool meshed;                  /* dialled by the mesh (peering.c), at its Endpoint */
 	unsigned backoff_ms;
 	uint64_t open_since_ms;       /* its session opened then (backoff reset) */
 	struct session *session;      /* current session, or NULL */
@@ -174,6 +176,7 @@ struct session {
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
 	bool head_checked;            /* asked for our own head records (session.c) */
+	bool meshed;                  /* the mesh heard of it, after the peer's Hello */
 	bool txn_in_receive;          /* txn was opened by io_read during sync_receive */
 	uint64_t forks_sent;          /* fork proofs up to this number went out */
 	struct store_txn *txn;        /* read snapshot while producing */
@@ -329,6 +332,14 @@ struct node {
 		uint64_t seq;
 	} *upgrades;
 	size_t n_upgrades;
+	/* the peer manager (peering.c): the mesh and its candidates (borrowed
+	 * by the mesh until replaced) */
+	struct mesh *mesh;
+	struct mesh_candidate *cand;
+	size_t n_cand;
+	bool cand_dirty;              /* governance changed: read them again */
+	bool cand_heads_moved;        /* records came: an Endpoint may have */
+	uint64_t cand_built_ms;
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */
@@ -348,16 +359,36 @@ struct peer *node_peer_add(struct node *n, const struct node_peer_conf *conf);
  * peer for as long as its session lasts (DESIGN 10). */
 struct peer *node_peer_accepted(struct node *n, const uint8_t key[32], const char *name);
 struct peer *node_peer_find(struct node *n, const uint8_t key[32]);
-/* Its session ended (why: the error, or NULL for a clean close).
- * refused_for_good: the peer said it will not take this key (not
+/* Its session ended (why: the error, or NULL for a clean close).  how:
+ * MESH_CLOSE_REFUSED when the peer said it will not take this key (not
  * admitted, revoked, ...): no redial until agora.conf or the view
- * changes, or `agora sync` asks. */
-void node_peer_session_closed(struct peer *p, const char *why, bool refused_for_good);
+ * changes, or `agora sync` asks; MESH_CLOSE_BUSY when it asked us to wait
+ * retry_after_ms (too many connections, shutting down); _FAILED, _CLEAN. */
+void node_peer_session_closed(struct peer *p, const char *why, enum mesh_close how,
+                              uint64_t retry_after_ms);
 void node_peer_dial_now(struct peer *p);
 void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached);
 /* Re-read agora.conf: peers appear, change and disappear. */
 int node_reload(struct node *n);
 void node_peers_close(struct node *n);   /* node_stop */
+
+/* peering.c (loop thread): the mesh of members (PROTOCOL.md 6.11) */
+int peering_start(struct node *n);        /* node_new; -ENOMEM */
+void peering_free(struct node *n);
+/* view_apply: governance changed (candidates to read again), heads moved
+ * (an Endpoint may have come: read again within PEERING_REREAD_MS). */
+void peering_view_changed(struct node *n, bool governance, bool heads);
+void peering_tick(struct node *n);        /* dial and drop what the mesh says */
+/* Before our Hello: it says how many sessions the mesh counts. */
+void peering_hello_says(struct node *n, struct session *s);
+/* The peer's Hello came (with the sessions it holds).  An inbound member
+ * that is not in agora.conf is taken only if the mesh has room (or makes
+ * room for it, closing another session, when it is isolated); else it is
+ * told TOO_MANY_CONNECTIONS and closed: then 1, else 0. */
+int peering_opened(struct node *n, struct session *s);
+void peering_closed(struct node *n, const uint8_t key[32], enum mesh_close why,
+                    uint64_t retry_after_ms);
+void peering_retry_now(struct node *n);   /* `agora sync` */
 
 /* view.c (loop thread, except view_delta_read) */
 /* Threadpool: fill d with what changed since write number `since`, for a
@@ -400,6 +431,9 @@ void session_refuse(struct session *s, enum sync_bye_code code, const char *why,
 /* Send Bye{code} and close at once (shutting down: never waits, also not
  * for a session already closing whose Bye is still queued). */
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why);
+/* Send Bye{TOO_MANY_CONNECTIONS, retry_after_ms} and close (the mesh
+ * dropped the session, or it has no room). */
+void session_refuse_busy(struct session *s, uint64_t retry_after_ms, const char *why);
 void session_kick(struct session *s);        /* produce records if room, then flush */
 /* Write the output gathered so far (every path that sends ends with it). */
 int session_flush(struct session *s);

@@ -3,7 +3,9 @@
  * agorad.  Its candidates are the active members of the alliances this
  * node holds, each dialable when it published an Endpoint there
  * (PROTOCOL.md 6.10); the keys in agora.conf are pinned (peers.c dials
- * them as before, the mesh never counts or drops them).  A member the mesh
+ * them as before, the mesh never counts or drops them), but for a
+ * `bootstrap = yes` one (the coordinator an invite named), which the mesh
+ * dials only while the node reaches no other member.  A member the mesh
  * dials gets a transient struct peer with the address of its Endpoint,
  * gone with its session.  Loop thread only; the Endpoints are read through
  * a read snapshot, which never waits on a write.
@@ -28,9 +30,11 @@ int peering_start(struct node *n)
 	uint64_t seed;
 	mesh_conf_default(&c);
 	if (n->cfg.connections) {
+		/* dial at most half the bound, so the members' dials fit in
+		 * their bounds (each session is one node's dial) */
 		c.max_sessions = n->cfg.connections;
-		if (c.dial_target > c.max_sessions)
-			c.dial_target = c.max_sessions;
+		if (c.dial_target > c.max_sessions / 2)
+			c.dial_target = c.max_sessions / 2;
 	}
 	randombytes_buf(&seed, sizeof(seed));
 	n->cand_dirty = true;
@@ -86,12 +90,17 @@ static bool member_address(struct node *n, struct store_txn *t, const uint8_t ke
 	return false;
 }
 
+static bool is_pinned(const struct peer *p)
+{
+	return p && !p->transient && !p->conf.bootstrap;
+}
+
 /* Read the candidates again: every active member of every alliance held,
- * once, sorted by key. */
+ * and every bootstrap peer, once, sorted by key. */
 static int candidates_build(struct node *n)
 {
 	uint64_t now = node_wall_ms(n);
-	size_t total = 0, k = 0;
+	size_t total = n->n_peers, k = 0;
 	struct store_txn *t = NULL;
 	for (size_t i = 0; i < n->local.n; i++)
 		total += n->members[i] ? n->members[i]->n : 0;
@@ -105,6 +114,9 @@ static int candidates_build(struct node *n)
 				continue;
 			memcpy(c[k++].key, m->key, 32);
 		}
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i]->conf.bootstrap && n->peers[i]->conf.host[0])
+			memcpy(c[k++].key, n->peers[i]->conf.key, 32);
 	qsort(c, k, sizeof(*c), cand_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < k; i++)
@@ -115,7 +127,8 @@ static int candidates_build(struct node *n)
 		struct peer *p = node_peer_find(n, c[i].key);
 		char host[NODE_HOST_MAX];
 		uint16_t port;
-		c[i].pinned = p && !p->transient;
+		c[i].pinned = is_pinned(p);
+		c[i].bootstrap = p && !p->transient && p->conf.bootstrap && p->conf.host[0];
 		c[i].dialable = rc == 0 && !c[i].pinned && member_address(n, t, c[i].key, host, &port);
 	}
 	if (t)
@@ -137,7 +150,13 @@ static void dial_member(struct node *n, const uint8_t key[32])
 	struct store_txn *t;
 	uint64_t now = node_mono_ms(n);
 
-	if (node_peer_find(n, key))
+	struct peer *b = node_peer_find(n, key);
+	if (b && !b->transient && b->conf.bootstrap) {
+		if (!b->session && !b->gai_busy && b->state != PEER_CONNECTING)
+			node_peer_dial_now(b);   /* its address is in agora.conf */
+		return;
+	}
+	if (b)
 		return;   /* a session or a dial under way: the mesh hears of it */
 	memset(&conf, 0, sizeof(conf));
 	memcpy(conf.key, key, 32);
@@ -162,8 +181,12 @@ static void drop_member(struct node *n, const struct mesh_action *a)
 	struct peer *p = node_peer_find(n, a->key);
 	if (!p || !p->session)
 		return;
+	if (a->why == MESH_DROP_BOOTSTRAP) {
+		/* nothing to ask of the coordinator: it may dial us any time */
+		session_goodbye(p->session, SYNC_BYE_UNSPECIFIED, "other members reached");
+		return;
+	}
 	const char *why = a->why == MESH_DROP_SHUFFLE ? "reshuffling the mesh" :
-	                  a->why == MESH_DROP_BOOTSTRAP ? "other members reached" :
 	                  "too many connections";
 	session_refuse_busy(p->session, a->retry_after_ms, why);
 }
@@ -195,30 +218,40 @@ void peering_tick(struct node *n)
 	}
 }
 
-bool peering_accept(struct node *n, struct session *s, uint64_t *retry_after_ms)
+void peering_hello_says(struct node *n, struct session *s)
 {
-	struct mesh_verdict v;
-	if (!n->mesh)
-		return true;
-	mesh_accept(n->mesh, &v, s->peer_key, false, MESH_PEER_SESSIONS_UNKNOWN, node_mono_ms(n));
-	if (!v.accept) {
-		*retry_after_ms = v.retry_after_ms;
-		return false;
-	}
-	if (v.evict) {
-		struct peer *p = node_peer_find(n, v.evict_key);
-		if (p && p->session)
-			session_refuse_busy(p->session, v.retry_after_ms,
-			                    "too many connections: making room for an isolated member");
-	}
-	return true;
+	if (n->mesh)
+		sync_set_sessions(&s->sync, mesh_sessions(n->mesh));
 }
 
-void peering_opened(struct node *n, struct session *s)
+int peering_opened(struct node *n, struct session *s)
 {
-	bool pinned = s->peer && !s->peer->transient;
-	if (n->mesh && mesh_opened(n->mesh, s->peer_key, s->inbound, pinned, node_mono_ms(n)))
+	bool pinned = is_pinned(s->peer);
+	uint64_t now = node_mono_ms(n);
+	uint32_t says = sync_peer_sessions(&s->sync);
+	unsigned peer_sessions = says == UINT32_MAX ? MESH_PEER_SESSIONS_UNKNOWN : says;
+	struct mesh_verdict v;
+
+	if (!n->mesh)
+		return 0;
+	if (s->inbound && !pinned) {
+		mesh_accept(n->mesh, &v, s->peer_key, false, peer_sessions, now);
+		if (!v.accept) {
+			session_refuse_busy(s, v.retry_after_ms, "too many connections: try again later");
+			return 1;
+		}
+		if (v.evict) {
+			struct peer *p = node_peer_find(n, v.evict_key);
+			if (p && p->session)
+				session_refuse_busy(p->session, v.retry_after_ms,
+				                    "too many connections: making room for an isolated member");
+		}
+	}
+	if (mesh_opened_peer(n->mesh, s->peer_key, s->inbound, pinned, peer_sessions, now)) {
 		session_close(s, "out of memory", true);
+		return 1;
+	}
+	return 0;
 }
 
 void peering_closed(struct node *n, const uint8_t key[32], enum mesh_close why,

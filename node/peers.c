@@ -29,7 +29,7 @@ static void dial(struct peer *p, const struct sockaddr *addr)
 {
 	p->state = PEER_CONNECTING;
 	if (session_dial(p->node, p, addr) < 0)
-		node_peer_session_closed(p, "cannot dial", false);
+		node_peer_session_closed(p, "cannot dial", MESH_CLOSE_FAILED, 0);
 }
 
 static void peer_free_if_done(struct peer *p)
@@ -51,7 +51,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		char why[320];
 		snprintf(why, sizeof(why), "cannot resolve %s: %s", p->conf.host, uv_strerror(status));
 		uv_freeaddrinfo(res);
-		node_peer_session_closed(p, why, false);
+		node_peer_session_closed(p, why, MESH_CLOSE_FAILED, 0);
 		return;
 	}
 	if (!p->session && !p->node->stopping)
@@ -84,16 +84,19 @@ static void redial_cb(uv_timer_t *t)
 	if (uv_getaddrinfo(n->loop, &p->gai, on_resolved, p->conf.host, port, &hints) == 0)
 		p->gai_busy = true;
 	else
-		node_peer_session_closed(p, "cannot resolve its address", false);
+		node_peer_session_closed(p, "cannot resolve its address", MESH_CLOSE_FAILED, 0);
 }
 
 static void peer_remove(struct node *n, size_t i);
 
-void node_peer_session_closed(struct peer *p, const char *why, bool refused_for_good)
+void node_peer_session_closed(struct peer *p, const char *why, enum mesh_close how,
+                              uint64_t retry_after_ms)
 {
 	struct node *n = p->node;
 	uint64_t now = node_mono_ms(n);
 	p->session = NULL;
+	if (!n->stopping)
+		peering_closed(n, p->conf.key, how, retry_after_ms);
 	if (p->transient && !n->stopping) {
 		for (size_t i = 0; i < n->n_peers; i++)
 			if (n->peers[i] == p) {
@@ -108,7 +111,14 @@ void node_peer_session_closed(struct peer *p, const char *why, bool refused_for_
 		p->state = PEER_IDLE;
 		return;
 	}
-	if (refused_for_good) {
+	if (p->conf.bootstrap) {
+		/* the mesh dials it when it is needed (peering.c) */
+		uv_timer_stop(&p->timer);
+		p->state = how == MESH_CLOSE_REFUSED ? PEER_REFUSED : PEER_IDLE;
+		p->refused = how == MESH_CLOSE_REFUSED;
+		return;
+	}
+	if (how == MESH_CLOSE_REFUSED) {
 		p->state = PEER_REFUSED;
 		p->refused = true;
 		NLOG(n, NODE_LOG_WARN, "peer", "%s refused this node (%s): not redialling it until "
@@ -121,8 +131,11 @@ void node_peer_session_closed(struct peer *p, const char *why, bool refused_for_
 	p->open_since_ms = 0;
 	/* Exponential backoff with jitter: half to all of the current step. */
 	unsigned step = p->backoff_ms ? p->backoff_ms : NODE_BACKOFF_MIN_MS;
-	unsigned delay = step / 2 + randombytes_uniform(step / 2 + 1);
+	uint64_t delay = step / 2 + randombytes_uniform(step / 2 + 1);
 	p->backoff_ms = step * 2 > NODE_BACKOFF_MAX_MS ? NODE_BACKOFF_MAX_MS : step * 2;
+	if (how == MESH_CLOSE_BUSY && retry_after_ms > delay)   /* it asked us to wait */
+		delay = retry_after_ms < MESH_RETRY_AFTER_MAX_MS ? retry_after_ms :
+		        MESH_RETRY_AFTER_MAX_MS;
 	p->state = PEER_BACKOFF;
 	uv_timer_start(&p->timer, redial_cb, delay, 0);
 }
@@ -150,8 +163,10 @@ void node_sync_all(struct node *n, const uint8_t *peer_key, uint32_t *reached)
 		session_kick(s);
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (!peer_key || !memcmp(n->peers[i]->conf.key, peer_key, 32))
+		if ((!peer_key || !memcmp(n->peers[i]->conf.key, peer_key, 32)) &&
+		    !n->peers[i]->conf.bootstrap)
 			node_peer_dial_now(n->peers[i]);
+	peering_retry_now(n);   /* the mesh's members and bootstraps */
 	*reached = count;
 }
 
@@ -252,13 +267,15 @@ int node_reload(struct node *n)
 		bool keep = false;
 		for (size_t k = 0; k < cfg->n_peers && !keep; k++)
 			keep = !memcmp(cfg->peers[k].key, n->peers[i]->conf.key, 32);
-		if (!keep)
+		if (!keep && !n->peers[i]->transient)
 			peer_remove(n, i);
 	}
+	n->cand_dirty = true;   /* pinned and bootstrap keys may have changed */
 	for (size_t k = 0; k < cfg->n_peers; k++) {
 		struct peer *p = node_peer_find(n, cfg->peers[k].key);
 		if (!p) {
-			if ((p = node_peer_add(n, &cfg->peers[k])) && p->conf.host[0])
+			if ((p = node_peer_add(n, &cfg->peers[k])) && p->conf.host[0] &&
+			    !p->conf.bootstrap)
 				node_peer_dial_now(p);
 			continue;
 		}
@@ -267,7 +284,8 @@ int node_reload(struct node *n)
 		if ((moved || p->refused) && !p->session) {
 			uv_timer_stop(&p->timer);
 			p->state = PEER_IDLE;
-			node_peer_dial_now(p);
+			if (!p->conf.bootstrap)
+				node_peer_dial_now(p);
 		}
 	}
 	if ((cfg->has_listen && (strcmp(cfg->listen_host, n->cfg.listen_host) ||

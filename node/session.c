@@ -135,7 +135,8 @@ static void close_session(struct session *s, const char *why, bool error, bool f
 	set_state(s, SESSION_CLOSING);
 	s->opened_ms = node_mono_ms(n);   /* the flush deadline counts from here */
 	if (s->peer && s->peer->session == s)
-		node_peer_session_closed(s->peer, error ? why : NULL, false);
+		node_peer_session_closed(s->peer, error ? why : NULL,
+		                         error ? MESH_CLOSE_FAILED : MESH_CLOSE_CLEAN, 0);
 	uv_read_stop((uv_stream_t *)&s->tcp);
 	if (flush)
 		session_flush_now(s);
@@ -164,6 +165,19 @@ void session_refuse(struct session *s, enum sync_bye_code code, const char *why,
 	if (reads && (s->state == SESSION_OPEN || s->state == SESSION_REDEEM))
 		(void)sync_send_bye(&s->sync, code, why, seq);
 	close_session(s, why, true, reads);
+}
+
+void session_refuse_busy(struct session *s, uint64_t retry_after_ms, const char *why)
+{
+	struct sync_bye b;
+	memset(&b, 0, sizeof(b));
+	b.code = SYNC_BYE_TOO_MANY_CONNECTIONS;
+	b.retry_after_ms = retry_after_ms;
+	snprintf(b.reason, sizeof(b.reason), "%s", why);
+	bool reads = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp) < NODE_SENDQ_HIGH;
+	if (reads && (s->state == SESSION_OPEN || s->state == SESSION_REDEEM))
+		(void)sync_send_bye_full(&s->sync, &b);
+	close_session(s, why, false, reads);
 }
 
 void session_goodbye(struct session *s, enum sync_bye_code code, const char *why)
@@ -591,7 +605,7 @@ static int handshake_done(struct session *s)
 		return session_admitted(s, p);
 	if (!p && active == 0 && s->inbound) {
 		/* an active member of an alliance we hold: no agora.conf entry
-		 * needed (DESIGN 10) */
+		 * needed (DESIGN 10), if the mesh has room (peering.c) */
 		if (!(p = node_peer_accepted(n, s->peer_key, NULL)))
 			return -ENOMEM;
 		return session_admitted(s, p);
@@ -664,12 +678,14 @@ int session_admitted(struct session *s, struct peer *p)
 	if (s->state == SESSION_REDEEM) {
 		/* the redemption admitted it: the engine goes on to Hello */
 		set_state(s, SESSION_OPEN);
+		peering_hello_says(n, s);
 		rc = sync_admit(&s->sync);
 	} else {
 		set_state(s, SESSION_OPEN);
 		if ((rc = engine_init(s, 0)))
 			return rc;
 		uint8_t alliance[32], token[32];
+		peering_hello_says(n, s);
 		if (!s->inbound && node_join_message(n, s->peer_key, alliance, token) == 0 &&
 		    view_member_active_any(n, n->key->pk, node_wall_ms(n)) != 0) {
 			/* we joined with an invite of this coordinator: redeem it before
@@ -765,6 +781,12 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 		free(msg);
 		if (rc)
 			return rc;
+		if (!s->meshed && s->sync.version != 0) {
+			/* the peer's Hello came: the mesh decides (peering.c) */
+			s->meshed = true;
+			if (peering_opened(s->node, s))
+				return 0;   /* refused: closing */
+		}
 	}
 }
 
@@ -825,7 +847,12 @@ static void peer_said_bye(struct session *s)
 		struct peer *p = s->peer;
 		s->peer = NULL;
 		p->session = NULL;
-		node_peer_session_closed(p, why, b && bye_is_final(b->code));
+		enum mesh_close how = !b ? MESH_CLOSE_FAILED :
+		                      bye_is_final(b->code) ? MESH_CLOSE_REFUSED :
+		                      b->code == SYNC_BYE_TOO_MANY_CONNECTIONS ||
+		                      b->code == SYNC_BYE_SHUTTING_DOWN ? MESH_CLOSE_BUSY :
+		                      MESH_CLOSE_CLEAN;
+		node_peer_session_closed(p, why, how, b ? b->retry_after_ms : 0);
 	}
 	close_session(s, why, !b || b->code != SYNC_BYE_SHUTTING_DOWN, false);
 }

@@ -551,6 +551,7 @@ void view_apply(struct node *n, struct view_delta *d)
 	view_delta_free(d);
 	if (r.n || alliances)
 		sessions_tell(n, r.v, r.n, alliances, whole);
+	peering_view_changed(n, alliances, r.n > 0);
 	free(r.v);
 	if (n->view_forks > n->forks_relayed)
 		node_forks_relay(n);

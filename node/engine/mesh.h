@@ -4,7 +4,7 @@
  * no node holds more than a fixed number of sessions.  I/O-free.
  *
  * Rules (byte-for-byte agreement is not needed, but every implementation
- * should behave alike): proto/PROTOCOL.md section 6.10, "Peer selection".
+ * should behave alike): proto/PROTOCOL.md section 6.11, "Peer selection".
  * In short, with D = dial_target and C = max_sessions (pinned sessions are
  * never counted, never dropped and never dialled here):
  *

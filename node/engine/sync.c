@@ -195,6 +195,8 @@ static int send_hello(struct sync *s)
 	h.node_key.data = s->self;
 	h.node_key.len = 32;
 	h.name = s->name;
+	h.has_sessions = s->has_sessions;
+	h.sessions = s->sessions;
 	for (size_t i = 0; i < s->local->n && k < SYNC_HELLO_ALLIANCES_MAX; i++) {
 		if (!sync_allowed(s, s->local->v[i].alliance))
 			continue;   /* never name an alliance the peer is not in */
@@ -210,6 +212,17 @@ static int send_hello(struct sync *s)
 	if (!rc)
 		s->hello_out = true;
 	return rc;
+}
+
+void sync_set_sessions(struct sync *s, uint32_t n)
+{
+	s->sessions = n;
+	s->has_sessions = true;
+}
+
+uint32_t sync_peer_sessions(const struct sync *s)
+{
+	return s->peer_sessions;
 }
 
 int sync_start(struct sync *s)
@@ -287,6 +300,7 @@ static int on_hello(struct sync *s, const Agora__Wire__Hello *h)
 		if (h->alliances[i].len != 32)
 			return perr(s, SYNC_E_PROTOCOL, "Hello names an alliance id not of 32 bytes");
 	clean_text(s->peer_name, sizeof(s->peer_name), h->name);
+	s->peer_sessions = h->has_sessions ? h->sessions : UINT32_MAX;
 	s->version = common;
 	/* The session covers every alliance either side names and we allow. */
 	for (size_t i = 0; i < s->local->n; i++)

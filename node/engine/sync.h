@@ -345,6 +345,9 @@ struct sync {
 	uint8_t peer_key[SYNC_KEY_BYTES]; /* authenticated by the handshake */
 	char name[SYNC_NAME_MAX];
 	char peer_name[SYNC_NAME_MAX];
+	uint32_t sessions;                /* what our Hello says (sync_set_sessions) */
+	bool has_sessions;
+	uint32_t peer_sessions;           /* what the peer's said; UINT32_MAX: nothing */
 	struct sync_alliance *al;
 	size_t n_al;
 	size_t n_peer_feeds;              /* over all alliances */
@@ -367,6 +370,13 @@ struct sync {
 };
 
 /* ------------------------------------------------------- lifecycle */
+
+/* Before sync_start: our Hello says we hold n other sessions with members
+ * (PROTOCOL.md 6.11).  Without it the Hello says nothing. */
+void sync_set_sessions(struct sync *s, uint32_t n);
+/* The peer's Hello came (state past SYNC_STATE_HELLO): the sessions it
+ * said it holds besides this one, or UINT32_MAX if it said none. */
+uint32_t sync_peer_sessions(const struct sync *s);
 
 #define SYNC_INITIATOR 1u     /* this side dialed: it opens the exchanges */
 #define SYNC_AWAIT_REDEEM 2u  /* unknown key: its first message must be one Redeem */
