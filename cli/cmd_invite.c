@@ -307,11 +307,13 @@ static int join_sign(struct cli_ctx *ctx, struct proto_key *key, const uint8_t *
 /*
  * This node's first records in the alliance, signed now and kept pending
  * until agorad holds its charter (store_pending_put): the Profile of
- * agora.conf [profile] (when there is one) at seq 1, then the Endpoint.
+ * agora.conf [profile] (when there is one) at seq 1, then the Endpoint
+ * (ep; NULL: none).
  */
 static int join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *key,
                         const uint8_t *alliance, const struct cli_endpoint *ep)
 {
+	/* ep NULL: an observer, which publishes no Endpoint (PROTOCOL.md 6.2) */
 	Agora__Record prec = AGORA__RECORD__INIT, erec = AGORA__RECORD__INIT;
 	Agora__Profile *p = NULL;
 	Agora__Endpoint body;
@@ -332,13 +334,15 @@ static int join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *
 	} else if (ret != CLI_EXIT_NOTFOUND) {
 		goto out;
 	}
-	cli_endpoint_body(&body, ptrs, ep);
-	erec.body_case = AGORA__RECORD__BODY_ENDPOINT;
-	erec.endpoint = &body;
-	if ((ret = join_sign(ctx, key, alliance, &erec, n + 1, n ? id : NULL, &envs[n], &lens[n],
-	                     id2)) != CLI_EXIT_OK)
-		goto out;
-	n++;
+	if (ep) {
+		cli_endpoint_body(&body, ptrs, ep);
+		erec.body_case = AGORA__RECORD__BODY_ENDPOINT;
+		erec.endpoint = &body;
+		if ((ret = join_sign(ctx, key, alliance, &erec, n + 1, n ? id : NULL, &envs[n],
+		                     &lens[n], id2)) != CLI_EXIT_OK)
+			goto out;
+		n++;
+	}
 	for (size_t i = 0; i < n; i++) {
 		items[i].env = envs[i];
 		items[i].len = lens[i];
@@ -380,7 +384,8 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 		sodium_memzero(iv.token, sizeof iv.token);
 		return ret;
 	}
-	if ((ret = join_records(ctx, s, key, iv.alliance, &ep)) != CLI_EXIT_OK) {
+	bool observer = iv.role == AGORA__ROLE__ROLE_OBSERVER;
+	if ((ret = join_records(ctx, s, key, iv.alliance, observer ? NULL : &ep)) != CLI_EXIT_OK) {
 		sodium_memzero(iv.token, sizeof iv.token);
 		return ret;
 	}
@@ -399,7 +404,10 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 	proto_hex(khex, iv.coordinator, 32);
 	if ((ret = cli_peer_add(ctx, iv.addr, khex, "coordinator", true)) != CLI_EXIT_OK)
 		return ret;
-	cli_endpoint_say(ctx, &ep, "endpoint");
+	if (observer)
+		printf("endpoint: none: an observer publishes no endpoint, and dials out\n");
+	else
+		cli_endpoint_say(ctx, &ep, "endpoint");
 	printf("joining as %s; start agorad (or keep it running): it connects to the "
 	       "coordinator, redeems the code, syncs the alliance and publishes this node's "
 	       "profile and endpoint there\n", iv.name);

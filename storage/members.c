@@ -135,8 +135,11 @@ static int policy_get(MDB_txn *txn, struct store *s, const uint8_t *alliance, in
 }
 
 /* What a role may publish.  Governance is the coordinators'; observers
- * read, and may only say who they are (Profile, and edit or withdraw it)
- * and where they are reached (Endpoint). */
+ * read, and may only say who they are (Profile, and edit or withdraw it).
+ * An Endpoint (a content kind of version 2) has the rule version-1 nodes
+ * apply to kinds they do not know, coordinators and members (PROTOCOL.md
+ * 7.4): were an observer's stored here and refused there, its feed would
+ * stop at the older nodes. */
 static bool role_may(int role, int kind)
 {
 	if (role == ROLE_COORD)
@@ -148,11 +151,9 @@ static bool role_may(int role, int kind)
 		return false;
 	if (role == ROLE_MEMBER)
 		return true;
-	/* Observers run nodes too: they say where they are reached (PROTOCOL.md
-	 * 6.2 and 6.10 say what version-1 nodes, which refuse it, then do). */
 	if (role == ROLE_OBSERVER)
 		return kind == PROTO_KIND_PROFILE || kind == PROTO_KIND_SUPERSEDE ||
-		       kind == PROTO_KIND_RETRACT || kind == PROTO_KIND_ENDPOINT;
+		       kind == PROTO_KIND_RETRACT;
 	return false;
 }
 

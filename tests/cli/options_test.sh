@@ -11,7 +11,7 @@ A() { "$AGORA" --home "$H" "$@"; }
 
 for cmd in whoami query show export status peers sync report "alliance list" \
            "alliance members" "alliance create" "bundle create" "peer add" "publish measure" \
-           retract init join "alliance invite" "alliance rotate-key"; do
+           retract init join "alliance invite" "alliance rotate-key" endpoint "endpoint set"; do
 	# shellcheck disable=SC2086
 	expect_exit 2 A $cmd --no-such-option
 	expect_err_line "unknown option '--no-such-option'"

@@ -42,6 +42,7 @@ static void same_peers(const struct store_conf *a, const struct store_conf *b, s
 static void same_node(const struct store_conf *a, const struct store_conf *b)
 {
 	CHECK(same_str(a->country, b->country) && same_str(a->log_level, b->log_level));
+	CHECK(same_str(a->public_address, b->public_address));
 	CHECK(a->has_key == b->has_key && (!a->has_key || !memcmp(a->key, b->key, 32)));
 	CHECK(a->has_listen == b->has_listen && a->listen_port == b->listen_port &&
 	      !strcmp(a->listen_host, b->listen_host));
@@ -71,6 +72,12 @@ static void rewrite(const struct store_conf *c)
 		CHECK(rc == (store_conf_check_value("name", c->name) ? -EINVAL : 0));
 		ok &= rc == 0;
 	}
+	if (ok && c->public_address) {
+		int rc = store_conf_edit_node_set(e, "public-address", c->public_address);
+		CHECK(rc == (store_conf_check_value("public-address", c->public_address) ? -EINVAL
+		                                                                          : 0));
+		ok &= rc == 0;
+	}
 	if (ok && c->has_listen) {
 		char addr[STORE_CONF_HOST_MAX + 16];
 		snprintf(port, sizeof(port), "%u", c->listen_port);
@@ -90,6 +97,7 @@ static void rewrite(const struct store_conf *c)
 	if (ok) {
 		parse_text(&back, e);
 		CHECK(same_str(back.name, c->name));
+		CHECK(same_str(back.public_address, c->public_address));
 		CHECK(back.has_listen == c->has_listen && back.listen_port == c->listen_port &&
 		      !strcmp(back.listen_host, c->listen_host));
 		CHECK(back.n_peers == c->n_peers);

@@ -309,6 +309,43 @@ static void build_home(struct dfx *fx, const struct dfx_opts *o)
 	rv.revocation = &r;
 	publish(s, fx, fx->alliance, &rv, NULL);
 
+	if (o->pending) {
+		/* as `agora join` signs it: the next record of the own feed */
+		Agora__Record er = AGORA__RECORD__INIT;
+		Agora__Endpoint ep = AGORA__ENDPOINT__INIT;
+		char *addr = "odense.example:7420";
+		struct store_txn *t;
+		struct proto_error err = { 0 };
+		uint64_t head = 0;
+		uint8_t head_id[32];
+		struct store_item it = { NULL, 0 };
+		uint8_t *env = NULL;
+		if (store_txn_begin(s, &t) ||
+		    store_feed_head(t, fx->alliance, fx->keys[DFX_NODE]->pk, &head, head_id))
+			fail_msg("own head");
+		store_txn_end(t);
+		ep.n_addresses = 1;
+		ep.addresses = &addr;
+		er.body_case = AGORA__RECORD__BODY_ENDPOINT;
+		er.endpoint = &ep;
+		er.has_alliance = er.has_author = er.has_seq = er.has_prev = er.has_created_ms = 1;
+		er.alliance.len = 32;
+		er.alliance.data = fx->alliance;
+		er.author.len = 32;
+		er.author.data = fx->keys[DFX_NODE]->pk;
+		er.seq = head + 1;
+		er.prev.len = 32;
+		er.prev.data = head_id;
+		er.created_ms = fx->wall0 - 30000;
+		if ((rc = proto_record_sign(&env, &it.len, NULL, &er, fx->keys[DFX_NODE], fx->wall0,
+		                            &err)))
+			fail_msg("sign the endpoint: %s", err.msg);
+		it.env = env;
+		if ((rc = store_pending_put(s, fx->alliance, &it, 1)))
+			fail_msg("pending: %s", store_strerror(rc));
+		free(env);
+	}
+
 	if (o->invite || o->invite_used) {
 		struct store_invite iv;
 		memset(&iv, 0, sizeof(iv));

@@ -61,6 +61,8 @@ struct dfx_opts {
 	int dial_port;          /* > 0: [peer] for DFX_MEMBER at 127.0.0.1:dial_port */
 	bool invite;            /* an invite (token dfx.token) of the alliance */
 	bool invite_used;       /* ... already used */
+	bool pending;           /* an Endpoint of the node's key, signed in advance
+	                           (store_pending_put) at the head of its feed + 1 */
 };
 
 struct dfx_call;

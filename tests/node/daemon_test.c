@@ -1,6 +1,6 @@
 /*
  * daemon_test.c - agorad's session and ingest logic (node/session.c,
- * ingest.c, invite.c, jobs.c, view.c, peers.c) under a fake clock and
+ * ingest.c, invite.c, jobs.c, view.c, peers.c, pending.c) under a fake clock and
  * fake store jobs: each session state transition, a Redeem on a session,
  * and a store job that fails.
  *
@@ -892,6 +892,58 @@ static void test_node__stop_does_not_wait_for_a_bye_a_peer_does_not_read(void **
 	dfx_stop(fx);
 }
 
+/* ------------------------------------------- records signed at join */
+
+struct own_head {
+	uint64_t seq;
+};
+
+/* (loop thread) this node's head in the alliance, as the view has it */
+static void read_own_head(struct dfx *fx, void *arg)
+{
+	struct own_head *h = arg;
+	h->seq = 0;
+	for (size_t i = 0; i < fx->node->local.n; i++) {
+		const struct sync_lvec *v = &fx->node->local.v[i];
+		if (memcmp(v->alliance, fx->alliance, 32))
+			continue;
+		for (size_t k = 0; k < v->n; k++)
+			if (!memcmp(v->heads[k].author, fx->keys[DFX_NODE]->pk, 32))
+				h->seq = v->heads[k].seq;
+	}
+}
+
+/*
+ * An Endpoint signed in advance (`agora join`) waits in the store; once
+ * the view holds the alliance and the node's key is active there, a job
+ * stores it, and the view's own head moves on, as after `agora publish`,
+ * so every session of the alliance offers it.
+ */
+static void test_pending__signed_records_are_stored_once_the_key_is_active(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { .pending = true };
+	struct own_head before, after;
+	struct store_endpoint ep;
+	struct store_txn *t;
+	dfx_start(fx, &o);
+
+	struct job *job = dfx_job_await(fx, "pending");
+	assert_non_null(job);
+	dfx_call(fx, read_own_head, &before);
+	assert_true(before.seq > 0);
+	dfx_job_run(fx, job);
+	dfx_call(fx, read_own_head, &after);
+	assert_int_equal(after.seq, before.seq + 1);
+	assert_true(dfx_logged(fx, "signed at join"));
+	assert_int_equal(store_txn_begin(fx->node->store, &t), 0);
+	assert_int_equal(store_endpoint_get(t, fx->alliance, fx->keys[DFX_NODE]->pk, &ep), 0);
+	store_txn_end(t);
+	assert_int_equal(ep.seq, after.seq);
+	assert_string_equal(ep.addr[0], "odense.example:7420");
+	dfx_stop(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +965,7 @@ int main(void)
 		T(test_session__final_bye_from_a_configured_peer_stops_redialling),
 		T(test_session__closing_gives_up_on_an_unread_bye_after_10_s),
 		T(test_node__stop_does_not_wait_for_a_bye_a_peer_does_not_read),
+		T(test_pending__signed_records_are_stored_once_the_key_is_active),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);

@@ -136,6 +136,12 @@ static void test_store_conf_parse__bad_lines_are_named_with_file_and_line(void *
 	refused("[node]\nname = a\n[profile]\n[node]\n", 4, "a second [node]");
 	refused("[node]\nlisten = 1.2.3.4\n", 2, "[node] listen");
 	refused("[node]\nkey = 12\n", 2, "[node] key");
+	refused("[node]\npublic-address = a.example\n", 2, "has no port");
+	refused("[node]\npublic-address = a:1,,b:2\n", 2, "[node] public-address");
+	refused("[node]\npublic-address = 0.0.0.0:7420\n", 2, "[node] public-address");
+	refused("[node]\npublic-address = a:1 b:2\n", 2, "separate addresses with commas");
+	refused("[node]\npublic-address = a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9\n", 2,
+	        "more than 8");
 	refused("[node]\n  name = x\n", 2, "starts with a blank");
 	refused("[node]\nname = x\n  more\n", 3, "starts with a blank");
 	refused("garbage line\n", 1, "not a valid INI line");
@@ -143,6 +149,34 @@ static void test_store_conf_parse__bad_lines_are_named_with_file_and_line(void *
 	char long_line[300];
 	snprintf(long_line, sizeof(long_line), "[node]\nname = %0250d\n", 0);
 	refused(long_line, 2, "longer than");
+}
+
+static void test_store_conf_parse__public_address_is_a_list_of_endpoint_addresses(void **state)
+{
+	struct store_conf c;
+	char err[256], a[PROTO_ENDPOINT_MAX][PROTO_ADDRESS_MAX + 1];
+	size_t n = 99;
+	bool none = true;
+	(void)state;
+	assert_int_equal(parse(&c, "[node]\npublic-address = a.example:7420 , [2001:db8::1]:1\n",
+	                       err, sizeof(err)), 0);
+	assert_string_equal(c.public_address, "a.example:7420 , [2001:db8::1]:1");
+	assert_int_equal(c.public_address_line, 2);
+	assert_int_equal(store_conf_addresses(a, &n, &none, c.public_address, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_false(none);
+	assert_string_equal(a[0], "a.example:7420");
+	assert_string_equal(a[1], "[2001:db8::1]:1");
+	store_conf_dispose(&c);
+	assert_int_equal(store_conf_addresses(a, &n, &none, "none", NULL), 0);
+	assert_true(none);
+	assert_int_equal(n, 0);
+	/* a refused value writes nothing */
+	n = 77;
+	const char *why = NULL;
+	assert_int_equal(store_conf_addresses(a, &n, &none, "x:1,", &why), -EINVAL);
+	assert_non_null(why);
+	assert_int_equal(n, 77);
 }
 
 static void test_store_conf_parse__comments_and_indented_comments_are_fine(void **state)
@@ -402,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_store_conf_parse__every_section_into_one_struct),
 		cmocka_unit_test(test_store_conf_parse__peers_have_no_fixed_cap),
 		cmocka_unit_test(test_store_conf_parse__bad_lines_are_named_with_file_and_line),
+		cmocka_unit_test(test_store_conf_parse__public_address_is_a_list_of_endpoint_addresses),
 		cmocka_unit_test(test_store_conf_parse__comments_and_indented_comments_are_fine),
 		cmocka_unit_test(test_store_conf_parse__the_example_file_parses),
 		cmocka_unit_test_setup_teardown(test_store_conf_edit__round_trip_keeps_comments_and_other_sections, setup, teardown),
