@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib_core.sh"
 A() { "$AGORA" --home "$TMP/a" "$@"; }
 B() { "$AGORA" --home "$TMP/b" "$@"; }
 C() { "$AGORA" --home "$TMP/c" "$@"; }
+D() { "$AGORA" --home "$TMP/d" "$@"; }
 ids() { "$AGORA" --home "$1" query --limit 0 --alliance DK2020 --jsonl | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]' | sort; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
@@ -61,9 +62,37 @@ has 'Poznań'
 run 0 B bundle import "$TMP/a.agb"
 has "0 new, $n already known, 0 rejected"
 
-# --- a bundle of both alliances, back into A ---------------------------------
+# --- B holds two alliances: without --alliance, only its default -------------
 run 0 B bundle create "$TMP/b.agb"
-run 0 A bundle import "$TMP/b.agb"
+has 'alliance Twin cities;'
+lacks 'DK2020'
+run 0 B bundle verify "$TMP/b.agb"
+has 'alliances: 1 charter,'
+run 0 D init --name "Sønderborg" --country DK
+run 0 D bundle import "$TMP/b.agb"
+run 0 D query --limit 0 --jsonl
+has 'Poznań'
+lacks 'Vådområde'
+run 4 D query --alliance DK2020 --limit 0
+# several only when asked, and it says which
+run 0 B bundle create "$TMP/b2.agb" --alliance DK2020 --alliance "Twin cities"
+has '2 alliances: '
+has 'DK2020'
+has 'Twin cities'
+run 0 B bundle create "$TMP/b3.agb" --all-alliances
+has '2 alliances: '
+cmp -s "$TMP/b2.agb" "$TMP/b3.agb" || fail "--all-alliances differs from naming both"
+run 0 B bundle create "$TMP/b4.agb" --alliance DK2020
+has 'alliance DK2020;'
+lacks 'Twin cities'
+run 2 B bundle create "$TMP/b5.agb" --alliance DK2020 --all-alliances
+run 4 B bundle create "$TMP/b5.agb" --alliance "No such alliance"
+run 4 C bundle create "$TMP/c.agb"
+grep -q 'no alliance' <<<"$ERR" || fail "a node in no alliance: $ERR"
+[ ! -e "$TMP/b5.agb" ] && [ ! -e "$TMP/c.agb" ] || fail "a refused bundle create wrote a file"
+run 0 B bundle create --help
+[ "$(grep -c -- '--alliance NAME' <<<"$OUT")" = 1 ] || fail "--alliance twice in help: $OUT"
+run 0 A bundle import "$TMP/b2.agb"
 run 0 A query --municipality poz --kind profile --jsonl
 has 'Poznań'
 
