@@ -139,10 +139,21 @@ open(sys.argv[2], "wb").write(b)' "$TMP/a.agb" "$TMP/forged.agb"
 run 3 A bundle verify "$TMP/forged.agb"
 has "signatures: $((n - 1)) valid, 1 invalid"
 has 'problem: record'
+# All or nothing (exit 3 = nothing stored): the good records before the
+# forged one are not stored either.
 run 3 C bundle import "$TMP/forged.agb"
-has "$((n - 1)) new, 0 already known, 1 rejected"
-has 'rejected: record'
+has "0 new, 0 already known, 1 rejected: nothing was stored"
+has "rejected: record $n "
 grep -qi 'signature' <<<"$OUT" || fail "rejection names the reason: $OUT"
+grep -q 'nothing of it was stored' <<<"$ERR" || fail "the error says nothing was stored: $ERR"
+run 0 C query --limit 0 --jsonl
+lacks 'Vådområde'
+lacks 'Assens Kommune'
+run 0 C alliance list
+lacks 'DK2020'
+# Once whole again, the same records import.
+run 0 C bundle import "$TMP/a.agb"
+has "$n new, 0 already known, 0 rejected"
 
 # --- a filtered bundle still imports on its own ------------------------------
 rm -rf "$TMP/c"
