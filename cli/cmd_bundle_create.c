@@ -363,7 +363,8 @@ static int create_choose(struct create_run *c, const struct create_opts *o)
 	return CLI_EXIT_OK;
 }
 
-/* "DK2020" or "2 alliances: DK2020, Twin cities" (names from the charters). */
+/* "alliance DK2020" or "2 alliances: DK2020, Twin cities" (names from the
+ * charters; an id prefix where a name is missing). */
 static void print_alliances(struct create_run *c)
 {
 	if (c->n_alliances != 1)
