@@ -18,8 +18,6 @@
 #include "cli/home_int.h"
 #include "cli/opt_int.h"
 
-#define BUNDLE_BATCH 1000
-
 /* ------------------------------------------------------------ reading */
 
 /* Read FILE whole (bundles are verified before anything is used). */
@@ -396,90 +394,90 @@ out:
 
 /* ------------------------------------------------------------- import */
 
+/* "rejected: record 7 (id 3f2a…): <why>", the why from proto when it has one. */
+static void print_rejected(size_t i, const struct store_item *it, int code)
+{
+	struct proto_error err = { 0 };
+	Agora__Record *rec = NULL;
+	uint8_t id[PROTO_ID_BYTES];
+	char sid[13];
+
+	proto_record_id(id, it->env, it->len);
+	short_hex(sid, id);
+	/* The ingest kept no detail (a bundle may hold millions of records):
+	 * open this one again to say which field.  proto codes are -1000..-1099. */
+	if (code <= PROTO_E_TOO_BIG && code > -1100 &&
+	    proto_envelope_open(&rec, it->env, it->len, cli_now_ms(), &err) == 0)
+		agora__record__free_unpacked(rec, NULL);
+	if (err.code == code && (err.field[0] || err.msg[0]))
+		printf("rejected: record %zu (id %s): %s: %s%s%s\n", i + 1, sid,
+		       store_strerror(code), err.field, err.field[0] ? ": " : "", err.msg);
+	else
+		printf("rejected: record %zu (id %s): %s\n", i + 1, sid, store_strerror(code));
+}
+
+/*
+ * Store every record of the bundle in one write transaction, or none: a
+ * bundle is one thing handed over, and exit status 3 promises that nothing
+ * of bad input was stored (README, "Exit codes"), so one rejected record
+ * (a forged signature, a revoked author) keeps all the others out too.
+ */
 static int bundle_import(struct cli_ctx *ctx, const char *path)
 {
 	struct cli_bundle_rec *recs = NULL;
 	struct store_item *items = NULL;
-	struct proto_error *errs = NULL;
-	struct store_ingest_stats total;
-	struct cli_progress prog;
+	struct store_ingest_stats st;
 	struct store *s = NULL;
 	int *status = NULL;
 	uint8_t *buf = NULL;
-	size_t len = 0, n = 0;
+	size_t len = 0, n = 0, rejected = 0;
 	int rc, e;
 
-	memset(&total, 0, sizeof(total));
+	memset(&st, 0, sizeof(st));
 	rc = load_bundle(ctx, path, &buf, &len, &recs, &n);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	rc = cli_store(ctx, false, &s);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	items = calloc(BUNDLE_BATCH, sizeof(*items));
-	status = calloc(BUNDLE_BATCH, sizeof(*status));
-	errs = calloc(BUNDLE_BATCH, sizeof(*errs));
-	if (!items || !status || !errs) {
+	items = calloc(n ? n : 1, sizeof(*items));
+	status = calloc(n ? n : 1, sizeof(*status));
+	if (!items || !status) {
 		cli_error(ctx, "out of memory");
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_progress_start(&prog, ctx, "importing", n);
-	for (size_t base = 0; base < n; base += BUNDLE_BATCH) {
-		size_t m = n - base < BUNDLE_BATCH ? n - base : BUNDLE_BATCH;
-		struct store_ingest_stats st;
-		memset(&st, 0, sizeof(st));
-		memset(errs, 0, m * sizeof(*errs));
-		for (size_t i = 0; i < m; i++) {
-			items[i].env = recs[base + i].env;
-			items[i].len = recs[base + i].len;
-		}
-		e = store_ingest(s, items, m, 0, cli_now_ms(), status, errs, &st);
-		if (e < 0) {
-			cli_progress_end(&prog);
-			cli_error(ctx, "import stopped after %zu of %zu records: %s", base, n,
-			          store_strerror(e));
-			rc = CLI_EXIT_ERROR;
-			goto summary;
-		}
-		total.added += st.added;
-		total.known += st.known;
-		total.forks += st.forks;
-		total.rejected += st.rejected;
-		for (size_t i = 0; i < m; i++) {
-			uint8_t id[PROTO_ID_BYTES];
-			char sid[13];
-			if (status[i] >= 0)
-				continue;
-			proto_record_id(id, items[i].env, items[i].len);
-			short_hex(sid, id);
-			if (errs[i].field[0] || errs[i].msg[0])
-				printf("rejected: record %zu (id %s): %s: %s%s%s\n", base + i + 1, sid,
-				       store_strerror(status[i]), errs[i].field,
-				       errs[i].field[0] ? ": " : "", errs[i].msg);
-			else
-				printf("rejected: record %zu (id %s): %s\n", base + i + 1, sid,
-				       store_strerror(status[i]));
-		}
-		cli_progress_step(&prog, m);
+	for (size_t i = 0; i < n; i++) {
+		items[i].env = recs[i].env;
+		items[i].len = recs[i].len;
 	}
-	cli_progress_end(&prog);
-	rc = CLI_EXIT_OK;
-summary:
-	printf("%zu new, %zu already known, %zu rejected", total.added, total.known,
-	       total.rejected);
-	if (total.forks)
-		printf(", %zu kept as fork evidence", total.forks);
-	printf("\n");
-	if (rc == CLI_EXIT_OK && total.rejected) {
-		cli_error(ctx, "%zu record%s of %s rejected (see above)", total.rejected,
-		          total.rejected == 1 ? " was" : "s were", path);
+	e = store_ingest(s, items, n, STORE_INGEST_ATOMIC, cli_now_ms(), status, NULL, &st);
+	for (size_t i = 0; e < 0 && i < n; i++) {
+		if (status[i] >= 0 || status[i] == STORE_E_ROLLBACK)
+			continue;
+		print_rejected(i, &items[i], status[i]);
+		rejected++;
+	}
+	if (e < 0 && !rejected) {   /* the transaction itself failed */
+		cli_error(ctx, "cannot import %s: %s; nothing was stored", path, store_strerror(e));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (rejected) {
+		printf("0 new, 0 already known, %zu rejected: nothing was stored\n", rejected);
+		cli_error(ctx, "%zu record%s of %s rejected (see above); nothing of it was stored",
+		          rejected, rejected == 1 ? " was" : "s were", path);
 		rc = CLI_EXIT_INPUT;
+		goto out;
 	}
+	printf("%zu new, %zu already known, 0 rejected", st.added, st.known);
+	if (st.forks)
+		printf(", %zu kept as fork evidence", st.forks);
+	printf("\n");
+	rc = CLI_EXIT_OK;
 out:
 	free(items);
 	free(status);
-	free(errs);
 	free(recs);
 	free(buf);
 	return rc;
@@ -500,10 +498,10 @@ static const struct cli_command verify_cmd = {
 static const struct cli_command import_cmd = {
 	.name = "bundle import",
 	.usage = "bundle import FILE",
-	.about = "Check FILE's framing and checksum, then store its records (in batches\n"
-	         "of 1000; each record is verified and either new, already known or\n"
-	         "rejected, with the reason).  A damaged file imports nothing.  Exit\n"
-	         "status 3 when any record was rejected.\n",
+	.about = "Check FILE's framing and checksum, then verify and store its records\n"
+	         "in one transaction: each is new or already known; if any is rejected\n"
+	         "(each with the reason), or the file is damaged, nothing is stored and\n"
+	         "the exit status is 3.\n",
 	.min_args = 1,
 	.max_args = 1,
 };

@@ -2,6 +2,11 @@
  * cmd_bundle_create.c - `agora bundle create FILE [filters]`: which records
  * go into a bundle, and in what order.  The file format is bundle.c's.
  *
+ * Which alliances: the default one (DESIGN 7), or those named with
+ * --alliance (repeatable), or every one held with --all-alliances; never
+ * more than asked for, since a bundle handed to one partner must not carry
+ * another alliance's records (decision 7).  The summary line names them.
+ *
  * Order: the charter of every alliance in the bundle first, then every
  * other record, each feed (alliance, author) in seq order, the feeds
  * interleaved by creation time, so an importer can ingest the file front
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/alliance_int.h"
 #include "cli/bundle_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -39,8 +45,9 @@ struct order_ent {
 struct create_run {
 	struct cli_ctx *ctx;
 	struct store_txn *t;
-	const uint8_t *only_alliance;   /* --alliance, or NULL */
-	uint8_t (*alliances)[PROTO_ID_BYTES];
+	uint8_t (*chosen)[PROTO_ID_BYTES];  /* the alliances asked for */
+	size_t n_chosen, cap_chosen;
+	uint8_t (*alliances)[PROTO_ID_BYTES];   /* those written (filters: with a hit) */
 	size_t n_alliances, cap_alliances;
 	struct feed_sel *feeds;
 	size_t n_feeds, cap_feeds;
@@ -48,21 +55,27 @@ struct create_run {
 	int err;
 };
 
-static int add_alliance(struct create_run *c, const uint8_t *id)
+/* Add id to the set v[0..*n) (capacity *cap) unless it is there. */
+static int id_set_add(uint8_t (**v)[PROTO_ID_BYTES], size_t *n, size_t *cap, const uint8_t *id)
 {
-	for (size_t i = 0; i < c->n_alliances; i++)
-		if (!memcmp(c->alliances[i], id, PROTO_ID_BYTES))
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp((*v)[i], id, PROTO_ID_BYTES))
 			return 0;
-	if (c->n_alliances == c->cap_alliances) {
-		size_t nc = c->cap_alliances ? c->cap_alliances * 2 : 8;
-		void *nv = realloc(c->alliances, nc * sizeof(*c->alliances));
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		void *nv = realloc(*v, nc * sizeof(**v));
 		if (!nv)
 			return -ENOMEM;
-		c->alliances = nv;
-		c->cap_alliances = nc;
+		*v = nv;
+		*cap = nc;
 	}
-	memcpy(c->alliances[c->n_alliances++], id, PROTO_ID_BYTES);
+	memcpy((*v)[(*n)++], id, PROTO_ID_BYTES);
 	return 0;
+}
+
+static int add_alliance(struct create_run *c, const uint8_t *id)
+{
+	return id_set_add(&c->alliances, &c->n_alliances, &c->cap_alliances, id);
 }
 
 /* Make sure feed (alliance, author) is written up to seq `upto`. */
@@ -97,9 +110,7 @@ static int alliance_cb(const struct store_record *rec, void *arg)
 {
 	struct create_run *c = arg;
 
-	if (c->only_alliance && memcmp(c->only_alliance, rec->id, PROTO_ID_BYTES))
-		return 0;
-	c->err = add_alliance(c, rec->id);
+	c->err = id_set_add(&c->chosen, &c->n_chosen, &c->cap_chosen, rec->id);
 	return c->err ? 1 : 0;
 }
 
@@ -155,14 +166,13 @@ static int create_select(struct create_run *c, struct cli_filter *f)
 	int n;
 
 	if (!cli_filter_any(f)) {
-		n = store_alliances(c->t, alliance_cb, c);
-		if (n < 0 || c->err) {
-			cli_error(c->ctx, "cannot list alliances: %s", store_strerror(c->err ? c->err : n));
-			return CLI_EXIT_ERROR;
-		}
-		for (size_t i = 0; i < c->n_alliances; i++) {
-			c->cur_alliance = c->alliances[i];
-			n = store_heads(c->t, c->alliances[i], head_cb, c);
+		for (size_t i = 0; i < c->n_chosen; i++) {
+			if ((n = add_alliance(c, c->chosen[i])) < 0) {
+				cli_error(c->ctx, "out of memory");
+				return CLI_EXIT_ERROR;
+			}
+			c->cur_alliance = c->chosen[i];
+			n = store_heads(c->t, c->chosen[i], head_cb, c);
 			if (n < 0 || c->err) {
 				cli_error(c->ctx, "cannot list feeds: %s",
 				          store_strerror(c->err ? c->err : n));
@@ -171,10 +181,13 @@ static int create_select(struct create_run *c, struct cli_filter *f)
 		}
 		return CLI_EXIT_OK;
 	}
-	n = store_query(c->t, &f->q, hit_cb, c, NULL);
-	if (n < 0 || c->err) {
-		cli_error(c->ctx, "query failed: %s", store_strerror(c->err ? c->err : n));
-		return CLI_EXIT_ERROR;
+	for (size_t i = 0; i < c->n_chosen; i++) {
+		f->q.alliance = c->chosen[i];
+		n = store_query(c->t, &f->q, hit_cb, c, NULL);
+		if (n < 0 || c->err) {
+			cli_error(c->ctx, "query failed: %s", store_strerror(c->err ? c->err : n));
+			return CLI_EXIT_ERROR;
+		}
 	}
 	/* The governance records of every alliance involved, so members are admitted. */
 	for (size_t i = 0, na = c->n_alliances; i < na; i++) {
@@ -253,22 +266,120 @@ out:
 	return rc;
 }
 
+#define CREATE_MAX_ALLIANCES 64
+
+struct create_alliances {
+	const char *names[CREATE_MAX_ALLIANCES];   /* --alliance values, borrowed from argv */
+	size_t n;
+};
+
 struct create_opts {
+	struct create_alliances alliances;
+	bool all;                   /* --all-alliances */
 	struct cli_filter filter;
+};
+
+static int parse_alliance(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
+{
+	struct create_alliances *a = field;
+
+	if (a->n == CREATE_MAX_ALLIANCES) {
+		cli_error(ctx, "%s: at most %d alliances; use --all-alliances", opt,
+		          CREATE_MAX_ALLIANCES);
+		return CLI_EXIT_USAGE;
+	}
+	a->names[a->n++] = val;
+	return CLI_EXIT_OK;
+}
+
+static const struct cli_opt create_opts[] = {
+	CLI_FN("--alliance", "NAME|ID", "write this alliance (repeat for several;\n"
+	       "default: the default alliance only)", struct create_opts, alliances,
+	       parse_alliance),
+	CLI_FLAG("--all-alliances", "write every alliance this node holds", struct create_opts, all),
+	CLI_OPT_END,
 };
 
 const struct cli_command cli_bundle_create_cmd = {
 	.name = "bundle create",
-	.usage = "bundle create FILE [filters]",
-	.about = "Write every record this node holds (all alliances, or one with\n"
-	         "--alliance) into FILE.  With filters the bundle holds the matching\n"
-	         "records plus the earlier records of their feeds and their alliance's\n"
-	         "charter and governance records, so it always imports on its own.\n",
-	.groups = { { "filters (all given filters must match)", cli_filter_opts,
+	.usage = "bundle create FILE [--alliance A ... | --all-alliances] [filters]",
+	.about = "Write the records this node holds of the default alliance (or of the\n"
+	         "alliances named with --alliance, or of all with --all-alliances) into\n"
+	         "FILE, and say which alliances it wrote.  With filters the bundle holds\n"
+	         "the matching records plus the earlier records of their feeds and their\n"
+	         "alliance's charter and governance records, so it always imports on its\n"
+	         "own.\n",
+	.groups = { { "options", create_opts, 0 },
+	            { "filters (all given filters must match)", cli_filter_opts,
 	              offsetof(struct create_opts, filter) } },
 	.min_args = 1,
 	.max_args = 1,
 };
+
+/*
+ * Fill c->chosen: --all-alliances, every --alliance, or the default alliance
+ * (if none is set, the one alliance held, when there is exactly one).
+ * CLI_EXIT_* with the error printed.
+ */
+static int create_choose(struct create_run *c, const struct create_opts *o)
+{
+	uint8_t id[PROTO_ID_BYTES];
+	int rc, e;
+
+	if (o->all && o->alliances.n) {
+		cli_error(c->ctx, "bundle create: give --alliance or --all-alliances, not both");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->all || !o->alliances.n) {
+		e = store_alliances(c->t, alliance_cb, c);
+		if (e < 0 || c->err) {
+			cli_error(c->ctx, "cannot list alliances: %s",
+			          store_strerror(c->err ? c->err : e));
+			return CLI_EXIT_ERROR;
+		}
+		if (o->all)
+			return CLI_EXIT_OK;
+		e = store_default_alliance_get(c->t, id);
+		if (e == STORE_E_NOTFOUND && c->n_chosen > 1) {
+			cli_error(c->ctx, "this node holds %zu alliances and none is the default: "
+			          "give --alliance NAME (or --all-alliances), or run `agora alliance use NAME`",
+			          c->n_chosen);
+			return CLI_EXIT_USAGE;
+		}
+		if (e == STORE_E_NOTFOUND && c->n_chosen == 1)
+			return CLI_EXIT_OK;
+		c->n_chosen = 0;
+	}
+	for (size_t i = 0; i < (o->alliances.n ? o->alliances.n : 1); i++) {
+		/* no --alliance: cli_alliance(NULL) is the default, or says what to run */
+		rc = cli_alliance(c->ctx, c->t, o->alliances.n ? o->alliances.names[i] : NULL, id);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		if (id_set_add(&c->chosen, &c->n_chosen, &c->cap_chosen, id) < 0) {
+			cli_error(c->ctx, "out of memory");
+			return CLI_EXIT_ERROR;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* "alliance DK2020" or "2 alliances: DK2020, Twin cities" (names from the
+ * charters; an id prefix where a name is missing). */
+static void print_alliances(struct create_run *c)
+{
+	if (c->n_alliances != 1)
+		printf("%zu alliances%s", c->n_alliances, c->n_alliances ? ": " : "");
+	else
+		printf("alliance ");
+	for (size_t i = 0; i < c->n_alliances; i++) {
+		char *name = cli_alliance_name(c->t, c->alliances[i]);
+		char hex[PROTO_ID_HEX + 1];
+		proto_hex(hex, c->alliances[i], PROTO_ID_BYTES);
+		hex[12] = '\0';
+		printf("%s%s", i ? ", " : "", name ? name : hex);
+		free(name);
+	}
+}
 
 int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -287,6 +398,7 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 	FILE *bf = NULL;
 	int rc = CLI_EXIT_ERROR, e;
 
+	memset(&o, 0, sizeof(o));
 	memset(&c, 0, sizeof(c));
 	memset(&w, 0, sizeof(w));
 	c.ctx = ctx;
@@ -313,7 +425,8 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 	rc = cli_filter_resolve(f, ctx, t, names);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	c.only_alliance = f->q.alliance;
+	if ((rc = create_choose(&c, &o)) != CLI_EXIT_OK)
+		goto out;
 	f->q.governance = f->q.governance || f->q.kind == PROTO_KIND_NONE;
 	rc = create_select(&c, f);
 	if (rc != CLI_EXIT_OK)
@@ -382,9 +495,9 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	free(tmp);
 	tmp = NULL;
-	printf("wrote %llu records (%zu alliance%s, %zu feed%s) to %s\n",
-	       (unsigned long long)w.count, c.n_alliances, c.n_alliances == 1 ? "" : "s",
-	       c.n_feeds, c.n_feeds == 1 ? "" : "s", path);
+	printf("wrote %llu records (", (unsigned long long)w.count);
+	print_alliances(&c);
+	printf("; %zu feed%s) to %s\n", c.n_feeds, c.n_feeds == 1 ? "" : "s", path);
 	rc = CLI_EXIT_OK;
 out:
 	if (w.f)
@@ -396,6 +509,7 @@ out:
 	free(order);
 	free(c.feeds);
 	free(c.alliances);
+	free(c.chosen);
 	cli_names_free(names);
 	store_txn_end(t);
 	cli_filter_dispose(f);

@@ -100,6 +100,72 @@ static int collect_cb(const struct store_member *m, void *ctx)
 	return 0;
 }
 
+/* name folded for comparison (malloc()ed), or NULL for "" or bad UTF-8. */
+static char *fold_name(const char *name)
+{
+	char *f = NULL;
+	size_t n;
+	if (!name[0] || store_text_fold(&f, &n, name, strlen(name)) < 0)
+		return NULL;
+	return f;
+}
+
+/*
+ * same[i] = member i is active and another active member has its name.
+ * Returns 0 or -ENOMEM.
+ */
+static int same_names(const struct mlist *l, uint64_t now, bool *same)
+{
+	char **f = calloc(l->n ? l->n : 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (store_member_is_active(&l->v[i], now))
+			f[i] = fold_name(l->v[i].name);
+	for (size_t i = 0; i < l->n; i++) {
+		same[i] = false;
+		for (size_t j = 0; f[i] && j < l->n && !same[i]; j++)
+			same[i] = j != i && f[j] && !strcmp(f[i], f[j]);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		free(f[i]);
+	free(f);
+	return 0;
+}
+
+void cli_member_warn_name(struct cli_ctx *ctx, struct store_txn *t,
+                          const uint8_t alliance[PROTO_ID_BYTES], const char *name,
+                          const uint8_t key[PROTO_KEY_BYTES])
+{
+	struct mlist l = { 0 };
+	char *want = fold_name(name), hex[PROTO_KEY_BYTES * 2 + 1];
+	uint64_t now = cli_now_ms();
+	size_t n = 0, first = 0;
+
+	if (!want || store_members(t, alliance, collect_cb, &l) < 0 || l.oom)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		char *f;
+		if (!memcmp(l.v[i].key, key, PROTO_KEY_BYTES) ||
+		    !store_member_is_active(&l.v[i], now) || !(f = fold_name(l.v[i].name)))
+			continue;
+		if (!strcmp(f, want) && n++ == 0)
+			first = i;
+		free(f);
+	}
+	if (n) {
+		proto_hex(hex, l.v[first].key, PROTO_KEY_BYTES);
+		hex[16] = '\0';
+		cli_error(ctx, "warning: %zu other active key%s of this alliance %s named '%s' "
+		          "(%s%s); if it is the same municipality, revoke the key it no longer uses",
+		          n, n == 1 ? "" : "s", n == 1 ? "is" : "are", l.v[first].name, hex,
+		          n == 1 ? "" : ", ...");
+	}
+out:
+	free(want);
+	free(l.v);
+}
+
 static int open_alliance(struct cli_ctx *ctx, const char *alliance, struct store **s,
                          uint8_t id[PROTO_ID_BYTES])
 {
@@ -139,7 +205,9 @@ const struct cli_command cli_members_cmd = {
 	.about = "Every key admitted to the alliance: name, country, role, status (active,\n"
 	         "expired, expired after seq N once this node saw the expiry pass and took\n"
 	         "nothing later, revoked after seq N), records held, when this node last had a\n"
-	         "session with it, and 'fork' if it equivocated.\n",
+	         "session with it, and 'fork' if it equivocated; 'same-name' marks active\n"
+	         "keys that share a name (case and accents aside) with another active key\n"
+	         "(JSON: \"same_name\").\n",
 	.groups = { { "options", members_opts, 0 } },
 };
 
@@ -150,6 +218,7 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 	struct store_txn *t = NULL;
 	struct store *s;
 	uint8_t id[PROTO_ID_BYTES];
+	bool *same = NULL;
 	size_t n_args;
 	int ret, rc;
 
@@ -165,17 +234,24 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	uint64_t now = cli_now_ms();
+	same = calloc(l.n ? l.n : 1, sizeof(*same));
+	if (!same || same_names(&l, now, same) < 0) {
+		cli_error(ctx, "out of memory");
+		ret = CLI_EXIT_ERROR;
+		goto out;
+	}
 	if (o.json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; arr && i < l.n; i++) {
 			char hex[PROTO_KEY_BYTES * 2 + 1], st[64];
 			proto_hex(hex, l.v[i].key, PROTO_KEY_BYTES);
 			status_text(st, sizeof st, &l.v[i], now);
-			json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "key", hex,
+			json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b}", "key", hex,
 			                      "name", l.v[i].name, "country", l.v[i].country,
 			                      "role", role_name(l.v[i].role), "status", st,
 			                      "records", (json_int_t)l.v[i].records,
-			                      "equivocating", l.v[i].equivocating);
+			                      "equivocating", l.v[i].equivocating,
+			                      "same_name", same[i]);
 			if (m && l.v[i].expires_ms)
 				json_object_set_new(m, "expires_ms", json_integer((json_int_t)l.v[i].expires_ms));
 			if (m && l.v[i].revoked)
@@ -212,15 +288,17 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 			struct tm tmv;
 			if (ms && gmtime_r(&secs, &tmv))
 				strftime(seen, sizeof seen, "%Y-%m-%d %H:%M", &tmv);
-			printf("%-16s %-*s %-2s %-11s %-24s %8llu %-16s %s\n", hex, pad, nm,
+			printf("%-16s %-*s %-2s %-11s %-24s %8llu %-16s %s%s%s\n", hex, pad, nm,
 			       l.v[i].country[0] ? l.v[i].country : "-",
 			       role_name(l.v[i].role), st, (unsigned long long)l.v[i].records, seen,
-			       l.v[i].equivocating ? "fork" : "");
+			       l.v[i].equivocating ? "fork" : "",
+			       l.v[i].equivocating && same[i] ? " " : "", same[i] ? "same-name" : "");
 		}
 	}
 	ret = CLI_EXIT_OK;
 out:
 	store_txn_end(t);
+	free(same);
 	free(l.v);
 	return ret;
 }
@@ -324,7 +402,14 @@ int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
 	rec.admission = &a;
-	return publish_gov(ctx, s, id, o.passphrase_file, &rec);
+	ret = publish_gov(ctx, s, id, o.passphrase_file, &rec);
+	if (ret == CLI_EXIT_OK) {
+		struct store_txn *t = NULL;
+		if (store_txn_begin(s, &t) == 0)
+			cli_member_warn_name(ctx, t, id, o.name, member);
+		store_txn_end(t);
+	}
+	return ret;
 }
 
 struct revoke_opts {

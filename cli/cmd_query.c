@@ -71,7 +71,8 @@ static const struct cli_command query_cmd = {
 #define QUERY_COLS 7
 struct query_row {
 	char id[PROTO_ID_HEX + 1];
-	const char *kind;
+	const char *kind;           /* a name, or kind_buf ("newer:63") */
+	char kind_buf[CLI_KIND_BUF];
 	const char *municipality;
 	char *years, *sector, *status, *title;
 	char created[40];
@@ -87,7 +88,7 @@ static int row_build(struct query_row *row, const struct store_record *sr,
 
 	memset(row, 0, sizeof(*row));
 	proto_hex(row->id, sr->id, PROTO_ID_BYTES);
-	row->kind = proto_kind_name(kind) ? proto_kind_name(kind) : "?";
+	row->kind = cli_format_kind(row->kind_buf, kind);
 	row->municipality = rec->author.len == PROTO_KEY_BYTES ?
 		cli_names_name(names, rec->author.data) : NULL;
 	if (!row->municipality)
@@ -96,6 +97,13 @@ static int row_build(struct query_row *row, const struct store_record *sr,
 	row->sector = cli_format_text(msg, "sector");
 	row->status = cli_format_text(msg, "status");
 	row->title = cli_format_title(kind, msg);
+	if (row->title && (proto_record_newer(rec) & PROTO_NEWER_KIND)) {
+		/* nothing of it can be read: the title says why, and what to do */
+		char why[160];
+		proto_record_newer_text(why, sizeof(why), rec);
+		free(row->title);
+		row->title = strdup(why);
+	}
 	cli_format_time(row->created, sizeof(row->created), rec->created_ms, true);
 	if (row->title && sr->superseded) {
 		t = malloc(strlen(superseded) + strlen(row->title) + 1);

@@ -98,6 +98,7 @@ static int history_cb(const struct store_record *sr, void *arg)
 	enum proto_kind kind, own;
 	char when[40], sid[13], hex[PROTO_ID_HEX + 1];
 	const char *state;
+	char kbuf[CLI_KIND_BUF];
 
 	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
 		return 0;
@@ -119,8 +120,7 @@ static int history_cb(const struct store_record *sr, void *arg)
 		json_object_set_new(o, "id", json_string(hex));
 		json_object_set_new(o, "seq", json_integer((json_int_t)rec->seq));
 		json_object_set_new(o, "created_ms", json_integer((json_int_t)rec->created_ms));
-		json_object_set_new(o, "kind", json_string(proto_kind_name(own) ?
-		                                           proto_kind_name(own) : "?"));
+		json_object_set_new(o, "kind", json_string(cli_format_kind(kbuf, own)));
 		json_object_set_new(o, "state", json_string(state));
 		json_array_append_new(c->arr, o);
 	} else {
@@ -143,13 +143,13 @@ static int related_cb(const struct store_record *sr, void *arg)
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind;
 	const char *muni = NULL, *kname;
-	char sid[13], hex[PROTO_ID_HEX + 1];
+	char sid[13], hex[PROTO_ID_HEX + 1], kbuf[CLI_KIND_BUF];
 	char *title;
 
 	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
 		return 0;
 	kind = proto_record_content(rec, &msg);
-	kname = proto_kind_name(kind) ? proto_kind_name(kind) : "?";
+	kname = cli_format_kind(kbuf, kind);
 	if (rec->author.len == PROTO_KEY_BYTES)
 		muni = cli_names_name(c->names, rec->author.data);
 	title = cli_format_title(kind, msg);
@@ -313,8 +313,11 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		fputc('\n', stdout);
 	} else {
 		printf("id:           %s\n", hex);
-		printf("kind:         %s%s\n", proto_kind_name(kind) ? proto_kind_name(kind) : "?",
+		char kbuf[CLI_KIND_BUF], why[160];
+		printf("kind:         %s%s\n", cli_format_kind(kbuf, kind),
 		       own == PROTO_KIND_SUPERSEDE ? " (new version)" : "");
+		if (proto_record_newer_text(why, sizeof(why), rec))
+			printf("note:         %s\n", why);
 		if (rec->author.len == PROTO_KEY_BYTES) {
 			char key[PROTO_KEY_BYTES * 2 + 1];
 			proto_hex(key, rec->author.data, PROTO_KEY_BYTES);

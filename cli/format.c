@@ -265,6 +265,16 @@ char *cli_format_years(enum proto_kind kind, const ProtobufCMessage *msg)
 }
 
 /* A one-line title for any kind. */
+const char *cli_format_kind(char buf[CLI_KIND_BUF], enum proto_kind kind)
+{
+	if (proto_kind_name(kind))
+		return proto_kind_name(kind);
+	if (kind < PROTO_KIND_FIRST || kind > PROTO_KIND_LAST)
+		return "?";
+	snprintf(buf, CLI_KIND_BUF, "newer:%d", (int)kind);
+	return buf;
+}
+
 char *cli_format_title(enum proto_kind kind, const ProtobufCMessage *msg)
 {
 	char *a, *b, *c, *out;

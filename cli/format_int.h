@@ -39,6 +39,15 @@ char *cli_format_years(enum proto_kind kind, const ProtobufCMessage *msg);
  * "BEI 2019 inventory", name, note, reason); caller frees. */
 char *cli_format_title(enum proto_kind kind, const ProtobufCMessage *msg);
 
+/*
+ * The text name of a kind for tables, JSON and CSV: "measure", ...; for a
+ * kind number this build does not define, "newer:N" (a record of a newer
+ * version, PROTOCOL.md 7.2) written into buf; "?" for no kind.  Returns buf
+ * or a static string.
+ */
+#define CLI_KIND_BUF 16
+const char *cli_format_kind(char buf[CLI_KIND_BUF], enum proto_kind kind);
+
 /* "2024-05-01 10:00 UTC" (minutes) or "...:SS" with seconds; buf >= 32. */
 void cli_format_time(char *buf, size_t cap, uint64_t ms, bool seconds);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/fields_int.h"
+#include "cli/format_int.h"
 #include "cli/json_int.h"
 
 /* A "ref" label of a record in this file, or one added by json_refs_add. */
@@ -661,13 +662,16 @@ json_t *json_from_record(const Agora__Record *rec, const uint8_t id[PROTO_ID_BYT
 {
 	const ProtobufCMessage *content = NULL;
 	enum proto_kind kind = proto_record_content(rec, &content);
-	const char *kname = proto_kind_name(kind);
+	char kbuf[CLI_KIND_BUF], why[160];
+	const char *kname = cli_format_kind(kbuf, kind);
 	json_t *obj = json_object(), *body;
 	int bad = 0;
 
 	if (!obj)
 		return NULL;
-	bad |= json_object_set_new(obj, "kind", kname ? json_string(kname) : json_null());
+	bad |= json_object_set_new(obj, "kind", kind ? json_string(kname) : json_null());
+	if (proto_record_newer_text(why, sizeof(why), rec))
+		bad |= json_object_set_new(obj, "newer", json_string(why));
 	if (id)
 		bad |= json_object_set_new(obj, "id", hex_value(id, PROTO_ID_BYTES));
 	if (rec->has_alliance)

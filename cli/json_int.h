@@ -74,8 +74,11 @@ void json_record_free(Agora__Record *rec);               /* accepts NULL */
 
 /*
  * JSON object for a stored record (new reference; caller json_decref()s).
- * municipality may be NULL.  rec is the decoded record; sr the store's view
- * (for id).
+ * municipality may be NULL.  rec is the decoded record; id its id (may be
+ * NULL).  "kind" is the kind's name, or "newer:N" for a kind this build
+ * does not define (cli_format_kind); a record with parts of a newer version
+ * gets "newer": the sentence that says so (proto_record_newer_text), and
+ * only the fields this build can read.
  */
 json_t *json_from_record(const Agora__Record *rec, const uint8_t id[PROTO_ID_BYTES],
                          const char *municipality);

@@ -31,6 +31,18 @@ int cli_duration_ms(const char *s, uint64_t *out);
 int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires, int *role_out,
                      uint64_t *dur_ms);
 
+/*
+ * Warn, one line on stderr, when `name` is already the name of a key other
+ * than `key` that is active in `alliance` (snapshot t): two keys of one
+ * name are most often one municipality admitted twice (a new machine, a
+ * mistyped key).  Names compare folded (store_text_fold), so case and
+ * accents do not count.  The command goes on either way; nothing is
+ * printed when the members cannot be read.  For admit and invite.
+ */
+void cli_member_warn_name(struct cli_ctx *ctx, struct store_txn *t,
+                          const uint8_t alliance[PROTO_ID_BYTES], const char *name,
+                          const uint8_t key[PROTO_KEY_BYTES]);
+
 /* Every fork the store holds as evidence: a JSON array of {author,
  * alliance, seq} (empty if the store cannot be read).  Caller decrefs. */
 json_t *cli_equivocators(struct cli_ctx *ctx);

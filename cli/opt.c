@@ -13,7 +13,9 @@
 
 #define HELP_COL 24             /* help text starts in this column */
 
-/* The option of every group whose name or alias is a ("--x" or "--x=v"). */
+/* The option whose name or alias is a ("--x" or "--x=v"); the first group
+ * that has one wins, so a command's own table may override a shared one
+ * (bundle create's repeatable --alliance over the filters' single one). */
 static const struct cli_opt *find(const struct cli_command *cmd, const char *a, size_t *base,
                                   const char **value)
 {
@@ -179,6 +181,10 @@ void cli_opt_help(FILE *f, const struct cli_command *cmd, const void *opts)
 		fprintf(f, "\n%s:\n", cmd->groups[g].title);
 		for (const struct cli_opt *o = cmd->groups[g].opts; o->name; o++) {
 			char left[96];
+			size_t base;
+			const char *v;
+			if (find(cmd, o->name, &base, &v) != o)
+				continue;   /* an earlier group's option of that name takes it */
 			snprintf(left, sizeof(left), "%s%s%s%s%s", o->name, o->alias ? ", " : "",
 			         o->alias ? o->alias : "", o->arg ? " " : "", o->arg ? o->arg : "");
 			put_opt(f, left, o->help);

@@ -69,7 +69,9 @@ struct cli_opt {
 #define CLI_OPT_END { .name = NULL }
 
 /* A table whose offsets are in a struct that sits at `base` inside the
- * command's options struct (the shared filters, for example). */
+ * command's options struct (the shared filters, for example).  When two
+ * groups list the same option, the earlier group's takes it and only that
+ * one is in --help. */
 struct cli_optgroup {
 	const char *title;           /* heading in --help: "options", "filters" */
 	const struct cli_opt *opts;  /* ended by CLI_OPT_END */

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib_core.sh"
 A() { "$AGORA" --home "$TMP/a" "$@"; }
 B() { "$AGORA" --home "$TMP/b" "$@"; }
 C() { "$AGORA" --home "$TMP/c" "$@"; }
+D() { "$AGORA" --home "$TMP/d" "$@"; }
 ids() { "$AGORA" --home "$1" query --limit 0 --alliance DK2020 --jsonl | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin]' | sort; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance DK2020
@@ -61,9 +62,37 @@ has 'Poznań'
 run 0 B bundle import "$TMP/a.agb"
 has "0 new, $n already known, 0 rejected"
 
-# --- a bundle of both alliances, back into A ---------------------------------
+# --- B holds two alliances: without --alliance, only its default -------------
 run 0 B bundle create "$TMP/b.agb"
-run 0 A bundle import "$TMP/b.agb"
+has 'alliance Twin cities;'
+lacks 'DK2020'
+run 0 B bundle verify "$TMP/b.agb"
+has 'alliances: 1 charter,'
+run 0 D init --name "Sønderborg" --country DK
+run 0 D bundle import "$TMP/b.agb"
+run 0 D query --limit 0 --jsonl
+has 'Poznań'
+lacks 'Vådområde'
+run 4 D query --alliance DK2020 --limit 0
+# several only when asked, and it says which
+run 0 B bundle create "$TMP/b2.agb" --alliance DK2020 --alliance "Twin cities"
+has '2 alliances: '
+has 'DK2020'
+has 'Twin cities'
+run 0 B bundle create "$TMP/b3.agb" --all-alliances
+has '2 alliances: '
+cmp -s "$TMP/b2.agb" "$TMP/b3.agb" || fail "--all-alliances differs from naming both"
+run 0 B bundle create "$TMP/b4.agb" --alliance DK2020
+has 'alliance DK2020;'
+lacks 'Twin cities'
+run 2 B bundle create "$TMP/b5.agb" --alliance DK2020 --all-alliances
+run 4 B bundle create "$TMP/b5.agb" --alliance "No such alliance"
+run 4 C bundle create "$TMP/c.agb"
+grep -q 'no alliance' <<<"$ERR" || fail "a node in no alliance: $ERR"
+[ ! -e "$TMP/b5.agb" ] && [ ! -e "$TMP/c.agb" ] || fail "a refused bundle create wrote a file"
+run 0 B bundle create --help
+[ "$(grep -c -- '--alliance NAME' <<<"$OUT")" = 1 ] || fail "--alliance twice in help: $OUT"
+run 0 A bundle import "$TMP/b2.agb"
 run 0 A query --municipality poz --kind profile --jsonl
 has 'Poznań'
 
@@ -110,10 +139,21 @@ open(sys.argv[2], "wb").write(b)' "$TMP/a.agb" "$TMP/forged.agb"
 run 3 A bundle verify "$TMP/forged.agb"
 has "signatures: $((n - 1)) valid, 1 invalid"
 has 'problem: record'
+# All or nothing (exit 3 = nothing stored): the good records before the
+# forged one are not stored either.
 run 3 C bundle import "$TMP/forged.agb"
-has "$((n - 1)) new, 0 already known, 1 rejected"
-has 'rejected: record'
+has "0 new, 0 already known, 1 rejected: nothing was stored"
+has "rejected: record $n "
 grep -qi 'signature' <<<"$OUT" || fail "rejection names the reason: $OUT"
+grep -q 'nothing of it was stored' <<<"$ERR" || fail "the error says nothing was stored: $ERR"
+run 0 C query --limit 0 --jsonl
+lacks 'Vådområde'
+lacks 'Assens Kommune'
+run 0 C alliance list
+lacks 'DK2020'
+# Once whole again, the same records import.
+run 0 C bundle import "$TMP/a.agb"
+has "$n new, 0 already known, 0 rejected"
 
 # --- a filtered bundle still imports on its own ------------------------------
 rm -rf "$TMP/c"

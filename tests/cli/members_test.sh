@@ -70,4 +70,29 @@ expect_exit 0 "$AGORA" --home "$M" bundle import "$TMP/gov2.agb"
 grep -q "^1 new" "$TMP/out" || fail "the revocation did not reach m: $(cat "$TMP/out")"
 expect_exit 1 "$AGORA" --home "$M" publish measure --title "Efter" --language da --mitigation
 grep -q "revoked" "$TMP/err" || fail "publish after revocation: $(cat "$TMP/err")"
+
+# Two active keys of one name: admit warns (stderr, exit 0), members marks
+# both; case and accents do not count; a revoked key no longer counts.
+k1=$(printf '1%.0s' {1..64}); k2=$(printf '2%.0s' {1..64}); k3=$(printf '3%.0s' {1..64})
+expect_exit 0 "$AGORA" --home "$C" alliance admit "$k1" --name "Sønderborg Kommune" --country DK
+[ ! -s "$TMP/err" ] || fail "a new name warned: $(cat "$TMP/err")"
+expect_exit 0 "$AGORA" --home "$C" alliance admit "$k2" --name "SONDERBORG kommune" --country DK
+expect_err_line "warning: 1 other active key of this alliance is named 'Sønderborg Kommune' (1111111111111111)"
+[ "$(wc -l <"$TMP/out")" = 1 ] || fail "admit with a warning still prints the record id"
+expect_exit 0 "$AGORA" --home "$C" alliance admit "$k3" --name "Assens" --country DK
+[ ! -s "$TMP/err" ] || fail "another name warned: $(cat "$TMP/err")"
+# admitting the same key again (new terms) is not a second key
+expect_exit 0 "$AGORA" --home "$C" alliance admit "$k3" --name "Assens" --country DK --expires 30d
+[ ! -s "$TMP/err" ] || fail "re-admitting one key warned: $(cat "$TMP/err")"
+expect_exit 0 "$AGORA" --home "$C" alliance members
+[ "$(grep -c 'same-name$' "$TMP/out")" = 2 ] || fail "members marks the two: $(cat "$TMP/out")"
+grep "^3333" "$TMP/out" | grep -q same-name && fail "Assens marked"
+expect_exit 0 "$AGORA" --home "$C" alliance members --json
+[ "$(json_get "$TMP/out" 'sorted(m["key"][:4] for m in d if m["same_name"])')" = "['1111', '2222']" ] ||
+	fail "same_name in JSON: $(cat "$TMP/out")"
+expect_exit 0 "$AGORA" --home "$C" alliance revoke "$k2" --after-seq 0 --reason "admitted twice"
+expect_exit 0 "$AGORA" --home "$C" alliance members
+grep -q 'same-name' "$TMP/out" && fail "a revoked key still counts: $(cat "$TMP/out")"
+expect_exit 0 "$AGORA" --home "$C" alliance admit "$k1" --name "Sønderborg Kommune" --country DK
+[ ! -s "$TMP/err" ] || fail "the revoked key's name warned: $(cat "$TMP/err")"
 echo ok
