@@ -207,6 +207,10 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	bool have_addr = addr || (ret == CLI_EXIT_OK &&
 	                          cli_endpoint_invite_addr(ctx, t, iv.alliance, key->pk, iv.addr,
 	                                                   sizeof iv.addr) == 0);
+	if (coord) {
+		static const uint8_t nobody[PROTO_KEY_BYTES];   /* the new key is not known yet */
+		cli_member_warn_name(ctx, t, iv.alliance, name, nobody);
+	}
 	store_txn_end(t);
 	if (ret != CLI_EXIT_OK)
 		return ret;
@@ -310,8 +314,8 @@ static int join_sign(struct cli_ctx *ctx, struct proto_key *key, const uint8_t *
  * agora.conf [profile] (when there is one) at seq 1, then the Endpoint
  * (ep; NULL: none).
  */
-static int join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *key,
-                        const uint8_t *alliance, const struct cli_endpoint *ep)
+int cli_join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *key,
+                     const uint8_t *alliance, const struct cli_endpoint *ep)
 {
 	/* ep NULL: an observer, which publishes no Endpoint (PROTOCOL.md 6.2) */
 	Agora__Record prec = AGORA__RECORD__INIT, erec = AGORA__RECORD__INIT;
@@ -385,7 +389,7 @@ int cli_cmd_join(struct cli_ctx *ctx, int argc, char **argv)
 		return ret;
 	}
 	bool observer = iv.role == AGORA__ROLE__ROLE_OBSERVER;
-	if ((ret = join_records(ctx, s, key, iv.alliance, observer ? NULL : &ep)) != CLI_EXIT_OK) {
+	if ((ret = cli_join_records(ctx, s, key, iv.alliance, observer ? NULL : &ep)) != CLI_EXIT_OK) {
 		sodium_memzero(iv.token, sizeof iv.token);
 		return ret;
 	}

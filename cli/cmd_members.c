@@ -16,6 +16,7 @@
 
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
+#include "cli/cmds_int.h"
 #include "cli/control_int.h"
 #include "cli/home_int.h"
 #include "cli/members_int.h"
@@ -666,6 +667,27 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	conf_set_key(ctx, new_hex);
 	printf("%s\n", new_hex);
+	/* The new key's profile and endpoint wait as pending records: agorad
+	 * stores them once the new key is active (at once for a coordinator's,
+	 * after the admission for a member's), and the partners then find it
+	 * by its endpoint as any member (PROTOCOL.md 6.11). */
+	for (size_t i = 0; i < h.n; i++) {
+		struct store_member m;
+		struct store_endpoint ep;
+		struct cli_endpoint ce = { .n = 0 };
+		bool have = false, observer = false;
+		if (store_txn_begin(s, &t) == 0) {
+			have = store_member_get(t, h.ids[i], old->pk, &m) == 0 && m.rotated;
+			observer = have && m.role == AGORA__ROLE__ROLE_OBSERVER;
+			if (have && !observer && store_endpoint_get(t, h.ids[i], old->pk, &ep) == 0)
+				for (size_t k = 0; k < ep.n && k < PROTO_ENDPOINT_MAX; k++)
+					snprintf(ce.addr[ce.n++], sizeof(ce.addr[0]), "%s", ep.addr[k]);
+			store_txn_end(t);
+			t = NULL;
+		}
+		if (have)
+			(void)cli_join_records(ctx, s, nk, h.ids[i], observer ? NULL : &ce);
+	}
 	if (store_txn_begin(s, &t) == 0) {
 		for (size_t i = 0; i < h.n; i++) {
 			char a[PROTO_ID_HEX + 1];
@@ -683,9 +705,9 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 		store_txn_end(t);
 		t = NULL;
 	}
-	fprintf(stderr, "%s: the old key is kept in %s; restart agorad, and ask your partners "
-	        "to replace %.16s… by the new key in their peer lists\n", ctx->prog, oldpath,
-	        old_hex);
+	fprintf(stderr, "%s: the old key is kept in %s; restart agorad.  Partners find the new "
+	        "key by its endpoint; only those that pinned %.16s… with `agora peer add` "
+	        "replace it in their agora.conf\n", ctx->prog, oldpath, old_hex);
 	ret = CLI_EXIT_OK;
 out:
 	store_txn_end(t);

@@ -66,6 +66,12 @@ struct cli_endpoint {
  * flag is CLI_EXIT_USAGE, printed.
  */
 int cli_endpoint_choose(struct cli_ctx *ctx, const char *flag, struct cli_endpoint *out);
+/* Sign key's first records in alliance as pending ones (store_pending_put:
+ * agorad stores them once key is active there): its Profile (agora.conf
+ * [profile]) at seq 1 and, unless ep is NULL (an observer), its Endpoint
+ * at seq 2.  `agora join` and `agora alliance rotate-key` use it. */
+int cli_join_records(struct cli_ctx *ctx, struct store *s, struct proto_key *key,
+                     const uint8_t *alliance, const struct cli_endpoint *ep);
 /* Print what was chosen, and how to change it ("what: ..."), on stdout. */
 void cli_endpoint_say(struct cli_ctx *ctx, const struct cli_endpoint *ep, const char *what);
 /* Keep it as agora.conf [node] public-address (for the next join). */

@@ -90,6 +90,11 @@ grep "^3333" "$TMP/out" | grep -q same-name && fail "Assens marked"
 expect_exit 0 "$AGORA" --home "$C" alliance members --json
 [ "$(json_get "$TMP/out" 'sorted(m["key"][:4] for m in d if m["same_name"])')" = "['1111', '2222']" ] ||
 	fail "same_name in JSON: $(cat "$TMP/out")"
+# an invite for a name two active keys have warns too (the code is still made)
+expect_exit 0 "$AGORA" --home "$C" alliance invite --name "sønderborg KOMMUNE" --address 127.0.0.1:7420
+grep -q "^warning: 2 other active keys\|: warning: 2 other active keys" "$TMP/err" ||
+	fail "invite did not warn: $(cat "$TMP/err")"
+grep -q "^agora1-" "$TMP/out" || fail "invite with a warning printed no code: $(cat "$TMP/out")"
 expect_exit 0 "$AGORA" --home "$C" alliance revoke "$k2" --after-seq 0 --reason "admitted twice"
 expect_exit 0 "$AGORA" --home "$C" alliance members
 grep -q 'same-name' "$TMP/out" && fail "a revoked key still counts: $(cat "$TMP/out")"
