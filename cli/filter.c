@@ -7,26 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <utf8proc.h>
-
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/filter_int.h"
 #include "cli/names_int.h"
 #include "cli/opt_int.h"
 
-/* NFKC + case fold, as the store's search does; malloc()ed, NULL on error. */
+/* Folded as the store's search folds (store_text_fold: case and accents
+ * do not count); malloc()ed, NULL on error. */
 static char *fold(const char *s)
 {
-	utf8proc_uint8_t *dst = NULL;
-	utf8proc_ssize_t n;
-
-	n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
-	                 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-	                 UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
-	if (n < 0)
+	char *f = NULL;
+	size_t n;
+	if (store_text_fold(&f, &n, s, strlen(s)) < 0)
 		return strdup(s);       /* invalid UTF-8: compare bytes as given */
-	return (char *)dst;
+	return f;
 }
 
 static void enum_names(char *buf, size_t cap, const ProtobufCEnumDescriptor *d)
