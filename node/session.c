@@ -9,6 +9,13 @@
  * with) goes from HANDSHAKE to OPEN.  An unknown key goes to REDEEM only
  * while this node has invites open, and may then send one small Redeem;
  * everything else is refused with a Bye that says why.
+ *
+ * One unit, over 800 lines: every part (close, read, write, handshake,
+ * admission, accept/dial, tick) steps the same state machine and keeps
+ * the same invariants (one owner for the handle, output gathered then
+ * flushed once, pause reasons), through a dozen static helpers; split, they
+ * would all become an internal API with nothing gained.  The parts that
+ * stand alone live beside it: ingest.c, invite.c, members.c, peering.c.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -6,6 +6,10 @@
  * ("measure.start_year", "inventory.sectors[2].tco2e") and says, in words a
  * climate officer can act on, what is wrong.  Validation stops at the first
  * failure.
+ *
+ * One unit, over 800 lines: one function per record kind, in the order of
+ * PROTOCOL.md 1.5, so that the rules and the document can be read side by
+ * side.
  */
 #include <math.h>
 #include <stdarg.h>

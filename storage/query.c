@@ -18,6 +18,11 @@
  * A store of layout 5 or older (open read-only, so not migrated) is
  * queried the way it was indexed: words case-folded only, no stems, no
  * prefixes or phrases, tags folded with marks kept.
+ *
+ * One unit, a little over 800 lines: planning (which posting list drives),
+ * checking candidates and ranking share the query's cursors and heap; the
+ * parts that stand alone are qterm.c (a word's terms) and qtext.c
+ * (phrases).
  */
 #include <errno.h>
 #include <math.h>

@@ -3,6 +3,9 @@
  * token-table engine, plus the agora XX handshake on top of it.
  *
  * Section numbers below refer to the Noise specification, revision 34.
+ * One unit, over 800 lines: CipherState, SymmetricState, HandshakeState
+ * and the agora handshake are the spec's nested layers, each used only by
+ * the next, and read best in the spec's order.
  */
 #include "node/engine/noise.h"
 
