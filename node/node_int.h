@@ -185,7 +185,6 @@ struct session {
 	uint8_t *stash;               /* bytes read while PAUSE_JOB, not yet decoded */
 	size_t stash_len;
 	char last_error[320];
-	uint8_t rbuf[NODE_READ_BUF];
 };
 
 /* A batch of records from one session, waiting for verify + store. */
@@ -340,6 +339,12 @@ struct node {
 	bool cand_dirty;              /* governance changed: read them again */
 	bool cand_heads_moved;        /* records came: an Endpoint may have */
 	uint64_t cand_built_ms;
+	/* What every session reads into: libuv calls alloc_cb and read_cb in
+	 * pairs on the loop thread, and read_cb consumes (or copies) the
+	 * bytes before it returns, so one buffer serves all.  (A buffer in
+	 * each session made 1,000 connections opened and dropped at once cost
+	 * 64 MB.)  Ciphertext only. */
+	uint8_t rbuf[NODE_READ_BUF];
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */

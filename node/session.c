@@ -103,7 +103,6 @@ static void on_close(uv_handle_t *h)
 	if (s->obuf)
 		sodium_memzero(s->obuf->data, s->olen);
 	free(s->obuf);
-	sodium_memzero(s->rbuf, sizeof(s->rbuf));
 	free(s);
 }
 
@@ -803,7 +802,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct session *s = h->data;
 	(void)suggested;
-	*buf = uv_buf_init((char *)s->rbuf, sizeof(s->rbuf));
+	*buf = uv_buf_init((char *)s->node->rbuf, sizeof(s->node->rbuf));
 }
 
 static const char *err_name(int rc)
