@@ -57,6 +57,9 @@ run 0 B query --municipality assens --kind measure --jsonl
 [ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] || fail "B: measures of Assens"
 run 0 B query --municipality "POZNAŃ" --kind profile --jsonl
 has 'Poznań'
+# folded as search folds: without the accent, too
+run 0 B query --municipality "poznan" --kind profile --jsonl
+has 'Poznań'
 
 # --- import twice: everything known ------------------------------------------
 run 0 B bundle import "$TMP/a.agb"
