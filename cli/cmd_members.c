@@ -680,8 +680,13 @@ int cli_alliance_rotate(struct cli_ctx *ctx, int argc, char **argv)
 			have = store_member_get(t, h.ids[i], old->pk, &m) == 0 && m.rotated;
 			observer = have && m.role == AGORA__ROLE__ROLE_OBSERVER;
 			if (have && !observer && store_endpoint_get(t, h.ids[i], old->pk, &ep) == 0)
-				for (size_t k = 0; k < ep.n && k < PROTO_ENDPOINT_MAX; k++)
-					snprintf(ce.addr[ce.n++], sizeof(ce.addr[0]), "%s", ep.addr[k]);
+				for (size_t k = 0; k < ep.n && k < PROTO_ENDPOINT_MAX; k++) {
+					size_t l = strnlen(ep.addr[k], sizeof(ep.addr[k]));
+					if (l >= sizeof(ce.addr[0]))
+						continue;   /* longer than an address may be */
+					memcpy(ce.addr[ce.n], ep.addr[k], l);
+					ce.addr[ce.n++][l] = '\0';
+				}
 			store_txn_end(t);
 			t = NULL;
 		}
