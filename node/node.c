@@ -45,6 +45,26 @@ uint64_t node_wall_ms(struct node *n)
 
 /* ---------------------------------------------------------------- tick */
 
+static void trim_work(uv_work_t *req)
+{
+	struct node *n = req->data;
+	(void)store_trim(n->store);   /* thread-safe; skipped when it would wait */
+}
+
+static void trim_done(uv_work_t *req, int status)
+{
+	struct node *n = req->data;
+	(void)status;
+	n->trim_busy = false;
+}
+
+void node_trim(struct node *n)
+{
+	if (!n->trim_busy && !n->stopping &&
+	    uv_queue_work(n->loop, &n->trim_req, trim_work, trim_done) == 0)
+		n->trim_busy = true;
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct node *n = t->data;
@@ -65,8 +85,9 @@ static void tick_cb(uv_timer_t *t)
 	}
 	/* Streaming a large feed maps much of the store into this process;
 	 * the pages stay in the OS cache but need not stay in our resident
-	 * set (see store_trim; a trim already running elsewhere is skipped). */
-	store_trim(n->store);
+	 * set (see store_trim; a trim already running elsewhere is skipped).
+	 * madvise over a map of a gigabyte takes milliseconds: off the loop. */
+	node_trim(n);
 	/* Revocations that arrived and admissions that expired take effect
 	 * here, without anyone acting. */
 	node_members_check(n);
@@ -211,6 +232,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	n->cfg.n_peers = 0;
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
+	n->trim_req.data = n;
 	uv_signal_init(loop, &n->sigint);
 	uv_signal_init(loop, &n->sigterm);
 	uv_signal_init(loop, &n->sighup);

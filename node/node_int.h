@@ -294,6 +294,8 @@ struct node {
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
 	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
+	uv_work_t trim_req;           /* store_trim on the threadpool (node.c) */
+	bool trim_busy;
 	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
 	unsigned disk_backoff_ms;
 	/* the view: version vectors (borrowed by every sync engine) and, per
@@ -357,6 +359,9 @@ struct node {
 /* node.c */
 uint64_t node_mono_ms(struct node *n);
 uint64_t node_wall_ms(struct node *n);
+/* Let go of the store pages this process mapped (store_trim), on the
+ * threadpool: one at a time, none while one runs. */
+void node_trim(struct node *n);
 
 /* peers.c (loop thread) */
 struct peer *node_peer_add(struct node *n, const struct node_peer_conf *conf);

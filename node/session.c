@@ -518,7 +518,7 @@ void session_kick(struct session *s)
 			store_txn_end(s->txn);
 			s->txn = NULL;
 			/* Up to 1 MiB of records read: let go of their pages. */
-			store_trim(n->store);
+			node_trim(n);
 		}
 		if (rc)
 			break;

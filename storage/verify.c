@@ -12,6 +12,9 @@
 #include <string.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #include "storage/ingest_int.h"
@@ -315,6 +318,11 @@ static void *verifier_main(void *arg)
 	struct store_verifier *v = arg;
 #ifdef __linux__
 	prctl(PR_SET_NAME, "agora-verify");   /* so top -H and perf tell it apart */
+	/* Verification is bulk work: on a machine with as many verifiers as
+	 * cores, a thread that answers (agorad's loop) must get a core when
+	 * it wakes, not wait out a verifier's time slice.  Linux gives each
+	 * thread its own nice value. */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 #endif
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
