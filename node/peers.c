@@ -281,6 +281,7 @@ int node_reload(struct node *n)
 		}
 		bool moved = strcmp(p->conf.host, cfg->peers[k].host) || p->conf.port != cfg->peers[k].port;
 		p->conf = cfg->peers[k];
+		p->transient = p->meshed = false;   /* in agora.conf now: it stays */
 		if ((moved || p->refused) && !p->session) {
 			uv_timer_stop(&p->timer);
 			p->state = PEER_IDLE;
