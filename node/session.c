@@ -787,7 +787,7 @@ static int on_transport_bytes(struct session *s, const uint8_t *in, size_t len)
 		free(msg);
 		if (rc)
 			return rc;
-		if (!s->meshed && s->sync.version != 0) {
+		if (!s->meshed && sync_version(&s->sync) != 0) {
 			/* the peer's Hello came: the mesh decides (peering.c) */
 			s->meshed = true;
 			if (peering_opened(s->node, s))
