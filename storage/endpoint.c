@@ -154,6 +154,25 @@ int store_endpoint_rebuild(MDB_txn *txn, struct store *s)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int store_endpoint_offer(MDB_txn *txn, struct store *s, const Agora__Record *rec,
+                         const uint8_t alliance[PROTO_ID_BYTES], uint64_t rk)
+{
+	uint8_t kb[64];
+	MDB_val v;
+	if (!s->has_endp || !readable_endpoint(rec) || rec->author.len != PROTO_KEY_BYTES)
+		return 0;
+	endp_key(kb, alliance, rec->author.data);
+	MDB_val k = { 64, kb };
+	int rc = store_lmdb_rc(mdb_get(txn, s->endp, &k, &v));
+	if (rc == 0 && v.mv_size != ENDP_VAL)
+		return STORE_E_CORRUPT;
+	if (rc == 0 && store_get64(v.mv_data) >= rec->seq)
+		return 0;
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	return endp_put(txn, s, alliance, rec->author.data, rec->seq, rk);
+}
+
 int store_endpoint_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                        const uint8_t author[PROTO_KEY_BYTES], struct store_endpoint *out)
 {

@@ -39,4 +39,13 @@ int store_endpoint_reset(MDB_txn *txn, struct store *s, const uint8_t alliance[P
  */
 int store_endpoint_rebuild(MDB_txn *txn, struct store *s);
 
+/*
+ * rec, stored under rk, was indexed again (unread.c: a build that now
+ * reads it): if it is a readable Endpoint newer (by seq) than the one the
+ * index names for its author, it becomes that one.  Any other record:
+ * nothing.  0 or a fatal code.
+ */
+int store_endpoint_offer(MDB_txn *txn, struct store *s, const Agora__Record *rec,
+                         const uint8_t alliance[PROTO_ID_BYTES], uint64_t rk);
+
 #endif

@@ -65,16 +65,17 @@ static size_t block_len(const struct fts_post *p, size_t n, uint64_t df)
 }
 
 /* x[0..xn) and y[0..yn), each sorted and unique, merged into out; a
- * rowkey in both keeps x's posting (already indexed).  Returns the count. */
+ * rowkey in both keeps x's posting (already indexed), or y's if replace
+ * (the record indexed again).  Returns the count. */
 static size_t merge_posts(struct fts_post *out, const struct fts_post *x, size_t xn,
-                          const struct fts_post *y, size_t yn)
+                          const struct fts_post *y, size_t yn, bool replace)
 {
 	size_t i = 0, j = 0, o = 0;
 	while (i < xn || j < yn) {
 		if (j == yn || (i < xn && x[i].rk < y[j].rk))
 			out[o++] = x[i++];
 		else if (i < xn && x[i].rk == y[j].rk)
-			out[o++] = x[i++], j++;
+			out[o++] = replace ? y[j] : x[i], i++, j++;
 		else
 			out[o++] = y[j++];
 	}
@@ -228,6 +229,7 @@ struct apply {
 	struct fts_post *tmerged;   /* tail + new postings */
 	size_t tmerged_cap;
 	uint8_t tval[8 + FTS_TAIL_MAX];   /* encoded tail value */
+	bool replace;               /* the batch's replace */
 };
 
 /* Read the block at the cursor's key if it belongs to the word. */
@@ -398,7 +400,7 @@ static int apply_word(struct apply *a, const char *w, size_t wl, const struct ft
 			a->merged = nm;
 			a->merged_cap = need;
 		}
-		size_t o = merge_posts(a->merged, a->old, bn, np + i, j - i);
+		size_t o = merge_posts(a->merged, a->old, bn, np + i, j - i, a->replace);
 		added += o - bn;
 		if (have && a->merged[0].rk != first) {
 			fts_key_make(key, w, wl, first);
@@ -500,7 +502,7 @@ static int apply_word_tail(struct apply *a, const char *w, size_t wl, const stru
 		a->tmerged = t;
 		a->tmerged_cap = tn + m;
 	}
-	size_t o = merge_posts(a->tmerged, a->tail, tn, np, m);
+	size_t o = merge_posts(a->tmerged, a->tail, tn, np, m, a->replace);
 	df += o - tn;
 	/* the tail's first rowkey is after every block: so are np's */
 	if (np[0].rk >= a->tail[0].rk && block_len(a->tmerged, o, df) <= FTS_TAIL_MAX)
@@ -542,7 +544,7 @@ static int cmp_word_key(const void *x, const void *y)
 int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b)
 {
 	int rc = 0;
-	struct apply a = { .txn = txn, .s = s };
+	struct apply a = { .txn = txn, .s = s, .replace = b->replace };
 	struct word_key *wk = NULL;
 	struct fts_post *np = NULL;
 	if (b->nents == 0)

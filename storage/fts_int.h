@@ -125,6 +125,9 @@ struct fts_batch {
 	size_t nents, ents_cap;
 	uint32_t gen;               /* bumped by every reset: word numbers of an
 	                               older generation are stale */
+	bool replace;               /* a queued posting replaces the stored one of
+	                               its (word, rowkey): the batch indexes records
+	                               again (unread.c); kept across resets */
 };
 
 /* Queue posting (word, rk, tf, dl), tf the raw byte.  The word must be at
@@ -144,7 +147,8 @@ int fts_batch_post(struct fts_batch *b, uint32_t wi, uint64_t rk, uint32_t dl, b
 /* Forget everything queued (keeps the buffers) and bump gen. */
 void fts_batch_reset(struct fts_batch *b);
 /* Write every queued posting into the fts DBI of txn, then reset.  An
- * existing (word, rowkey) posting is left alone. */
+ * existing (word, rowkey) posting is left alone, or replaced if
+ * b->replace. */
 int fts_batch_apply(MDB_txn *txn, struct store *s, struct fts_batch *b);
 void fts_batch_dispose(struct fts_batch *b);
 

@@ -10,6 +10,7 @@
 
 #include "storage/index_int.h"
 #include "storage/text_int.h"
+#include "storage/unread_int.h"
 
 static int buf_reserve(uint8_t **buf, size_t *cap, size_t need)
 {
@@ -302,9 +303,22 @@ int index_text_fields(const Agora__Record *rec, index_field_cb cb, void *ctx)
 		FIELD(e->note, text_lang_of(e->language));
 		break;
 	}
+#ifdef AGORA_SCHEMA_NEXT
+	case PROTO_KIND_TEST_NOTE: {   /* the test build's newer kind (PROTOCOL.md 7.6) */
+		const Agora__TestNote *n = (const void *)msg;
+		FIELD(n->text, text_lang_of(n->language));
+		break;
+	}
+#endif
 	default:
 		break;
 	}
+#ifdef AGORA_SCHEMA_NEXT
+	/* the test build's newer Measure field, in the measure's language */
+	if (kind == PROTO_KIND_MEASURE)
+		FIELD(((const Agora__Measure *)(const void *)msg)->test_extra,
+		      text_lang_of(((const Agora__Measure *)(const void *)msg)->language));
+#endif
 	return 0;
 }
 
@@ -410,16 +424,20 @@ int index_collect(struct index_keys *ik, struct store *s, const Agora__Record *r
 	int rc;
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind = proto_record_content(rec, &msg);
+	bool reads;
 	ik->keys_len = 0;
 	ik->nwords = 0;
 	ik->nposts = 0;
 	ik->polish = false;
 	ik->fb = fb;
 	ik->stem = s->stem;
+	ik->why = store_unread_why(s, rec, &reads);
 	TRY(key_u8(ik, IX_KIND, (int)kind));
 	if (rec->has_author && rec->author.len == PROTO_KEY_BYTES)
 		TRY(key_add(ik, IX_AUTHOR, rec->author.data, PROTO_KEY_BYTES));
 	TRY(key_add(ik, IX_ALLIANCE, alliance, PROTO_ID_BYTES));
+	if (!reads)
+		return 0;   /* what lies outside the body only (PROTOCOL.md 7.2) */
 	TRY(content(ik, kind, msg));
 	TRY(index_text_fields(rec, field_cb, ik));
 	if (ik->polish) {   /* a term, not a word: dl stays */

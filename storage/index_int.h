@@ -21,6 +21,7 @@ struct index_keys {
 	size_t prev_from, prev_to;  /* posts of the field's previous word */
 	size_t nwords;      /* words (not terms) = document length for BM25 */
 	bool polish;        /* some field is in Polish (TEXT_TERM_POLISH) */
+	unsigned why;       /* what of the record was not read (store_unread_why) */
 	struct fts_batch *fb;   /* where terms are interned (index_collect) */
 	struct text_stemmers *stem;
 	/* The terms of each (language, word) met since fb's last reset, so a
@@ -76,7 +77,9 @@ void ix_batch_reset(struct ix_batch *b);
 void ix_batch_dispose(struct ix_batch *b);
 
 /* Collect the ix keys and terms of rec (content of a Supersede) with the
- * stemmers of s; the terms are interned in fb. */
+ * stemmers of s; the terms are interned in fb.  Of a record whose body
+ * this build does not read (store_unread_why), only what lies outside the
+ * body: kind, author, alliance.  ik->why gets what was not read. */
 int index_collect(struct index_keys *ik, struct store *s, const Agora__Record *rec,
                   const uint8_t alliance[PROTO_ID_BYTES], struct fts_batch *fb);
 /* Queue the collected ix postings of rowkey in xb and its full-text

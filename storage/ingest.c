@@ -15,6 +15,7 @@
 #include "storage/ingest_int.h"
 #include "storage/members_int.h"
 #include "storage/meta_int.h"
+#include "storage/unread_int.h"
 
 bool store_ingest_fatal(int rc)
 {
@@ -466,7 +467,8 @@ int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8
 		flags |= REC_F_RETRACTED;   /* an edit of a withdrawn record stays withdrawn */
 	uint32_t doclen = w->ik.nwords > UINT32_MAX ? UINT32_MAX : (uint32_t)w->ik.nwords;
 	if ((rc = put_rec(w, rk, flags, (uint8_t)ckind, doclen,
-	                  kind == PROTO_KIND_SUPERSEDE ? root : rk, env, len, id)))
+	                  kind == PROTO_KIND_SUPERSEDE ? root : rk, env, len, id)) ||
+	    (rc = store_unread_note(txn, s, rk, w->ik.why)))
 		return rc;
 
 	/* feed */

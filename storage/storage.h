@@ -98,6 +98,24 @@ struct store_txn;
 int store_open(struct store **out, const char *dir, unsigned flags);
 void store_close(struct store *s);   /* accepts NULL */
 
+/*
+ * Records this node carried without reading them whole (a kind or fields
+ * of a newer version, PROTOCOL.md 7.2) are noted when stored.  A read-write
+ * store_open by a build that reads more than the one that noted them reads
+ * those records again, and only those: what it now reads is indexed (they
+ * appear in queries, full-text search and reports), what it still does not
+ * is noted again.  This is done in transactions of about a thousand
+ * records, so an open that stops half way (a crash, an error: store_open
+ * then fails) leaves a consistent store, and the next open goes on.  A
+ * store with nothing to read again opens without reading any record.
+ * store_open_reread() tells what the open did, e.g. for a notice.
+ */
+struct store_reread {
+	uint64_t reread;    /* records read again at this open (0: none) */
+	uint64_t indexed;   /* of them, now read whole (the others stay noted) */
+};
+void store_open_reread(const struct store *s, struct store_reread *out);
+
 /* ---------------------------------------------------------------- ingest */
 
 /* One signed envelope handed to store_ingest().  Borrowed for the call. */

@@ -92,6 +92,13 @@
  *            (Created on the first read-write open that lacks it, which
  *            builds it, and hides kind 29, from the kind index: a store
  *            made before this build carried Endpoints unread.)
+ *   unread   stamp(8) | rowkey(8) -> why(1): the records a build indexed
+ *            without reading them whole (a kind or fields of a newer
+ *            version), by the stamp of what that build reads; a read-write
+ *            open of a build with another stamp reads them again and
+ *            indexes what it now reads.  See unread_int.h.  (Created on
+ *            the first read-write open that lacks it, which notes the
+ *            records already stored.)
  *   meta     text key -> value.  Keys starting with '~' are internal:
  *            "~version", "~nfeeds", "~ndocs" and "~doclen" (BM25 counts).
  *            Membership: "policy/", "member/", "vote/" (members_int.h).
@@ -123,6 +130,7 @@
 #include "storage/endpoint_int.h"
 #include "storage/log_int.h"
 #include "storage/stem_int.h"
+#include "storage/unread_int.h"
 
 const char *store_strerror(int code)
 {
@@ -322,10 +330,11 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 		{ "log", offsetof(struct store, log), 0, OPTIONAL },
 		{ "forkno", offsetof(struct store, forkno), 0, OPTIONAL },
 		{ "endp", offsetof(struct store, endp), 0, OPTIONAL },
+		{ "unread", offsetof(struct store, unread), 0, OPTIONAL },
 	};
 	size_t nidl = 0;
 	s->has_ftst = s->has_idp = s->has_ids = s->has_idl = s->has_log = s->has_forkno = false;
-	s->has_endp = false;
+	s->has_endp = s->has_unread = false;
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
 		unsigned fl = dbs[i].flags | (dbs[i].how == OLD ? 0 : create);
@@ -346,6 +355,8 @@ static int open_dbis(MDB_txn *txn, struct store *s, unsigned create)
 			s->has_forkno = true;
 		else if (dbi == &s->endp)
 			s->has_endp = true;
+		else if (dbi == &s->unread)
+			s->has_unread = true;
 		else if (dbi == &s->idl[0] || dbi == &s->idl[1])
 			nidl++;
 	}
@@ -389,7 +400,11 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 	MDB_dbi probe;
 	int rc = store_lmdb_rc(mdb_dbi_open(txn, "endp", 0, &probe));
 	bool endp_new = rc == MDB_NOTFOUND;
-	if ((rc && !endp_new) || (rc = open_dbis(txn, s, MDB_CREATE)))
+	if (rc && !endp_new)
+		return rc;
+	rc = store_lmdb_rc(mdb_dbi_open(txn, "unread", 0, &probe));
+	bool unread_new = rc == MDB_NOTFOUND;
+	if ((rc && !unread_new) || (rc = open_dbis(txn, s, MDB_CREATE)))
 		return rc;
 	uint64_t v;
 	rc = store_counter_get(txn, s, META_VERSION, &v);
@@ -418,6 +433,9 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 	/* no endp yet: records of kind 29 were carried unread; index them now */
 	if (endp_new && (rc = store_endpoint_rebuild(txn, s)))
 		return rc;
+	/* no unread yet: note what this build does not read whole */
+	if (unread_new && (rc = store_unread_scan(txn, s)))
+		return rc;
 	if (v < STORE_LAYOUT_VERSION)
 		rc = store_counter_add(txn, s, META_VERSION, (int64_t)(STORE_LAYOUT_VERSION - v));
 	return rc;
@@ -425,11 +443,20 @@ static int open_write_cb(MDB_txn *txn, void *ctx)
 
 int store_open(struct store **out, const char *dir, unsigned flags)
 {
+	return store_open_hooked(out, dir, flags, NULL);
+}
+
+int store_open_hooked(struct store **out, const char *dir, unsigned flags,
+                      const struct store_hooks *h)
+{
 	struct store *s = calloc(1, sizeof *s);
 	int rc;
 	if (!s)
 		return -ENOMEM;
 	s->flags = flags;
+	if (h)
+		s->hooks = *h;
+	store_unread_stamp(s);
 	s->id_batch = ID_BATCH;
 	s->log_keep = STORE_LOG_KEEP;
 	if ((rc = store_lock_init(&s->lock)))
@@ -494,6 +521,9 @@ int store_open(struct store **out, const char *dir, unsigned flags)
 	} else {
 		s->flags &= ~(unsigned)STORE_OPEN_READONLY;
 		rc = store_write(s, open_write_cb, s);
+		/* after the open's own write: its batches are writes of their own */
+		if (!rc)
+			rc = store_unread_settle(s);
 	}
 out:
 	if (rc) {
@@ -503,6 +533,11 @@ out:
 	}
 	*out = s;
 	return 0;
+}
+
+void store_open_reread(const struct store *s, struct store_reread *out)
+{
+	*out = s->reread;
 }
 
 void store_close(struct store *s)

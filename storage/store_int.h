@@ -90,6 +90,21 @@ bool store_lock_held_here(struct store_lock *l);
 
 struct text_stemmers;
 
+/*
+ * Test hooks (tests/storage only; agora and agorad never set them): given
+ * to store_open_hooked(), in force from the open on.
+ */
+struct store_hooks {
+	uint64_t forget_kinds;  /* content kinds (bit k: kind k < 64) this store
+	                           reads as kinds of a newer version: indexed by
+	                           kind, author and alliance only, and noted */
+	size_t unread_batch;    /* records re-read per transaction at open;
+	                           0: UNREAD_BATCH (unread_int.h) */
+};
+/* store_open() with test hooks (h may be NULL: none).  Tests only. */
+int store_open_hooked(struct store **out, const char *dir, unsigned flags,
+                      const struct store_hooks *h);
+
 struct store {
 	MDB_env *env;
 	/* Threads (storage.h): the map lock; writes one at a time (write_mu);
@@ -124,6 +139,11 @@ struct store {
 	MDB_dbi forkno;     /* fork number -> fork (log_int.h) */
 	MDB_dbi endp;       /* alliance | author -> newest Endpoint (endpoint_int.h) */
 	bool has_endp;      /* false: opened read-only before the first read-write open */
+	MDB_dbi unread;     /* stamp | rowkey -> why: records read in part (unread_int.h) */
+	bool has_unread;    /* false: opened read-only before the first read-write open */
+	uint8_t read_stamp[8];  /* what this build reads (store_unread_stamp) */
+	struct store_reread reread; /* what the open's re-read did (store_open_reread) */
+	struct store_hooks hooks;   /* tests only; zero otherwise */
 	uint64_t log_keep;  /* STORE_LOG_KEEP; tests make it small */
 	bool has_log;       /* false: opened read-only before the first read-write open */
 	bool has_forkno;    /* likewise */
