@@ -48,6 +48,12 @@ int cli_store(struct cli_ctx *ctx, bool create, struct store **out)
 			cli_error(ctx, "cannot open the store in %s: %s", path, store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
+	struct store_reread rr;
+	store_open_reread(ctx->store, &rr);
+	if (rr.indexed)   /* once, the first time an upgraded agora opens the store */
+		fprintf(stderr, "%s: read %llu records of a newer version that this node kept unread; "
+		        "they now appear in queries and reports\n", ctx->prog,
+		        (unsigned long long)rr.indexed);
 	*out = ctx->store;
 	return CLI_EXIT_OK;
 }
