@@ -62,4 +62,21 @@ wait_for 30 "new2's note to reach new1" holds new1 "$back"
 ag new1 show "$back" | grep -q "Svar fra Sønderborg" || fail "new1 cannot read new2's note"
 holds old1 "$back" || fail "old1 lacks new2's note"
 for n in new1 old1 old2 new2; do stop $n; done
-echo "ok: newer kind $note, newer field $extra and later records crossed old nodes both ways"
+# old1 is upgraded (PROTOCOL.md 7.2): what it carried unread is indexed by
+# the newer agora's first open of its store, with no command, and found by
+# its words; the open after that reads nothing again.
+found() { "$@" --jsonl | grep -c .; }
+[ "$(found ag old1 query --text "topmødet")" = 0 ] || fail "old1 searched the note's text"
+[ "$(found ag old1 query --text "newer nodes")" = 0 ] || fail "old1 searched the newer field"
+"$NEXT_AGORA" --home "$WORK/old1" query --kind measure --jsonl >/dev/null 2>"$WORK/upgrade.err" ||
+	fail "the newer agora cannot open old1's store"
+grep -q "read 3 records of a newer version" "$WORK/upgrade.err" ||
+	fail "the upgraded agora did not say it read old1's 3 records (2 notes, 1 measure): $(cat "$WORK/upgrade.err")"
+"$NEXT_AGORA" --home "$WORK/old1" query --text "topmødet" --jsonl | grep -q "${note:0:16}" ||
+	fail "upgraded old1 does not find the note by its text"
+"$NEXT_AGORA" --home "$WORK/old1" query --text "newer nodes" --jsonl | grep -q "${extra:0:16}" ||
+	fail "upgraded old1 does not find the measure by its newer field"
+"$NEXT_AGORA" --home "$WORK/old1" query --text "topmødet" --jsonl 2>&1 >/dev/null | grep -q "newer version" &&
+	fail "the upgraded store was read again"
+echo "ok: newer kind $note, newer field $extra and later records crossed old nodes both ways;"
+echo "ok: old1 upgraded finds them by text"
