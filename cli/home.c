@@ -54,6 +54,10 @@ int cli_store(struct cli_ctx *ctx, bool create, struct store **out)
 		fprintf(stderr, "%s: read %llu records of a newer version that this node kept unread; "
 		        "they now appear in queries and reports\n", ctx->prog,
 		        (unsigned long long)rr.indexed);
+	if (rr.error)
+		fprintf(stderr, "%s: could not yet index all records of a newer version that this node "
+		        "kept unread (%s); the next command tries again\n", ctx->prog,
+		        store_strerror(rr.error));
 	*out = ctx->store;
 	return CLI_EXIT_OK;
 }

@@ -40,7 +40,9 @@ void store_wctx_dispose(struct store_wctx *w);
  * code (PROTO_E_SEQ, PROTO_E_PREV, STORE_E_*), or a fatal code (see
  * store_ingest_fatal).  A rejected item leaves the transaction as it was,
  * except for what the rules write on purpose (an own feed's floor or
- * conflict, a member's expiry seq: storage.h).
+ * conflict, a member's expiry seq: storage.h).  A record this build does
+ * not read whole (a kind or fields of a newer version) is noted in the
+ * same transaction, for a later build to index (unread_int.h).
  */
 int store_ingest_one(struct store_wctx *w, const Agora__Record *rec, const uint8_t *env,
                      size_t len, const uint8_t id[PROTO_ID_BYTES]);

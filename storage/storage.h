@@ -105,14 +105,17 @@ void store_close(struct store *s);   /* accepts NULL */
  * those records again, and only those: what it now reads is indexed (they
  * appear in queries, full-text search and reports), what it still does not
  * is noted again.  This is done in transactions of about a thousand
- * records, so an open that stops half way (a crash, an error: store_open
- * then fails) leaves a consistent store, and the next open goes on.  A
+ * records, so an open that stops half way (a crash, an error) leaves a
+ * consistent store, and the next open goes on.  An error there does not
+ * fail store_open (a full disk must not keep the node from starting): the
+ * records not yet read stay noted, and store_open_reread() says why.  A
  * store with nothing to read again opens without reading any record.
  * store_open_reread() tells what the open did, e.g. for a notice.
  */
 struct store_reread {
 	uint64_t reread;    /* records read again at this open (0: none) */
 	uint64_t indexed;   /* of them, now read whole (the others stay noted) */
+	int error;          /* 0, or why the re-read stopped short (store_strerror) */
 };
 void store_open_reread(const struct store *s, struct store_reread *out);
 

@@ -521,9 +521,10 @@ int store_open_hooked(struct store **out, const char *dir, unsigned flags,
 	} else {
 		s->flags &= ~(unsigned)STORE_OPEN_READONLY;
 		rc = store_write(s, open_write_cb, s);
-		/* after the open's own write: its batches are writes of their own */
+		/* After the open's own write: its batches are writes of their
+		 * own.  What it cannot do now stays noted for the next open. */
 		if (!rc)
-			rc = store_unread_settle(s);
+			s->reread.error = store_map_err(store_unread_settle(s));
 	}
 out:
 	if (rc) {

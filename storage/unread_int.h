@@ -61,7 +61,8 @@ int store_unread_scan(MDB_txn *txn, struct store *s);
 
 /* Re-read the notes of other stamps, in write transactions (see above),
  * counting into s->reread.  Called by store_open after its first write.
- * 0 or an error (the store stays consistent; the next open goes on). */
+ * 0 or an error (the store stays consistent; the next open goes on; the
+ * open does not fail). */
 int store_unread_settle(struct store *s);
 
 #endif
