@@ -546,7 +546,10 @@ uint64_t sync_next_deadline(const struct sync *s);
  * eager again both ways.  An alliance whose announcements overflowed
  * SYNC_MISSING_MAX opens an exchange instead.  The node calls it when the
  * earliest sync_next_deadline of its sessions has passed (one timer per
- * node); a call before is a no-op.  0 or a fatal error.
+ * node); a call before is a no-op.  1 if it sent a Graft or a Digest, 0 if
+ * nothing was due after all (what was announced has arrived), or a fatal
+ * error.  When several sessions are due, the node lets one graft (returns
+ * 1) and calls the others SYNC_GRAFT_NEXT_MS later.
  */
 int sync_timeout(struct sync *s, uint64_t now_ms);
 

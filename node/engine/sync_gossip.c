@@ -373,7 +373,7 @@ out:
 
 int sync_timeout(struct sync *s, uint64_t now_ms)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = UINT64_MAX, before = s->c.msgs_out;
 	int rc;
 
 	if (s->state != SYNC_STATE_OPEN || now_ms < s->next_due)
@@ -406,7 +406,7 @@ int sync_timeout(struct sync *s, uint64_t now_ms)
 			return rc;
 	}
 	s->next_due = next;
-	return 0;
+	return s->c.msgs_out != before;
 }
 
 void sync_set_graft_ms(struct sync *s, uint32_t ms)

@@ -338,22 +338,23 @@ static int fire(struct net *n, const struct ev *e)
 	if (e->at != x->timer_at)
 		return 0;   /* replaced by an earlier one */
 	x->timer_at = UINT64_MAX;
-	/* One session grafts at a time (the one whose deadline is earliest):
-	 * what it asks for may also be what the others were announced, and
-	 * comes within a round trip; the rest wait SYNC_GRAFT_NEXT_MS. */
-	struct sync *first = NULL;
-	size_t due = 0;
+	/* One session grafts at a time, as agorad does (node/session.c): what
+	 * it asks for may also be what the others were announced, and comes
+	 * within a round trip; the rest wait SYNC_GRAFT_NEXT_MS. */
+	bool grafted = false, more = false;
 	for (size_t i = 0; i < x->n_sess; i++) {
-		uint64_t d = sync_next_deadline(&x->sess[i]->e);
-		if (d > n->now)
+		struct sync *se = &x->sess[i]->e;
+		if (sync_next_deadline(se) > n->now)
 			continue;
-		due++;
-		if (!first || d < sync_next_deadline(first))
-			first = &x->sess[i]->e;
+		if (grafted) {
+			more = true;
+			continue;
+		}
+		if ((rc = sync_timeout(se, n->now)) < 0)
+			return rc;
+		grafted = rc == 1;
 	}
-	if (first && (rc = sync_timeout(first, n->now)))
-		return rc;
-	x->graft_hold = due > 1 ? n->now + SYNC_GRAFT_NEXT_MS : 0;
+	x->graft_hold = more ? n->now + SYNC_GRAFT_NEXT_MS : 0;
 	return settle_node(n, e->node);
 }
 
