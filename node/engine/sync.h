@@ -535,8 +535,9 @@ int sync_resync(struct sync *s);
 int sync_duplicate(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES], uint64_t now_ms);
 
 /* The earliest time (same clock as now_ms) at which sync_timeout has work:
- * a graft of records the peer announced.  UINT64_MAX: none.  O(alliances
- * plus missing records). */
+ * a graft of records the peer announced.  UINT64_MAX: none.  O(1); it may
+ * be early (the records arrived since): sync_timeout then sends nothing
+ * and moves it on. */
 uint64_t sync_next_deadline(const struct sync *s);
 
 /*
