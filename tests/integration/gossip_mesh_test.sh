@@ -12,8 +12,8 @@
 # agorad never pruning (ingest.c not calling sync_duplicate), 3.833.
 . "$(dirname "$0")/lib.sh"
 N=${MEMBERS:-12}
-WARM=${WARM:-6}
-RECORDS=${RECORDS:-16}
+WARM=${WARM:-4}
+RECORDS=${RECORDS:-12}
 BOUND=${BOUND:-1.3}
 mapfile -t PORTS < <(python3 -c '
 import socket
@@ -79,5 +79,25 @@ python3 -c "import sys; sys.exit(0 if $copies <= $BOUND else 1)" ||
 	fail "copies per record $copies > $BOUND"
 [ $((h1 - h0)) -eq $((r1 - r0 - from_peers)) ] ||
 	fail "records_already_held $((h1 - h0)) != received - stored $((r1 - r0 - from_peers))"
-for n in "${NODES[@]}"; do stop "$n"; done
+
+# Tree links die: a quarter of the members are killed (SIGKILL), the
+# sessions they held with the others end, and records published by the
+# rest still reach all the rest (announcements grafted, new sessions).
+DEAD=$(( (N + 3) / 4 ))
+for ((i = 1; i <= DEAD; i++)); do stop "m$i" KILL; done
+ALIVE=(c); for ((i = DEAD + 1; i <= N; i++)); do ALIVE+=("m$i"); done
+for ((k = 0; k < 4; k++)); do
+	i=$(( DEAD + 1 + k % (N - DEAD) ))
+	ag "m$i" publish measure --title "after the kill $k" --language da --mitigation \
+		--sector waste --status ongoing >/dev/null || fail "publish at m$i"
+done
+alive_same() {
+	local want n; want=$(records c)
+	for n in "${ALIVE[@]}"; do [ "$(records "$n")" = "$want" ] || return 1; done
+	ag c query --text "kill" --jsonl | grep -c "after the kill" | grep -qx 4
+}
+wait_for 90 "the ${#ALIVE[@]} live nodes to hold the records published after $DEAD were killed" \
+	alive_same
+echo "after killing $DEAD members: the ${#ALIVE[@]} others converged"
+for n in "${ALIVE[@]}"; do stop "$n"; done
 echo "ok"
