@@ -211,6 +211,10 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(o, "uptime_ms", json_integer((json_int_t)st->uptime_ms));
 		json_object_set_new(o, "feeds", json_integer((json_int_t)st->feeds));
 		json_object_set_new(o, "records", json_integer((json_int_t)st->records));
+		json_object_set_new(o, "records_received",
+		                    json_integer((json_int_t)st->records_received));
+		json_object_set_new(o, "records_already_held",
+		                    json_integer((json_int_t)st->records_already_held));
 		for (size_t i = 0; i < st->n_alliances; i++) {
 			char a[65];
 			json_t *x = json_object();

@@ -237,6 +237,9 @@ static int fill_status(struct node *n, struct reply *rp)
 	st->listen = n->listen_str;
 	st->has_uptime_ms = true;
 	st->uptime_ms = node_mono_ms(n) - n->start_ms;
+	st->has_records_received = st->has_records_already_held = true;
+	st->records_received = n->records_received;
+	st->records_already_held = n->records_held;
 	rp->al = calloc(n->local.n + 1, sizeof(*rp->al));
 	rp->al_ptrs = calloc(n->local.n + 1, sizeof(*rp->al_ptrs));
 	if (!rp->al || !rp->al_ptrs)

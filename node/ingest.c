@@ -204,6 +204,16 @@ static void batch_result(struct node *n, struct session *s, struct ingest_batch 
 {
 	char hex[17];
 	proto_hex(hex, b->author, 8);
+	n->records_received += b->n;
+	if (!b->first_error && !b->gap)
+		n->records_held += b->n - b->added;
+	if (!b->first_error && !b->gap && !b->added && b->n) {
+		/* Every record held already: another session brought them first.
+		 * The engine prunes this one (PROTOCOL.md 4.8). */
+		if (s->state == SESSION_OPEN)
+			node_graft_duplicate(n, s, b->alliance);
+		return;
+	}
 	if (b->first_error == STORE_E_CONFLICT) {
 		/* Our own feed, signed by us, differs from ours: we published on
 		 * a store restored from a backup.  Nothing is acked or echoed;

@@ -232,6 +232,7 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	n->cfg.n_peers = 0;
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
+	node_graft_init(n);
 	n->trim_req.data = n;
 	uv_signal_init(loop, &n->sigint);
 	uv_signal_init(loop, &n->sigterm);
@@ -277,6 +278,7 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->listener, NULL);
 	control_close(n);
 	uv_close((uv_handle_t *)&n->tick, NULL);
+	uv_close((uv_handle_t *)&n->graft_timer, NULL);
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
 	uv_close((uv_handle_t *)&n->sighup, NULL);

@@ -335,6 +335,13 @@ struct node {
 	size_t n_upgrades;
 	/* the peer manager (peering.c): the mesh and its candidates (borrowed
 	 * by the mesh until replaced) */
+	/* eager and lazy push (graft.c): one timer for every session's
+	 * grafts, and what the sessions delivered */
+	uv_timer_t graft_timer;
+	uint64_t graft_at;            /* when it fires (UINT64_MAX: not armed) */
+	uint64_t graft_hold;          /* no graft before (another session just grafted) */
+	uint64_t records_received;    /* envelopes from peers, stored or held already */
+	uint64_t records_held;        /* of those, held already (copies past the first) */
 	struct mesh *mesh;
 	struct mesh_candidate *cand;
 	size_t n_cand;
@@ -362,6 +369,15 @@ uint64_t node_wall_ms(struct node *n);
 /* Let go of the store pages this process mapped (store_trim), on the
  * threadpool: one at a time, none while one runs. */
 void node_trim(struct node *n);
+
+/* graft.c (loop thread): the timer for grafts (PROTOCOL.md 4.8) */
+void node_graft_init(struct node *n);
+/* A session's engine has a graft due at `due` (sync_next_deadline): fire
+ * no later than then.  O(1); UINT64_MAX is nothing. */
+void node_graft_arm(struct node *n, uint64_t due);
+/* s sent a batch of alliance's records all held already: sync_duplicate
+ * (a Prune); closes s if the engine fails. */
+void node_graft_duplicate(struct node *n, struct session *s, const uint8_t alliance[32]);
 
 /* peers.c (loop thread) */
 struct peer *node_peer_add(struct node *n, const struct node_peer_conf *conf);

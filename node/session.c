@@ -960,6 +960,9 @@ static void after_bytes(struct session *s, int rc)
 		session_kick(s);   /* flushes what the messages read asked for */
 		if (s->state != SESSION_CLOSING)
 			sendq_check(s);
+		/* a Have read may have set a graft earlier than the timer's */
+		if (s->state == SESSION_OPEN)
+			node_graft_arm(s->node, sync_next_deadline(&s->sync));
 	}
 }
 

@@ -158,6 +158,9 @@ int sync_init(struct sync *s, unsigned flags, const uint8_t self[SYNC_KEY_BYTES]
 	s->local = local;
 	s->io = *io;
 	s->next_exchange = s->initiator ? 1 : 2;
+	s->eager_only = flags & SYNC_EAGER_ONLY;
+	s->graft_ms = SYNC_GRAFT_MS;
+	s->next_due = UINT64_MAX;
 	s->state = (flags & SYNC_AWAIT_REDEEM) ? SYNC_STATE_AWAIT_REDEEM : SYNC_STATE_HELLO;
 	return 0;
 }
@@ -168,6 +171,7 @@ void sync_dispose(struct sync *s)
 		return;
 	for (size_t i = 0; i < s->n_al; i++) {
 		free(s->al[i].peer);
+		free(s->al[i].miss);
 		sync_exchange_clear(&s->al[i].ex[0]);
 		sync_exchange_clear(&s->al[i].ex[1]);
 	}
@@ -545,6 +549,15 @@ static int recv_open(struct sync *s, const uint8_t *msg, size_t len,
 	}
 	if (sh->type == AGORA__WIRE__MESSAGE__MSG_HELLO)
 		return perr(s, SYNC_E_PROTOCOL, "second Hello");
+	if (s->version < 3 && (sh->type == AGORA__WIRE__MESSAGE__MSG_HAVE ||
+	                       sh->type == AGORA__WIRE__MESSAGE__MSG_PRUNE ||
+	                       sh->type == AGORA__WIRE__MESSAGE__MSG_GRAFT)) {
+		/* Version 3's messages: a version-2 session ignores them as the
+		 * unknown types they are to a version-2 node, version 1 closes. */
+		if (s->version == 2)
+			return 0;
+		return perr(s, SYNC_E_PROTOCOL, "message of a type this protocol version does not have");
+	}
 	if (sh->type == AGORA__WIRE__MESSAGE__MSG_RANGES && (rc = sync_ranges_precheck(s, sh)))
 		return rc;
 	if ((rc = unpack(s, msg, len, &m)))
@@ -568,6 +581,9 @@ static int recv_open(struct sync *s, const uint8_t *msg, size_t len,
 		sync_on_pong(s, m->pong->nonce);
 		break;
 	case AGORA__WIRE__MESSAGE__MSG_FORK: rc = sync_on_fork(s, m->fork); break;
+	case AGORA__WIRE__MESSAGE__MSG_HAVE: rc = sync_on_have(s, m->have); break;
+	case AGORA__WIRE__MESSAGE__MSG_PRUNE: rc = sync_on_prune(s, m->prune); break;
+	case AGORA__WIRE__MESSAGE__MSG_GRAFT: rc = sync_on_graft(s, m->graft); break;
 	case AGORA__WIRE__MESSAGE__MSG_HEAD_CHECK:
 		rc = s->version >= 2 ? sync_on_head_check(s, m->head_check) :
 		     perr(s, SYNC_E_PROTOCOL, "HeadCheck in a version-1 session");

@@ -42,7 +42,7 @@
 /* ------------------------------------------------------------ limits */
 
 #define SYNC_VERSION_MIN 1              /* lowest protocol version spoken */
-#define SYNC_VERSION_MAX 2              /* highest (what Hello offers) */
+#define SYNC_VERSION_MAX 3              /* highest (what Hello offers) */
 #define SYNC_KEY_BYTES 32
 #define SYNC_LEAF_FEEDS 16              /* ranges this small are listed */
 #define SYNC_DEPTH_MAX 64               /* nibbles in a 32-byte key */
@@ -91,6 +91,28 @@
 #define SYNC_PEER_FEEDS_MAX (2 * SYNC_FEEDS_MAX)
 /* Feeds marked diverged (sync_feed_diverged) per session. */
 #define SYNC_DIVERGED_MAX 64
+/* Entries in one Have or Graft (version 3): what one call announces is
+ * split into messages of at most this many (about 40 KB each). */
+#define SYNC_GOSSIP_ENTRIES_MAX 1024
+/* Records the peer announced (Have) that have not arrived, tracked per
+ * session over all alliances (56 bytes each).  Past this, an alliance's
+ * further announcements are not tracked one by one: at the graft time an
+ * exchange of that alliance is opened instead (PROTOCOL.md 4.8). */
+#define SYNC_MISSING_MAX 4096
+/* How long a record the peer announced may take to arrive by another
+ * session before this one grafts it (sync_set_graft_ms changes it).  It
+ * must exceed the extra hops of the eager tree over the direct link, or
+ * every announcement turns into a graft and a copy (tests/node/
+ * sync_gossip_test.c counts the copies, PROTOCOL.md 4.8). */
+#define SYNC_GRAFT_MS 400
+/* When several sessions have grafts due, the node lets one graft and the
+ * others wait this long: what the first asks for is often what the others
+ * were announced too, and arrives within a round trip (one graft, not one
+ * per announcer: PROTOCOL.md 4.8). */
+#define SYNC_GRAFT_NEXT_MS 200
+/* A lazy alliance whose peer still pushes new records (a Prune and a
+ * Graft crossed) is pruned again, at most this often. */
+#define SYNC_PRUNE_AGAIN_MS 5000
 
 /*
  * Output bound (PROTOCOL.md 4.5).  The answer to one message that holds a
@@ -263,6 +285,8 @@ struct sync_pfeed {
 	uint64_t seen_local;   /* our head when since_ms was set */
 	uint64_t sent_tick;    /* our message count when we last sent records of it */
 	bool rewound;          /* lowered once this session: never again */
+	uint32_t unconfirmed;  /* of seq, records we only announced (Have), never sent:
+	                          a Graft may take seq back down by this much */
 };
 
 /* Our entry in a range as it was when a turn went out.  Private. */
@@ -290,6 +314,13 @@ struct sync_exchange {
 	struct sync_entry *snap;      /* our entries in them when it went out */
 };
 
+/* A record the peer announced (Have) that we lack.  Private. */
+struct sync_missing {
+	uint8_t author[SYNC_KEY_BYTES];
+	uint64_t seq;                 /* the peer's head it announced */
+	uint64_t due_ms;              /* graft then, unless it has arrived */
+};
+
 /* One alliance of the session.  Private. */
 struct sync_alliance {
 	uint8_t id[SYNC_KEY_BYTES];
@@ -300,6 +331,13 @@ struct sync_alliance {
 	size_t n, cap;
 	bool synced;                  /* an exchange ended: push what the peer lacks */
 	bool unshared;                /* left the session (peer or node said so) */
+	bool lazy;                    /* v3: pruned (either side): new records are
+	                                 announced both ways, not pushed */
+	uint64_t prune_ms;            /* when it was last pruned (sent or received) */
+	struct sync_missing *miss;    /* announced to us, not arrived: sorted by author */
+	size_t n_miss, cap_miss;
+	uint64_t overflow_due;        /* announcements past SYNC_MISSING_MAX: open an
+	                                 exchange then (0: none) */
 };
 
 /* A feed the peer lacks records of: streamed in prio, then key order.
@@ -361,6 +399,10 @@ struct sync {
 	uint64_t last_ping;               /* nonce of the last Ping sent */
 	uint64_t last_ping_tick;          /* our message count then */
 	uint64_t barrier_seq;
+	size_t n_missing;                 /* over all alliances */
+	uint64_t next_due;                /* no later than the earliest graft due */
+	uint32_t graft_ms;                /* SYNC_GRAFT_MS unless set */
+	bool eager_only;                  /* SYNC_EAGER_ONLY */
 	struct sync_counters c;
 	bool hello_out;
 	bool bye_in, bye_out;
@@ -380,10 +422,14 @@ uint32_t sync_peer_sessions(const struct sync *s);
 
 #define SYNC_INITIATOR 1u     /* this side dialed: it opens the exchanges */
 #define SYNC_AWAIT_REDEEM 2u  /* unknown key: its first message must be one Redeem */
+#define SYNC_EAGER_ONLY 4u    /* push every new record, as version 1 does: never
+                                 send Prune, ignore one received (the baseline
+                                 tests/node/sync_gossip_test.c compares with) */
 
 /*
  * Set up an engine for a session whose handshake authenticated peer_key.
- * flags: SYNC_INITIATOR and/or SYNC_AWAIT_REDEEM (needs io->redeem).
+ * flags: SYNC_INITIATOR and/or SYNC_AWAIT_REDEEM (needs io->redeem),
+ * SYNC_EAGER_ONLY.
  * name: ours, for display (may be NULL).  Errors: SYNC_E_PROTOCOL (a NULL
  * argument or callback).
  */
@@ -432,7 +478,12 @@ struct sync_feed_ref {
 
 /*
  * These feeds' heads in `local` moved (records stored or published; the
- * node has already updated the vectors, e.g. with sync_lvec_set).  Cost:
+ * node has already updated the vectors, e.g. with sync_lvec_set).  The
+ * live push: where the peer lacks the new records, an eager alliance
+ * streams them (sync_produce), a lazy one (the peer pruned it, version 3)
+ * announces them at once in one Have per alliance (more only past
+ * SYNC_GOSSIP_ENTRIES_MAX feeds), unless the feed is still being streamed.
+ * Records the peer announced that are now held need no graft.  Cost:
  * O(n log F) plus inserting them into the out-feed list; nothing else is
  * revisited.  An alliance not in `local` or not in the session is skipped.
  */
@@ -450,12 +501,67 @@ int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size
 int sync_alliances_changed(struct sync *s, uint64_t now_ms);
 
 /* Anything in `local` may have changed: sync_alliances_changed, then every
- * feed is revisited (O(feeds)).  Prefer the two above. */
+ * feed is revisited (O(feeds)) and whatever the peer lacks is streamed, in
+ * either push mode (a catch-up).  Prefer the two above. */
 int sync_local_changed(struct sync *s, uint64_t now_ms);
 
 /* Open a new exchange for every alliance of the session whose exchange
  * opened by us is over. */
 int sync_resync(struct sync *s);
+
+/* ------------------------------------------- eager and lazy push (v3) */
+
+/*
+ * Live records travel an eager tree (PROTOCOL.md 4.8, "Eager and lazy
+ * push"): every alliance of a session starts eager; a node that receives
+ * only records it already held prunes the session (Prune), after which the
+ * peer announces new records (Have) instead of pushing them; a node that
+ * was announced records which then do not arrive by another session
+ * within the graft delay asks for them (Graft), which makes the session
+ * eager again both ways.  Exchanges stream what the peer lacks in either
+ * mode.  Version-1 and version-2 sessions are always eager.
+ */
+
+/*
+ * The node stored none of a batch of records the peer sent about alliance
+ * and refused none of it: every record was held already (its ingest
+ * result, e.g. only STORE_KNOWN).  Sends Prune { alliance } and makes the
+ * alliance lazy on the session (both ways) when the session speaks
+ * version 3, carries the alliance, an exchange of it has ended, and it is
+ * eager (so at most one Prune per Graft), or lazy but pruned more than
+ * SYNC_PRUNE_AGAIN_MS ago (a Prune that crossed a Graft); else nothing.
+ * 0, or what sending returned.
+ */
+int sync_duplicate(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES], uint64_t now_ms);
+
+/* The earliest time (same clock as now_ms) at which sync_timeout has work:
+ * a graft of records the peer announced.  UINT64_MAX: none.  O(1); it may
+ * be early (the records arrived since): sync_timeout then sends nothing
+ * and moves it on. */
+uint64_t sync_next_deadline(const struct sync *s);
+
+/*
+ * Due work at now_ms: for each alliance, one Graft (more past
+ * SYNC_GOSSIP_ENTRIES_MAX) naming the feeds the peer announced whose
+ * records have still not arrived, with our heads; the alliance becomes
+ * eager again both ways.  An alliance whose announcements overflowed
+ * SYNC_MISSING_MAX opens an exchange instead.  The node calls it when the
+ * earliest sync_next_deadline of its sessions has passed (one timer per
+ * node); a call before is a no-op.  1 if it sent a Graft or a Digest, 0 if
+ * nothing was due after all (what was announced has arrived), or a fatal
+ * error.  When several sessions are due, the node lets one graft (returns
+ * 1) and calls the others SYNC_GRAFT_NEXT_MS later.
+ */
+int sync_timeout(struct sync *s, uint64_t now_ms);
+
+/* The graft delay of this session (default SYNC_GRAFT_MS); for later
+ * announcements. */
+void sync_set_graft_ms(struct sync *s, uint32_t ms);
+
+/* Is this alliance lazy on the session (pruned by either side, not
+ * grafted since): new records announced both ways rather than pushed?
+ * False if not carried. */
+bool sync_lazy(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES]);
 
 /* ---------------------------------------------------- records that fail */
 

@@ -718,6 +718,7 @@ int sync_on_ranges(struct sync *s, const Agora__Wire__Ranges *r)
 		a->unshared = true;
 		a->synced = true;
 		sync_out_drop_alliance(s, a);
+		sync_gossip_drop(s, a);
 		return 0;
 	}
 	if (!(cl = calloc(x->n_pend ? x->n_pend : 1, sizeof(*cl))))

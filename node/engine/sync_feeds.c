@@ -59,6 +59,11 @@ static const struct sync_diverged *diverged(const struct sync *s, const uint8_t 
 	return NULL;
 }
 
+bool sync_is_diverged(const struct sync *s, const uint8_t *alliance, const uint8_t *author)
+{
+	return diverged(s, alliance, author) != NULL;
+}
+
 /* Streaming order (governance first, PROTOCOL.md 4.4): coordinators'
  * feeds (the charter's author is one), then the peer's own, then the rest. */
 static uint8_t prio_of(const struct sync *s, const struct sync_lvec *v, const uint8_t *author)
@@ -89,6 +94,31 @@ static int out_add(struct sync *s, const struct sync_alliance *a, const struct s
 	if (s->n_out - s->n_out_sorted > (s->n_out_sorted > 64 ? s->n_out_sorted : 64))
 		out_normalize(s);
 	return 0;
+}
+
+/* Is this feed in the out list (being streamed)?  Sorts the list first. */
+static bool out_queued(struct sync *s, const struct sync_alliance *a,
+                       const struct sync_lvec *v, const uint8_t *author)
+{
+	struct sync_outfeed key;
+	size_t lo = 0, hi;
+	if (!s->n_out)
+		return false;
+	out_normalize(s);
+	key.prio = prio_of(s, v, author);
+	key.a = (uint32_t)(a - s->al);
+	memcpy(key.author, author, 32);
+	for (hi = s->n_out; lo < hi;) {
+		size_t m = lo + (hi - lo) / 2;
+		int c = outfeed_cmp(&s->out[m], &key);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return false;
 }
 
 int sync_out_alliance(struct sync *s, struct sync_alliance *a)
@@ -141,10 +171,23 @@ static void decide(struct sync_pfeed *f, uint64_t v, enum sync_learn how, uint64
 {
 	if (v >= f->seq) {
 		f->seq = v;
+		f->unconfirmed = 0;
 		return;
 	}
 	if (how == SYNC_LEARN_RAISE)
 		return;
+	if (f->unconfirmed) {
+		/* The top of seq was only announced (Have), never sent: going
+		 * back down to what the peer was known to hold before is no
+		 * rewind, and sends nothing twice. */
+		uint64_t floor = f->seq - f->unconfirmed;
+		f->seq = v > floor ? v : floor;
+		f->unconfirmed = 0;
+		if (v >= floor)
+			return;
+	}
+	if (how == SYNC_LEARN_GRAFT)
+		return;   /* below that: records on their way, or an Ack's matter */
 	if (how == SYNC_LEARN_EXACT && f->sent_tick > seen_tick)
 		return;   /* records we sent since may still be on their way */
 	if (f->rewound)
@@ -229,6 +272,60 @@ int sync_peer_learn(struct sync *s, struct sync_alliance *a, const uint8_t *auth
                     uint64_t seq, enum sync_learn how, uint64_t seen_tick)
 {
 	return learn(s, a, author, seq, how, seen_tick, NULL);
+}
+
+int sync_peer_graft(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                    uint64_t seq)
+{
+	const struct sync_lvec *v = sync_lvec_of(s, a->id);
+	struct sync_pfeed *f = NULL;
+	int rc;
+	if (!v)
+		return 0;
+	if ((rc = learn(s, a, author, seq, SYNC_LEARN_GRAFT, 0, &f)))
+		return rc;
+	uint64_t have = f ? f->seq : 0;
+	/* Asked for: stream it even where knowledge did not move. */
+	if (a->synced && !a->unshared && sync_lvec_seq(v, author) > have &&
+	    !diverged(s, a->id, author))
+		return out_add(s, a, v, author);
+	return 0;
+}
+
+/*
+ * Lazy push: we announce our head `seq` of this feed (Have) instead of
+ * streaming it.  The peer will either get those records by another
+ * session or graft them, so count them as the peer's from now on (nothing
+ * else would announce or push them again), remembering how many were only
+ * announced: a Graft may take them back, without a rewind.
+ */
+static int peer_announce(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                         uint64_t seq)
+{
+	bool found;
+	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
+	int rc;
+	if (!found) {
+		if (s->n_peer_feeds >= SYNC_PEER_FEEDS_MAX)
+			return SYNC_E_LIMIT;
+		if ((rc = peer_reserve(a, a->n + 1)))
+			return rc;
+		if (a->n > i)
+			memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
+		memset(&a->peer[i], 0, sizeof(a->peer[i]));
+		memcpy(a->peer[i].author, author, 32);
+		a->n++;
+		s->n_peer_feeds++;
+	}
+	struct sync_pfeed *f = &a->peer[i];
+	if (seq <= f->seq)
+		return 0;
+	uint64_t u = (uint64_t)f->unconfirmed + (seq - f->seq);
+	/* Past 2^32 - 1 only announced records a Graft takes back less: the
+	 * next exchange finds the rest. */
+	f->unconfirmed = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+	f->seq = seq;
+	return 0;
 }
 
 int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *prefix,
@@ -640,30 +737,95 @@ int sync_feed_diverged(struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES],
 
 /* ------------------------------------------------------ local changes */
 
+/* A lazy alliance's feeds to announce, from one sync_feeds_changed call. */
+struct announce {
+	uint32_t a;
+	struct sync_entry e;
+};
+
+static int announce_cmp(const void *x, const void *y)
+{
+	const struct announce *p = x, *q = y;
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	return memcmp(p->e.author, q->e.author, 32);
+}
+
+/* Announce list[0..n) (sorted by alliance) in one Have per alliance. */
+static int announce_send(struct sync *s, struct announce *list, size_t n)
+{
+	struct sync_entry *e = NULL;
+	int rc = 0;
+	if (!n)
+		return 0;
+	qsort(list, n, sizeof(*list), announce_cmp);
+	if (!(e = malloc(n * sizeof(*e))))
+		return -ENOMEM;
+	for (size_t i = 0, j; !rc && i < n; i = j) {
+		struct sync_alliance *a = &s->al[list[i].a];
+		size_t k = 0;
+		for (j = i; j < n && list[j].a == list[i].a; j++) {
+			if (k && !memcmp(e[k - 1].author, list[j].e.author, 32))
+				continue;   /* named twice in the call */
+			e[k++] = list[j].e;
+		}
+		rc = sync_send_have(s, a, e, k);
+		for (size_t m = 0; !rc && m < k; m++)
+			rc = peer_announce(s, a, e[m].author, e[m].seq);
+	}
+	free(e);
+	return rc;
+}
+
 int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size_t n,
                        uint64_t now_ms)
 {
-	int rc;
+	struct announce *ann = NULL;
+	size_t n_ann = 0;
+	int rc = 0;
 	if (s->state != SYNC_STATE_OPEN)
 		return 0;
 	s->now_ms = now_ms;
 	for (size_t i = 0; i < n; i++) {
 		struct sync_alliance *a = sync_alliance_find(s, changed[i].alliance);
+		const uint8_t *author = changed[i].author;
 		const struct sync_lvec *v;
 		bool found;
 		if (!a || a->unshared || !(v = sync_lvec_of(s, a->id)))
 			continue;
-		size_t k = sync_find(a->peer, a->n, sizeof(*a->peer), changed[i].author, &found);
+		uint64_t ours = sync_lvec_seq(v, author);
+		if (a->n_miss)
+			sync_gossip_arrived(s, a, author, ours);
+		size_t k = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
+		if (a->lazy && a->synced) {
+			/* Lazy: announce what the peer lacks, unless the feed is
+			 * being streamed anyway (an exchange or a graft asked). */
+			if (found && (rc = after_q(s, a, v, &a->peer[k], false)))
+				break;
+			if (ours <= (found ? a->peer[k].seq : 0) || diverged(s, a->id, author) ||
+			    out_queued(s, a, v, author))
+				continue;
+			if (!ann && !(ann = malloc(n * sizeof(*ann)))) {
+				rc = -ENOMEM;
+				break;
+			}
+			ann[n_ann].a = (uint32_t)(a - s->al);
+			memcpy(ann[n_ann].e.author, author, 32);
+			ann[n_ann++].e.seq = ours;
+			continue;
+		}
 		if (found) {
 			if ((rc = after(s, a, v, &a->peer[k])))
-				return rc;
-		} else if (a->synced && sync_lvec_seq(v, changed[i].author) &&
-		           !diverged(s, a->id, changed[i].author) &&
-		           (rc = out_add(s, a, v, changed[i].author))) {
-			return rc;
+				break;
+		} else if (a->synced && ours && !diverged(s, a->id, author) &&
+		           (rc = out_add(s, a, v, author))) {
+			break;
 		}
 	}
-	return 0;
+	if (!rc)
+		rc = announce_send(s, ann, n_ann);
+	free(ann);
+	return rc;
 }
 
 int sync_alliances_changed(struct sync *s, uint64_t now_ms)
@@ -685,6 +847,7 @@ int sync_alliances_changed(struct sync *s, uint64_t now_ms)
 		a->unshared = true;
 		a->synced = true;
 		sync_out_drop_alliance(s, a);
+		sync_gossip_drop(s, a);
 	}
 	/* An alliance that appeared after Hello: the peer may not hold it;
 	 * push it from the start (records it has come back as known). */

@@ -6,6 +6,7 @@
  *   sync_walk.c      the walk of a message's bytes before it is unpacked
  *   sync_exchange.c  the version-vector exchange (Digest, Ranges)
  *   sync_feeds.c     what the peer holds, streaming, Records, Ack, forks
+ *   sync_gossip.c    eager and lazy push: Have, Prune, Graft, grafts due
  *   sync_lvec.c      key ranges, local vectors and their digest cache
  */
 #ifndef AGORA_NODE_SYNC_INT_H
@@ -59,6 +60,7 @@ struct sync_shape {
 	size_t alliances;        /* Hello */
 	size_t envelopes;        /* Records */
 	size_t ranges, vectors, entries, reply_vectors;   /* Ranges */
+	size_t gossip_entries;   /* Have, Graft */
 	const uint8_t *alliance; /* Digest / Ranges / Records: the bytes (or NULL) */
 	size_t alliance_len;
 	bool has_exchange;       /* Digest / Ranges */
@@ -93,6 +95,8 @@ enum sync_learn {
 	SYNC_LEARN_EXACT,   /* the peer's statement: may lower once, unless we sent
 	                       records of the feed after the peer made it */
 	SYNC_LEARN_ACK,     /* an Ack: lowers once per feed and session */
+	SYNC_LEARN_GRAFT,   /* a Graft: lowers only into what we announced and never
+	                       sent (sync_pfeed.unconfirmed), never a rewind */
 };
 
 /* What the peer holds of one feed, learnt at our message count seen_tick. */
@@ -112,5 +116,27 @@ int sync_on_ack(struct sync *s, const Agora__Wire__Ack *k);
 int sync_on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
 /* A Pong: arms the diverged feeds whose barrier it answers. */
 void sync_on_pong(struct sync *s, uint64_t nonce);
+bool sync_is_diverged(const struct sync *s, const uint8_t *alliance, const uint8_t *author);
+/* A Graft's entry: the peer's head of the feed is seq; stream what it
+ * lacks (once a's exchange has ended). */
+int sync_peer_graft(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                    uint64_t seq);
+
+/* ------------------------------------------------- sync_gossip.c */
+
+/* Announce list[0..n) (our heads, sorted by author, distinct) to the peer
+ * in Have messages of at most SYNC_GOSSIP_ENTRIES_MAX entries. */
+int sync_send_have(struct sync *s, const struct sync_alliance *a, const struct sync_entry *list,
+                   size_t n);
+/* Our head of author in a is now head: an announcement it covers needs no
+ * graft. */
+void sync_gossip_arrived(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                         uint64_t head);
+/* a leaves the session (or the engine is disposed): forget what was
+ * announced to us there. */
+void sync_gossip_drop(struct sync *s, struct sync_alliance *a);
+int sync_on_have(struct sync *s, const Agora__Wire__Have *h);
+int sync_on_prune(struct sync *s, const Agora__Wire__Prune *p);
+int sync_on_graft(struct sync *s, const Agora__Wire__Graft *g);
 
 #endif

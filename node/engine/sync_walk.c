@@ -16,7 +16,7 @@
 
 #include "node/engine/sync_int.h"
 
-#define WALK_LEVELS 8   /* Message > Ranges > Vector > Entry is 4 */
+#define WALK_LEVELS 8   /* Message > Ranges > Vector > Entry is 4; > Have > Entry 3 */
 
 static int varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
@@ -155,6 +155,10 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc, cons
 				return bad(w, SYNC_E_LIMIT, "Vector holds more than 16 entries");
 			if (++sh->entries > SYNC_ENTRIES_MAX)
 				return bad(w, SYNC_E_LIMIT, "Ranges holds more than 131072 entries");
+		} else if ((desc == &agora__wire__have__descriptor ||
+		            desc == &agora__wire__graft__descriptor) && num == 2) {
+			if (++sh->gossip_entries > SYNC_GOSSIP_ENTRIES_MAX)
+				return bad(w, SYNC_E_LIMIT, "Have or Graft holds more than 1024 entries");
 		} else if (desc == &agora__wire__vector__descriptor && num == 4) {
 			*reply = v != 0;
 		}

@@ -9,6 +9,7 @@
 #     machine's Ed25519 verify time measured in the same run;
 #   - bytes received per node per record delivered (/proc/PID/io rchar of
 #     every agorad: its socket reads, keepalives included, less the idle rate);
+#   - copies received per record per node (agora status records_received);
 #   - sessions per node (mean, max; bound 8), idle CPU and RSS per node;
 #   - convergence time after a fifth of the nodes are killed and restarted.
 # Needs AGORA, AGORAD and MESH_PROBE (paths), as ctest's environment or:
@@ -94,7 +95,11 @@ sessions=$(for n in "${NODES[@]}"; do echo "$n"; done |
 	xargs -P 4 -I{} sh -c "'$AGORA' --home '$WORK/{}' peers --json | grep -c '\"state\": \"live\"'" |
 	python3 -c 'import sys; v=[int(x) for x in sys.stdin]; print("%.1f mean, %d max, %d min" % (sum(v)/len(v), max(v), min(v)))')
 
+# Records received by all nodes (agora status --json: records_received).
+received() { local n t=0; for n in "${NODES[@]}"; do t=$((t + $(ag "$n" status --json |
+	sed -n 's/^  "records_received": \([0-9]*\).*/\1/p'))); done; echo "$t"; }
 # K records from random members, one at a time.
+g0=$(received)
 c0=$(cpu_ticks); r0=$(rchar); t0=$(ms)
 REACH=()
 for ((k = 1; k <= K; k++)); do
@@ -107,6 +112,7 @@ for ((k = 1; k <= K; k++)); do
 	say "record $k from $m: $line"
 done
 c1=$(cpu_ticks); r1=$(rchar); t1=$(ms)
+copies=$(python3 -c "print('%.2f' % (($(received) - $g0) / ($K * $N)))")
 secs=$(python3 -c "print(($t1 - $t0) / 1000)")
 verify_us=$("$MESH_PROBE" verify)
 read -r cpu_ms bytes < <(python3 -c "
@@ -142,6 +148,7 @@ say "bench_mesh: $((N + 1)) agorad processes on loopback, $(nproc) cores"
 say "  reach all, median of $K records: p50 $p50s ms; worst p99 $p99s ms   (target: p99 < 2000 ms; ratio $(python3 -c "print('%.2f' % ($p99s / 2000))"))"
 say "  CPU per record delivered per node: $cpu_ms ms   (Ed25519 verify here: $verify_us µs; ratio $(python3 -c "print('%.0f' % ($cpu_ms * 1000 / $verify_us))"); target <= 3 ms)"
 say "  bytes received per node per record delivered: $bytes"
+say "  copies received per record per node: $copies   (target <= 1.3)"
 say "  sessions per node: $sessions   (bound 8)"
 say "  idle CPU per node: $(python3 -c "print('%.3f' % ($idle_cpu_per_s * 100 / ($N + 1)))") %   (target < 0.1 %)"
 say "  RSS per node: $rss   (target <= 8 MB plus the data)"

@@ -1,19 +1,20 @@
 /*
  * fuzz_sync.c - every message handler of the sync engine (node/engine/
  * sync*.c: Hello, Digest, Ranges, Records, Ack, Ping, Pong, Bye, ForkProof,
- * Redeem) against arbitrary peer messages, with the node's calls in
+ * Redeem, Have, Prune, Graft) against arbitrary peer messages, with the node's calls in
  * between, under a memory limit, checking that what the engine sends stays
  * within the bound of sync.h.
  *
  * Input: byte 0 sets the session up - bit 0: we dialed; bit 1: the peer
- * speaks version 2 (else 1); bits 2-3: 0 = the peer's Hello is given, 1 =
+ * speaks version 3 (else 1); bits 2-3: 0 = the peer's Hello is given, 1 =
  * an unknown key (SYNC_AWAIT_REDEEM), 2 = no Hello given (the input's
  * first message should be one), 3 = as 0 but the alliance is not carried.
- * Then steps of [op][len: 2 bytes BE][len bytes]: op & 15 = 1..11 wraps
+ * Then steps of [op][len: 2 bytes BE][len bytes]: op & 15 = 1..14 wraps
  * the bytes as that field of Message (a Hello, a Digest, ...), any other
  * value sends them as a whole Message; op >> 4 picks a node call made
  * after it (produce, feeds_changed, resync, admit, ack, push_record,
- * feed_diverged, alliances_changed, ping, local_changed).
+ * feed_diverged, alliances_changed, ping, local_changed, duplicate,
+ * timeout).
  *
  * Bound (abort if broken): bytes the engine sends on its own (answers,
  * its Bye) <= SYNC_ANSWER_FACTOR x bytes received + SYNC_ANSWER_SLACK x
@@ -139,6 +140,8 @@ static void act(struct sync *s, unsigned what, size_t k, const struct sync_lvec 
 	case 8: sync_alliances_changed(s, 2000); break;
 	case 9: sync_send_ping(s, k); break;
 	case 10: sync_local_changed(s, 2000); break;
+	case 11: sync_duplicate(s, lv->alliance, 2000); break;
+	case 12: sync_timeout(s, 2000 + (uint64_t)k * 100); break;
 	default: break;
 	}
 	in_action = 0;
@@ -193,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h.has_version = h.has_node_key = true;
 		h.version = 1;
 		h.has_max_version = setup & 2;
-		h.max_version = 2;
+		h.max_version = 3;
 		h.node_key.data = (uint8_t *)peer;
 		h.node_key.len = 32;
 		h.n_alliances = 1;
@@ -219,7 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size;
 		const uint8_t *msg = data;
 		size_t mlen = len;
-		if ((op & 15) >= 1 && (op & 15) <= 11) {   /* wrap as Message field op & 15 */
+		if ((op & 15) >= 1 && (op & 15) <= 14) {   /* wrap as Message field op & 15 */
 			size_t k = 0;
 			wrapped[k++] = (uint8_t)((op & 15) << 3 | 2);
 			for (size_t v = len;; v >>= 7) {

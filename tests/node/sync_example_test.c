@@ -1,6 +1,6 @@
 /*
- * sync_example_test.c - the worked example of proto/PROTOCOL.md section
- * 4.7, read from the document itself: its inputs (keys, names, alliance,
+ * sync_example_test.c - the worked examples of proto/PROTOCOL.md sections
+ * 4.7 and 4.8, read from the document itself: its inputs (keys, names, alliance,
  * heads, envelope) and every message of each case.  Two engines run on
  * those inputs; each must send exactly the document's messages, in the
  * document's order per direction.  So the example and the code cannot
@@ -35,8 +35,8 @@ struct doc {
 	size_t env_len;
 	struct sync_head a_heads[8], b_heads[3][8];   /* b_heads[case] */
 	size_t n_a, n_b[3];
-	struct msg msgs[3][MAXMSG];                    /* msgs[case] */
-	size_t n_msgs[3];
+	struct msg msgs[4][MAXMSG];                    /* msgs[case]; 3: section 4.8 */
+	size_t n_msgs[4];
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -217,10 +217,22 @@ static void parse(struct doc *d)
 	char *s = read_doc();
 	char *sec = strstr(s, "\n### 4.7 ");
 	assert_non_null(sec);
-	char *end = strstr(sec + 1, "\n## ");
+	char *end = strstr(sec + 1, "\n### ");
 	assert_non_null(end);
 	int c = 0, blocks = 0;
 	memset(d, 0, sizeof(*d));
+	/* Section 4.8's example (after case 1). */
+	char *gossip = strstr(s, "\n### 4.8 ");
+	assert_non_null(gossip);
+	char *gend = strstr(gossip + 1, "\n## ");
+	assert_non_null(gend);
+	/* its example block starts at its first message */
+	char *gbody = strstr(gossip, "\nB->A Prune ");
+	assert_true(gbody && gbody < gend);
+	gbody++;
+	char *gclose = strstr(gbody, "\n```");
+	assert_non_null(gclose);
+	message_block(d, 3, gbody, gclose + 1);
 	for (char *p = sec; p < end;) {
 		char *nl = strchr(p, '\n');
 		if (!nl || nl > end)
@@ -248,7 +260,7 @@ static void parse(struct doc *d)
 	free(s);
 	assert_int_equal(d->n_a, 3);
 	assert_true(d->env_len > 0);
-	assert_true(d->n_msgs[1] >= 4 && d->n_msgs[2] >= 4);
+	assert_true(d->n_msgs[1] >= 4 && d->n_msgs[2] >= 4 && d->n_msgs[3] == 4);
 }
 
 /* ---------------------------------------------------------- running */
@@ -296,33 +308,14 @@ static int io_records(void *ctx, const uint8_t a[32], const uint8_t au[32], uint
 	return 0;
 }
 
-static void run_case(struct doc *d, int c)
+/* Deliver and produce until both sides are quiet. */
+static void pump(struct side *A, struct side *B, uint64_t now)
 {
-	struct side *A = calloc(1, sizeof(*A)), *B = calloc(1, sizeof(*B));
-	struct sync_io ia = { .ctx = A, .send = io_send, .read = io_read, .records = io_records };
-	struct sync_io ib = { .ctx = B, .send = io_send, .read = io_read, .records = io_records };
-	A->other = B;
-	B->other = A;
-	A->d = B->d = d;
-	memcpy(A->lv.alliance, d->alliance, 32);
-	memcpy(B->lv.alliance, d->alliance, 32);
-	A->lv.heads = d->a_heads;
-	A->lv.n = d->n_a;
-	B->lv.heads = d->b_heads[c];
-	B->lv.n = d->n_b[c];
-	A->local.v = &A->lv;
-	B->local.v = &B->lv;
-	A->local.n = B->local.n = 1;
-	assert_int_equal(sync_init(&A->s, SYNC_INITIATOR, d->key[0], d->name[0], d->key[1],
-	                           &A->local, &ia), 0);
-	assert_int_equal(sync_init(&B->s, 0, d->key[1], d->name[1], d->key[0], &B->local, &ib), 0);
-	assert_int_equal(sync_start(&A->s), 0);
-	assert_int_equal(sync_start(&B->s), 0);
 	for (int moved = 1; moved;) {
 		moved = 0;
 		for (struct side *x = A; x; x = x == A ? B : NULL) {
 			if (x->qh < x->qt) {
-				assert_int_equal(sync_receive(&x->s, x->q[x->qh], x->ql[x->qh], 1), 0);
+				assert_int_equal(sync_receive(&x->s, x->q[x->qh], x->ql[x->qh], now), 0);
 				free(x->q[x->qh++]);
 				moved = 1;
 			}
@@ -332,10 +325,15 @@ static void run_case(struct doc *d, int c)
 			}
 		}
 	}
-	/* The document's messages, direction by direction, in order. */
+}
+
+/* The document's messages of case c, direction by direction, in order,
+ * against what each side sent from sent[from[dir]] on. */
+static void compare(struct doc *d, int c, struct side *A, struct side *B, const size_t from[2])
+{
 	for (int dir = 0; dir < 2; dir++) {
 		struct side *x = dir ? B : A;
-		size_t k = 0;
+		size_t k = from[dir];
 		for (size_t i = 0; i < d->n_msgs[c]; i++) {
 			const struct msg *m = &d->msgs[c][i];
 			if (m->dir != dir)
@@ -350,9 +348,60 @@ static void run_case(struct doc *d, int c)
 		}
 		assert_int_equal(k, x->n_sent);
 	}
+}
+
+static void run_case(struct doc *d, int c)
+{
+	struct sync_head a_heads[8];
+	int doc_case = c == 3 ? 1 : c;   /* 4.8's example starts from case 1 */
+	struct side *A = calloc(1, sizeof(*A)), *B = calloc(1, sizeof(*B));
+	struct sync_io ia = { .ctx = A, .send = io_send, .read = io_read, .records = io_records };
+	struct sync_io ib = { .ctx = B, .send = io_send, .read = io_read, .records = io_records };
+	A->other = B;
+	B->other = A;
+	A->d = B->d = d;
+	memcpy(A->lv.alliance, d->alliance, 32);
+	memcpy(B->lv.alliance, d->alliance, 32);
+	memcpy(a_heads, d->a_heads, sizeof(a_heads));
+	A->lv.heads = a_heads;
+	A->lv.n = d->n_a;
+	A->lv.cap = 8;
+	B->lv.heads = d->b_heads[doc_case];
+	B->lv.n = d->n_b[doc_case];
+	A->local.v = &A->lv;
+	B->local.v = &B->lv;
+	A->local.n = B->local.n = 1;
+	assert_int_equal(sync_init(&A->s, SYNC_INITIATOR, d->key[0], d->name[0], d->key[1],
+	                           &A->local, &ia), 0);
+	assert_int_equal(sync_init(&B->s, 0, d->key[1], d->name[1], d->key[0], &B->local, &ib), 0);
+	assert_int_equal(sync_start(&A->s), 0);
+	assert_int_equal(sync_start(&B->s), 0);
+	pump(A, B, 1);
+	size_t from[2] = { 0, 0 };
+	if (c == 3) {
+		/* Section 4.8: B held a push whole and prunes; A's head of the
+		 * first feed moves to 2 and is announced; B grafts it when due. */
+		struct sync_feed_ref ref;
+		uint8_t id[32];
+		from[0] = A->n_sent;
+		from[1] = B->n_sent;
+		assert_int_equal(sync_duplicate(&B->s, d->alliance, 1), 0);
+		pump(A, B, 1);
+		memset(id, 0xc3, 32);
+		assert_int_equal(sync_lvec_set(&A->lv, d->a_heads[0].author, 2, id), 0);
+		memcpy(ref.alliance, d->alliance, 32);
+		memcpy(ref.author, d->a_heads[0].author, 32);
+		assert_int_equal(sync_feeds_changed(&A->s, &ref, 1, 2), 0);
+		pump(A, B, 2);
+		assert_int_equal(sync_timeout(&B->s, 2 + SYNC_GRAFT_MS), 1);
+		pump(A, B, 2 + SYNC_GRAFT_MS);
+	}
+	compare(d, c, A, B, from);
 	assert_true(sync_live(&A->s) && sync_live(&B->s));
 	sync_dispose(&A->s);
 	sync_dispose(&B->s);
+	if (A->lv.heads != a_heads)
+		free(A->lv.heads);
 	free(A);
 	free(B);
 }
@@ -375,6 +424,15 @@ static void test_sync_example__section_4_7_case_2_one_feed_missing(void **state)
 	free(d);
 }
 
+static void test_sync_example__section_4_8_prune_have_graft(void **state)
+{
+	struct doc *d = malloc(sizeof(*d));
+	(void)state;
+	parse(d);
+	run_case(d, 3);
+	free(d);
+}
+
 /* The digest the example's comment works out, from its inputs. */
 static void test_sync_example__root_digest_is_blake2b_of_the_heads(void **state)
 {
@@ -394,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_example__section_4_7_case_1_in_sync),
 		cmocka_unit_test(test_sync_example__section_4_7_case_2_one_feed_missing),
+		cmocka_unit_test(test_sync_example__section_4_8_prune_have_graft),
 		cmocka_unit_test(test_sync_example__root_digest_is_blake2b_of_the_heads),
 	};
 	if (sodium_init() < 0)
