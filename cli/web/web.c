@@ -4,7 +4,7 @@
  * a cookie, the CSRF token and Origin of every POST), routes the path to a
  * page (web_search.c, web_record.c, ...) and sends the page with headers
  * that keep a hostile record from running anything (a strict
- * Content-Security-Policy, no sniffing, no framing, no referrer).
+ * Content-Security-Policy, no sniffing, no framing, no referrer to another site).
  *
  * The token works as Jupyter's does: `agora web` prints
  * http://127.0.0.1:PORT/?token=SECRET; opening it sets the cookie
@@ -196,7 +196,9 @@ static void add_headers(struct MHD_Response *resp, const struct web_resp *p)
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", p->report ? "SAMEORIGIN" : "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer a browser sends "Origin:
+	 * null" on our own form posts, and the Origin check would refuse them. */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Content-Type",
 	                        p->type ? p->type : "text/html; charset=utf-8");

@@ -28,6 +28,7 @@ const char web_css[] =
 	"gap:.5em;background:#eef3ee;padding:.8em;border-radius:6px}\n"
 	"form.search .q{grid-column:1/-1;display:flex;gap:.5em}\n"
 	"form.search .q input{flex:1;font-size:1.1em;padding:.3em}\n"
+	"form.search label select,form.search label input{display:block;width:100%}\n"
 	"label{display:block;font-size:.85em;color:#333}\n"
 	"input,select,textarea{font:inherit;max-width:100%;box-sizing:border-box}\n"
 	"form.pub label{margin-top:.7em;font-weight:600}\n"
