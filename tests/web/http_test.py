@@ -122,6 +122,33 @@ def run_checks(w, home, ids):
     check("<mark>Geothermal</mark>" in body, "search finds the new lesson, marked")
     check(count_records(AGORA, home) == before + 1, "exactly one lesson was stored")
 
+    # ---- amend and retract
+    lid = loc.split("/")[2].split("?")[0]
+    s, h, body = w.get("/amend/" + lid)
+    check(s == 200 and 'value="Geothermal heat pumps need drilling permits early"' in body and
+          'value="regulatory" checked' in body, "the amend form holds the current values")
+    s, h, body = w.post("/amend/" + lid, {"csrf": csrf, "kind": "lesson", "language": "en",
+                                          "title": "Geothermal heat pumps: apply for permits first",
+                                          "barriers": "regulatory"})
+    loc2 = h.get("location", "")
+    check(s == 303 and loc2.startswith("/record/") and lid not in loc2, "amend publishes a new version")
+    s, h, body = w.get(loc2)
+    check("apply for permits first" in body and "Geothermal heat pumps need" in body,
+          "the new version shows itself and the old one in its versions")
+    s, h, body = w.get("/record/" + lid)
+    check("superseded by" in body, "the old version says it is superseded")
+    s, h, body = w.post("/amend/" + ids["evil_measure"], {"csrf": csrf, "kind": "measure",
+                                                          "title": "taken over"})
+    check(s == 400 and "not yours" in body, "another member's record cannot be amended (%d)" % s)
+    s, h, body = w.post("/retract", {"csrf": csrf, "id": lid, "reason": "wrong municipality"})
+    check(s == 303, "retract answers with the record (%d)" % s)
+    s, h, body = w.get("/record/" + lid)
+    check("retracted by its author" in body, "the record says it is retracted")
+    s, h, body = w.get("/?q=geothermal")
+    check('id="none"' in body, "a retracted lesson is no longer found")
+    s, h, body = w.post("/retract", {"csrf": csrf, "id": ids["evil_measure"]})
+    check(s == 400 and "not yours" in body, "another member's record cannot be retracted")
+
     # ---- XSS: every page that shows hostile text
     pages = ["/?q=alert", "/?q=scriptcontext", "/?municipality=Kommune&kind=measure",
              "/?tag=%3Cb%3Etag%3C%2Fb%3E",
