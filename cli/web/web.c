@@ -302,7 +302,10 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		snprintf(setc, sizeof(setc), "agora_token=%s; Path=/; HttpOnly; SameSite=Strict",
 		         w->token);
 		p.status = 303;
-		snprintf(p.location, sizeof(p.location), "%s", url[0] == '/' ? url : "/");
+		/* Back to the same path, if it is plainly one of ours. */
+		snprintf(p.location, sizeof(p.location), "%s",
+		         url[0] == '/' && strlen(url) < sizeof(p.location) &&
+		         strspn(url, "/abcdefghijklmnopqrstuvwxyz0123456789") == strlen(url) ? url : "/");
 		goto send;
 	}
 	if (!authed) {

@@ -150,6 +150,9 @@ void web_page_retract(struct web_req *r, struct web_resp *p);      /* POST /retr
 
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);
+/* Every set field of msg as a table (web_record.c): names, values escaped,
+ * record ids as links to their records. */
+void web_fields_table(FILE *f, const ProtobufCMessage *msg);
 /* A link to the town page of author key, showing name (or the short key). */
 void web_link_town(FILE *f, const uint8_t key[PROTO_KEY_BYTES], const char *name);
 

@@ -22,8 +22,7 @@ struct rec_page {
 	size_t n;
 };
 
-/* Every set field of msg as table rows; ids as links to their records. */
-static void fields_table(FILE *f, const ProtobufCMessage *msg)
+void web_fields_table(FILE *f, const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 
@@ -272,9 +271,9 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 	web_esc(f, tx->h_fields);
 	fputs("</h2>\n", f);
 	if (own == PROTO_KIND_RETRACT && rec->retract)
-		fields_table(f, &rec->retract->base);
+		web_fields_table(f, &rec->retract->base);
 	else if (msg)
-		fields_table(f, msg);
+		web_fields_table(f, msg);
 
 	c.r = r;
 	c.f = f;

@@ -30,6 +30,7 @@ struct town {
 	struct point path[MAX_POINTS][2]; /* each target's baseline and goal */
 	size_t n_path;
 	size_t n;
+	bool profile;                     /* the newest profile is shown, in full */
 };
 
 static int list_cb(const struct store_hit *hit, void *arg)
@@ -43,6 +44,12 @@ static int list_cb(const struct store_hit *hit, void *arg)
 	if (proto_envelope_decode(&rec, hit->rec.env, hit->rec.env_len, NULL) < 0)
 		return 0;
 	kind = proto_record_content(rec, &msg);
+	if (c->profile && msg) {
+		web_fields_table(c->f, msg);
+		agora__record__free_unpacked(rec, NULL);
+		c->n++;
+		return 1;               /* the newest one only */
+	}
 	title = cli_format_title(kind, msg);
 	years = cli_format_years(kind, msg);
 	status = cli_format_text(msg, "status");
@@ -93,10 +100,15 @@ static void section(struct town *c, struct store_txn *t, const uint8_t key[PROTO
 	q.sort = STORE_SORT_NEWEST;
 	fputs("<h2>", c->f);
 	web_esc(c->f, heading);
-	fprintf(c->f, "</h2>\n<table class=\"%s\">\n", proto_kind_name(kind));
 	c->n = 0;
+	c->profile = kind == PROTO_KIND_PROFILE;
+	if (!c->profile)
+		fprintf(c->f, "</h2>\n<table class=\"%s\">\n", proto_kind_name(kind));
+	else
+		fputs("</h2>\n", c->f);
 	store_query(t, &q, list_cb, c, NULL);
-	fputs("</table>\n", c->f);
+	if (!c->profile)
+		fputs("</table>\n", c->f);
 	if (!c->n) {
 		fputs("<p class=\"meta\">", c->f);
 		web_esc(c->f, c->r->w->tx->none);

@@ -18,8 +18,11 @@ Usage: http_test.py AGORA_BINARY
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
@@ -55,6 +58,36 @@ def main():
         print("%d check(s) failed" % len(FAILS))
         sys.exit(1)
     print("ok")
+
+
+def with_agorad(w, home, csrf):
+    """The same pages while agorad runs on the store: its state is shown,
+    and publishing still works (LMDB serialises the two writers)."""
+    agorad = os.path.join(os.path.dirname(AGORA), "..", "node", "agorad")
+    if not os.path.exists(agorad):
+        check(False, "agorad is built beside agora: " + agorad)
+        return
+    s, h, body = w.get("/members")
+    check("agorad is not running" in body, "members says when agorad is not running")
+    d = subprocess.Popen([agorad, "--home", home, "--listen", "127.0.0.1:0"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Await its control socket: `agora status` answers once it is up.
+        for _ in range(600):
+            if webtest.run(AGORA, home, "status", check=False).returncode == 0:
+                break
+            if d.poll() is not None:
+                break
+            time.sleep(0.1)
+        s, h, body = w.get("/members")
+        check(s == 200 and "agorad is not running" not in body and "records: " in body,
+              "members shows the running node's state")
+        s, h, body = w.post("/publish", {"csrf": csrf, "kind": "lesson", "language": "en",
+                                         "title": "Published while agorad runs"})
+        check(s == 303, "publishing works while agorad runs (%d)" % s)
+    finally:
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=60)
 
 
 def run_checks(w, home, ids):
@@ -148,6 +181,8 @@ def run_checks(w, home, ids):
     check('id="none"' in body, "a retracted lesson is no longer found")
     s, h, body = w.post("/retract", {"csrf": csrf, "id": ids["evil_measure"]})
     check(s == 400 and "not yours" in body, "another member's record cannot be retracted")
+
+    with_agorad(w, home, csrf)
 
     # ---- XSS: every page that shows hostile text
     pages = ["/?q=alert", "/?q=scriptcontext", "/?municipality=Kommune&kind=measure",
