@@ -221,6 +221,12 @@ def steps(d, w, home, ids):
         wait_for(d, css)
         no_alert(d, path)
         shot(d, name)
+    # The report (in its frame) shows the hostile town name as text too.
+    d.switch_to.frame(d.find_element(By.ID, "report"))
+    wait_for(d, "h1")
+    no_alert(d, "the report")
+    no_hostile_elements(d, "the report")
+    d.switch_to.default_content()
 
 
 if __name__ == "__main__":

@@ -113,6 +113,19 @@ def run_checks(w, home, ids):
     s, h, body = w.get("/", headers={"Host": "evil.example:%s" % w.hostport.split(":")[1]})
     check(s == 403, "another Host name is refused, even with the cookie (%d)" % s)
 
+    # ---- filters, as agora query has them
+    s, h, body = w.get("/?kind=measure&area=wetlands")
+    kinds = re.findall(r'<div class="meta">(\w+) ', body)
+    check(s == 200 and kinds and set(kinds) == {"measure"} and "Vådområder og" in body,
+          "kind and area filter: %r" % kinds)
+    s, h, body = w.get("/?municipality=vejle&since=2030")
+    towns = set(re.findall(r'<a href="/town/[0-9a-f]+">([^<]*)</a>', body))
+    check(towns == {"Vejle Kommune"}, "municipality (folded) and years filter: %r" % towns)
+    s, h, body = w.get("/?sector=no_such_sector")
+    check(s == 400 and 'class="err"' in body, "an unknown code is refused (%d)" % s)
+    s, h, body = w.get("/?q=zzzzqqq")
+    check(s == 200 and 'id="none"' in body, "no match says so")
+
     # ---- POST refusals: nothing is stored by any of them
     csrf = w.csrf()
     before = count_records(AGORA, home)
