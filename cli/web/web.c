@@ -111,6 +111,8 @@ static bool token_eq(const char *a, const char *b)
 
 static bool host_ok(const struct web *w, const char *host)
 {
+	if (host && w->any_host)
+		return strlen(host) < 80 && !strpbrk(host, "\"<>'\\ ");
 	for (size_t i = 0; host && i < w->n_hosts; i++)
 		if (!strcasecmp(host, w->hosts[i]))
 			return true;
@@ -487,7 +489,13 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	w.port = info ? info->port : (uint16_t)port;
-	if (ss.ss_family == AF_INET6)
+	/* A wildcard address is reached under names we cannot know: any Host
+	 * is served (the token guards every page); the URL printed is
+	 * loopback's. */
+	w.any_host = !strcmp(listen, "0.0.0.0") || !strcmp(listen, "::");
+	if (w.any_host)
+		snprintf(shown, sizeof(shown), "%s", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1");
+	else if (ss.ss_family == AF_INET6)
 		snprintf(shown, sizeof(shown), "[%s]", listen);
 	else
 		snprintf(shown, sizeof(shown), "%s", listen);

@@ -75,8 +75,10 @@ struct web {
 	const struct web_text *tx;    /* the UI's words */
 	char token[WEB_TOKEN_HEX + 1]; /* the secret (hex) printed in the URL */
 	char csrf[WEB_TOKEN_HEX + 1];  /* keyed hash of the token, in every form */
-	char hosts[4][80];            /* Host header values accepted */
+	char hosts[4][80];            /* Host header values accepted; [0] is printed */
 	size_t n_hosts;
+	bool any_host;                /* listening on a wildcard address: any Host
+	                                 (the token still guards every page) */
 	uint16_t port;
 	bool can_sign;                /* the key was loaded: publishing is possible */
 	uint8_t pk[PROTO_KEY_BYTES];  /* this node's key, when can_sign */
