@@ -1,7 +1,8 @@
 /*
  * web_publish.c - the forms of `agora web` that sign: publish a measure,
  * result or lesson (GET|POST /publish), amend one of this node's records
- * (GET|POST /amend/ID), retract one (POST /retract).  A form's fields are
+ * (GET|POST /amend/ID), retract one (POST /retract); a coordinator also
+ * endorses a measure or lesson (publish, kind endorsement).  A form's fields are
  * the record kind's fields, read by the same code as `agora publish`'s
  * flags (fields_set), so a bad value gets the CLI's message
  * ("--start-year: 'x' is not a number"); a refused record gets
@@ -19,7 +20,8 @@
 #include "cli/json_int.h"
 #include "cli/web/web_int.h"
 
-static const char *const web_kinds[] = { "measure", "result", "lesson" };
+/* endorsement: the store lets only coordinators publish one, and says so. */
+static const char *const web_kinds[] = { "measure", "result", "lesson", "endorsement" };
 
 /* String fields that hold paragraphs: a text area each. */
 static const char *const long_fields[] = {

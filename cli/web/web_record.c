@@ -302,6 +302,12 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 			web_esc(f, tx->add_lesson);
 			fputs("</a></p>\n", f);
 		}
+		if (r->w->can_sign && !sr.retracted) {
+			fprintf(f, "<p><a id=\"endorse\" href=\"/publish?kind=endorsement&amp;target=%s\">",
+			        hex);
+			web_esc(f, tx->endorse);
+			fputs("</a></p>\n", f);
+		}
 	}
 	if (r->w->can_sign && !sr.retracted && own != PROTO_KIND_RETRACT &&
 	    rec->author.len == PROTO_KEY_BYTES && !memcmp(rec->author.data, r->w->pk, PROTO_KEY_BYTES) &&

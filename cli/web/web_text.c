@@ -61,6 +61,7 @@ const struct web_text web_text_en = {
 	.retract_button = "Retract this record",
 	.add_result = "Add a result",
 	.add_lesson = "Add a lesson",
+	.endorse = "Endorse as best practice (coordinators)",
 	.published_note = "Published: signed with this node's key and stored.",
 	.publish_button = "Sign and publish",
 	.amend_button = "Sign and publish the new version",
@@ -107,7 +108,8 @@ const struct web_text web_text_en = {
 	.err_origin = "This form was sent from another site, so it was refused.",
 	.err_store = "Cannot read this node's store.",
 	.err_memory = "Out of memory.",
-	.err_kind = "Not a kind of record you can publish here: measure, result or lesson.",
+	.err_kind =
+		"Not a kind of record you can publish here: measure, result, lesson or endorsement.",
 	.err_code = "A filter holds a code that does not exist.",
 	.err_year = "A year must be a number from 1 to 9999.",
 	.err_municipality = "No municipality of that name is known here.",

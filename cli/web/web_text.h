@@ -65,6 +65,7 @@ struct web_text {
 	const char *retract_button;
 	const char *add_result;
 	const char *add_lesson;
+	const char *endorse;
 	const char *published_note;
 	const char *publish_button;
 	const char *amend_button;

@@ -168,6 +168,16 @@ def run_checks(w, home, ids):
     check("<mark>Geothermal</mark>" in body, "search finds the new lesson, marked")
     check(count_records(AGORA, home) == before + 1, "exactly one lesson was stored")
 
+    # ---- a coordinator endorses another member's measure
+    s, h, body = w.get("/?kind=measure&municipality=vejle")
+    vid = re.search(r'href="/record/([0-9a-f]{64})"', body).group(1)
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "endorsement", "target": vid[:12],
+                                     "note": "Best practice for river valleys"})
+    check(s == 303, "the coordinator's endorsement is published (%d)" % s)
+    s, h, body = w.get("/record/" + vid)
+    check(re.search(r'<td>endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
+          "the measure's page lists the endorsement")
+
     # ---- amend and retract
     lid = loc.split("/")[2].split("?")[0]
     s, h, body = w.get("/amend/" + lid)
