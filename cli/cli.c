@@ -76,7 +76,8 @@ void cli_progress_end(struct cli_progress *p)
 	p->last_ms = 0;
 }
 
-int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err)
+int cli_publish_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
+                        const struct proto_error *err)
 {
 	if ((rc == PROTO_E_FIELD || rc == PROTO_E_KIND) && err && err->field[0]) {
 		char flag[80];
@@ -86,36 +87,45 @@ int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err
 		if (!strncmp(msg, err->field, fl) && msg[fl] == ':')
 			msg += fl + 1 + (msg[fl + 1] == ' ');
 		fields_flag_name(flag, sizeof(flag), err->field);
-		cli_error(ctx, "%s: %s", flag, msg);
+		snprintf(buf, cap, "%s: %s", flag, msg);
 		return CLI_EXIT_INPUT;
 	}
 	switch (rc) {
 	case PROTO_E_FIELD:
 	case PROTO_E_KIND:
-		cli_error(ctx, "%s", err && err->msg[0] ? err->msg : proto_strerror(rc));
+		snprintf(buf, cap, "%s", err && err->msg[0] ? err->msg : proto_strerror(rc));
 		return CLI_EXIT_INPUT;
 	case PROTO_E_TOO_BIG:
-		cli_error(ctx, "the record is too large (at most %d bytes signed): shorten its texts",
-		          PROTO_ENVELOPE_MAX);
+		snprintf(buf, cap, "the record is too large (at most %d bytes signed): shorten its texts",
+		         PROTO_ENVELOPE_MAX);
 		return CLI_EXIT_INPUT;
 	case PROTO_E_FUTURE:
-		cli_error(ctx, "this computer's clock is ahead: fix the system time and publish again");
+		snprintf(buf, cap, "this computer's clock is ahead: fix the system time and publish again");
 		return CLI_EXIT_ERROR;
 	case STORE_E_TARGET:
-		cli_error(ctx, "the record it refers to is unknown here or not one of yours: check the id");
+		snprintf(buf, cap, "the record it refers to is unknown here or not one of yours: check the id");
 		return CLI_EXIT_INPUT;
 	case STORE_E_ALLIANCE:
-		cli_error(ctx, "this node does not hold that alliance: see `agora alliance list`");
+		snprintf(buf, cap, "this node does not hold that alliance: see `agora alliance list`");
 		return CLI_EXIT_NOTFOUND;
 	case STORE_E_FORK:
-		cli_error(ctx, "refusing to publish: peers hold newer records of this key than this store "
-		          "(restored from a backup?); let agorad sync first");
+		snprintf(buf, cap, "refusing to publish: peers hold newer records of this key than this "
+		         "store (restored from a backup?); let agorad sync first");
 		return CLI_EXIT_ERROR;
 	case STORE_E_READONLY:
-		cli_error(ctx, "the store is read-only: check the permissions of %s/db", ctx->home);
+		snprintf(buf, cap, "the store is read-only: check the permissions of %s/db", ctx->home);
 		return CLI_EXIT_ERROR;
 	default:
-		cli_error(ctx, "cannot store the record: %s", store_strerror(rc));
+		snprintf(buf, cap, "cannot store the record: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
+}
+
+int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err)
+{
+	char msg[512];
+	int ret = cli_publish_message(msg, sizeof(msg), ctx, rc, err);
+
+	cli_error(ctx, "%s", msg);
+	return ret;
 }

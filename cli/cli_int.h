@@ -57,6 +57,10 @@ void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(
  * CLI_EXIT_INPUT, anything else CLI_EXIT_ERROR.  err may be NULL.
  */
 int cli_publish_error(struct cli_ctx *ctx, int rc, const struct proto_error *err);
+/* The same message into buf (cap bytes, one line, not printed), and the
+ * same exit code: for callers that show it elsewhere (agora web). */
+int cli_publish_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
+                        const struct proto_error *err);
 
 /* Milliseconds since the epoch (wall clock). */
 uint64_t cli_now_ms(void);

@@ -27,6 +27,7 @@ struct cli_command;
 int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_command cli_bundle_create_cmd;
 int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv);       /* web/web.c */
 
 int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv);

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "recover",  cli_cmd_recover,  "after a restore from a backup: put this node's feed right" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
+	{ "web",      cli_cmd_web,      "a web interface in your browser: search, records, publish" },
 };
 
 static void usage(FILE *f, const char *prog)

@@ -1,0 +1,161 @@
+/*
+ * web_int.h - `agora web`, private to cli/web/: the server's state, one
+ * request as a page sees it, the HTML writer, the form decoder and the
+ * page families (one file each).
+ *
+ * Threads.  libmicrohttpd runs every request on its one internal polling
+ * thread (no thread per connection), so struct web and everything it owns
+ * (the cli_ctx with its store and key) is used by one thread at a time; the
+ * main thread only starts and stops the daemon.
+ *
+ * Trust.  Every stored string came from another municipality and every
+ * request byte from whoever can reach the port: pages write stored text
+ * only through web_esc (never raw), and request input only through
+ * web_form (decoded, length-capped, checked to be UTF-8).
+ */
+#ifndef AGORA_CLI_WEB_INT_H
+#define AGORA_CLI_WEB_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli/cli_int.h"
+#include "cli/web/web_text.h"
+
+#define WEB_TOKEN_BYTES 32
+#define WEB_TOKEN_HEX (2 * WEB_TOKEN_BYTES)
+#define WEB_BODY_MAX (256u << 10)   /* a form body larger than this is refused (413) */
+#define WEB_FORM_MAX 512            /* pairs per query string or form body */
+#define WEB_VALUE_MAX (64u << 10)   /* bytes of one decoded value */
+
+/* ------------------------------------------------------------ form */
+
+/* Decoded name=value pairs of a query string or a form body, in order;
+ * names may repeat.  Every string is NUL-terminated, valid UTF-8 without
+ * NUL bytes, malloc()ed and owned by the form. */
+struct web_form {
+	char **name, **value;
+	size_t n, cap;
+};
+
+enum web_form_error {
+	WEB_FORM_E_SYNTAX = -4000,   /* a bad %-escape */
+	WEB_FORM_E_UTF8 = -4001,     /* a name or value that is not UTF-8, or holds NUL */
+	WEB_FORM_E_LIMIT = -4002,    /* more than WEB_FORM_MAX pairs or a value over WEB_VALUE_MAX */
+};
+
+void web_form_init(struct web_form *f);
+void web_form_dispose(struct web_form *f);          /* accepts a zeroed form */
+/*
+ * Append the pairs of application/x-www-form-urlencoded text s[0..len)
+ * ("a=1&b=x+y%21"; '+' is a space, a name without '=' has value "").
+ * 0, WEB_FORM_E_*, or -ENOMEM; on error the pairs decoded so far stay.
+ */
+int web_form_parse(struct web_form *f, const char *s, size_t len);
+/* Append one pair as given (already decoded); checks UTF-8 and limits as
+ * web_form_parse does.  0, WEB_FORM_E_* or -ENOMEM. */
+int web_form_add(struct web_form *f, const char *name, const char *value);
+/* The last value of name, or NULL; borrowed from the form. */
+const char *web_form_get(const struct web_form *f, const char *name);
+/* The last value of name if it is not empty (after trimming nothing), else NULL. */
+const char *web_form_nonempty(const struct web_form *f, const char *name);
+/*
+ * The value of cookie `name` in a Cookie header ("a=1; agora_token=ab"),
+ * copied into out (cap bytes, NUL-terminated).  0, or -ENOENT when absent
+ * or longer than cap - 1.
+ */
+int web_cookie_get(char *out, size_t cap, const char *header, const char *name);
+
+/* ------------------------------------------------------------ server */
+
+struct web {
+	struct cli_ctx *ctx;          /* store and key; borrowed from cli_cmd_web */
+	const struct web_text *tx;    /* the UI's words */
+	char token[WEB_TOKEN_HEX + 1]; /* the secret (hex) printed in the URL */
+	char csrf[WEB_TOKEN_HEX + 1];  /* keyed hash of the token, in every form */
+	char hosts[4][80];            /* Host header values accepted; [0] is printed */
+	size_t n_hosts;
+	bool any_host;                /* listening on a wildcard address: any Host
+	                                 (the token still guards every page) */
+	uint16_t port;
+	bool can_sign;                /* the key was loaded: publishing is possible */
+	uint8_t pk[PROTO_KEY_BYTES];  /* this node's key, when can_sign */
+	char name[128];               /* this node's municipality name, for the header */
+};
+
+/* One request as a page handler sees it. */
+struct web_req {
+	struct web *w;
+	const char *path;             /* the URL path, without the query string */
+	bool post;
+	struct web_form args;         /* the query string */
+	struct web_form form;         /* the POST body (empty for GET) */
+	const char *host;             /* the Host header, checked */
+};
+
+/* What a page handler answers. */
+struct web_resp {
+	int status;                   /* 200, 303, 400, 403, 404, 500 */
+	FILE *f;                      /* the body being written (open_memstream) */
+	char *body;                   /* its buffer, after fclose */
+	size_t len;
+	const char *type;             /* Content-Type; "text/html; charset=utf-8" by default */
+	char location[256];           /* for 303: where to (a path of ours) */
+	bool report;                  /* the report's own document: inline styles allowed */
+};
+
+/* ------------------------------------------------------------ html */
+
+/* s as HTML text or attribute value: & < > " ' escaped; NULL writes nothing. */
+void web_esc(FILE *f, const char *s);
+/* The first n bytes of s, escaped. */
+void web_esc_n(FILE *f, const char *s, size_t n);
+/* printf into the page; arguments are NOT escaped: numbers and our own text only. */
+void web_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The page's head, header and navigation; title is escaped. */
+void web_page_begin(struct web_req *r, struct web_resp *p, const char *title);
+void web_page_end(struct web_req *r, struct web_resp *p);
+/* A whole error page: status and one message (escaped). */
+void web_page_error(struct web_req *r, struct web_resp *p, int status, const char *msg);
+/* The hidden CSRF input every form of ours carries. */
+void web_csrf_input(struct web_req *r, FILE *f);
+/* text escaped, with every word that matches a word of the query (folded,
+ * as search folds; a word that begins with a query word, or that a query
+ * word begins with and is at most 3 bytes shorter) inside <mark>.  words:
+ * the query's folded words (web_query_words), n of them. */
+void web_esc_marked(FILE *f, const char *text, char *const *words, size_t n);
+/* Byte offset in text of the first word web_esc_marked would mark, or -1. */
+long web_first_mark(const char *text, char *const *words, size_t n);
+/* The folded words of a query (store_text_words); *out malloc()ed array of
+ * malloc()ed strings, free with web_words_free.  0 or a negative code. */
+int web_query_words(char ***out, size_t *n, const char *text);
+void web_words_free(char **w, size_t n);
+/* The style sheet served at /style.css. */
+extern const char web_css[];
+
+/* ------------------------------------------------------------ pages */
+
+/* Each writes a whole answer into p (web_page_begin..end, or an error). */
+void web_page_search(struct web_req *r, struct web_resp *p);       /* GET / */
+void web_page_record(struct web_req *r, struct web_resp *p, const char *id); /* /record/ID */
+void web_page_town(struct web_req *r, struct web_resp *p, const char *key);  /* /town/KEY */
+void web_page_members(struct web_req *r, struct web_resp *p);      /* /members */
+void web_page_report(struct web_req *r, struct web_resp *p);       /* /report */
+void web_page_report_doc(struct web_req *r, struct web_resp *p);   /* /report/doc */
+void web_page_publish(struct web_req *r, struct web_resp *p);      /* GET|POST /publish */
+void web_page_amend(struct web_req *r, struct web_resp *p, const char *id); /* /amend/ID */
+void web_page_retract(struct web_req *r, struct web_resp *p);      /* POST /retract */
+
+/* ------------------------------------------------------------ shared */
+
+/* "<a href=/record/HEX>short</a>" for a record id. */
+void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);
+/* Every set field of msg as a table (web_record.c): names, values escaped,
+ * record ids as links to their records. */
+void web_fields_table(FILE *f, const ProtobufCMessage *msg);
+/* A link to the town page of author key, showing name (or the short key). */
+void web_link_town(FILE *f, const uint8_t key[PROTO_KEY_BYTES], const char *name);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * web_publish.c - the forms of `agora web` that sign: publish a measure,
+ * result or lesson (GET|POST /publish), amend one of this node's records
+ * (GET|POST /amend/ID), retract one (POST /retract); a coordinator also
+ * endorses a measure or lesson (publish, kind endorsement).  A form's fields are
+ * the record kind's fields, read by the same code as `agora publish`'s
+ * flags (fields_set), so a bad value gets the CLI's message
+ * ("--start-year: 'x' is not a number"); a refused record gets
+ * cli_publish_message's.  The server has checked the token, the CSRF
+ * token and the origin before any of this runs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/alliance_int.h"
+#include "cli/control_int.h"
+#include "cli/fields_int.h"
+#include "cli/format_int.h"
+#include "cli/json_int.h"
+#include "cli/web/web_int.h"
+
+/* endorsement: the store lets only coordinators publish one, and says so. */
+static const char *const web_kinds[] = { "measure", "result", "lesson", "endorsement" };
+
+/* String fields that hold paragraphs: a text area each. */
+static const char *const long_fields[] = {
+	"summary", "description", "context", "what_was_done", "outcome", "what_worked",
+	"enablers", "barriers_text", "note", "method", "reason",
+};
+
+static bool is_long(const char *name)
+{
+	for (size_t i = 0; i < sizeof(long_fields) / sizeof(long_fields[0]); i++)
+		if (!strcmp(name, long_fields[i]))
+			return true;
+	return false;
+}
+
+static bool form_has(const struct web_form *v, const char *name, const char *value)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->name[i], name) && !strcmp(v->value[i], value))
+			return true;
+	return false;
+}
+
+/* The values of name in v joined with ", " (repeated fields), malloc()ed. */
+static char *form_joined(const struct web_form *v, const char *name)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->name[i], name))
+			len += strlen(v->value[i]) + 2;
+	if (!(out = malloc(len)))
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->name[i], name) && v->value[i][0]) {
+			if (out[0])
+				strcat(out, ", ");
+			strcat(out, v->value[i]);
+		}
+	return out;
+}
+
+/* One input per field of desc (nested messages are left to the CLI),
+ * filled from v (the values given, or the record being amended). */
+static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const struct web_form *v)
+{
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
+		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
+		char label[80];
+
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		snprintf(label, sizeof(label), "%s", fd->name);
+		for (char *c = label; *c; c++)
+			if (*c == '_')
+				*c = ' ';
+		if (fd->type == PROTOBUF_C_TYPE_BOOL) {
+			fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"true\"%s> %s</label>\n",
+			        fd->name, form_has(v, fd->name, "true") ? " checked" : "", label);
+			continue;
+		}
+		fprintf(f, "<label for=\"f_%s\">%s</label>\n", fd->name, label);
+		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
+			const ProtobufCEnumDescriptor *ed = fd->descriptor;
+			if (rep) {
+				fprintf(f, "<div id=\"f_%s\">", fd->name);
+				for (unsigned k = 0; k < ed->n_values; k++) {
+					const char *nm = proto_enum_name(ed, ed->values[k].value);
+					if (!nm || ed->values[k].value == 0)
+						continue;
+					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> %s"
+					        "</label>", fd->name, nm,
+					        form_has(v, fd->name, nm) ? " checked" : "", nm);
+				}
+				fputs("</div>\n", f);
+			} else {
+				const char *cur = web_form_get(v, fd->name);
+				fprintf(f, "<select id=\"f_%s\" name=\"%s\"><option value=\"\"></option>",
+				        fd->name, fd->name);
+				for (unsigned k = 0; k < ed->n_values; k++) {
+					const char *nm = proto_enum_name(ed, ed->values[k].value);
+					if (!nm || ed->values[k].value == 0)
+						continue;
+					fprintf(f, "<option value=\"%s\"%s>%s</option>", nm,
+					        cur && !strcmp(cur, nm) ? " selected" : "", nm);
+				}
+				fputs("</select>\n", f);
+			}
+			continue;
+		}
+		char *val = rep ? form_joined(v, fd->name) : NULL;
+		const char *cur = rep ? val : web_form_get(v, fd->name);
+		if (fd->type == PROTOBUF_C_TYPE_STRING && !rep && is_long(fd->name)) {
+			fprintf(f, "<textarea id=\"f_%s\" name=\"%s\" rows=\"4\">", fd->name, fd->name);
+			web_esc(f, cur);
+			fputs("</textarea>\n", f);
+		} else {
+			fprintf(f, "<input type=\"text\" id=\"f_%s\" name=\"%s\" value=\"", fd->name,
+			        fd->name);
+			web_esc(f, cur);
+			fputs("\">\n", f);
+			if (rep)
+				fputs("<div class=\"hint\">a, b, c</div>\n", f);
+		}
+		free(val);
+	}
+}
+
+/* The current values of msg as form pairs (for the amend form). */
+static int form_from_message(struct web_form *v, const ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	char buf[4096];
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		size_t n = 1, sz = fields_elem_size(fd);
+		const char *base;
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE || !fields_has(msg, fd))
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+			base = *(const char *const *)((const char *)msg + fd->offset);
+		} else {
+			base = (const char *)msg + fd->offset;
+		}
+		for (size_t k = 0; k < n; k++) {
+			const void *el = base + k * sz;
+			int rc;
+			if (fd->type == PROTOBUF_C_TYPE_STRING)
+				rc = web_form_add(v, fd->name, *(char *const *)el);
+			else if (fields_value_text(buf, sizeof(buf), fd, el) == 0)
+				rc = web_form_add(v, fd->name, buf);
+			else
+				rc = 0;
+			if (rc == -ENOMEM)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Apply the form's field values to msg as `agora publish` applies its
+ * flags.  0, or the first error with its message in err (the CLI's words).
+ */
+static int apply_form(struct fields *fs, const struct web_form *form, char *err, size_t cap,
+                      const struct web_text *tx)
+{
+	const ProtobufCMessageDescriptor *d = fs->desc;
+
+	for (size_t i = 0; i < form->n; i++) {
+		const char *name = form->name[i], *value = form->value[i];
+		const ProtobufCFieldDescriptor *fd;
+		char flag[80];
+		int rc;
+
+		if (!strcmp(name, "csrf") || !strcmp(name, "kind") || !strcmp(name, "alliance") ||
+		    !strcmp(name, "id"))
+			continue;
+		fd = protobuf_c_message_descriptor_get_field_by_name(d, name);
+		if (!fd || fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			snprintf(err, cap, "%s '%s'", tx->err_field, name);
+			return FIELDS_E_UNKNOWN;
+		}
+		if (!*value)
+			continue;
+		/* By its flag name, so that a message names "--start-year" as the CLI does. */
+		snprintf(flag, sizeof(flag), "%s", name);
+		for (char *c = flag; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		if ((rc = fields_set(fs, flag, value)) < 0) {
+			snprintf(err, cap, "%s", fs->err);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void alliance_select_cb_row(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *name,
+                                   const char *cur)
+{
+	char hex[PROTO_ID_HEX + 1];
+
+	proto_hex(hex, id, PROTO_ID_BYTES);
+	fprintf(f, "<option value=\"%s\"%s>", hex, cur && !strcmp(cur, hex) ? " selected" : "");
+	web_esc(f, name);
+	fputs("</option>", f);
+}
+
+struct alliances {
+	FILE *f;
+	struct store_txn *t;
+	const char *cur;
+	size_t n;
+};
+
+static int alliance_cb(const struct store_record *sr, void *arg)
+{
+	struct alliances *a = arg;
+	char *name = cli_alliance_name(a->t, sr->id);
+
+	alliance_select_cb_row(a->f, sr->id, name ? name : "?", a->cur);
+	free(name);
+	a->n++;
+	return 0;
+}
+
+static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kind,
+                      const struct web_form *values, const char *error, const char *amend_hex)
+{
+	const struct web_text *tx = r->w->tx;
+	FILE *f = p->f;
+	char title[160];
+
+	snprintf(title, sizeof(title), "%s: %s", amend_hex ? tx->title_amend : tx->title_publish,
+	         proto_kind_name(kind));
+	web_page_begin(r, p, title);
+	fputs("<h1>", f);
+	web_esc(f, title);
+	fputs("</h1>\n", f);
+	if (error) {
+		fputs("<p class=\"err\" id=\"error\">", f);
+		web_esc(f, error);
+		fputs("</p>\n", f);
+	}
+	if (amend_hex)
+		fprintf(f, "<form class=\"pub\" method=\"post\" action=\"/amend/%s\">\n", amend_hex);
+	else
+		fputs("<form class=\"pub\" method=\"post\" action=\"/publish\">\n", f);
+	web_csrf_input(r, f);
+	fprintf(f, "<input type=\"hidden\" name=\"kind\" value=\"%s\">\n", proto_kind_name(kind));
+	if (!amend_hex) {
+		struct store_txn *t = NULL;
+		if (store_txn_begin(r->w->ctx->store, &t) == 0) {
+			struct alliances a = { f, t, web_form_get(values, "alliance"), 0 };
+			fputs("<label for=\"f_alliance\">", f);
+			web_esc(f, tx->r_alliance);
+			fputs("</label>\n<select id=\"f_alliance\" name=\"alliance\"><option value=\"\">", f);
+			web_esc(f, tx->default_alliance);
+			fputs("</option>", f);
+			store_alliances(t, alliance_cb, &a);
+			fputs("</select>\n", f);
+			store_txn_end(t);
+		}
+	}
+	form_fields(f, proto_kind_descriptor(kind), values);
+	fputs("<p><button type=\"submit\" id=\"submit\">", f);
+	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
+	fputs("</button></p>\n</form>\n", f);
+	web_page_end(r, p);
+}
+
+/* Sign and store rec (owned by the caller) in alliance; on success a 303
+ * to the new record.  On failure the message in err. */
+static int sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
+                Agora__Record *rec, char *err, size_t cap)
+{
+	struct proto_error perr = { 0 };
+	uint8_t id[PROTO_ID_BYTES];
+	char hex[PROTO_ID_HEX + 1];
+	int rc;
+
+	rc = store_publish(r->w->ctx->store, r->w->ctx->key, alliance, rec, cli_now_ms(), id, NULL,
+	                   NULL, &perr);
+	if (rc < 0) {
+		cli_publish_message(err, cap, r->w->ctx, rc, &perr);
+		return rc;
+	}
+	cli_control_poke(r->w->ctx);
+	proto_hex(hex, id, PROTO_ID_BYTES);
+	p->status = 303;
+	snprintf(p->location, sizeof(p->location), "/record/%s?published=1", hex);
+	return 0;
+}
+
+static enum proto_kind web_kind(const char *v)
+{
+	for (size_t i = 0; v && i < sizeof(web_kinds) / sizeof(web_kinds[0]); i++)
+		if (!strcmp(v, web_kinds[i]))
+			return proto_kind_parse(v);
+	return PROTO_KIND_NONE;
+}
+
+void web_page_publish(struct web_req *r, struct web_resp *p)
+{
+	const struct web_text *tx = r->w->tx;
+	struct store_txn *t = NULL;
+	ProtobufCMessage *body = NULL;
+	Agora__Record *rec = NULL;
+	struct fields fs;
+	enum proto_kind kind;
+	uint8_t alliance[PROTO_ID_BYTES];
+	char err[512];
+
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return;
+	}
+	kind = web_kind(web_form_get(r->post ? &r->form : &r->args, "kind"));
+	if (kind == PROTO_KIND_NONE) {
+		if (r->post) {
+			web_page_error(r, p, 400, tx->err_kind);
+			return;
+		}
+		web_page_begin(r, p, tx->title_publish);
+		fputs("<h1>", p->f);
+		web_esc(p->f, tx->title_publish);
+		fputs("</h1>\n<ul>\n", p->f);
+		for (size_t i = 0; i < sizeof(web_kinds) / sizeof(web_kinds[0]); i++)
+			fprintf(p->f, "<li><a id=\"new_%s\" href=\"/publish?kind=%s\">%s</a></li>\n",
+			        web_kinds[i], web_kinds[i], web_kinds[i]);
+		fputs("</ul>\n", p->f);
+		web_page_end(r, p);
+		return;
+	}
+	if (!r->post) {
+		page_form(r, p, kind, &r->args, NULL, NULL);
+		return;
+	}
+	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+		web_page_error(r, p, 500, tx->err_store);
+		return;
+	}
+	if (!(body = fields_new_message(proto_kind_descriptor(kind)))) {
+		store_txn_end(t);
+		web_page_error(r, p, 500, tx->err_memory);
+		return;
+	}
+	fields_init(&fs, body, t, false);
+	if (apply_form(&fs, &r->form, err, sizeof(err), tx) < 0)
+		goto refused;
+	if (cli_alliance(r->w->ctx, t, web_form_nonempty(&r->form, "alliance"), alliance) !=
+	    CLI_EXIT_OK) {
+		snprintf(err, sizeof(err), "%s", tx->err_alliance);
+		goto refused;
+	}
+	store_txn_end(t);          /* never hold a snapshot across a write */
+	t = NULL;
+	if (json_record_wrap(&rec, kind, body, NULL) < 0) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	body = NULL;
+	if (sign(r, p, alliance, rec, err, sizeof(err)) == 0)
+		goto out;
+refused:
+	store_txn_end(t);
+	t = NULL;
+	p->status = 400;
+	page_form(r, p, kind, &r->form, err, NULL);
+out:
+	store_txn_end(t);
+	if (body)
+		protobuf_c_message_free_unpacked(body, NULL);
+	json_record_free(rec);
+}
+
+/*
+ * One of this node's records that may change: id resolved, the record and
+ * the store's view of it.  NULL, or what is wrong.
+ */
+static const char *own_record(struct web_req *r, struct store_txn *t, const char *arg,
+                              uint8_t id[PROTO_ID_BYTES], Agora__Record **out,
+                              struct store_record *sr)
+{
+	const struct web_text *tx = r->w->tx;
+	Agora__Record *rec = NULL;
+	char msg[200];
+
+	if (!arg || fields_parse_id(id, arg, t, msg, sizeof(msg)) < 0 || store_get(t, id, sr) < 0)
+		return tx->err_no_record;
+	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
+		return tx->err_damaged;
+	if (rec->author.len != PROTO_KEY_BYTES || memcmp(rec->author.data, r->w->pk, PROTO_KEY_BYTES) ||
+	    rec->alliance.len != PROTO_ID_BYTES) {
+		agora__record__free_unpacked(rec, NULL);
+		return tx->err_not_yours;
+	}
+	if (sr->retracted) {
+		agora__record__free_unpacked(rec, NULL);
+		return tx->err_retracted;
+	}
+	*out = rec;
+	return NULL;
+}
+
+void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
+{
+	const struct web_text *tx = r->w->tx;
+	struct store_txn *t = NULL;
+	struct store_record sr, newest;
+	Agora__Record *orig = NULL, *cur = NULL, *rec = NULL;
+	const ProtobufCMessage *content = NULL;
+	ProtobufCMessage *copy = NULL;
+	struct web_form values;
+	struct fields fs;
+	enum proto_kind kind;
+	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES], *packed = NULL;
+	char hex[PROTO_ID_HEX + 1], err[512];
+	const char *why;
+	size_t plen;
+
+	web_form_init(&values);
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return;
+	}
+	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+		web_page_error(r, p, 500, tx->err_store);
+		return;
+	}
+	if ((why = own_record(r, t, arg, id, &orig, &sr))) {
+		web_page_error(r, p, 400, why);
+		goto out;
+	}
+	/* The newest version is the one edited: an old id must not drop later edits. */
+	if (store_get(t, sr.newest, &newest) < 0 ||
+	    proto_envelope_decode(&cur, newest.env, newest.env_len, NULL) < 0) {
+		web_page_error(r, p, 500, tx->err_damaged);
+		goto out;
+	}
+	kind = proto_record_content(cur, &content);
+	if (!content || kind < PROTO_KIND_PROFILE || kind > PROTO_KIND_ENDORSEMENT) {
+		web_page_error(r, p, 400, tx->err_cannot_amend);
+		goto out;
+	}
+	proto_hex(hex, id, PROTO_ID_BYTES);
+	if (!r->post) {
+		if (form_from_message(&values, content) < 0)
+			web_page_error(r, p, 500, tx->err_memory);
+		else
+			page_form(r, p, kind, &values, NULL, hex);
+		goto out;
+	}
+	/* A deep copy keeps what the form does not show (translations,
+	 * sector lines); every field the form shows is taken from the form. */
+	plen = protobuf_c_message_get_packed_size(content);
+	if (!(packed = malloc(plen ? plen : 1))) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	protobuf_c_message_pack(content, packed);
+	if (!(copy = protobuf_c_message_unpack(content->descriptor, NULL, plen, packed))) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	for (unsigned i = 0; i < copy->descriptor->n_fields; i++)
+		if (copy->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
+			fields_clear(copy, &copy->descriptor->fields[i]);
+	fields_init(&fs, copy, t, false);
+	if (apply_form(&fs, &r->form, err, sizeof(err), tx) < 0) {
+		p->status = 400;
+		page_form(r, p, kind, &r->form, err, hex);
+		goto out;
+	}
+	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
+	if (json_record_wrap(&rec, kind, copy, sr.newest) < 0) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	copy = NULL;
+	store_txn_end(t);
+	t = NULL;
+	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0) {
+		p->status = 400;
+		page_form(r, p, kind, &r->form, err, hex);
+	}
+out:
+	store_txn_end(t);
+	free(packed);
+	if (copy)
+		protobuf_c_message_free_unpacked(copy, NULL);
+	json_record_free(rec);
+	if (orig)
+		agora__record__free_unpacked(orig, NULL);
+	if (cur)
+		agora__record__free_unpacked(cur, NULL);
+	web_form_dispose(&values);
+}
+
+void web_page_retract(struct web_req *r, struct web_resp *p)
+{
+	const struct web_text *tx = r->w->tx;
+	struct store_txn *t = NULL;
+	struct store_record sr;
+	Agora__Record *orig = NULL, *rec = NULL;
+	Agora__Retract *rt = NULL;
+	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES];
+	const char *why, *reason = web_form_nonempty(&r->form, "reason");
+	char err[512];
+
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return;
+	}
+	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+		web_page_error(r, p, 500, tx->err_store);
+		return;
+	}
+	if ((why = own_record(r, t, web_form_get(&r->form, "id"), id, &orig, &sr))) {
+		web_page_error(r, p, 400, why);
+		goto out;
+	}
+	store_txn_end(t);
+	t = NULL;
+	if (!(rt = (Agora__Retract *)fields_new_message(&agora__retract__descriptor)) ||
+	    !(rt->target.data = malloc(PROTO_ID_BYTES)) || (reason && !(rt->reason = strdup(reason)))) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	memcpy(rt->target.data, id, PROTO_ID_BYTES);
+	rt->target.len = PROTO_ID_BYTES;
+	rt->has_target = 1;
+	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
+	if (json_record_wrap(&rec, PROTO_KIND_RETRACT, &rt->base, NULL) < 0) {
+		web_page_error(r, p, 500, tx->err_memory);
+		goto out;
+	}
+	rt = NULL;
+	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0)
+		web_page_error(r, p, 400, err);
+	else {
+		char hex[PROTO_ID_HEX + 1];
+		proto_hex(hex, id, PROTO_ID_BYTES);
+		snprintf(p->location, sizeof(p->location), "/record/%s", hex);
+	}
+out:
+	store_txn_end(t);
+	if (rt)
+		agora__retract__free_unpacked(rt, NULL);
+	json_record_free(rec);
+	if (orig)
+		agora__record__free_unpacked(orig, NULL);
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""http_test.py - `agora web` over HTTP (urllib, no browser).
+
+On a store with the example data and hostile records (webtest.make_store):
+  * the token: no page without it, a wrong one refused, the right one set
+    as an HttpOnly SameSite=Strict cookie and taken out of the address;
+  * POST refusals: no cookie, no or a wrong CSRF token, another Origin, a
+    cross-site Sec-Fetch-Site, a JSON body, another Host (DNS rebinding),
+    GET on /retract, PUT; nothing is stored by any of them;
+  * the headers: a Content-Security-Policy without scripts on every page;
+  * publishing through the form works: 303 to the new record, then found
+    by search; a bad value gets the CLI's own message;
+  * XSS: every page that shows the hostile records (search hits and
+    snippets, a record, a municipality, members, the report, the amend
+    form) holds their text escaped and never a raw <script> or <img>.
+Usage: http_test.py AGORA_BINARY
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webtest  # noqa: E402
+
+AGORA = sys.argv[1]
+FAILS = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILS.append(what)
+        print("FAIL:", what)
+
+
+def count_records(agora, home):
+    p = webtest.run(agora, home, "query", "--kind", "lesson", "--json")
+    return p.stdout.count('"id"')
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="agora-web-http.")
+    try:
+        home, ids = webtest.make_store(AGORA, tmp)
+        w = webtest.Web(AGORA, home)
+        try:
+            run_checks(w, home, ids)
+        finally:
+            rc, err = w.stop()
+            check(rc == 0, "agora web exits 0 on SIGTERM (got %d: %s)" % (rc, err))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        sys.exit(1)
+    print("ok")
+
+
+def with_agorad(w, home, csrf):
+    """The same pages while agorad runs on the store: its state is shown,
+    and publishing still works (LMDB serialises the two writers)."""
+    agorad = os.path.join(os.path.dirname(AGORA), "..", "node", "agorad")
+    if not os.path.exists(agorad):
+        check(False, "agorad is built beside agora: " + agorad)
+        return
+    s, h, body = w.get("/members")
+    check("agorad is not running" in body, "members says when agorad is not running")
+    d = subprocess.Popen([agorad, "--home", home, "--listen", "127.0.0.1:0"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Await its control socket: `agora status` answers once it is up.
+        for _ in range(600):
+            if webtest.run(AGORA, home, "status", check=False).returncode == 0:
+                break
+            if d.poll() is not None:
+                break
+            time.sleep(0.1)
+        s, h, body = w.get("/members")
+        check(s == 200 and "agorad is not running" not in body and "records: " in body,
+              "members shows the running node's state")
+        s, h, body = w.post("/publish", {"csrf": csrf, "kind": "lesson", "language": "en",
+                                         "title": "Published while agorad runs"})
+        check(s == 303, "publishing works while agorad runs (%d)" % s)
+    finally:
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=60)
+
+
+def run_checks(w, home, ids):
+    # ---- the token
+    s, h, body = w.get("/", cookie=False)
+    check(s == 403 and "token" in body, "a page without the token is refused (%d)" % s)
+    s, h, body = w.get("/?token=" + "0" * 64, cookie=False)
+    check(s == 403 and "set-cookie" not in h, "a wrong token is refused, no cookie (%d)" % s)
+    s, h, body = w.get("/?token=" + w.token[:-1], cookie=False)
+    check(s == 403, "a shortened token is refused (%d)" % s)
+    s, h, body = w.get("/?token=" + w.token, cookie=False)
+    c = h.get("set-cookie", "")
+    check(s == 303 and h.get("location") == "/", "the token redirects to the page without it")
+    check(("agora_token=" + w.token) in c and "HttpOnly" in c and "SameSite=Strict" in c,
+          "the token becomes an HttpOnly SameSite=Strict cookie: %r" % c)
+    s, h, body = w.get("/")
+    check(s == 200 and 'id="hits"' in body, "with the cookie the search page is served")
+    csp = h.get("content-security-policy", "")
+    check("default-src 'none'" in csp and "script" not in csp,
+          "a CSP that allows no script: %r" % csp)
+    check(h.get("x-content-type-options") == "nosniff", "nosniff")
+    check(h.get("referrer-policy") == "same-origin", "no referrer to other sites")
+    s, h, body = w.get("/", headers={"Host": "evil.example:%s" % w.hostport.split(":")[1]})
+    check(s == 403, "another Host name is refused, even with the cookie (%d)" % s)
+
+    # ---- filters, as agora query has them
+    s, h, body = w.get("/?kind=measure&area=wetlands")
+    kinds = re.findall(r'<div class="meta">(\w+) ', body)
+    check(s == 200 and kinds and set(kinds) == {"measure"} and "Vådområder og" in body,
+          "kind and area filter: %r" % kinds)
+    s, h, body = w.get("/?municipality=vejle&since=2030")
+    towns = set(re.findall(r'<a href="/town/[0-9a-f]+">([^<]*)</a>', body))
+    check(towns == {"Vejle Kommune"}, "municipality (folded) and years filter: %r" % towns)
+    s, h, body = w.get("/?sector=no_such_sector")
+    check(s == 400 and 'class="err"' in body, "an unknown code is refused (%d)" % s)
+    s, h, body = w.get("/?q=zzzzqqq")
+    check(s == 200 and 'id="none"' in body, "no match says so")
+
+    # ---- POST refusals: nothing is stored by any of them
+    csrf = w.csrf()
+    before = count_records(AGORA, home)
+    lesson = {"kind": "lesson", "title": "Refused lesson", "language": "en"}
+    cases = [
+        ("no cookie", dict(lesson, csrf=csrf), {}, False),
+        ("no CSRF token", dict(lesson), {}, True),
+        ("a wrong CSRF token", dict(lesson, csrf="0" * 64), {}, True),
+        ("the token as CSRF token", dict(lesson, csrf=w.token), {}, True),
+        ("another Origin", dict(lesson, csrf=csrf), {"Origin": "http://evil.example"}, True),
+        ("a cross-site fetch", dict(lesson, csrf=csrf), {"Sec-Fetch-Site": "cross-site"}, True),
+    ]
+    for what, fields, headers, cookie in cases:
+        s, h, body = w.post("/publish", fields, headers=headers, cookie=cookie)
+        check(s == 403, "POST with %s is refused (%d)" % (what, s))
+    s, h, body = w.request("POST", "/publish", '{"kind":"lesson"}',
+                           {"Content-Type": "application/json", "Origin": w.base})
+    check(s == 403, "a JSON body is refused (%d)" % s)
+    s, h, body = w.get("/retract?id=%s&csrf=%s" % (ids["own_lesson"], csrf))
+    check(s == 404, "GET cannot retract (%d)" % s)
+    s, h, body = w.request("PUT", "/publish", "x", {"Content-Type": "text/plain"})
+    check(s == 405, "PUT is refused (%d)" % s)
+    check(count_records(AGORA, home) == before, "no refused POST stored anything")
+
+    # ---- publishing
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "measure", "title": "x",
+                                     "start_year": "twenty"})
+    check(s == 400 and "--start-year: &#39;twenty&#39; is not" in body,
+          "a bad value gets the CLI's message: %s" % re.findall(r'class="err"[^<]*', body))
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "lesson", "language": "en",
+                                     "title": "Geothermal heat pumps need drilling permits early",
+                                     "barriers": ["regulatory", "financial"],
+                                     "tags": "geothermal, permits"})
+    loc = h.get("location", "")
+    check(s == 303 and loc.startswith("/record/"), "the form publishes (%d %s)" % (s, loc))
+    s, h, body = w.get(loc)
+    check(s == 200 and "signature verified" in body and "regulatory; financial" in body,
+          "the new record's page shows it, verified")
+    s, h, body = w.get("/?q=geothermal+permit")
+    check("<mark>Geothermal</mark>" in body, "search finds the new lesson, marked")
+    check(count_records(AGORA, home) == before + 1, "exactly one lesson was stored")
+
+    # ---- a coordinator endorses another member's measure
+    s, h, body = w.get("/?kind=measure&municipality=vejle")
+    vid = re.search(r'href="/record/([0-9a-f]{64})"', body).group(1)
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "endorsement", "target": vid[:12],
+                                     "note": "Best practice for river valleys"})
+    check(s == 303, "the coordinator's endorsement is published (%d)" % s)
+    s, h, body = w.get("/record/" + vid)
+    check(re.search(r'<td>endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
+          "the measure's page lists the endorsement")
+
+    # ---- amend and retract
+    lid = loc.split("/")[2].split("?")[0]
+    s, h, body = w.get("/amend/" + lid)
+    check(s == 200 and 'value="Geothermal heat pumps need drilling permits early"' in body and
+          'value="regulatory" checked' in body, "the amend form holds the current values")
+    s, h, body = w.post("/amend/" + lid, {"csrf": csrf, "kind": "lesson", "language": "en",
+                                          "title": "Geothermal heat pumps: apply for permits first",
+                                          "barriers": "regulatory"})
+    loc2 = h.get("location", "")
+    check(s == 303 and loc2.startswith("/record/") and lid not in loc2, "amend publishes a new version")
+    s, h, body = w.get(loc2)
+    check("apply for permits first" in body and "Geothermal heat pumps need" in body,
+          "the new version shows itself and the old one in its versions")
+    s, h, body = w.get("/record/" + lid)
+    check("superseded by" in body, "the old version says it is superseded")
+    s, h, body = w.post("/amend/" + ids["evil_measure"], {"csrf": csrf, "kind": "measure",
+                                                          "title": "taken over"})
+    check(s == 400 and "not yours" in body, "another member's record cannot be amended (%d)" % s)
+    s, h, body = w.post("/retract", {"csrf": csrf, "id": lid, "reason": "wrong municipality"})
+    check(s == 303, "retract answers with the record (%d)" % s)
+    s, h, body = w.get("/record/" + lid)
+    check("retracted by its author" in body, "the record says it is retracted")
+    s, h, body = w.get("/?q=geothermal")
+    check('id="none"' in body, "a retracted lesson is no longer found")
+    s, h, body = w.post("/retract", {"csrf": csrf, "id": ids["evil_measure"]})
+    check(s == 400 and "not yours" in body, "another member's record cannot be retracted")
+
+    with_agorad(w, home, csrf)
+
+    # ---- XSS: every page that shows hostile text
+    pages = ["/?q=alert", "/?q=scriptcontext", "/?municipality=Kommune&kind=measure",
+             "/?tag=%3Cb%3Etag%3C%2Fb%3E",
+             "/record/" + ids["own_lesson"], "/record/" + ids["evil_measure"],
+             "/town/" + ids["evil_key"], "/members", "/report/doc",
+             "/amend/" + ids["own_lesson"]]
+    for page in pages:
+        s, h, body = w.get(page)
+        check(s == 200, "%s is served (%d)" % (page, s))
+        for raw in webtest.RAW:
+            check(raw not in body, "%s holds raw %r" % (page, raw))
+    s, h, body = w.get("/record/" + ids["own_lesson"])
+    check("&lt;script&gt;alert(1)&lt;/script&gt;" in body, "the hostile title is shown as text")
+    s, h, body = w.get("/?q=alert")
+    check("&lt;img src=x onerror=<mark>alert</mark>(2)&gt;" in body, "the hostile measure is a hit, escaped")
+    s, h, body = w.get("/town/" + ids["evil_key"])
+    check("&lt;script&gt;alert(5)&lt;/script&gt; Kommune" in body, "the hostile town name, escaped")
+    s, h, body = w.get("/amend/" + ids["own_lesson"])
+    check('value="&lt;script&gt;alert(1)&lt;/script&gt;"' in body,
+          "the amend form holds the hostile title escaped in its value")
+
+
+if __name__ == "__main__":
+    main()
