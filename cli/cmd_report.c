@@ -36,7 +36,7 @@ static int parse_format(struct cli_ctx *ctx, const char *opt, const char *val, v
 static int parse_lang(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
 {
 	if (!report_lang_valid(val)) {
-		cli_error(ctx, "report: %s: '%s' is not one of: en, da", opt, val);
+		cli_error(ctx, "report: %s: '%s' is not one of: en, da, pl, nl", opt, val);
 		return CLI_EXIT_USAGE;
 	}
 	*(const char **)field = val;
@@ -70,8 +70,8 @@ static const struct cli_opt report_opts[] = {
 	{ .name = "-o", .alias = "--output", .arg = "FILE",
 	  .help = "write to FILE instead of standard output", .kind = CLI_OPT_STR,
 	  .offset = offsetof(struct report_opts, out) },
-	CLI_FN("--lang", "en|da", "language of the report's own labels (record texts\n"
-	       "keep their own language)", struct report_opts, lang, parse_lang),
+	CLI_FN("--lang", "en|da|pl|nl", "language of the report's labels, code names,\n"
+	       "numbers and dates (record texts keep their own)", struct report_opts, lang, parse_lang),
 	CLI_FLAG("--explain", "list the ids of the records behind every figure",
 	         struct report_opts, explain),
 	CLI_OPT_END,
@@ -81,7 +81,7 @@ static const struct cli_command report_cmd = {
 	.name = "report",
 	.usage = "report [--alliance NAME|ID] [--year Y] [--municipality NAME]\n"
 	         "report ... [--sector S] [--format table|markdown|csv|json|html]\n"
-	         "report ... [-o FILE] [--lang en|da] [--explain]",
+	         "report ... [-o FILE] [--lang en|da|pl|nl] [--explain]",
 	.about = "The summit report of one alliance (default: this node's default alliance):\n"
 	         "each member's baseline, latest inventory, reduction achieved, its targets\n"
 	         "with their straight paths and whether it is on track, measures by status\n"

@@ -291,11 +291,11 @@ int report_collect(struct report **out, struct store_txn *t, const struct report
 
 enum report_format { REPORT_TABLE, REPORT_MARKDOWN, REPORT_CSV, REPORT_JSON, REPORT_HTML };
 
-/* Does the report have labels in this language ("en", "da")? */
+/* Does the report have labels in this language ("en", "da", "pl", "nl")? */
 bool report_lang_valid(const char *lang);
 
 /*
- * Write the report to f in a format, with labels in lang ("en", "da";
+ * Write the report to f in a format, with labels in lang ("en", "da", "pl", "nl";
  * PROTO_E_ARG otherwise).  width: terminal columns for tables (0: no
  * limit).  Returns 0 or -errno.
  */

@@ -206,7 +206,7 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 		fputs("\"/>\n", f);
 	}
 	for (size_t i = 0; i < m->n_inv; i++) {
-		report_fmt_num(a, sizeof(a), m->inv[i].total, 0);
+		report_num(L, a, sizeof(a), m->inv[i].total, 0);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#2b6cb0\"><title>%u: %s t CO2e"
 		        "</title></circle>\n", X(m->inv[i].year), Y(m->inv[i].total), m->inv[i].year, a);
 	}
@@ -262,16 +262,23 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 		double y = mt + i * row;
 		double v[3] = { x->planned, x->estimated, x->measured };
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-		        "fill=\"#1a202c\">%s</text>\n", ml - 6, y + 18, report_sector_name(s));
+		        "fill=\"#1a202c\">", ml - 6, y + 18);
+		esc(f, report_sector_label(L, s));
+		fputs("</text>\n", f);
 		for (int k = 0; k < 3; k++) {
 			double w = (W - ml - mr) * (v[k] > 0 ? v[k] : 0) / vmax;
-			report_fmt_num(a, sizeof(a), v[k], 0);
+			report_num(L, a, sizeof(a), v[k], 0);
 			if (!(v[k] > 0))
 				continue;   /* no bar, no label: zeros only clutter */
 			fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\">"
-			        "<title>%s: %s</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
-			        "fill=\"#4a5568\">%s</text>\n", ml, y + 3 + k * 10, w, colour[k],
-			        report_sector_name(s), a, ml + w + 3, y + 11 + k * 10, a);
+			        "<title>", ml, y + 3 + k * 10, w, colour[k]);
+			esc(f, report_sector_label(L, s));
+			fputs(": ", f);
+			esc(f, a);
+			fprintf(f, "</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
+			        "fill=\"#4a5568\">", ml + w + 3, y + 11 + k * 10);
+			esc(f, a);
+			fputs("</text>\n", f);
 		}
 		i++;
 	}
@@ -416,7 +423,12 @@ int report_write_html(FILE *f, const struct report *r, const struct report_label
 	if (r->opt.year)
 		fprintf(f, "%s &#8804; %u ", L->year, r->opt.year);
 	if (r->opt.sector)
-		fprintf(f, "%s = %s ", L->sector, report_sector_name(r->opt.sector));
+	{
+		esc(f, L->sector);
+		fputs(" = ", f);
+		esc(f, report_sector_label(L, r->opt.sector));
+		fputc(' ', f);
+	}
 	if (r->opt.n_authors)
 		fprintf(f, "%s: %zu", L->municipality, r->opt.n_authors);
 	fputs("</p>\n<p class=\"def\">", f);

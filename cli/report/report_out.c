@@ -167,26 +167,34 @@ static int write_csv(FILE *f, struct report_table *ts, size_t n, bool explain)
 int report_write(FILE *f, const struct report *r, enum report_format fmt_, const char *lang,
                  int width)
 {
-	const struct report_labels *L = report_labels(lang);
+	struct report_labels *L = NULL;
 	struct report_table *ts = NULL;
 	size_t n = 0;
 	int rc = 0;
 
-	if (!L)
+	rc = report_labels_new(&L, lang, fmt_ == REPORT_JSON || fmt_ == REPORT_CSV);
+	if (rc == -ENOENT)
 		return PROTO_E_ARG;
+	if (rc < 0)
+		return rc;
 	if (fmt_ == REPORT_JSON) {
 		json_t *o = report_json(r, L);
-		if (!o)
-			return -ENOMEM;
+		if (!o) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 		json_decref(o);
 		fputc('\n', f);
-		return rc < 0 ? -EIO : 0;
+		rc = rc < 0 ? -EIO : 0;
+		goto out;
 	}
-	if (fmt_ == REPORT_HTML)
-		return report_write_html(f, r, L, r->opt.explain);
+	if (fmt_ == REPORT_HTML) {
+		rc = report_write_html(f, r, L, r->opt.explain);
+		goto out;
+	}
 	if ((rc = report_tables(&ts, &n, r, L)) < 0)
-		return rc;
+		goto out;
 	if (fmt_ == REPORT_TABLE)
 		rc = write_terminal(f, ts, n, r->opt.explain, width);
 	else if (fmt_ == REPORT_MARKDOWN)
@@ -194,6 +202,7 @@ int report_write(FILE *f, const struct report *r, enum report_format fmt_, const
 	else
 		rc = write_csv(f, ts, n, r->opt.explain);
 	report_tables_free(ts, n);
+out:
+	report_labels_free(L);
 	return rc;
 }
-

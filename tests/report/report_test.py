@@ -584,7 +584,7 @@ for m in rep["members"]:
         check(("results,%s,%s,%s," % (m["name"], s["indicator"], s["unit"])) in csv,
               "csv row for %s %s %s" % (m["name"], s["indicator"], s["unit"]))
 md = run(homes[0], "report", "--format", "markdown", "--lang", "da").stdout
-check(md.startswith("# Topmødereport: Testalliancen") and "| Kommune |" in md, "markdown in Danish")
+check(md.startswith("# Topmøderapport: Testalliancen") and "| Kommune |" in md, "markdown in Danish")
 tab = run(homes[0], "report").stdout
 check("Progress of each member" in tab and "Alpha Kommune" in tab, "table output")
 tabx = run(homes[0], "report", "--explain").stdout
