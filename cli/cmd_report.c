@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/alliance_int.h"
@@ -63,9 +64,10 @@ static const struct cli_opt report_opts[] = {
 	CLI_FN("--sector", "S", "only measures, results and lessons of sector S\n"
 	       "(targets and inventories stay whole-territory)",
 	       struct report_opts, filter.q.sector, cli_filter_sector),
-	CLI_FN("--format", "F", "table (default), markdown, csv (one block per\n"
-	       "table, first column \"section\"), json, html (one\n"
-	       "self-contained file with SVG charts; use -o)",
+	CLI_FN("--format", "F", "table (default), markdown, csv (one table in long\n"
+	       "form: section,row,column,header,value), json, html\n"
+	       "(one self-contained file with SVG charts, each\n"
+	       "figure linked to its records; use -o)",
 	       struct report_opts, fmt, parse_format),
 	{ .name = "-o", .alias = "--output", .arg = "FILE",
 	  .help = "write to FILE instead of standard output", .kind = CLI_OPT_STR,
@@ -123,6 +125,24 @@ static const struct cli_command report_cmd = {
 	"              non-cancelled measures in >= 2 of them\n",
 };
 
+/*
+ * When the report is made: now, or $SOURCE_DATE_EPOCH when set (the
+ * reproducible-builds convention), so two runs over the same data can give
+ * the same bytes.
+ */
+static int64_t report_now(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	if (e && *e) {
+		long long v = strtoll(e, &end, 10);
+		if (!*end && v > 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
+
 int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct report_opts a;
@@ -173,7 +193,9 @@ int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	opt.sector = f->q.sector;
 	opt.authors = f->municipality ? f->q.authors : NULL;
 	opt.n_authors = f->municipality ? f->q.n_authors : 0;
-	opt.explain = a.explain;
+	/* HTML always links each figure to its records. */
+	opt.explain = a.explain || a.fmt == REPORT_HTML;
+	opt.generated_s = report_now();
 	if ((n = report_collect(&r, t, &opt)) < 0) {
 		cli_error(ctx, "report failed: %s", store_strerror(n));
 		rc = CLI_EXIT_ERROR;

@@ -117,6 +117,10 @@ void report_labels_free(struct report_labels *L);       /* accepts NULL */
 /* The i-th language-file key the labels use ("report.title"); NULL past the
  * last (for the translations' test). */
 const char *report_label_key(size_t i);
+/* The stable name of one of L's labels, by pointer: "baseline_year" for
+ * L->baseline_year, the status name for L->status[s]; "" for another
+ * string.  Static. */
+const char *report_label_name(const struct report_labels *L, const char *label);
 
 /* Stable text names of code lists ("residential_buildings"), for CSV
  * columns and JSON. */
@@ -132,6 +136,7 @@ struct report_table {
 	const char *title;              /* in the report's language (borrowed label) */
 	size_t ncols;
 	const char **headers;           /* borrowed labels */
+	const char **colkeys;           /* stable column names for CSV ("baseline_year"), static */
 	bool *numeric;                  /* right-aligned columns (owned) */
 	char **cells;                   /* rows * ncols, malloc()ed */
 	char **langs;                   /* rows * ncols: BCP-47 of a record text, or NULL */
@@ -157,6 +162,9 @@ void report_fmt_num(char *buf, size_t cap, double v, int decimals);
 /* Numbers for the report's readers: plain when L->plain_numbers, else in
  * L's language ("950.000.000,5"). */
 void report_num(const struct report_labels *L, char *buf, size_t cap, double v, int decimals);
+/* A date (unix s, UTC): "2026-12-06" when L->plain_numbers, else in L's
+ * language ("6. december 2026"). */
+void report_date(const struct report_labels *L, char *buf, size_t cap, int64_t unix_s);
 
 /* The HTML writer (report_html.c).  Returns 0 or -errno. */
 int report_write_html(FILE *f, const struct report *r, const struct report_labels *L,

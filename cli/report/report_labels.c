@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/lang/lang.h"
 #include "cli/report/report_int.h"
@@ -40,6 +41,17 @@ static const struct { size_t off; const char *key; } label_keys[] = {
 const char *report_label_key(size_t i)
 {
 	return i < sizeof(label_keys) / sizeof(label_keys[0]) ? label_keys[i].key : NULL;
+}
+
+const char *report_label_name(const struct report_labels *L, const char *label)
+{
+	for (size_t i = 0; i < sizeof(label_keys) / sizeof(label_keys[0]); i++)
+		if (*(const char *const *)((const char *)L + label_keys[i].off) == label)
+			return label_keys[i].key + strlen("report.");
+	for (int s = 0; s < REPORT_STATUSES; s++)
+		if (L->status[s] == label)
+			return report_status_name(s);
+	return "";
 }
 
 int report_labels_new(struct report_labels **out, const char *lang, bool plain_numbers)
@@ -123,4 +135,16 @@ void report_num(const struct report_labels *L, char *buf, size_t cap, double v, 
 bool report_lang_valid(const char *lang)
 {
 	return lang_known(lang) != NULL;
+}
+
+void report_date(const struct report_labels *L, char *buf, size_t cap, int64_t unix_s)
+{
+	if (L->plain_numbers) {
+		time_t t = (time_t)unix_s;
+		struct tm tm;
+		if (!gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d", &tm))
+			snprintf(buf, cap, "-");
+		return;
+	}
+	lang_fmt_date(L->words, buf, cap, unix_s, false);
 }

@@ -37,7 +37,8 @@ static char *fmt(const char *f, ...)
 }
 
 
-static struct report_table *table_new(struct report_table **ts, size_t *n, const char *key,
+static struct report_table *table_new(const struct report_labels *L, struct report_table **ts,
+                                      size_t *n, const char *key,
                                       const char *title, size_t ncols, const char **headers,
                                       const char *numeric)
 {
@@ -52,10 +53,13 @@ static struct report_table *table_new(struct report_table **ts, size_t *n, const
 	t->ncols = ncols;
 	t->headers = malloc(ncols * sizeof(*t->headers));
 	t->numeric = calloc(ncols, sizeof(*t->numeric));
+	t->colkeys = malloc(ncols * sizeof(*t->colkeys));
 	(*n)++;
-	if (!t->headers || !t->numeric)
+	if (!t->headers || !t->numeric || !t->colkeys)
 		return NULL;
 	memcpy(t->headers, headers, ncols * sizeof(*headers));
+	for (size_t c = 0; c < ncols; c++)
+		t->colkeys[c] = report_label_name(L, headers[c]);
 	for (size_t c = 0; c < ncols && numeric[c]; c++)
 		t->numeric[c] = numeric[c] == 'n';
 	return t;
@@ -129,6 +133,7 @@ void report_tables_free(struct report_table *ts, size_t n)
 		free(t->langs);
 		free(t->src);
 		free((void *)t->headers);
+		free((void *)t->colkeys);
 		free(t->numeric);
 	}
 	free(ts);
@@ -153,11 +158,13 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 {
 	const char *h1[] = { L->municipality, L->country, L->baseline_year, L->baseline,
 	                     L->latest_year, L->latest, L->achieved, L->measures, L->com_min };
-	struct report_table *t = table_new(ts, n, "progress", L->sec_progress, 9, h1, "ttnnnnnnt");
+	struct report_table *t = table_new(L, ts, n, "progress", L->sec_progress, 9, h1, "ttnnnnnnt");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		char *c[9] = {
 			strdup(m->name), strdup(m->country),
 			m->has_baseline ? fmt("%u", m->baseline_year) : strdup("-"),
@@ -176,11 +183,13 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 	const char *h2[] = { L->municipality, L->target, L->type, L->baseline_year, L->baseline,
 	                     L->target_year, L->target_value, L->year, L->path, L->latest,
 	                     L->on_track, L->gap, L->gap_pp };
-	t = table_new(ts, n, "targets", L->sec_targets, 13, h2, "tttnnnnnnnttn");
+	t = table_new(L, ts, n, "targets", L->sec_targets, 13, h2, "tttnnnnnnnttn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		for (size_t k = 0; k < m->n_targets; k++) {
 			const struct report_target *x = &m->targets[k];
 			char *c[13] = {
@@ -205,11 +214,13 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 
 	const char *h3[] = { L->municipality, L->status[1], L->status[2], L->status[3],
 	                     L->status[4], L->status[5], L->status[0], L->total };
-	t = table_new(ts, n, "measures_by_status", L->sec_status, 8, h3, "tnnnnnnn");
+	t = table_new(L, ts, n, "measures_by_status", L->sec_status, 8, h3, "tnnnnnnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		char *c[8] = { strdup(m->name) };
 		for (int s = 1; s < REPORT_STATUSES; s++)
 			c[s] = num(L, (double)(m->by_status[s]), 0);
@@ -223,11 +234,13 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 	}
 
 	const char *h4[] = { L->municipality, L->indicator, L->unit, L->sum, L->count };
-	t = table_new(ts, n, "results", L->sec_results, 5, h4, "tttnn");
+	t = table_new(L, ts, n, "results", L->sec_results, 5, h4, "tttnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		for (size_t k = 0; k < m->n_sums; k++) {
 			const struct report_sum *x = &m->sums[k];
 			char *c[5] = { strdup(m->name), strdup(x->indicator), strdup(x->unit),
@@ -247,7 +260,7 @@ static int tables_sectors(struct report_table **ts, size_t *n, const struct repo
 	const char *h[] = { L->sector, L->status[1], L->status[2], L->status[3], L->status[4],
 	                    L->status[5], L->status[0], L->total, L->planned, L->estimated,
 	                    L->measured };
-	struct report_table *t = table_new(ts, n, "sectors", L->sec_sectors, 11, h, "tnnnnnnnnnn");
+	struct report_table *t = table_new(L, ts, n, "sectors", L->sec_sectors, 11, h, "tnnnnnnnnnn");
 	if (!t)
 		return -ENOMEM;
 	for (int s = 0; s <= REPORT_SECTORS; s++) {
@@ -279,7 +292,7 @@ static int tables_sectors(struct report_table **ts, size_t *n, const struct repo
 	}
 
 	const char *h2[] = { L->sector, L->currency, L->investment, L->reduction, L->per_tonne };
-	t = table_new(ts, n, "cost_per_tonne", L->sec_costs, 5, h2, "ttnnn");
+	t = table_new(L, ts, n, "cost_per_tonne", L->sec_costs, 5, h2, "ttnnn");
 	if (!t)
 		return -ENOMEM;
 	for (int s = 0; s < REPORT_SECTORS; s++)
@@ -300,7 +313,7 @@ static int lesson_table(struct report_table **ts, size_t *n, const struct report
                         const size_t *idx, size_t cnt)
 {
 	const char *h[] = { L->title_col, L->municipality, L->sector, L->year, L->endorsements };
-	struct report_table *t = table_new(ts, n, key, title, 5, h, "tttnn");
+	struct report_table *t = table_new(L, ts, n, key, title, 5, h, "tttnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
@@ -346,7 +359,7 @@ static int tables_lessons(struct report_table **ts, size_t *n, const struct repo
 		return rc;
 	for (int pass = 0; pass < 2; pass++) {
 		const char *h[] = { pass ? L->tag : L->sector, L->count, L->lessons };
-		struct report_table *t = table_new(ts, n, pass ? "lessons_by_tag" : "lessons_by_sector",
+		struct report_table *t = table_new(L, ts, n, pass ? "lessons_by_tag" : "lessons_by_sector",
 		                                   pass ? L->sec_ltag : L->sec_lsector, 3, h, "tnt");
 		const struct report_group *gs = pass ? r->by_tag : r->by_sector;
 		size_t ng = pass ? r->n_by_tag : r->n_by_sector;
@@ -407,7 +420,7 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
                           const struct report_labels *L)
 {
 	const char *h[] = { L->issue, L->municipality, L->detail };
-	struct report_table *t = table_new(ts, n, "data_quality", L->sec_quality, 3, h, "ttt");
+	struct report_table *t = table_new(L, ts, n, "data_quality", L->sec_quality, 3, h, "ttt");
 	char hex[PROTO_ID_HEX + 1];
 	int rc = 0;
 
@@ -415,7 +428,7 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members && rc == 0; i++) {
 		const struct report_member *m = &r->members[i];
-		if (!m->n_inv)
+		if (!m->n_inv && !m->hidden)
 			rc = quality_row(t, L->q_no_inventory, strdup(m->name), strdup(""), NULL);
 	}
 	for (size_t i = 0; i < r->no_baseline.n && rc == 0; i++) {
@@ -435,7 +448,7 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
 	}
 	for (size_t i = 0; i < r->n_members && rc == 0; i++) {
 		const struct report_member *m = &r->members[i];
-		if (m->com_ok)
+		if (m->com_ok || m->hidden)
 			continue;
 		char *a = key_sectors_text(L, m->inv_key_sectors),
 		     *b = key_sectors_text(L, m->action_key_sectors);
