@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "cli/table_int.h"
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -180,9 +181,11 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t k = 0; k < l.n; k++) {
 			char hex[PROTO_ID_HEX + 1];
 			proto_hex(hex, l.rows[k].id, PROTO_ID_BYTES);
-			printf("%c %-30s %-64s %8llu %8llu\n",
+			char nb[512];
+			printf("%c %s %-64s %8llu %8llu\n",
 			       have_def && !memcmp(def, l.rows[k].id, PROTO_ID_BYTES) ? '*' : ' ',
-			       l.rows[k].name ? l.rows[k].name : "?", hex,
+			       cli_table_padded(nb, sizeof(nb), l.rows[k].name ? l.rows[k].name : "?", 30),
+			       hex,
 			       (unsigned long long)l.rows[k].records, (unsigned long long)l.rows[k].members);
 		}
 	}

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "cli/table_int.h"
 #include "cli/bundle_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -369,7 +370,9 @@ static int bundle_verify(struct cli_ctx *ctx, const char *path)
 		if (!vs.authors[i].n)
 			continue;
 		short_hex(k12, vs.authors[i].key);
-		printf("  %s  %-30s %zu\n", k12, vs.authors[i].name ? vs.authors[i].name : "?",
+		char nb[512];
+		printf("  %s  %s %zu\n", k12,
+		       cli_table_padded(nb, sizeof(nb), vs.authors[i].name ? vs.authors[i].name : "?", 30),
 		       vs.authors[i].n);
 	}
 	if (vs.problems) {

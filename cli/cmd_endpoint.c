@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli/table_int.h"
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -277,15 +278,17 @@ static void show_one(struct show *w, const uint8_t alliance[PROTO_ID_BYTES], con
 			"id", rc == 0 ? json_string(idhex) : json_null()));
 		return;
 	}
+	char nb[512];
+	const char *padded = cli_table_padded(nb, sizeof(nb), name, 20);
 	if (rc == 0 && !ep.dial_out_only)
-		printf("%-20s %s  (seq %llu)\n", name, text, (unsigned long long)ep.seq);
+		printf("%s %s  (seq %llu)\n", padded, text, (unsigned long long)ep.seq);
 	else if (rc == 0)
-		printf("%-20s dial-out only  (seq %llu)\n", name, (unsigned long long)ep.seq);
+		printf("%s dial-out only  (seq %llu)\n", padded, (unsigned long long)ep.seq);
 	else if (p.found)
-		printf("%-20s %s  (pending: agorad publishes it once the alliance is held)\n", name,
+		printf("%s %s  (pending: agorad publishes it once the alliance is held)\n", padded,
 		       p.ep.n ? text : "dial-out only");
 	else
-		printf("%-20s none\n", name);
+		printf("%s none\n", padded);
 	json_decref(addrs);
 }
 

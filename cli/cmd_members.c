@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli/table_int.h"
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -279,17 +280,15 @@ int cli_alliance_members(struct cli_ctx *ctx, int argc, char **argv)
 			hex[16] = 0;
 			status_text(st, sizeof st, &l.v[i], now);
 			const char *nm = l.v[i].name[0] ? l.v[i].name : "-";
-			int pad = 24;   /* pad by characters, not bytes (UTF-8 names) */
-			for (const char *c = nm; *c; c++)
-				if (((unsigned char)*c & 0xc0) == 0x80)
-					pad++;
+			char nmbuf[256];
 			char seen[32] = "-";
 			uint64_t ms = last_seen(t, l.v[i].key);
 			time_t secs = (time_t)(ms / 1000);
 			struct tm tmv;
 			if (ms && gmtime_r(&secs, &tmv))
 				strftime(seen, sizeof seen, "%Y-%m-%d %H:%M", &tmv);
-			printf("%-16s %-*s %-2s %-11s %-24s %8llu %-16s %s%s%s\n", hex, pad, nm,
+			printf("%-16s %s %-2s %-11s %-24s %8llu %-16s %s%s%s\n", hex,
+			       cli_table_padded(nmbuf, sizeof(nmbuf), nm, 24),
 			       l.v[i].country[0] ? l.v[i].country : "-",
 			       role_name(l.v[i].role), st, (unsigned long long)l.v[i].records, seen,
 			       l.v[i].equivocating ? "fork" : "",

@@ -269,12 +269,12 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (r.fmt == FMT_JSON)
 		fputs(r.n ? "\n]\n" : "[]\n", stdout);
-	if (r.fmt == FMT_TABLE) {
-		if (r.n)
-			cli_table_print(r.table, stdout, cli_table_term_width(STDOUT_FILENO));
-		else if (ctx->tty_out)
-			fputs("no matching records\n", stdout);
-	}
+	if (r.fmt == FMT_TABLE && r.n)
+		cli_table_print(r.table, stdout, cli_table_term_width(STDOUT_FILENO));
+	/* An empty answer is still an answer (exit 0), but a person sees why
+	 * nothing came; scripts read stdout, which stays "", "[]" or a CSV header. */
+	if (!r.n)
+		fputs("no records match\n", stderr);
 	if (r.more && total != SIZE_MAX && total > r.n)
 		fprintf(stderr, "(%zu of %zu shown; --limit 0 shows all)\n", r.n, total);
 	else if (r.more)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/alliance_int.h"
@@ -36,7 +37,7 @@ static int parse_format(struct cli_ctx *ctx, const char *opt, const char *val, v
 static int parse_lang(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
 {
 	if (!report_lang_valid(val)) {
-		cli_error(ctx, "report: %s: '%s' is not one of: en, da", opt, val);
+		cli_error(ctx, "report: %s: '%s' is not one of: en, da, pl, nl", opt, val);
 		return CLI_EXIT_USAGE;
 	}
 	*(const char **)field = val;
@@ -63,15 +64,16 @@ static const struct cli_opt report_opts[] = {
 	CLI_FN("--sector", "S", "only measures, results and lessons of sector S\n"
 	       "(targets and inventories stay whole-territory)",
 	       struct report_opts, filter.q.sector, cli_filter_sector),
-	CLI_FN("--format", "F", "table (default), markdown, csv (one block per\n"
-	       "table, first column \"section\"), json, html (one\n"
-	       "self-contained file with SVG charts; use -o)",
+	CLI_FN("--format", "F", "table (default), markdown, csv (one table in long\n"
+	       "form: section,row,column,header,value), json, html\n"
+	       "(one self-contained file with SVG charts, each\n"
+	       "figure linked to its records; use -o)",
 	       struct report_opts, fmt, parse_format),
 	{ .name = "-o", .alias = "--output", .arg = "FILE",
 	  .help = "write to FILE instead of standard output", .kind = CLI_OPT_STR,
 	  .offset = offsetof(struct report_opts, out) },
-	CLI_FN("--lang", "en|da", "language of the report's own labels (record texts\n"
-	       "keep their own language)", struct report_opts, lang, parse_lang),
+	CLI_FN("--lang", "en|da|pl|nl", "language of the report's labels, code names,\n"
+	       "numbers and dates (record texts keep their own)", struct report_opts, lang, parse_lang),
 	CLI_FLAG("--explain", "list the ids of the records behind every figure",
 	         struct report_opts, explain),
 	CLI_OPT_END,
@@ -81,7 +83,7 @@ static const struct cli_command report_cmd = {
 	.name = "report",
 	.usage = "report [--alliance NAME|ID] [--year Y] [--municipality NAME]\n"
 	         "report ... [--sector S] [--format table|markdown|csv|json|html]\n"
-	         "report ... [-o FILE] [--lang en|da] [--explain]",
+	         "report ... [-o FILE] [--lang en|da|pl|nl] [--explain]",
 	.about = "The summit report of one alliance (default: this node's default alliance):\n"
 	         "each member's baseline, latest inventory, reduction achieved, its targets\n"
 	         "with their straight paths and whether it is on track, measures by status\n"
@@ -122,6 +124,24 @@ static const struct cli_command report_cmd = {
 	"              transport_public, transport_private_commercial), and\n"
 	"              non-cancelled measures in >= 2 of them\n",
 };
+
+/*
+ * When the report is made: now, or $SOURCE_DATE_EPOCH when set (the
+ * reproducible-builds convention), so two runs over the same data can give
+ * the same bytes.
+ */
+static int64_t report_now(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	if (e && *e) {
+		long long v = strtoll(e, &end, 10);
+		if (!*end && v > 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
 
 int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -173,7 +193,9 @@ int cli_cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	opt.sector = f->q.sector;
 	opt.authors = f->municipality ? f->q.authors : NULL;
 	opt.n_authors = f->municipality ? f->q.n_authors : 0;
-	opt.explain = a.explain;
+	/* HTML always links each figure to its records. */
+	opt.explain = a.explain || a.fmt == REPORT_HTML;
+	opt.generated_s = report_now();
 	if ((n = report_collect(&r, t, &opt)) < 0) {
 		cli_error(ctx, "report failed: %s", store_strerror(n));
 		rc = CLI_EXIT_ERROR;

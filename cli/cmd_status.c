@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "cli/table_int.h"
 #include "cli/alliance_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -77,7 +78,9 @@ static void peer_print(const Agora__Control__Peer *p)
 {
 	char k[65];
 	hex(k, &p->key);
-	printf("  %-20s %.16s…  %-10s %s%s\n", p->name && *p->name ? p->name : "(unnamed)", k,
+	char nb[512];
+	printf("  %s %.16s…  %-10s %s%s\n",
+	       cli_table_padded(nb, sizeof(nb), p->name && *p->name ? p->name : "(unnamed)", 20), k,
 	       p->state ? p->state : "?", p->address ? p->address : "",
 	       p->has_inbound ? (p->inbound ? " (inbound)" : " (outbound)") : "");
 	if (p->has_bytes_in)
@@ -269,8 +272,10 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < st->n_alliances; i++) {
 			char a[65];
 			hex(a, &st->alliances[i]->id);
-			printf("  %-28s %.16s…  %llu feeds, %llu records\n",
-			       names && names[i] ? names[i] : "(unknown)", a,
+			char nb[512];
+			printf("  %s %.16s…  %llu feeds, %llu records\n",
+			       cli_table_padded(nb, sizeof(nb), names && names[i] ? names[i] : "(unknown)", 28),
+			       a,
 			       (unsigned long long)st->alliances[i]->feeds,
 			       (unsigned long long)st->alliances[i]->records);
 		}

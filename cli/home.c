@@ -87,10 +87,12 @@ static int prompt_tty(char *buf, size_t cap, const char *question, void *pctx)
 		return -errno;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	fprintf(stderr, "%s: %s: ", ctx->prog, question);
-	fflush(stderr);
+	/* Echo goes off (and typeahead is dropped) before the question shows,
+	 * so nothing typed in answer to it is ever echoed or thrown away. */
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
 		return -errno;
+	fprintf(stderr, "%s: %s: ", ctx->prog, question);
+	fflush(stderr);
 	for (;;) {
 		char ch;
 		ssize_t r = read(STDIN_FILENO, &ch, 1);
@@ -126,11 +128,60 @@ static int key_exit(int rc)
 	}
 }
 
+/*
+ * A new key's passphrase typed on the terminal, twice, with echo off.  Enter
+ * alone keeps the key unencrypted, as before there was a prompt.
+ */
+static int ask_new_passphrase(struct cli_ctx *ctx, char **out)
+{
+	char *a = sodium_malloc(STORE_PASSPHRASE_MAX + 1);
+	char *b = sodium_malloc(STORE_PASSPHRASE_MAX + 1);
+	int rc, ret = CLI_EXIT_ERROR;
+
+	if (!a || !b) {
+		cli_error(ctx, "out of memory");
+		goto out;
+	}
+	if ((rc = prompt_tty(a, STORE_PASSPHRASE_MAX + 1, "passphrase for the new key "
+	                     "(Enter alone: keep the key unencrypted)", ctx)) < 0) {
+		cli_error(ctx, "cannot read the passphrase from the terminal: %s", strerror(-rc));
+		goto out;
+	}
+	if (!a[0]) {
+		fprintf(stderr, "%s: the key is kept unencrypted (mode 0600)\n", ctx->prog);
+		*out = NULL;
+		ret = CLI_EXIT_OK;
+		goto out;
+	}
+	if ((rc = prompt_tty(b, STORE_PASSPHRASE_MAX + 1, "the same passphrase again", ctx)) < 0) {
+		cli_error(ctx, "cannot read the passphrase from the terminal: %s", strerror(-rc));
+		goto out;
+	}
+	if (strlen(a) != strlen(b) || sodium_memcmp(a, b, strlen(a)) != 0) {
+		cli_error(ctx, "the two passphrases differ: nothing was changed, try again");
+		ret = CLI_EXIT_IDENTITY;
+		goto out;
+	}
+	*out = a;
+	a = NULL;
+	ret = CLI_EXIT_OK;
+out:
+	sodium_free(a);
+	sodium_free(b);
+	return ret;
+}
+
 int cli_passphrase(struct cli_ctx *ctx, const char *passphrase_file, char **out)
 {
 	struct store_passphrase_src src = { .file = passphrase_file };
+	const char *env = getenv("AGORA_PASSPHRASE");
 	char msg[512];
-	int rc = store_passphrase_get(out, &src, "passphrase", msg, sizeof(msg));
+	int rc;
+
+	/* A person at a terminal is asked; scripts give a file or the variable. */
+	if (!passphrase_file && !(env && *env) && isatty(STDIN_FILENO))
+		return ask_new_passphrase(ctx, out);
+	rc = store_passphrase_get(out, &src, "passphrase", msg, sizeof(msg));
 
 	if (rc) {
 		cli_error(ctx, "%s", msg);

@@ -46,8 +46,10 @@ int cli_public_key(struct cli_ctx *ctx, const char *passphrase_file,
 /*
  * A passphrase for a new key (init, rotate-key): from --passphrase-file
  * (passphrase_file, may be NULL) or $AGORA_PASSPHRASE, checked by
- * store_passphrase_get (file mode 0600, no NUL, not empty).  *out is
- * sodium_malloc()ed (sodium_free), or NULL when none was given.
+ * store_passphrase_get (file mode 0600, no NUL, not empty); else, when
+ * stdin is a terminal, typed twice with echo off (Enter alone: none).
+ * *out is sodium_malloc()ed (sodium_free), or NULL when none was given.
+ * Two different answers: CLI_EXIT_IDENTITY, printed.
  */
 int cli_passphrase(struct cli_ctx *ctx, const char *passphrase_file, char **out);
 

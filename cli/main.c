@@ -37,7 +37,16 @@ static const struct command commands[] = {
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
 	{ "web",      cli_cmd_web,      "a web interface in your browser: search, records, publish" },
+	{ "help",     NULL,             "this list, or 'agora help COMMAND' for one command" },
 };
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (!strcmp(name, commands[k].name))
+			return &commands[k];
+	return NULL;
+}
 
 static void usage(FILE *f, const char *prog)
 {
@@ -46,9 +55,9 @@ static void usage(FILE *f, const char *prog)
 	        "with your alliance partners.\n\ncommands:\n", prog);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'%s <command> --help' describes a command.\n"
+	fprintf(f, "\n'%s help <command>' (or '%s <command> --help') describes a command.\n"
 	        "--home DIR (or $AGORA_HOME) selects the data directory; default\n"
-	        "$XDG_DATA_HOME/agora, else ~/.local/share/agora.\n", prog);
+	        "$XDG_DATA_HOME/agora, else ~/.local/share/agora.\n", prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -114,15 +123,32 @@ int main(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 
-	rc = -1;
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
-		if (!strcmp(sub_argv[0], commands[k].name)) {
-			rc = commands[k].fn(&ctx, sub_argc, sub_argv);
-			break;
+	const struct command *cmd = command_find(sub_argv[0]);
+	if (cmd && !cmd->fn) {
+		/*
+		 * `agora help [COMMAND [SUBCOMMAND]]`: the list, or exactly what
+		 * `agora COMMAND [SUBCOMMAND] --help` prints, since each command
+		 * prints its help from its own option table.
+		 */
+		const struct command *of = sub_argc > 1 ? command_find(sub_argv[1]) : NULL;
+		if (sub_argc == 1) {
+			usage(stdout, ctx.prog);
+			rc = CLI_EXIT_OK;
+		} else if (!of || !of->fn) {
+			cli_error(&ctx, "'%s' is not an agora command (see 'agora help')", sub_argv[1]);
+			rc = CLI_EXIT_USAGE;
+		} else {
+			char *help_argv[4] = { sub_argv[1], NULL, NULL, NULL };
+			int n = 1;
+			if (sub_argc > 2 && sub_argv[2][0] != '-')
+				help_argv[n++] = sub_argv[2];
+			help_argv[n++] = "--help";
+			rc = of->fn(&ctx, n, help_argv);
 		}
-	}
-	if (rc == -1) {
-		cli_error(&ctx, "'%s' is not an agora command (see 'agora --help')", sub_argv[0]);
+	} else if (cmd) {
+		rc = cmd->fn(&ctx, sub_argc, sub_argv);
+	} else {
+		cli_error(&ctx, "'%s' is not an agora command (see 'agora help')", sub_argv[0]);
 		rc = CLI_EXIT_USAGE;
 	}
 

@@ -205,3 +205,16 @@ void cli_table_print(struct cli_table *t, FILE *f, int width)
 	free(w);
 }
 
+
+const char *cli_table_padded(char *buf, size_t cap, const char *s, size_t width)
+{
+	size_t len = strlen(s), w = cli_table_width(s);
+	size_t pad = w < width ? width - w : 0;
+
+	if (len + pad + 1 > cap)
+		return s;
+	memcpy(buf, s, len);
+	memset(buf + len, ' ', pad);
+	buf[len + pad] = '\0';
+	return buf;
+}

@@ -15,6 +15,14 @@ int cli_table_term_width(int fd);
 size_t cli_table_width(const char *s);
 
 /*
+ * s followed by spaces up to `width` display columns (never cut), for a
+ * printf "%s" where "%-30s" would count bytes: "Sønderborg", "Poznań" and
+ * CJK line up with ASCII.  Written into buf (cap bytes); returns buf, or s
+ * itself when buf is too small.
+ */
+const char *cli_table_padded(char *buf, size_t cap, const char *s, size_t width);
+
+/*
  * A table: cells are copied; control characters (newlines, tabs) are shown
  * as spaces.  ncols headers (borrowed, must outlive the table); shrink[i]
  * is the minimum width of a column that may be shrunk, 0 for fixed columns.

@@ -87,9 +87,10 @@ holds_record() { "$agora" --home "$demo/$1" show "$2" >/dev/null; }
 
 dk2020="DK2020 klimaalliance"
 say "Three municipalities create their identities; Assens founds DK2020"
-run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020"
-run --home "$demo/vejle" init --name "Vejle Kommune" --country DK
-run --home "$demo/soenderborg" init --name "Sønderborg Kommune" --country DK
+# stdin from /dev/null: on a terminal, init would ask for a passphrase for the key.
+run --home "$demo/assens" init --name "Assens Kommune" --country DK --alliance "$dk2020" </dev/null
+run --home "$demo/vejle" init --name "Vejle Kommune" --country DK </dev/null
+run --home "$demo/soenderborg" init --name "Sønderborg Kommune" --country DK </dev/null
 
 say "Assens, the coordinator, admits Vejle and Sønderborg and hands them the charter"
 run --home "$demo/assens" alliance admit "$(key vejle)" --name "Vejle Kommune" --country DK
@@ -144,9 +145,9 @@ run --home "$demo/vejle" query --text "SECAP-skabelon"
 echo "($("$agora" --home "$demo/vejle" query --text "SECAP-skabelon" --jsonl | wc -l) records: nothing leaked)"
 
 say "Poznań and Assen (no network link here) found their twin-city alliance"
-run --home "$demo/poznan" init --name "Miasto Poznań" --country PL --alliance "Poznań–Assen"
+run --home "$demo/poznan" init --name "Miasto Poznań" --country PL --alliance "Poznań–Assen" </dev/null
 runq --home "$demo/poznan" publish --file "$examples/poznan.jsonl"
-run --home "$demo/assen" init --name "Gemeente Assen" --country NL
+run --home "$demo/assen" init --name "Gemeente Assen" --country NL </dev/null
 run --home "$demo/poznan" alliance admit "$(key assen)" --name "Gemeente Assen" --country NL
 run --home "$demo/poznan" bundle create "$demo/poznan.agb"
 run --home "$demo/assen" bundle import "$demo/poznan.agb"

@@ -109,3 +109,35 @@ int proto_enum_parse(int *out, const ProtobufCEnumDescriptor *d, const char *nam
 	}
 	return PROTO_E_FIELD;
 }
+
+/* Code lists are the enums of package "agora" itself, not of agora.wire or
+ * agora.control (whose codes nobody types). */
+static const struct enum_table *code_list(size_t i)
+{
+	for (size_t k = 0; k < sizeof(enum_tables) / sizeof(enum_tables[0]); k++) {
+		const char *n = enum_tables[k].enum_name;
+		if (strncmp(n, "agora.", 6) != 0 || strchr(n + 6, '.'))
+			continue;
+		if (i-- == 0)
+			return &enum_tables[k];
+	}
+	return NULL;
+}
+
+const char *proto_code_list(size_t i, size_t *n_values)
+{
+	const struct enum_table *t = code_list(i);
+
+	if (!t)
+		return NULL;
+	if (n_values)
+		*n_values = t->n;
+	return t->enum_name + 6;
+}
+
+const char *proto_code_list_value(size_t i, size_t k)
+{
+	const struct enum_table *t = code_list(i);
+
+	return t && k < t->n ? t->names[k].name : NULL;
+}

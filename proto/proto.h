@@ -356,6 +356,17 @@ const char *proto_enum_name(const ProtobufCEnumDescriptor *d, int value);
 /* Parse a text name (case-insensitive; '-' equals '_').  0 or PROTO_E_FIELD. */
 int proto_enum_parse(int *out, const ProtobufCEnumDescriptor *d, const char *name);
 
+/*
+ * Every code list of the record schema (the enums of package agora, not of
+ * the wire or control protocols), for what must cover them all, such as the
+ * translations' test: the i-th list's enum name ("Sector",
+ * "VulnerableSector") with its number of values in *n_values (may be NULL),
+ * or NULL past the last list; and the k-th value's text name ("waste"), or
+ * NULL past the last value.  Static strings.
+ */
+const char *proto_code_list(size_t i, size_t *n_values);
+const char *proto_code_list_value(size_t i, size_t k);
+
 /* ---------------------------------------------------------------- text */
 
 bool proto_utf8_valid(const char *s, size_t len);

@@ -145,6 +145,7 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
+	free(r->coords);
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct report_member *m = &r->members[i];
 		free(m->name);
@@ -206,6 +207,17 @@ void report_free(struct report *r)
 		free(r->priv);
 	}
 	free(r);
+}
+
+int report_add_coordinator(struct report *r, const uint8_t key[PROTO_KEY_BYTES])
+{
+	void *v = realloc(r->coords, (r->n_coords + 1) * sizeof(*r->coords));
+
+	if (!v)
+		return -ENOMEM;
+	r->coords = v;
+	memcpy(r->coords[r->n_coords++], key, PROTO_KEY_BYTES);
+	return 0;
 }
 
 int report_set_alliance_name(struct report *r, const char *name)
@@ -597,6 +609,17 @@ int report_finish(struct report *r)
 			&r->members[i].inv[r->members[i].n_inv - 1] : NULL;
 		if (r->members[i].forked)
 			r->n_forked++;
+	}
+	/* A coordinator (a secretariat) that publishes no climate data of its
+	 * own is not a member lagging behind: the writers list it apart. */
+	for (size_t i = 0; i < r->n_members; i++) {
+		struct report_member *m = &r->members[i];
+		for (size_t k = 0; k < r->n_coords && !m->coordinator; k++)
+			m->coordinator = !memcmp(r->coords[k], m->key, PROTO_KEY_BYTES);
+		m->hidden = m->coordinator && !m->n_inv && !m->n_targets && !m->n_measures &&
+		            !m->n_sums;
+		if (m->hidden)
+			r->n_hidden++;
 	}
 	report_idmap_free(&r->priv->members);
 	for (size_t i = 0; i < r->n_members; i++)

@@ -93,6 +93,10 @@ struct report_options {
 	const uint8_t (*authors)[PROTO_KEY_BYTES]; /* --municipality; n_authors 0: all */
 	size_t n_authors;
 	bool explain;                   /* keep report_ids for every figure */
+	int64_t generated_s;            /* when the report is made (unix s; 0: not shown) */
+	const char *record_url;         /* HTML: a record's link is this + its 64-hex id
+	                                 * (`agora web`'s record page); NULL: the list of
+	                                 * records at the end of the file.  Borrowed. */
 	struct store *trim;             /* store_trim()ed now and then during the
 	                                 * scan so the resident set stays small;
 	                                 * may be NULL */
@@ -144,6 +148,9 @@ struct report_member {
 	char *name;                     /* owned: profile name, else admission name, else key prefix */
 	char *country;                  /* owned, may be "" */
 	bool admitted;                  /* an admission names it (not as observer) */
+	bool coordinator;               /* the charter or an admission names it coordinator */
+	bool hidden;                    /* a coordinator with no inventory, target, measure
+	                                 * or result: listed apart, not as a lagging member */
 	bool forked;                    /* equivocated: two records at one seq */
 	struct report_inventory *inv;   /* owned, n_inv, sorted by year */
 	size_t n_inv, cap_inv;
@@ -234,6 +241,11 @@ struct report {
 	struct report_ids no_baseline;  /* targets without a baseline */
 	struct report_ids orphan_results; /* results without a (live) measure */
 	size_t n_forked;
+	size_t n_hidden;                /* members with hidden set */
+	uint64_t newest_ms;             /* creation time of the newest record counted: the
+	                                 * data's "as of" (0: none) */
+	uint8_t (*coords)[PROTO_KEY_BYTES]; /* owned: coordinator keys (report_add_coordinator) */
+	size_t n_coords;
 	/* private state */
 	struct report_priv *priv;
 };
@@ -270,6 +282,10 @@ int report_add(struct report *r, const uint8_t id[PROTO_ID_BYTES], const Agora__
 /* Flag an author as equivocating (a fork in this alliance). */
 int report_add_fork(struct report *r, const uint8_t author[PROTO_KEY_BYTES]);
 
+/* Name a coordinator of the alliance (from its charter; admissions with
+ * the coordinator role count by themselves).  0 or -ENOMEM. */
+int report_add_coordinator(struct report *r, const uint8_t key[PROTO_KEY_BYTES]);
+
 /* Set the alliance's name (copied).  0 or -ENOMEM. */
 int report_set_alliance_name(struct report *r, const char *name);
 
@@ -291,11 +307,11 @@ int report_collect(struct report **out, struct store_txn *t, const struct report
 
 enum report_format { REPORT_TABLE, REPORT_MARKDOWN, REPORT_CSV, REPORT_JSON, REPORT_HTML };
 
-/* Does the report have labels in this language ("en", "da")? */
+/* Does the report have labels in this language ("en", "da", "pl", "nl")? */
 bool report_lang_valid(const char *lang);
 
 /*
- * Write the report to f in a format, with labels in lang ("en", "da";
+ * Write the report to f in a format, with labels in lang ("en", "da", "pl", "nl";
  * PROTO_E_ARG otherwise).  width: terminal columns for tables (0: no
  * limit).  Returns 0 or -errno.
  */

@@ -110,6 +110,8 @@ static int add_admission(struct report *r, const Agora__Admission *a)
 		return -ENOMEM;
 	if (a->role != AGORA__ROLE__ROLE_OBSERVER)
 		m->admitted = true;
+	if (a->role == AGORA__ROLE__ROLE_COORDINATOR && report_add_coordinator(r, a->member.data) < 0)
+		return -ENOMEM;
 	if (!m->name && set_name(&m->name, a->name) < 0)
 		return -ENOMEM;
 	if (!m->country && set_name(&m->country, a->country) < 0)
@@ -551,6 +553,8 @@ int report_add(struct report *r, const uint8_t id[PROTO_ID_BYTES], const Agora__
 	if (rec->alliance.len == PROTO_ID_BYTES && !r->any_alliance &&
 	    memcmp(rec->alliance.data, r->alliance, PROTO_ID_BYTES))
 		return 0;   /* another alliance's record is not this report's business */
+	if (rec->created_ms > r->newest_ms)
+		r->newest_ms = rec->created_ms;
 	if (kind == PROTO_KIND_ADMISSION)
 		return add_admission(r, (const Agora__Admission *)msg);
 	if (kind == PROTO_KIND_ENDORSEMENT)

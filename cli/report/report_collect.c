@@ -269,6 +269,10 @@ static int charter_name(struct collect *c)
 		return rc;
 	if (rec->body_case == AGORA__RECORD__BODY_CHARTER && rec->charter->name)
 		rc = report_set_alliance_name(c->r, rec->charter->name);
+	if (rec->body_case == AGORA__RECORD__BODY_CHARTER)
+		for (size_t i = 0; rc == 0 && i < rec->charter->n_coordinators; i++)
+			if (rec->charter->coordinators[i].len == PROTO_KEY_BYTES)
+				rc = report_add_coordinator(c->r, rec->charter->coordinators[i].data);
 	agora__record__free_unpacked(rec, NULL);
 	return rc;
 }

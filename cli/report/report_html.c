@@ -86,8 +86,9 @@ static const char css[] =
 	"th{background:#e6fffa}td.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}\n"
 	"tr:nth-child(even) td{background:#f7fafc}\n"
-	"td.ids{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.72rem;"
-	"word-break:break-all;max-width:22rem}\n"
+	"section{overflow-x:auto}\n"
+	"td.ids{font-size:.72rem;white-space:nowrap}td.ids a{color:#2c5282}\n"
+	"ol.records{font-size:.72rem;columns:2}\n"
 	".off{color:#c53030;font-weight:600}.on{color:#2f855a;font-weight:600}\n"
 	".charts{display:flex;flex-wrap:wrap;gap:1rem}\n"
 	"figure{margin:0;border:1px solid #e2e8f0;border-radius:6px;padding:.5rem;"
@@ -116,12 +117,48 @@ static double nice_max(double v)
 
 static void fmt_short(char *buf, size_t cap, double v)
 {
-	if (fabs(v) >= 1e6)
+	if (fabs(v) >= 1e9)
+		snprintf(buf, cap, "%.3gG", v / 1e9);
+	else if (fabs(v) >= 1e6)
 		snprintf(buf, cap, "%.3gM", v / 1e6);
 	else if (fabs(v) >= 1e3)
 		snprintf(buf, cap, "%.3gk", v / 1e3);
 	else
 		snprintf(buf, cap, "%.3g", v);
+}
+
+/* Target paths: on track, off track, not evaluated. */
+static const char *const path_colours[3] = { "#2f855a", "#c53030", "#a0aec0" };
+
+static const char *path_colour(const struct report_target *t)
+{
+	return path_colours[!t->evaluated ? 2 : t->on_track ? 0 : 1];
+}
+
+enum mark { MARK_LINE, MARK_DASHED, MARK_CIRCLE };
+
+/* One legend entry at (*x, *y): a line, a dashed line or a circle, and its
+ * label; wraps to a line above when the chart's width is used up. */
+static void legend_item(FILE *f, double *x, double *y, double W, const char *colour,
+                        enum mark mark, const char *label)
+{
+	double w = 22 + 5.5 * (double)strlen(label);
+	if (*x + w > W && *x > 6) {
+		*x = 6;
+		*y -= 14;
+	}
+	if (mark == MARK_CIRCLE)
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"%s\"/>",
+		        *x + 8, *y, colour);
+	else
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		        "stroke-width=\"2\"%s/>", *x, *y, *x + 16, *y, colour,
+		        mark == MARK_DASHED ? " stroke-dasharray=\"5 3\"" : "");
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#1a202c\">",
+	        *x + 19, *y + 3);
+	esc(f, label);
+	fputs("</text>\n", f);
+	*x += w;
 }
 
 static bool target_drawn(const struct report_target *t)
@@ -135,10 +172,10 @@ static bool target_drawn(const struct report_target *t)
 static void chart_trajectory(FILE *f, const struct report_member *m,
                              const struct report_labels *L)
 {
-	const double W = 340, H = 210, ml = 46, mr = 10, mt = 10, mb = 34;
+	const double W = 340, H = 226, ml = 46, mr = 16, mt = 10, mb = 50;
 	unsigned y0 = 0, y1 = 0;
 	double vmax = 0;
-	char a[32], b[32];
+	char a[32];
 
 	for (size_t i = 0; i < m->n_inv; i++) {
 		if (!y0 || m->inv[i].year < y0)
@@ -179,11 +216,23 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#4a5568\"/>\n",
 	        ml, Y(0), W - mr, Y(0));
-	snprintf(a, sizeof(a), "%u", y0);
-	snprintf(b, sizeof(b), "%u", y1);
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#4a5568\">%s</text>"
-	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" "
-	        "fill=\"#4a5568\">%s</text>\n", ml, H - mb + 13, a, W - mr, H - mb + 13, b);
+	/* A tick and label every year, or every 2, 5 or 10 years: at most 8
+	 * labels, on years divisible by the step, plus the first year. */
+	unsigned step = 1;
+	while ((y1 - y0) / step > 7 && step < 10)
+		step = step == 1 ? 2 : step == 2 ? 5 : 10;
+	while ((y1 - y0) / step > 7)
+		step *= 2;
+	for (unsigned y = y0; y <= y1; y++) {
+		if (y != y0 && y % step)
+			continue;
+		if (y != y0 && y - y0 < step / 2 + 1 && step > 1)
+			continue;       /* too close to the first label */
+		snprintf(a, sizeof(a), "%u", y);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#4a5568\"/>"
+		        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\" "
+		        "fill=\"#4a5568\">%s</text>\n", X(y), Y(0), X(y), Y(0) + 3, X(y), H - mb + 12, a);
+	}
 	/* target paths, dashed */
 	for (size_t i = 0; i < m->n_targets; i++) {
 		const struct report_target *t = &m->targets[i];
@@ -192,7 +241,7 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 		        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"><title>",
 		        X(t->baseline_year), Y(t->baseline), X(t->target_year), Y(t->target_value),
-		        t->evaluated && !t->on_track ? "#c53030" : "#2f855a");
+		        path_colour(t));
 		esc(f, t->title);
 		fputs("</title></line>\n", f);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"#4a5568\"/>\n",
@@ -206,20 +255,25 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 		fputs("\"/>\n", f);
 	}
 	for (size_t i = 0; i < m->n_inv; i++) {
-		report_fmt_num(a, sizeof(a), m->inv[i].total, 0);
+		report_num(L, a, sizeof(a), m->inv[i].total, 0);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#2b6cb0\"><title>%u: %s t CO2e"
 		        "</title></circle>\n", X(m->inv[i].year), Y(m->inv[i].total), m->inv[i].year, a);
 	}
-	/* legend */
-	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2b6cb0\" "
-	        "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#1a202c\">",
-	        ml, H - 8, ml + 16, H - 8, ml + 20, H - 5);
-	esc(f, L->inventories);
-	fprintf(f, "</text><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2f855a\" "
-	        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"%.1f\" y=\"%.1f\" "
-	        "font-size=\"10\" fill=\"#1a202c\">", ml + 110, H - 8, ml + 126, H - 8, ml + 130, H - 5);
-	esc(f, L->target_path);
-	fputs("</text>\n</svg></figure>\n", f);
+	/* legend: one entry for each colour this chart used */
+	bool used[3] = { false, false, false };
+	double lx = 6, ly = H - 8;
+	for (size_t i = 0; i < m->n_targets; i++)
+		if (target_drawn(&m->targets[i]))
+			used[!m->targets[i].evaluated ? 2 : m->targets[i].on_track ? 0 : 1] = true;
+	if (m->n_inv)
+		legend_item(f, &lx, &ly, W, "#2b6cb0", MARK_LINE, L->inventories);
+	const char *path_label[3] = { L->path_on, L->path_off, L->path_open };
+	for (int k = 0; k < 3; k++)
+		if (used[k])
+			legend_item(f, &lx, &ly, W, path_colours[k], MARK_DASHED, path_label[k]);
+	if (used[0] || used[1] || used[2])
+		legend_item(f, &lx, &ly, W, "#4a5568", MARK_CIRCLE, L->target_point);
+	fputs("</svg></figure>\n", f);
 #undef X
 #undef Y
 }
@@ -228,7 +282,7 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 static void chart_sectors(FILE *f, const struct report *r, const struct report_labels *L)
 {
 	static const char *const colour[3] = { "#90cdf4", "#f6ad55", "#2f855a" };
-	const double W = 720, ml = 200, mr = 70, row = 34, mt = 24;
+	const double W = 760, ml = 250, mr = 70, row = 34, mt = 24;
 	int rows = 0;
 	double vmax = 0;
 	char a[32];
@@ -262,16 +316,23 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 		double y = mt + i * row;
 		double v[3] = { x->planned, x->estimated, x->measured };
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-		        "fill=\"#1a202c\">%s</text>\n", ml - 6, y + 18, report_sector_name(s));
+		        "fill=\"#1a202c\">", ml - 6, y + 18);
+		esc(f, report_sector_label(L, s));
+		fputs("</text>\n", f);
 		for (int k = 0; k < 3; k++) {
 			double w = (W - ml - mr) * (v[k] > 0 ? v[k] : 0) / vmax;
-			report_fmt_num(a, sizeof(a), v[k], 0);
+			report_num(L, a, sizeof(a), v[k], 0);
 			if (!(v[k] > 0))
 				continue;   /* no bar, no label: zeros only clutter */
 			fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\">"
-			        "<title>%s: %s</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
-			        "fill=\"#4a5568\">%s</text>\n", ml, y + 3 + k * 10, w, colour[k],
-			        report_sector_name(s), a, ml + w + 3, y + 11 + k * 10, a);
+			        "<title>", ml, y + 3 + k * 10, w, colour[k]);
+			esc(f, report_sector_label(L, s));
+			fputs(": ", f);
+			esc(f, a);
+			fprintf(f, "</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
+			        "fill=\"#4a5568\">", ml + w + 3, y + 11 + k * 10);
+			esc(f, a);
+			fputs("</text>\n", f);
 		}
 		i++;
 	}
@@ -281,8 +342,8 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 /* Measures by status: one stacked bar for the alliance and one per member. */
 static void chart_status(FILE *f, const struct report *r, const struct report_labels *L)
 {
-	const double W = 720, ml = 200, mr = 40, row = 22, mt = 30;
-	size_t rows = r->n_members + 1, maxn = 0;
+	const double W = 760, ml = 250, mr = 40, row = 22, mt = 30;
+	size_t rows = r->n_members - r->n_hidden + 1, maxn = 0;
 	double H = mt + rows * row + 8;
 
 	for (size_t i = 0; i < r->n_members; i++)
@@ -301,15 +362,18 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 		esc(f, L->status[k]);
 		fputs("</text>\n", f);
 	}
-	for (size_t i = 0; i < rows; i++) {
-		const size_t *by = i ? r->members[i - 1].by_status : r->by_status;
-		size_t n = i ? r->members[i - 1].n_measures : tot;
+	for (size_t i = 0, mi = 0; i < rows; i++, mi++) {
+		while (i && mi <= r->n_members && r->members[mi - 1].hidden)
+			mi++;           /* coordinators without data of their own */
+		const struct report_member *m = i ? &r->members[mi - 1] : NULL;
+		const size_t *by = m ? m->by_status : r->by_status;
+		size_t n = m ? m->n_measures : tot;
 		/* The alliance bar spans the full width; members share one scale. */
-		double scale = (W - ml - mr) / (double)(i ? (maxn ? maxn : 1) : (tot ? tot : 1));
+		double scale = (W - ml - mr) / (double)(m ? (maxn ? maxn : 1) : (tot ? tot : 1));
 		double y = mt + i * row, x = ml;
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-		        "fill=\"#1a202c\"%s>", ml - 6, y + 13, i ? "" : " font-weight=\"bold\"");
-		esc(f, i ? r->members[i - 1].name : L->total);
+		        "fill=\"#1a202c\"%s>", ml - 6, y + 13, m ? "" : " font-weight=\"bold\"");
+		esc(f, m ? m->name : L->total);
 		fputs("</text>\n", f);
 		for (int s = 1; s <= REPORT_STATUSES; s++) {
 			int k = s % REPORT_STATUSES;
@@ -330,8 +394,85 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 
 /* ---------------------------------------------------------------- tables */
 
-static void html_table(FILE *f, const struct report_table *t, const struct report_labels *L,
-                       bool explain, size_t idx)
+/* A figure links to at most this many of its records (a member's measures
+ * may be hundreds); the count of the rest follows. */
+#define LINKS_PER_ROW 6
+#define SHORT_ID 8
+
+/* A link to one record, its text a short id: to record_url + id when
+ * given (agora web), else to the record's line at the end of the file. */
+static void record_link(FILE *f, const struct report *r, const char *hex)
+{
+	fputs("<a href=\"", f);
+	if (r->opt.record_url) {
+		esc(f, r->opt.record_url);
+		fputs(hex, f);
+	} else {
+		fprintf(f, "#r-%s", hex);
+	}
+	fprintf(f, "\" title=\"%s\"><code>%.*s</code></a>", hex, SHORT_ID, hex);
+}
+
+/* Is the k-th id of l also an earlier one?  (Only the first few of a row
+ * are compared.) */
+static bool seen_before(const struct report_ids *l, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (!memcmp(l->v[j], l->v[k], PROTO_ID_BYTES))
+			return true;
+	return false;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PROTO_ID_BYTES);
+}
+
+/* The records the tables link to, once each, with their full ids: what
+ * `agora show ID` takes. */
+static int write_record_list(FILE *f, const struct report_table *ts, size_t n,
+                             const struct report_labels *L)
+{
+	uint8_t (*v)[PROTO_ID_BYTES] = NULL;
+	size_t nv = 0, cap = 0;
+	char hex[PROTO_ID_HEX + 1];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t row = 0; row < ts[i].rows; row++)
+			for (size_t k = 0, shown = 0; k < ts[i].src[row].n && shown < LINKS_PER_ROW; k++) {
+				if (seen_before(&ts[i].src[row], k))
+					continue;
+				shown++;
+				if (nv == cap) {
+					size_t c = cap ? cap * 2 : 256;
+					void *q = realloc(v, c * sizeof(*v));
+					if (!q) {
+						free(v);
+						return -ENOMEM;
+					}
+					v = q;
+					cap = c;
+				}
+				memcpy(v[nv++], ts[i].src[row].v[k], PROTO_ID_BYTES);
+			}
+	if (nv)
+		qsort(v, nv, sizeof(*v), id_cmp);
+	fputs("<section id=\"records\"><h2>", f);
+	esc(f, L->records);
+	fputs("</h2>\n<ol class=\"records\">\n", f);
+	for (size_t i = 0; i < nv; i++) {
+		if (i && !memcmp(v[i], v[i - 1], PROTO_ID_BYTES))
+			continue;
+		proto_hex(hex, v[i], PROTO_ID_BYTES);
+		fprintf(f, "<li id=\"r-%s\"><code>%s</code></li>\n", hex, hex);
+	}
+	fputs("</ol></section>\n", f);
+	free(v);
+	return 0;
+}
+
+static void html_table(FILE *f, const struct report *r, const struct report_table *t,
+                       const struct report_labels *L, bool explain, size_t idx)
 {
 	char hex[PROTO_ID_HEX + 1];
 
@@ -374,16 +515,49 @@ static void html_table(FILE *f, const struct report_table *t, const struct repor
 			fputs("</td>", f);
 		}
 		if (explain) {
+			const struct report_ids *src = &t->src[row];
 			fputs("<td class=\"ids\">", f);
-			for (size_t k = 0; k < t->src[row].n; k++) {
-				proto_hex(hex, t->src[row].v[k], PROTO_ID_BYTES);
-				fprintf(f, "%s%s", k ? " " : "", hex);
+			size_t shown = 0, k;
+			for (k = 0; k < src->n && shown < LINKS_PER_ROW; k++) {
+				if (seen_before(src, k))
+					continue;       /* one figure's ids may repeat */
+				proto_hex(hex, src->v[k], PROTO_ID_BYTES);
+				fputs(shown++ ? " " : "", f);
+				record_link(f, r, hex);
 			}
+			/* The rest are counted, not compared: a member's measures may be
+			 * thousands, and the first few repeat when they repeat at all. */
+			if (k < src->n)
+				fprintf(f, " +%zu", src->n - k);
 			fputs("</td>", f);
 		}
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table></section>\n", f);
+}
+
+/* "Generated: 6 December 2026 · Data as of: 5 December 2026". */
+static void write_when(FILE *f, const struct report *r, const struct report_labels *L)
+{
+	char buf[64];
+
+	if (!r->opt.generated_s && !r->newest_ms)
+		return;
+	fputs("<p class=\"meta\">", f);
+	if (r->opt.generated_s) {
+		report_date(L, buf, sizeof(buf), r->opt.generated_s);
+		esc(f, L->generated);
+		fputs(": ", f);
+		esc(f, buf);
+	}
+	if (r->newest_ms) {
+		report_date(L, buf, sizeof(buf), (int64_t)(r->newest_ms / 1000));
+		fputs(r->opt.generated_s ? " &#183; " : "", f);
+		esc(f, L->data_as_of);
+		fputs(": ", f);
+		esc(f, buf);
+	}
+	fputs("</p>\n", f);
 }
 
 int report_write_html(FILE *f, const struct report *r, const struct report_labels *L,
@@ -410,13 +584,30 @@ int report_write_html(FILE *f, const struct report *r, const struct report_label
 	fputs(": ", f);
 	esc(f, r->alliance_name ? r->alliance_name : hex);
 	fprintf(f, "</h1>\n<p class=\"meta\">%s: <code>%s</code></p>\n", L->alliance, hex);
+	write_when(f, r, L);
+	if (r->n_hidden) {
+		fputs("<p class=\"meta\">", f);
+		esc(f, L->coordinators);
+		fputs(": ", f);
+		for (size_t i = 0, k = 0; i < r->n_members; i++)
+			if (r->members[i].hidden) {
+				fputs(k++ ? ", " : "", f);
+				esc(f, r->members[i].name);
+			}
+		fputs("</p>\n", f);
+	}
 	fprintf(f, "<p class=\"meta\">%s: ", L->filters);
 	if (!r->opt.year && !r->opt.sector && !r->opt.n_authors)
 		esc(f, L->none);
 	if (r->opt.year)
 		fprintf(f, "%s &#8804; %u ", L->year, r->opt.year);
 	if (r->opt.sector)
-		fprintf(f, "%s = %s ", L->sector, report_sector_name(r->opt.sector));
+	{
+		esc(f, L->sector);
+		fputs(" = ", f);
+		esc(f, report_sector_label(L, r->opt.sector));
+		fputc(' ', f);
+	}
 	if (r->opt.n_authors)
 		fprintf(f, "%s: %zu", L->municipality, r->opt.n_authors);
 	fputs("</p>\n<p class=\"def\">", f);
@@ -439,11 +630,16 @@ int report_write_html(FILE *f, const struct report *r, const struct report_label
 	esc(f, L->chart_traj);
 	fputs("</h3>\n<div class=\"charts\">\n", f);
 	for (size_t i = 0; i < r->n_members; i++)
-		chart_trajectory(f, &r->members[i], L);
+		if (!r->members[i].hidden)
+			chart_trajectory(f, &r->members[i], L);
 	fputs("</div>\n</section>\n", f);
 
 	for (size_t i = 0; i < n; i++)
-		html_table(f, &ts[i], L, explain, i);
+		html_table(f, r, &ts[i], L, explain, i);
+	if (explain && !r->opt.record_url && (rc = write_record_list(f, ts, n, L)) < 0) {
+		report_tables_free(ts, n);
+		return rc;
+	}
 	fputs("</body>\n</html>\n", f);
 	report_tables_free(ts, n);
 	return ferror(f) ? -EIO : 0;

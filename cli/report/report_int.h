@@ -3,7 +3,7 @@
  * share.  The model (report.c, report_add.c): id lists and maps and the
  * report's private state.  The writers (report_labels.c, report_tables.c,
  * report_out.c, report_json.c, report_html.c): the report's labels in
- * English and Danish, and the report laid out as a list of plain tables
+ * the chosen language, and the report laid out as a list of plain tables
  * that every format prints its own way.
  */
 #ifndef AGORA_CLI_REPORT_INT_H
@@ -81,10 +81,17 @@ void report_idmap_free(struct idmap *m);
 
 /* ----------------------------------------------------------- the writers */
 
-/* The report's own words (record texts keep their language). */
+/*
+ * The report's own words in one language (record texts keep theirs): each
+ * field is the language files' "report.<field>" (cli/lang/), borrowed from
+ * words.  Made by report_labels_new, freed with report_labels_free.
+ */
+struct lang;
 struct report_labels {
-	const char *lang;               /* "en", "da" */
-	const char *title, *alliance, *generated, *filters, *none;
+	const char *lang;               /* "en", "da", "pl", "nl" */
+	const struct lang *words;       /* owned */
+	bool plain_numbers;             /* CSV, JSON: "950000000", not "950.000.000" */
+	const char *title, *alliance, *generated, *data_as_of, *filters, *none;
 	const char *sec_progress, *sec_targets, *sec_status, *sec_results, *sec_sectors,
 	           *sec_costs, *sec_recent, *sec_endorsed, *sec_lsector, *sec_ltag, *sec_quality;
 	const char *sec_charts, *chart_traj, *chart_sectors, *chart_status;
@@ -95,16 +102,33 @@ struct report_labels {
 	           *per_tonne, *title_col, *year, *endorsements, *lessons, *tag, *issue,
 	           *detail, *records, *yes, *no, *on, *off, *not_evaluated, *total,
 	           *inventories, *target_path;
+	const char *path_on, *path_off, *path_open, *target_point;  /* chart legends */
+	const char *key_municipal, *key_tertiary, *key_residential, *key_transport;
+	const char *coordinators;       /* heading of the coordinators left out of the members */
 	const char *q_no_inventory, *q_no_baseline, *q_orphan, *q_com, *q_fork;
 	const char *definitions;        /* one paragraph: on track, gap, sums */
 	const char *status[REPORT_STATUSES];
 };
 
-const struct report_labels *report_labels(const char *lang);   /* NULL: unknown */
+/* Labels in lang (lang_known's rule).  0, -ENOENT (no such language),
+ * -ENOMEM, -EINVAL. */
+int report_labels_new(struct report_labels **out, const char *lang, bool plain_numbers);
+void report_labels_free(struct report_labels *L);       /* accepts NULL */
+/* The i-th language-file key the labels use ("report.title"); NULL past the
+ * last (for the translations' test). */
+const char *report_label_key(size_t i);
+/* The stable name of one of L's labels, by pointer: "baseline_year" for
+ * L->baseline_year, the status name for L->status[s]; "" for another
+ * string.  Static. */
+const char *report_label_name(const struct report_labels *L, const char *label);
 
-/* Stable text names of code lists ("residential_buildings"). */
+/* Stable text names of code lists ("residential_buildings"), for CSV
+ * columns and JSON. */
 const char *report_sector_name(int sector);
 const char *report_status_name(int status);
+/* Their names for people, in L's language ("Boliger"). */
+const char *report_sector_label(const struct report_labels *L, int sector);
+const char *report_target_label(const struct report_labels *L, int type);
 
 /* One table of the report.  Everything is owned by the table. */
 struct report_table {
@@ -112,6 +136,7 @@ struct report_table {
 	const char *title;              /* in the report's language (borrowed label) */
 	size_t ncols;
 	const char **headers;           /* borrowed labels */
+	const char **colkeys;           /* stable column names for CSV ("baseline_year"), static */
 	bool *numeric;                  /* right-aligned columns (owned) */
 	char **cells;                   /* rows * ncols, malloc()ed */
 	char **langs;                   /* rows * ncols: BCP-47 of a record text, or NULL */
@@ -132,8 +157,14 @@ const char *report_target_type(int type);
 struct json_t;
 struct json_t *report_json(const struct report *r, const struct report_labels *L);
 
-/* Number formatting shared by the writers. */
+/* Numbers as a program reads them ("950000000.5"; "-" when not finite). */
 void report_fmt_num(char *buf, size_t cap, double v, int decimals);
+/* Numbers for the report's readers: plain when L->plain_numbers, else in
+ * L's language ("950.000.000,5"). */
+void report_num(const struct report_labels *L, char *buf, size_t cap, double v, int decimals);
+/* A date (unix s, UTC): "2026-12-06" when L->plain_numbers, else in L's
+ * language ("6. december 2026"). */
+void report_date(const struct report_labels *L, char *buf, size_t cap, int64_t unix_s);
 
 /* The HTML writer (report_html.c).  Returns 0 or -errno. */
 int report_write_html(FILE *f, const struct report *r, const struct report_labels *L,

@@ -66,6 +66,9 @@ static json_t *jmember(const struct report *r, const struct report_member *m)
 	json_object_set_new(o, "name", json_string(m->name));
 	json_object_set_new(o, "country", json_string(m->country));
 	json_object_set_new(o, "forked", json_boolean(m->forked));
+	json_object_set_new(o, "coordinator", json_boolean(m->coordinator));
+	/* A coordinator without climate data of its own: not a lagging member. */
+	json_object_set_new(o, "climate_data", json_boolean(!m->hidden));
 	if (m->has_baseline) {
 		json_t *b = jfig(r, json_real(m->baseline), &m->baseline_src);
 		json_object_set_new(b, "year", json_integer(m->baseline_year));
@@ -183,6 +186,13 @@ json_t *report_json(const struct report *r, const struct report_labels *L)
 	json_object_set_new(x, "id", json_string(hex));
 	json_object_set_new(x, "name", r->alliance_name ? json_string(r->alliance_name) : json_null());
 	json_object_set_new(o, "alliance", x);
+	char date[32];
+	if (r->opt.generated_s)
+		report_date(L, date, sizeof(date), r->opt.generated_s);
+	json_object_set_new(o, "generated", r->opt.generated_s ? json_string(date) : json_null());
+	if (r->newest_ms)
+		report_date(L, date, sizeof(date), (int64_t)(r->newest_ms / 1000));
+	json_object_set_new(o, "data_as_of", r->newest_ms ? json_string(date) : json_null());
 	x = json_object();
 	json_object_set_new(x, "year", r->opt.year ? json_integer(r->opt.year) : json_null());
 	json_object_set_new(x, "sector", r->opt.sector ? json_string(report_sector_name(r->opt.sector)) :

@@ -33,8 +33,59 @@ static char *ids_text(const struct report_ids *ids, size_t hexlen)
 	return s;
 }
 
-static int write_terminal(FILE *f, struct report_table *ts, size_t n, bool explain, int width)
+/* "Generated: ... · Data as of: ..." for people ("" when neither is known). */
+static void when_line(char *out, size_t cap, const struct report *r,
+                      const struct report_labels *L)
 {
+	char a[64] = "", b[64] = "";
+
+	if (r->opt.generated_s)
+		report_date(L, a, sizeof(a), r->opt.generated_s);
+	if (r->newest_ms)
+		report_date(L, b, sizeof(b), (int64_t)(r->newest_ms / 1000));
+	snprintf(out, cap, "%s%s%s%s%s%s%s", *a ? L->generated : "", *a ? ": " : "", a,
+	         *a && *b ? " \u00b7 " : "", *b ? L->data_as_of : "", *b ? ": " : "", b);
+}
+
+/* The coordinators left out of the member tables, comma-separated. */
+static char *hidden_names(const struct report *r)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].hidden)
+			len += strlen(r->members[i].name) + 2;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	*s = '\0';
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].hidden) {
+			if (*s)
+				strcat(s, ", ");
+			strcat(s, r->members[i].name);
+		}
+	return s;
+}
+
+static int write_terminal(FILE *f, const struct report *r, const struct report_labels *L,
+                          struct report_table *ts, size_t n, bool explain, int width)
+{
+	char when[256];
+	char hex[PROTO_ID_HEX + 1];
+
+	proto_hex(hex, r->alliance, PROTO_ID_BYTES);
+	when_line(when, sizeof(when), r, L);
+	fprintf(f, "%s: %s\n", L->title, r->alliance_name ? r->alliance_name : hex);
+	if (*when)
+		fprintf(f, "%s\n", when);
+	if (r->n_hidden) {
+		char *h = hidden_names(r);
+		if (!h)
+			return -ENOMEM;
+		fprintf(f, "%s: %s\n", L->coordinators, h);
+		free(h);
+	}
+	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
 		struct report_table *t = &ts[i];
 		size_t nc = t->ncols + (explain ? 1 : 0);
@@ -45,7 +96,7 @@ static int write_terminal(FILE *f, struct report_table *ts, size_t n, bool expla
 		if (!h || !shrink)
 			rc = -ENOMEM;
 		for (size_t c = 0; rc == 0 && c < nc; c++) {
-			h[c] = c < t->ncols ? t->headers[c] : "Records";
+			h[c] = c < t->ncols ? t->headers[c] : L->records;
 			shrink[c] = c < t->ncols && t->numeric[c] ? 0 : 10;
 		}
 		if (rc == 0 && !(ct = cli_table_new(nc, h, shrink)))
@@ -96,7 +147,24 @@ static int write_markdown(FILE *f, const struct report *r, const struct report_l
 	proto_hex(hex, r->alliance, PROTO_ID_BYTES);
 	fprintf(f, "# %s: ", L->title);
 	md_cell(f, r->alliance_name ? r->alliance_name : hex);
-	fprintf(f, "\n\n%s: `%s`\n\n%s\n", L->alliance, hex, L->definitions);
+	fprintf(f, "\n\n%s: `%s`\n\n", L->alliance, hex);
+	char when[256];
+	when_line(when, sizeof(when), r, L);
+	if (*when) {
+		md_cell(f, when);
+		fputs("\n\n", f);
+	}
+	if (r->n_hidden) {
+		char *h = hidden_names(r);
+		if (!h)
+			return -ENOMEM;
+		md_cell(f, L->coordinators);
+		fputs(": ", f);
+		md_cell(f, h);
+		fputs("\n\n", f);
+		free(h);
+	}
+	fprintf(f, "%s\n", L->definitions);
 	for (size_t i = 0; i < n; i++) {
 		struct report_table *t = &ts[i];
 		fprintf(f, "\n## %s\n\n", t->title);
@@ -110,7 +178,12 @@ static int write_markdown(FILE *f, const struct report *r, const struct report_l
 			md_cell(f, t->headers[c]);
 			fputs(" |", f);
 		}
-		fputs(explain ? " Records |\n|" : "\n|", f);
+		if (explain) {
+			fputc(' ', f);
+			md_cell(f, L->records);
+			fputs(" |", f);
+		}
+		fputs("\n|", f);
 		for (size_t c = 0; c < t->ncols; c++)
 			fputs(t->numeric[c] ? " ---: |" : " --- |", f);
 		fputs(explain ? " --- |\n" : "\n", f);
@@ -134,66 +207,88 @@ static int write_markdown(FILE *f, const struct report *r, const struct report_l
 	return 0;
 }
 
-/* CSV: every table as its own block: a header row whose first field is
- * "section", then rows whose first field is the section key. */
+/*
+ * CSV: one rectangular table in long form, one line per cell of every
+ * table of the report, so that every line has the same columns and any CSV
+ * reader (a spreadsheet, Python's csv, pandas) opens it:
+ *
+ *   section,row,column,header,value[,records]
+ *
+ * section is the table's stable key ("progress"), row counts the table's
+ * rows from 1, column is the column's stable key ("baseline_year"), header
+ * its label in --lang, value the cell as shown (numbers without thousands
+ * separators), records the ids behind the row (--explain).  A table
+ * without rows has no lines.  pandas gets a table back with
+ * df[df.section == "progress"].pivot(index="row", columns="column", values="value").
+ */
 static int write_csv(FILE *f, struct report_table *ts, size_t n, bool explain)
 {
+	const char *cells[6] = { "section", "row", "column", "header", "value", "records" };
+	size_t nc = explain ? 6 : 5;
+
+	cli_csv_row(f, cells, nc);
 	for (size_t i = 0; i < n; i++) {
 		struct report_table *t = &ts[i];
-		const char *cells[34];
-		cells[0] = "section";
-		for (size_t c = 0; c < t->ncols; c++)
-			cells[c + 1] = t->headers[c];
-		if (explain)
-			cells[t->ncols + 1] = "records";
-		cli_csv_row(f, cells, t->ncols + 1 + (explain ? 1 : 0));
 		for (size_t row = 0; row < t->rows; row++) {
+			char rowno[24];
 			char *ids = explain ? ids_text(&t->src[row], PROTO_ID_HEX) : NULL;
 			if (explain && !ids)
 				return -ENOMEM;
-			cells[0] = t->key;
-			for (size_t c = 0; c < t->ncols; c++)
-				cells[c + 1] = t->cells[row * t->ncols + c];
-			if (explain)
-				cells[t->ncols + 1] = ids;
-			cli_csv_row(f, cells, t->ncols + 1 + (explain ? 1 : 0));
+			snprintf(rowno, sizeof(rowno), "%zu", row + 1);
+			for (size_t c = 0; c < t->ncols; c++) {
+				cells[0] = t->key;
+				cells[1] = rowno;
+				cells[2] = t->colkeys[c];
+				cells[3] = t->headers[c];
+				cells[4] = t->cells[row * t->ncols + c];
+				cells[5] = ids;
+				cli_csv_row(f, cells, nc);
+			}
 			free(ids);
 		}
 	}
-	return 0;
+	return ferror(f) ? -EIO : 0;
 }
-
 
 int report_write(FILE *f, const struct report *r, enum report_format fmt_, const char *lang,
                  int width)
 {
-	const struct report_labels *L = report_labels(lang);
+	struct report_labels *L = NULL;
 	struct report_table *ts = NULL;
 	size_t n = 0;
 	int rc = 0;
 
-	if (!L)
+	rc = report_labels_new(&L, lang, fmt_ == REPORT_JSON || fmt_ == REPORT_CSV);
+	if (rc == -ENOENT)
 		return PROTO_E_ARG;
+	if (rc < 0)
+		return rc;
 	if (fmt_ == REPORT_JSON) {
 		json_t *o = report_json(r, L);
-		if (!o)
-			return -ENOMEM;
+		if (!o) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 		json_decref(o);
 		fputc('\n', f);
-		return rc < 0 ? -EIO : 0;
+		rc = rc < 0 ? -EIO : 0;
+		goto out;
 	}
-	if (fmt_ == REPORT_HTML)
-		return report_write_html(f, r, L, r->opt.explain);
+	if (fmt_ == REPORT_HTML) {
+		rc = report_write_html(f, r, L, r->opt.explain);
+		goto out;
+	}
 	if ((rc = report_tables(&ts, &n, r, L)) < 0)
-		return rc;
+		goto out;
 	if (fmt_ == REPORT_TABLE)
-		rc = write_terminal(f, ts, n, r->opt.explain, width);
+		rc = write_terminal(f, r, L, ts, n, r->opt.explain, width);
 	else if (fmt_ == REPORT_MARKDOWN)
 		rc = write_markdown(f, r, L, ts, n, r->opt.explain);
 	else
 		rc = write_csv(f, ts, n, r->opt.explain);
 	report_tables_free(ts, n);
+out:
+	report_labels_free(L);
 	return rc;
 }
-

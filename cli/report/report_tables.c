@@ -12,10 +12,10 @@
 
 #include "cli/report/report_int.h"
 
-static char *num(double v, int decimals)
+static char *num(const struct report_labels *L, double v, int decimals)
 {
 	char buf[64];
-	report_fmt_num(buf, sizeof(buf), v, decimals);
+	report_num(L, buf, sizeof(buf), v, decimals);
 	return strdup(buf);
 }
 
@@ -37,7 +37,8 @@ static char *fmt(const char *f, ...)
 }
 
 
-static struct report_table *table_new(struct report_table **ts, size_t *n, const char *key,
+static struct report_table *table_new(const struct report_labels *L, struct report_table **ts,
+                                      size_t *n, const char *key,
                                       const char *title, size_t ncols, const char **headers,
                                       const char *numeric)
 {
@@ -52,10 +53,13 @@ static struct report_table *table_new(struct report_table **ts, size_t *n, const
 	t->ncols = ncols;
 	t->headers = malloc(ncols * sizeof(*t->headers));
 	t->numeric = calloc(ncols, sizeof(*t->numeric));
+	t->colkeys = malloc(ncols * sizeof(*t->colkeys));
 	(*n)++;
-	if (!t->headers || !t->numeric)
+	if (!t->headers || !t->numeric || !t->colkeys)
 		return NULL;
 	memcpy(t->headers, headers, ncols * sizeof(*headers));
+	for (size_t c = 0; c < ncols; c++)
+		t->colkeys[c] = report_label_name(L, headers[c]);
 	for (size_t c = 0; c < ncols && numeric[c]; c++)
 		t->numeric[c] = numeric[c] == 'n';
 	return t;
@@ -129,20 +133,22 @@ void report_tables_free(struct report_table *ts, size_t n)
 		free(t->langs);
 		free(t->src);
 		free((void *)t->headers);
+		free((void *)t->colkeys);
 		free(t->numeric);
 	}
 	free(ts);
 }
 
-static char *key_sectors_text(unsigned bits)
+static char *key_sectors_text(const struct report_labels *L, unsigned bits)
 {
-	static const char *const names[4] = { "municipal", "tertiary", "residential", "transport" };
-	char buf[64] = "";
+	const char *names[4] = { L->key_municipal, L->key_tertiary, L->key_residential,
+	                         L->key_transport };
+	char buf[256] = "";
 	for (int i = 0; i < 4; i++)
 		if (bits & (1u << i)) {
 			if (*buf)
-				strcat(buf, ", ");
-			strcat(buf, names[i]);
+				strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+			strncat(buf, names[i], sizeof(buf) - strlen(buf) - 1);
 		}
 	return strdup(*buf ? buf : "-");
 }
@@ -152,19 +158,21 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 {
 	const char *h1[] = { L->municipality, L->country, L->baseline_year, L->baseline,
 	                     L->latest_year, L->latest, L->achieved, L->measures, L->com_min };
-	struct report_table *t = table_new(ts, n, "progress", L->sec_progress, 9, h1, "ttnnnnnnt");
+	struct report_table *t = table_new(L, ts, n, "progress", L->sec_progress, 9, h1, "ttnnnnnnt");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		char *c[9] = {
 			strdup(m->name), strdup(m->country),
 			m->has_baseline ? fmt("%u", m->baseline_year) : strdup("-"),
-			m->has_baseline ? num(m->baseline, 0) : strdup("-"),
+			m->has_baseline ? num(L, m->baseline, 0) : strdup("-"),
 			m->latest ? fmt("%u", m->latest->year) : strdup("-"),
-			m->latest ? num(m->latest->total, 0) : strdup("-"),
-			m->has_achieved ? num(m->achieved_pct, 1) : strdup("-"),
-			fmt("%zu", m->n_measures),
+			m->latest ? num(L, m->latest->total, 0) : strdup("-"),
+			m->has_achieved ? num(L, m->achieved_pct, 1) : strdup("-"),
+			num(L, (double)(m->n_measures), 0),
 			strdup(m->com_ok ? L->yes : L->no),
 		};
 		const struct report_ids *s[] = { &m->baseline_src, &m->achieved_src };
@@ -175,25 +183,27 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 	const char *h2[] = { L->municipality, L->target, L->type, L->baseline_year, L->baseline,
 	                     L->target_year, L->target_value, L->year, L->path, L->latest,
 	                     L->on_track, L->gap, L->gap_pp };
-	t = table_new(ts, n, "targets", L->sec_targets, 13, h2, "tttnnnnnnnttn");
+	t = table_new(L, ts, n, "targets", L->sec_targets, 13, h2, "tttnnnnnnnttn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		for (size_t k = 0; k < m->n_targets; k++) {
 			const struct report_target *x = &m->targets[k];
 			char *c[13] = {
-				strdup(m->name), strdup(x->title), strdup(report_target_type(x->type)),
+				strdup(m->name), strdup(x->title), strdup(report_target_label(L, x->type)),
 				x->has_baseline ? fmt("%u", x->baseline_year) : strdup("-"),
-				x->has_baseline ? num(x->baseline, 0) : strdup("-"),
+				x->has_baseline ? num(L, x->baseline, 0) : strdup("-"),
 				x->target_year ? fmt("%u", x->target_year) : strdup("-"),
-				x->has_baseline ? num(x->target_value, 0) : strdup("-"),
+				x->has_baseline ? num(L, x->target_value, 0) : strdup("-"),
 				x->evaluated ? fmt("%u", x->eval_year) : strdup("-"),
-				x->evaluated ? num(x->path_value, 0) : strdup("-"),
-				x->evaluated && m->latest ? num(m->latest->total, 0) : strdup("-"),
+				x->evaluated ? num(L, x->path_value, 0) : strdup("-"),
+				x->evaluated && m->latest ? num(L, m->latest->total, 0) : strdup("-"),
 				strdup(!x->evaluated ? L->not_evaluated : x->on_track ? L->on : L->off),
-				x->evaluated ? num(x->gap, 0) : strdup("-"),
-				x->evaluated ? num(x->gap_pp, 1) : strdup("-"),
+				x->evaluated ? num(L, x->gap, 0) : strdup("-"),
+				x->evaluated ? num(L, x->gap_pp, 1) : strdup("-"),
 			};
 			const char *langs[13] = { NULL, x->lang };
 			const struct report_ids *s[] = { &x->src };
@@ -204,16 +214,18 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 
 	const char *h3[] = { L->municipality, L->status[1], L->status[2], L->status[3],
 	                     L->status[4], L->status[5], L->status[0], L->total };
-	t = table_new(ts, n, "measures_by_status", L->sec_status, 8, h3, "tnnnnnnn");
+	t = table_new(L, ts, n, "measures_by_status", L->sec_status, 8, h3, "tnnnnnnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		char *c[8] = { strdup(m->name) };
 		for (int s = 1; s < REPORT_STATUSES; s++)
-			c[s] = fmt("%zu", m->by_status[s]);
-		c[6] = fmt("%zu", m->by_status[0]);
-		c[7] = fmt("%zu", m->n_measures);
+			c[s] = num(L, (double)(m->by_status[s]), 0);
+		c[6] = num(L, (double)(m->by_status[0]), 0);
+		c[7] = num(L, (double)(m->n_measures), 0);
 		const struct report_ids *s[REPORT_STATUSES];
 		for (int k = 0; k < REPORT_STATUSES; k++)
 			s[k] = &m->status_src[k];
@@ -222,16 +234,18 @@ static int tables_members(struct report_table **ts, size_t *n, const struct repo
 	}
 
 	const char *h4[] = { L->municipality, L->indicator, L->unit, L->sum, L->count };
-	t = table_new(ts, n, "results", L->sec_results, 5, h4, "tttnn");
+	t = table_new(L, ts, n, "results", L->sec_results, 5, h4, "tttnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members; i++) {
 		const struct report_member *m = &r->members[i];
+		if (m->hidden)
+			continue;
 		for (size_t k = 0; k < m->n_sums; k++) {
 			const struct report_sum *x = &m->sums[k];
 			char *c[5] = { strdup(m->name), strdup(x->indicator), strdup(x->unit),
-			               num(x->sum, fabs(x->sum - round(x->sum)) < 1e-9 ? 0 : 2),
-			               fmt("%zu", x->count) };
+			               num(L, x->sum, fabs(x->sum - round(x->sum)) < 1e-9 ? 0 : 2),
+			               num(L, (double)(x->count), 0) };
 			const struct report_ids *s[] = { &x->src };
 			if (table_row(t, c, NULL, s, 1) < 0)
 				return -ENOMEM;
@@ -246,7 +260,7 @@ static int tables_sectors(struct report_table **ts, size_t *n, const struct repo
 	const char *h[] = { L->sector, L->status[1], L->status[2], L->status[3], L->status[4],
 	                    L->status[5], L->status[0], L->total, L->planned, L->estimated,
 	                    L->measured };
-	struct report_table *t = table_new(ts, n, "sectors", L->sec_sectors, 11, h, "tnnnnnnnnnn");
+	struct report_table *t = table_new(L, ts, n, "sectors", L->sec_sectors, 11, h, "tnnnnnnnnnn");
 	if (!t)
 		return -ENOMEM;
 	for (int s = 0; s <= REPORT_SECTORS; s++) {
@@ -256,16 +270,16 @@ static int tables_sectors(struct report_table **ts, size_t *n, const struct repo
 		char *c[11];
 		const size_t *bs = x ? x->by_status : r->by_status;
 		size_t tot = 0;
-		c[0] = strdup(x ? report_sector_name(s) : L->total);
+		c[0] = strdup(x ? report_sector_label(L, s) : L->total);
 		for (int k = 1; k < REPORT_STATUSES; k++)
-			c[k] = fmt("%zu", bs[k]);
-		c[6] = fmt("%zu", bs[0]);
+			c[k] = num(L, (double)(bs[k]), 0);
+		c[6] = num(L, (double)(bs[0]), 0);
 		for (int k = 0; k < REPORT_STATUSES; k++)
 			tot += bs[k];
-		c[7] = fmt("%zu", tot);
-		c[8] = num(x ? x->planned : r->planned, 0);
-		c[9] = num(x ? x->estimated : r->estimated, 0);
-		c[10] = num(x ? x->measured : r->measured, 0);
+		c[7] = num(L, (double)(tot), 0);
+		c[8] = num(L, x ? x->planned : r->planned, 0);
+		c[9] = num(L, x ? x->estimated : r->estimated, 0);
+		c[10] = num(L, x ? x->measured : r->measured, 0);
 		const struct report_ids *src[3];
 		size_t ns = 0;
 		if (x) {
@@ -278,15 +292,15 @@ static int tables_sectors(struct report_table **ts, size_t *n, const struct repo
 	}
 
 	const char *h2[] = { L->sector, L->currency, L->investment, L->reduction, L->per_tonne };
-	t = table_new(ts, n, "cost_per_tonne", L->sec_costs, 5, h2, "ttnnn");
+	t = table_new(L, ts, n, "cost_per_tonne", L->sec_costs, 5, h2, "ttnnn");
 	if (!t)
 		return -ENOMEM;
 	for (int s = 0; s < REPORT_SECTORS; s++)
 		for (size_t k = 0; k < r->sectors[s].n_costs; k++) {
 			const struct report_cost *x = &r->sectors[s].costs[k];
-			char *c[5] = { strdup(report_sector_name(s)), strdup(x->currency),
-			               num(x->investment, 0), num(x->reduction, 1),
-			               num(x->per_tonne, 0) };
+			char *c[5] = { strdup(report_sector_label(L, s)), strdup(x->currency),
+			               num(L, x->investment, 0), num(L, x->reduction, 1),
+			               num(L, x->per_tonne, 0) };
 			const struct report_ids *src[] = { &x->src };
 			if (table_row(t, c, NULL, src, 1) < 0)
 				return -ENOMEM;
@@ -299,15 +313,15 @@ static int lesson_table(struct report_table **ts, size_t *n, const struct report
                         const size_t *idx, size_t cnt)
 {
 	const char *h[] = { L->title_col, L->municipality, L->sector, L->year, L->endorsements };
-	struct report_table *t = table_new(ts, n, key, title, 5, h, "tttnn");
+	struct report_table *t = table_new(L, ts, n, key, title, 5, h, "tttnn");
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
 		const struct report_lesson *l = &r->lessons[idx[i]];
 		char *c[5] = { strdup(l->title), strdup(r->members[l->member].name),
-		               strdup(report_sector_name(l->sector)),
+		               strdup(report_sector_label(L, l->sector)),
 		               l->year ? fmt("%u", l->year) : strdup("-"),
-		               fmt("%zu", l->endorsements) };
+		               num(L, (double)(l->endorsements), 0) };
 		const char *langs[5] = { l->lang };
 		struct report_ids self = { (uint8_t (*)[PROTO_ID_BYTES])l->id, 1, 1 };
 		const struct report_ids *src[] = { &self, &l->endorse_src };
@@ -345,7 +359,7 @@ static int tables_lessons(struct report_table **ts, size_t *n, const struct repo
 		return rc;
 	for (int pass = 0; pass < 2; pass++) {
 		const char *h[] = { pass ? L->tag : L->sector, L->count, L->lessons };
-		struct report_table *t = table_new(ts, n, pass ? "lessons_by_tag" : "lessons_by_sector",
+		struct report_table *t = table_new(L, ts, n, pass ? "lessons_by_tag" : "lessons_by_sector",
 		                                   pass ? L->sec_ltag : L->sec_lsector, 3, h, "tnt");
 		const struct report_group *gs = pass ? r->by_tag : r->by_sector;
 		size_t ng = pass ? r->n_by_tag : r->n_by_sector;
@@ -353,8 +367,8 @@ static int tables_lessons(struct report_table **ts, size_t *n, const struct repo
 			return -ENOMEM;
 		for (size_t i = 0; i < ng; i++) {
 			const struct report_group *g = &gs[i];
-			char *c[3] = { strdup(pass ? g->tag : report_sector_name(g->sector)),
-			               fmt("%zu", g->n), group_titles(r, g) };
+			char *c[3] = { strdup(pass ? g->tag : report_sector_label(L, g->sector)),
+			               num(L, (double)(g->n), 0), group_titles(r, g) };
 			/* Lesson ids of the group, for --explain. */
 			struct report_ids ids = { 0 };
 			int e = 0;
@@ -406,7 +420,7 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
                           const struct report_labels *L)
 {
 	const char *h[] = { L->issue, L->municipality, L->detail };
-	struct report_table *t = table_new(ts, n, "data_quality", L->sec_quality, 3, h, "ttt");
+	struct report_table *t = table_new(L, ts, n, "data_quality", L->sec_quality, 3, h, "ttt");
 	char hex[PROTO_ID_HEX + 1];
 	int rc = 0;
 
@@ -414,7 +428,7 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_members && rc == 0; i++) {
 		const struct report_member *m = &r->members[i];
-		if (!m->n_inv)
+		if (!m->n_inv && !m->hidden)
 			rc = quality_row(t, L->q_no_inventory, strdup(m->name), strdup(""), NULL);
 	}
 	for (size_t i = 0; i < r->no_baseline.n && rc == 0; i++) {
@@ -430,13 +444,14 @@ static int tables_quality(struct report_table **ts, size_t *n, const struct repo
 			rc = quality_row(t, L->q_orphan, strdup(""), strdup(hex), r->orphan_results.v[i]);
 		}
 	} else if (r->orphan_results.n) {
-		rc = quality_row(t, L->q_orphan, strdup(""), fmt("%zu", r->orphan_results.n), NULL);
+		rc = quality_row(t, L->q_orphan, strdup(""), num(L, (double)(r->orphan_results.n), 0), NULL);
 	}
 	for (size_t i = 0; i < r->n_members && rc == 0; i++) {
 		const struct report_member *m = &r->members[i];
-		if (m->com_ok)
+		if (m->com_ok || m->hidden)
 			continue;
-		char *a = key_sectors_text(m->inv_key_sectors), *b = key_sectors_text(m->action_key_sectors);
+		char *a = key_sectors_text(L, m->inv_key_sectors),
+		     *b = key_sectors_text(L, m->action_key_sectors);
 		rc = quality_row(t, L->q_com, strdup(m->name),
 		                 a && b ? fmt("%s: %s; %s: %s", L->inventories, a, L->measures, b) : NULL,
 		                 NULL);
