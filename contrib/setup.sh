@@ -18,11 +18,14 @@ mode="${1:-build}"
 
 packages=(build-essential cmake pkg-config git libuv1-dev libsodium-dev libprotobuf-c-dev
           protobuf-c-compiler liblmdb-dev libjansson-dev libinih-dev libutf8proc-dev
-          libstemmer-dev libhunspell-dev hunspell-pl libcmocka-dev python3)
+          libstemmer-dev libhunspell-dev hunspell-pl libcmocka-dev python3
+          libcsv-dev libxlsxwriter-dev libzip-dev libexpat1-dev)
 if [ "$mode" = test ]; then
 	# clang for libFuzzer; chromium to check the HTML report headless;
 	# python3-cryptography for the independent Noise example check.
 	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core python3-cryptography)
+	# python3-openpyxl reads the xlsx export in the spreadsheet round-trip test.
+	packages+=(python3-openpyxl)
 fi
 
 install_packages() {
