@@ -17,6 +17,7 @@
 #include "cli/json_int.h"
 #include "cli/names_int.h"
 #include "cli/opt_int.h"
+#include "cli/sheet_int.h"
 
 struct export_opts {
 	struct cli_filter filter;
@@ -77,56 +78,12 @@ static const struct cli_command export_cmd = {
 	"Unlike `query`, export has no default limit.\n",
 };
 
-/* Columns of a CSV table; names that are not special are fields of the body. */
-struct csv_kind {
-	enum proto_kind kind;
-	const char *file;
-	const char *const *cols;
-	size_t ncols;
-};
-
-#define COLS(...) (const char *const[]){ __VA_ARGS__ }, \
-	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
-
-static const struct csv_kind csv_kinds[] = {
-	{ PROTO_KIND_MEASURE, "measures.csv", COLS("id", "municipality", "country", "title",
-	  "summary", "language", "sector", "areas", "instruments", "mitigation", "adaptation",
-	  "hazards", "status", "start_year", "end_year", "investment", "running_cost",
-	  "currency", "financing", "energy_saving_mwh", "renewable_mwh", "reduction_tco2e",
-	  "stakeholders", "tags", "responsible", "illustrative", "created") },
-	{ PROTO_KIND_INVENTORY, "inventories.csv", COLS("id", "municipality", "type", "year",
-	  "sector", "tco2e", "mwh", "factor_source", "factor_method", "illustrative") },
-	{ PROTO_KIND_RESULT, "results.csv", COLS("id", "municipality", "measure",
-	  "measure_title", "year", "period", "indicator", "value", "unit", "baseline_value",
-	  "baseline_year", "estimation", "method", "factor_source", "note", "language",
-	  "illustrative", "created") },
-	{ PROTO_KIND_LESSON, "lessons.csv", COLS("id", "municipality", "country", "title",
-	  "context", "action", "outcome", "worked", "barriers", "enablers", "cost",
-	  "contact_role", "sector", "year", "tags", "language", "measures", "created") },
-	{ PROTO_KIND_TARGET, "targets.csv", COLS("id", "municipality", "country", "type",
-	  "title", "baseline_year", "baseline_tco2e", "target_year", "reduction_pct", "scope",
-	  "description", "language", "illustrative", "created") },
-	{ PROTO_KIND_PROFILE, "profiles.csv", COLS("id", "name", "country", "population",
-	  "area_km2", "languages", "website", "description", "language", "created") },
-	{ PROTO_KIND_ENDORSEMENT, "endorsements.csv", COLS("id", "municipality", "target",
-	  "note", "language", "created") },
-};
-#define N_CSV_KINDS (sizeof(csv_kinds) / sizeof(csv_kinds[0]))
-
-static const struct csv_kind *csv_kind_find(enum proto_kind k)
-{
-	for (size_t i = 0; i < N_CSV_KINDS; i++)
-		if (csv_kinds[i].kind == k)
-			return &csv_kinds[i];
-	return NULL;
-}
-
 struct export_run {
 	struct cli_ctx *ctx;
 	struct store_txn *t;
 	struct cli_names *names;
 	bool csv;
-	const struct csv_kind *ck;  /* csv: the table being written */
+	const struct sheet_kind *ck;  /* csv: the table being written */
 	FILE *out;
 	struct cli_progress prog;
 	size_t n;                   /* records written */
@@ -159,7 +116,7 @@ static char *measure_title(struct store_txn *t, const ProtobufCMessage *msg)
 static int csv_record(struct export_run *r, const struct store_record *sr,
                       const Agora__Record *rec, const ProtobufCMessage *msg)
 {
-	const struct csv_kind *ck = r->ck;
+	const struct sheet_kind *ck = r->ck;
 	char **cells = calloc(ck->ncols, sizeof(*cells));
 	char hex[PROTO_ID_HEX + 1];
 	const uint8_t *author = rec->author.len == PROTO_KEY_BYTES ? rec->author.data : NULL;
@@ -346,18 +303,18 @@ static int export_csv_dir(struct export_run *r, struct cli_filter *f, const char
 		cli_error(r->ctx, "cannot create %s: %s", dir, strerror(errno));
 		return CLI_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < N_CSV_KINDS && rc == CLI_EXIT_OK; i++) {
+	for (size_t i = 0; i < sheet_n_kinds && rc == CLI_EXIT_OK; i++) {
 		struct store_query q = f->q;
 		size_t before = r->n;
-		if (f->q.kind != PROTO_KIND_NONE && f->q.kind != csv_kinds[i].kind)
+		if (f->q.kind != PROTO_KIND_NONE && f->q.kind != sheet_kinds[i].kind)
 			continue;
-		q.kind = csv_kinds[i].kind;
-		snprintf(path, sizeof(path), "%s/%s", dir, csv_kinds[i].file);
+		q.kind = sheet_kinds[i].kind;
+		snprintf(path, sizeof(path), "%s/%s", dir, sheet_kinds[i].file);
 		rc = open_out(r->ctx, path, &r->out);
 		if (rc != CLI_EXIT_OK)
 			break;
-		r->ck = &csv_kinds[i];
-		cli_csv_row(r->out, csv_kinds[i].cols, csv_kinds[i].ncols);
+		r->ck = &sheet_kinds[i];
+		cli_csv_row(r->out, sheet_kinds[i].cols, sheet_kinds[i].ncols);
 		rc = export_run_query(r, &q);
 		rc = close_out(r->ctx, path, r->out, rc);
 		r->out = NULL;
@@ -408,7 +365,7 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		r.ck = csv_kind_find(f->q.kind);
+		r.ck = sheet_kind_find(f->q.kind);
 		if (!r.ck) {
 			cli_error(ctx, "export: no CSV table for kind '%s' (use --format jsonl)",
 			          proto_kind_name(f->q.kind));

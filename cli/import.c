@@ -1,6 +1,6 @@
 /*
  * import.c - `agora publish --file`: records from JSON, JSON Lines, CSV,
- * xlsx or a directory of CSV tables, checked, compared with what this
+ * or a directory of CSV tables, checked, compared with what this
  * author already published, and stored in one transaction (see
  * import_int.h).
  */
@@ -195,7 +195,7 @@ static int read_json(struct import *im, const char *file, const char *buf, size_
 		if (q < end) {
 			if (!(v = json_loadb(s, (size_t)(end - s), JSON_REJECT_DUPLICATES, &e))) {
 				cli_error(ctx, "%s:%zu: not valid JSON (%s); give one object per line, "
-				          "or one JSON array (a CSV or xlsx file needs the .csv or .xlsx "
+				          "or one JSON array (a CSV file needs the .csv "
 				          "ending)", file, line, e.text);
 				return CLI_EXIT_INPUT;
 			}

@@ -1,8 +1,7 @@
 /*
  * sheet_int.h - records as spreadsheet tables (cli/ only): the columns
- * `agora export --format csv|xlsx` writes per kind, tables read from a CSV
- * (csv_read.c) or an xlsx workbook (xlsx_read.c), and the rows of such a
- * table turned into the JSON objects `agora publish --file` reads
+ * `agora export --format csv` writes per kind, tables read from a CSV
+ * (csv_read.c), and the rows of such a table turned into the JSON objects `agora publish --file` reads
  * (json_int.h), so export -> edit in a spreadsheet -> import round-trips.
  *
  * Rows are numbered as a spreadsheet shows them: the header is row 1.
@@ -77,16 +76,6 @@ int sheet_utf8_check(const char *buf, size_t len, unsigned char *bad, size_t *li
  * (not CSV), -E2BIG (past the limits), -ENOMEM.
  */
 int sheet_csv_read(struct sheet **out, const char *buf, size_t len, char *msg, size_t cap);
-
-/*
- * Read every sheet of an xlsx workbook held in buf[0..len) (xlsx_read.c,
- * libzip + expat): *out gets an array of *n sheets (free each with
- * sheet_free, then the array with free()).  Refuses archives past the size
- * bounds (entry count, uncompressed sizes) before inflating them.  Same
- * codes as sheet_csv_read.
- */
-int sheet_xlsx_read(struct sheet ***out, size_t *n, const char *buf, size_t len, char *msg,
-                    size_t cap);
 
 /* One record read from a table, for json_to_record(). */
 struct sheet_record {
