@@ -1,6 +1,6 @@
 /*
  * import.c - `agora publish --file`: records from JSON, JSON Lines, CSV,
- * or a directory of CSV tables, checked, compared with what this
+ * xlsx or a directory of CSV tables, checked, compared with what this
  * author already published, and stored in one transaction (see
  * import_int.h).
  */
@@ -195,7 +195,7 @@ static int read_json(struct import *im, const char *file, const char *buf, size_
 		if (q < end) {
 			if (!(v = json_loadb(s, (size_t)(end - s), JSON_REJECT_DUPLICATES, &e))) {
 				cli_error(ctx, "%s:%zu: not valid JSON (%s); give one object per line, "
-				          "or one JSON array (a CSV file needs the .csv "
+				          "or one JSON array (a CSV or xlsx file needs the .csv or .xlsx "
 				          "ending)", file, line, e.text);
 				return CLI_EXIT_INPUT;
 			}
@@ -295,6 +295,32 @@ static int read_csv(struct import *im, const char *file, const char *buf, size_t
 	return read_sheet(im, file, s, false);
 }
 
+static int read_xlsx(struct import *im, const char *file, const char *buf, size_t len)
+{
+	struct sheet **sheets = NULL;
+	char msg[400];
+	size_t n = 0;
+	int rc, ret = CLI_EXIT_OK;
+
+	if ((rc = sheet_xlsx_read(&sheets, &n, buf, len, msg, sizeof(msg))) < 0) {
+		cli_error(im->ctx, "%s: %s (nothing of the file was stored)", file, msg);
+		return rc == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
+	}
+	for (size_t k = 0; k < n; k++) {
+		/* A sheet we did not write (notes, a chart's data) is left alone. */
+		bool ours = false;
+		for (size_t i = 0; i < sheet_n_kinds && sheets[k]->name; i++)
+			ours |= !strcasecmp(sheets[k]->name, sheet_kinds[i].name);
+		if (!ours || ret != CLI_EXIT_OK) {
+			sheet_free(sheets[k]);
+			continue;
+		}
+		ret = read_sheet(im, file, sheets[k], true);
+	}
+	free(sheets);
+	return ret;
+}
+
 /* A file by its ending or its first bytes. */
 static int read_path(struct import *im, const char *file)
 {
@@ -305,7 +331,9 @@ static int read_path(struct import *im, const char *file)
 
 	if (!(buf = read_all(im->ctx, file, &len)))
 		return CLI_EXIT_INPUT;
-	if (ends_with(file, ".csv") || ends_with(file, ".txt")) {
+	if (ends_with(file, ".xlsx") || (len >= 4 && !memcmp(buf, "PK\x03\x04", 4))) {
+		ret = read_xlsx(im, file, buf, len);
+	} else if (ends_with(file, ".csv") || ends_with(file, ".txt")) {
 		ret = read_csv(im, file, buf, len);
 	} else {
 		const char *p = buf;
@@ -737,7 +765,9 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			json_object_del(it->obj, "alliance");
 			own_id[k] = false;
 		}
-		if ((id = json_string_value(json_object_get(it->obj, "id"))) &&
+		/* Ids of records new here are followed to their new ids; an id of
+		 * one of our records stays, whether or not its row changes it. */
+		if (!own_id[k] && (id = json_string_value(json_object_get(it->obj, "id"))) &&
 		    strlen(id) == PROTO_ID_HEX && json_object_set_new(file_ids, id, json_true()) < 0) {
 			cli_error(ctx, "out of memory");
 			goto out;
@@ -773,7 +803,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		}
 		/* The row's own id is its label: later rows citing it follow it. */
 		id = json_is_object(it->obj) ? json_string_value(json_object_get(it->obj, "id")) : NULL;
-		if (id && !json_object_get(it->obj, "ref") && strlen(id) == PROTO_ID_HEX &&
+		if (id && !own_id[k] && !json_object_get(it->obj, "ref") && strlen(id) == PROTO_ID_HEX &&
 		    json_object_set_new(it->obj, "ref", json_string(id)) < 0)
 			goto oom;
 		if (json_is_object(it->obj) && cite_file_ids(it->obj, file_ids) < 0)

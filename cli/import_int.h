@@ -1,6 +1,6 @@
 /*
  * import_int.h - `agora publish --file` (import.c), cli/ only: every record
- * of a JSON / JSON Lines file, a CSV table or a directory
+ * of a JSON / JSON Lines file, a CSV table, an xlsx workbook or a directory
  * of CSV tables, signed and stored in one transaction (all or nothing).
  *
  * What a file may hold:

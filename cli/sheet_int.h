@@ -1,7 +1,8 @@
 /*
  * sheet_int.h - records as spreadsheet tables (cli/ only): the columns
- * `agora export --format csv` writes per kind, tables read from a CSV
- * (csv_read.c), and the rows of such a table turned into the JSON objects `agora publish --file` reads
+ * `agora export --format csv|xlsx` writes per kind, tables read from a CSV
+ * (csv_read.c) or an xlsx workbook (xlsx_read.c), and the rows of such a
+ * table turned into the JSON objects `agora publish --file` reads
  * (json_int.h), so export -> edit in a spreadsheet -> import round-trips.
  *
  * Rows are numbered as a spreadsheet shows them: the header is row 1.
@@ -76,6 +77,19 @@ int sheet_utf8_check(const char *buf, size_t len, unsigned char *bad, size_t *li
  * (not CSV), -E2BIG (past the limits), -ENOMEM.
  */
 int sheet_csv_read(struct sheet **out, const char *buf, size_t len, char *msg, size_t cap);
+
+/*
+ * Read every sheet of an xlsx workbook held in buf[0..len) (xlsx_read.c,
+ * libzip + expat), each named after its sheet: *out gets an array of *n
+ * sheets (free each with sheet_free, then the array with free()).  Cells
+ * are shared or inline strings, numbers as written in the file ("1200.5"),
+ * booleans as "true"/"false".  Refuses archives past the bounds (entry
+ * count, uncompressed size of a part and of all parts read) without
+ * inflating past them, and parts that declare a DTD.  Same codes and
+ * messages as sheet_csv_read.
+ */
+int sheet_xlsx_read(struct sheet ***out, size_t *n, const char *buf, size_t len, char *msg,
+                    size_t cap);
 
 /* One record read from a table, for json_to_record(). */
 struct sheet_record {

@@ -65,6 +65,65 @@ grep -qF "nothing new" <<<"$OUT$ERR" || fail "second import: $OUT $ERR"
 run 0 b publish --file "$TMP/x/measures.csv" --as-mine --again
 [ "$(count b)" -gt "$after" ] || fail "--again stored nothing"
 
+# xlsx: one sheet per kind with the CSV's columns, read by openpyxl (the
+# Debian package, so the system python), imported at a third node the same.
+PYX=
+for p in python3 /usr/bin/python3; do "$p" -c 'import openpyxl' 2>/dev/null && { PYX=$p; break; }; done
+[ -n "$PYX" ] || fail "python3-openpyxl is not installed (contrib/setup.sh test installs it)"
+run 0 a export --format xlsx -o "$TMP/a.xlsx"
+"$PYX" - "$TMP/a.xlsx" "$TMP/x" <<'PY' || fail "xlsx sheets differ from the CSV tables"
+import csv, os, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+names = sorted(f[:-4] for f in os.listdir(sys.argv[2]))
+assert sorted(wb.sheetnames) == names, (wb.sheetnames, names)
+def text(v):
+    if v is None: return ""
+    if isinstance(v, bool): return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer(): return str(int(v))
+    return str(v)
+for n in names:
+    rows = [[text(c) for c in r] for r in wb[n].iter_rows(values_only=True)]
+    want = list(csv.reader(open(os.path.join(sys.argv[2], n + ".csv"), encoding="utf-8")))
+    assert rows == want, (n, [r for r in rows if r not in want][:1], [r for r in want if r not in rows][:1])
+# numbers are numbers, booleans booleans
+m = wb["measures"]; hdr = [c.value for c in m[1]]
+assert isinstance(m.cell(2, hdr.index("start_year") + 1).value, int)
+assert isinstance(m.cell(2, hdr.index("mitigation") + 1).value, bool)
+PY
+"$AGORA" --home "$TMP/c" init --name "Lemvig Kommune" --country DK --alliance T >/dev/null
+run 0 "$AGORA" --home "$TMP/c" publish --file "$TMP/a.xlsx" --as-mine
+run 0 "$AGORA" --home "$TMP/c" export --format csv --output-dir "$TMP/z"
+python3 - "$TMP/y" "$TMP/z" <<'PY' || fail "xlsx round trip differs"
+import csv, sys, os
+skip = {"id", "municipality", "country", "created", "measure", "measures", "target"}
+for f in sorted(os.listdir(sys.argv[1])):
+    def rows(d):
+        r = list(csv.DictReader(open(os.path.join(d, f), encoding="utf-8", newline="")))
+        out = sorted(tuple((k, v) for k, v in x.items() if k not in skip) for x in r)
+        return [x for x in out if f != "profiles.csv" or dict(x).get("population")]
+    assert rows(sys.argv[1]) == rows(sys.argv[2]), f
+PY
+after=$("$AGORA" --home "$TMP/c" export | wc -l)
+run 0 "$AGORA" --home "$TMP/c" publish --file "$TMP/a.xlsx" --as-mine
+[ "$("$AGORA" --home "$TMP/c" export | wc -l)" = "$after" ] || fail "second xlsx import stored records"
+# Saved again by another program (shared strings, not inline), one cell
+# edited: one new version of that measure, the rest already published.
+"$PYX" - "$TMP/a.xlsx" "$TMP/edited.xlsx" <<'PY'
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1]); m = wb["measures"]
+hdr = [c.value for c in m[1]]
+m.cell(2, hdr.index("status") + 1).value = "completed"
+wb.save(sys.argv[2])
+PY
+before=$(count a)
+run 0 a publish --file "$TMP/edited.xlsx"
+grep -qF "published 1 record from" <<<"$OUT$ERR" || fail "edited xlsx: $OUT $ERR"
+grep -qF "(1 as new version of earlier records)" <<<"$OUT$ERR" || fail "not an edit: $OUT $ERR"
+[ "$(a export --kind measure --status completed | wc -l)" = 1 ] || fail "the edit is not the newest version"
+printf 'PK\x03\x04not a zip at all' >"$TMP/broken.xlsx"
+run 3 a publish --file "$TMP/broken.xlsx"
+grep -qF "not an xlsx workbook" "$TMP/err" || fail "broken xlsx: $ERR"
+
 # Excel, Danish settings: BOM, ';' between cells, decimal commas.
 printf '\xef\xbb\xbfid;title;summary;language;sector;mitigation;status;investment;currency;reduction_tco2e;tags\r\n;Solceller på skoler;Tagmonterede anlæg;da;local_electricity_production;SAND;ongoing;1200000,5;DKK;12,25;"sol; skoler"\r\n' >"$TMP/dk.csv"
 run 0 a publish --file "$TMP/dk.csv" --json
