@@ -1,7 +1,7 @@
 /*
  * cmd_publish.c - `agora publish`, `agora amend`, `agora retract`: sign
  * and store records of this node, from generic field flags or from a file
- * (import.c: JSON, JSON Lines, CSV; all of a file in one transaction).
+ * (import.c: JSON, JSON Lines, CSV, xlsx; all of a file in one transaction).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -50,7 +50,8 @@ struct pub_opts {
 static const struct cli_opt publish_opts[] = {
 	OPT_ALLIANCE,
 	CLI_STR("--file", "FILE", "publish every record of a file in one transaction:\n"
-	        "JSON or JSON Lines, a CSV table (FILE.csv), or a\n"
+	        "JSON or JSON Lines, a CSV table (FILE.csv), an xlsx\n"
+	        "workbook (FILE.xlsx, one sheet per kind), or a\n"
 	        "directory of the tables `agora export --format csv\n"
 	        "--output-dir` writes (- for standard input: JSON)", struct pub_opts, file),
 	CLI_FLAG("--as-mine", "with --file: publish another municipality's records\n"
@@ -90,7 +91,7 @@ static void field_help(FILE *f, const void *opts)
 static const struct cli_command publish_cmd = {
 	.name = "publish",
 	.usage = "publish KIND [--alliance NAME|ID] [--json] [--FIELD VALUE ...]\n"
-	         "publish --file FILE.json|FILE.jsonl|FILE.csv|DIR [--alliance NAME|ID]\n"
+	         "publish --file FILE.json|.jsonl|.csv|.xlsx|DIR [--alliance NAME|ID]\n"
 	         "        [--as-mine] [--again]",
 	.about = "Sign and store a record, and print its id.\n"
 	         "\n"
@@ -100,7 +101,9 @@ static const struct cli_command publish_cmd = {
 	         "\n"
 	         "A CSV file has the columns `agora export --format csv` writes (see\n"
 	         "`agora export --help`), so an export edited in a spreadsheet imports\n"
-	         "again; its kind comes from its name (measures.csv) or its header.  UTF-8,\n"
+	         "again; its kind comes from its name (measures.csv) or its header.  An\n"
+	         "xlsx workbook has one such table per sheet, named after its kind\n"
+	         "(measures, results, ...), as `agora export --format xlsx` writes.  UTF-8,\n"
 	         "with or without a byte-order mark; cells separated by ',' or by ';' with\n"
 	         "decimal commas (1200,5), as a Danish or Polish Excel saves \"CSV UTF-8\";\n"
 	         "lists in a cell separated by ';'.  A row with an id of this node's\n"

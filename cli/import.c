@@ -1,17 +1,15 @@
 /*
- * import.c - `agora publish --file`: records from JSON, JSON Lines, CSV,
- * xlsx or a directory of CSV tables, checked, compared with what this
+ * import.c - `agora publish --file`: the records of a file (import_read.c:
+ * JSON, JSON Lines, CSV, xlsx, a directory of CSV tables), checked, compared with what this
  * author already published, and stored in one transaction (see
  * import_int.h).
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -25,49 +23,11 @@
 #include "cli/names_int.h"
 #include "cli/sheet_int.h"
 
-#define FILE_MAX (512u << 20)   /* a publish file larger than this is surely a mistake */
 #define SKIPS_SHOWN 5           /* "already published" lines printed before a count */
 
-/* One record of the file, with where it came from. */
-struct item {
-	json_t *obj;                /* owned */
-	const char *file;           /* borrowed from struct import */
-	const struct sheet *sheet;  /* a table's record: its sheet (for column names) */
-	bool in_book;               /* the sheet is one of a workbook's (named in messages) */
-	size_t line;                /* JSON: 1-based line, or 0 */
-	size_t row, nrows;          /* a table's record: first spreadsheet row, rows */
-	size_t index;               /* 1-based position in the file */
-};
-
-struct import {
-	struct cli_ctx *ctx;
-	const struct cli_import_opts *o;
-	struct item *items;
-	size_t n, cap;
-	char **files;               /* names items point at (a directory's tables) */
-	size_t n_files;
-	struct sheet **sheets;      /* tables items point at */
-	size_t n_sheets;
-};
-
-static int add_item(struct import *im, const struct item *it)
-{
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 64;
-		struct item *grown = realloc(im->items, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		im->items = grown;
-		im->cap = cap;
-	}
-	im->items[im->n] = *it;
-	im->items[im->n].index = im->n + 1;
-	im->n++;
-	return 0;
-}
 
 /* "F:3", "F: row 5", "F: sheet measures, row 5", "F: record 4". */
-static void where(char *buf, size_t cap, const struct item *it)
+static void where(char *buf, size_t cap, const struct import_item *it)
 {
 	if (it->sheet && it->in_book && it->sheet->name)
 		snprintf(buf, cap, "%s: sheet %s, row %zu", it->file, it->sheet->name, it->row);
@@ -80,7 +40,7 @@ static void where(char *buf, size_t cap, const struct item *it)
 }
 
 /* "F: row 5, column N (start_year): msg" for a field error of record it. */
-static void field_error(struct cli_ctx *ctx, const struct item *it, const char *field,
+static void field_error(struct cli_ctx *ctx, const struct import_item *it, const char *field,
                         const char *msg, const char *tail)
 {
 	char at[4200], letter[8];
@@ -91,7 +51,7 @@ static void field_error(struct cli_ctx *ctx, const struct item *it, const char *
 	if (fl && !strncmp(msg, field, fl) && msg[fl] == ':')
 		msg += fl + 1 + (msg[fl + 1] == ' ');
 	if (it->sheet && (col = sheet_column_of(it->sheet, field, &sector)) >= 0) {
-		struct item at_row = *it;
+		struct import_item at_row = *it;
 		if (sector < it->nrows)
 			at_row.row = it->row + sector;
 		where(at, sizeof(at), &at_row);
@@ -104,286 +64,6 @@ static void field_error(struct cli_ctx *ctx, const struct item *it, const char *
 	cli_error(ctx, "%s: %s%s%s%s", at, field, field[0] ? ": " : "", msg, tail);
 }
 
-/* ------------------------------------------------------------ reading */
-
-static char *read_all(struct cli_ctx *ctx, const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		cli_error(ctx, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *grown;
-			cap = cap ? cap * 2 : 1 << 17;
-			if (cap > FILE_MAX + 65536 + 1 || !(grown = realloc(buf, cap))) {
-				cli_error(ctx, "%s is too large to publish at once: split it", path);
-				goto fail;
-			}
-			buf = grown;
-		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		cli_error(ctx, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (f != stdin)
-		fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	if (f != stdin)
-		fclose(f);
-	free(buf);
-	return NULL;
-}
-
-/* JSON: an array, one object spanning the file, or one object per line. */
-static int read_json(struct import *im, const char *file, const char *buf, size_t len)
-{
-	struct cli_ctx *ctx = im->ctx;
-	const char *p = buf;
-	json_error_t e;
-	json_t *v;
-
-	while (p < buf + len && isspace((unsigned char)*p))
-		p++;
-	if (p == buf + len) {
-		cli_error(ctx, "%s holds no records", file);
-		return CLI_EXIT_INPUT;
-	}
-	if (*p == '[') {
-		if (!(v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e))) {
-			cli_error(ctx, "%s:%d: not valid JSON: %s", file, e.line, e.text);
-			return CLI_EXIT_INPUT;
-		}
-		for (size_t k = 0; k < json_array_size(v); k++)
-			if (add_item(im, &(struct item){ .obj = json_incref(json_array_get(v, k)),
-			                                 .file = file }) < 0) {
-				json_decref(json_array_get(v, k));
-				json_decref(v);
-				cli_error(ctx, "out of memory");
-				return CLI_EXIT_ERROR;
-			}
-		json_decref(v);
-		return CLI_EXIT_OK;
-	}
-	if ((v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e))) {
-		if (add_item(im, &(struct item){ .obj = v, .file = file, .line = 1 }) < 0) {
-			json_decref(v);
-			cli_error(ctx, "out of memory");
-			return CLI_EXIT_ERROR;
-		}
-		return CLI_EXIT_OK;
-	}
-	size_t line = 1;
-	for (const char *s = buf; s < buf + len; line++) {
-		const char *nl = memchr(s, '\n', (size_t)(buf + len - s));
-		const char *end = nl ? nl : buf + len;
-		const char *q = s;
-		while (q < end && isspace((unsigned char)*q))
-			q++;
-		if (q < end) {
-			if (!(v = json_loadb(s, (size_t)(end - s), JSON_REJECT_DUPLICATES, &e))) {
-				cli_error(ctx, "%s:%zu: not valid JSON (%s); give one object per line, "
-				          "or one JSON array (a CSV or xlsx file needs the .csv or .xlsx "
-				          "ending)", file, line, e.text);
-				return CLI_EXIT_INPUT;
-			}
-			if (add_item(im, &(struct item){ .obj = v, .file = file, .line = line }) < 0) {
-				json_decref(v);
-				cli_error(ctx, "out of memory");
-				return CLI_EXIT_ERROR;
-			}
-		}
-		s = end + 1;
-	}
-	return CLI_EXIT_OK;
-}
-
-static int keep_sheet(struct import *im, struct sheet *s)
-{
-	struct sheet **grown = realloc(im->sheets, (im->n_sheets + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	im->sheets = grown;
-	im->sheets[im->n_sheets++] = s;
-	return 0;
-}
-
-/* A table's records into items; the sheet is kept (owned by im) on success. */
-static int read_sheet(struct import *im, const char *file, struct sheet *s, bool in_book)
-{
-	struct sheet_record *recs = NULL;
-	char msg[600];
-	size_t n = 0;
-	int rc;
-
-	if (keep_sheet(im, s) < 0) {
-		sheet_free(s);
-		cli_error(im->ctx, "out of memory");
-		return CLI_EXIT_ERROR;
-	}
-	if ((rc = sheet_records(&recs, &n, s, msg, sizeof(msg))) < 0) {
-		if (in_book && s->name)
-			cli_error(im->ctx, "%s: sheet %s, %s (nothing of the file was stored)", file,
-			          s->name, msg);
-		else
-			cli_error(im->ctx, "%s: %s (nothing of the file was stored)", file, msg);
-		return rc == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
-	}
-	for (size_t k = 0; k < n; k++) {
-		if (add_item(im, &(struct item){ .obj = recs[k].obj, .file = file, .sheet = s,
-		                                 
-		                                 .in_book = in_book, .row = recs[k].row,
-		                                 .nrows = recs[k].nrows }) < 0) {
-			sheet_records_free(recs + k, n - k);
-			free(recs);
-			cli_error(im->ctx, "out of memory");
-			return CLI_EXIT_ERROR;
-		}
-	}
-	free(recs);   /* the objects now belong to the items */
-	return CLI_EXIT_OK;
-}
-
-/* "measures" from ".../measures.csv". */
-static char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *b = slash ? slash + 1 : path;
-	const char *dot = strrchr(b, '.');
-	size_t n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
-	char *s = malloc(n + 1);
-
-	if (s) {
-		memcpy(s, b, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
-static bool ends_with(const char *s, const char *tail)
-{
-	size_t a = strlen(s), b = strlen(tail);
-	return a >= b && !strcasecmp(s + a - b, tail);
-}
-
-static int read_csv(struct import *im, const char *file, const char *buf, size_t len)
-{
-	struct sheet *s = NULL;
-	char msg[400];
-	int rc;
-
-	if ((rc = sheet_csv_read(&s, buf, len, msg, sizeof(msg))) < 0) {
-		cli_error(im->ctx, "%s: %s (nothing of the file was stored)", file, msg);
-		return rc == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
-	}
-	if (strcmp(file, "-") && !(s->name = base_name(file))) {
-		sheet_free(s);
-		cli_error(im->ctx, "out of memory");
-		return CLI_EXIT_ERROR;
-	}
-	return read_sheet(im, file, s, false);
-}
-
-static int read_xlsx(struct import *im, const char *file, const char *buf, size_t len)
-{
-	struct sheet **sheets = NULL;
-	char msg[400];
-	size_t n = 0;
-	int rc, ret = CLI_EXIT_OK;
-
-	if ((rc = sheet_xlsx_read(&sheets, &n, buf, len, msg, sizeof(msg))) < 0) {
-		cli_error(im->ctx, "%s: %s (nothing of the file was stored)", file, msg);
-		return rc == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
-	}
-	for (size_t k = 0; k < n; k++) {
-		/* A sheet we did not write (notes, a chart's data) is left alone. */
-		bool ours = false;
-		for (size_t i = 0; i < sheet_n_kinds && sheets[k]->name; i++)
-			ours |= !strcasecmp(sheets[k]->name, sheet_kinds[i].name);
-		if (!ours || ret != CLI_EXIT_OK) {
-			sheet_free(sheets[k]);
-			continue;
-		}
-		ret = read_sheet(im, file, sheets[k], true);
-	}
-	free(sheets);
-	return ret;
-}
-
-/* A file by its ending or its first bytes. */
-static int read_path(struct import *im, const char *file)
-{
-	unsigned char badc;
-	size_t len = 0, line;
-	char *buf;
-	int ret;
-
-	if (!(buf = read_all(im->ctx, file, &len)))
-		return CLI_EXIT_INPUT;
-	if (ends_with(file, ".xlsx") || (len >= 4 && !memcmp(buf, "PK\x03\x04", 4))) {
-		ret = read_xlsx(im, file, buf, len);
-	} else if (ends_with(file, ".csv") || ends_with(file, ".txt")) {
-		ret = read_csv(im, file, buf, len);
-	} else {
-		const char *p = buf;
-		if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) {   /* Notepad's byte-order mark */
-			p += 3;
-			len -= 3;
-		}
-		if (sheet_utf8_check(p, len, &badc, &line)) {
-			cli_error(im->ctx, "%s: the file is not UTF-8 (byte 0x%02x at line %zu): save it "
-			          "as UTF-8", file, badc, line);
-			ret = CLI_EXIT_INPUT;
-		} else {
-			ret = read_json(im, file, p, len);
-		}
-	}
-	free(buf);
-	return ret;
-}
-
-/* A directory: the tables `agora export --format csv --output-dir` wrote. */
-static int read_dir(struct import *im, const char *dir)
-{
-	char path[4200];
-	struct stat st;
-	int ret = CLI_EXIT_OK;
-	size_t found = 0;
-
-	for (size_t i = 0; i < sheet_n_kinds && ret == CLI_EXIT_OK; i++) {
-		char **grown;
-		snprintf(path, sizeof(path), "%s/%s", dir, sheet_kinds[i].file);
-		if (stat(path, &st) < 0)
-			continue;
-		if (!(grown = realloc(im->files, (im->n_files + 1) * sizeof(*grown))) ||
-		    !(grown[im->n_files] = strdup(path))) {
-			if (grown)
-				im->files = grown;
-			cli_error(im->ctx, "out of memory");
-			return CLI_EXIT_ERROR;
-		}
-		im->files = grown;
-		found++;
-		ret = read_path(im, im->files[im->n_files++]);
-	}
-	if (ret == CLI_EXIT_OK && !found) {
-		cli_error(im->ctx, "%s holds none of the tables `agora export --format csv "
-		          "--output-dir` writes (measures.csv, results.csv, ...)", dir);
-		return CLI_EXIT_INPUT;
-	}
-	return ret;
-}
 
 /* ---------------------------------------------- what we published already */
 
@@ -637,14 +317,15 @@ static int prepare_cb(Agora__Record *rec, size_t i, const uint8_t (*ids_so_far)[
 }
 
 /* The alliance the file's records name (all the same), else --alliance or the default. */
-static int file_alliance(struct import *im, struct store_txn *t, uint8_t alliance[PROTO_ID_BYTES])
+static int file_alliance(struct import_set *im, const char *opt_alliance, struct store_txn *t,
+                         uint8_t alliance[PROTO_ID_BYTES])
 {
 	char at[4200];
 	bool have = false;
 	uint8_t aid[PROTO_ID_BYTES];
 	int ret;
 
-	for (size_t k = 0; k < im->n && !im->o->alliance; k++) {
+	for (size_t k = 0; k < im->n && !opt_alliance; k++) {
 		json_t *v = json_object_get(im->items[k].obj, "alliance");
 		if (!v || json_is_null(v))
 			continue;
@@ -668,7 +349,7 @@ static int file_alliance(struct import *im, struct store_txn *t, uint8_t allianc
 	}
 	if (have)
 		return CLI_EXIT_OK;
-	ret = cli_alliance(im->ctx, t, im->o->alliance, aid);
+	ret = cli_alliance(im->ctx, t, opt_alliance, aid);
 	if (ret == CLI_EXIT_OK)
 		memcpy(alliance, aid, PROTO_ID_BYTES);
 	return ret;
@@ -683,22 +364,10 @@ static void say_skipped(struct cli_ctx *ctx, char lines[][320], size_t skipped)
 		        skipped - SKIPS_SHOWN);
 }
 
-static void import_dispose(struct import *im)
-{
-	for (size_t k = 0; k < im->n; k++)
-		json_decref(im->items[k].obj);
-	free(im->items);
-	for (size_t k = 0; k < im->n_sheets; k++)
-		sheet_free(im->sheets[k]);
-	free(im->sheets);
-	for (size_t k = 0; k < im->n_files; k++)
-		free(im->files[k]);
-	free(im->files);
-}
 
 int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 {
-	struct import im = { .ctx = ctx, .o = o };
+	struct import_set im = { .ctx = ctx };
 	struct batch b = { 0 };
 	struct store_txn *t = NULL;
 	struct store *s;
@@ -706,7 +375,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	struct proto_error err = { 0 };
 	struct cli_names *names = NULL;
 	struct content *mine = NULL;
-	struct item **of = NULL;
+	struct import_item **of = NULL;
 	Agora__Record **all = NULL, **list = NULL;
 	uint8_t (*ids)[PROTO_ID_BYTES] = NULL, alliance[PROTO_ID_BYTES];
 	uint8_t pk[PROTO_KEY_BYTES];
@@ -715,14 +384,9 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	bool *own_id = NULL;
 	const char *my_name;
 	char at[4200], why[300], skip_lines[SKIPS_SHOWN][320];
-	struct stat st;
 	int ret = CLI_EXIT_ERROR, rc;
 
-	if (strcmp(o->file, "-") && stat(o->file, &st) == 0 && S_ISDIR(st.st_mode))
-		ret = read_dir(&im, o->file);
-	else
-		ret = read_path(&im, o->file);
-	if (ret != CLI_EXIT_OK)
+	if ((ret = import_read(&im, o->file)) != CLI_EXIT_OK)
 		goto out;
 	ret = CLI_EXIT_ERROR;
 	if (!im.n) {
@@ -748,7 +412,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	/* Whose records these are, before anything is built. */
 	size_t n_foreign = 0;
 	for (size_t k = 0; k < im.n; k++) {
-		struct item *it = &im.items[k];
+		struct import_item *it = &im.items[k];
 		uint8_t rid[PROTO_ID_BYTES];
 		const char *id;
 		if (!json_is_object(it->obj))
@@ -779,7 +443,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		ret = CLI_EXIT_INPUT;
 		goto out;
 	}
-	if ((ret = file_alliance(&im, t, alliance)) != CLI_EXIT_OK)
+	if ((ret = file_alliance(&im, o->alliance, t, alliance)) != CLI_EXIT_OK)
 		goto out;
 	if (!o->again && (rc = own_contents(t, alliance, pk, &mine, &n_mine)) < 0) {
 		cli_error(ctx, "cannot read this node's records: %s", store_strerror(rc));
@@ -789,7 +453,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 
 	cli_progress_start(&b.progress, ctx, "reading", im.n);
 	for (size_t k = 0; k < im.n; k++) {
-		struct item *it = &im.items[k];
+		struct import_item *it = &im.items[k];
 		const char *ref = NULL, *id;
 		uint8_t hash[32], existing[PROTO_ID_BYTES], rid[PROTO_ID_BYTES];
 		bool skip = false;
@@ -921,6 +585,6 @@ out:
 	json_decref(file_ids);
 	json_refs_free(b.refs);
 	cli_names_free(names);
-	import_dispose(&im);
+	import_set_dispose(&im);
 	return ret;
 }
