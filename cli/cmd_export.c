@@ -1,12 +1,15 @@
 /*
  * cmd_export.c - `agora export`: every record, or a query's result, as JSON
- * Lines (the shape `agora publish --file` reads) or as CSV tables whose
- * columns follow the Covenant of Mayors SECAP templates.
+ * Lines (the shape `agora publish --file` reads) or as CSV tables or xlsx
+ * sheets whose columns follow the Covenant of Mayors SECAP templates
+ * (sheet.c; `agora publish --file` reads them back too).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <xlsxwriter.h>
 
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -17,6 +20,7 @@
 #include "cli/json_int.h"
 #include "cli/names_int.h"
 #include "cli/opt_int.h"
+#include "cli/sheet_int.h"
 
 struct export_opts {
 	struct cli_filter filter;
@@ -24,7 +28,7 @@ struct export_opts {
 };
 
 static const struct cli_opt export_opts[] = {
-	CLI_STR("--format", "jsonl|csv", "jsonl (default): one JSON record per line, the\n"
+	CLI_STR("--format", "jsonl|csv|xlsx", "jsonl (default): one JSON record per line, the\n"
 	        "shape `agora publish --file` reads back.\n"
 	        "csv: RFC 4180 CSV, UTF-8, with a header row;\n"
 	        "lists in a cell are joined with \"; \".  One table\n"
@@ -33,7 +37,12 @@ static const struct cli_opt export_opts[] = {
 	        "per kind: measures.csv, inventories.csv,\n"
 	        "results.csv, lessons.csv, targets.csv,\n"
 	        "profiles.csv, endorsements.csv; kinds with no\n"
-	        "records are skipped)", struct export_opts, format),
+	        "records are skipped).\n"
+	        "xlsx: one workbook (-o FILE.xlsx) with one sheet\n"
+	        "per kind that has records, named measures,\n"
+	        "inventories, ..., with the CSV columns; numbers\n"
+	        "and booleans as such.  Both import again with\n"
+	        "`agora publish --file`", struct export_opts, format),
 	{ .name = "-o", .alias = "--output", .arg = "FILE", .help = "write to FILE instead of stdout",
 	  .kind = CLI_OPT_STR, .offset = offsetof(struct export_opts, output) },
 	CLI_STR("--output-dir", "DIR", "with --format csv: the directory for the tables",
@@ -43,7 +52,7 @@ static const struct cli_opt export_opts[] = {
 
 static const struct cli_command export_cmd = {
 	.name = "export",
-	.usage = "export [--format jsonl|csv] [filters] [-o FILE | --output-dir DIR]",
+	.usage = "export [--format jsonl|csv|xlsx] [filters] [-o FILE | --output-dir DIR]",
 	.about = "Write every record this node holds (newest versions, content kinds), or\n"
 	         "those matching the filters below, for spreadsheets and scripts.\n",
 	.groups = { { "options", export_opts, 0 },
@@ -77,56 +86,15 @@ static const struct cli_command export_cmd = {
 	"Unlike `query`, export has no default limit.\n",
 };
 
-/* Columns of a CSV table; names that are not special are fields of the body. */
-struct csv_kind {
-	enum proto_kind kind;
-	const char *file;
-	const char *const *cols;
-	size_t ncols;
-};
-
-#define COLS(...) (const char *const[]){ __VA_ARGS__ }, \
-	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
-
-static const struct csv_kind csv_kinds[] = {
-	{ PROTO_KIND_MEASURE, "measures.csv", COLS("id", "municipality", "country", "title",
-	  "summary", "language", "sector", "areas", "instruments", "mitigation", "adaptation",
-	  "hazards", "status", "start_year", "end_year", "investment", "running_cost",
-	  "currency", "financing", "energy_saving_mwh", "renewable_mwh", "reduction_tco2e",
-	  "stakeholders", "tags", "responsible", "illustrative", "created") },
-	{ PROTO_KIND_INVENTORY, "inventories.csv", COLS("id", "municipality", "type", "year",
-	  "sector", "tco2e", "mwh", "factor_source", "factor_method", "illustrative") },
-	{ PROTO_KIND_RESULT, "results.csv", COLS("id", "municipality", "measure",
-	  "measure_title", "year", "period", "indicator", "value", "unit", "baseline_value",
-	  "baseline_year", "estimation", "method", "factor_source", "note", "language",
-	  "illustrative", "created") },
-	{ PROTO_KIND_LESSON, "lessons.csv", COLS("id", "municipality", "country", "title",
-	  "context", "action", "outcome", "worked", "barriers", "enablers", "cost",
-	  "contact_role", "sector", "year", "tags", "language", "measures", "created") },
-	{ PROTO_KIND_TARGET, "targets.csv", COLS("id", "municipality", "country", "type",
-	  "title", "baseline_year", "baseline_tco2e", "target_year", "reduction_pct", "scope",
-	  "description", "language", "illustrative", "created") },
-	{ PROTO_KIND_PROFILE, "profiles.csv", COLS("id", "name", "country", "population",
-	  "area_km2", "languages", "website", "description", "language", "created") },
-	{ PROTO_KIND_ENDORSEMENT, "endorsements.csv", COLS("id", "municipality", "target",
-	  "note", "language", "created") },
-};
-#define N_CSV_KINDS (sizeof(csv_kinds) / sizeof(csv_kinds[0]))
-
-static const struct csv_kind *csv_kind_find(enum proto_kind k)
-{
-	for (size_t i = 0; i < N_CSV_KINDS; i++)
-		if (csv_kinds[i].kind == k)
-			return &csv_kinds[i];
-	return NULL;
-}
-
 struct export_run {
 	struct cli_ctx *ctx;
 	struct store_txn *t;
 	struct cli_names *names;
-	bool csv;
-	const struct csv_kind *ck;  /* csv: the table being written */
+	bool csv;                   /* a table per kind: CSV, or xlsx when book is set */
+	lxw_workbook *book;         /* --format xlsx: the workbook being written */
+	lxw_worksheet *ws;          /* xlsx: the sheet of r->ck, NULL until its first row */
+	lxw_row_t xrow;             /* xlsx: the next row of ws */
+	const struct sheet_kind *ck;  /* csv: the table being written */
 	FILE *out;
 	struct cli_progress prog;
 	size_t n;                   /* records written */
@@ -156,10 +124,61 @@ static char *measure_title(struct store_txn *t, const ProtobufCMessage *msg)
 	return s;
 }
 
+/*
+ * One row of the table in r->ck: a CSV line, or a row of the kind's sheet
+ * (added with its header before its first row, so kinds without records
+ * have no sheet).  In a sheet, numbers and booleans of single-valued body
+ * fields are cells of their type, so a spreadsheet sums them; everything
+ * else is text, exactly as in the CSV.
+ */
+static void put_row(struct export_run *r, const char *const *cells)
+{
+	const struct sheet_kind *ck = r->ck;
+	const ProtobufCMessageDescriptor *body = proto_kind_descriptor(ck->kind);
+
+	if (!r->book) {
+		cli_csv_row(r->out, cells, ck->ncols);
+		return;
+	}
+	if (!r->ws) {
+		if (!(r->ws = workbook_add_worksheet(r->book, ck->name))) {
+			r->err = -ENOMEM;
+			return;
+		}
+		for (size_t c = 0; c < ck->ncols; c++)
+			worksheet_write_string(r->ws, 0, (lxw_col_t)c, ck->cols[c], NULL);
+		r->xrow = 1;
+	}
+	for (size_t c = 0; c < ck->ncols; c++) {
+		const ProtobufCFieldDescriptor *fd =
+			protobuf_c_message_descriptor_get_field_by_name(body, ck->cols[c]);
+		const char *v = cells[c];
+		char *end;
+		double d;
+		if (!v || !*v)
+			continue;
+		if (!fd && ck->kind == PROTO_KIND_INVENTORY)
+			fd = protobuf_c_message_descriptor_get_field_by_name(
+				&agora__sector_emission__descriptor, ck->cols[c]);
+		if (fd && fd->label != PROTOBUF_C_LABEL_REPEATED && fd->type == PROTOBUF_C_TYPE_BOOL) {
+			worksheet_write_boolean(r->ws, r->xrow, (lxw_col_t)c, !strcmp(v, "true"), NULL);
+			continue;
+		}
+		if (fd && fd->label != PROTOBUF_C_LABEL_REPEATED && fd->type != PROTOBUF_C_TYPE_STRING &&
+		    fd->type != PROTOBUF_C_TYPE_ENUM && fd->type != PROTOBUF_C_TYPE_BYTES &&
+		    fd->type != PROTOBUF_C_TYPE_MESSAGE && (d = strtod(v, &end), *end == '\0')) {
+			worksheet_write_number(r->ws, r->xrow, (lxw_col_t)c, d, NULL);
+			continue;
+		}
+		worksheet_write_string(r->ws, r->xrow, (lxw_col_t)c, v, NULL);
+	}
+	r->xrow++;
+}
+
 static int csv_record(struct export_run *r, const struct store_record *sr,
                       const Agora__Record *rec, const ProtobufCMessage *msg)
 {
-	const struct csv_kind *ck = r->ck;
+	const struct sheet_kind *ck = r->ck;
 	char **cells = calloc(ck->ncols, sizeof(*cells));
 	char hex[PROTO_ID_HEX + 1];
 	const uint8_t *author = rec->author.len == PROTO_KEY_BYTES ? rec->author.data : NULL;
@@ -214,10 +233,10 @@ static int csv_record(struct export_run *r, const struct store_record *sr,
 						goto out;
 				}
 			}
-			cli_csv_row(r->out, (const char *const *)cells, ck->ncols);
+			put_row(r, (const char *const *)cells);
 		}
 	} else {
-		cli_csv_row(r->out, (const char *const *)cells, ck->ncols);
+		put_row(r, (const char *const *)cells);
 	}
 	rc = 0;
 out:
@@ -265,7 +284,7 @@ static int export_hit(const struct store_hit *hit, void *arg)
 skip:
 	agora__record__free_unpacked(rec, NULL);
 	cli_progress_step(&r->prog, 1);
-	if (ferror(r->out)) {
+	if (r->out && ferror(r->out)) {
 		r->err = -EIO;
 		return 1;
 	}
@@ -296,7 +315,7 @@ static int export_run_query(struct export_run *r, struct store_query *q)
 	                   total == SIZE_MAX ? 0 : (uint64_t)total);
 	n = store_query(r->t, q, export_hit, r, NULL);
 	cli_progress_end(&r->prog);
-	if (r->err == -EIO || (r->err == 0 && n >= 0 && fflush(r->out) != 0)) {
+	if (r->err == -EIO || (r->err == 0 && n >= 0 && r->out && fflush(r->out) != 0)) {
 		cli_error(r->ctx, "cannot write the export: %s", strerror(errno));
 		return CLI_EXIT_ERROR;
 	}
@@ -346,23 +365,53 @@ static int export_csv_dir(struct export_run *r, struct cli_filter *f, const char
 		cli_error(r->ctx, "cannot create %s: %s", dir, strerror(errno));
 		return CLI_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < N_CSV_KINDS && rc == CLI_EXIT_OK; i++) {
+	for (size_t i = 0; i < sheet_n_kinds && rc == CLI_EXIT_OK; i++) {
 		struct store_query q = f->q;
 		size_t before = r->n;
-		if (f->q.kind != PROTO_KIND_NONE && f->q.kind != csv_kinds[i].kind)
+		if (f->q.kind != PROTO_KIND_NONE && f->q.kind != sheet_kinds[i].kind)
 			continue;
-		q.kind = csv_kinds[i].kind;
-		snprintf(path, sizeof(path), "%s/%s", dir, csv_kinds[i].file);
+		q.kind = sheet_kinds[i].kind;
+		snprintf(path, sizeof(path), "%s/%s", dir, sheet_kinds[i].file);
 		rc = open_out(r->ctx, path, &r->out);
 		if (rc != CLI_EXIT_OK)
 			break;
-		r->ck = &csv_kinds[i];
-		cli_csv_row(r->out, csv_kinds[i].cols, csv_kinds[i].ncols);
+		r->ck = &sheet_kinds[i];
+		cli_csv_row(r->out, sheet_kinds[i].cols, sheet_kinds[i].ncols);
 		rc = export_run_query(r, &q);
 		rc = close_out(r->ctx, path, r->out, rc);
 		r->out = NULL;
 		if (rc == CLI_EXIT_OK && r->n == before)
 			remove(path);      /* no records of this kind: no empty table */
+	}
+	return rc;
+}
+
+/* --format xlsx -o FILE: one sheet per kind that has records, in one workbook. */
+static int export_xlsx(struct export_run *r, struct cli_filter *f, const char *path)
+{
+	/* Rows go to the file as they come (inline strings), not held in memory. */
+	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
+	lxw_error e;
+	int rc = CLI_EXIT_OK;
+
+	if (!(r->book = workbook_new_opt(path, &opt))) {
+		cli_error(r->ctx, "cannot write %s", path);
+		return CLI_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < sheet_n_kinds && rc == CLI_EXIT_OK; i++) {
+		struct store_query q = f->q;
+		if (f->q.kind != PROTO_KIND_NONE && f->q.kind != sheet_kinds[i].kind)
+			continue;
+		q.kind = sheet_kinds[i].kind;
+		r->ck = &sheet_kinds[i];
+		r->ws = NULL;
+		rc = export_run_query(r, &q);
+	}
+	e = workbook_close(r->book);
+	r->book = NULL;
+	if (e != LXW_NO_ERROR && rc == CLI_EXIT_OK) {
+		cli_error(r->ctx, "cannot write %s: %s", path, lxw_strerror(e));
+		rc = CLI_EXIT_ERROR;
 	}
 	return rc;
 }
@@ -390,25 +439,30 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	format = o.format;
 	path = o.output;
 	dir = o.output_dir;
-	if (strcmp(format, "jsonl") && strcmp(format, "csv")) {
-		cli_error(ctx, "export: --format '%s' is not one of: jsonl, csv", format);
+	if (strcmp(format, "jsonl") && strcmp(format, "csv") && strcmp(format, "xlsx")) {
+		cli_error(ctx, "export: --format '%s' is not one of: jsonl, csv, xlsx", format);
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	r.csv = !strcmp(format, "csv");
+	if (!strcmp(format, "xlsx") && (!path || !strcmp(path, "-") || dir)) {
+		cli_error(ctx, "export: an xlsx workbook is a file: give -o FILE.xlsx");
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	r.csv = !strcmp(format, "csv") || !strcmp(format, "xlsx");
 	if (dir && (!r.csv || path)) {
 		cli_error(ctx, "export: --output-dir goes with --format csv and without -o");
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (r.csv && !dir) {
+	if (r.csv && !dir && strcmp(format, "xlsx")) {
 		if (f->q.kind == PROTO_KIND_NONE) {
 			cli_error(ctx, "export: CSV is one table per kind: give --kind KIND, or "
 			          "--output-dir DIR for one file per kind");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		r.ck = csv_kind_find(f->q.kind);
+		r.ck = sheet_kind_find(f->q.kind);
 		if (!r.ck) {
 			cli_error(ctx, "export: no CSV table for kind '%s' (use --format jsonl)",
 			          proto_kind_name(f->q.kind));
@@ -432,6 +486,10 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (dir) {
 		rc = export_csv_dir(&r, f, dir);
+		goto out;
+	}
+	if (!strcmp(format, "xlsx")) {
+		rc = export_xlsx(&r, f, path);
 		goto out;
 	}
 	rc = open_out(ctx, path, &r.out);

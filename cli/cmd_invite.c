@@ -229,6 +229,8 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	iv.role = (uint8_t)r;
 	snprintf(iv.name, sizeof iv.name, "%s", name);
 	snprintf(iv.country, sizeof iv.country, "%s", country);
+	for (char *c = iv.country; *c; c++)   /* "dk" is typed for DK */
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 
 	/* kept for node/invite.c to redeem (the store keeps the token's hash) */
 	struct store_invite si = { .role = iv.role, .expires_ms = cli_now_ms() + dur };

@@ -393,7 +393,9 @@ int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 	a.member.len = PROTO_KEY_BYTES;
 	a.member.data = member;
 	a.name = (char *)o.name;
-	a.country = (char *)o.country;
+	a.country = (char *)o.country;   /* points into argv, which we may write */
+	for (char *c = a.country; c && *c; c++)   /* "dk" is typed for DK */
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 	a.has_role = 1;
 	a.role = r;
 	if (dur) {

@@ -1,7 +1,7 @@
 /*
  * cmd_publish.c - `agora publish`, `agora amend`, `agora retract`: sign
- * and store records of this node, from generic field flags or from a
- * JSON / JSON Lines file (all of a file in one transaction).
+ * and store records of this node, from generic field flags or from a file
+ * (import.c: JSON, JSON Lines, CSV, xlsx; all of a file in one transaction).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,10 +17,10 @@
 #include "cli/control_int.h"
 #include "cli/fields_int.h"
 #include "cli/home_int.h"
+#include "cli/import_int.h"
 #include "cli/json_int.h"
+#include "cli/lang_int.h"
 #include "cli/opt_int.h"
-
-#define FILE_MAX (512u << 20)   /* a publish file larger than this is surely a mistake */
 
 static const char *const publishable[] = {
 	"measure", "result", "lesson", "target", "inventory", "endorsement", "profile",
@@ -32,6 +32,8 @@ struct pub_opts {
 	const char *passphrase_file;
 	const char *file;           /* publish --file */
 	const char *reason;         /* retract --reason */
+	bool as_mine;               /* publish --file: sign another author's records as ours */
+	bool again;                 /* publish --file: publish identical records again */
 	bool json;                  /* print the stored record as JSON */
 	enum proto_kind kind;       /* publish KIND / the amended record's kind */
 	struct fields *fields;      /* the record's flags (cli_opt_parse's extra) */
@@ -47,8 +49,16 @@ struct pub_opts {
 
 static const struct cli_opt publish_opts[] = {
 	OPT_ALLIANCE,
-	CLI_STR("--file", "FILE", "publish every record of a JSON or JSON Lines file (- for\n"
-	        "standard input) in one transaction", struct pub_opts, file),
+	CLI_STR("--file", "FILE", "publish every record of a file in one transaction:\n"
+	        "JSON or JSON Lines, a CSV table (FILE.csv), an xlsx\n"
+	        "workbook (FILE.xlsx, one sheet per kind), or a\n"
+	        "directory of the tables `agora export --format csv\n"
+	        "--output-dir` writes (- for standard input: JSON)", struct pub_opts, file),
+	CLI_FLAG("--as-mine", "with --file: publish another municipality's records\n"
+	         "(their ids, name or key in the file) as new records\n"
+	         "signed by this node", struct pub_opts, as_mine),
+	CLI_FLAG("--again", "with --file: publish records identical to ones\n"
+	         "this node already published, not skip them", struct pub_opts, again),
 	OPT_JSON,
 	OPT_PASSFILE,
 	CLI_OPT_END,
@@ -81,11 +91,30 @@ static void field_help(FILE *f, const void *opts)
 static const struct cli_command publish_cmd = {
 	.name = "publish",
 	.usage = "publish KIND [--alliance NAME|ID] [--json] [--FIELD VALUE ...]\n"
-	         "publish --file FILE.json|FILE.jsonl [--alliance NAME|ID]",
-	.about = "Sign and store a record, and print its id.  A file holds one JSON object,\n"
-	         "an array of them, or one object per line (JSON Lines); all of it is\n"
-	         "stored or none.  A record may carry \"ref\": \"label\" and later records\n"
-	         "cite it as \"@label\".  --passphrase-file FILE or $AGORA_PASSPHRASE\n"
+	         "publish --file FILE.json|.jsonl|.csv|.xlsx|DIR [--alliance NAME|ID]\n"
+	         "        [--as-mine] [--again]",
+	.about = "Sign and store a record, and print its id.\n"
+	         "\n"
+	         "A JSON file holds one object, an array of them, or one object per line\n"
+	         "(JSON Lines).  A record may carry \"ref\": \"label\" and later records cite\n"
+	         "it as \"@label\".\n"
+	         "\n"
+	         "A CSV file has the columns `agora export --format csv` writes (see\n"
+	         "`agora export --help`), so an export edited in a spreadsheet imports\n"
+	         "again; its kind comes from its name (measures.csv) or its header.  An\n"
+	         "xlsx workbook has one such table per sheet, named after its kind\n"
+	         "(measures, results, ...), as `agora export --format xlsx` writes.  UTF-8,\n"
+	         "with or without a byte-order mark; cells separated by ',' or by ';' with\n"
+	         "decimal commas (1200,5), as a Danish or Polish Excel saves \"CSV UTF-8\";\n"
+	         "lists in a cell separated by ';'.  A row with an id of this node's\n"
+	         "record publishes a new version of it (the columns over the newest\n"
+	         "version); a row with no id is a new record.\n"
+	         "\n"
+	         "All of a file is stored or none; an error names the row and column.  A\n"
+	         "record identical to one this node already published (times aside) is\n"
+	         "reported as already published and skipped (--again publishes it).\n"
+	         "Records of another municipality (its ids, name or key in the file) are\n"
+	         "refused unless --as-mine.  --passphrase-file FILE or $AGORA_PASSPHRASE\n"
 	         "unlocks an encrypted key.\n",
 	.groups = { { "options", publish_opts, 0 } },
 	.extra = field_flag,
@@ -125,6 +154,7 @@ static int publish_one(struct cli_ctx *ctx, const struct pub_opts *o, const uint
 	struct proto_error err = { 0 };
 	struct proto_key *key;
 	struct store *s;
+	const ProtobufCMessage *body = NULL;
 	uint8_t id[PROTO_ID_BYTES], *env = NULL;
 	size_t env_len = 0;
 	int ret, rc;
@@ -132,303 +162,16 @@ static int publish_one(struct cli_ctx *ctx, const struct pub_opts *o, const uint
 	if ((ret = cli_store(ctx, false, &s)) != CLI_EXIT_OK ||
 	    (ret = cli_key(ctx, o->passphrase_file, &key)) != CLI_EXIT_OK)
 		return ret;
+	/* A language people type is one we know (proto/ checks only its form). */
+	proto_record_content(rec, &body);
+	if (cli_lang_check(body, &err) < 0)
+		return cli_publish_error(ctx, PROTO_E_FIELD, &err);
 	rc = store_publish(s, key, alliance, rec, cli_now_ms(), id, &env, &env_len, &err);
 	if (rc < 0)
 		return cli_publish_error(ctx, rc, &err);
 	cli_control_poke(ctx);
 	ret = print_result(ctx, o, id, env, env_len);
 	free(env);
-	return ret;
-}
-
-/* ------------------------------------------------------------ files */
-
-struct file_rec {
-	Agora__Record *rec;
-	size_t line;                /* 1-based line (JSON Lines / single object) or 0 */
-	size_t index;               /* 1-based position in the file */
-};
-
-struct batch {
-	struct cli_ctx *ctx;
-	struct json_refs *refs;
-	struct cli_progress progress;
-};
-
-static int prepare_cb(Agora__Record *rec, size_t i, const uint8_t (*ids_so_far)[PROTO_ID_BYTES],
-                      void *user)
-{
-	struct batch *b = user;
-	int rc = json_refs_patch(b->refs, rec, i, ids_so_far);
-	cli_progress_step(&b->progress, 1);
-	return rc;
-}
-
-static void where(char *buf, size_t cap, const char *file, const struct file_rec *r)
-{
-	if (r->line)
-		snprintf(buf, cap, "%s:%zu", file, r->line);
-	else
-		snprintf(buf, cap, "%s: record %zu", file, r->index);
-}
-
-static char *read_file(struct cli_ctx *ctx, const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		cli_error(ctx, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *grown;
-			cap = cap ? cap * 2 : 1 << 17;
-			if (cap > FILE_MAX + 65536 + 1 || !(grown = realloc(buf, cap))) {
-				cli_error(ctx, "%s is too large to publish at once: split it", path);
-				goto fail;
-			}
-			buf = grown;
-		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		cli_error(ctx, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (f != stdin)
-		fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	if (f != stdin)
-		fclose(f);
-	free(buf);
-	return NULL;
-}
-
-/*
- * Split a file into JSON values with their line numbers: an array, one
- * object spanning the file, or one object per line (JSON Lines).
- */
-struct jvals {
-	json_t **v;
-	size_t *line;
-	size_t n, cap;
-};
-
-static int jvals_add(struct jvals *j, json_t *v, size_t line)
-{
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 64;
-		json_t **nv = realloc(j->v, cap * sizeof(*nv));
-		size_t *nl;
-		if (!nv)
-			return -ENOMEM;
-		j->v = nv;
-		if (!(nl = realloc(j->line, cap * sizeof(*nl))))
-			return -ENOMEM;
-		j->line = nl;
-		j->cap = cap;
-	}
-	j->v[j->n] = v;
-	j->line[j->n++] = line;
-	return 0;
-}
-
-static int split_values(struct cli_ctx *ctx, const char *file, const char *buf, size_t len,
-                        struct jvals *out)
-{
-	const char *p = buf;
-	json_error_t e;
-	json_t *v;
-
-	while (p < buf + len && isspace((unsigned char)*p))
-		p++;
-	if (p == buf + len) {
-		cli_error(ctx, "%s holds no records", file);
-		return CLI_EXIT_INPUT;
-	}
-	if (*p == '[') {
-		if (!(v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e))) {
-			cli_error(ctx, "%s:%d: not valid JSON: %s", file, e.line, e.text);
-			return CLI_EXIT_INPUT;
-		}
-		for (size_t k = 0; k < json_array_size(v); k++)
-			if (jvals_add(out, json_incref(json_array_get(v, k)), 0) < 0) {
-				json_decref(v);
-				cli_error(ctx, "out of memory");
-				return CLI_EXIT_ERROR;
-			}
-		json_decref(v);
-		return CLI_EXIT_OK;
-	}
-	/* One object for the whole file? */
-	if ((v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e))) {
-		if (jvals_add(out, v, 1) < 0) {
-			json_decref(v);
-			return CLI_EXIT_ERROR;
-		}
-		return CLI_EXIT_OK;
-	}
-	/* JSON Lines: one value per non-blank line. */
-	size_t line = 1;
-	for (const char *s = buf; s < buf + len; line++) {
-		const char *nl = memchr(s, '\n', (size_t)(buf + len - s));
-		const char *end = nl ? nl : buf + len;
-		const char *q = s;
-		while (q < end && isspace((unsigned char)*q))
-			q++;
-		if (q < end) {
-			if (!(v = json_loadb(s, (size_t)(end - s), JSON_REJECT_DUPLICATES, &e))) {
-				cli_error(ctx, "%s:%zu: not valid JSON (%s); give one object per line, "
-				          "or one JSON array", file, line, e.text);
-				return CLI_EXIT_INPUT;
-			}
-			if (jvals_add(out, v, line) < 0) {
-				json_decref(v);
-				cli_error(ctx, "out of memory");
-				return CLI_EXIT_ERROR;
-			}
-		}
-		s = end + 1;
-	}
-	return CLI_EXIT_OK;
-}
-
-static int publish_file(struct cli_ctx *ctx, const struct pub_opts *o)
-{
-	struct jvals vals = { 0 };
-	struct file_rec *recs = NULL;
-	Agora__Record **list = NULL;
-	uint8_t (*ids)[PROTO_ID_BYTES] = NULL;
-	struct batch b = { .ctx = ctx };
-	struct store_txn *t = NULL;
-	struct proto_key *key;
-	struct store *s;
-	struct proto_error err = { 0 };
-	uint8_t alliance[PROTO_ID_BYTES];
-	bool have_alliance = false;
-	char *buf = NULL, at[4200];
-	const char *alliance_name = o->alliance;
-	size_t len = 0, n = 0, failed = 0;
-	int ret = CLI_EXIT_ERROR, rc;
-
-	if (!(buf = read_file(ctx, o->file, &len)))
-		return CLI_EXIT_INPUT;
-	if ((ret = split_values(ctx, o->file, buf, len, &vals)) != CLI_EXIT_OK)
-		goto out;
-	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
-		goto out;
-	if (!(b.refs = json_refs_new(t)) || !(recs = calloc(vals.n, sizeof(*recs))) ||
-	    !(list = calloc(vals.n, sizeof(*list))) || !(ids = calloc(vals.n, sizeof(*ids)))) {
-		cli_error(ctx, "out of memory");
-		ret = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_progress_start(&b.progress, ctx, "reading", vals.n);
-	for (n = 0; n < vals.n; n++) {
-		const char *ref = NULL, *rec_alliance = NULL;
-		uint8_t aid[PROTO_ID_BYTES];
-
-		recs[n].line = vals.line[n];
-		recs[n].index = n + 1;
-		where(at, sizeof(at), o->file, &recs[n]);
-		rc = json_to_record(&recs[n].rec, &ref, &rec_alliance, vals.v[n], b.refs, &err);
-		if (rc < 0) {
-			cli_progress_end(&b.progress);
-			if (err.field[0])
-				cli_error(ctx, "%s: %s: %s", at, err.field, err.msg);
-			else
-				cli_error(ctx, "%s: %s", at, err.msg);
-			ret = rc == PROTO_E_NOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
-			goto out;
-		}
-		list[n] = recs[n].rec;
-		cli_progress_step(&b.progress, 1);
-		/* Every record of a file goes to one alliance (one transaction, one feed). */
-		if (rec_alliance && !o->alliance) {
-			if ((ret = cli_alliance(ctx, t, rec_alliance, aid)) != CLI_EXIT_OK) {
-				cli_progress_end(&b.progress);
-				cli_error(ctx, "%s: alliance: '%s' is not an alliance of this node", at,
-				          rec_alliance);
-				ret = CLI_EXIT_INPUT;
-				goto out;
-			}
-			if (have_alliance && memcmp(aid, alliance, PROTO_ID_BYTES)) {
-				cli_progress_end(&b.progress);
-				cli_error(ctx, "%s: alliance: all records of one file must belong to one "
-				          "alliance (split the file)", at);
-				ret = CLI_EXIT_INPUT;
-				goto out;
-			}
-			memcpy(alliance, aid, PROTO_ID_BYTES);
-			have_alliance = true;
-			alliance_name = rec_alliance;
-		}
-	}
-	cli_progress_end(&b.progress);
-	if (!have_alliance) {
-		if ((ret = cli_alliance(ctx, t, alliance_name, alliance)) != CLI_EXIT_OK)
-			goto out;
-	}
-	store_txn_end(t);
-	t = NULL;
-	if ((ret = cli_key(ctx, o->passphrase_file, &key)) != CLI_EXIT_OK)
-		goto out;
-	cli_progress_start(&b.progress, ctx, "signing", n);
-	rc = store_publish_batch(s, key, alliance, list, n, cli_now_ms(), prepare_cb, &b, ids,
-	                         &failed, &err);
-	cli_progress_end(&b.progress);
-	if (rc < 0) {
-		if (failed < n && (rc == PROTO_E_FIELD || rc == PROTO_E_KIND)) {
-			const char *msg = err.msg;
-			size_t fl = strlen(err.field);
-			if (fl && !strncmp(msg, err.field, fl) && msg[fl] == ':')
-				msg += fl + 1 + (msg[fl + 1] == ' ');
-			where(at, sizeof(at), o->file, &recs[failed]);
-			cli_error(ctx, "%s: %s%s%s (nothing of the file was stored)", at, err.field,
-			          err.field[0] ? ": " : "", msg);
-			ret = CLI_EXIT_INPUT;
-		} else if (failed < n) {
-			where(at, sizeof(at), o->file, &recs[failed]);
-			fprintf(stderr, "%s: %s: nothing of the file was stored:\n", ctx->prog, at);
-			ret = cli_publish_error(ctx, rc, &err);
-		} else {
-			ret = cli_publish_error(ctx, rc, &err);
-		}
-		goto out;
-	}
-	cli_control_poke(ctx);
-	/* Scripts get the new ids, one per line; people get one summary line. */
-	for (size_t k = 0; !ctx->tty_out && k < n; k++) {
-		char hex[PROTO_ID_HEX + 1];
-		proto_hex(hex, ids[k], PROTO_ID_BYTES);
-		printf("%s\n", hex);
-	}
-	fprintf(ctx->tty_out ? stdout : stderr, "published %zu record%s from %s\n", n,
-	        n == 1 ? "" : "s", o->file);
-	ret = CLI_EXIT_OK;
-out:
-	store_txn_end(t);
-	for (size_t k = 0; k < vals.n; k++) {
-		json_decref(vals.v[k]);
-		if (recs)
-			json_record_free(recs[k].rec);
-	}
-	free(vals.v);
-	free(vals.line);
-	free(recs);
-	free(list);
-	free(ids);
-	json_refs_free(b.refs);
-	free(buf);
 	return ret;
 }
 
@@ -472,7 +215,9 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_opt_status(ret);
 		if (!o.file)
 			return cli_opt_usage(ctx, &publish_cmd);
-		return publish_file(ctx, &o);
+		return cli_import_file(ctx, &(struct cli_import_opts){
+			.alliance = o.alliance, .passphrase_file = o.passphrase_file, .file = o.file,
+			.as_mine = o.as_mine, .again = o.again });
 	}
 
 	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)

@@ -36,6 +36,7 @@ static int set_one(struct fields *f, const ProtobufCFieldDescriptor *fd, void *v
 	case PROTOBUF_C_TYPE_STRING:
 		if (!(*(char **)v = strdup(text)))
 			return -ENOMEM;
+		fields_country_case(fd, *(char **)v);
 		return 0;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:

@@ -104,6 +104,9 @@ void fields_free_value(void *v, const ProtobufCFieldDescriptor *fd);
  * (enums by name, bytes as hex).  0, or -EINVAL for a line break, a comma
  * in an element of a repeated string, or a value that does not fit. */
 int fields_value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd, const void *v);
+/* A "country" field's text in place: "dk" becomes "DK" (ISO 3166-1 codes are
+ * upper case; people type them in lower case).  Other fields are left alone. */
+void fields_country_case(const ProtobufCFieldDescriptor *fd, char *s);
 /* Remove every value of fd (frees what it held). */
 void fields_clear(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd);
 /* Is fd set in msg (non-empty for repeated)? */

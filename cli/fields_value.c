@@ -368,3 +368,11 @@ int fields_value_text(char *buf, size_t cap, const ProtobufCFieldDescriptor *fd,
 	}
 }
 
+void fields_country_case(const ProtobufCFieldDescriptor *fd, char *s)
+{
+	if (strcmp(fd->name, "country") || !s)
+		return;
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
+			*s = (char)(*s - 'a' + 'A');
+}

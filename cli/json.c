@@ -230,6 +230,7 @@ static int set_value(struct build *b, const ProtobufCFieldDescriptor *fd, void *
 			return fail(b->err, path, "must not contain a NUL character");
 		if (!(*(char **)v = strdup(json_string_value(val))))
 			return oom(b->err, path);
+		fields_country_case(fd, *(char **)v);
 		return 0;
 	case PROTOBUF_C_TYPE_BOOL:
 		if (!json_is_boolean(val))

@@ -19,13 +19,15 @@ mode="${1:-build}"
 packages=(build-essential cmake pkg-config git libuv1-dev libsodium-dev libprotobuf-c-dev
           protobuf-c-compiler liblmdb-dev libjansson-dev libinih-dev libutf8proc-dev
           libstemmer-dev libhunspell-dev hunspell-pl libcmocka-dev python3
-          libmicrohttpd-dev)
+          libmicrohttpd-dev libcsv-dev libxlsxwriter-dev libzip-dev libexpat1-dev)
 if [ "$mode" = test ]; then
 	# clang for libFuzzer; chromium to check the HTML report headless;
 	# python3-cryptography for the independent Noise example check.
 	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core python3-cryptography)
 	# chromium-driver and python3-selenium drive agora web in a real browser.
 	packages+=(chromium-driver python3-selenium)
+	# python3-openpyxl reads the xlsx export in the spreadsheet round-trip test.
+	packages+=(python3-openpyxl)
 fi
 
 install_packages() {
