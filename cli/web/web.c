@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +84,6 @@ void web_esc(FILE *f, const char *s)
 {
 	if (s)
 		web_esc_n(f, s, strlen(s));
-}
-
-void web_printf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
 }
 
 void web_csrf_input(struct web_req *r, FILE *f)
