@@ -15,8 +15,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +85,6 @@ void web_esc(FILE *f, const char *s)
 {
 	if (s)
 		web_esc_n(f, s, strlen(s));
-}
-
-void web_printf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
 }
 
 void web_csrf_input(struct web_req *r, FILE *f)
@@ -449,6 +440,15 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 
+	/* SIGINT and SIGTERM are awaited below (sigwait).  Block them before
+	 * any thread starts -- the store's own and the daemon's -- so that every
+	 * thread inherits the mask and none is killed by them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
 	w.tx = &web_text_en;
@@ -466,14 +466,6 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "web: cannot make a token");
 		return CLI_EXIT_ERROR;
 	}
-
-	/* SIGINT and SIGTERM are awaited below; block them before the daemon's
-	 * thread starts, so that it inherits the mask and never takes them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),

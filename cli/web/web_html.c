@@ -34,6 +34,8 @@ const char web_css[] =
 	"form.pub label{margin-top:.7em;font-weight:600}\n"
 	"form.pub input[type=text],form.pub textarea,form.pub select{width:100%}\n"
 	"form.pub .hint{font-size:.8em;color:#555}\n"
+	"form.pub .boxes{display:flex;flex-wrap:wrap;gap:.2em 1.2em}\n"
+	"form.pub .boxes label{font-weight:400;margin-top:0}\n"
 	"ol.hits{padding-left:1.5em}ol.hits li{margin:.8em 0}\n"
 	".meta{color:#555;font-size:.9em}\n"
 	".snip{font-size:.95em;margin-top:.2em}\n"

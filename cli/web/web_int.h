@@ -112,8 +112,6 @@ struct web_resp {
 void web_esc(FILE *f, const char *s);
 /* The first n bytes of s, escaped. */
 void web_esc_n(FILE *f, const char *s, size_t n);
-/* printf into the page; arguments are NOT escaped: numbers and our own text only. */
-void web_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The page's head, header and navigation; title is escaped. */
 void web_page_begin(struct web_req *r, struct web_resp *p, const char *title);
 void web_page_end(struct web_req *r, struct web_resp *p);

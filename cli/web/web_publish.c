@@ -25,8 +25,8 @@ static const char *const web_kinds[] = { "measure", "result", "lesson", "endorse
 
 /* String fields that hold paragraphs: a text area each. */
 static const char *const long_fields[] = {
-	"summary", "description", "context", "what_was_done", "outcome", "what_worked",
-	"enablers", "barriers_text", "note", "method", "reason",
+	"summary", "description", "context", "action", "outcome", "worked", "enablers", "note",
+	"method", "reason",
 };
 
 static bool is_long(const char *name)
@@ -90,7 +90,7 @@ static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const s
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			const ProtobufCEnumDescriptor *ed = fd->descriptor;
 			if (rep) {
-				fprintf(f, "<div id=\"f_%s\">", fd->name);
+				fprintf(f, "<div class=\"boxes\" id=\"f_%s\">", fd->name);
 				for (unsigned k = 0; k < ed->n_values; k++) {
 					const char *nm = proto_enum_name(ed, ed->values[k].value);
 					if (!nm || ed->values[k].value == 0)
@@ -205,7 +205,7 @@ static int apply_form(struct fields *fs, const struct web_form *form, char *err,
 	return 0;
 }
 
-static void alliance_select_cb_row(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *name,
+static void alliance_option(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *name,
                                    const char *cur)
 {
 	char hex[PROTO_ID_HEX + 1];
@@ -228,7 +228,7 @@ static int alliance_cb(const struct store_record *sr, void *arg)
 	struct alliances *a = arg;
 	char *name = cli_alliance_name(a->t, sr->id);
 
-	alliance_select_cb_row(a->f, sr->id, name ? name : "?", a->cur);
+	alliance_option(a->f, sr->id, name ? name : "?", a->cur);
 	free(name);
 	a->n++;
 	return 0;

@@ -21,8 +21,8 @@ static const char *const kinds[] = {
 
 /* Fields a snippet is taken from, first that matches (else first set). */
 static const char *const snippet_fields[] = {
-	"summary", "description", "context", "what_was_done", "outcome", "what_worked",
-	"barriers_text", "enablers", "note", "method",
+	"summary", "description", "context", "action", "outcome", "worked", "enablers", "note",
+	"method",
 };
 
 struct search {
@@ -138,7 +138,9 @@ static void search_form(struct search *s, const struct web_form *a)
 	fputs("</form>\n", f);
 }
 
-/* Cut s to at most max bytes on a character boundary, from byte `from`. */
+/* A window of text, escaped and marked: at most SNIPPET_BYTES on character
+ * boundaries, from a word boundary shortly before byte `at` (the first
+ * match; -1: from the start). */
 static void snippet(FILE *f, const char *text, long at, char *const *words, size_t n)
 {
 	size_t len = strlen(text), from = 0, to;
