@@ -475,6 +475,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		rc = json_to_record(&all[k], &ref, NULL, it->obj, b.refs, &err);
 		if (rc == 0) {
 			const ProtobufCMessage *body = NULL;
+			n_built = k + 1;    /* all[k] is ours to free from here */
 			proto_record_content(all[k], &body);
 			rc = cli_lang_check(body, &err);
 		}
@@ -484,7 +485,6 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			ret = rc == PROTO_E_NOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
 			goto out;
 		}
-		n_built = k + 1;
 		cli_progress_step(&b.progress, 1);
 		if (!o->again && content_hash(hash, all[k]) == 0) {
 			struct content probe, *hit;
