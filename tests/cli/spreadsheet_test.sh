@@ -150,6 +150,20 @@ printf 'PK\x03\x04not a zip at all' >"$TMP/broken.xlsx"
 run 3 a publish --file "$TMP/broken.xlsx"
 grep -qF "not an xlsx workbook" "$TMP/err" || fail "broken xlsx: $ERR"
 
+# A JSON Lines export of another node (newest first, an edited record among
+# them) is refused without --as-mine, and imports whole with it, once.
+a amend "$(a export --kind measure | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" \
+	--responsible "Klimasekretariatet" >/dev/null
+run 0 a export -o "$TMP/a.jsonl"
+"$AGORA" --home "$TMP/e" init --name "Lolland Kommune" --country DK --alliance T >/dev/null
+run 3 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl"
+grep -qF "signed by another author" "$TMP/err" || fail "jsonl foreign: $ERR"
+run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
+[ "$("$AGORA" --home "$TMP/e" export | wc -l)" = "$(($(wc -l <"$TMP/a.jsonl") + 1))" ] ||
+	fail "jsonl --as-mine did not store every record"
+run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
+grep -qF "nothing new" <<<"$OUT$ERR" || fail "jsonl second import: $OUT $ERR"
+
 # Excel, Danish settings: BOM, ';' between cells, decimal commas.
 printf '\xef\xbb\xbfid;title;summary;language;sector;mitigation;status;investment;currency;reduction_tco2e;tags\r\n;Solceller på skoler;Tagmonterede anlæg;da;local_electricity_production;SAND;ongoing;1200000,5;DKK;12,25;"sol; skoler"\r\n' >"$TMP/dk.csv"
 run 0 a publish --file "$TMP/dk.csv" --json
