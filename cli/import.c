@@ -1,8 +1,8 @@
 /*
- * import.c - `agora publish --file`: the records of a file (import_read.c:
- * JSON, JSON Lines, CSV, xlsx, a directory of CSV tables), checked, compared with what this
- * author already published, and stored in one transaction (see
- * import_int.h).
+ * import.c - `agora publish --file`: the records of a file (read by
+ * import_read.c: JSON, JSON Lines, CSV, xlsx, a directory of CSV tables),
+ * checked, compared with what this author already published, and stored in
+ * one transaction (see import_int.h).
  */
 #include <ctype.h>
 #include <errno.h>
