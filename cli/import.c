@@ -1,8 +1,8 @@
 /*
- * import.c - `agora publish --file`: the records of a file (import_read.c:
- * JSON, JSON Lines, CSV, xlsx, a directory of CSV tables), checked, compared with what this
- * author already published, and stored in one transaction (see
- * import_int.h).
+ * import.c - `agora publish --file`: the records of a file (read by
+ * import_read.c: JSON, JSON Lines, CSV, xlsx, a directory of CSV tables),
+ * checked, compared with what this author already published, and stored in
+ * one transaction (see import_int.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -293,6 +293,41 @@ static int cite_file_ids(json_t *obj, json_t *ids)
 	return 0;
 }
 
+/*
+ * An export lists records newest first, so a lesson may come before the
+ * measure it cites.  Records that carry ids (an export) are published in
+ * the order of the tables, every kind after the kinds it can cite, keeping
+ * the file's order within a kind; a file written by hand keeps its order.
+ */
+static int kind_rank(const struct import_item *it)
+{
+	enum proto_kind k = proto_kind_parse(json_string_value(json_object_get(it->obj, "kind")) ?
+	                                     json_string_value(json_object_get(it->obj, "kind")) : "");
+	for (size_t i = 0; i < sheet_n_kinds; i++)
+		if (sheet_kinds[i].kind == k)
+			return (int)i;
+	return (int)sheet_n_kinds;
+}
+
+static int table_order(const void *a, const void *b)
+{
+	const struct import_item *x = a, *y = b;
+	int rx = kind_rank(x), ry = kind_rank(y);
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void order_export(struct import_set *im)
+{
+	for (size_t k = 0; k < im->n; k++)
+		if (json_is_object(im->items[k].obj) && json_object_get(im->items[k].obj, "id")) {
+			qsort(im->items, im->n, sizeof(*im->items), table_order);
+			return;
+		}
+}
+
 /* ------------------------------------------------------------ publishing */
 
 struct batch {
@@ -388,6 +423,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 
 	if ((ret = import_read(&im, o->file)) != CLI_EXIT_OK)
 		goto out;
+	order_export(&im);
 	ret = CLI_EXIT_ERROR;
 	if (!im.n) {
 		cli_error(ctx, "%s holds no records", o->file);
@@ -427,6 +463,8 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			/* Another node's alliance id means nothing here: --as-mine
 			 * records go to this node's (--alliance or the default). */
 			json_object_del(it->obj, "alliance");
+			/* An edit of another author's record is a new record of ours. */
+			json_object_del(it->obj, "supersedes");
 			own_id[k] = false;
 		}
 		/* Ids of records new here are followed to their new ids; an id of
@@ -475,6 +513,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		rc = json_to_record(&all[k], &ref, NULL, it->obj, b.refs, &err);
 		if (rc == 0) {
 			const ProtobufCMessage *body = NULL;
+			n_built = k + 1;    /* all[k] is ours to free from here */
 			proto_record_content(all[k], &body);
 			rc = cli_lang_check(body, &err);
 		}
@@ -484,7 +523,6 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			ret = rc == PROTO_E_NOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
 			goto out;
 		}
-		n_built = k + 1;
 		cli_progress_step(&b.progress, 1);
 		if (!o->again && content_hash(hash, all[k]) == 0) {
 			struct content probe, *hit;

@@ -560,8 +560,8 @@ int sheet_records(struct sheet_record **out, size_t *n_out, const struct sheet *
 			if (h->cells[c][0] && !strcmp(h->cells[d], h->cells[c]))
 				return bad(&cv, 1, c, "the column is there twice");
 		if (!in)
-			return bad(&cv, 1, c, "is not a column of %s (%s columns are those "
-			           "`agora export --help` lists)", cv.k->file, proto_kind_name(cv.k->kind));
+			return bad(&cv, 1, c, "is not a column of the %s table (the columns are those "
+			           "`agora export --help` lists)", cv.k->name);
 	}
 	if (!(recs = calloc(s->nrows, sizeof(*recs))))
 		return -ENOMEM;

@@ -106,23 +106,63 @@ PY
 after=$("$AGORA" --home "$TMP/c" export | wc -l)
 run 0 "$AGORA" --home "$TMP/c" publish --file "$TMP/a.xlsx" --as-mine
 [ "$("$AGORA" --home "$TMP/c" export | wc -l)" = "$after" ] || fail "second xlsx import stored records"
-# Saved again by another program (shared strings, not inline), one cell
-# edited: one new version of that measure, the rest already published.
-"$PYX" - "$TMP/a.xlsx" "$TMP/edited.xlsx" <<'PY'
-import sys, openpyxl
-wb = openpyxl.load_workbook(sys.argv[1]); m = wb["measures"]
-hdr = [c.value for c in m[1]]
-m.cell(2, hdr.index("status") + 1).value = "completed"
-wb.save(sys.argv[2])
+# Saved again as Excel does (text in xl/sharedStrings.xml, not inline), one
+# cell edited: one new version of that measure, the rest already published.
+python3 - "$TMP/a.xlsx" "$TMP/edited.xlsx" <<'PY'
+import re, sys, zipfile
+from xml.sax.saxutils import escape
+src = zipfile.ZipFile(sys.argv[1]); out = zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED)
+strings = []
+def shared(m):
+    strings.append(m.group(2))
+    return '%s t="s"><v>%d</v>' % (m.group(1), len(strings) - 1)
+for info in src.infolist():
+    data = src.read(info.filename)
+    if info.filename.startswith("xl/worksheets/"):
+        text = data.decode()
+        if info.filename.endswith("sheet1.xml"):   # measures: B2's status
+            text = text.replace("<t>ongoing</t>", "<t>completed</t>", 1)
+        text = re.sub(r'(<c r="[A-Z]+[0-9]+"[^>]*?) t="inlineStr"><is><t[^>]*>(.*?)</t></is>', shared, text)
+        assert 'inlineStr' not in text
+        data = text.encode()
+    out.writestr(info, data)
+out.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' +
+             "".join("<si><t>%s</t></si>" % s for s in strings) + "</sst>")
+out.close()
 PY
 before=$(count a)
 run 0 a publish --file "$TMP/edited.xlsx"
 grep -qF "published 1 record from" <<<"$OUT$ERR" || fail "edited xlsx: $OUT $ERR"
 grep -qF "(1 as new version of earlier records)" <<<"$OUT$ERR" || fail "not an edit: $OUT $ERR"
 [ "$(a export --kind measure --status completed | wc -l)" = 1 ] || fail "the edit is not the newest version"
+# A zip bomb (80 MB of shared strings in 80 kB) is refused before it is inflated.
+python3 - "$TMP/bomb.xlsx" <<'PY'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+z.writestr("xl/workbook.xml", '<workbook xmlns:r="r"><sheets><sheet name="measures" r:id="rId1"/></sheets></workbook>')
+z.writestr("xl/_rels/workbook.xml.rels", '<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>')
+z.writestr("xl/sharedStrings.xml", b"<sst>" + b" " * (80 << 20) + b"</sst>")
+z.close()
+PY
+run 3 a publish --file "$TMP/bomb.xlsx"
+grep -qF "too large to import at once" "$TMP/err" || fail "zip bomb: $ERR"
 printf 'PK\x03\x04not a zip at all' >"$TMP/broken.xlsx"
 run 3 a publish --file "$TMP/broken.xlsx"
 grep -qF "not an xlsx workbook" "$TMP/err" || fail "broken xlsx: $ERR"
+
+# A JSON Lines export of another node (newest first, an edited record among
+# them) is refused without --as-mine, and imports whole with it, once.
+a amend "$(a export --kind measure | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" \
+	--responsible "Klimasekretariatet" >/dev/null
+run 0 a export -o "$TMP/a.jsonl"
+"$AGORA" --home "$TMP/e" init --name "Lolland Kommune" --country DK --alliance T >/dev/null
+run 3 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl"
+grep -qF "signed by another author" "$TMP/err" || fail "jsonl foreign: $ERR"
+run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
+[ "$("$AGORA" --home "$TMP/e" export | wc -l)" = "$(($(wc -l <"$TMP/a.jsonl") + 1))" ] ||
+	fail "jsonl --as-mine did not store every record"
+run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
+grep -qF "nothing new" <<<"$OUT$ERR" || fail "jsonl second import: $OUT $ERR"
 
 # Excel, Danish settings: BOM, ';' between cells, decimal commas.
 printf '\xef\xbb\xbfid;title;summary;language;sector;mitigation;status;investment;currency;reduction_tco2e;tags\r\n;Solceller på skoler;Tagmonterede anlæg;da;local_electricity_production;SAND;ongoing;1200000,5;DKK;12,25;"sol; skoler"\r\n' >"$TMP/dk.csv"
