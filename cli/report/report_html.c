@@ -575,7 +575,10 @@ int report_write_html(FILE *f, const struct report *r, const struct report_label
 	        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	        "style-src 'unsafe-inline'; img-src data:\">\n"
 	        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	        "<meta name=\"generator\" content=\"agora report\">\n<title>", L->lang);
+	        "<meta name=\"generator\" content=\"agora report\">\n", L->lang);
+	if (r->opt.record_url)   /* framed by agora web: a record opens as the page */
+		fputs("<base target=\"_top\">\n", f);
+	fputs("<title>", f);
 	esc(f, L->title);
 	fputs(": ", f);
 	esc(f, r->alliance_name ? r->alliance_name : hex);

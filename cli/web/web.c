@@ -29,6 +29,7 @@
 #include "cli/cmds_int.h"
 #include "cli/home_int.h"
 #include "cli/opt_int.h"
+#include "cli/lang/lang.h"
 #include "cli/web/web_int.h"
 
 #define WEB_DEFAULT_PORT 8420
@@ -270,6 +271,8 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		goto send;
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_cb, &r.args);
+	r.lang = lang_choose(web_form_get(&r.args, "lang"),
+	                     MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
 	if (cn->too_big) {
 		web_page_error(&r, &p, 413, w->tx->err_too_big);
 		goto send;

@@ -93,6 +93,7 @@ struct web_req {
 	struct web_form args;         /* the query string */
 	struct web_form form;         /* the POST body (empty for GET) */
 	const char *host;             /* the Host header, checked */
+	const char *lang;             /* ?lang=, else Accept-Language (lang_choose): static */
 };
 
 /* What a page handler answers. */

@@ -2,11 +2,14 @@
  * web_report.c - the summit report, live (GET /report): the page frames
  * the report's own HTML document (GET /report/doc), which cli/report/
  * writes exactly as `agora report --format html` does, from a snapshot
- * taken at the request, so the figures are the CLI's.  The document keeps
+ * taken at the request, so the figures are the CLI's; its labels are in
+ * the browser's language (Accept-Language, or ?lang=en|da|pl|nl), and each
+ * figure links to its record pages.  The document keeps
  * its inline style, so it is served on its own with a policy that allows
  * inline style and nothing else.
  */
 #include <string.h>
+#include <time.h>
 
 #include "cli/alliance_int.h"
 #include "cli/report/report.h"
@@ -64,11 +67,14 @@ void web_page_report_doc(struct web_req *r, struct web_resp *p)
 	}
 	memset(&opt, 0, sizeof(opt));
 	opt.alliance = id;
+	opt.generated_s = (int64_t)time(NULL);
+	opt.explain = true;           /* keep each figure's records ... */
+	opt.record_url = "/record/";   /* ... to link them to their pages */
 	if ((rc = report_collect(&rep, t, &opt)) < 0) {
 		web_page_error(r, p, 500, store_strerror(rc));
 		goto out;
 	}
-	if (report_write(p->f, rep, REPORT_HTML, "en", 0) < 0) {
+	if (report_write(p->f, rep, REPORT_HTML, r->lang, 0) < 0) {
 		web_page_error(r, p, 500, tx->err_store);
 		goto out;
 	}

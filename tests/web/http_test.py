@@ -224,6 +224,14 @@ def run_checks(w, home, ids):
     check("&lt;img src=x onerror=<mark>alert</mark>(2)&gt;" in body, "the hostile measure is a hit, escaped")
     s, h, body = w.get("/town/" + ids["evil_key"])
     check("&lt;script&gt;alert(5)&lt;/script&gt; Kommune" in body, "the hostile town name, escaped")
+    # ---- the live report speaks the browser's language; figures link to records
+    s, h, body = w.get("/report/doc", headers={"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"})
+    check(s == 200 and "Topmøderapport" in body and 'lang="da"' in body,
+          "the report follows Accept-Language (da)")
+    s, h, body = w.get("/report/doc?lang=pl", headers={"Accept-Language": "da"})
+    check(s == 200 and 'lang="pl"' in body, "?lang= wins over Accept-Language")
+    check(re.search(r'<a href="/record/[0-9a-f]{64}"', body) is not None and
+          '<base target="_top">' in body, "report figures link to the record pages")
     s, h, body = w.get("/amend/" + ids["own_lesson"])
     check('value="&lt;script&gt;alert(1)&lt;/script&gt;"' in body,
           "the amend form holds the hostile title escaped in its value")
