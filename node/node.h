@@ -42,15 +42,25 @@ enum node_level {
 /* Where log lines go; one per process, owned by main(). */
 struct node_log {
 	enum node_level level;    /* lines above this level are dropped */
-	bool journal;             /* prefix "<N>" priorities ($JOURNAL_STREAM set) */
+	bool journal;             /* prefix "<N>" priorities ($JOURNAL_STREAM set);
+	                             otherwise an ISO 8601 UTC timestamp */
 	FILE *out;                /* stderr */
+	uint64_t (*now_ms)(void); /* wall clock for the timestamp; NULL: the real one
+	                             (tests pin it) */
 };
 
 /* "error" "warn" "info" "debug" -> level.  0 or NODE_E_CONFIG. */
 int node_log_level_parse(enum node_level *out, const char *name);
-/* One line: "[<N>]<level> <component>: message".  Newlines are replaced. */
+/*
+ * One line, newlines (any control character) replaced by spaces:
+ *   under journald:  "<N><level> <component>: message"
+ *   otherwise:       "2026-12-06T21:16:24.123Z <level> <component>: message"
+ */
 void node_log(const struct node_log *log, enum node_level level, const char *component,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ms (unix time) as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into out (cap >= 25). */
+void node_log_stamp(char *out, size_t cap, uint64_t ms);
 
 /* ------------------------------------------------------------- config */
 
