@@ -11,13 +11,7 @@
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
+static const struct cli_cmd_entry commands[] = {
 	{ "init",     cli_cmd_init,     "create this node's identity, store and profile" },
 	{ "whoami",   cli_cmd_whoami,   "print this node's public key and profile" },
 	{ "alliance", cli_cmd_alliance, "create, list and choose alliances; admit, revoke, invite" },
@@ -37,6 +31,9 @@ static const struct command commands[] = {
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
 };
+
+const struct cli_cmd_entry *const cli_commands = commands;
+const size_t cli_n_commands = sizeof(commands) / sizeof(commands[0]);
 
 static void usage(FILE *f, const char *prog)
 {
@@ -114,7 +111,10 @@ int main(int argc, char **argv)
 	}
 
 	rc = -1;
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+	/* Hidden: shells' setup scripts run it, people need not see it. */
+	if (!strcmp(sub_argv[0], "completion"))
+		rc = cli_cmd_completion(&ctx, sub_argc, sub_argv);
+	for (size_t k = 0; rc == -1 && k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (!strcmp(sub_argv[0], commands[k].name)) {
 			rc = commands[k].fn(&ctx, sub_argc, sub_argv);
 			break;

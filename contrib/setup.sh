@@ -23,6 +23,8 @@ if [ "$mode" = test ]; then
 	# clang for libFuzzer; chromium to check the HTML report headless;
 	# python3-cryptography for the independent Noise example check.
 	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core python3-cryptography)
+	# zsh: the completion test parses the zsh script with zsh -n.
+	packages+=(zsh)
 fi
 
 install_packages() {
