@@ -34,6 +34,7 @@ int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_watch(struct cli_ctx *ctx, int argc, char **argv);
 /* `agora completion bash|zsh` (cmd_completion.c): a completion script read
  * from every command's own --help (cli_commands). */
 int cli_cmd_completion(struct cli_ctx *ctx, int argc, char **argv);

@@ -30,6 +30,7 @@ static const struct cli_cmd_entry commands[] = {
 	{ "recover",  cli_cmd_recover,  "after a restore from a backup: put this node's feed right" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
+	{ "watch",    cli_cmd_watch,    "print new records as they arrive (same filters as query)" },
 };
 
 const struct cli_cmd_entry *const cli_commands = commands;
