@@ -25,6 +25,8 @@ if [ "$mode" = test ]; then
 	packages+=(clang libclang-rt-14-dev chromium fonts-dejavu-core python3-cryptography)
 	# zsh: the completion test parses the zsh script with zsh -n.
 	packages+=(zsh)
+	# the package test: a clean Debian 12 chroot, lintian on the .deb
+	packages+=(debootstrap lintian)
 fi
 
 install_packages() {
