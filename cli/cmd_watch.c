@@ -310,16 +310,20 @@ int cli_cmd_watch(struct cli_ctx *ctx, int argc, char **argv)
 	r.limit = f->limit.set ? f->limit.n : 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);   /* a line as soon as it is known */
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = ifd, .events = POLLIN } };
-		if (poll(p, ifd >= 0 ? 2 : 1, WATCH_POLL_MS) < 0 && errno != EINTR) {
+		/* stdout too: a pipe whose reader is gone reports POLLERR at once,
+		 * so `agora watch | head -1`, or agorad's hook watcher after agorad
+		 * was killed, ends without waiting for a record to write */
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN }, { .fd = STDOUT_FILENO },
+		                       { .fd = ifd, .events = POLLIN } };
+		if (poll(p, ifd >= 0 ? 3 : 2, WATCH_POLL_MS) < 0 && errno != EINTR) {
 			cli_error(ctx, "watch: %s", strerror(errno));
 			break;
 		}
-		if (p[0].revents) {
+		if (p[0].revents || (p[1].revents & (POLLERR | POLLHUP))) {
 			rc = CLI_EXIT_OK;       /* Ctrl-C, kill, or the reader went away */
 			break;
 		}
-		if (ifd >= 0 && p[1].revents) {
+		if (ifd >= 0 && p[2].revents) {
 			char buf[4096];
 			while (read(ifd, buf, sizeof(buf)) > 0)
 				;

@@ -81,5 +81,11 @@ grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z info
 stop a
 ended() { grep -qE 'session: ended .* after [0-9]+ s: [1-9][0-9]* records in, [0-9]+ out' "$WORK/b.log"; }
 wait_for 10 "b to log the session's end with its records in" ended
-stop b
+# agorad's watchers end with it, even when it is killed outright: they see
+# their pipe's reader gone
+watchers() { pgrep -f -- "--home $WORK/b watch --jsonl" >/dev/null; }
+watchers || fail "agorad's agora watch children are not running"
+stop b KILL
+no_watchers() { ! watchers; }
+wait_for 10 "the hook watchers to end after agorad was killed" no_watchers
 echo "watch_hook: ok"
