@@ -49,24 +49,24 @@ PIDS+=("$WPID")
 # it is watching once its inotify descriptor exists (made after it read
 # the store's write number)
 watching() { ls -l "/proc/$WPID/fd" 2>/dev/null | grep -q inotify; }
-wait_for 10 "agora watch to start" watching
+wait_for 30 "agora watch to start" watching
 
 ag a publish measure --title "Watched wetlands" --language da --mitigation --sector waste \
 	--status ongoing >/dev/null || fail "publish at a"
 in_watch() { grep -q '"title":"Watched wetlands"' "$WORK/watch.out"; }
-wait_for 10 "the record in agora watch at b" in_watch
+wait_for 30 "the record in agora watch at b" in_watch
 grep -q '"kind":"measure"' "$WORK/watch.out" || fail "watch line is not the record's JSON"
 grep -q '"municipality":"a"' "$WORK/watch.out" || fail "watch line lacks the municipality"
 [ "$(wc -l < "$WORK/watch.out")" = 1 ] || fail "watch printed more than the one record"
 
 hooked() { grep -q '"title":"Watched wetlands"' "$WORK/hooked.jsonl"; }
-wait_for 10 "the hook to receive the record" hooked
-wait_for 10 "the hanging hook to be killed" logged b "still running after 1 s: killed"
+wait_for 30 "the hook to receive the record" hooked
+wait_for 30 "the hanging hook to be killed" logged b "still running after 1 s: killed"
 [ -e "$WORK/lessons.jsonl" ] && fail "the lesson hook ran for a measure"
 
 ag a publish lesson --title "What we learnt" --language da >/dev/null || fail "lesson at a"
 lesson_hooked() { grep -q '"title":"What we learnt"' "$WORK/lessons.jsonl" 2>/dev/null; }
-wait_for 10 "the lesson hook" lesson_hooked
+wait_for 30 "the lesson hook" lesson_hooked
 grep -q "What we learnt" "$WORK/hooked.jsonl" && fail "the measure hook got a lesson"
 grep -q "What we learnt" "$WORK/watch.out" && fail "watch --kind measure printed a lesson"
 
@@ -80,12 +80,12 @@ grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z info
 	fail "b's log lines carry no ISO 8601 timestamp"
 stop a
 ended() { grep -qE 'session: ended .* after [0-9]+ s: [1-9][0-9]* records in, [0-9]+ out' "$WORK/b.log"; }
-wait_for 10 "b to log the session's end with its records in" ended
+wait_for 30 "b to log the session's end with its records in" ended
 # agorad's watchers end with it, even when it is killed outright: they see
 # their pipe's reader gone
 watchers() { pgrep -f -- "--home $WORK/b watch --jsonl" >/dev/null; }
 watchers || fail "agorad's agora watch children are not running"
 stop b KILL
 no_watchers() { ! watchers; }
-wait_for 10 "the hook watchers to end after agorad was killed" no_watchers
+wait_for 30 "the hook watchers to end after agorad was killed" no_watchers
 echo "watch_hook: ok"
