@@ -35,6 +35,20 @@ int cli_cmd_sync(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_peer(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_watch(struct cli_ctx *ctx, int argc, char **argv);
+/* `agora completion bash|zsh` (cmd_completion.c): a completion script read
+ * from every command's own --help (cli_commands). */
+int cli_cmd_completion(struct cli_ctx *ctx, int argc, char **argv);
+
+/* The command table (main.c): name, entry point, one-line summary, as
+ * `agora --help` lists them (`completion` is not in it). */
+struct cli_cmd_entry {
+	const char *name;
+	int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
+	const char *summary;
+};
+extern const struct cli_cmd_entry *const cli_commands;
+extern const size_t cli_n_commands;
 
 /*
  * `agora peer add ADDR KEY [--name NAME]` as a function (join uses it too):

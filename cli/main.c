@@ -11,13 +11,7 @@
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
+static const struct cli_cmd_entry commands[] = {
 	{ "init",     cli_cmd_init,     "create this node's identity, store and profile" },
 	{ "whoami",   cli_cmd_whoami,   "print this node's public key and profile" },
 	{ "alliance", cli_cmd_alliance, "create, list and choose alliances; admit, revoke, invite" },
@@ -37,10 +31,14 @@ static const struct command commands[] = {
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
 	{ "web",      cli_cmd_web,      "a web interface in your browser: search, records, publish" },
+	{ "watch",    cli_cmd_watch,    "print new records as they arrive (same filters as query)" },
 	{ "help",     NULL,             "this list, or 'agora help COMMAND' for one command" },
 };
 
-static const struct command *command_find(const char *name)
+const struct cli_cmd_entry *const cli_commands = commands;
+const size_t cli_n_commands = sizeof(commands) / sizeof(commands[0]);
+
+static const struct cli_cmd_entry *command_find(const char *name)
 {
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (!strcmp(name, commands[k].name))
@@ -123,15 +121,18 @@ int main(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 
-	const struct command *cmd = command_find(sub_argv[0]);
-	if (cmd && !cmd->fn) {
+	const struct cli_cmd_entry *cmd = command_find(sub_argv[0]);
+	if (!strcmp(sub_argv[0], "completion")) {
+		/* Hidden: shells' setup scripts run it, people need not see it. */
+		rc = cli_cmd_completion(&ctx, sub_argc, sub_argv);
+	} else if (cmd && !cmd->fn) {
 		/*
 		 * `agora help [COMMAND [SUBCOMMAND]]`: the list, or exactly what
 		 * `agora COMMAND [SUBCOMMAND] --help` prints, since each command
 		 * prints its help from its own option table.
 		 */
-		const struct command *of = sub_argc > 1 ? command_find(sub_argv[1]) : NULL;
-		if (sub_argc == 1) {
+		const struct cli_cmd_entry *of = sub_argc > 1 ? command_find(sub_argv[1]) : NULL;
+		if (sub_argc == 1 || !strcmp(sub_argv[1], "--help") || !strcmp(sub_argv[1], "-h")) {
 			usage(stdout, ctx.prog);
 			rc = CLI_EXIT_OK;
 		} else if (!of || !of->fn) {

@@ -28,6 +28,10 @@ if [ "$mode" = test ]; then
 	packages+=(chromium-driver python3-selenium)
 	# python3-openpyxl reads the xlsx export in the spreadsheet round-trip test.
 	packages+=(python3-openpyxl)
+	# zsh: the completion test parses the zsh script with zsh -n.
+	packages+=(zsh)
+	# the package test: a clean Debian 12 chroot, lintian on the .deb
+	packages+=(debootstrap lintian)
 fi
 
 install_packages() {

@@ -3,6 +3,7 @@
  *
  *   agorad [--home DIR] [--listen ADDR:PORT] [--log-level L]
  *          [--passphrase-file FILE]
+ *   agorad --version
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: agorad [--home DIR] [--listen ADDR:PORT] [--log-level LEVEL]\n"
-	           "              [--passphrase-file FILE]\n\n"
+	           "              [--passphrase-file FILE]\n"
+	           "       agorad --version\n\n"
 	           "Runs this agora node: syncs the alliance's records with the peers in\n"
 	           "<home>/agora.conf over Noise-encrypted TCP (default 0.0.0.0:7420) and\n"
 	           "answers `agora status` on <home>/agorad.sock.  LEVEL: error, warn,\n"
@@ -41,6 +43,11 @@ int main(int argc, char **argv)
 		const char **dst = NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		}
+		/* The same words as `agora --version`: one version for the pair. */
+		if (!strcmp(a, "--version")) {
+			printf("agorad %s\n", AGORA_VERSION);
 			return 0;
 		}
 		if (!strcmp(a, "--home"))

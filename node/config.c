@@ -55,6 +55,33 @@ static int from_conf(struct node_config *cfg, const struct store_conf *c, const 
 		pc->line = c->peers[i].line;
 	}
 	cfg->n_peers = c->n_peers;
+	if (c->n_hooks && !(cfg->hooks = calloc(c->n_hooks, sizeof(*cfg->hooks))))
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_hooks; i++) {
+		struct node_hook_conf *h = &cfg->hooks[i];
+		const struct store_conf_hook *ch = &c->hooks[i];
+		char **words;
+		size_t nw;
+		if (strlen(ch->command) >= sizeof(h->command) ||
+		    (ch->filter && strlen(ch->filter) >= sizeof(h->filter)))
+			return config_error(cfg, label, ch->line, "[hook]: %s", "a command or filter "
+			                    "longer than 1023 bytes");
+		snprintf(h->command, sizeof(h->command), "%s", ch->command);
+		snprintf(h->filter, sizeof(h->filter), "%s", ch->filter ? ch->filter : "");
+		h->timeout_s = ch->timeout_s ? ch->timeout_s : NODE_HOOK_TIMEOUT_S;
+		h->line = ch->line;
+		/* an unclosed quote is the file's error, found when it is read */
+		for (int k = 0; k < 2; k++) {
+			int rc = node_hook_split(&words, &nw, k ? h->filter : h->command);
+			if (rc == -ENOMEM)
+				return rc;
+			if (rc)
+				return config_error(cfg, label, ch->line, "[hook] %s: an unclosed quote or "
+				                    "a trailing backslash", k ? "filter" : "command");
+			free(words);
+		}
+	}
+	cfg->n_hooks = c->n_hooks;
 	return 0;
 }
 
@@ -86,6 +113,9 @@ void node_config_dispose(struct node_config *cfg)
 	free(cfg->peers);
 	cfg->peers = NULL;
 	cfg->n_peers = 0;
+	free(cfg->hooks);
+	cfg->hooks = NULL;
+	cfg->n_hooks = 0;
 }
 
 int node_config_load(struct node_config *cfg, const char *path)

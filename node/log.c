@@ -1,10 +1,13 @@
 /*
  * log.c - one line per event on stderr: "<level> <component>: message",
- * with sd-daemon "<N>" priority prefixes when journald reads the stream.
+ * with sd-daemon "<N>" priority prefixes when journald reads the stream,
+ * and an ISO 8601 UTC timestamp in front when it does not (journald stamps
+ * its own lines; a log file or a terminal has nothing else to say when).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/node.h"
 
@@ -25,6 +28,27 @@ int node_log_level_parse(enum node_level *out, const char *name)
 	return NODE_E_CONFIG;
 }
 
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void node_log_stamp(char *out, size_t cap, uint64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000u);
+	struct tm tm;
+	char day[24];
+
+	if (!gmtime_r(&secs, &tm) || !strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, cap, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(out, cap, "%s.%03uZ", day, (unsigned)(ms % 1000u));
+}
+
 void node_log(const struct node_log *log, enum node_level level, const char *component,
               const char *fmt, ...)
 {
@@ -40,12 +64,15 @@ void node_log(const struct node_log *log, enum node_level level, const char *com
 	for (char *p = msg; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
-	if (log->journal)
+	if (log->journal) {
 		fprintf(log->out ? log->out : stderr, "<%d>%s %s: %s\n", level_prio[level],
 		        level_names[level], component, msg);
-	else
-		fprintf(log->out ? log->out : stderr, "%s %s: %s\n", level_names[level], component,
-		        msg);
+	} else {
+		char stamp[32];
+		node_log_stamp(stamp, sizeof(stamp), log->now_ms ? log->now_ms() : wall_ms());
+		fprintf(log->out ? log->out : stderr, "%s %s %s: %s\n", stamp, level_names[level],
+		        component, msg);
+	}
 	fflush(log->out ? log->out : stderr);
 }
 

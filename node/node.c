@@ -93,6 +93,7 @@ static void tick_cb(uv_timer_t *t)
 	node_members_check(n);
 	node_invites_check(n);
 	peering_tick(n);
+	node_hooks_tick(n);
 	if (n->disk_until_ms && now >= n->disk_until_ms)
 		ingest_disk_retry(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
@@ -230,6 +231,9 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	/* the peers live in n->peers now; cfg's array stays the caller's */
 	n->cfg.peers = NULL;
 	n->cfg.n_peers = 0;
+	/* and the hooks in n->hooks (node_hooks_start copies them) */
+	n->cfg.hooks = NULL;
+	n->cfg.n_hooks = 0;
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
 	node_graft_init(n);
@@ -247,6 +251,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&n->sighup, on_sighup, SIGHUP);
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
+	if (node_hooks_start(n, cfg->hooks, cfg->n_hooks))
+		NLOG(n, NODE_LOG_ERROR, "hook", "out of memory: no [hook] runs");
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->conf.host[0] && !n->peers[i]->conf.bootstrap)
 			node_peer_dial_now(n->peers[i]);   /* a bootstrap: when the mesh says */
@@ -283,6 +289,7 @@ void node_stop(struct node *n)
 	uv_close((uv_handle_t *)&n->sigterm, NULL);
 	uv_close((uv_handle_t *)&n->sighup, NULL);
 	node_peers_close(n);
+	node_hooks_stop(n);
 	/* A Bye each (written at once when nothing else is queued), then
 	 * closed without waiting for it: shutting down never waits on a peer. */
 	for (struct session *s = n->sessions; s; s = s->next)
@@ -301,6 +308,7 @@ void node_free(struct node *n)
 	store_close(n->store);
 	view_free(n);
 	peering_free(n);
+	node_hooks_free(n);
 	free(n->peers);
 	free(n->seen);
 	free(n->upgrades);

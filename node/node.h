@@ -22,6 +22,7 @@
 
 #define NODE_DEFAULT_PORT 7420
 #define NODE_HOST_MAX 256          /* = STORE_CONF_HOST_MAX */
+#define NODE_HOOK_TIMEOUT_S 30     /* [hook] timeout default */
 
 enum node_error_code {
 	NODE_E_CONFIG = -3300,    /* agora.conf is invalid (see the message) */
@@ -42,15 +43,25 @@ enum node_level {
 /* Where log lines go; one per process, owned by main(). */
 struct node_log {
 	enum node_level level;    /* lines above this level are dropped */
-	bool journal;             /* prefix "<N>" priorities ($JOURNAL_STREAM set) */
+	bool journal;             /* prefix "<N>" priorities ($JOURNAL_STREAM set);
+	                             otherwise an ISO 8601 UTC timestamp */
 	FILE *out;                /* stderr */
+	uint64_t (*now_ms)(void); /* wall clock for the timestamp; NULL: the real one
+	                             (tests pin it) */
 };
 
 /* "error" "warn" "info" "debug" -> level.  0 or NODE_E_CONFIG. */
 int node_log_level_parse(enum node_level *out, const char *name);
-/* One line: "[<N>]<level> <component>: message".  Newlines are replaced. */
+/*
+ * One line, newlines (any control character) replaced by spaces:
+ *   under journald:  "<N><level> <component>: message"
+ *   otherwise:       "2026-12-06T21:16:24.123Z <level> <component>: message"
+ */
 void node_log(const struct node_log *log, enum node_level level, const char *component,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ms (unix time) as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into out (cap >= 25). */
+void node_log_stamp(char *out, size_t cap, uint64_t ms);
 
 /* ------------------------------------------------------------- config */
 
@@ -64,6 +75,15 @@ struct node_peer_conf {
 	int line;                  /* line of its [peer] header */
 };
 
+/* A [hook] (node/hooks.c): run command for each new record that `agora
+ * watch --jsonl FILTER` prints, the record's JSON line on its stdin. */
+struct node_hook_conf {
+	char command[1024];        /* words split by node_hook_split, no shell */
+	char filter[1024];         /* `agora watch` options; "" for every record */
+	unsigned timeout_s;        /* killed after this long (default NODE_HOOK_TIMEOUT_S) */
+	int line;                  /* its [hook] line in agora.conf */
+};
+
 struct node_config {
 	char name[128];            /* [node] name */
 	char listen_host[NODE_HOST_MAX];
@@ -74,6 +94,8 @@ struct node_config {
 	unsigned connections;      /* [node] connections: the mesh's bound (0: default 8) */
 	struct node_peer_conf *peers;   /* malloc()ed, n_peers of them: node_config_dispose */
 	size_t n_peers;
+	struct node_hook_conf *hooks;   /* malloc()ed, n_hooks of them: node_config_dispose */
+	size_t n_hooks;
 	char error[256];           /* "agora.conf:12: ..." when loading failed */
 };
 
@@ -87,7 +109,17 @@ struct node_config {
  * with node_config_dispose (also after a failure).
  */
 int node_config_load(struct node_config *cfg, const char *path);
-void node_config_dispose(struct node_config *cfg);   /* frees peers; accepts NULL */
+void node_config_dispose(struct node_config *cfg);   /* frees peers, hooks; accepts NULL */
+
+/*
+ * Split a [hook] command or filter into words, without a shell: blanks
+ * separate words; '...' keeps everything inside as it is; "..." too, except
+ * that a backslash there escapes " and \; outside quotes a backslash
+ * escapes the next character.  *out (argv-style, NULL-ended, one malloc()
+ * block: free(*out)) and *n on success.  NODE_E_CONFIG for an unclosed
+ * quote or a trailing backslash, -ENOMEM.
+ */
+int node_hook_split(char ***out, size_t *n, const char *s);
 /* Same, from text in memory (for tests and fuzzing); `label` names it. */
 int node_config_parse(struct node_config *cfg, const char *text, size_t len,
                       const char *label);

@@ -359,9 +359,20 @@ struct node {
 	uint64_t invites_checked_ms;  /* when they were read */
 	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
 	size_t n_pending_check;
+	struct hooks *hooks;          /* [hook] commands (hooks.c); NULL: none */
 };
 
 #define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
+
+/* hooks.c: [hook] commands, each fed by an `agora watch --jsonl` child.
+ * start copies conf (0 or -ENOMEM; a hook that cannot start is logged and
+ * tried again by the tick); tick restarts watchers that ended; stop kills
+ * and closes every child's handles (before uv_run returns); free frees
+ * what is left after the loop has run out. */
+int node_hooks_start(struct node *n, const struct node_hook_conf *conf, size_t nconf);
+void node_hooks_tick(struct node *n);
+void node_hooks_stop(struct node *n);
+void node_hooks_free(struct node *n);
 
 /* node.c */
 uint64_t node_mono_ms(struct node *n);

@@ -136,8 +136,18 @@ static void close_session(struct session *s, const char *why, bool error, bool f
 	NLOG(n, error ? NODE_LOG_WARN : NODE_LOG_INFO, "session", "closing %s: %s",
 	     who(s, w, sizeof(w)), why);
 	snprintf(s->last_error, sizeof(s->last_error), "%s", why);
-	if (s->state == SESSION_OPEN)
+	if (s->state == SESSION_OPEN) {
+		/* What the session did, once, at its end: an operator reading the
+		 * log sees how many records came in and went out per partner. */
+		struct sync_counters c;
+		sync_counters(&s->sync, &c);
+		NLOG(n, NODE_LOG_INFO, "session", "ended %s after %llu s: %llu records in, %llu out, "
+		     "%llu bytes in, %llu out", w, (unsigned long long)((node_mono_ms(n) -
+		     s->opened_ms) / 1000u), (unsigned long long)c.records_in,
+		     (unsigned long long)c.records_out, (unsigned long long)c.bytes_in,
+		     (unsigned long long)c.bytes_out);
 		node_member_seen(n, s->peer_key);
+	}
 	set_state(s, SESSION_CLOSING);
 	s->opened_ms = node_mono_ms(n);   /* the flush deadline counts from here */
 	if (s->peer && s->peer->session == s)

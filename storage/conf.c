@@ -15,6 +15,9 @@
  *              unique), address (HOST:PORT, absent for a partner that only
  *              dials in), name, bootstrap (yes: the coordinator an invite
  *              named, dialled only while the node reaches no other member)
+ *   [hook]     repeated: command (required; split into words by agorad,
+ *              never given to a shell), filter (the options of `agora
+ *              watch`, e.g. "--kind measure"), timeout (seconds, 1..3600)
  * A section name not listed is an error (at its first key), as is a second
  * [node] or [profile], a key a section does not have, a key set twice in
  * one section, a bad value, an indented key (libinih would read it as more
@@ -38,7 +41,7 @@
 #include "storage/conf_int.h"
 #include "storage/storage.h"
 
-enum section { SEC_NONE, SEC_NODE, SEC_PROFILE, SEC_PEER, SEC_UNKNOWN };
+enum section { SEC_NONE, SEC_NODE, SEC_PROFILE, SEC_PEER, SEC_HOOK, SEC_UNKNOWN };
 
 static const struct {
 	const char *name;
@@ -48,6 +51,7 @@ static const struct {
 	{ "node", SEC_NODE, false },
 	{ "profile", SEC_PROFILE, false },
 	{ "peer", SEC_PEER, true },
+	{ "hook", SEC_HOOK, true },
 };
 
 static enum section section_of(const char *name, size_t len, bool *repeats)
@@ -156,6 +160,16 @@ static int open_section(struct parse *p, const char *name, size_t nlen)
 	p->opened |= 1u << p->sec;
 	if (p->sec == SEC_PROFILE)
 		c->has_profile = true;
+	if (p->sec == SEC_HOOK) {
+		if (conf_grow((void **)&c->hooks, &c->cap_hooks, c->n_hooks, sizeof(*c->hooks))) {
+			fail(p, "out of memory");
+			return -ENOMEM;
+		}
+		memset(&c->hooks[c->n_hooks], 0, sizeof(*c->hooks));
+		c->hooks[c->n_hooks].line = p->line;
+		c->n_hooks++;
+		return 0;
+	}
 	if (p->sec != SEC_PEER)
 		return 0;
 	if (conf_grow((void **)&c->peers, &c->cap_peers, c->n_peers, sizeof(*c->peers))) {
@@ -436,6 +450,35 @@ static int peer_entry(struct parse *p, const char *name, const char *value)
 	}
 }
 
+static int hook_entry(struct parse *p, const char *name, const char *value)
+{
+	static const char *const keys[] = { "command", "filter", "timeout" };
+	struct store_conf *c = p->c;
+	struct store_conf_hook *h = &c->hooks[c->n_hooks - 1];
+	char *end;
+	unsigned long v;
+
+	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "hook", name)) {
+	case 0:
+		return set_str(p, &h->command, value);
+	case 1:
+		return set_str(p, &h->filter, value);
+	case 2:
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || end == value || *end || !isdigit((unsigned char)value[0]) || v < 1 ||
+		    v > 3600) {
+			fail(p, "[hook] timeout: '%s' is not a number of seconds from 1 to 3600",
+			     value);
+			return 0;
+		}
+		h->timeout_s = (unsigned)v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -449,6 +492,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return profile_entry(p, name, value);
 	case SEC_PEER:
 		return peer_entry(p, name, value);
+	case SEC_HOOK:
+		return hook_entry(p, name, value);
 	case SEC_NONE:
 		fail(p, "'%s' is outside any section: put it under [node]", name);
 		return 0;
@@ -476,6 +521,11 @@ void store_conf_dispose(struct store_conf *c)
 		free(c->peers[i].address);
 	}
 	free(c->peers);
+	for (size_t i = 0; i < c->n_hooks; i++) {
+		free(c->hooks[i].command);
+		free(c->hooks[i].filter);
+	}
+	free(c->hooks);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -499,6 +549,12 @@ int store_conf_parse(struct store_conf *out, const char *text, size_t len, const
 		if (!c.peers[i].has_key) {
 			p.line = c.peers[i].line;
 			fail(&p, "[peer] needs key = <64 hex digits>");
+		}
+	}
+	for (size_t i = 0; i < c.n_hooks && !p.failed; i++) {
+		if (!c.hooks[i].command || !c.hooks[i].command[0]) {
+			p.line = c.hooks[i].line;
+			fail(&p, "[hook] needs command = PROGRAM [ARGUMENTS]");
 		}
 	}
 	if (p.failed) {

@@ -987,6 +987,14 @@ struct store_conf_value {
 	int line;
 };
 
+/* A [hook]: a command agorad runs for each new record that matches. */
+struct store_conf_hook {
+	char *command;              /* as written (agorad splits it into words) */
+	char *filter;               /* `agora watch` options as written; NULL: every record */
+	unsigned timeout_s;         /* 0: absent (agorad's default) */
+	int line;                   /* line of its [hook] header */
+};
+
 /* The whole file.  Every pointer is owned; store_conf_dispose frees them. */
 struct store_conf {
 	/* [node] */
@@ -1010,6 +1018,9 @@ struct store_conf {
 	/* [peer], in file order; keys are unique */
 	struct store_conf_peer *peers;
 	size_t n_peers, cap_peers;
+	/* [hook], in file order */
+	struct store_conf_hook *hooks;
+	size_t n_hooks, cap_hooks;
 };
 
 /*

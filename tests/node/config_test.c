@@ -136,10 +136,56 @@ static void test_config__missing_file_is_empty_config(void **state)
 	free(c);
 }
 
+static void test_config__hook_words_split_without_a_shell(void **state)
+{
+	char **w;
+	size_t n;
+	(void)state;
+	assert_int_equal(node_hook_split(&w, &n, "  /bin/notify 'two words' \"a \\\"q\\\"\" x\\ y $HOME;rm"), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(w[0], "/bin/notify");
+	assert_string_equal(w[1], "two words");
+	assert_string_equal(w[2], "a \"q\"");
+	assert_string_equal(w[3], "x y");
+	assert_string_equal(w[4], "$HOME;rm");   /* no shell: nothing expands */
+	assert_null(w[5]);
+	free(w);
+	assert_int_equal(node_hook_split(&w, &n, ""), 0);
+	assert_int_equal(n, 0);
+	free(w);
+	assert_int_equal(node_hook_split(&w, &n, "a 'open"), NODE_E_CONFIG);
+	assert_int_equal(node_hook_split(&w, &n, "a \"open"), NODE_E_CONFIG);
+	assert_int_equal(node_hook_split(&w, &n, "a\\"), NODE_E_CONFIG);
+}
+
+static void test_config__hooks_need_a_command_and_a_sane_timeout(void **state)
+{
+	struct node_config *c = calloc(1, sizeof(*c));
+	(void)state;
+	assert_int_equal(parse(c, "[hook]\ncommand = /bin/cat\nfilter = --kind measure\n"
+	                          "[hook]\ncommand = x\ntimeout = 5\n"), 0);
+	assert_int_equal(c->n_hooks, 2);
+	assert_string_equal(c->hooks[0].filter, "--kind measure");
+	assert_int_equal(c->hooks[0].timeout_s, NODE_HOOK_TIMEOUT_S);
+	assert_int_equal(c->hooks[1].timeout_s, 5);
+	node_config_dispose(c);
+	assert_int_equal(parse(c, "[hook]\nfilter = --kind measure\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, "needs command"));
+	node_config_dispose(c);
+	assert_int_equal(parse(c, "[hook]\ncommand = x\ntimeout = 0\n"), NODE_E_CONFIG);
+	node_config_dispose(c);
+	assert_int_equal(parse(c, "[hook]\ncommand = x 'unclosed\n"), NODE_E_CONFIG);
+	assert_non_null(strstr(c->error, ":1: [hook] command"));
+	node_config_dispose(c);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config__peers_sections_repeat),
+		cmocka_unit_test(test_config__hook_words_split_without_a_shell),
+		cmocka_unit_test(test_config__hooks_need_a_command_and_a_sane_timeout),
 		cmocka_unit_test(test_config__unknown_key_names_the_line),
 		cmocka_unit_test(test_config__bad_values_are_errors),
 		cmocka_unit_test(test_config__connections_bound_is_2_to_64),
