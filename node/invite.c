@@ -5,7 +5,9 @@
  * while this node has invites open, and then only to send one Redeem (the
  * engine's REDEEM state).  The redemption is a job: it uses the code up
  * (whatever happens next), publishes the Admission of the redeemer's key,
- * and the view takes the admission in before the session opens.
+ * and the view takes the admission in before the session opens.  A used
+ * code redeemed by a key that the store holds as an active member (its
+ * earlier redemption admitted it, but it never heard) lets it in too.
  *
  * Joiner side (`agora join CODE`): storage keeps the alliance and token
  * for the coordinator's key; the coordinator is accepted before this node
@@ -70,6 +72,24 @@ struct redeem_job {
 	char name[128];
 };
 
+/* Is the redeemer an active member of the alliance already?  (Then its
+ * name, for the log, goes to rj->name.) */
+static bool admitted_already(struct node *n, struct redeem_job *rj)
+{
+	struct store_txn *t;
+	struct store_member m;
+	bool yes = false;
+	if (store_txn_begin(n->store, &t))
+		return false;
+	if (store_member_get(t, rj->alliance, rj->member, &m) == 0 &&
+	    store_member_is_active(&m, node_wall_ms(n))) {
+		snprintf(rj->name, sizeof(rj->name), "%s", m.name);
+		yes = true;
+	}
+	store_txn_end(t);
+	return yes;
+}
+
 static void redeem_work(struct job *job)
 {
 	struct redeem_job *rj = (struct redeem_job *)job;
@@ -78,6 +98,13 @@ static void redeem_work(struct job *job)
 	int rc;
 
 	rc = store_invite_use(n->store, rj->token, rj->alliance, node_wall_ms(n), &inv);
+	if (rc == STORE_E_USED && admitted_already(n, rj)) {
+		/* Its redemption admitted it, but the session ended before it
+		 * heard so (a busy coordinator, a reset): it redeems again, and is
+		 * let in as the member it is.  Refused, it would never learn that
+		 * it may simply say Hello, and redial for ever. */
+		return;
+	}
 	if (rc) {
 		job->rc = rc;
 		switch (rc) {
