@@ -352,6 +352,8 @@ struct node {
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */
+	uint64_t invites_txn;         /* store_txn_number they were read at */
+	bool invites_read;            /* invites_txn is set */
 	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
 	size_t n_pending_check;
 };
