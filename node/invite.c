@@ -5,7 +5,9 @@
  * while this node has invites open, and then only to send one Redeem (the
  * engine's REDEEM state).  The redemption is a job: it uses the code up
  * (whatever happens next), publishes the Admission of the redeemer's key,
- * and the view takes the admission in before the session opens.
+ * and the view takes the admission in before the session opens.  A used
+ * code redeemed by a key that the store holds as an active member (its
+ * earlier redemption admitted it, but it never heard) lets it in too.
  *
  * Joiner side (`agora join CODE`): storage keeps the alliance and token
  * for the coordinator's key; the coordinator is accepted before this node
@@ -21,14 +23,27 @@
 #include "node/node_int.h"
 
 /* Read on every tick (invites are made by the CLI, and expire), so a
- * stranger's handshake costs no scan of them. */
+ * stranger's handshake costs no scan of them.  With none open the read is
+ * a scan of every invite ever made (12,000 at a Covenant coordinator), and
+ * only a write can open one: it is skipped while the store shows the same
+ * commit as the last read. */
 void node_invites_check(struct node *n)
 {
 	struct store_txn *t;
 	bool open = false, made = false;
 	if (store_txn_begin(n->store, &t) == 0) {
-		if (store_invites_state(t, node_wall_ms(n), &open, &made))
+		uint64_t number = store_txn_number(t);
+		if (!n->invites_open && n->invites_read && number == n->invites_txn) {
+			store_txn_end(t);
+			n->invites_checked_ms = node_mono_ms(n);
+			return;
+		}
+		if (store_invites_state(t, node_wall_ms(n), &open, &made)) {
 			open = made = false;
+		} else {
+			n->invites_txn = number;
+			n->invites_read = true;
+		}
 		store_txn_end(t);
 	}
 	n->invites_open = open;
@@ -70,6 +85,24 @@ struct redeem_job {
 	char name[128];
 };
 
+/* Is the redeemer an active member of the alliance already?  (Then its
+ * name, for the log, goes to rj->name.) */
+static bool admitted_already(struct node *n, struct redeem_job *rj)
+{
+	struct store_txn *t;
+	struct store_member m;
+	bool yes = false;
+	if (store_txn_begin(n->store, &t))
+		return false;
+	if (store_member_get(t, rj->alliance, rj->member, &m) == 0 &&
+	    store_member_is_active(&m, node_wall_ms(n))) {
+		snprintf(rj->name, sizeof(rj->name), "%s", m.name);
+		yes = true;
+	}
+	store_txn_end(t);
+	return yes;
+}
+
 static void redeem_work(struct job *job)
 {
 	struct redeem_job *rj = (struct redeem_job *)job;
@@ -78,6 +111,13 @@ static void redeem_work(struct job *job)
 	int rc;
 
 	rc = store_invite_use(n->store, rj->token, rj->alliance, node_wall_ms(n), &inv);
+	if (rc == STORE_E_USED && admitted_already(n, rj)) {
+		/* Its redemption admitted it, but the session ended before it
+		 * heard so (a busy coordinator, a reset): it redeems again, and is
+		 * let in as the member it is.  Refused, it would never learn that
+		 * it may simply say Hello, and redial for ever. */
+		return;
+	}
 	if (rc) {
 		job->rc = rc;
 		switch (rc) {

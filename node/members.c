@@ -48,11 +48,16 @@ static const struct job_ops expiry_ops = {
 
 void node_members_check(struct node *n)
 {
-	uint64_t now = node_wall_ms(n);
-	bool expired = false;
+	uint64_t now = node_wall_ms(n), next = UINT64_MAX;
+	bool expired = false, crossed = now >= n->next_expiry_ms;
 
-	for (struct session *s = n->sessions, *next; s; s = next) {
-		next = s->next;
+	/* Membership changes only with the view or as the clock passes an
+	 * expiry: between those, every answer below would be the same. */
+	if (!n->members_changed && !crossed)
+		return;
+	n->members_changed = false;
+	for (struct session *s = n->sessions, *next_s; s; s = next_s) {
+		next_s = s->next;
 		if (s->state != SESSION_OPEN)
 			continue;
 		for (size_t i = 0; i < sync_alliance_count(&s->sync); i++) {
@@ -74,15 +79,23 @@ void node_members_check(struct node *n)
 			break;
 		}
 	}
-	/* An admission that expired since the last look: note it (a job). */
+	/* An admission that expired since the last look: note it (a job);
+	 * and the next one ahead, to wake for. */
 	for (size_t a = 0; a < n->local.n; a++) {
 		const struct view_members *ms = n->members[a];
 		for (size_t i = 0; ms && i < ms->n; i++) {
 			const struct view_member *m = &ms->m[i];
-			if (m->expires_ms && m->expires_ms <= now && m->expires_ms > n->expiry_noted_ms)
+			if (!m->expires_ms)
+				continue;
+			if (m->expires_ms > now)
+				next = m->expires_ms < next ? m->expires_ms : next;
+			else if (m->expires_ms > n->expiry_noted_ms)
 				expired = true;
 		}
 	}
+	n->next_expiry_ms = next;
+	if (crossed)
+		peering_expired(n);   /* an expired member is no candidate */
 	if (expired) {
 		struct job *job = calloc(1, sizeof(*job));
 		if (job) {

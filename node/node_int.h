@@ -296,6 +296,7 @@ struct node {
 	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uv_work_t trim_req;           /* store_trim on the threadpool (node.c) */
 	bool trim_busy;
+	size_t trim_resident;         /* resident pages after the last trim (0: unknown) */
 	uint64_t disk_until_ms;       /* disk full: read again from then (0: not full) */
 	unsigned disk_backoff_ms;
 	/* the view: version vectors (borrowed by every sync engine) and, per
@@ -326,6 +327,9 @@ struct node {
 	uint64_t start_wall_ms;       /* expiries before this passed unwatched */
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
+	bool members_changed;         /* the view replaced members: check sessions again */
+	uint64_t next_expiry_ms;      /* earliest admission expiry still ahead (wall ms;
+	                                 UINT64_MAX: none); node_members_check waits for it */
 	/* feeds stopped at a record this version cannot take (PROTO_E_UPGRADE),
 	 * shown by `agora status`; at most NODE_UPGRADES_MAX, newest kept */
 	struct node_upgrade {
@@ -345,9 +349,7 @@ struct node {
 	struct mesh *mesh;
 	struct mesh_candidate *cand;
 	size_t n_cand;
-	bool cand_dirty;              /* governance changed: read them again */
-	bool cand_heads_moved;        /* records came: an Endpoint may have */
-	uint64_t cand_built_ms;
+	bool cand_dirty;              /* governance, peers or an expiry: read them again */
 	/* What every session reads into: libuv calls alloc_cb and read_cb in
 	 * pairs on the loop thread, and read_cb consumes (or copies) the
 	 * bytes before it returns, so one buffer serves all.  (A buffer in
@@ -357,6 +359,8 @@ struct node {
 	bool invites_open;            /* an invite is unused and unexpired (tick) */
 	bool invites_made;            /* some invite was made here (tick) */
 	uint64_t invites_checked_ms;  /* when they were read */
+	uint64_t invites_txn;         /* store_txn_number they were read at */
+	bool invites_read;            /* invites_txn is set */
 	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
 	size_t n_pending_check;
 	struct hooks *hooks;          /* [hook] commands (hooks.c); NULL: none */
@@ -378,7 +382,8 @@ void node_hooks_free(struct node *n);
 uint64_t node_mono_ms(struct node *n);
 uint64_t node_wall_ms(struct node *n);
 /* Let go of the store pages this process mapped (store_trim), on the
- * threadpool: one at a time, none while one runs. */
+ * threadpool: one at a time, none while one runs, and none until the
+ * resident set grew NODE_TRIM_SLACK past what the last trim left. */
 void node_trim(struct node *n);
 
 /* graft.c (loop thread): the timer for grafts (PROTOCOL.md 4.8) */
@@ -412,9 +417,15 @@ void node_peers_close(struct node *n);   /* node_stop */
 /* peering.c (loop thread): the mesh of members (PROTOCOL.md 6.11) */
 int peering_start(struct node *n);        /* node_new; -ENOMEM */
 void peering_free(struct node *n);
-/* view_apply: governance changed (candidates to read again), heads moved
- * (an Endpoint may have come: read again within PEERING_REREAD_MS). */
-void peering_view_changed(struct node *n, bool governance, bool heads);
+/* view_apply: governance changed (candidates read again on the next tick),
+ * or the feeds in moved[0..n_moved) (borrowed for the call) moved: an
+ * Endpoint may have come, so those of them that are candidates get their
+ * address looked up again, and the mesh a new array only if one's
+ * dialability changed (O(n_moved log F), not O(F), per stored batch). */
+void peering_view_changed(struct node *n, bool governance, const struct sync_feed_ref *moved,
+                          size_t n_moved);
+/* node_members_check: an admission expired (candidates to read again). */
+void peering_expired(struct node *n);
 void peering_tick(struct node *n);        /* dial and drop what the mesh says */
 /* Before our Hello: it says how many sessions the mesh counts. */
 void peering_hello_says(struct node *n, struct session *s);
@@ -506,7 +517,10 @@ void node_recv_release(struct node *n, struct session *s, size_t bytes);  /* s m
 /* members.c (loop thread, from the view) */
 bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32]);
 /* Close every session whose peer is no longer active in an alliance it
- * carries (revoked, or its admission expired): called on every tick. */
+ * carries (revoked, or its admission expired), and note admissions that
+ * expired: called on every tick, it does nothing unless the view replaced
+ * an alliance's members since (members_changed) or the wall clock reached
+ * next_expiry_ms, so an idle tick costs nothing per member or session. */
 void node_members_check(struct node *n);
 /* Remember that key was in a session now: written by a job, coalesced. */
 void node_member_seen(struct node *n, const uint8_t key[32]);

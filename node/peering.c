@@ -18,11 +18,10 @@
 
 #include "node/node_int.h"
 
-/* The candidates are read again at most this often after heads moved (an
- * Endpoint may have come or changed); at once after governance changed;
- * and every PEERING_REFRESH_MS anyway (an admission may have expired). */
-#define PEERING_REREAD_MS 10000
-#define PEERING_REFRESH_MS 60000
+/* The candidates are read whole (O(F): every member, an Endpoint lookup
+ * each) only when the set may differ: governance changed, agora.conf's
+ * peers changed, an admission expired.  Records that came change at most
+ * their authors' addresses: peering_view_changed looks up those alone. */
 
 int peering_start(struct node *n)
 {
@@ -50,12 +49,9 @@ void peering_free(struct node *n)
 	n->n_cand = 0;
 }
 
-void peering_view_changed(struct node *n, bool governance, bool heads)
+void peering_expired(struct node *n)
 {
-	if (governance)
-		n->cand_dirty = true;
-	if (heads)
-		n->cand_heads_moved = true;
+	n->cand_dirty = true;
 }
 
 static int cand_cmp(const void *a, const void *b)
@@ -143,6 +139,55 @@ static int candidates_build(struct node *n)
 	return 0;
 }
 
+void peering_view_changed(struct node *n, bool governance, const struct sync_feed_ref *moved,
+                          size_t n_moved)
+{
+	struct mesh_candidate *c = NULL;
+	struct store_txn *t = NULL;
+
+	if (governance)
+		n->cand_dirty = true;
+	if (!n->mesh || n->cand_dirty)
+		return;   /* read whole on the next tick anyway */
+	for (size_t i = 0; i < n_moved; i++) {
+		struct mesh_candidate want;
+		memcpy(want.key, moved[i].author, 32);
+		const struct mesh_candidate *hit = n->n_cand ?
+			bsearch(&want, n->cand, n->n_cand, sizeof(*n->cand), cand_cmp) : NULL;
+		char host[NODE_HOST_MAX];
+		uint16_t port;
+		if (!hit || hit->pinned)
+			continue;
+		if (!t && store_txn_begin(n->store, &t)) {
+			n->cand_dirty = true;
+			break;
+		}
+		bool dialable = member_address(n, t, hit->key, host, &port);
+		if (dialable == hit->dialable)
+			continue;
+		/* the mesh borrows n->cand unchanged: give it a changed copy */
+		if (!c) {
+			if (!(c = malloc(n->n_cand * sizeof(*c)))) {
+				n->cand_dirty = true;
+				break;
+			}
+			memcpy(c, n->cand, n->n_cand * sizeof(*c));
+		}
+		c[hit - n->cand].dialable = dialable;
+	}
+	if (t)
+		store_txn_end(t);
+	if (c && !n->cand_dirty) {
+		if (mesh_set_candidates(n->mesh, c, n->n_cand) == 0) {
+			free(n->cand);
+			n->cand = c;
+			return;
+		}
+		n->cand_dirty = true;
+	}
+	free(c);
+}
+
 /* Dial a member the mesh chose, at the address of its Endpoint. */
 static void dial_member(struct node *n, const uint8_t key[32])
 {
@@ -199,14 +244,12 @@ void peering_tick(struct node *n)
 
 	if (!n->mesh || n->stopping)
 		return;
-	if (n->cand_dirty || now - n->cand_built_ms >= PEERING_REFRESH_MS ||
-	    (n->cand_heads_moved && now - n->cand_built_ms >= PEERING_REREAD_MS)) {
+	if (n->cand_dirty) {
 		int rc = candidates_build(n);
 		if (rc)
 			NLOG(n, NODE_LOG_ERROR, "mesh", "cannot read the members to connect to: %s",
 			     store_strerror(rc));
-		n->cand_dirty = n->cand_heads_moved = false;
-		n->cand_built_ms = now;
+		n->cand_dirty = rc != 0;   /* tried again on the next tick */
 	}
 	if (mesh_tick(n->mesh, now, act, sizeof(act) / sizeof(act[0]), &k))
 		return;

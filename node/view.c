@@ -461,6 +461,7 @@ static int alliance_take(struct node *n, struct sync_lvec *v, struct view_member
 	}
 	n->local.v[i] = *v;
 	n->members[i] = *m;
+	n->members_changed = true;
 	memset(v, 0, sizeof(*v));
 	*m = NULL;
 	return 0;
@@ -551,7 +552,7 @@ void view_apply(struct node *n, struct view_delta *d)
 	view_delta_free(d);
 	if (r.n || alliances)
 		sessions_tell(n, r.v, r.n, alliances, whole);
-	peering_view_changed(n, alliances, r.n > 0);
+	peering_view_changed(n, alliances, r.v, r.n);
 	free(r.v);
 	if (n->view_forks > n->forks_relayed)
 		node_forks_relay(n);

@@ -500,6 +500,11 @@ typedef int (*store_change_cb)(const struct store_change *c, void *ctx);
  * opened read-only before its first read-write open). */
 int store_write_number(struct store_txn *t, uint64_t *out);
 
+/* Which commit snapshot t shows: a number that grows with every write of
+ * any process, records or settings alike (invites, seen times), so two
+ * snapshots with the same number hold the same data.  Never fails. */
+uint64_t store_txn_number(const struct store_txn *t);
+
 /*
  * Every feed moved by writes numbered (since, *upto], one callback per
  * feed, in (alliance, author) order; c is valid for the call.  *upto (may

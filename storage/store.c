@@ -618,6 +618,11 @@ void store_txn_end(struct store_txn *t)
 	free(t);
 }
 
+uint64_t store_txn_number(const struct store_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn);
+}
+
 /* ----------------------------------------------------------------- stats */
 
 int store_stats(struct store_txn *t, struct store_stats *out)

@@ -12,6 +12,12 @@
 #   - copies received per record per node (agora status records_received);
 #   - sessions per node (mean, max; bound 8), idle CPU and RSS per node;
 #   - convergence time after a fifth of the nodes are killed and restarted.
+# FEEDS=F (default 0): before the members start, the alliance holds F more
+# feeds (F generated members admitted by the coordinator, one Profile each,
+# made by `mesh_probe fill`), imported from one bundle into a template
+# store that every member's store starts as a copy of (before its join),
+# so the costs above are those of an alliance of F members (the Covenant
+# of Mayors: FEEDS=12000).  RECORDS=K (default 5): records timed.
 # Needs AGORA, AGORAD and MESH_PROBE (paths), as ctest's environment or:
 #   AGORA=build/cli/agora AGORAD=build/node/agorad \
 #   MESH_PROBE=build/tests/bench/mesh_probe tests/bench/bench_mesh.sh 511
@@ -20,6 +26,7 @@ set -u
 . "$(dirname "$0")/../integration/lib.sh"
 N=${1:-511}
 K=${RECORDS:-5}
+F=${FEEDS:-0}
 ulimit -n 65536 2>/dev/null || true
 say() { printf '%s\n' "$*"; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -36,18 +43,34 @@ for n in "${NODES[@]}"; do HOMES+=("$WORK/$n"); done
 t=$(ms)
 mknode c DK2020
 ag c endpoint set "127.0.0.1:${PORTS[0]}" >/dev/null || fail "endpoint set at c"
+if ((F > 0)); then
+	"$MESH_PROBE" fill "$F" "$WORK/c" >/dev/null || fail "fill $F feeds at c"
+	ag c bundle create "$WORK/feeds.agb" >/dev/null || fail "bundle of $F feeds at c"
+	# imported (verified) once; a store holds nothing of its node's identity
+	mknode tpl
+	ag tpl bundle import "$WORK/feeds.agb" >/dev/null 2>&1 || fail "import of $F feeds"
+fi
 start c "${PORTS[0]}"
 # identities in parallel; invites and joins one by one (each code is for one key)
 seq 1 "$N" | xargs -P 4 -I{} "$AGORA" --home "$WORK/m{}" init --name "m{}" --country DK \
 	>/dev/null || fail "init"
+if ((F > 0)); then
+	for ((i = 1; i <= N; i++)); do
+		rm -rf "$WORK/m$i/db" && cp -r "$WORK/tpl/db" "$WORK/m$i/db" || fail "copy to m$i"
+	done
+	say "  $F feeds in each of $N stores"
+fi
+run_member() {
+	"$AGORAD" --home "$WORK/m$1" --listen "127.0.0.1:${PORTS[$1]}" --log-level warn \
+		2>>"$WORK/m$1.log" &
+	PIDS+=("$!")
+	echo "$!" > "$WORK/m$1.pid"
+	disown   # no "Killed" lines from bash when the churn kills it
+}
 for ((i = 1; i <= N; i++)); do
 	code=$(ag c alliance invite --name "m$i" --country DK --role member) || fail "invite m$i"
 	ag "m$i" join "$code" --public-address "127.0.0.1:${PORTS[i]}" >/dev/null || fail "join m$i"
-	"$AGORAD" --home "$WORK/m$i" --listen "127.0.0.1:${PORTS[i]}" --log-level warn \
-		2>>"$WORK/m$i.log" &
-	PIDS+=("$!")
-	echo "$!" > "$WORK/m$i.pid"
-	disown   # no "Killed" lines from bash when the churn kills it
+	run_member "$i"
 	((i % 64 == 0)) && say "  $i members started"
 done
 say "set up $((N + 1)) nodes in $(( ($(ms) - t) / 1000 )) s"
@@ -57,12 +80,12 @@ converged() {
 	set -- $c
 	# every node holds the same; most members' three records there (a join
 	# that timed out on a saturated machine leaves its member out: said below)
-	[ "$1" = "$2" ] && [ "$1" -ge $((3 * N * 9 / 10)) ]
+	[ "$1" = "$2" ] && [ "$1" -ge $((2 * F + 3 * N * 9 / 10)) ]
 }
 t=$(ms)
 wait_for $((300 + N)) "all $((N + 1)) nodes to hold every member's records" converged
 say "converged: every node holds $("$MESH_PROBE" count "$WORK/c" | cut -d' ' -f1) records" \
-	"($((3 + 3 * N)) if every join completed), $(( ($(ms) - t) / 1000 )) s after the last start"
+	"($((3 + 2 * F + 3 * N)) if every join completed), $(( ($(ms) - t) / 1000 )) s after the last start"
 
 pids() { for n in "${NODES[@]}"; do cat "$WORK/$n.pid"; done; }
 cpu_ticks() {   # utime + stime of every agorad, in clock ticks
@@ -84,6 +107,7 @@ HZ=$(getconf CLK_TCK)
 
 # Idle: 20 s with nothing published.
 sleep 5
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 c0=$(cpu_ticks); r0=$(rchar); t0=$(ms)
 sleep 20
 c1=$(cpu_ticks); r1=$(rchar); t1=$(ms)
@@ -144,7 +168,7 @@ p99s=$(printf '%s\n' "${REACH[@]}" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p' | sor
 p50s=$(printf '%s\n' "${REACH[@]}" | sed -n 's/.*p50 \([0-9]*\) ms.*/\1/p' | sort -n |
 	awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo
-say "bench_mesh: $((N + 1)) agorad processes on loopback, $(nproc) cores"
+say "bench_mesh: $((N + 1)) agorad processes on loopback, $(nproc) cores, $((F + N + 1)) feeds in the alliance; load before: $LOAD0"
 say "  reach all, median of $K records: p50 $p50s ms; worst p99 $p99s ms   (target: p99 < 2000 ms; ratio $(python3 -c "print('%.2f' % ($p99s / 2000))"))"
 say "  CPU per record delivered per node: $cpu_ms ms   (Ed25519 verify here: $verify_us µs; ratio $(python3 -c "print('%.0f' % ($cpu_ms * 1000 / $verify_us))"); target <= 3 ms)"
 say "  bytes received per node per record delivered: $bytes"

@@ -349,6 +349,46 @@ static void test_session__used_invite_gets_bye_invite_used(void **state)
 	dfx_stop(fx);
 }
 
+/*
+ * A joiner whose earlier redemption admitted it, but whose session ended
+ * before it heard so, redeems its used code again while the view has not
+ * taken its admission in yet (a busy coordinator: bench_mesh at 12,000
+ * feeds lost joins this way, each for good, as INVITE_USED is final).  It
+ * is let in as the member it is: our Hello, not a Bye.
+ */
+static void test_session__used_invite_of_an_admitted_redeemer_opens_the_session(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { .invite = true };
+	dfx_start(fx, &o);
+	struct hw_conn *c = dfx_connect(fx, DFX_STRANGER);
+	redeem_and_hello(fx, c, fx->token);
+	struct job *job = dfx_job_await(fx, "redeem");
+	assert_non_null(job);
+	/* what the earlier redemption did: the code used, the key admitted */
+	Agora__Record rec = AGORA__RECORD__INIT;
+	Agora__Admission a = AGORA__ADMISSION__INIT;
+	struct proto_error err;
+	a.has_member = a.has_role = 1;
+	a.member.len = 32;
+	a.member.data = fx->keys[DFX_STRANGER]->pk;
+	a.name = "Newtown";
+	a.country = "DK";
+	a.role = AGORA__ROLE__ROLE_MEMBER;
+	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
+	rec.admission = &a;
+	assert_int_equal(store_invite_use(fx->node->store, fx->token, fx->alliance, fx->wall0, NULL), 0);
+	assert_int_equal(store_publish(fx->node->store, fx->keys[DFX_NODE], fx->alliance, &rec,
+	                               fx->wall0, NULL, NULL, NULL, &err), 0);
+	dfx_job_run(fx, job);
+	expect_node_hello(fx, c);
+	struct dfx_sess s;
+	dfx_session(fx, DFX_STRANGER, &s);
+	assert_true(s.found);
+	assert_int_equal(s.state, SESSION_OPEN);
+	dfx_stop(fx);
+}
+
 /* The redemption job fails without running (as when it cannot be
  * queued): a Bye that says why, then the end, and no Hello.  The code was
  * not used, so the Bye is not a final one: the joiner backs off and tries
@@ -955,6 +995,7 @@ int main(void)
 		T(test_session__revoked_key_gets_bye_revoked),
 		T(test_session__redeem_job_admits_then_reads_the_hello_sent_meanwhile),
 		T(test_session__used_invite_gets_bye_invite_used),
+		T(test_session__used_invite_of_an_admitted_redeemer_opens_the_session),
 		T(test_session__failed_redeem_job_gets_bye_and_no_hello),
 		T(test_session__no_redeem_by_the_deadline_is_refused_after_it),
 		T(test_ingest__disk_full_stops_reading_everywhere_then_resyncs),

@@ -134,6 +134,32 @@ static void test_meta__invites_open_only_while_one_is_unused_and_unexpired(void 
 	assert_int_equal(store_invite_del(x->s, a), 0);  /* gone already: fine */
 }
 
+/* agorad reads the invites again only when the snapshot's number moved:
+ * a setting written (an invite made, one used) must move it, and a
+ * snapshot with nothing written since keeps it. */
+static void test_meta__txn_number_moves_with_an_invite_written(void **state)
+{
+	struct th_fx *x = *state;
+	uint8_t a[STORE_TOKEN_BYTES];
+	memset(a, 5, sizeof a);
+	struct store_txn *t = begin(x->s);
+	uint64_t n0 = store_txn_number(t);
+	store_txn_end(t);
+	t = begin(x->s);
+	assert_true(store_txn_number(t) == n0);
+	store_txn_end(t);
+	struct store_invite iv = invite_for(x->f1.alliance, 0);
+	assert_int_equal(store_invite_put(x->s, a, &iv), 0);
+	t = begin(x->s);
+	uint64_t n1 = store_txn_number(t);
+	store_txn_end(t);
+	assert_true(n1 > n0);
+	assert_int_equal(store_invite_use(x->s, a, x->f1.alliance, TH_NOW, NULL), 0);
+	t = begin(x->s);
+	assert_true(store_txn_number(t) > n1);
+	store_txn_end(t);
+}
+
 static void test_meta__join_token_kept_per_coordinator_until_deleted(void **state)
 {
 	struct th_fx *x = *state;
@@ -197,6 +223,7 @@ int main(void)
 		T(test_meta__seen_per_key),
 		T(test_meta__invite_is_used_once_for_its_alliance_until_it_expires),
 		T(test_meta__invites_open_only_while_one_is_unused_and_unexpired),
+		T(test_meta__txn_number_moves_with_an_invite_written),
 		T(test_meta__join_token_kept_per_coordinator_until_deleted),
 		T(test_meta__floor_only_rises_and_the_operator_clears_it),
 	};
