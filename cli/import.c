@@ -529,7 +529,7 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			memcpy(probe.hash, hash, 32);
 			if (all[k]->body_case == AGORA__RECORD__BODY_SUPERSEDE) {
 				skip = same_as_target(t, all[k], hash, existing);
-			} else if ((hit = bsearch(&probe, mine, n_mine, sizeof(*mine), content_cmp))) {
+			} else if (n_mine && (hit = bsearch(&probe, mine, n_mine, sizeof(*mine), content_cmp))) {
 				memcpy(existing, hit->id, PROTO_ID_BYTES);
 				skip = true;
 			}

@@ -84,6 +84,7 @@ int io_send(void *ctx, const uint8_t *msg, size_t len)
 	uint8_t *copy = NULL;
 	Agora__Wire__Message *m = agora__wire__message__unpack(NULL, len, msg);
 	assert_non_null(m);
+	assert_true((size_t)m->msg_case < sizeof(f->type_count) / sizeof(f->type_count[0]));
 	f->type_count[m->msg_case]++;
 	if (m->msg_case == AGORA__WIRE__MESSAGE__MSG_HELLO && f->hello_v1) {
 		/* A version-1 node's Hello: no max_version. */

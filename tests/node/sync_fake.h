@@ -39,7 +39,7 @@ struct fake {
 	struct msgq *out;                 /* to the other side */
 	size_t bytes_out;                 /* app bytes + framing */
 	size_t records_sent, records_got, msgs;
-	int type_count[16];
+	int type_count[32];                /* by msg_case (HeadCheck is 16) */
 	bool deny;                        /* the peer is not in our alliance */
 	bool hold_nothing;                /* do not even name the alliance (no lvec) */
 	bool drop_records;                /* records received are not stored */
