@@ -236,6 +236,23 @@ static int peer_reserve(struct sync_alliance *a, size_t need)
 	return 0;
 }
 
+/* A peer feed of seq 0 for author at index i of a's sorted list. */
+static int peer_insert(struct sync *s, struct sync_alliance *a, size_t i, const uint8_t *author)
+{
+	int rc;
+	if (s->n_peer_feeds >= SYNC_PEER_FEEDS_MAX)
+		return SYNC_E_LIMIT;
+	if ((rc = peer_reserve(a, a->n + 1)))
+		return rc;
+	if (a->n > i)
+		memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
+	memset(&a->peer[i], 0, sizeof(a->peer[i]));
+	memcpy(a->peer[i].author, author, 32);
+	a->n++;
+	s->n_peer_feeds++;
+	return 0;
+}
+
 static int learn(struct sync *s, struct sync_alliance *a, const uint8_t *author, uint64_t seq,
                  enum sync_learn how, uint64_t seen_tick, struct sync_pfeed **out)
 {
@@ -247,16 +264,8 @@ static int learn(struct sync *s, struct sync_alliance *a, const uint8_t *author,
 	if (!found) {
 		if (seq == 0)
 			return 0;
-		if (s->n_peer_feeds >= SYNC_PEER_FEEDS_MAX)
-			return SYNC_E_LIMIT;
-		if ((rc = peer_reserve(a, a->n + 1)))
+		if ((rc = peer_insert(s, a, i, author)))
 			return rc;
-		if (a->n > i)
-			memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
-		memset(&a->peer[i], 0, sizeof(a->peer[i]));
-		memcpy(a->peer[i].author, author, 32);
-		a->n++;
-		s->n_peer_feeds++;
 	}
 	struct sync_pfeed *f = &a->peer[i];
 	uint64_t was = f->seq;
@@ -306,16 +315,8 @@ static int peer_announce(struct sync *s, struct sync_alliance *a, const uint8_t 
 	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
 	int rc;
 	if (!found) {
-		if (s->n_peer_feeds >= SYNC_PEER_FEEDS_MAX)
-			return SYNC_E_LIMIT;
-		if ((rc = peer_reserve(a, a->n + 1)))
+		if ((rc = peer_insert(s, a, i, author)))
 			return rc;
-		if (a->n > i)
-			memmove(&a->peer[i + 1], &a->peer[i], (a->n - i) * sizeof(*a->peer));
-		memset(&a->peer[i], 0, sizeof(a->peer[i]));
-		memcpy(a->peer[i].author, author, 32);
-		a->n++;
-		s->n_peer_feeds++;
 	}
 	struct sync_pfeed *f = &a->peer[i];
 	if (seq <= f->seq)
