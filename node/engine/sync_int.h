@@ -117,6 +117,9 @@ int sync_on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
 /* A Pong: arms the diverged feeds whose barrier it answers. */
 void sync_on_pong(struct sync *s, uint64_t nonce);
 bool sync_is_diverged(const struct sync *s, const uint8_t *alliance, const uint8_t *author);
+/* The diverged entry of (alliance, author), or NULL; borrowed from s. */
+const struct sync_diverged *sync_diverged_find(const struct sync *s, const uint8_t *alliance,
+                                               const uint8_t *author);
 /* A Graft's entry: the peer's head of the feed is seq; stream what it
  * lacks (once a's exchange has ended). */
 int sync_peer_graft(struct sync *s, struct sync_alliance *a, const uint8_t *author,
