@@ -80,15 +80,23 @@ static void trim_done(uv_work_t *req, int status)
  * sends, an unconditional trim made an idle node with 12,000 feeds fault
  * its store pages back in every second (a third of its idle CPU, perf), so
  * it waits until something was mapped in: the resident set grew by
- * NODE_TRIM_SLACK since the last trim (a sync, a long read).
+ * NODE_TRIM_SLACK since the last trim (a sync, a long read).  And a
+ * resident set under NODE_TRIM_FLOOR is left alone: a store of that size
+ * (12,000 feeds are 17 MB) may stay mapped whole, and trimming it only made
+ * each record delivered fault in the pages it reads again (a sixth of a
+ * live node's CPU in a 64-node mesh, perf).  What the floor bounds is a
+ * sync of a store far larger than memory should hold.
  */
 #define NODE_TRIM_SLACK (1u << 20)
+#define NODE_TRIM_FLOOR (48u << 20)
 
 void node_trim(struct node *n)
 {
 	if (n->trim_busy || n->stopping)
 		return;
 	size_t res = resident_pages(), page = (size_t)sysconf(_SC_PAGESIZE);
+	if (res && res < NODE_TRIM_FLOOR / page)
+		return;
 	if (res && n->trim_resident && res < n->trim_resident + NODE_TRIM_SLACK / page)
 		return;
 	if (uv_queue_work(n->loop, &n->trim_req, trim_work, trim_done) == 0)

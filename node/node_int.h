@@ -383,7 +383,8 @@ uint64_t node_mono_ms(struct node *n);
 uint64_t node_wall_ms(struct node *n);
 /* Let go of the store pages this process mapped (store_trim), on the
  * threadpool: one at a time, none while one runs, and none until the
- * resident set grew NODE_TRIM_SLACK past what the last trim left. */
+ * resident set grew NODE_TRIM_SLACK past what the last trim left and is
+ * over NODE_TRIM_FLOOR. */
 void node_trim(struct node *n);
 
 /* graft.c (loop thread): the timer for grafts (PROTOCOL.md 4.8) */

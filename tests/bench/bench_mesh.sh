@@ -67,11 +67,24 @@ run_member() {
 	echo "$!" > "$WORK/m$1.pid"
 	disown   # no "Killed" lines from bash when the churn kills it
 }
+# Codes first (each is for one key, made at c), then every join at once
+# (a join only writes the member's own store), then the members start in
+# waves of 32: each redeems its code at c, which admits it.
+CODES=()
 for ((i = 1; i <= N; i++)); do
-	code=$(ag c alliance invite --name "m$i" --country DK --role member) || fail "invite m$i"
-	ag "m$i" join "$code" --public-address "127.0.0.1:${PORTS[i]}" >/dev/null || fail "join m$i"
+	CODES[i]=$(ag c alliance invite --name "m$i" --country DK --role member) || fail "invite m$i"
+done
+for ((i = 1; i <= N; i++)); do echo "$i ${CODES[i]} ${PORTS[i]}"; done |
+	xargs -P 4 -n 3 sh -c '"$0" --home "$1/m$2" join "$3" --public-address "127.0.0.1:$4" \
+		>/dev/null' "$AGORA" "$WORK" || fail "join"
+say "  $N codes made and joined"
+admitted() { [ "$(ag c alliance members --json | grep -c "\"role\": \"member\"")" -ge $((F + $1)) ]; }
+for ((i = 1; i <= N; i++)); do
 	run_member "$i"
-	((i % 64 == 0)) && say "  $i members started"
+	if ((i % 32 == 0 || i == N)); then
+		wait_for $((120 + i)) "c to admit $i members" admitted "$i"
+		say "  $i members started and admitted"
+	fi
 done
 say "set up $((N + 1)) nodes in $(( ($(ms) - t) / 1000 )) s"
 
