@@ -668,29 +668,33 @@ void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t 
 		const struct sync_lvec *v = sync_lvec_of(s, a->id);
 		if (a->unshared)
 			continue;
-		for (size_t i = 0; i < a->n; i++) {
-			const struct sync_pfeed *p = &a->peer[i];
-			uint64_t ours = sync_lvec_seq(v, p->author);
-			if (p->seq <= ours)
-				continue;
-			b += p->seq - ours;
-			/* Stuck: the peer ahead and our head unchanged since then. */
-			if (p->since_ms && p->seen_local == ours && now_ms > p->since_ms &&
-			    now_ms - p->since_ms > SYNC_STUCK_MS && ns < max_stuck) {
-				struct sync_stuck *st = &stuck[ns++];
-				memcpy(st->alliance, a->id, 32);
-				memcpy(st->author, p->author, 32);
-				st->our_seq = ours;
-				st->peer_seq = p->seq;
-				st->stalled_ms = now_ms - p->since_ms;
+		/* One walk over both lists, each sorted by author: O(F) for a
+		 * status request, not a search per feed. */
+		size_t nv = v ? v->n : 0, i = 0, j = 0;
+		bool ahead_counts = a->synced && v;
+		while (i < a->n || j < nv) {
+			int c = i == a->n ? 1 : j == nv ? -1 :
+			        memcmp(a->peer[i].author, v->heads[j].author, 32);
+			uint64_t theirs = c <= 0 ? a->peer[i].seq : 0;
+			uint64_t ours = c >= 0 ? v->heads[j].seq : 0;
+			if (ours > theirs && ahead_counts)
+				f += ours - theirs;
+			if (c <= 0 && theirs > ours) {
+				const struct sync_pfeed *p = &a->peer[i];
+				b += theirs - ours;
+				/* Stuck: the peer ahead and our head unchanged since then. */
+				if (p->since_ms && p->seen_local == ours && now_ms > p->since_ms &&
+				    now_ms - p->since_ms > SYNC_STUCK_MS && ns < max_stuck) {
+					struct sync_stuck *st = &stuck[ns++];
+					memcpy(st->alliance, a->id, 32);
+					memcpy(st->author, p->author, 32);
+					st->our_seq = ours;
+					st->peer_seq = p->seq;
+					st->stalled_ms = now_ms - p->since_ms;
+				}
 			}
-		}
-		if (!a->synced || !v)
-			continue;
-		for (size_t i = 0; i < v->n; i++) {
-			uint64_t theirs = sync_peer_get(a, v->heads[i].author);
-			if (v->heads[i].seq > theirs)
-				f += v->heads[i].seq - theirs;
+			i += c <= 0;
+			j += c >= 0;
 		}
 	}
 	*behind = b;

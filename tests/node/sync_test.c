@@ -605,6 +605,39 @@ static void test_sync__silence_about_a_range_we_hold_nothing_of_keeps_what_we_kn
 	free(b);
 }
 
+/*
+ * sync_lag walks the peer's feeds and ours together: feeds only the peer
+ * holds, only we hold, and both, interleaved by author.  a keeps nothing,
+ * so after the exchange it is behind by exactly what b holds beyond it.
+ */
+static void test_sync__lag_counts_every_feed_the_peer_holds_beyond_ours(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	uint64_t behind, ahead, want = 0;
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 600; i++) {
+		uint64_t sa = i % 3 != 1 ? 1 + i % 7 : 0, sb = i % 3 != 0 ? 1 + (i * 5) % 9 : 0;
+		if (sa)
+			give(a, i, sa);
+		if (sb)
+			give(b, i, sb);
+		want += sb > sa ? sb - sa : 0;
+	}
+	a->drop_records = true;
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	sync_lag(&a->sync, 1000, &behind, &ahead, NULL, 0, NULL);
+	assert_int_equal(behind, want);
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 static void test_sync__digest_of_empty_range_is_blake2b_of_nothing(void **state)
 {
 	uint8_t d[32], e[32];
@@ -626,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_sync__record_published_during_vector_turn_is_sent),
 		cmocka_unit_test(test_sync__hello_with_another_key_is_refused),
 		cmocka_unit_test(test_sync__malformed_message_is_fatal),
+		cmocka_unit_test(test_sync__lag_counts_every_feed_the_peer_holds_beyond_ours),
 		cmocka_unit_test(test_sync__digest_of_empty_range_is_blake2b_of_nothing),
 		cmocka_unit_test(test_sync__ranges_outside_the_turn_they_answer_are_refused),
 		cmocka_unit_test(test_sync__answer_to_one_turn_is_bounded),
