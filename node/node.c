@@ -103,6 +103,36 @@ void node_trim(struct node *n)
 		n->trim_busy = true;
 }
 
+static void iter_cb(uv_prepare_t *h)
+{
+	((struct node *)h->data)->iter++;
+}
+
+static void budget_cb(uv_check_t *h)
+{
+	struct node *n = h->data;
+	uv_check_stop(h);
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;   /* a resume may close s (its stash ends it) */
+		session_resume(s, PAUSE_BUDGET);
+	}
+}
+
+void node_read_budget(struct session *s, size_t nread)
+{
+	struct node *n = s->node;
+	if (s->read_iter != n->iter) {
+		s->read_iter = n->iter;
+		s->read_bytes = 0;
+	}
+	s->read_bytes += nread;
+	if (s->read_bytes < NODE_READ_BUDGET || s->pause || n->stopping)
+		return;
+	session_pause(s, PAUSE_BUDGET);
+	if (s->pause & PAUSE_BUDGET)
+		uv_check_start(&n->budget_check, budget_cb);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct node *n = t->data;
@@ -274,6 +304,10 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	n->cfg.n_hooks = 0;
 	uv_timer_init(loop, &n->tick);
 	n->tick.data = n;
+	uv_prepare_init(loop, &n->iter_prep);
+	uv_check_init(loop, &n->budget_check);
+	n->iter_prep.data = n->budget_check.data = n;
+	uv_prepare_start(&n->iter_prep, iter_cb);
 	node_graft_init(n);
 	n->trim_req.data = n;
 	uv_signal_init(loop, &n->sigint);
@@ -322,6 +356,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->listener, NULL);
 	control_close(n);
 	uv_close((uv_handle_t *)&n->tick, NULL);
+	uv_close((uv_handle_t *)&n->iter_prep, NULL);
+	uv_close((uv_handle_t *)&n->budget_check, NULL);
 	uv_close((uv_handle_t *)&n->graft_timer, NULL);
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);

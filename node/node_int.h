@@ -147,6 +147,7 @@ enum {
 	PAUSE_SENDQ = 1 << 1,     /* its replies are not being read */
 	PAUSE_JOB = 1 << 2,       /* a job about it runs (invite redemption) */
 	PAUSE_DISK = 1 << 3,      /* the disk is full */
+	PAUSE_BUDGET = 1 << 4,    /* read its share of this loop iteration (node.c) */
 };
 
 struct session {
@@ -172,6 +173,8 @@ struct session {
 	uint64_t redeem_until_ms;     /* REDEEM: a Redeem must come before this */
 	size_t recv_pending;          /* envelope bytes awaiting ingest */
 	unsigned pause;               /* PAUSE_* reasons not to read */
+	uint64_t read_iter;           /* the loop iteration read_bytes counts */
+	size_t read_bytes;            /* bytes read in that iteration */
 	bool kicking;                 /* inside session_kick (no re-entry) */
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
@@ -293,6 +296,9 @@ struct node {
 	char sock_path[4200];
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
+	uv_prepare_t iter_prep;       /* counts loop iterations (iter) */
+	uv_check_t budget_check;      /* resumes PAUSE_BUDGET sessions (node.c) */
+	uint64_t iter;                /* loop iterations so far */
 	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uv_work_t trim_req;           /* store_trim on the threadpool (node.c) */
 	bool trim_busy;
@@ -386,6 +392,18 @@ uint64_t node_wall_ms(struct node *n);
  * resident set grew NODE_TRIM_SLACK past what the last trim left and is
  * over NODE_TRIM_FLOOR. */
 void node_trim(struct node *n);
+
+/*
+ * A session reads at most NODE_READ_BUDGET bytes per loop iteration: libuv
+ * reads a readable socket up to 32 times per wake (2 MiB of 64 KiB reads),
+ * and decrypting and decoding that much kept the loop from a control
+ * request or another peer for 15 ms and more during a large sync.  At the
+ * budget the session pauses (PAUSE_BUDGET) and node_budget_resume, in the
+ * same iteration's check phase, starts it again: what waits for the next
+ * poll is its further bytes, never the other handles.
+ */
+#define NODE_READ_BUDGET (256u << 10)
+void node_read_budget(struct session *s, size_t nread);
 
 /* graft.c (loop thread): the timer for grafts (PROTOCOL.md 4.8) */
 void node_graft_init(struct node *n);

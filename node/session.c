@@ -893,6 +893,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	    used < (size_t)nread)
 		rc = on_transport_bytes(s, (uint8_t *)buf->base + used, (size_t)nread - used);
 	after_bytes(s, rc);
+	if (s->state == SESSION_OPEN)
+		node_read_budget(s, (size_t)nread);
 }
 
 /* Our own head seq in v (0 if we hold nothing of our feed there). */

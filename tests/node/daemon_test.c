@@ -984,6 +984,79 @@ static void test_pending__signed_records_are_stored_once_the_key_is_active(void 
 	dfx_stop(fx);
 }
 
+/* ----------------------------------------- OPEN -> read budget pause */
+
+struct budget_q {
+	size_t a, b;        /* bytes counted, one call each */
+	unsigned pause_a, pause_b;
+	uint64_t iter;      /* the loop iteration of budget_one */
+};
+
+/* Both counts in one loop iteration (one callback). */
+static void budget_same_iteration(struct dfx *fx, void *arg)
+{
+	struct budget_q *q = arg;
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	node_read_budget(s, q->a);
+	q->pause_a = s->pause;
+	node_read_budget(s, q->b);
+	q->pause_b = s->pause;
+}
+
+static void budget_one(struct dfx *fx, void *arg)
+{
+	struct budget_q *q = arg;
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	node_read_budget(s, q->a);
+	q->pause_a = s->pause;
+	q->iter = fx->node->iter;
+}
+
+static bool iter_moved(struct dfx *fx, void *arg)
+{
+	return fx->node->iter != ((struct budget_q *)arg)->iter;
+}
+
+static bool budget_resumed(struct dfx *fx, void *arg)
+{
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	(void)arg;
+	return s && !(s->pause & PAUSE_BUDGET);
+}
+
+/*
+ * A session that read NODE_READ_BUDGET bytes in one loop iteration stops
+ * reading for the rest of it, and reads again in the next: it then still
+ * answers.  Bytes read in earlier iterations do not count.
+ */
+static void test_session__read_budget_pauses_for_one_loop_iteration(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	struct budget_q q = { .a = NODE_READ_BUDGET / 2, .b = NODE_READ_BUDGET / 2 };
+	dfx_start(fx, &o);
+	struct hw_conn *c = open_session(fx, DFX_MEMBER, 2);
+
+	dfx_call(fx, budget_same_iteration, &q);
+	assert_false(q.pause_a & PAUSE_BUDGET);
+	assert_true(q.pause_b & PAUSE_BUDGET);
+	assert_true(dfx_await(fx, budget_resumed, NULL));
+	dfx_send_ping(c, 77);
+	expect_pong(c, 77);
+
+	/* half the budget in each of two iterations: no pause */
+	q.a = NODE_READ_BUDGET / 2 + 1;
+	dfx_call(fx, budget_one, &q);
+	assert_false(q.pause_a & PAUSE_BUDGET);
+	assert_true(dfx_await(fx, iter_moved, &q));
+	dfx_call(fx, budget_one, &q);
+	assert_false(q.pause_a & PAUSE_BUDGET);
+
+	hw_close(c);
+	assert_true(dfx_await(fx, no_sessions, NULL));
+	dfx_stop(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1007,6 +1080,7 @@ int main(void)
 		T(test_session__closing_gives_up_on_an_unread_bye_after_10_s),
 		T(test_node__stop_does_not_wait_for_a_bye_a_peer_does_not_read),
 		T(test_pending__signed_records_are_stored_once_the_key_is_active),
+		T(test_session__read_budget_pauses_for_one_loop_iteration),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);
