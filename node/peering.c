@@ -91,6 +91,25 @@ static bool is_pinned(const struct peer *p)
 	return p && !p->transient && !p->conf.bootstrap;
 }
 
+/* Marks the candidates (sorted by key) that have an endpoint entry. */
+struct has_ep {
+	const struct mesh_candidate *c;
+	size_t n;
+	uint8_t *has;
+};
+
+static int has_ep_mark(void *ctx, const uint8_t author[32])
+{
+	struct has_ep *e = ctx;
+	struct mesh_candidate want;
+	memcpy(want.key, author, 32);
+	const struct mesh_candidate *hit = e->n ?
+		bsearch(&want, e->c, e->n, sizeof(*e->c), cand_cmp) : NULL;
+	if (hit)
+		e->has[hit - e->c] = 1;
+	return 0;
+}
+
 /* Read the candidates again: every active member of every alliance held,
  * and every bootstrap peer, once, sorted by key. */
 static int candidates_build(struct node *n)
@@ -118,15 +137,27 @@ static int candidates_build(struct node *n)
 	for (size_t i = 0; i < k; i++)
 		if (u == 0 || memcmp(c[u - 1].key, c[i].key, 32))
 			c[u++] = c[i];
+	/* Who published an Endpoint: one walk of each alliance's endpoint
+	 * index (the few hundred members that run nodes), not a lookup for
+	 * each of 12,000 members. */
+	struct has_ep e = { c, u, calloc(u ? u : 1, 1) };
+	if (!e.has) {
+		free(c);
+		return -ENOMEM;
+	}
 	int rc = store_txn_begin(n->store, &t);
+	for (size_t i = 0; rc == 0 && i < n->local.n; i++)
+		rc = store_endpoint_each(t, n->local.v[i].alliance, has_ep_mark, &e);
 	for (size_t i = 0; i < u; i++) {
 		struct peer *p = node_peer_find(n, c[i].key);
 		char host[NODE_HOST_MAX];
 		uint16_t port;
 		c[i].pinned = is_pinned(p);
 		c[i].bootstrap = p && !p->transient && p->conf.bootstrap && p->conf.host[0];
-		c[i].dialable = rc == 0 && !c[i].pinned && member_address(n, t, c[i].key, host, &port);
+		c[i].dialable = rc == 0 && e.has[i] && !c[i].pinned &&
+		                member_address(n, t, c[i].key, host, &port);
 	}
+	free(e.has);
 	if (t)
 		store_txn_end(t);
 	if ((rc = mesh_set_candidates(n->mesh, c, u))) {

@@ -173,6 +173,35 @@ int store_endpoint_offer(MDB_txn *txn, struct store *s, const Agora__Record *rec
 	return endp_put(txn, s, alliance, rec->author.data, rec->seq, rk);
 }
 
+int store_endpoint_each(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                        int (*fn)(void *ctx, const uint8_t author[PROTO_KEY_BYTES]), void *ctx)
+{
+	MDB_cursor *c;
+	uint8_t kb[64];
+	int rc;
+	if (!t || !alliance || !fn)
+		return PROTO_E_ARG;
+	if (!t->s->has_endp)
+		return 0;   /* a layout-5 store opened read-only: none */
+	if ((rc = store_lmdb_rc(mdb_cursor_open(t->txn, t->s->endp, &c))))
+		return store_map_err(rc);
+	memset(kb, 0, sizeof kb);
+	memcpy(kb, alliance, 32);
+	MDB_val k = { 64, kb }, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 64 || memcmp(k.mv_data, alliance, 32))
+			break;
+		int r = fn(ctx, (const uint8_t *)k.mv_data + 32);
+		if (r) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_map_err(store_lmdb_rc(rc));
+}
+
 int store_endpoint_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                        const uint8_t author[PROTO_KEY_BYTES], struct store_endpoint *out)
 {

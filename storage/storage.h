@@ -610,6 +610,18 @@ int store_endpoint_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTE
                        const uint8_t author[PROTO_KEY_BYTES], struct store_endpoint *out);
 
 /*
+ * Calls fn(ctx, author) for every author that has an entry in the endpoint
+ * index of alliance, in key order (an entry may still be withdrawn:
+ * store_endpoint_get says).  One cursor walk over the authors that
+ * published an Endpoint there, not a lookup per member: agorad finds its
+ * dialable members this way in an alliance of 12,000 where a few hundred
+ * run nodes.  A non-zero return of fn stops the walk and is returned.
+ * PROTO_E_ARG for a NULL argument.
+ */
+int store_endpoint_each(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                        int (*fn)(void *ctx, const uint8_t author[PROTO_KEY_BYTES]), void *ctx);
+
+/*
  * Records signed in advance, for an alliance this store does not hold yet
  * (PROTOCOL.md 6.10): `agora join` signs this node's first records in the
  * alliance it joins -- its Profile at seq 1, its Endpoint at seq 2 -- before

@@ -226,6 +226,54 @@ static void test_endpoint__newest_one_of_the_author_is_answered(void **state)
 	assert_int_equal(shown(x), 1);
 }
 
+struct each_q {
+	uint8_t seen[4][32];
+	int n, stop_at;
+};
+
+static int each_cb(void *ctx, const uint8_t author[32])
+{
+	struct each_q *q = ctx;
+	if (q->n < 4)
+		memcpy(q->seen[q->n], author, 32);
+	return ++q->n == q->stop_at ? 42 : 0;
+}
+
+/* store_endpoint_each walks the authors with an Endpoint in one alliance,
+ * in key order: not the members without one, not other alliances. */
+static void test_endpoint__each_lists_the_authors_with_an_endpoint_in_key_order(void **state)
+{
+	struct fx *x = *state;
+	struct store_txn *t;
+	struct each_q q = { .n = 0 };
+	uint8_t other[PROTO_ID_BYTES] = { 1 };
+	assert_int_equal(admit(x, x->m->pk, AGORA__ROLE__ROLE_MEMBER), STORE_NEW);
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_endpoint_each(t, x->alliance, each_cb, &q), 0);
+	store_txn_end(t);
+	assert_int_equal(q.n, 0);
+
+	struct th_env e1 = endpoint(&x->fm, A1, 2, TH_NOW - 5000);
+	assert_int_equal(ingest(x, &e1), STORE_NEW);
+	struct th_env e2 = endpoint(&x->fc, A2, 1, TH_NOW - 4000);
+	assert_int_equal(ingest(x, &e2), STORE_NEW);
+	assert_int_equal(store_txn_begin(x->s, &t), 0);
+	assert_int_equal(store_endpoint_each(t, x->alliance, each_cb, &q), 0);
+	assert_int_equal(q.n, 2);
+	const uint8_t *lo = memcmp(x->m->pk, x->c->pk, 32) < 0 ? x->m->pk : x->c->pk;
+	const uint8_t *hi = lo == x->m->pk ? x->c->pk : x->m->pk;
+	assert_memory_equal(q.seen[0], lo, 32);
+	assert_memory_equal(q.seen[1], hi, 32);
+	q.n = 0;
+	assert_int_equal(store_endpoint_each(t, other, each_cb, &q), 0);
+	assert_int_equal(q.n, 0);
+	q.stop_at = 1;
+	assert_int_equal(store_endpoint_each(t, x->alliance, each_cb, &q), 42);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(store_endpoint_each(t, x->alliance, NULL, &q), PROTO_E_ARG);
+	store_txn_end(t);
+}
+
 static void test_endpoint__dial_out_only_has_no_address(void **state)
 {
 	struct fx *x = *state;
@@ -486,6 +534,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_endpoint__newest_one_of_the_author_is_answered, setup_held, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint__each_lists_the_authors_with_an_endpoint_in_key_order, setup_held, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint__dial_out_only_has_no_address, setup_held, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint__retracted_newest_is_gone_and_the_older_does_not_come_back, setup_held, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint__revoked_author_is_not_dialable, setup_held, teardown),
