@@ -15,7 +15,7 @@
  * a time across all hooks, and a command still running after its timeout
  * is killed (SIGKILL) and logged.  A command that exits non-zero is
  * logged.  A watcher that exits is started again on the tick, at most
- * every HOOK_RESTART_MS.  Commands are split into words (node_hook_split)
+ * every HOOK_RESTART_MS, unless it refused its filter (a usage error).  Commands are split into words (node_hook_split)
  * and started directly: no shell ever reads them.
  *
  * A reload of agora.conf (SIGHUP) compares the [hook]s by command and
@@ -37,6 +37,7 @@
 #define HOOK_QUEUE_MAX 1024         /* lines waiting per hook */
 #define HOOK_LINE_MAX (8u << 20)    /* a longer line (a record's JSON) is dropped */
 #define HOOK_RESTART_MS 5000
+#define HOOK_WATCH_USAGE 2          /* agora's exit status for a bad command line */
 
 struct hook_line {
 	struct hook_line *next;
@@ -55,6 +56,7 @@ struct hook {
 	uv_process_t proc;
 	uv_pipe_t out;              /* the child's stdout */
 	bool running;               /* proc and out are open */
+	bool refused;               /* agora watch refused the filter: not restarted */
 	unsigned open_handles;      /* of proc and out, not yet closed */
 	uint64_t started_ms;
 	char *buf;                  /* a line being read */
@@ -376,7 +378,12 @@ static void watch_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		if (nread != UV_EOF)
 			NLOG(h->hs->n, NODE_LOG_WARN, "hook", "hook %zu: reading agora watch: %s",
 			     h->index, uv_strerror((int)nread));
-		watch_stop(h);
+		/* The watcher is ending (or must): its exit callback closes the
+		 * process handle, after reading why it ended (watch_exit). */
+		if (!uv_is_closing((uv_handle_t *)&h->proc))
+			uv_process_kill(&h->proc, SIGTERM);
+		if (!uv_is_closing((uv_handle_t *)&h->out))
+			uv_close((uv_handle_t *)&h->out, watch_closed);
 		return;
 	}
 	(void)b;
@@ -403,10 +410,18 @@ static void watch_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 static void watch_exit(uv_process_t *p, int64_t status, int sig)
 {
 	struct hook *h = p->data;
-	if (!h->hs->n->stopping)
+	/* A filter agora watch refuses stays refused: starting it again every
+	 * few seconds would only fill the log.  Only a new agora.conf helps. */
+	if (status == HOOK_WATCH_USAGE && !sig) {
+		h->refused = true;
+		NLOG(h->hs->n, NODE_LOG_ERROR, "hook", "hook %zu: `agora watch %s` refuses this "
+		     "filter (its message is above): the hook stays off until agora.conf is "
+		     "fixed and agorad re-reads it (SIGHUP)", h->index, h->conf.filter);
+	} else if (!h->hs->n->stopping) {
 		NLOG(h->hs->n, NODE_LOG_WARN, "hook", "hook %zu: agora watch ended (status %lld, "
 		     "signal %d); started again in %d s", h->index, (long long)status, sig,
 		     HOOK_RESTART_MS / 1000);
+	}
 	watch_close(h);
 }
 
@@ -615,7 +630,7 @@ void node_hooks_tick(struct node *n)
 
 	for (size_t i = 0; hs && i < hs->nv && !n->stopping; i++) {
 		struct hook *h = hs->v[i];
-		if (!h->running && now - h->started_ms >= HOOK_RESTART_MS)
+		if (!h->running && !h->refused && now - h->started_ms >= HOOK_RESTART_MS)
 			(void)watch_start(h);
 	}
 }

@@ -21,8 +21,8 @@ cp "$WORK/a/agora.conf" "$WORK/base.conf"
 # Each hook has its own filter (all match a's measures) so that its
 # watcher can be told apart by its command line.
 hook() { printf '\n[hook]\ncommand = /bin/sh %s\nfilter = %s\n' "$WORK/$1.sh" "$2"; }
-{ cat "$WORK/base.conf"; hook old "--kind measure"; hook kept "--municipality a"; } \
-	> "$WORK/a/agora.conf"
+{ cat "$WORK/base.conf"; hook old "--kind measure"; hook kept "--municipality a"
+  hook bad "--kind nonsense"; } > "$WORK/a/agora.conf"
 watcher() { pgrep -f -- "--home $WORK/a watch --jsonl $1\$"; }
 OLD_F="--kind measure" KEPT_F="--municipality a" NEW_F="--kind measure --municipality a"
 start a
@@ -34,6 +34,9 @@ got() { grep -q "\"title\":\"$2\"" "$WORK/$1.jsonl" 2>/dev/null; }
 wait_for 30 "the old hook to get the first record" got old "First wetlands"
 wait_for 30 "the kept hook to get the first record" got kept "First wetlands"
 kept_pid=$(watcher "$KEPT_F") || fail "no watcher of the kept hook"
+# A filter agora watch refuses leaves that hook off (logged once, not
+# restarted every few seconds) until agora.conf changes.
+wait_for 30 "the refused filter in the log" logged a "hook 3: .*refuses this filter"
 watcher "$OLD_F" >/dev/null || fail "no watcher of the old hook"
 
 # The old hook goes, a new one comes: SIGHUP.
