@@ -561,7 +561,8 @@ int node_hooks_reload(struct node *n, const struct node_hook_conf *conf, size_t 
 	bool *kept = NULL, *fresh = NULL;
 	int ret = -ENOMEM;
 
-	if (!hs && !nconf)
+	/* a SIGHUP while agorad stops must not start children it would leave */
+	if ((!hs && !nconf) || n->stopping)
 		return 0;
 	if (!hs) {
 		if (!(hs = calloc(1, sizeof(*hs))))
