@@ -15,8 +15,9 @@
  * a time across all hooks, and a command still running after its timeout
  * is killed (SIGKILL) and logged.  A command that exits non-zero is
  * logged.  A watcher that exits is started again on the tick, at most
- * every HOOK_RESTART_MS, unless it refused its filter (a usage error).  Commands are split into words (node_hook_split)
- * and started directly: no shell ever reads them.
+ * every HOOK_RESTART_MS, unless it refused its filter (a usage error).
+ * Commands are split into words (node_hook_split) and started directly:
+ * no shell ever reads them.
  *
  * A reload of agora.conf (SIGHUP) compares the [hook]s by command and
  * filter: the same hook keeps its watcher, so no record is lost or given
