@@ -25,6 +25,12 @@ void cli_error(struct cli_ctx *ctx, const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", ctx && ctx->prog ? ctx->prog : "agora", msg);
 }
 
+void cli_say_empty(struct cli_ctx *ctx, const char *what)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", what ? what : "no records match");
+}
+
 uint64_t cli_now_ms(void)
 {
 	struct timespec ts;

@@ -51,6 +51,14 @@ struct cli_ctx {
 void cli_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * An empty answer of a listing command (query, export, peer list): still an
+ * answer, exit 0, but a person sees why nothing came.  Prints `what` ("no
+ * records match" when NULL) as one line on stderr, so stdout stays what
+ * scripts expect of its format: "", "[]", a CSV header.
+ */
+void cli_say_empty(struct cli_ctx *ctx, const char *what);
+
+/*
  * Report a failed store_publish / store_publish_batch / proto call as one
  * line and return its exit code: field errors as "--start-year: ..." (flag
  * names) and CLI_EXIT_INPUT, a foreign or unknown target as

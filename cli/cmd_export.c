@@ -501,6 +501,8 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	rc = close_out(ctx, path, r.out, rc);
 	r.out = NULL;
 out:
+	if (rc == CLI_EXIT_OK && !r.n)
+		cli_say_empty(ctx, NULL);
 	cli_names_free(r.names);
 	store_txn_end(t);
 	cli_filter_dispose(f);

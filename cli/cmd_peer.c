@@ -141,7 +141,7 @@ static int peer_list(struct cli_ctx *ctx, int argc, char **argv)
 		       c.peers[i].name ? c.peers[i].name : "");
 	}
 	if (!c.n_peers)
-		printf("no peers: add one with `agora peer add HOST:PORT KEY`\n");
+		cli_say_empty(ctx, "no peers: add one with `agora peer add HOST:PORT KEY`");
 	store_conf_dispose(&c);
 	return CLI_EXIT_OK;
 }

@@ -56,7 +56,8 @@ static const struct cli_opt publish_opts[] = {
 	        "--output-dir` writes (- for standard input: JSON)", struct pub_opts, file),
 	CLI_FLAG("--as-mine", "with --file: publish another municipality's records\n"
 	         "(their ids, name or key in the file) as new records\n"
-	         "signed by this node", struct pub_opts, as_mine),
+	         "signed by this node (never its profile: left out)",
+	         struct pub_opts, as_mine),
 	CLI_FLAG("--again", "with --file: publish records identical to ones\n"
 	         "this node already published, not skip them", struct pub_opts, again),
 	OPT_JSON,
@@ -114,8 +115,9 @@ static const struct cli_command publish_cmd = {
 	         "record identical to one this node already published (times aside) is\n"
 	         "reported as already published and skipped (--again publishes it).\n"
 	         "Records of another municipality (its ids, name or key in the file) are\n"
-	         "refused unless --as-mine.  --passphrase-file FILE or $AGORA_PASSPHRASE\n"
-	         "unlocks an encrypted key.\n",
+	         "refused unless --as-mine; even then their profile rows are left out, so\n"
+	         "an import never renames this node.  --passphrase-file FILE or\n"
+	         "$AGORA_PASSPHRASE unlocks an encrypted key.\n",
 	.groups = { { "options", publish_opts, 0 } },
 	.extra = field_flag,
 	.extra_help = field_help,

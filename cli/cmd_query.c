@@ -271,10 +271,8 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv)
 		fputs(r.n ? "\n]\n" : "[]\n", stdout);
 	if (r.fmt == FMT_TABLE && r.n)
 		cli_table_print(r.table, stdout, cli_table_term_width(STDOUT_FILENO));
-	/* An empty answer is still an answer (exit 0), but a person sees why
-	 * nothing came; scripts read stdout, which stays "", "[]" or a CSV header. */
 	if (!r.n)
-		fputs("no records match\n", stderr);
+		cli_say_empty(ctx, NULL);
 	if (r.more && total != SIZE_MAX && total > r.n)
 		fprintf(stderr, "(%zu of %zu shown; --limit 0 shows all)\n", r.n, total);
 	else if (r.more)

@@ -323,11 +323,11 @@ int cli_cmd_peers(struct cli_ctx *ctx, int argc, char **argv)
 		printf("\n");
 		json_decref(a);
 	} else {
-		if (!resp->n_peers)
-			printf("no peers: add one with `agora peer add HOST:PORT KEY`\n");
 		for (size_t i = 0; i < resp->n_peers; i++)
 			peer_print(resp->peers[i]);
 	}
+	if (!resp->n_peers)
+		cli_say_empty(ctx, "no peers: add one with `agora peer add HOST:PORT KEY`");
 	agora__control__response__free_unpacked(resp, NULL);
 	return CLI_EXIT_OK;
 }

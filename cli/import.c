@@ -178,7 +178,14 @@ static bool hex_id(uint8_t id[PROTO_ID_BYTES], const char *s)
 	return true;
 }
 
+static bool is_profile(json_t *obj)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	return kind && proto_kind_parse(kind) == PROTO_KIND_PROFILE;
+}
+
 /* Whose is an item?  0 ours or new, 1 another author's (why in `why`). */
+
 static int foreign(struct store_txn *t, json_t *obj, const uint8_t pk[PROTO_KEY_BYTES],
                    const char *my_name, struct cli_names *names, char *why, size_t cap,
                    bool *own_id, uint8_t own[PROTO_ID_BYTES])
@@ -221,6 +228,13 @@ static int foreign(struct store_txn *t, json_t *obj, const uint8_t pk[PROTO_KEY_
 	}
 	if (muni && my_name && strcmp(muni, my_name)) {
 		snprintf(why, cap, "its municipality is %s, not %s", muni, my_name);
+		return 1;
+	}
+	/* A new profile row names the municipality it describes: publishing
+	 * one with another name would rename this node. */
+	if (!*own_id && is_profile(obj) && (muni = json_string_value(json_object_get(obj, "name"))) &&
+	    my_name && strcmp(muni, my_name)) {
+		snprintf(why, cap, "it is the profile of %s, not of %s", muni, my_name);
 		return 1;
 	}
 	return 0;
@@ -416,7 +430,9 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	uint8_t pk[PROTO_KEY_BYTES];
 	size_t *built = NULL, n_mine = 0, n = 0, n_built = 0, failed = 0, skipped = 0, edits = 0;
 	json_t *file_ids = NULL;
-	bool *own_id = NULL;
+	bool *own_id = NULL, *not_ours = NULL;
+	size_t n_profiles = 0;      /* another municipality's profile rows, left out */
+	char profile_at[520];
 	const char *my_name;
 	char at[4200], why[300], skip_lines[SKIPS_SHOWN][320];
 	int ret = CLI_EXIT_ERROR, rc;
@@ -439,7 +455,8 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	    !(all = calloc(im.n, sizeof(*all))) || !(list = calloc(im.n, sizeof(*list))) ||
 	    !(of = calloc(im.n, sizeof(*of))) || !(built = calloc(im.n, sizeof(*built))) ||
 	    !(ids = calloc(im.n, sizeof(*ids))) || !(b.full = calloc(im.n, sizeof(*b.full))) ||
-	    !(own_id = calloc(im.n, sizeof(*own_id)))) {
+	    !(own_id = calloc(im.n, sizeof(*own_id))) ||
+	    !(not_ours = calloc(im.n, sizeof(*not_ours)))) {
 		cli_error(ctx, "out of memory");
 		goto out;
 	}
@@ -465,6 +482,18 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 			json_object_del(it->obj, "alliance");
 			/* An edit of another author's record is a new record of ours. */
 			json_object_del(it->obj, "supersedes");
+			/* --as-mine makes another municipality's measures ours, never
+			 * its profile: that would rename this node after it. */
+			if (o->as_mine && is_profile(it->obj)) {
+				const char *nm = json_string_value(json_object_get(it->obj, "name"));
+				if (!n_profiles++) {
+					where(at, sizeof(at), it);
+					snprintf(profile_at, sizeof(profile_at), "%.300s (%.200s)", at,
+					         nm ? nm : "another municipality");
+				}
+				not_ours[k] = true;
+				continue;
+			}
 			own_id[k] = false;
 		}
 		/* Ids of records new here are followed to their new ids; an id of
@@ -481,6 +510,15 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		ret = CLI_EXIT_INPUT;
 		goto out;
 	}
+	if (n_profiles) {
+		char more[64] = "";
+		if (n_profiles > 1)
+			snprintf(more, sizeof(more), " and %zu more profile row%s", n_profiles - 1,
+			         n_profiles > 2 ? "s" : "");
+		fprintf(stderr, "%s: %s%s: left out: --as-mine publishes another municipality's "
+		        "records as yours, never its profile (this node keeps its own)\n", ctx->prog,
+		        profile_at, more);
+	}
 	if ((ret = file_alliance(&im, o->alliance, t, alliance)) != CLI_EXIT_OK)
 		goto out;
 	if (!o->again && (rc = own_contents(t, alliance, pk, &mine, &n_mine)) < 0) {
@@ -496,6 +534,8 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		uint8_t hash[32], existing[PROTO_ID_BYTES], rid[PROTO_ID_BYTES];
 		bool skip = false;
 
+		if (not_ours[k])
+			continue;
 		id = json_is_object(it->obj) ? json_string_value(json_object_get(it->obj, "id")) : NULL;
 		if (own_id[k] && hex_id(rid, id) && (rc = merge_own(t, &it->obj, rid)) < 0) {
 			cli_progress_end(&b.progress);
@@ -558,6 +598,12 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 	cli_progress_end(&b.progress);
 	store_txn_end(t);
 	t = NULL;
+	if (!n && !skipped) {
+		fprintf(ctx->tty_out ? stdout : stderr, "nothing published: %s holds no records "
+		        "to publish as yours\n", o->file);
+		ret = CLI_EXIT_OK;
+		goto out;
+	}
 	if (!n) {
 		say_skipped(ctx, skip_lines, skipped);
 		fprintf(ctx->tty_out ? stdout : stderr, "nothing new: the %zu record%s of %s %s "
@@ -619,6 +665,7 @@ out:
 	free(ids);
 	free(b.full);
 	free(own_id);
+	free(not_ours);
 	free(mine);
 	json_decref(file_ids);
 	json_refs_free(b.refs);

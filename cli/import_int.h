@@ -10,8 +10,10 @@
  *   - new records (no id), skipped when this author already published one
  *     identical in content (times and signature aside) unless `again`;
  *   - another author's records (an id that is not this node's, another
- *     municipality's name or author key): refused unless `as_mine`, which
- *     publishes them as new records of this node.
+ *     municipality's name or author key, a profile under another name):
+ *     refused unless `as_mine`, which publishes them as new records of this
+ *     node, except their profile rows: those are left out (one line says
+ *     so), since publishing one would rename this node after them.
  * Ids in the file that later rows cite (a result's measure) follow the
  * records they name, so a table exported at one node imports at another.
  */

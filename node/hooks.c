@@ -15,8 +15,15 @@
  * a time across all hooks, and a command still running after its timeout
  * is killed (SIGKILL) and logged.  A command that exits non-zero is
  * logged.  A watcher that exits is started again on the tick, at most
- * every HOOK_RESTART_MS.  Commands are split into words (node_hook_split)
- * and started directly: no shell ever reads them.
+ * every HOOK_RESTART_MS, unless it refused its filter (a usage error).
+ * Commands are split into words (node_hook_split) and started directly:
+ * no shell ever reads them.
+ *
+ * A reload of agora.conf (SIGHUP) compares the [hook]s by command and
+ * filter: the same hook keeps its watcher, so no record is lost or given
+ * twice across a reload; a removed hook is retired (watcher stopped, queue
+ * dropped) and freed once its watcher's handles and its last command have
+ * closed, since those callbacks still point at it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +38,7 @@
 #define HOOK_QUEUE_MAX 1024         /* lines waiting per hook */
 #define HOOK_LINE_MAX (8u << 20)    /* a longer line (a record's JSON) is dropped */
 #define HOOK_RESTART_MS 5000
+#define HOOK_WATCH_USAGE 2          /* agora's exit status for a bad command line */
 
 struct hook_line {
 	struct hook_line *next;
@@ -41,11 +49,15 @@ struct hook_line {
 /* One [hook]: its conf and its `agora watch` child. */
 struct hook {
 	struct hooks *hs;
+	struct hook *next_retired;  /* in hs->retired, once its [hook] entry is gone */
+	bool retired;               /* freed when its watcher and runs have closed */
+	unsigned n_runs;            /* hook_runs of it not yet freed */
 	struct node_hook_conf conf;
 	size_t index;               /* 1-based, as the log names it */
 	uv_process_t proc;
 	uv_pipe_t out;              /* the child's stdout */
 	bool running;               /* proc and out are open */
+	bool refused;               /* agora watch refused the filter: not restarted */
 	unsigned open_handles;      /* of proc and out, not yet closed */
 	uint64_t started_ms;
 	char *buf;                  /* a line being read */
@@ -70,8 +82,9 @@ struct hook_run {
 
 struct hooks {
 	struct node *n;
-	struct hook *v;
+	struct hook **v;            /* the [hook]s of agora.conf, in its order */
 	size_t nv;
+	struct hook *retired;       /* removed by a reload, some handle still open */
 	struct hook_run *runs;
 	size_t running;
 	char agora[4200];           /* the agora that watches */
@@ -138,14 +151,18 @@ bad:
 /* --------------------------------------------------------------- runs */
 
 static void pump(struct hooks *hs);
+static void hook_reap(struct hook *h);
 
 static void run_handle_closed(uv_handle_t *handle)
 {
 	struct hook_run *r = handle->data;
+	struct hook *h = r->h;
 	if (--r->open_handles)
 		return;
 	free(r->line);
 	free(r);
+	h->n_runs--;
+	hook_reap(h);
 }
 
 static void run_end(struct hook_run *r)
@@ -216,6 +233,7 @@ static int run_start(struct hook *h, struct hook_line *line)
 		return UV_ENOMEM;
 	}
 	r->h = h;
+	h->n_runs++;                /* until run_handle_closed frees r */
 	r->line = line;
 	r->proc.data = r->in.data = r->timer.data = r->wreq.data = r;
 	uv_pipe_init(hs->n->loop, &r->in, 0);
@@ -263,7 +281,7 @@ static void pump(struct hooks *hs)
 	while (any && hs->running < HOOK_RUNNING_MAX && !hs->n->stopping) {
 		any = false;
 		for (size_t i = 0; i < hs->nv && hs->running < HOOK_RUNNING_MAX; i++) {
-			struct hook *h = &hs->v[i];
+			struct hook *h = hs->v[i];
 			struct hook_line *l = h->qhead;
 			if (!l)
 				continue;
@@ -328,8 +346,10 @@ static void watch_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *b)
 static void watch_closed(uv_handle_t *handle)
 {
 	struct hook *h = handle->data;
-	if (--h->open_handles == 0)
-		h->running = false;
+	if (--h->open_handles)
+		return;
+	h->running = false;
+	hook_reap(h);
 }
 
 /* Close what of h's watcher is open (each handle once). */
@@ -359,7 +379,12 @@ static void watch_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		if (nread != UV_EOF)
 			NLOG(h->hs->n, NODE_LOG_WARN, "hook", "hook %zu: reading agora watch: %s",
 			     h->index, uv_strerror((int)nread));
-		watch_stop(h);
+		/* The watcher is ending (or must): its exit callback closes the
+		 * process handle, after reading why it ended (watch_exit). */
+		if (!uv_is_closing((uv_handle_t *)&h->proc))
+			uv_process_kill(&h->proc, SIGTERM);
+		if (!uv_is_closing((uv_handle_t *)&h->out))
+			uv_close((uv_handle_t *)&h->out, watch_closed);
 		return;
 	}
 	(void)b;
@@ -386,10 +411,18 @@ static void watch_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 static void watch_exit(uv_process_t *p, int64_t status, int sig)
 {
 	struct hook *h = p->data;
-	if (!h->hs->n->stopping)
+	/* A filter agora watch refuses stays refused: starting it again every
+	 * few seconds would only fill the log.  Only a new agora.conf helps. */
+	if (status == HOOK_WATCH_USAGE && !sig) {
+		h->refused = true;
+		NLOG(h->hs->n, NODE_LOG_ERROR, "hook", "hook %zu: `agora watch %s` refuses this "
+		     "filter (its message is above): the hook stays off until agora.conf is "
+		     "fixed and agorad re-reads it (SIGHUP)", h->index, h->conf.filter);
+	} else if (!h->hs->n->stopping) {
 		NLOG(h->hs->n, NODE_LOG_WARN, "hook", "hook %zu: agora watch ended (status %lld, "
 		     "signal %d); started again in %d s", h->index, (long long)status, sig,
 		     HOOK_RESTART_MS / 1000);
+	}
 	watch_close(h);
 }
 
@@ -469,30 +502,127 @@ static void find_agora(char *out, size_t cap)
 	snprintf(out, cap, "agora");
 }
 
-int node_hooks_start(struct node *n, const struct node_hook_conf *conf, size_t nconf)
+static void queue_drop(struct hook *h)
 {
-	struct hooks *hs;
-
-	if (!nconf)
-		return 0;
-	if (!(hs = calloc(1, sizeof(*hs))) || !(hs->v = calloc(nconf, sizeof(*hs->v)))) {
-		free(hs);
-		return -ENOMEM;
+	for (struct hook_line *l = h->qhead, *next; l; l = next) {
+		next = l->next;
+		free(l);
 	}
-	hs->n = n;
-	hs->nv = nconf;
-	find_agora(hs->agora, sizeof(hs->agora));
-	n->hooks = hs;
+	h->qhead = h->qtail = NULL;
+	h->qlen = 0;
+}
+
+static void hook_free(struct hook *h)
+{
+	queue_drop(h);
+	free(h->buf);
+	free(h);
+}
+
+/* Free a retired hook once nothing of the loop points at it any more. */
+static void hook_reap(struct hook *h)
+{
+	struct hooks *hs = h->hs;
+
+	if (!h->retired || h->open_handles || h->n_runs)
+		return;
+	for (struct hook **pp = &hs->retired; *pp; pp = &(*pp)->next_retired)
+		if (*pp == h) {
+			*pp = h->next_retired;
+			break;
+		}
+	hook_free(h);
+}
+
+/* h's [hook] entry is gone: its watcher ends and its waiting records are
+ * dropped; commands of it that run now finish (or time out). */
+static void hook_retire(struct hook *h)
+{
+	struct hooks *hs = h->hs;
+
+	NLOG(hs->n, NODE_LOG_INFO, "hook", "hook %zu: %s (`agora watch %s`) removed from "
+	     "agora.conf: stopped", h->index, h->conf.command, h->conf.filter);
+	h->retired = true;
+	h->next_retired = hs->retired;
+	hs->retired = h;
+	queue_drop(h);
+	watch_stop(h);
+	hook_reap(h);
+}
+
+static bool same_hook(const struct node_hook_conf *a, const struct node_hook_conf *b)
+{
+	return !strcmp(a->command, b->command) && !strcmp(a->filter, b->filter);
+}
+
+int node_hooks_reload(struct node *n, const struct node_hook_conf *conf, size_t nconf)
+{
+	struct hooks *hs = n->hooks;
+	struct hook **nv = NULL;
+	bool *kept = NULL, *fresh = NULL;
+	int ret = -ENOMEM;
+
+	/* a SIGHUP while agorad stops must not start children it would leave */
+	if ((!hs && !nconf) || n->stopping)
+		return 0;
+	if (!hs) {
+		if (!(hs = calloc(1, sizeof(*hs))))
+			return -ENOMEM;
+		hs->n = n;
+		find_agora(hs->agora, sizeof(hs->agora));
+		n->hooks = hs;
+	}
+	if ((nconf && (!(nv = calloc(nconf, sizeof(*nv))) || !(fresh = calloc(nconf, 1)))) ||
+	    (hs->nv && !(kept = calloc(hs->nv, 1))))
+		goto out;
+	/* Match first, allocate all, and only then change anything, so that
+	 * running out of memory leaves the running set as it was. */
 	for (size_t i = 0; i < nconf; i++) {
-		struct hook *h = &hs->v[i];
+		for (size_t j = 0; j < hs->nv && !nv[i]; j++)
+			if (!kept[j] && same_hook(&hs->v[j]->conf, &conf[i])) {
+				kept[j] = true;
+				nv[i] = hs->v[j];
+			}
+		if (!nv[i]) {
+			if (!(nv[i] = calloc(1, sizeof(**nv))))
+				goto out;
+			fresh[i] = true;
+		}
+	}
+	for (size_t j = 0; j < hs->nv; j++)
+		if (!kept[j])
+			hook_retire(hs->v[j]);
+	free(hs->v);
+	hs->v = nv;
+	hs->nv = nconf;
+	for (size_t i = 0; i < nconf; i++) {
+		struct hook *h = nv[i];
+		h->index = i + 1;
+		h->conf.timeout_s = conf[i].timeout_s;     /* for its next runs */
+		h->conf.line = conf[i].line;
+		if (!fresh[i])
+			continue;
 		h->hs = hs;
 		h->conf = conf[i];
-		h->index = i + 1;
 		if (watch_start(h) == 0)
 			NLOG(n, NODE_LOG_INFO, "hook", "hook %zu: %s for records of `agora watch %s`",
 			     h->index, h->conf.command, h->conf.filter);
 	}
-	return 0;
+	nv = NULL;
+	ret = 0;
+out:
+	for (size_t i = 0; nv && i < nconf; i++)
+		if (fresh[i])
+			free(nv[i]);
+	free(nv);
+	free(fresh);
+	free(kept);
+	return ret;
+}
+
+int node_hooks_start(struct node *n, const struct node_hook_conf *conf, size_t nconf)
+{
+	return node_hooks_reload(n, conf, nconf);
 }
 
 void node_hooks_tick(struct node *n)
@@ -501,8 +631,8 @@ void node_hooks_tick(struct node *n)
 	uint64_t now = node_mono_ms(n);
 
 	for (size_t i = 0; hs && i < hs->nv && !n->stopping; i++) {
-		struct hook *h = &hs->v[i];
-		if (!h->running && now - h->started_ms >= HOOK_RESTART_MS)
+		struct hook *h = hs->v[i];
+		if (!h->running && !h->refused && now - h->started_ms >= HOOK_RESTART_MS)
 			(void)watch_start(h);
 	}
 }
@@ -514,7 +644,7 @@ void node_hooks_stop(struct node *n)
 	if (!hs)
 		return;
 	for (size_t i = 0; i < hs->nv; i++)
-		watch_stop(&hs->v[i]);
+		watch_stop(hs->v[i]);
 	/* commands still running are ended; their records are not retried */
 	while (hs->runs) {
 		struct hook_run *r = hs->runs;
@@ -529,13 +659,12 @@ void node_hooks_free(struct node *n)
 
 	if (!hs)
 		return;
-	for (size_t i = 0; i < hs->nv; i++) {
-		struct hook *h = &hs->v[i];
-		for (struct hook_line *l = h->qhead, *next; l; l = next) {
-			next = l->next;
-			free(l);
-		}
-		free(h->buf);
+	for (size_t i = 0; i < hs->nv; i++)
+		hook_free(hs->v[i]);
+	while (hs->retired) {
+		struct hook *h = hs->retired;
+		hs->retired = h->next_retired;
+		hook_free(h);
 	}
 	free(hs->v);
 	free(hs);

@@ -376,10 +376,16 @@ struct node {
 
 /* hooks.c: [hook] commands, each fed by an `agora watch --jsonl` child.
  * start copies conf (0 or -ENOMEM; a hook that cannot start is logged and
- * tried again by the tick); tick restarts watchers that ended; stop kills
- * and closes every child's handles (before uv_run returns); free frees
- * what is left after the loop has run out. */
+ * tried again by the tick); reload (agora.conf re-read) makes conf the set:
+ * a hook with the same command and filter as a running one keeps its
+ * watcher (a new timeout applies to its next runs), a removed one's watcher
+ * is stopped and its waiting records dropped (its commands running now
+ * finish), an added one starts; -ENOMEM changes nothing.  Both copy conf.
+ * tick restarts watchers that ended; stop kills and closes every child's
+ * handles (before uv_run returns); free frees what is left after the loop
+ * has run out. */
 int node_hooks_start(struct node *n, const struct node_hook_conf *conf, size_t nconf);
+int node_hooks_reload(struct node *n, const struct node_hook_conf *conf, size_t nconf);
 void node_hooks_tick(struct node *n);
 void node_hooks_stop(struct node *n);
 void node_hooks_free(struct node *n);

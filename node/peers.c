@@ -244,8 +244,8 @@ void node_peers_close(struct node *n)
 
 /*
  * Re-read agora.conf (SIGHUP, or ReloadReq on the control socket): peers
- * appear, change and disappear without a restart; a bad file changes
- * nothing.  The listen address needs a restart.
+ * and [hook]s appear, change and disappear without a restart; a bad file
+ * changes nothing.  The listen address needs a restart.
  */
 int node_reload(struct node *n)
 {
@@ -293,7 +293,10 @@ int node_reload(struct node *n)
 	                         cfg->listen_port != n->cfg.listen_port)))
 		NLOG(n, NODE_LOG_WARN, "config", "a new listen address takes a restart of agorad");
 	snprintf(n->cfg.name, sizeof(n->cfg.name), "%s", cfg->name);
-	NLOG(n, NODE_LOG_INFO, "config", "reloaded %s: %zu peer(s)", path, n->n_peers);
+	if (node_hooks_reload(n, cfg->hooks, cfg->n_hooks))
+		NLOG(n, NODE_LOG_ERROR, "hook", "out of memory: the [hook]s stay as they were");
+	NLOG(n, NODE_LOG_INFO, "config", "reloaded %s: %zu peer(s), %zu hook(s)", path, n->n_peers,
+	     cfg->n_hooks);
 	node_config_dispose(cfg);
 	free(cfg);
 	return 0;

@@ -5,7 +5,9 @@
   takes as many columns as it shows, so the next column starts at the same
   place on every line (`agora query`'s table, `agora alliance list`).
 - An empty result says "no records match" on stderr and exits 0, while
-  stdout stays what scripts expect ("" for a table, "[]" for --json).
+  stdout stays what scripts expect ("" for a table, "[]" for --json, a
+  CSV header), in `agora query` and `agora export`; an empty `agora peer
+  list` says "no peers" the same way.
 - `agora help` lists the commands; `agora help COMMAND [SUB]` prints exactly
   `agora COMMAND [SUB] --help`; an unknown one is a usage error (2).
 - On a terminal (a pty here), `agora init` asks for the new key's passphrase
@@ -81,6 +83,20 @@ p = run(home, "query", "--text", "nothing-like-this-anywhere", "--json")
 check(p.stdout.strip() == "[]" and "no records match" in p.stderr, "empty json: %r" % p.stdout)
 p = run(home, "query", "--kind", "measure")
 check("no records match" not in p.stderr, "a result is not called empty")
+# export and peer list say so the same way, each format still valid.
+p = run(home, "export", "--kind", "lesson")
+check(p.stdout == "" and p.stderr.strip() == "no records match", "empty export: %r %r" % (p.stdout, p.stderr))
+p = run(home, "export", "--kind", "lesson", "--format", "csv")
+check(p.stdout.startswith("id,") and p.stdout.count("\n") == 1 and p.stderr.strip() == "no records match",
+      "empty csv export: a header only: %r %r" % (p.stdout, p.stderr))
+out_dir = os.path.join(TMP, "empty-tables")
+p = run(home, "export", "--kind", "lesson", "--format", "csv", "--output-dir", out_dir)
+check(os.listdir(out_dir) == [] and p.stderr.strip() == "no records match",
+      "empty export to a directory: %r %r" % (os.listdir(out_dir), p.stderr))
+p = run(home, "export", "--kind", "measure")
+check(p.stdout.count("\n") == 2 and "no records match" not in p.stderr, "an export is not called empty")
+p = run(home, "peer", "list")
+check(p.stdout == "" and p.stderr.startswith("no peers"), "empty peer list: %r %r" % (p.stdout, p.stderr))
 
 # ------------------------------------------------------------ help
 p = run(home, "help")

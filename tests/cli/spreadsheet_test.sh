@@ -38,6 +38,18 @@ run 3 b publish --file "$TMP/x"
 grep -qF -- "--as-mine" "$TMP/err" || fail "no --as-mine asked for: $ERR"
 [ "$(count b)" = "$base" ] || fail "stored without --as-mine"
 run 0 b publish --file "$TMP/x" --as-mine
+# ... but never its profile: b keeps its own name, and says it left it out.
+grep -qF "profiles.csv: row 2 (Assens Kommune)" <<<"$ERR" || fail "no profile left out: $ERR"
+grep -qF "never its profile" <<<"$ERR" || fail "no word on the profile: $ERR"
+b whoami | grep -q "profile: *Vejle Kommune (DK)" || fail "import renamed b: $(b whoami)"
+[ "$(b export --kind profile | grep -c 'Assens')" = 0 ] || fail "b published Assens' profile"
+# A profile written by hand under another name is another municipality's too.
+echo '{"kind":"profile","name":"Odense Kommune","country":"DK"}' >"$TMP/odense.jsonl"
+run 3 b publish --file "$TMP/odense.jsonl"
+grep -qF "it is the profile of Odense Kommune, not of Vejle Kommune" <<<"$ERR" || fail "odense: $ERR"
+run 0 b publish --file "$TMP/odense.jsonl" --as-mine
+grep -qF "nothing published" <<<"$OUT$ERR" || fail "odense --as-mine: $OUT $ERR"
+[ "$(b export --kind profile | grep -c 'Odense')" = 0 ] || fail "b published Odense's profile"
 run 0 b export --format csv --output-dir "$TMP/y"
 # Same records, field by field (ids, times and the author's columns aside;
 # a result's measure by its title).
@@ -48,7 +60,7 @@ for f in sorted(os.listdir(sys.argv[1])):
     def rows(d):
         r = list(csv.DictReader(open(os.path.join(d, f), encoding="utf-8", newline="")))
         out = sorted(tuple((k, v) for k, v in x.items() if k not in skip) for x in r)
-        return [x for x in out if f != "profiles.csv" or dict(x).get("population")]
+        return [x for x in out if f != "profiles.csv"]
     x, y = rows(sys.argv[1]), rows(sys.argv[2])
     assert x == y, (f, [a for a in x if a not in y][:1], [a for a in y if a not in x][:1])
 PY
@@ -92,6 +104,8 @@ assert isinstance(m.cell(2, hdr.index("mitigation") + 1).value, bool)
 PY
 "$AGORA" --home "$TMP/c" init --name "Lemvig Kommune" --country DK --alliance T >/dev/null
 run 0 "$AGORA" --home "$TMP/c" publish --file "$TMP/a.xlsx" --as-mine
+grep -qF "sheet profiles, row 2 (Assens Kommune) and 1 more profile row: left out" <<<"$ERR" || fail "xlsx profile: $ERR"
+"$AGORA" --home "$TMP/c" whoami | grep -q "profile: *Lemvig Kommune (DK)" || fail "xlsx import renamed c"
 run 0 "$AGORA" --home "$TMP/c" export --format csv --output-dir "$TMP/z"
 python3 - "$TMP/y" "$TMP/z" <<'PY' || fail "xlsx round trip differs"
 import csv, sys, os
@@ -100,7 +114,7 @@ for f in sorted(os.listdir(sys.argv[1])):
     def rows(d):
         r = list(csv.DictReader(open(os.path.join(d, f), encoding="utf-8", newline="")))
         out = sorted(tuple((k, v) for k, v in x.items() if k not in skip) for x in r)
-        return [x for x in out if f != "profiles.csv" or dict(x).get("population")]
+        return [x for x in out if f != "profiles.csv"]
     assert rows(sys.argv[1]) == rows(sys.argv[2]), f
 PY
 after=$("$AGORA" --home "$TMP/c" export | wc -l)
@@ -159,8 +173,11 @@ run 0 a export -o "$TMP/a.jsonl"
 run 3 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl"
 grep -qF "signed by another author" "$TMP/err" || fail "jsonl foreign: $ERR"
 run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
-[ "$("$AGORA" --home "$TMP/e" export | wc -l)" = "$(($(wc -l <"$TMP/a.jsonl") + 1))" ] ||
+# (every record but Assens' profiles: Lolland keeps its own)
+[ "$("$AGORA" --home "$TMP/e" export | wc -l)" = \
+  "$(($(wc -l <"$TMP/a.jsonl") - $(grep -c '"kind":"profile"' "$TMP/a.jsonl") + 1))" ] ||
 	fail "jsonl --as-mine did not store every record"
+"$AGORA" --home "$TMP/e" whoami | grep -q "profile: *Lolland Kommune (DK)" || fail "jsonl import renamed e"
 run 0 "$AGORA" --home "$TMP/e" publish --file "$TMP/a.jsonl" --as-mine
 grep -qF "nothing new" <<<"$OUT$ERR" || fail "jsonl second import: $OUT $ERR"
 
