@@ -123,14 +123,14 @@ static const char *post_refusal(struct web_req *r, struct MHD_Connection *c)
 	char want[128];
 
 	if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33))
-		return r->w->tx->err_form_type;
+		return r->tx->err_form_type;
 	if (!token_eq(web_form_get(&r->form, "csrf"), r->w->csrf))
-		return r->w->tx->err_csrf;
+		return r->tx->err_csrf;
 	snprintf(want, sizeof(want), "http://%s", r->host);
 	if (origin && strcasecmp(origin, want))
-		return r->w->tx->err_origin;
+		return r->tx->err_origin;
 	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
-		return r->w->tx->err_origin;
+		return r->tx->err_origin;
 	return NULL;
 }
 
@@ -159,7 +159,7 @@ static void route(struct web_req *r, struct web_resp *p)
 	else if (!strcmp(path, "/retract") && r->post)
 		web_page_retract(r, p);
 	else
-		web_page_error(r, p, 404, r->w->tx->err_not_found);
+		web_page_error(r, p, 404, r->tx->err_not_found);
 }
 
 /* ------------------------------------------------------------ MHD glue */
@@ -238,13 +238,27 @@ static int resp_open(struct web_resp *p)
 	return p->f ? 0 : -ENOMEM;
 }
 
+/* Speak code (a static code of lang_choose) in this request's pages. */
+static void choose_lang(struct web_req *r, const char *code)
+{
+	size_t i = 0;
+
+	while (r->w->langs[i + 1] && strcmp(lang_id(r->w->langs[i]), code))
+		i++;
+	if (strcmp(lang_id(r->w->langs[i]), code))
+		i = 0;   /* not built in: cannot happen, lang_choose names one */
+	r->lang = lang_id(r->w->langs[i]);
+	r->tx = &r->w->texts[i];
+	r->words = r->w->langs[i];
+}
+
 static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const char *url,
                               const char *method, struct conn *cn)
 {
 	struct web_req r;
 	struct web_resp p;
 	char cookie[WEB_TOKEN_HEX + 2], setc[160];
-	const char *cookies, *tok;
+	const char *cookies, *tok, *accept;
 	bool authed;
 	enum MHD_Result ret;
 
@@ -253,6 +267,8 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	r.path = url;
 	r.post = !strcmp(method, "POST");
 	r.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
+	choose_lang(&r, lang_choose(NULL, accept));
 	web_form_init(&r.args);
 	web_form_init(&r.form);
 	if (resp_open(&p) < 0)
@@ -260,25 +276,24 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	setc[0] = '\0';
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !r.post) {
-		web_page_error(&r, &p, 405, w->tx->err_method);
+		web_page_error(&r, &p, 405, r.tx->err_method);
 		goto send;
 	}
 	/* A name that resolves to 127.0.0.1 must not make this a page of
 	 * another site (DNS rebinding): only our own Host is served. */
 	if (!host_ok(w, r.host)) {
 		r.host = w->hosts[0];
-		web_page_error(&r, &p, 403, w->tx->err_host);
+		web_page_error(&r, &p, 403, r.tx->err_host);
 		goto send;
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_cb, &r.args);
-	r.lang = lang_choose(web_form_get(&r.args, "lang"),
-	                     MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
+	choose_lang(&r, lang_choose(web_form_get(&r.args, "lang"), accept));
 	if (cn->too_big) {
-		web_page_error(&r, &p, 413, w->tx->err_too_big);
+		web_page_error(&r, &p, 413, r.tx->err_too_big);
 		goto send;
 	}
 	if (r.post && cn->len && web_form_parse(&r.form, cn->body, cn->len) < 0) {
-		web_page_error(&r, &p, 400, w->tx->err_form);
+		web_page_error(&r, &p, 400, r.tx->err_form);
 		goto send;
 	}
 	if (!strcmp(url, "/style.css") && !r.post) {
@@ -291,7 +306,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		token_eq(cookie, w->token);
 	if ((tok = web_form_get(&r.args, "token")) && !r.post) {
 		if (!token_eq(tok, w->token)) {
-			web_page_error(&r, &p, 403, w->tx->err_token);
+			web_page_error(&r, &p, 403, r.tx->err_token);
 			goto send;
 		}
 		/* Keep it as a cookie and take it out of the address bar. */
@@ -305,7 +320,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		goto send;
 	}
 	if (!authed) {
-		web_page_error(&r, &p, 403, w->tx->err_token);
+		web_page_error(&r, &p, 403, r.tx->err_token);
 		goto send;
 	}
 	if (r.post) {
@@ -398,6 +413,20 @@ static void node_name(struct web *w)
 	}
 }
 
+/* Every built-in language's words, into w->langs and w->texts. */
+static int load_langs(struct web *w, struct cli_ctx *ctx)
+{
+	for (size_t i = 0; lang_code_at(i); i++) {
+		int err;
+		if (i + 1 >= WEB_LANGS || (err = lang_new(&w->langs[i], lang_code_at(i))) < 0) {
+			cli_error(ctx, "web: cannot load the words of language '%s'", lang_code_at(i));
+			return CLI_EXIT_ERROR;
+		}
+		web_text_load(&w->texts[i], w->langs[i]);
+	}
+	return CLI_EXIT_OK;
+}
+
 int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct web_opts o = { 0 };
@@ -454,12 +483,13 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
-	w.tx = &web_text_en;
+	if ((rc = load_langs(&w, ctx)) != CLI_EXIT_OK)
+		goto out;
 	if ((rc = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
-		return rc;
+		goto out;
 	if (!o.read_only) {
 		if ((rc = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
-			return rc;
+			goto out;
 		store_set_own_key(s, key->pk);
 		memcpy(w.pk, key->pk, PROTO_KEY_BYTES);
 		w.can_sign = true;
@@ -467,7 +497,8 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	node_name(&w);
 	if (make_tokens(&w) < 0) {
 		cli_error(ctx, "web: cannot make a token");
-		return CLI_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
+		goto out;
 	}
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -480,7 +511,8 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	                     MHD_OPTION_END);
 	if (!d) {
 		cli_error(ctx, "web: cannot listen on %s port %lu (in use? try --port)", listen, port);
-		return CLI_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
+		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	w.port = info ? info->port : (uint16_t)port;
@@ -510,6 +542,10 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	MHD_stop_daemon(d);
+	rc = CLI_EXIT_OK;
+out:
 	sodium_memzero(w.token, sizeof(w.token));
-	return CLI_EXIT_OK;
+	for (size_t i = 0; i < WEB_LANGS; i++)
+		lang_free(w.langs[i]);
+	return rc;
 }

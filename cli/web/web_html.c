@@ -48,7 +48,7 @@ const char web_css[] =
 
 void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"", f);
@@ -78,7 +78,7 @@ void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 void web_page_end(struct web_req *r, struct web_resp *p)
 {
 	fputs("</main>\n<footer>", p->f);
-	web_esc(p->f, r->w->tx->footer);
+	web_esc(p->f, r->tx->footer);
 	fputs("</footer>\n</body>\n</html>\n", p->f);
 }
 
@@ -97,9 +97,9 @@ void web_page_error(struct web_req *r, struct web_resp *p, int status, const cha
 	p->status = status;
 	p->report = false;
 	p->type = NULL;
-	web_page_begin(r, p, r->w->tx->title_error);
+	web_page_begin(r, p, r->tx->title_error);
 	fputs("<h1>", p->f);
-	web_esc(p->f, r->w->tx->title_error);
+	web_esc(p->f, r->tx->title_error);
 	fputs("</h1>\n<p class=\"err\">", p->f);
 	web_esc(p->f, msg);
 	fputs("</p>\n", p->f);

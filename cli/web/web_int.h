@@ -29,6 +29,7 @@
 #define WEB_BODY_MAX (256u << 10)   /* a form body larger than this is refused (413) */
 #define WEB_FORM_MAX 512            /* pairs per query string or form body */
 #define WEB_VALUE_MAX (64u << 10)   /* bytes of one decoded value */
+#define WEB_LANGS 8                 /* room for the built-in languages (lang_count) */
 
 /* ------------------------------------------------------------ form */
 
@@ -72,7 +73,8 @@ int web_cookie_get(char *out, size_t cap, const char *header, const char *name);
 
 struct web {
 	struct cli_ctx *ctx;          /* store and key; borrowed from cli_cmd_web */
-	const struct web_text *tx;    /* the UI's words */
+	struct lang *langs[WEB_LANGS]; /* each built-in language (lang_code_at order) */
+	struct web_text texts[WEB_LANGS]; /* their UI words, borrowed from langs */
 	char token[WEB_TOKEN_HEX + 1]; /* the secret (hex) printed in the URL */
 	char csrf[WEB_TOKEN_HEX + 1];  /* keyed hash of the token, in every form */
 	char hosts[4][80];            /* Host header values accepted; [0] is printed */
@@ -94,6 +96,8 @@ struct web_req {
 	struct web_form form;         /* the POST body (empty for GET) */
 	const char *host;             /* the Host header, checked */
 	const char *lang;             /* ?lang=, else Accept-Language (lang_choose): static */
+	const struct web_text *tx;    /* the words of lang: w->texts[...] */
+	const struct lang *words;     /* lang's words, for code-list names */
 };
 
 /* What a page handler answers. */

@@ -237,7 +237,7 @@ static int alliance_cb(const struct store_record *sr, void *arg)
 static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kind,
                       const struct web_form *values, const char *error, const char *amend_hex)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 	char title[160];
 
@@ -312,7 +312,7 @@ static enum proto_kind web_kind(const char *v)
 
 void web_page_publish(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	ProtobufCMessage *body = NULL;
 	Agora__Record *rec = NULL;
@@ -392,7 +392,7 @@ static const char *own_record(struct web_req *r, struct store_txn *t, const char
                               uint8_t id[PROTO_ID_BYTES], Agora__Record **out,
                               struct store_record *sr)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	Agora__Record *rec = NULL;
 	char msg[200];
 
@@ -415,7 +415,7 @@ static const char *own_record(struct web_req *r, struct store_txn *t, const char
 
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct store_record sr, newest;
 	Agora__Record *orig = NULL, *cur = NULL, *rec = NULL;
@@ -509,7 +509,7 @@ out:
 
 void web_page_retract(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct store_record sr;
 	Agora__Record *orig = NULL, *rec = NULL;

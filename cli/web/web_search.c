@@ -68,7 +68,7 @@ static void input_text(FILE *f, const char *name, const char *label, const char 
 
 static void search_form(struct search *s, const struct web_form *a)
 {
-	const struct web_text *tx = s->r->w->tx;
+	const struct web_text *tx = s->r->tx;
 	const char *cur;
 	FILE *f = s->f;
 
@@ -169,7 +169,7 @@ static void snippet(FILE *f, const char *text, long at, char *const *words, size
 static int hit_cb(const struct store_hit *hit, void *arg)
 {
 	struct search *s = arg;
-	const struct web_text *tx = s->r->w->tx;
+	const struct web_text *tx = s->r->tx;
 	Agora__Record *rec = NULL;
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind;
@@ -355,7 +355,7 @@ static void url_put(FILE *f, const char *s)
 
 void web_page_search(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct store_query q;
 	uint8_t authors[STORE_QUERY_MAX_AUTHORS][PROTO_KEY_BYTES];

@@ -10,6 +10,7 @@ On a store with the example data and hostile records (webtest.make_store):
   * the headers: a Content-Security-Policy without scripts on every page;
   * publishing through the form works: 303 to the new record, then found
     by search; a bad value gets the CLI's own message;
+  * every page in the browser's language (Accept-Language or ?lang=);
   * XSS: every page that shows the hostile records (search hits and
     snippets, a record, a municipality, members, the report, the amend
     form) holds their text escaped and never a raw <script> or <img>.
@@ -232,6 +233,19 @@ def run_checks(w, home, ids):
     check(s == 200 and 'lang="pl"' in body, "?lang= wins over Accept-Language")
     check(re.search(r'<a href="/record/[0-9a-f]{64}"', body) is not None and
           '<base target="_top">' in body, "report figures link to the record pages")
+    # ---- the pages themselves speak it too: every word from cli/lang/*.ini
+    for lang, words in (("da", ["Søg", "Medlemmer og node", "Kommune", "Rækkefølge"]),
+                        ("pl", ["Szukaj", "Członkowie i węzeł", "Gmina"]),
+                        ("nl", ["Zoeken", "Leden en knooppunt", "Gemeente"])):
+        s, h, body = w.get("/?kind=measure", headers={"Accept-Language": lang + ";q=0.8"})
+        check(s == 200 and 'lang="%s"' % lang in body and all(x in body for x in words) and
+              "Members and node" not in body and "web." not in body,
+              "the search page in %s: %r" % (lang, [x for x in words if x not in body]))
+    s, h, body = w.get("/members?lang=nl", headers={"Accept-Language": "da"})
+    check(s == 200 and "Dit knooppunt" in body, "?lang= picks the pages' language too")
+    s, h, body = w.get("/record/" + "0" * 64, headers={"Accept-Language": "pl"})
+    check(s == 404 and "W tym magazynie nie ma takiego rekordu." in body,
+          "an error page in the browser's language")
     s, h, body = w.get("/amend/" + ids["own_lesson"])
     check('value="&lt;script&gt;alert(1)&lt;/script&gt;"' in body,
           "the amend form holds the hostile title escaped in its value")
