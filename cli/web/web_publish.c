@@ -21,13 +21,20 @@
 #include "cli/web/web_int.h"
 
 /* endorsement: the store lets only coordinators publish one, and says so. */
-static const char *const web_kinds[] = { "measure", "result", "lesson", "endorsement" };
+static const char *const web_kinds[] = {
+	"measure", "result", "lesson", "endorsement", "target", "inventory", "profile",
+};
 
 /* String fields that hold paragraphs: a text area each. */
 static const char *const long_fields[] = {
 	"summary", "description", "context", "action", "outcome", "worked", "enablers", "note",
-	"method", "reason",
+	"method", "reason", "factor_source",
 };
+
+/* An inventory's sector lines are one text area, a line each, each line
+ * what `agora publish inventory --sector-line` takes. */
+#define SECTOR_LINES "sector_line"
+
 
 static bool is_long(const char *name)
 {
@@ -66,17 +73,26 @@ static char *form_joined(const struct web_form *v, const char *name)
 	return out;
 }
 
-/* One input per field of desc (nested messages are left to the CLI),
- * filled from v (the values given, or the record being amended). */
-static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const struct web_form *v)
+/* One input per field of desc, filled from v (the values given, or the
+ * record being amended).  Nested messages are left to the CLI, but for an
+ * inventory's sector lines when publishing (an amend keeps the old ones). */
+static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const struct web_form *v,
+                        bool amend)
 {
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
 		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
 		char label[80];
 
-		if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (amend || fd->descriptor != &agora__sector_emission__descriptor)
+				continue;
+			fputs("<label for=\"f_" SECTOR_LINES "\">sector lines</label>\n"
+			      "<textarea id=\"f_" SECTOR_LINES "\" name=\"" SECTOR_LINES "\" rows=\"4\">", f);
+			web_esc(f, web_form_get(v, SECTOR_LINES));
+			fputs("</textarea>\n<div class=\"hint\">SECTOR:TCO2E[:MWH]</div>\n", f);
 			continue;
+		}
 		snprintf(label, sizeof(label), "%s", fd->name);
 		for (char *c = label; *c; c++)
 			if (*c == '_')
@@ -167,6 +183,28 @@ static int form_from_message(struct web_form *v, const ProtobufCMessage *msg)
 	return 0;
 }
 
+/* Each non-empty line of text as one --sector-line. */
+static int apply_lines(struct fields *fs, const char *text, char *err, size_t cap)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\r\n");
+		char *line = strndup(text, len);
+		int rc;
+
+		if (!line)
+			return -ENOMEM;
+		rc = *line ? fields_set(fs, "sector-line", line) : 0;
+		free(line);
+		if (rc < 0) {
+			snprintf(err, cap, "%s", fs->err);
+			return rc;
+		}
+		text += len;
+		text += strspn(text, "\r\n");
+	}
+	return 0;
+}
+
 /*
  * Apply the form's field values to msg as `agora publish` applies its
  * flags.  0, or the first error with its message in err (the CLI's words).
@@ -185,6 +223,11 @@ static int apply_form(struct fields *fs, const struct web_form *form, char *err,
 		if (!strcmp(name, "csrf") || !strcmp(name, "kind") || !strcmp(name, "alliance") ||
 		    !strcmp(name, "id"))
 			continue;
+		if (!strcmp(name, SECTOR_LINES) && fs->desc == &agora__inventory__descriptor) {
+			if ((rc = apply_lines(fs, value, err, cap)) < 0)
+				return rc;
+			continue;
+		}
 		fd = protobuf_c_message_descriptor_get_field_by_name(d, name);
 		if (!fd || fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 			snprintf(err, cap, "%s '%s'", tx->err_field, name);
@@ -272,7 +315,7 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 			store_txn_end(t);
 		}
 	}
-	form_fields(f, proto_kind_descriptor(kind), values);
+	form_fields(f, proto_kind_descriptor(kind), values, amend_hex != NULL);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
 	fputs("</button></p>\n</form>\n", f);
@@ -336,8 +379,12 @@ void web_page_publish(struct web_req *r, struct web_resp *p)
 		web_esc(p->f, tx->title_publish);
 		fputs("</h1>\n<ul>\n", p->f);
 		for (size_t i = 0; i < sizeof(web_kinds) / sizeof(web_kinds[0]); i++)
-			fprintf(p->f, "<li><a id=\"new_%s\" href=\"/publish?kind=%s\">%s</a></li>\n",
-			        web_kinds[i], web_kinds[i], web_kinds[i]);
+		{
+			fprintf(p->f, "<li><a id=\"new_%s\" href=\"/publish?kind=%s\">", web_kinds[i],
+			        web_kinds[i]);
+			web_esc(p->f, lang_code_name(r->words, "kind", web_kinds[i]));
+			fputs("</a></li>\n", p->f);
+		}
 		fputs("</ul>\n", p->f);
 		web_page_end(r, p);
 		return;

@@ -179,6 +179,33 @@ def run_checks(w, home, ids):
     check(re.search(r'<td>endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
           "the measure's page lists the endorsement")
 
+    # ---- targets, inventories and the profile, through the same form
+    s, h, body = w.get("/publish", headers={"Accept-Language": "da"})
+    check('kind=target">Mål<' in body and 'id="new_inventory"' in body and
+          'id="new_profile"' in body, "the publish page offers target, inventory and profile")
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "target", "title": "Net zero 2045",
+                                     "type": "net_zero", "baseline_year": "2019",
+                                     "target_year": "2045", "reduction_pct": "100"})
+    tloc = h.get("location", "")
+    check(s == 303 and tloc.startswith("/record/"), "a target is published (%d %s)" % (s, tloc))
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "inventory", "type": "bei",
+                                     "year": "2024",
+                                     "sector_line": "municipal_buildings:1200.5:3400\r\n"
+                                                    "transport_public:800\n"})
+    iloc = h.get("location", "")
+    check(s == 303 and iloc.startswith("/record/"), "an inventory with sector lines (%d)" % s)
+    shown = webtest.run(AGORA, home, "show", iloc.split("/")[2].split("?")[0], "--json").stdout
+    check('"municipal_buildings"' in shown and "1200.5" in shown and '"transport_public"' in shown,
+          "both sector lines are in the stored inventory: %s" % shown[:300])
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "inventory", "year": "2024",
+                                     "sector_line": "no_such_sector:5"})
+    check(s == 400 and "no_such_sector" in body, "a bad sector line gets the CLI's message")
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "profile", "name": "Assens Kommune",
+                                     "country": "dk", "population": "41000"})
+    check(s == 303, "the profile is published from the web (%d)" % s)
+    s, h, body = w.get(h.get("location", "/"))
+    check(">DK<" in body, "the country is upper-cased as the CLI does")
+
     # ---- amend and retract
     lid = loc.split("/")[2].split("?")[0]
     s, h, body = w.get("/amend/" + lid)
