@@ -158,6 +158,8 @@ static void route(struct web_req *r, struct web_resp *p)
 		web_page_amend(r, p, path + 7);
 	else if (!strcmp(path, "/retract") && r->post)
 		web_page_retract(r, p);
+	else if (!strcmp(path, "/admit"))
+		web_page_admit(r, p);
 	else
 		web_page_error(r, p, 404, r->tx->err_not_found);
 }

@@ -150,8 +150,22 @@ void web_page_report_doc(struct web_req *r, struct web_resp *p);   /* /report/do
 void web_page_publish(struct web_req *r, struct web_resp *p);      /* GET|POST /publish */
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *id); /* /amend/ID */
 void web_page_retract(struct web_req *r, struct web_resp *p);      /* POST /retract */
+void web_page_admit(struct web_req *r, struct web_resp *p);        /* GET|POST /admit */
 
 /* ------------------------------------------------------------ shared */
+
+/*
+ * Sign rec (owned by the caller) with this node's key and store it in
+ * alliance, as `agora publish` does; on success 0 and a 303 in p to the
+ * new record's page.  On failure the store's code, and the CLI's message
+ * in err (cap bytes): cli_gov_message's for a governance record (gov),
+ * else cli_publish_message's.  (web_publish.c)
+ */
+int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
+             Agora__Record *rec, bool gov, char *err, size_t cap);
+/* A labelled <select name="alliance"> of the store's alliances, the
+ * default one first (empty value); cur selected.  (web_publish.c) */
+void web_alliance_select(struct web_req *r, FILE *f, const char *cur);
 
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);

@@ -173,6 +173,11 @@ void web_page_members(struct web_req *r, struct web_resp *p)
 	fputs("<h1>", p->f);
 	web_esc(p->f, tx->nav_members);
 	fputs("</h1>\n", p->f);
+	if (r->w->can_sign) {
+		fputs("<p><a id=\"admit\" href=\"/admit\">", p->f);
+		web_esc(p->f, tx->admit_link);
+		fputs("</a></p>\n", p->f);
+	}
 	store_alliances(c.t, alliance_cb, &c);
 	/* The control call may wait for agorad: not inside a snapshot. */
 	cli_names_free(c.names);

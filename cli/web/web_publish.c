@@ -18,6 +18,7 @@
 #include "cli/fields_int.h"
 #include "cli/format_int.h"
 #include "cli/json_int.h"
+#include "cli/members_int.h"
 #include "cli/web/web_int.h"
 
 /* endorsement: the store lets only coordinators publish one, and says so. */
@@ -277,6 +278,23 @@ static int alliance_cb(const struct store_record *sr, void *arg)
 	return 0;
 }
 
+void web_alliance_select(struct web_req *r, FILE *f, const char *cur)
+{
+	struct store_txn *t = NULL;
+
+	if (store_txn_begin(r->w->ctx->store, &t) < 0)
+		return;
+	struct alliances a = { f, t, cur, 0 };
+	fputs("<label for=\"f_alliance\">", f);
+	web_esc(f, r->tx->r_alliance);
+	fputs("</label>\n<select id=\"f_alliance\" name=\"alliance\"><option value=\"\">", f);
+	web_esc(f, r->tx->default_alliance);
+	fputs("</option>", f);
+	store_alliances(t, alliance_cb, &a);
+	fputs("</select>\n", f);
+	store_txn_end(t);
+}
+
 static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kind,
                       const struct web_form *values, const char *error, const char *amend_hex)
 {
@@ -301,20 +319,8 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 		fputs("<form class=\"pub\" method=\"post\" action=\"/publish\">\n", f);
 	web_csrf_input(r, f);
 	fprintf(f, "<input type=\"hidden\" name=\"kind\" value=\"%s\">\n", proto_kind_name(kind));
-	if (!amend_hex) {
-		struct store_txn *t = NULL;
-		if (store_txn_begin(r->w->ctx->store, &t) == 0) {
-			struct alliances a = { f, t, web_form_get(values, "alliance"), 0 };
-			fputs("<label for=\"f_alliance\">", f);
-			web_esc(f, tx->r_alliance);
-			fputs("</label>\n<select id=\"f_alliance\" name=\"alliance\"><option value=\"\">", f);
-			web_esc(f, tx->default_alliance);
-			fputs("</option>", f);
-			store_alliances(t, alliance_cb, &a);
-			fputs("</select>\n", f);
-			store_txn_end(t);
-		}
-	}
+	if (!amend_hex)
+		web_alliance_select(r, f, web_form_get(values, "alliance"));
 	form_fields(f, proto_kind_descriptor(kind), values, amend_hex != NULL);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
@@ -322,10 +328,8 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 	web_page_end(r, p);
 }
 
-/* Sign and store rec (owned by the caller) in alliance; on success a 303
- * to the new record.  On failure the message in err. */
-static int sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
-                Agora__Record *rec, char *err, size_t cap)
+int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
+             Agora__Record *rec, bool gov, char *err, size_t cap)
 {
 	struct proto_error perr = { 0 };
 	uint8_t id[PROTO_ID_BYTES];
@@ -335,7 +339,10 @@ static int sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PR
 	rc = store_publish(r->w->ctx->store, r->w->ctx->key, alliance, rec, cli_now_ms(), id, NULL,
 	                   NULL, &perr);
 	if (rc < 0) {
-		cli_publish_message(err, cap, r->w->ctx, rc, &perr);
+		if (gov)
+			cli_gov_message(err, cap, r->w->ctx, rc, &perr);
+		else
+			cli_publish_message(err, cap, r->w->ctx, rc, &perr);
 		return rc;
 	}
 	cli_control_poke(r->w->ctx);
@@ -417,7 +424,7 @@ void web_page_publish(struct web_req *r, struct web_resp *p)
 		goto out;
 	}
 	body = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) == 0)
+	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) == 0)
 		goto out;
 refused:
 	store_txn_end(t);
@@ -537,7 +544,7 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 	copy = NULL;
 	store_txn_end(t);
 	t = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0) {
+	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) < 0) {
 		p->status = 400;
 		page_form(r, p, kind, &r->form, err, hex);
 	}
@@ -593,7 +600,7 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 		goto out;
 	}
 	rt = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0)
+	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) < 0)
 		web_page_error(r, p, 400, err);
 	else {
 		char hex[PROTO_ID_HEX + 1];

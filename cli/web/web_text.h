@@ -128,7 +128,16 @@
 	X(err_field) \
 	X(err_not_yours) \
 	X(err_retracted) \
-	X(err_cannot_amend)
+	X(err_cannot_amend) \
+	X(title_admit) \
+	X(admit_about) \
+	X(admit_link) \
+	X(a_key) \
+	X(a_key_hint) \
+	X(a_name) \
+	X(a_expires) \
+	X(a_expires_hint) \
+	X(admit_button)
 
 struct web_text {
 	const char *lang;   /* the page's language (the html lang attribute) */

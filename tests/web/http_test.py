@@ -206,6 +206,36 @@ def run_checks(w, home, ids):
     s, h, body = w.get(h.get("location", "/"))
     check(">DK<" in body, "the country is upper-cased as the CLI does")
 
+    # ---- a coordinator admits a municipality (agora alliance admit's checks)
+    s, h, body = w.get("/members")
+    check('href="/admit"' in body, "the members page links to the admission form")
+    s, h, body = w.get("/admit", headers={"Accept-Language": "pl"})
+    check(s == 200 and "Przyjmij gminę" in body and 'name="key"' in body and
+          ">Koordynator<" in body, "the admission form, in Polish")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": "abc", "name": "X", "country": "DK"})
+    check(s == 400 and "is not a public key: give its 64 hex digits" in body,
+          "a bad key gets the CLI's message")
+    newhome = os.path.join(os.path.dirname(home), "aabenraa")
+    webtest.run(AGORA, newhome, "init", "--name", "Aabenraa Kommune", "--country", "DK")
+    newkey = webtest.key(AGORA, newhome)
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "chief"})
+    check(s == 400 and "unknown role &#39;chief&#39;: use member, coordinator or observer" in body
+          and 'value="Aabenraa Kommune"' in body, "a bad role: the CLI's message, values kept")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "member", "expires": "soon"})
+    check(s == 400 and "--expires &#39;soon&#39; is not a duration" in body,
+          "a bad duration: the CLI's message")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "member", "expires": "365d"})
+    check(s == 303 and h.get("location", "").startswith("/record/"),
+          "the admission is signed and stored (%d)" % s)
+    members = webtest.run(AGORA, home, "alliance", "members", "--json").stdout
+    check(newkey in members and "Aabenraa Kommune" in members,
+          "agora alliance members lists the admitted municipality")
+    s, h, body = w.get("/members")
+    check("Aabenraa Kommune" in body, "the members page shows it")
+
     # ---- amend and retract
     lid = loc.split("/")[2].split("?")[0]
     s, h, body = w.get("/amend/" + lid)
