@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/alliance_int.h"
+#include "cli/amend_int.h"
 #include "cli/control_int.h"
 #include "cli/fields_int.h"
 #include "cli/format_int.h"
@@ -438,50 +439,38 @@ out:
 	json_record_free(rec);
 }
 
-/*
- * One of this node's records that may change: id resolved, the record and
- * the store's view of it.  NULL, or what is wrong.
- */
-static const char *own_record(struct web_req *r, struct store_txn *t, const char *arg,
-                              uint8_t id[PROTO_ID_BYTES], Agora__Record **out,
-                              struct store_record *sr)
+/* Open arg as one of this node's records (cli_amend_open); NULL, or what
+ * is wrong in the page's words, with the HTTP status in *status. */
+static const char *open_own(struct web_req *r, struct store_txn *t, const char *arg,
+                            bool content, struct cli_amend *a, int *status)
 {
 	const struct web_text *tx = r->tx;
-	Agora__Record *rec = NULL;
-	char msg[200];
+	char err[512];
+	int rc = cli_amend_open(a, t, r->w->pk, arg, content, err, sizeof(err));
 
-	if (!arg || fields_parse_id(id, arg, t, msg, sizeof(msg)) < 0 || store_get(t, id, sr) < 0)
-		return tx->err_no_record;
-	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
-		return tx->err_damaged;
-	if (rec->author.len != PROTO_KEY_BYTES || memcmp(rec->author.data, r->w->pk, PROTO_KEY_BYTES) ||
-	    rec->alliance.len != PROTO_ID_BYTES) {
-		agora__record__free_unpacked(rec, NULL);
-		return tx->err_not_yours;
+	*status = 400;
+	switch (rc) {
+	case 0: return NULL;
+	case CLI_AMEND_E_ID: case CLI_AMEND_E_NOTFOUND: *status = 404; return tx->err_no_record;
+	case CLI_AMEND_E_NOT_YOURS: case CLI_AMEND_E_CHARTER: return tx->err_not_yours;
+	case CLI_AMEND_E_RETRACTED: return tx->err_retracted;
+	case CLI_AMEND_E_KIND: return tx->err_cannot_amend;
+	case -ENOMEM: *status = 500; return tx->err_memory;
+	default: *status = 500; return tx->err_damaged;
 	}
-	if (sr->retracted) {
-		agora__record__free_unpacked(rec, NULL);
-		return tx->err_retracted;
-	}
-	*out = rec;
-	return NULL;
 }
 
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 {
 	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
-	struct store_record sr, newest;
-	Agora__Record *orig = NULL, *cur = NULL, *rec = NULL;
-	const ProtobufCMessage *content = NULL;
-	ProtobufCMessage *copy = NULL;
+	struct cli_amend a = { 0 };
+	Agora__Record *rec = NULL;
 	struct web_form values;
 	struct fields fs;
-	enum proto_kind kind;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES], *packed = NULL;
 	char hex[PROTO_ID_HEX + 1], err[512];
 	const char *why;
-	size_t plen;
+	int status;
 
 	web_form_init(&values);
 	if (!r->w->can_sign) {
@@ -492,72 +481,43 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = own_record(r, t, arg, id, &orig, &sr))) {
-		web_page_error(r, p, 400, why);
+	if ((why = open_own(r, t, arg, true, &a, &status))) {
+		web_page_error(r, p, status, why);
 		goto out;
 	}
-	/* The newest version is the one edited: an old id must not drop later edits. */
-	if (store_get(t, sr.newest, &newest) < 0 ||
-	    proto_envelope_decode(&cur, newest.env, newest.env_len, NULL) < 0) {
-		web_page_error(r, p, 500, tx->err_damaged);
-		goto out;
-	}
-	kind = proto_record_content(cur, &content);
-	if (!content || kind < PROTO_KIND_PROFILE || kind > PROTO_KIND_ENDORSEMENT) {
-		web_page_error(r, p, 400, tx->err_cannot_amend);
-		goto out;
-	}
-	proto_hex(hex, id, PROTO_ID_BYTES);
+	proto_hex(hex, a.id, PROTO_ID_BYTES);
 	if (!r->post) {
-		if (form_from_message(&values, content) < 0)
+		if (form_from_message(&values, a.content) < 0)
 			web_page_error(r, p, 500, tx->err_memory);
 		else
-			page_form(r, p, kind, &values, NULL, hex);
+			page_form(r, p, a.kind, &values, NULL, hex);
 		goto out;
 	}
-	/* A deep copy keeps what the form does not show (translations,
-	 * sector lines); every field the form shows is taken from the form. */
-	plen = protobuf_c_message_get_packed_size(content);
-	if (!(packed = malloc(plen ? plen : 1))) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	protobuf_c_message_pack(content, packed);
-	if (!(copy = protobuf_c_message_unpack(content->descriptor, NULL, plen, packed))) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	for (unsigned i = 0; i < copy->descriptor->n_fields; i++)
-		if (copy->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
-			fields_clear(copy, &copy->descriptor->fields[i]);
-	fields_init(&fs, copy, t, false);
+	/* The copy keeps what the form does not show (translations, sector
+	 * lines); every field the form shows is taken from the form. */
+	for (unsigned i = 0; i < a.content->descriptor->n_fields; i++)
+		if (a.content->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
+			fields_clear(a.content, &a.content->descriptor->fields[i]);
+	fields_init(&fs, a.content, t, false);
 	if (apply_form(&fs, &r->form, err, sizeof(err), tx) < 0) {
 		p->status = 400;
-		page_form(r, p, kind, &r->form, err, hex);
+		page_form(r, p, a.kind, &r->form, err, hex);
 		goto out;
 	}
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if (json_record_wrap(&rec, kind, copy, sr.newest) < 0) {
+	if (cli_amend_wrap(&rec, &a) < 0) {
 		web_page_error(r, p, 500, tx->err_memory);
 		goto out;
 	}
-	copy = NULL;
 	store_txn_end(t);
 	t = NULL;
-	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) < 0) {
+	if (web_sign(r, p, a.alliance, rec, false, err, sizeof(err)) < 0) {
 		p->status = 400;
-		page_form(r, p, kind, &r->form, err, hex);
+		page_form(r, p, a.kind, &r->form, err, hex);
 	}
 out:
 	store_txn_end(t);
-	free(packed);
-	if (copy)
-		protobuf_c_message_free_unpacked(copy, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
-	if (cur)
-		agora__record__free_unpacked(cur, NULL);
 	web_form_dispose(&values);
 }
 
@@ -565,12 +525,11 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 {
 	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
-	struct store_record sr;
-	Agora__Record *orig = NULL, *rec = NULL;
-	Agora__Retract *rt = NULL;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES];
-	const char *why, *reason = web_form_nonempty(&r->form, "reason");
+	struct cli_amend a = { 0 };
+	Agora__Record *rec = NULL;
+	const char *why;
 	char err[512];
+	int status;
 
 	if (!r->w->can_sign) {
 		web_page_error(r, p, 403, tx->err_read_only);
@@ -580,38 +539,25 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = own_record(r, t, web_form_get(&r->form, "id"), id, &orig, &sr))) {
-		web_page_error(r, p, 400, why);
+	if ((why = open_own(r, t, web_form_get(&r->form, "id"), false, &a, &status))) {
+		web_page_error(r, p, status, why);
 		goto out;
 	}
 	store_txn_end(t);
 	t = NULL;
-	if (!(rt = (Agora__Retract *)fields_new_message(&agora__retract__descriptor)) ||
-	    !(rt->target.data = malloc(PROTO_ID_BYTES)) || (reason && !(rt->reason = strdup(reason)))) {
+	if (cli_retraction_new(&rec, a.id, web_form_nonempty(&r->form, "reason")) < 0) {
 		web_page_error(r, p, 500, tx->err_memory);
 		goto out;
 	}
-	memcpy(rt->target.data, id, PROTO_ID_BYTES);
-	rt->target.len = PROTO_ID_BYTES;
-	rt->has_target = 1;
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if (json_record_wrap(&rec, PROTO_KIND_RETRACT, &rt->base, NULL) < 0) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	rt = NULL;
-	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) < 0)
+	if (web_sign(r, p, a.alliance, rec, false, err, sizeof(err)) < 0)
 		web_page_error(r, p, 400, err);
 	else {
 		char hex[PROTO_ID_HEX + 1];
-		proto_hex(hex, id, PROTO_ID_BYTES);
+		proto_hex(hex, a.id, PROTO_ID_BYTES);
 		snprintf(p->location, sizeof(p->location), "/record/%s", hex);
 	}
 out:
 	store_txn_end(t);
-	if (rt)
-		agora__retract__free_unpacked(rt, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
 }
