@@ -160,6 +160,8 @@ static void route(struct web_req *r, struct web_resp *p)
 		web_page_retract(r, p);
 	else if (!strcmp(path, "/admit"))
 		web_page_admit(r, p);
+	else if (!strcmp(path, "/atom") && !r->post)
+		web_page_atom(r, p);
 	else
 		web_page_error(r, p, 404, r->tx->err_not_found);
 }
@@ -321,6 +323,9 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		         strspn(url, "/abcdefghijklmnopqrstuvwxyz0123456789") == strlen(url) ? url : "/");
 		goto send;
 	}
+	/* A feed reader holds no cookie: the feed token opens the feed alone. */
+	if (!authed && !r.post && !strcmp(url, "/atom"))
+		authed = token_eq(web_form_get(&r.args, "feed"), w->feed);
 	if (!authed) {
 		web_page_error(&r, &p, 403, r.tx->err_token);
 		goto send;
@@ -390,7 +395,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 static int make_tokens(struct web *w)
 {
 	uint8_t tok[WEB_TOKEN_BYTES], mac[WEB_TOKEN_BYTES];
-	static const char ctx[] = "agora web csrf v1";
+	static const char ctx[] = "agora web csrf v1", fctx[] = "agora web feed v1";
+	uint8_t fmac[WEB_TOKEN_BYTES];
 
 	randombytes_buf(tok, sizeof(tok));
 	/* The CSRF token is derived from the secret, so only a page served to
@@ -398,8 +404,13 @@ static int make_tokens(struct web *w)
 	if (crypto_generichash(mac, sizeof(mac), (const uint8_t *)ctx, sizeof(ctx) - 1, tok,
 	                       sizeof(tok)) != 0)
 		return -1;
+	/* The feed token likewise: it opens /atom, which only reads. */
+	if (crypto_generichash(fmac, sizeof(fmac), (const uint8_t *)fctx, sizeof(fctx) - 1, tok,
+	                       sizeof(tok)) != 0)
+		return -1;
 	proto_hex(w->token, tok, sizeof(tok));
 	proto_hex(w->csrf, mac, sizeof(mac));
+	proto_hex(w->feed, fmac, sizeof(fmac));
 	sodium_memzero(tok, sizeof(tok));
 	return 0;
 }

@@ -57,8 +57,15 @@ void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>", f);
 	web_esc(f, title);
-	fputs(" – agora</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n"
-	      "<body>\n<header><a href=\"/\">", f);
+	fputs(" – agora</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n", f);
+	if (p->feed) {
+		fputs("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"", f);
+		web_esc(f, tx->feed_link);
+		fputs("\" href=\"", f);
+		web_feed_href(r, f);
+		fputs("\">\n", f);
+	}
+	fputs("</head>\n<body>\n<header><a href=\"/\">", f);
 	web_esc(f, tx->nav_search);
 	fputs("</a><a href=\"/members\">", f);
 	web_esc(f, tx->nav_members);
@@ -96,6 +103,7 @@ void web_page_error(struct web_req *r, struct web_resp *p, int status, const cha
 	}
 	p->status = status;
 	p->report = false;
+	p->feed = false;
 	p->type = NULL;
 	web_page_begin(r, p, r->tx->title_error);
 	fputs("<h1>", p->f);

@@ -2,7 +2,8 @@
  * web_search.c - the search page of `agora web` (GET /): a form with the
  * filters of `agora query` (kind, municipality, sector, area, hazard,
  * status, years, tag, words) and the ranked hits, the query's words marked
- * in each title and snippet.
+ * in each title and snippet, and a link to the same search as an Atom feed
+ * (web_atom.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -286,11 +287,7 @@ static int parse_year(unsigned *out, const char *v)
 	return 0;
 }
 
-/*
- * Fill q from the page's arguments.  authors: room for
- * STORE_QUERY_MAX_AUTHORS keys.  NULL, or the message for a bad argument.
- */
-static const char *build_query(struct store_query *q, uint8_t (*authors)[PROTO_KEY_BYTES],
+const char *web_search_query(struct store_query *q, uint8_t (*authors)[PROTO_KEY_BYTES],
                                const struct web_form *a, struct cli_names *names,
                                const struct web_text *tx)
 {
@@ -341,8 +338,7 @@ static const char *build_query(struct store_query *q, uint8_t (*authors)[PROTO_K
 	return NULL;
 }
 
-/* s percent-encoded for a query string (everything but unreserved bytes). */
-static void url_put(FILE *f, const char *s)
+void web_url_put(FILE *f, const char *s)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
@@ -380,7 +376,8 @@ void web_page_search(struct web_req *r, struct web_resp *p)
 		page = strtoul(web_form_get(&r->args, "page"), NULL, 10);
 	if (page > 10000)
 		page = 10000;
-	bad = build_query(&q, authors, &r->args, s.names, tx);
+	bad = web_search_query(&q, authors, &r->args, s.names, tx);
+	p->feed = true;
 	web_page_begin(r, p, tx->title_search);
 	search_form(&s, &r->args);
 	if (bad) {
@@ -415,15 +412,20 @@ void web_page_search(struct web_req *r, struct web_resp *p)
 			fprintf(p->f, " %s %zu", tx->of, total);
 		fputs("</p>\n", p->f);
 	}
+	fputs("<p class=\"meta\"><a id=\"feed\" type=\"application/atom+xml\" href=\"", p->f);
+	web_feed_href(r, p->f);
+	fputs("\">", p->f);
+	web_esc(p->f, tx->feed_link);
+	fputs("</a></p>\n", p->f);
 	if (s.more) {
 		/* The same arguments with the next page number. */
 		fputs("<p><a id=\"next\" href=\"/?", p->f);
 		for (size_t i = 0; i < r->args.n; i++) {
 			if (!strcmp(r->args.name[i], "page"))
 				continue;
-			url_put(p->f, r->args.name[i]);
+			web_url_put(p->f, r->args.name[i]);
 			fputc('=', p->f);
-			url_put(p->f, r->args.value[i]);
+			web_url_put(p->f, r->args.value[i]);
 			fputs("&amp;", p->f);
 		}
 		fprintf(p->f, "page=%lu\">", page + 1);

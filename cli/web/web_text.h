@@ -137,7 +137,9 @@
 	X(a_name) \
 	X(a_expires) \
 	X(a_expires_hint) \
-	X(admit_button)
+	X(admit_button) \
+	X(feed_link) \
+	X(feed_title)
 
 struct web_text {
 	const char *lang;   /* the page's language (the html lang attribute) */

@@ -11,6 +11,9 @@ On a store with the example data and hostile records (webtest.make_store):
   * publishing through the form works: 303 to the new record, then found
     by search; a bad value gets the CLI's own message;
   * every page in the browser's language (Accept-Language or ?lang=);
+  * the Atom feed of a search (GET /atom): linked from the search page,
+    opened by its own feed token, well-formed (xml.etree), filtered, the
+    hostile strings escaped;
   * XSS: every page that shows the hostile records (search hits and
     snippets, a record, a municipality, members, the report, the amend
     form) holds their text escaped and never a raw <script> or <img>.
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
@@ -303,9 +307,75 @@ def run_checks(w, home, ids):
     s, h, body = w.get("/record/" + "0" * 64, headers={"Accept-Language": "pl"})
     check(s == 404 and "W tym magazynie nie ma takiego rekordu." in body,
           "an error page in the browser's language")
+    atom_checks(w, ids)
     s, h, body = w.get("/amend/" + ids["own_lesson"])
     check('value="&lt;script&gt;alert(1)&lt;/script&gt;"' in body,
           "the amend form holds the hostile title escaped in its value")
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def atom_checks(w, ids):
+    """A search as an Atom feed: linked from the search page, opened by the
+    feed token alone, well-formed, filtered, hostile strings escaped."""
+    s, h, body = w.get("/?kind=measure")
+    m = re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]*" '
+                  r'href="(/atom\?[^"]*)">', body)
+    check(m is not None and 'id="feed"' in body, "the search page links to its Atom feed")
+    if not m:
+        return
+    href = m.group(1).replace("&amp;", "&")
+    check("kind=measure" in href and re.search(r"feed=[0-9a-f]{64}", href),
+          "the feed link carries the filter and a feed token: %s" % href)
+    feed_tok = re.search(r"feed=([0-9a-f]{64})", href).group(1)
+    check(feed_tok != w.token, "the feed token is not the secret token")
+    s, h, body = w.get(href, cookie=False)
+    check(s == 200 and h.get("content-type", "").startswith("application/atom+xml"),
+          "the feed opens with its token alone (%d %s)" % (s, h.get("content-type")))
+    try:
+        root = ET.fromstring(body.encode("utf-8"))
+    except ET.ParseError as e:
+        check(False, "the feed is well-formed XML: %s" % e)
+        return
+    entries = root.findall(ATOM + "entry")
+    check(root.tag == ATOM + "feed" and root.find(ATOM + "updated") is not None and
+          root.find(ATOM + "id") is not None and len(entries) >= 3,
+          "an Atom feed with id, updated and entries (%d)" % len(entries))
+    kinds = {e.find(ATOM + "category").get("term") for e in entries}
+    check(kinds == {"measure"}, "the kind filter holds in the feed: %r" % kinds)
+    evil = [e for e in entries if e.find(ATOM + "id").text.endswith(ids["evil_measure"])]
+    check(len(evil) == 1, "the hostile measure is in the feed")
+    if evil:
+        e = evil[0]
+        check(e.find(ATOM + "title").text == webtest.IMG and
+              e.find(ATOM + "summary").text == '"><script>alert(3)</script>' and
+              e.find(ATOM + "author/" + ATOM + "name").text == webtest.HOSTILE_TOWN,
+              "hostile title, summary and municipality come out of the XML as the text they are")
+        link = e.find(ATOM + "link").get("href")
+        check(link == "%s/record/%s" % (w.base, ids["evil_measure"]),
+              "each entry links to its record page: %s" % link)
+    for raw in webtest.RAW:
+        check(raw not in body, "no raw %r in the feed" % raw)
+    for e in entries:
+        check(e.find(ATOM + "updated").text.endswith("Z") and e.find(ATOM + "author") is not None,
+              "each entry has its time and author")
+    # the words filter too
+    s, h, body = w.get("/atom?kind=measure&q=v%C3%A5domr%C3%A5de&feed=" + feed_tok, cookie=False)
+    root = ET.fromstring(body.encode("utf-8"))
+    titles = [e.find(ATOM + "title").text for e in root.findall(ATOM + "entry")]
+    check(s == 200 and titles and len(titles) < len(entries) and
+          all("dområde" in x.lower() or "wetland" in x.lower() for x in titles),
+          "the words filter holds in the feed: %r" % titles)
+    # what the feed token does not open
+    s, h, body = w.get("/atom?kind=measure", cookie=False)
+    check(s == 403, "no feed without a token (%d)" % s)
+    s, h, body = w.get("/atom?kind=measure&feed=" + "0" * 64, cookie=False)
+    check(s == 403, "no feed with a wrong feed token (%d)" % s)
+    s, h, body = w.get("/?feed=" + feed_tok, cookie=False)
+    check(s == 403, "the feed token opens no other page (%d)" % s)
+    s, h, body = w.get("/atom?sector=no_such&feed=" + feed_tok, cookie=False)
+    check(s == 400, "a bad filter is refused (%d)" % s)
 
 
 if __name__ == "__main__":
