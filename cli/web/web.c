@@ -203,7 +203,7 @@ static void add_headers(struct MHD_Response *resp, const struct web_resp *p)
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_resp *p,
-                                 const char *cookie)
+                                 const char *cookie, const char *cookie2)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -229,6 +229,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_resp *p,
 		MHD_add_response_header(resp, "Location", p->location);
 	if (cookie)
 		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	if (cookie2)
+		MHD_add_response_header(resp, "Set-Cookie", cookie2);
 	ret = MHD_queue_response(c, (unsigned)p->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -261,8 +263,8 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 {
 	struct web_req r;
 	struct web_resp p;
-	char cookie[WEB_TOKEN_HEX + 2], setc[160];
-	const char *cookies, *tok, *accept;
+	char cookie[WEB_TOKEN_HEX + 2], setc[160], setl[64];
+	const char *cookies, *tok, *accept, *known;
 	bool authed;
 	enum MHD_Result ret;
 
@@ -277,7 +279,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	web_form_init(&r.form);
 	if (resp_open(&p) < 0)
 		return MHD_NO;
-	setc[0] = '\0';
+	setc[0] = setl[0] = '\0';
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !r.post) {
 		web_page_error(&r, &p, 405, r.tx->err_method);
@@ -291,7 +293,13 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		goto send;
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_cb, &r.args);
-	choose_lang(&r, lang_choose(web_form_get(&r.args, "lang"), accept));
+	/* ?lang= is kept as a cookie, so that the pages it links to speak it too. */
+	cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+	if ((known = lang_known(web_form_get(&r.args, "lang"))))
+		snprintf(setl, sizeof(setl), "agora_lang=%s; Path=/; SameSite=Strict", known);
+	else if (web_cookie_get(cookie, sizeof(cookie), cookies, "agora_lang") == 0)
+		known = lang_known(cookie);
+	choose_lang(&r, lang_choose(known, accept));
 	if (cn->too_big) {
 		web_page_error(&r, &p, 413, r.tx->err_too_big);
 		goto send;
@@ -305,7 +313,6 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		p.type = "text/css; charset=utf-8";
 		goto send;
 	}
-	cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
 	authed = web_cookie_get(cookie, sizeof(cookie), cookies, "agora_token") == 0 &&
 		token_eq(cookie, w->token);
 	if ((tok = web_form_get(&r.args, "token")) && !r.post) {
@@ -339,7 +346,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	}
 	route(&r, &p);
 send:
-	ret = send_resp(c, &p, setc[0] ? setc : NULL);
+	ret = send_resp(c, &p, setc[0] ? setc : NULL, setl[0] ? setl : NULL);
 	web_form_dispose(&r.args);
 	web_form_dispose(&r.form);
 	return ret;

@@ -304,6 +304,10 @@ def run_checks(w, home, ids):
               "the search page in %s: %r" % (lang, [x for x in words if x not in body]))
     s, h, body = w.get("/members?lang=nl", headers={"Accept-Language": "da"})
     check(s == 200 and "Dit knooppunt" in body, "?lang= picks the pages' language too")
+    check("agora_lang=nl" in h.get("set-cookie", ""), "?lang= is kept as a cookie")
+    s, h, body = w.get("/members", headers={"Accept-Language": "da",
+                                            "Cookie": w.cookie + "; agora_lang=pl"})
+    check(s == 200 and "Ten węzeł" in body, "the language cookie wins over Accept-Language")
     s, h, body = w.get("/record/" + "0" * 64, headers={"Accept-Language": "pl"})
     check(s == 404 and "W tym magazynie nie ma takiego rekordu." in body,
           "an error page in the browser's language")
