@@ -11,6 +11,11 @@
  * agora_token (HttpOnly, SameSite=Strict) and redirects to the same page
  * without the token.  Every page needs the cookie, so another user of the
  * machine can neither read through this process nor sign with its key.
+ * The one exception is /atom with ?feed=, a second keyed hash of the secret
+ * that opens the Atom feeds only (they read; a feed reader keeps no cookie).
+ *
+ * Each request speaks one language (?lang=, kept as the agora_lang cookie,
+ * else Accept-Language); every language's words are loaded at start.
  */
 #include <arpa/inet.h>
 #include <errno.h>

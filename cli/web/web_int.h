@@ -97,7 +97,8 @@ struct web_req {
 	struct web_form args;         /* the query string */
 	struct web_form form;         /* the POST body (empty for GET) */
 	const char *host;             /* the Host header, checked */
-	const char *lang;             /* ?lang=, else Accept-Language (lang_choose): static */
+	const char *lang;             /* ?lang=, else the agora_lang cookie, else
+	                                 Accept-Language (lang_choose): static */
 	const struct web_text *tx;    /* the words of lang: w->texts[...] */
 	const struct lang *words;     /* lang's words, for code-list names */
 };

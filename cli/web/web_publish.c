@@ -1,8 +1,10 @@
 /*
  * web_publish.c - the forms of `agora web` that sign: publish a measure,
- * result or lesson (GET|POST /publish), amend one of this node's records
- * (GET|POST /amend/ID), retract one (POST /retract); a coordinator also
- * endorses a measure or lesson (publish, kind endorsement).  A form's fields are
+ * result, lesson, target, emission inventory or the profile (GET|POST
+ * /publish), amend one of this node's records (GET|POST /amend/ID), retract
+ * one (POST /retract, through cli/amend.c as agora amend/retract); a
+ * coordinator also endorses a measure or lesson (publish, kind
+ * endorsement).  Admissions are web_admit.c's.  A form's fields are
  * the record kind's fields, read by the same code as `agora publish`'s
  * flags (fields_set), so a bad value gets the CLI's message
  * ("--start-year: 'x' is not a number"); a refused record gets
@@ -75,11 +77,25 @@ static char *form_joined(const struct web_form *v, const char *name)
 	return out;
 }
 
+/* A code list's section in the language files: "TargetKind" ->
+ * "target_kind" (lang.h). */
+static void list_name(char *out, size_t cap, const char *camel)
+{
+	size_t n = 0;
+
+	for (const char *c = camel; *c && n + 2 < cap; c++) {
+		if (*c >= 'A' && *c <= 'Z' && c != camel)
+			out[n++] = '_';
+		out[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+	}
+	out[n] = '\0';
+}
+
 /* One input per field of desc, filled from v (the values given, or the
  * record being amended).  Nested messages are left to the CLI, but for an
  * inventory's sector lines when publishing (an amend keeps the old ones). */
-static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const struct web_form *v,
-                        bool amend)
+static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessageDescriptor *desc,
+                        const struct web_form *v, bool amend)
 {
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
@@ -107,15 +123,18 @@ static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const s
 		fprintf(f, "<label for=\"f_%s\">%s</label>\n", fd->name, label);
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			const ProtobufCEnumDescriptor *ed = fd->descriptor;
+			char list[64];
+			list_name(list, sizeof(list), ed->short_name);
 			if (rep) {
 				fprintf(f, "<div class=\"boxes\" id=\"f_%s\">", fd->name);
 				for (unsigned k = 0; k < ed->n_values; k++) {
 					const char *nm = proto_enum_name(ed, ed->values[k].value);
 					if (!nm || ed->values[k].value == 0)
 						continue;
-					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> %s"
-					        "</label>", fd->name, nm,
-					        form_has(v, fd->name, nm) ? " checked" : "", nm);
+					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> ",
+					        fd->name, nm, form_has(v, fd->name, nm) ? " checked" : "");
+					web_esc(f, lang_code_name(words, list, nm));
+					fputs("</label>", f);
 				}
 				fputs("</div>\n", f);
 			} else {
@@ -126,8 +145,10 @@ static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const s
 					const char *nm = proto_enum_name(ed, ed->values[k].value);
 					if (!nm || ed->values[k].value == 0)
 						continue;
-					fprintf(f, "<option value=\"%s\"%s>%s</option>", nm,
-					        cur && !strcmp(cur, nm) ? " selected" : "", nm);
+					fprintf(f, "<option value=\"%s\"%s>", nm,
+					        cur && !strcmp(cur, nm) ? " selected" : "");
+					web_esc(f, lang_code_name(words, list, nm));
+					fputs("</option>", f);
 				}
 				fputs("</select>\n", f);
 			}
@@ -322,7 +343,7 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 	fprintf(f, "<input type=\"hidden\" name=\"kind\" value=\"%s\">\n", proto_kind_name(kind));
 	if (!amend_hex)
 		web_alliance_select(r, f, web_form_get(values, "alliance"));
-	form_fields(f, proto_kind_descriptor(kind), values, amend_hex != NULL);
+	form_fields(f, r->words, proto_kind_descriptor(kind), values, amend_hex != NULL);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
 	fputs("</button></p>\n</form>\n", f);

@@ -36,8 +36,10 @@ struct search {
 	int err;
 };
 
-static void select_enum(FILE *f, const char *name, const char *label, const char *any,
-                        const ProtobufCEnumDescriptor *d, const char *cur)
+/* A <select> of code list d (its file section is name), each code shown by
+ * its name in the page's language. */
+static void select_enum(FILE *f, const struct lang *words, const char *name, const char *label,
+                        const char *any, const ProtobufCEnumDescriptor *d, const char *cur)
 {
 	fprintf(f, "<label>");
 	web_esc(f, label);
@@ -51,7 +53,7 @@ static void select_enum(FILE *f, const char *name, const char *label, const char
 		fputs("<option value=\"", f);
 		web_esc(f, nm);
 		fprintf(f, "\"%s>", cur && !strcmp(cur, nm) ? " selected" : "");
-		web_esc(f, nm);
+		web_esc(f, lang_code_name(words, name, nm));
 		fputs("</option>", f);
 	}
 	fputs("</select></label>\n", f);
@@ -88,9 +90,12 @@ static void search_form(struct search *s, const struct web_form *a)
 	fputs("<select name=\"kind\"><option value=\"\">", f);
 	web_esc(f, tx->any);
 	fputs("</option>", f);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		fprintf(f, "<option value=\"%s\"%s>%s</option>", kinds[i],
-		        cur && !strcmp(cur, kinds[i]) ? " selected" : "", kinds[i]);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fprintf(f, "<option value=\"%s\"%s>", kinds[i],
+		        cur && !strcmp(cur, kinds[i]) ? " selected" : "");
+		web_esc(f, lang_code_name(s->r->words, "kind", kinds[i]));
+		fputs("</option>", f);
+	}
 	fputs("</select></label>\n", f);
 
 	cur = web_form_get(a, "municipality");
@@ -117,13 +122,13 @@ static void search_form(struct search *s, const struct web_form *a)
 		fputs("</option>", f);
 	}
 	fputs("</select></label>\n", f);
-	select_enum(f, "sector", tx->f_sector, tx->any, &agora__sector__descriptor,
+	select_enum(f, s->r->words, "sector", tx->f_sector, tx->any, &agora__sector__descriptor,
 	            web_form_get(a, "sector"));
-	select_enum(f, "area", tx->f_area, tx->any, &agora__area__descriptor,
+	select_enum(f, s->r->words, "area", tx->f_area, tx->any, &agora__area__descriptor,
 	            web_form_get(a, "area"));
-	select_enum(f, "hazard", tx->f_hazard, tx->any, &agora__hazard__descriptor,
+	select_enum(f, s->r->words, "hazard", tx->f_hazard, tx->any, &agora__hazard__descriptor,
 	            web_form_get(a, "hazard"));
-	select_enum(f, "status", tx->f_status, tx->any, &agora__status__descriptor,
+	select_enum(f, s->r->words, "status", tx->f_status, tx->any, &agora__status__descriptor,
 	            web_form_get(a, "status"));
 	input_text(f, "since", tx->f_since, web_form_get(a, "since"), "number");
 	input_text(f, "until", tx->f_until, web_form_get(a, "until"), "number");

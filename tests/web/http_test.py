@@ -187,6 +187,9 @@ def run_checks(w, home, ids):
     s, h, body = w.get("/publish", headers={"Accept-Language": "da"})
     check('kind=target">Mål<' in body and 'id="new_inventory"' in body and
           'id="new_profile"' in body, "the publish page offers target, inventory and profile")
+    s, h, body = w.get("/publish?kind=target", headers={"Accept-Language": "da"})
+    check('<option value="net_zero">Netto-nul</option>' in body,
+          "the form's code lists are named in the page's language")
     s, h, body = w.post("/publish", {"csrf": csrf, "kind": "target", "title": "Net zero 2045",
                                      "type": "net_zero", "baseline_year": "2019",
                                      "target_year": "2045", "reduction_pct": "100"})
@@ -295,8 +298,10 @@ def run_checks(w, home, ids):
     check(re.search(r'<a href="/record/[0-9a-f]{64}"', body) is not None and
           '<base target="_top">' in body, "report figures link to the record pages")
     # ---- the pages themselves speak it too: every word from cli/lang/*.ini
-    for lang, words in (("da", ["Søg", "Medlemmer og node", "Kommune", "Rækkefølge"]),
-                        ("pl", ["Szukaj", "Członkowie i węzeł", "Gmina"]),
+    for lang, words in (("da", ["Søg", "Medlemmer og node", "Kommune", "Rækkefølge",
+                                ">Tiltag</option>", ">Kommunale bygninger og anlæg</option>"]),
+                        ("pl", ["Szukaj", "Członkowie i węzeł", "Gmina",
+                                ">Budynki i obiekty gminne</option>"]),
                         ("nl", ["Zoeken", "Leden en knooppunt", "Gemeente"])):
         s, h, body = w.get("/?kind=measure", headers={"Accept-Language": lang + ";q=0.8"})
         check(s == 200 and 'lang="%s"' % lang in body and all(x in body for x in words) and
