@@ -19,7 +19,9 @@
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/control_int.h"
+#include "cli/fields_int.h"
 #include "cli/home_int.h"
+#include "cli/json_int.h"
 #include "cli/members_int.h"
 #include "cli/opt_int.h"
 
@@ -44,19 +46,36 @@ int cli_duration_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
+int cli_member_terms_message(char *err, size_t cap, const char *role, const char *expires,
+                             int *role_out, uint64_t *dur_ms)
+{
+	int r;
+	uint64_t d = 0;
+
+	if (!role || proto_enum_parse(&r, &agora__role__descriptor, role) < 0 || r == 0) {
+		snprintf(err, cap, "unknown role '%s': use member, coordinator or observer",
+		         role ? role : "");
+		return CLI_EXIT_USAGE;
+	}
+	if (expires && cli_duration_ms(expires, &d) < 0) {
+		snprintf(err, cap, "--expires '%s' is not a duration such as 30d, 12h, 10m or 5s",
+		         expires);
+		return CLI_EXIT_USAGE;
+	}
+	*role_out = r;
+	*dur_ms = d;
+	return CLI_EXIT_OK;
+}
+
 int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires, int *role_out,
                      uint64_t *dur_ms)
 {
-	*dur_ms = 0;
-	if (proto_enum_parse(role_out, &agora__role__descriptor, role) < 0 || *role_out == 0) {
-		cli_error(ctx, "unknown role '%s': use member, coordinator or observer", role);
-		return CLI_EXIT_USAGE;
-	}
-	if (expires && cli_duration_ms(expires, dur_ms) < 0) {
-		cli_error(ctx, "--expires '%s' is not a duration such as 30d, 12h, 10m or 5s", expires);
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
+	char err[512];
+	int ret = cli_member_terms_message(err, sizeof(err), role, expires, role_out, dur_ms);
+
+	if (ret != CLI_EXIT_OK)
+		cli_error(ctx, "%s", err);
+	return ret;
 }
 
 static const char *role_name(int role)
@@ -303,14 +322,36 @@ out:
 	return ret;
 }
 
-static int parse_key(struct cli_ctx *ctx, const char *hex, uint8_t key[PROTO_KEY_BYTES])
+static int parse_key_message(char *err, size_t cap, const char *hex,
+                             uint8_t key[PROTO_KEY_BYTES])
 {
 	if (!hex || strlen(hex) != PROTO_KEY_BYTES * 2 || proto_unhex(key, PROTO_KEY_BYTES, hex)) {
-		cli_error(ctx, "'%s' is not a public key: give its 64 hex digits (see `agora whoami`)",
-		          hex ? hex : "");
+		snprintf(err, cap, "'%s' is not a public key: give its 64 hex digits (see `agora whoami`)",
+		         hex ? hex : "");
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_EXIT_OK;
+}
+
+static int parse_key(struct cli_ctx *ctx, const char *hex, uint8_t key[PROTO_KEY_BYTES])
+{
+	char err[512];
+	int ret = parse_key_message(err, sizeof(err), hex, key);
+
+	if (ret != CLI_EXIT_OK)
+		cli_error(ctx, "%s", err);
+	return ret;
+}
+
+int cli_gov_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
+                    const struct proto_error *err)
+{
+	if (rc == STORE_E_ROLE || rc == STORE_E_NOT_MEMBER) {
+		snprintf(buf, cap, "only a coordinator of this alliance can do that: %s",
+		         store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return cli_publish_message(buf, cap, ctx, rc, err);
 }
 
 static int publish_gov(struct cli_ctx *ctx, struct store *s, const uint8_t *alliance,
@@ -319,22 +360,64 @@ static int publish_gov(struct cli_ctx *ctx, struct store *s, const uint8_t *alli
 	struct proto_key *key;
 	struct proto_error err = { 0 };
 	uint8_t rid[PROTO_ID_BYTES];
-	char hex[PROTO_ID_HEX + 1];
+	char hex[PROTO_ID_HEX + 1], msg[1024];
 	int ret, rc;
 	if ((ret = cli_key(ctx, passfile, &key)) != CLI_EXIT_OK)
 		return ret;
 	rc = store_publish(s, key, alliance, rec, cli_now_ms(), rid, NULL, NULL, &err);
-	if (rc == STORE_E_ROLE || rc == STORE_E_NOT_MEMBER) {
-		cli_error(ctx, "only a coordinator of this alliance can do that: %s",
-		          store_strerror(rc));
-		return CLI_EXIT_ERROR;
+	if (rc < 0) {
+		ret = cli_gov_message(msg, sizeof(msg), ctx, rc, &err);
+		cli_error(ctx, "%s", msg);
+		return ret;
 	}
-	if (rc < 0)
-		return cli_publish_error(ctx, rc, &err);
 	cli_control_poke(ctx);
 	proto_hex(hex, rid, PROTO_ID_BYTES);
 	printf("%s\n", hex);
 	return CLI_EXIT_OK;
+}
+
+int cli_admission_new(Agora__Record **out, char *err, size_t cap, const char *keyhex,
+                      const char *name, const char *country, const char *role,
+                      const char *expires)
+{
+	Agora__Admission *a = NULL;
+	Agora__Record *rec = NULL;
+	uint8_t member[PROTO_KEY_BYTES];
+	uint64_t dur = 0;
+	int ret, r;
+
+	if ((ret = parse_key_message(err, cap, keyhex, member)) != CLI_EXIT_OK ||
+	    (ret = cli_member_terms_message(err, cap, role ? role : "member", expires, &r, &dur)) !=
+	    CLI_EXIT_OK)
+		return ret;
+	if (!name || !*name || !country || !*country) {
+		snprintf(err, cap, "an admission needs the municipality's --name and --country");
+		return CLI_EXIT_USAGE;
+	}
+	if (!(a = (Agora__Admission *)fields_new_message(&agora__admission__descriptor)) ||
+	    !(a->member.data = malloc(PROTO_KEY_BYTES)) || !(a->name = strdup(name)) ||
+	    !(a->country = strdup(country)))
+		goto nomem;
+	memcpy(a->member.data, member, PROTO_KEY_BYTES);
+	a->member.len = PROTO_KEY_BYTES;
+	a->has_member = 1;
+	for (char *c = a->country; *c; c++)   /* "dk" is typed for DK */
+		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+	a->has_role = 1;
+	a->role = r;
+	if (dur) {
+		a->has_expires_ms = 1;
+		a->expires_ms = cli_now_ms() + dur;
+	}
+	if (json_record_wrap(&rec, PROTO_KIND_ADMISSION, &a->base, NULL) < 0)
+		goto nomem;
+	*out = rec;
+	return CLI_EXIT_OK;
+nomem:
+	if (a)
+		agora__admission__free_unpacked(a, NULL);
+	snprintf(err, cap, "out of memory");
+	return CLI_EXIT_ERROR;
 }
 
 struct admit_opts {
@@ -369,48 +452,35 @@ const struct cli_command cli_admit_cmd = {
 int cli_alliance_admit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct admit_opts o = { .role = "member" };
-	uint8_t member[PROTO_KEY_BYTES], id[PROTO_ID_BYTES];
+	uint8_t id[PROTO_ID_BYTES];
+	Agora__Record *rec = NULL;
 	const char *keyhex;
 	struct store *s;
 	size_t n_args;
-	int ret, r;
-	uint64_t dur = 0;
+	char err[512];
+	int ret;
 
 	if ((ret = cli_opt_parse(ctx, &cli_admit_cmd, argc, argv, 2, &o, &keyhex, &n_args)) !=
 	    CLI_EXIT_OK)
 		return cli_opt_status(ret);
 	if (!*o.name)
 		return cli_opt_usage(ctx, &cli_admit_cmd);
-	if ((ret = parse_key(ctx, keyhex, member)) != CLI_EXIT_OK)
+	if ((ret = cli_admission_new(&rec, err, sizeof(err), keyhex, o.name, o.country, o.role,
+	                             o.expires)) != CLI_EXIT_OK) {
+		cli_error(ctx, "%s", err);
 		return ret;
-	if ((ret = cli_member_terms(ctx, o.role, o.expires, &r, &dur)) != CLI_EXIT_OK)
-		return ret;
-	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
-		return ret;
-	Agora__Record rec = AGORA__RECORD__INIT;
-	Agora__Admission a = AGORA__ADMISSION__INIT;
-	a.has_member = 1;
-	a.member.len = PROTO_KEY_BYTES;
-	a.member.data = member;
-	a.name = (char *)o.name;
-	a.country = (char *)o.country;   /* points into argv, which we may write */
-	for (char *c = a.country; c && *c; c++)   /* "dk" is typed for DK */
-		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
-	a.has_role = 1;
-	a.role = r;
-	if (dur) {
-		a.has_expires_ms = 1;
-		a.expires_ms = cli_now_ms() + dur;
 	}
-	rec.body_case = AGORA__RECORD__BODY_ADMISSION;
-	rec.admission = &a;
-	ret = publish_gov(ctx, s, id, o.passphrase_file, &rec);
+	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
+		goto out;
+	ret = publish_gov(ctx, s, id, o.passphrase_file, rec);
 	if (ret == CLI_EXIT_OK) {
 		struct store_txn *t = NULL;
 		if (store_txn_begin(s, &t) == 0)
-			cli_member_warn_name(ctx, t, id, o.name, member);
+			cli_member_warn_name(ctx, t, id, o.name, rec->admission->member.data);
 		store_txn_end(t);
 	}
+out:
+	json_record_free(rec);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli/alliance_int.h"
+#include "cli/amend_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/control_int.h"
@@ -265,47 +266,6 @@ out:
  * Find one of our own records by id or prefix: fills the resolved id, the
  * decoded record (caller frees) and the store's view of it.
  */
-static int own_record(struct cli_ctx *ctx, struct store_txn *t, const struct proto_key *key,
-                      const char *arg, uint8_t id[PROTO_ID_BYTES], Agora__Record **rec_out,
-                      struct store_record *sr)
-{
-	char msg[200];
-	Agora__Record *rec = NULL;
-	int rc;
-
-	if (fields_parse_id(id, arg, t, msg, sizeof(msg)) < 0) {
-		cli_error(ctx, "%s", msg);
-		return CLI_EXIT_NOTFOUND;
-	}
-	if ((rc = store_get(t, id, sr)) < 0) {
-		cli_error(ctx, rc == STORE_E_NOTFOUND ? "no record %s here" : "cannot read record %s",
-		          arg);
-		return rc == STORE_E_NOTFOUND ? CLI_EXIT_NOTFOUND : CLI_EXIT_ERROR;
-	}
-	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0) {
-		cli_error(ctx, "record %s is damaged in the store", arg);
-		return CLI_EXIT_ERROR;
-	}
-	if (!rec->has_author || rec->author.len != PROTO_KEY_BYTES ||
-	    memcmp(rec->author.data, key->pk, PROTO_KEY_BYTES)) {
-		agora__record__free_unpacked(rec, NULL);
-		cli_error(ctx, "record %s is not yours: you can only change your own records", arg);
-		return CLI_EXIT_INPUT;
-	}
-	if (!rec->has_alliance || rec->alliance.len != PROTO_ID_BYTES) {
-		agora__record__free_unpacked(rec, NULL);
-		cli_error(ctx, "record %s founds an alliance: a charter cannot be changed this way", arg);
-		return CLI_EXIT_INPUT;
-	}
-	if (sr->retracted) {
-		agora__record__free_unpacked(rec, NULL);
-		cli_error(ctx, "record %s was retracted: publish a new record instead", arg);
-		return CLI_EXIT_INPUT;
-	}
-	*rec_out = rec;
-	return CLI_EXIT_OK;
-}
-
 /* First argument that is not an option, skipping option values; NULL if none. */
 static const char *positional(int argc, char **argv, int *pos)
 {
@@ -345,18 +305,15 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pub_opts o = { 0 };
 	struct store_txn *t = NULL;
-	struct store_record sr, newest;
+	struct cli_amend a = { 0 };
 	struct proto_key *key;
 	struct store *s;
 	struct fields f;
-	Agora__Record *orig = NULL, *cur = NULL, *rec = NULL;
-	const ProtobufCMessage *content;
-	ProtobufCMessage *copy = NULL;
-	enum proto_kind kind;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES], *packed = NULL;
+	Agora__Record *rec = NULL;
 	const char *arg, *idarg;
+	char err[512];
 	size_t n_args;
-	int ret = CLI_EXIT_ERROR, rc, pos = 0, changes = 0;
+	int ret = CLI_EXIT_ERROR, rc, pos = 0;
 
 	if (cli_opt_help_asked(argc, argv, 1)) {
 		cli_opt_help(stdout, &amend_cmd, &o);
@@ -372,65 +329,36 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		else if (!strncmp(argv[i], "--passphrase-file=", 18))
 			o.passphrase_file = argv[i] + 18;
 	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
-	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
-	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
+	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
 		goto out;
-	/* Edit the newest version: an amend of an old id must not drop later edits. */
-	if ((rc = store_get(t, sr.newest, &newest)) < 0 ||
-	    proto_envelope_decode(&cur, newest.env, newest.env_len, NULL) < 0) {
-		cli_error(ctx, "cannot read the newest version of %s", arg);
-		ret = CLI_EXIT_ERROR;
+	if ((rc = cli_amend_open(&a, t, key->pk, arg, true, err, sizeof(err))) < 0) {
+		cli_error(ctx, "%s", err);
+		ret = cli_amend_exit(rc);
 		goto out;
 	}
-	kind = proto_record_content(cur, &content);
-	if (!content || kind < PROTO_KIND_PROFILE || kind > PROTO_KIND_ENDORSEMENT) {
-		cli_error(ctx, "a %s cannot be amended", proto_kind_name(kind) ? proto_kind_name(kind) : "record");
-		ret = CLI_EXIT_INPUT;
-		goto out;
-	}
-	/* A deep copy through the wire format, so every part is malloc()ed. */
-	size_t plen = protobuf_c_message_get_packed_size(content);
-	if (!(packed = malloc(plen ? plen : 1))) {
-		cli_error(ctx, "out of memory");
-		goto out;
-	}
-	protobuf_c_message_pack(content, packed);
-	if (!(copy = protobuf_c_message_unpack(content->descriptor, NULL, plen, packed))) {
-		cli_error(ctx, "cannot copy record %s", arg);
-		goto out;
-	}
-	fields_init(&f, copy, t, true);
+	fields_init(&f, a.content, t, true);
 	o.fields = &f;
 	if ((ret = cli_opt_parse(ctx, &amend_cmd, argc, argv, 1, &o, &idarg, &n_args))) {
 		ret = cli_opt_status(ret);
 		goto out;
 	}
-	ret = CLI_EXIT_ERROR;
-	changes = o.changes;
-	if (!changes) {
+	if (!o.changes) {
 		cli_error(ctx, "nothing to change: give the fields to change, e.g. --status completed");
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if ((rc = json_record_wrap(&rec, kind, copy, sr.newest)) < 0) {
+	if (cli_amend_wrap(&rec, &a) < 0) {
 		cli_error(ctx, "out of memory");
+		ret = CLI_EXIT_ERROR;
 		goto out;
 	}
-	copy = NULL;
 	store_txn_end(t);
 	t = NULL;
-	ret = publish_one(ctx, &o, alliance, rec);
+	ret = publish_one(ctx, &o, a.alliance, rec);
 out:
 	store_txn_end(t);
-	free(packed);
-	if (copy)
-		protobuf_c_message_free_unpacked(copy, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
-	if (cur)
-		agora__record__free_unpacked(cur, NULL);
 	return ret;
 }
 
@@ -455,49 +383,36 @@ int cli_cmd_retract(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct pub_opts o = { 0 };
 	struct store_txn *t = NULL;
-	struct store_record sr;
+	struct cli_amend a = { 0 };
 	struct proto_key *key;
 	struct store *s;
-	Agora__Record *orig = NULL, *rec = NULL;
-	Agora__Retract *r = NULL;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES];
-	const char *arg = NULL, *reason;
+	Agora__Record *rec = NULL;
+	char err[512];
+	const char *arg = NULL;
 	size_t n_args;
 	int ret = CLI_EXIT_ERROR, rc;
 
 	if ((ret = cli_opt_parse(ctx, &retract_cmd, argc, argv, 1, &o, &arg, &n_args)))
 		return cli_opt_status(ret);
-	reason = o.reason;
 	if ((ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK ||
-	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
-	    (ret = own_record(ctx, t, key, arg, id, &orig, &sr)) != CLI_EXIT_OK)
+	    (ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
 		goto out;
+	if ((rc = cli_amend_open(&a, t, key->pk, arg, false, err, sizeof(err))) < 0) {
+		cli_error(ctx, "%s", err);
+		ret = cli_amend_exit(rc);
+		goto out;
+	}
 	store_txn_end(t);
 	t = NULL;
-	if (!(r = (Agora__Retract *)fields_new_message(&agora__retract__descriptor)) ||
-	    !(r->target.data = malloc(PROTO_ID_BYTES)) ||
-	    (reason && !(r->reason = strdup(reason)))) {
+	if (cli_retraction_new(&rec, a.id, o.reason) < 0) {
 		cli_error(ctx, "out of memory");
 		ret = CLI_EXIT_ERROR;
 		goto out;
 	}
-	memcpy(r->target.data, id, PROTO_ID_BYTES);
-	r->target.len = PROTO_ID_BYTES;
-	r->has_target = 1;
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if ((rc = json_record_wrap(&rec, PROTO_KIND_RETRACT, &r->base, NULL)) < 0) {
-		cli_error(ctx, "out of memory");
-		ret = CLI_EXIT_ERROR;
-		goto out;
-	}
-	r = NULL;
-	ret = publish_one(ctx, &o, alliance, rec);
+	ret = publish_one(ctx, &o, a.alliance, rec);
 out:
 	store_txn_end(t);
-	if (r)
-		agora__retract__free_unpacked(r, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
 	return ret;
 }

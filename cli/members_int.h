@@ -30,6 +30,33 @@ int cli_duration_ms(const char *s, uint64_t *out);
  * the error printed. */
 int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires, int *role_out,
                      uint64_t *dur_ms);
+/* The same check with its message in err (cap bytes, one line) instead of
+ * printed; the out-params are written only on success. */
+int cli_member_terms_message(char *err, size_t cap, const char *role, const char *expires,
+                             int *role_out, uint64_t *dur_ms);
+
+/*
+ * The admission `agora alliance admit` signs, checked as the command checks
+ * it: keyhex a public key (64 hex digits), name and country non-empty
+ * (country upper-cased), role "member", "coordinator" or "observer" (NULL:
+ * member), expires a duration from now (cli_duration_ms; NULL: never).
+ * *out is written only on success: a record for store_publish, freed with
+ * json_record_free.  CLI_EXIT_OK, or CLI_EXIT_USAGE (CLI_EXIT_ERROR when
+ * out of memory) with the command's message in err (cap bytes).  For the
+ * command and agora web's admission form.
+ */
+int cli_admission_new(Agora__Record **out, char *err, size_t cap, const char *keyhex,
+                      const char *name, const char *country, const char *role,
+                      const char *expires);
+
+/*
+ * The message of a refused governance record (admission, revocation): a
+ * signer who is not a coordinator gets "only a coordinator of this
+ * alliance can do that: ...", anything else cli_publish_message's.  Into
+ * buf (cap bytes, one line); returns the exit code.
+ */
+int cli_gov_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
+                    const struct proto_error *err);
 
 /*
  * Warn, one line on stderr, when `name` is already the name of a key other

@@ -11,6 +11,11 @@
  * agora_token (HttpOnly, SameSite=Strict) and redirects to the same page
  * without the token.  Every page needs the cookie, so another user of the
  * machine can neither read through this process nor sign with its key.
+ * The one exception is /atom with ?feed=, a second keyed hash of the secret
+ * that opens the Atom feeds only (they read; a feed reader keeps no cookie).
+ *
+ * Each request speaks one language (?lang=, kept as the agora_lang cookie,
+ * else Accept-Language); every language's words are loaded at start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,14 +128,14 @@ static const char *post_refusal(struct web_req *r, struct MHD_Connection *c)
 	char want[128];
 
 	if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33))
-		return r->w->tx->err_form_type;
+		return r->tx->err_form_type;
 	if (!token_eq(web_form_get(&r->form, "csrf"), r->w->csrf))
-		return r->w->tx->err_csrf;
+		return r->tx->err_csrf;
 	snprintf(want, sizeof(want), "http://%s", r->host);
 	if (origin && strcasecmp(origin, want))
-		return r->w->tx->err_origin;
+		return r->tx->err_origin;
 	if (site && strcmp(site, "same-origin") && strcmp(site, "none"))
-		return r->w->tx->err_origin;
+		return r->tx->err_origin;
 	return NULL;
 }
 
@@ -158,8 +163,12 @@ static void route(struct web_req *r, struct web_resp *p)
 		web_page_amend(r, p, path + 7);
 	else if (!strcmp(path, "/retract") && r->post)
 		web_page_retract(r, p);
+	else if (!strcmp(path, "/admit"))
+		web_page_admit(r, p);
+	else if (!strcmp(path, "/atom") && !r->post)
+		web_page_atom(r, p);
 	else
-		web_page_error(r, p, 404, r->w->tx->err_not_found);
+		web_page_error(r, p, 404, r->tx->err_not_found);
 }
 
 /* ------------------------------------------------------------ MHD glue */
@@ -199,7 +208,7 @@ static void add_headers(struct MHD_Response *resp, const struct web_resp *p)
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_resp *p,
-                                 const char *cookie)
+                                 const char *cookie, const char *cookie2)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -225,6 +234,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_resp *p,
 		MHD_add_response_header(resp, "Location", p->location);
 	if (cookie)
 		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	if (cookie2)
+		MHD_add_response_header(resp, "Set-Cookie", cookie2);
 	ret = MHD_queue_response(c, (unsigned)p->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -238,13 +249,27 @@ static int resp_open(struct web_resp *p)
 	return p->f ? 0 : -ENOMEM;
 }
 
+/* Speak code (a static code of lang_choose) in this request's pages. */
+static void choose_lang(struct web_req *r, const char *code)
+{
+	size_t i = 0;
+
+	while (r->w->langs[i + 1] && strcmp(lang_id(r->w->langs[i]), code))
+		i++;
+	if (strcmp(lang_id(r->w->langs[i]), code))
+		i = 0;   /* not built in: cannot happen, lang_choose names one */
+	r->lang = lang_id(r->w->langs[i]);
+	r->tx = &r->w->texts[i];
+	r->words = r->w->langs[i];
+}
+
 static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const char *url,
                               const char *method, struct conn *cn)
 {
 	struct web_req r;
 	struct web_resp p;
-	char cookie[WEB_TOKEN_HEX + 2], setc[160];
-	const char *cookies, *tok;
+	char cookie[WEB_TOKEN_HEX + 2], setc[160], setl[64];
+	const char *cookies, *tok, *accept, *known;
 	bool authed;
 	enum MHD_Result ret;
 
@@ -253,32 +278,39 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	r.path = url;
 	r.post = !strcmp(method, "POST");
 	r.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
+	choose_lang(&r, lang_choose(NULL, accept));
 	web_form_init(&r.args);
 	web_form_init(&r.form);
 	if (resp_open(&p) < 0)
 		return MHD_NO;
-	setc[0] = '\0';
+	setc[0] = setl[0] = '\0';
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !r.post) {
-		web_page_error(&r, &p, 405, w->tx->err_method);
+		web_page_error(&r, &p, 405, r.tx->err_method);
 		goto send;
 	}
 	/* A name that resolves to 127.0.0.1 must not make this a page of
 	 * another site (DNS rebinding): only our own Host is served. */
 	if (!host_ok(w, r.host)) {
 		r.host = w->hosts[0];
-		web_page_error(&r, &p, 403, w->tx->err_host);
+		web_page_error(&r, &p, 403, r.tx->err_host);
 		goto send;
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_cb, &r.args);
-	r.lang = lang_choose(web_form_get(&r.args, "lang"),
-	                     MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
+	/* ?lang= is kept as a cookie, so that the pages it links to speak it too. */
+	cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+	if ((known = lang_known(web_form_get(&r.args, "lang"))))
+		snprintf(setl, sizeof(setl), "agora_lang=%s; Path=/; SameSite=Strict", known);
+	else if (web_cookie_get(cookie, sizeof(cookie), cookies, "agora_lang") == 0)
+		known = lang_known(cookie);
+	choose_lang(&r, lang_choose(known, accept));
 	if (cn->too_big) {
-		web_page_error(&r, &p, 413, w->tx->err_too_big);
+		web_page_error(&r, &p, 413, r.tx->err_too_big);
 		goto send;
 	}
 	if (r.post && cn->len && web_form_parse(&r.form, cn->body, cn->len) < 0) {
-		web_page_error(&r, &p, 400, w->tx->err_form);
+		web_page_error(&r, &p, 400, r.tx->err_form);
 		goto send;
 	}
 	if (!strcmp(url, "/style.css") && !r.post) {
@@ -286,12 +318,11 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		p.type = "text/css; charset=utf-8";
 		goto send;
 	}
-	cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
 	authed = web_cookie_get(cookie, sizeof(cookie), cookies, "agora_token") == 0 &&
 		token_eq(cookie, w->token);
 	if ((tok = web_form_get(&r.args, "token")) && !r.post) {
 		if (!token_eq(tok, w->token)) {
-			web_page_error(&r, &p, 403, w->tx->err_token);
+			web_page_error(&r, &p, 403, r.tx->err_token);
 			goto send;
 		}
 		/* Keep it as a cookie and take it out of the address bar. */
@@ -304,8 +335,11 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 		         strspn(url, "/abcdefghijklmnopqrstuvwxyz0123456789") == strlen(url) ? url : "/");
 		goto send;
 	}
+	/* A feed reader holds no cookie: the feed token opens the feed alone. */
+	if (!authed && !r.post && !strcmp(url, "/atom"))
+		authed = token_eq(web_form_get(&r.args, "feed"), w->feed);
 	if (!authed) {
-		web_page_error(&r, &p, 403, w->tx->err_token);
+		web_page_error(&r, &p, 403, r.tx->err_token);
 		goto send;
 	}
 	if (r.post) {
@@ -317,7 +351,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	}
 	route(&r, &p);
 send:
-	ret = send_resp(c, &p, setc[0] ? setc : NULL);
+	ret = send_resp(c, &p, setc[0] ? setc : NULL, setl[0] ? setl : NULL);
 	web_form_dispose(&r.args);
 	web_form_dispose(&r.form);
 	return ret;
@@ -373,7 +407,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 static int make_tokens(struct web *w)
 {
 	uint8_t tok[WEB_TOKEN_BYTES], mac[WEB_TOKEN_BYTES];
-	static const char ctx[] = "agora web csrf v1";
+	static const char ctx[] = "agora web csrf v1", fctx[] = "agora web feed v1";
+	uint8_t fmac[WEB_TOKEN_BYTES];
 
 	randombytes_buf(tok, sizeof(tok));
 	/* The CSRF token is derived from the secret, so only a page served to
@@ -381,8 +416,13 @@ static int make_tokens(struct web *w)
 	if (crypto_generichash(mac, sizeof(mac), (const uint8_t *)ctx, sizeof(ctx) - 1, tok,
 	                       sizeof(tok)) != 0)
 		return -1;
+	/* The feed token likewise: it opens /atom, which only reads. */
+	if (crypto_generichash(fmac, sizeof(fmac), (const uint8_t *)fctx, sizeof(fctx) - 1, tok,
+	                       sizeof(tok)) != 0)
+		return -1;
 	proto_hex(w->token, tok, sizeof(tok));
 	proto_hex(w->csrf, mac, sizeof(mac));
+	proto_hex(w->feed, fmac, sizeof(fmac));
 	sodium_memzero(tok, sizeof(tok));
 	return 0;
 }
@@ -396,6 +436,20 @@ static void node_name(struct web *w)
 			snprintf(w->name, sizeof(w->name), "%s", prof->name);
 		agora__profile__free_unpacked(prof, NULL);
 	}
+}
+
+/* Every built-in language's words, into w->langs and w->texts. */
+static int load_langs(struct web *w, struct cli_ctx *ctx)
+{
+	for (size_t i = 0; lang_code_at(i); i++) {
+		int err;
+		if (i + 1 >= WEB_LANGS || (err = lang_new(&w->langs[i], lang_code_at(i))) < 0) {
+			cli_error(ctx, "web: cannot load the words of language '%s'", lang_code_at(i));
+			return CLI_EXIT_ERROR;
+		}
+		web_text_load(&w->texts[i], w->langs[i]);
+	}
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
@@ -454,12 +508,13 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
-	w.tx = &web_text_en;
+	if ((rc = load_langs(&w, ctx)) != CLI_EXIT_OK)
+		goto out;
 	if ((rc = cli_store(ctx, false, &s)) != CLI_EXIT_OK)
-		return rc;
+		goto out;
 	if (!o.read_only) {
 		if ((rc = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK)
-			return rc;
+			goto out;
 		store_set_own_key(s, key->pk);
 		memcpy(w.pk, key->pk, PROTO_KEY_BYTES);
 		w.can_sign = true;
@@ -467,7 +522,8 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	node_name(&w);
 	if (make_tokens(&w) < 0) {
 		cli_error(ctx, "web: cannot make a token");
-		return CLI_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
+		goto out;
 	}
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
@@ -480,7 +536,8 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	                     MHD_OPTION_END);
 	if (!d) {
 		cli_error(ctx, "web: cannot listen on %s port %lu (in use? try --port)", listen, port);
-		return CLI_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
+		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	w.port = info ? info->port : (uint16_t)port;
@@ -510,6 +567,10 @@ int cli_cmd_web(struct cli_ctx *ctx, int argc, char **argv)
 	while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	MHD_stop_daemon(d);
+	rc = CLI_EXIT_OK;
+out:
 	sodium_memzero(w.token, sizeof(w.token));
-	return CLI_EXIT_OK;
+	for (size_t i = 0; i < WEB_LANGS; i++)
+		lang_free(w.langs[i]);
+	return rc;
 }

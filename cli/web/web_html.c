@@ -48,7 +48,7 @@ const char web_css[] =
 
 void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"", f);
@@ -57,8 +57,15 @@ void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>", f);
 	web_esc(f, title);
-	fputs(" – agora</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n</head>\n"
-	      "<body>\n<header><a href=\"/\">", f);
+	fputs(" – agora</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n", f);
+	if (p->feed) {
+		fputs("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"", f);
+		web_esc(f, tx->feed_link);
+		fputs("\" href=\"", f);
+		web_feed_href(r, f);
+		fputs("\">\n", f);
+	}
+	fputs("</head>\n<body>\n<header><a href=\"/\">", f);
 	web_esc(f, tx->nav_search);
 	fputs("</a><a href=\"/members\">", f);
 	web_esc(f, tx->nav_members);
@@ -78,7 +85,7 @@ void web_page_begin(struct web_req *r, struct web_resp *p, const char *title)
 void web_page_end(struct web_req *r, struct web_resp *p)
 {
 	fputs("</main>\n<footer>", p->f);
-	web_esc(p->f, r->w->tx->footer);
+	web_esc(p->f, r->tx->footer);
 	fputs("</footer>\n</body>\n</html>\n", p->f);
 }
 
@@ -96,10 +103,11 @@ void web_page_error(struct web_req *r, struct web_resp *p, int status, const cha
 	}
 	p->status = status;
 	p->report = false;
+	p->feed = false;
 	p->type = NULL;
-	web_page_begin(r, p, r->w->tx->title_error);
+	web_page_begin(r, p, r->tx->title_error);
 	fputs("<h1>", p->f);
-	web_esc(p->f, r->w->tx->title_error);
+	web_esc(p->f, r->tx->title_error);
 	fputs("</h1>\n<p class=\"err\">", p->f);
 	web_esc(p->f, msg);
 	fputs("</p>\n", p->f);

@@ -29,6 +29,7 @@
 #define WEB_BODY_MAX (256u << 10)   /* a form body larger than this is refused (413) */
 #define WEB_FORM_MAX 512            /* pairs per query string or form body */
 #define WEB_VALUE_MAX (64u << 10)   /* bytes of one decoded value */
+#define WEB_LANGS 8                 /* room for the built-in languages (lang_count) */
 
 /* ------------------------------------------------------------ form */
 
@@ -72,9 +73,12 @@ int web_cookie_get(char *out, size_t cap, const char *header, const char *name);
 
 struct web {
 	struct cli_ctx *ctx;          /* store and key; borrowed from cli_cmd_web */
-	const struct web_text *tx;    /* the UI's words */
+	struct lang *langs[WEB_LANGS]; /* each built-in language (lang_code_at order) */
+	struct web_text texts[WEB_LANGS]; /* their UI words, borrowed from langs */
 	char token[WEB_TOKEN_HEX + 1]; /* the secret (hex) printed in the URL */
 	char csrf[WEB_TOKEN_HEX + 1];  /* keyed hash of the token, in every form */
+	char feed[WEB_TOKEN_HEX + 1];  /* another keyed hash: reads /atom only (?feed=),
+	                                  for feed readers that hold no cookie */
 	char hosts[4][80];            /* Host header values accepted; [0] is printed */
 	size_t n_hosts;
 	bool any_host;                /* listening on a wildcard address: any Host
@@ -93,7 +97,10 @@ struct web_req {
 	struct web_form args;         /* the query string */
 	struct web_form form;         /* the POST body (empty for GET) */
 	const char *host;             /* the Host header, checked */
-	const char *lang;             /* ?lang=, else Accept-Language (lang_choose): static */
+	const char *lang;             /* ?lang=, else the agora_lang cookie, else
+	                                 Accept-Language (lang_choose): static */
+	const struct web_text *tx;    /* the words of lang: w->texts[...] */
+	const struct lang *words;     /* lang's words, for code-list names */
 };
 
 /* What a page handler answers. */
@@ -105,6 +112,7 @@ struct web_resp {
 	const char *type;             /* Content-Type; "text/html; charset=utf-8" by default */
 	char location[256];           /* for 303: where to (a path of ours) */
 	bool report;                  /* the report's own document: inline styles allowed */
+	bool feed;                    /* a search: its head links to its Atom feed */
 };
 
 /* ------------------------------------------------------------ html */
@@ -146,8 +154,46 @@ void web_page_report_doc(struct web_req *r, struct web_resp *p);   /* /report/do
 void web_page_publish(struct web_req *r, struct web_resp *p);      /* GET|POST /publish */
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *id); /* /amend/ID */
 void web_page_retract(struct web_req *r, struct web_resp *p);      /* POST /retract */
+void web_page_admit(struct web_req *r, struct web_resp *p);        /* GET|POST /admit */
+void web_page_atom(struct web_req *r, struct web_resp *p);         /* GET /atom */
 
 /* ------------------------------------------------------------ shared */
+
+struct cli_names;
+
+/*
+ * Sign rec (owned by the caller) with this node's key and store it in
+ * alliance, as `agora publish` does; on success 0 and a 303 in p to the
+ * new record's page.  On failure the store's code, and the CLI's message
+ * in err (cap bytes): cli_gov_message's for a governance record (gov),
+ * else cli_publish_message's.  (web_publish.c)
+ */
+int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
+             Agora__Record *rec, bool gov, char *err, size_t cap);
+/* A labelled <select name="alliance"> of the store's alliances, the
+ * default one first (empty value); cur selected.  (web_publish.c) */
+void web_alliance_select(struct web_req *r, FILE *f, const char *cur);
+
+/*
+ * Fill q from a search's arguments (those of GET /: kind, municipality,
+ * sector, area, hazard, status, since, until, tag, q, sort) as `agora
+ * query` reads its flags; q's strings are borrowed from a.  authors: room
+ * for STORE_QUERY_MAX_AUTHORS keys.  NULL, or the message for a bad
+ * argument (in tx's words).  (web_search.c)
+ */
+const char *web_search_query(struct store_query *q, uint8_t (*authors)[PROTO_KEY_BYTES],
+                             const struct web_form *a, struct cli_names *names,
+                             const struct web_text *tx);
+/* s percent-encoded for a query string (everything but unreserved bytes). */
+void web_url_put(FILE *f, const char *s);
+/* "/atom?ARGS&amp;feed=HEX": the Atom feed of this request's search (its
+ * arguments but page, token and feed), as an HTML attribute value. */
+void web_feed_href(struct web_req *r, FILE *f);
+/* s as XML 1.0 text or attribute value: & < > " ' escaped, and each
+ * character XML 1.0 forbids (C0 controls but tab and line ends, U+FFFE,
+ * U+FFFF) written as U+FFFD, so a hostile string cannot break the
+ * document.  NULL writes nothing.  (web_atom.c) */
+void web_xml_esc(FILE *f, const char *s);
 
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);

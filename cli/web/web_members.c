@@ -24,7 +24,7 @@ struct members {
 static int member_cb(const struct store_member *m, void *arg)
 {
 	struct members *c = arg;
-	const struct web_text *tx = c->r->w->tx;
+	const struct web_text *tx = c->r->tx;
 	const char *role = proto_enum_name(&agora__role__descriptor, m->role);
 	const char *name = cli_names_name(c->names, m->key);
 	FILE *f = c->f;
@@ -51,7 +51,7 @@ static int member_cb(const struct store_member *m, void *arg)
 static int alliance_cb(const struct store_record *sr, void *arg)
 {
 	struct members *c = arg;
-	const struct web_text *tx = c->r->w->tx;
+	const struct web_text *tx = c->r->tx;
 	char *name = cli_alliance_name(c->t, sr->id);
 	char hex[PROTO_ID_HEX + 1];
 	FILE *f = c->f;
@@ -80,7 +80,7 @@ static int alliance_cb(const struct store_record *sr, void *arg)
 
 static void peers(struct web_req *r, FILE *f)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	Agora__Control__Request req = AGORA__CONTROL__REQUEST__INIT;
 	Agora__Control__StatusReq sreq = AGORA__CONTROL__STATUS_REQ__INIT;
 	Agora__Control__Response *resp = NULL;
@@ -157,7 +157,7 @@ static void peers(struct web_req *r, FILE *f)
 
 void web_page_members(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct members c;
 
 	memset(&c, 0, sizeof(c));
@@ -173,6 +173,11 @@ void web_page_members(struct web_req *r, struct web_resp *p)
 	fputs("<h1>", p->f);
 	web_esc(p->f, tx->nav_members);
 	fputs("</h1>\n", p->f);
+	if (r->w->can_sign) {
+		fputs("<p><a id=\"admit\" href=\"/admit\">", p->f);
+		web_esc(p->f, tx->admit_link);
+		fputs("</a></p>\n", p->f);
+	}
 	store_alliances(c.t, alliance_cb, &c);
 	/* The control call may wait for agorad: not inside a snapshot. */
 	cli_names_free(c.names);

@@ -1,8 +1,10 @@
 /*
  * web_publish.c - the forms of `agora web` that sign: publish a measure,
- * result or lesson (GET|POST /publish), amend one of this node's records
- * (GET|POST /amend/ID), retract one (POST /retract); a coordinator also
- * endorses a measure or lesson (publish, kind endorsement).  A form's fields are
+ * result, lesson, target, emission inventory or the profile (GET|POST
+ * /publish), amend one of this node's records (GET|POST /amend/ID), retract
+ * one (POST /retract, through cli/amend.c as agora amend/retract); a
+ * coordinator also endorses a measure or lesson (publish, kind
+ * endorsement).  Admissions are web_admit.c's.  A form's fields are
  * the record kind's fields, read by the same code as `agora publish`'s
  * flags (fields_set), so a bad value gets the CLI's message
  * ("--start-year: 'x' is not a number"); a refused record gets
@@ -14,20 +16,29 @@
 #include <string.h>
 
 #include "cli/alliance_int.h"
+#include "cli/amend_int.h"
 #include "cli/control_int.h"
 #include "cli/fields_int.h"
 #include "cli/format_int.h"
 #include "cli/json_int.h"
+#include "cli/members_int.h"
 #include "cli/web/web_int.h"
 
 /* endorsement: the store lets only coordinators publish one, and says so. */
-static const char *const web_kinds[] = { "measure", "result", "lesson", "endorsement" };
+static const char *const web_kinds[] = {
+	"measure", "result", "lesson", "endorsement", "target", "inventory", "profile",
+};
 
 /* String fields that hold paragraphs: a text area each. */
 static const char *const long_fields[] = {
 	"summary", "description", "context", "action", "outcome", "worked", "enablers", "note",
-	"method", "reason",
+	"method", "reason", "factor_source",
 };
+
+/* An inventory's sector lines are one text area, a line each, each line
+ * what `agora publish inventory --sector-line` takes. */
+#define SECTOR_LINES "sector_line"
+
 
 static bool is_long(const char *name)
 {
@@ -66,17 +77,40 @@ static char *form_joined(const struct web_form *v, const char *name)
 	return out;
 }
 
-/* One input per field of desc (nested messages are left to the CLI),
- * filled from v (the values given, or the record being amended). */
-static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const struct web_form *v)
+/* A code list's section in the language files: "TargetKind" ->
+ * "target_kind" (lang.h). */
+static void list_name(char *out, size_t cap, const char *camel)
+{
+	size_t n = 0;
+
+	for (const char *c = camel; *c && n + 2 < cap; c++) {
+		if (*c >= 'A' && *c <= 'Z' && c != camel)
+			out[n++] = '_';
+		out[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+	}
+	out[n] = '\0';
+}
+
+/* One input per field of desc, filled from v (the values given, or the
+ * record being amended).  Nested messages are left to the CLI, but for an
+ * inventory's sector lines when publishing (an amend keeps the old ones). */
+static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessageDescriptor *desc,
+                        const struct web_form *v, bool amend)
 {
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
 		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
 		char label[80];
 
-		if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (amend || fd->descriptor != &agora__sector_emission__descriptor)
+				continue;
+			fputs("<label for=\"f_" SECTOR_LINES "\">sector lines</label>\n"
+			      "<textarea id=\"f_" SECTOR_LINES "\" name=\"" SECTOR_LINES "\" rows=\"4\">", f);
+			web_esc(f, web_form_get(v, SECTOR_LINES));
+			fputs("</textarea>\n<div class=\"hint\">SECTOR:TCO2E[:MWH]</div>\n", f);
 			continue;
+		}
 		snprintf(label, sizeof(label), "%s", fd->name);
 		for (char *c = label; *c; c++)
 			if (*c == '_')
@@ -89,15 +123,18 @@ static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const s
 		fprintf(f, "<label for=\"f_%s\">%s</label>\n", fd->name, label);
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			const ProtobufCEnumDescriptor *ed = fd->descriptor;
+			char list[64];
+			list_name(list, sizeof(list), ed->short_name);
 			if (rep) {
 				fprintf(f, "<div class=\"boxes\" id=\"f_%s\">", fd->name);
 				for (unsigned k = 0; k < ed->n_values; k++) {
 					const char *nm = proto_enum_name(ed, ed->values[k].value);
 					if (!nm || ed->values[k].value == 0)
 						continue;
-					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> %s"
-					        "</label>", fd->name, nm,
-					        form_has(v, fd->name, nm) ? " checked" : "", nm);
+					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> ",
+					        fd->name, nm, form_has(v, fd->name, nm) ? " checked" : "");
+					web_esc(f, lang_code_name(words, list, nm));
+					fputs("</label>", f);
 				}
 				fputs("</div>\n", f);
 			} else {
@@ -108,8 +145,10 @@ static void form_fields(FILE *f, const ProtobufCMessageDescriptor *desc, const s
 					const char *nm = proto_enum_name(ed, ed->values[k].value);
 					if (!nm || ed->values[k].value == 0)
 						continue;
-					fprintf(f, "<option value=\"%s\"%s>%s</option>", nm,
-					        cur && !strcmp(cur, nm) ? " selected" : "", nm);
+					fprintf(f, "<option value=\"%s\"%s>", nm,
+					        cur && !strcmp(cur, nm) ? " selected" : "");
+					web_esc(f, lang_code_name(words, list, nm));
+					fputs("</option>", f);
 				}
 				fputs("</select>\n", f);
 			}
@@ -167,6 +206,28 @@ static int form_from_message(struct web_form *v, const ProtobufCMessage *msg)
 	return 0;
 }
 
+/* Each non-empty line of text as one --sector-line. */
+static int apply_lines(struct fields *fs, const char *text, char *err, size_t cap)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\r\n");
+		char *line = strndup(text, len);
+		int rc;
+
+		if (!line)
+			return -ENOMEM;
+		rc = *line ? fields_set(fs, "sector-line", line) : 0;
+		free(line);
+		if (rc < 0) {
+			snprintf(err, cap, "%s", fs->err);
+			return rc;
+		}
+		text += len;
+		text += strspn(text, "\r\n");
+	}
+	return 0;
+}
+
 /*
  * Apply the form's field values to msg as `agora publish` applies its
  * flags.  0, or the first error with its message in err (the CLI's words).
@@ -185,6 +246,11 @@ static int apply_form(struct fields *fs, const struct web_form *form, char *err,
 		if (!strcmp(name, "csrf") || !strcmp(name, "kind") || !strcmp(name, "alliance") ||
 		    !strcmp(name, "id"))
 			continue;
+		if (!strcmp(name, SECTOR_LINES) && fs->desc == &agora__inventory__descriptor) {
+			if ((rc = apply_lines(fs, value, err, cap)) < 0)
+				return rc;
+			continue;
+		}
 		fd = protobuf_c_message_descriptor_get_field_by_name(d, name);
 		if (!fd || fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 			snprintf(err, cap, "%s '%s'", tx->err_field, name);
@@ -234,10 +300,27 @@ static int alliance_cb(const struct store_record *sr, void *arg)
 	return 0;
 }
 
+void web_alliance_select(struct web_req *r, FILE *f, const char *cur)
+{
+	struct store_txn *t = NULL;
+
+	if (store_txn_begin(r->w->ctx->store, &t) < 0)
+		return;
+	struct alliances a = { f, t, cur, 0 };
+	fputs("<label for=\"f_alliance\">", f);
+	web_esc(f, r->tx->r_alliance);
+	fputs("</label>\n<select id=\"f_alliance\" name=\"alliance\"><option value=\"\">", f);
+	web_esc(f, r->tx->default_alliance);
+	fputs("</option>", f);
+	store_alliances(t, alliance_cb, &a);
+	fputs("</select>\n", f);
+	store_txn_end(t);
+}
+
 static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kind,
                       const struct web_form *values, const char *error, const char *amend_hex)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 	char title[160];
 
@@ -258,31 +341,17 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 		fputs("<form class=\"pub\" method=\"post\" action=\"/publish\">\n", f);
 	web_csrf_input(r, f);
 	fprintf(f, "<input type=\"hidden\" name=\"kind\" value=\"%s\">\n", proto_kind_name(kind));
-	if (!amend_hex) {
-		struct store_txn *t = NULL;
-		if (store_txn_begin(r->w->ctx->store, &t) == 0) {
-			struct alliances a = { f, t, web_form_get(values, "alliance"), 0 };
-			fputs("<label for=\"f_alliance\">", f);
-			web_esc(f, tx->r_alliance);
-			fputs("</label>\n<select id=\"f_alliance\" name=\"alliance\"><option value=\"\">", f);
-			web_esc(f, tx->default_alliance);
-			fputs("</option>", f);
-			store_alliances(t, alliance_cb, &a);
-			fputs("</select>\n", f);
-			store_txn_end(t);
-		}
-	}
-	form_fields(f, proto_kind_descriptor(kind), values);
+	if (!amend_hex)
+		web_alliance_select(r, f, web_form_get(values, "alliance"));
+	form_fields(f, r->words, proto_kind_descriptor(kind), values, amend_hex != NULL);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
 	fputs("</button></p>\n</form>\n", f);
 	web_page_end(r, p);
 }
 
-/* Sign and store rec (owned by the caller) in alliance; on success a 303
- * to the new record.  On failure the message in err. */
-static int sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
-                Agora__Record *rec, char *err, size_t cap)
+int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
+             Agora__Record *rec, bool gov, char *err, size_t cap)
 {
 	struct proto_error perr = { 0 };
 	uint8_t id[PROTO_ID_BYTES];
@@ -292,7 +361,10 @@ static int sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PR
 	rc = store_publish(r->w->ctx->store, r->w->ctx->key, alliance, rec, cli_now_ms(), id, NULL,
 	                   NULL, &perr);
 	if (rc < 0) {
-		cli_publish_message(err, cap, r->w->ctx, rc, &perr);
+		if (gov)
+			cli_gov_message(err, cap, r->w->ctx, rc, &perr);
+		else
+			cli_publish_message(err, cap, r->w->ctx, rc, &perr);
 		return rc;
 	}
 	cli_control_poke(r->w->ctx);
@@ -312,7 +384,7 @@ static enum proto_kind web_kind(const char *v)
 
 void web_page_publish(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	ProtobufCMessage *body = NULL;
 	Agora__Record *rec = NULL;
@@ -336,8 +408,12 @@ void web_page_publish(struct web_req *r, struct web_resp *p)
 		web_esc(p->f, tx->title_publish);
 		fputs("</h1>\n<ul>\n", p->f);
 		for (size_t i = 0; i < sizeof(web_kinds) / sizeof(web_kinds[0]); i++)
-			fprintf(p->f, "<li><a id=\"new_%s\" href=\"/publish?kind=%s\">%s</a></li>\n",
-			        web_kinds[i], web_kinds[i], web_kinds[i]);
+		{
+			fprintf(p->f, "<li><a id=\"new_%s\" href=\"/publish?kind=%s\">", web_kinds[i],
+			        web_kinds[i]);
+			web_esc(p->f, lang_code_name(r->words, "kind", web_kinds[i]));
+			fputs("</a></li>\n", p->f);
+		}
 		fputs("</ul>\n", p->f);
 		web_page_end(r, p);
 		return;
@@ -370,7 +446,7 @@ void web_page_publish(struct web_req *r, struct web_resp *p)
 		goto out;
 	}
 	body = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) == 0)
+	if (web_sign(r, p, alliance, rec, false, err, sizeof(err)) == 0)
 		goto out;
 refused:
 	store_txn_end(t);
@@ -384,50 +460,38 @@ out:
 	json_record_free(rec);
 }
 
-/*
- * One of this node's records that may change: id resolved, the record and
- * the store's view of it.  NULL, or what is wrong.
- */
-static const char *own_record(struct web_req *r, struct store_txn *t, const char *arg,
-                              uint8_t id[PROTO_ID_BYTES], Agora__Record **out,
-                              struct store_record *sr)
+/* Open arg as one of this node's records (cli_amend_open); NULL, or what
+ * is wrong in the page's words, with the HTTP status in *status. */
+static const char *open_own(struct web_req *r, struct store_txn *t, const char *arg,
+                            bool content, struct cli_amend *a, int *status)
 {
-	const struct web_text *tx = r->w->tx;
-	Agora__Record *rec = NULL;
-	char msg[200];
+	const struct web_text *tx = r->tx;
+	char err[512];
+	int rc = cli_amend_open(a, t, r->w->pk, arg, content, err, sizeof(err));
 
-	if (!arg || fields_parse_id(id, arg, t, msg, sizeof(msg)) < 0 || store_get(t, id, sr) < 0)
-		return tx->err_no_record;
-	if (proto_envelope_decode(&rec, sr->env, sr->env_len, NULL) < 0)
-		return tx->err_damaged;
-	if (rec->author.len != PROTO_KEY_BYTES || memcmp(rec->author.data, r->w->pk, PROTO_KEY_BYTES) ||
-	    rec->alliance.len != PROTO_ID_BYTES) {
-		agora__record__free_unpacked(rec, NULL);
-		return tx->err_not_yours;
+	*status = 400;
+	switch (rc) {
+	case 0: return NULL;
+	case CLI_AMEND_E_ID: case CLI_AMEND_E_NOTFOUND: *status = 404; return tx->err_no_record;
+	case CLI_AMEND_E_NOT_YOURS: case CLI_AMEND_E_CHARTER: return tx->err_not_yours;
+	case CLI_AMEND_E_RETRACTED: return tx->err_retracted;
+	case CLI_AMEND_E_KIND: return tx->err_cannot_amend;
+	case -ENOMEM: *status = 500; return tx->err_memory;
+	default: *status = 500; return tx->err_damaged;
 	}
-	if (sr->retracted) {
-		agora__record__free_unpacked(rec, NULL);
-		return tx->err_retracted;
-	}
-	*out = rec;
-	return NULL;
 }
 
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
-	struct store_record sr, newest;
-	Agora__Record *orig = NULL, *cur = NULL, *rec = NULL;
-	const ProtobufCMessage *content = NULL;
-	ProtobufCMessage *copy = NULL;
+	struct cli_amend a = { 0 };
+	Agora__Record *rec = NULL;
 	struct web_form values;
 	struct fields fs;
-	enum proto_kind kind;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES], *packed = NULL;
 	char hex[PROTO_ID_HEX + 1], err[512];
 	const char *why;
-	size_t plen;
+	int status;
 
 	web_form_init(&values);
 	if (!r->w->can_sign) {
@@ -438,85 +502,55 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = own_record(r, t, arg, id, &orig, &sr))) {
-		web_page_error(r, p, 400, why);
+	if ((why = open_own(r, t, arg, true, &a, &status))) {
+		web_page_error(r, p, status, why);
 		goto out;
 	}
-	/* The newest version is the one edited: an old id must not drop later edits. */
-	if (store_get(t, sr.newest, &newest) < 0 ||
-	    proto_envelope_decode(&cur, newest.env, newest.env_len, NULL) < 0) {
-		web_page_error(r, p, 500, tx->err_damaged);
-		goto out;
-	}
-	kind = proto_record_content(cur, &content);
-	if (!content || kind < PROTO_KIND_PROFILE || kind > PROTO_KIND_ENDORSEMENT) {
-		web_page_error(r, p, 400, tx->err_cannot_amend);
-		goto out;
-	}
-	proto_hex(hex, id, PROTO_ID_BYTES);
+	proto_hex(hex, a.id, PROTO_ID_BYTES);
 	if (!r->post) {
-		if (form_from_message(&values, content) < 0)
+		if (form_from_message(&values, a.content) < 0)
 			web_page_error(r, p, 500, tx->err_memory);
 		else
-			page_form(r, p, kind, &values, NULL, hex);
+			page_form(r, p, a.kind, &values, NULL, hex);
 		goto out;
 	}
-	/* A deep copy keeps what the form does not show (translations,
-	 * sector lines); every field the form shows is taken from the form. */
-	plen = protobuf_c_message_get_packed_size(content);
-	if (!(packed = malloc(plen ? plen : 1))) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	protobuf_c_message_pack(content, packed);
-	if (!(copy = protobuf_c_message_unpack(content->descriptor, NULL, plen, packed))) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	for (unsigned i = 0; i < copy->descriptor->n_fields; i++)
-		if (copy->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
-			fields_clear(copy, &copy->descriptor->fields[i]);
-	fields_init(&fs, copy, t, false);
+	/* The copy keeps what the form does not show (translations, sector
+	 * lines); every field the form shows is taken from the form. */
+	for (unsigned i = 0; i < a.content->descriptor->n_fields; i++)
+		if (a.content->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
+			fields_clear(a.content, &a.content->descriptor->fields[i]);
+	fields_init(&fs, a.content, t, false);
 	if (apply_form(&fs, &r->form, err, sizeof(err), tx) < 0) {
 		p->status = 400;
-		page_form(r, p, kind, &r->form, err, hex);
+		page_form(r, p, a.kind, &r->form, err, hex);
 		goto out;
 	}
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if (json_record_wrap(&rec, kind, copy, sr.newest) < 0) {
+	if (cli_amend_wrap(&rec, &a) < 0) {
 		web_page_error(r, p, 500, tx->err_memory);
 		goto out;
 	}
-	copy = NULL;
 	store_txn_end(t);
 	t = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0) {
+	if (web_sign(r, p, a.alliance, rec, false, err, sizeof(err)) < 0) {
 		p->status = 400;
-		page_form(r, p, kind, &r->form, err, hex);
+		page_form(r, p, a.kind, &r->form, err, hex);
 	}
 out:
 	store_txn_end(t);
-	free(packed);
-	if (copy)
-		protobuf_c_message_free_unpacked(copy, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
-	if (cur)
-		agora__record__free_unpacked(cur, NULL);
 	web_form_dispose(&values);
 }
 
 void web_page_retract(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
-	struct store_record sr;
-	Agora__Record *orig = NULL, *rec = NULL;
-	Agora__Retract *rt = NULL;
-	uint8_t id[PROTO_ID_BYTES], alliance[PROTO_ID_BYTES];
-	const char *why, *reason = web_form_nonempty(&r->form, "reason");
+	struct cli_amend a = { 0 };
+	Agora__Record *rec = NULL;
+	const char *why;
 	char err[512];
+	int status;
 
 	if (!r->w->can_sign) {
 		web_page_error(r, p, 403, tx->err_read_only);
@@ -526,38 +560,25 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = own_record(r, t, web_form_get(&r->form, "id"), id, &orig, &sr))) {
-		web_page_error(r, p, 400, why);
+	if ((why = open_own(r, t, web_form_get(&r->form, "id"), false, &a, &status))) {
+		web_page_error(r, p, status, why);
 		goto out;
 	}
 	store_txn_end(t);
 	t = NULL;
-	if (!(rt = (Agora__Retract *)fields_new_message(&agora__retract__descriptor)) ||
-	    !(rt->target.data = malloc(PROTO_ID_BYTES)) || (reason && !(rt->reason = strdup(reason)))) {
+	if (cli_retraction_new(&rec, a.id, web_form_nonempty(&r->form, "reason")) < 0) {
 		web_page_error(r, p, 500, tx->err_memory);
 		goto out;
 	}
-	memcpy(rt->target.data, id, PROTO_ID_BYTES);
-	rt->target.len = PROTO_ID_BYTES;
-	rt->has_target = 1;
-	memcpy(alliance, orig->alliance.data, PROTO_ID_BYTES);
-	if (json_record_wrap(&rec, PROTO_KIND_RETRACT, &rt->base, NULL) < 0) {
-		web_page_error(r, p, 500, tx->err_memory);
-		goto out;
-	}
-	rt = NULL;
-	if (sign(r, p, alliance, rec, err, sizeof(err)) < 0)
+	if (web_sign(r, p, a.alliance, rec, false, err, sizeof(err)) < 0)
 		web_page_error(r, p, 400, err);
 	else {
 		char hex[PROTO_ID_HEX + 1];
-		proto_hex(hex, id, PROTO_ID_BYTES);
+		proto_hex(hex, a.id, PROTO_ID_BYTES);
 		snprintf(p->location, sizeof(p->location), "/record/%s", hex);
 	}
 out:
 	store_txn_end(t);
-	if (rt)
-		agora__retract__free_unpacked(rt, NULL);
+	cli_amend_dispose(&a);
 	json_record_free(rec);
-	if (orig)
-		agora__record__free_unpacked(orig, NULL);
 }

@@ -66,7 +66,7 @@ void web_fields_table(FILE *f, const ProtobufCMessage *msg)
 static int history_cb(const struct store_record *sr, void *arg)
 {
 	struct rec_page *c = arg;
-	const struct web_text *tx = c->r->w->tx;
+	const struct web_text *tx = c->r->tx;
 	Agora__Record *rec = NULL;
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind, own;
@@ -118,7 +118,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 	if (rec->author.len == PROTO_KEY_BYTES)
 		web_link_town(c->f, rec->author.data, cli_names_name(c->names, rec->author.data));
 	fputs("</td><td>", c->f);
-	web_link_record(c->f, sr->id, title && *title ? title : c->r->w->tx->untitled);
+	web_link_record(c->f, sr->id, title && *title ? title : c->r->tx->untitled);
 	fputs("</td></tr>\n", c->f);
 	free(title);
 	c->n++;
@@ -129,7 +129,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 /* Amend and retract, for a current record of this node's own. */
 static void own_actions(struct web_req *r, FILE *f, const char *hex)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 
 	fputs("<h2>", f);
 	web_esc(f, tx->h_change);
@@ -147,7 +147,7 @@ static void own_actions(struct web_req *r, FILE *f, const char *hex)
 
 void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct store_record sr;
 	struct rec_page c;

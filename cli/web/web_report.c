@@ -24,7 +24,7 @@ static int which(struct web_req *r, struct store_txn *t, uint8_t id[PROTO_ID_BYT
 
 void web_page_report(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	uint8_t id[PROTO_ID_BYTES];
 	char hex[PROTO_ID_HEX + 1];
@@ -50,7 +50,7 @@ void web_page_report(struct web_req *r, struct web_resp *p)
 
 void web_page_report_doc(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct report *rep = NULL;
 	struct report_options opt;

@@ -2,7 +2,8 @@
  * web_search.c - the search page of `agora web` (GET /): a form with the
  * filters of `agora query` (kind, municipality, sector, area, hazard,
  * status, years, tag, words) and the ranked hits, the query's words marked
- * in each title and snippet.
+ * in each title and snippet, and a link to the same search as an Atom feed
+ * (web_atom.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,8 +36,10 @@ struct search {
 	int err;
 };
 
-static void select_enum(FILE *f, const char *name, const char *label, const char *any,
-                        const ProtobufCEnumDescriptor *d, const char *cur)
+/* A <select> of code list d (its file section is name), each code shown by
+ * its name in the page's language. */
+static void select_enum(FILE *f, const struct lang *words, const char *name, const char *label,
+                        const char *any, const ProtobufCEnumDescriptor *d, const char *cur)
 {
 	fprintf(f, "<label>");
 	web_esc(f, label);
@@ -50,7 +53,7 @@ static void select_enum(FILE *f, const char *name, const char *label, const char
 		fputs("<option value=\"", f);
 		web_esc(f, nm);
 		fprintf(f, "\"%s>", cur && !strcmp(cur, nm) ? " selected" : "");
-		web_esc(f, nm);
+		web_esc(f, lang_code_name(words, name, nm));
 		fputs("</option>", f);
 	}
 	fputs("</select></label>\n", f);
@@ -68,7 +71,7 @@ static void input_text(FILE *f, const char *name, const char *label, const char 
 
 static void search_form(struct search *s, const struct web_form *a)
 {
-	const struct web_text *tx = s->r->w->tx;
+	const struct web_text *tx = s->r->tx;
 	const char *cur;
 	FILE *f = s->f;
 
@@ -87,9 +90,12 @@ static void search_form(struct search *s, const struct web_form *a)
 	fputs("<select name=\"kind\"><option value=\"\">", f);
 	web_esc(f, tx->any);
 	fputs("</option>", f);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		fprintf(f, "<option value=\"%s\"%s>%s</option>", kinds[i],
-		        cur && !strcmp(cur, kinds[i]) ? " selected" : "", kinds[i]);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fprintf(f, "<option value=\"%s\"%s>", kinds[i],
+		        cur && !strcmp(cur, kinds[i]) ? " selected" : "");
+		web_esc(f, lang_code_name(s->r->words, "kind", kinds[i]));
+		fputs("</option>", f);
+	}
 	fputs("</select></label>\n", f);
 
 	cur = web_form_get(a, "municipality");
@@ -116,13 +122,13 @@ static void search_form(struct search *s, const struct web_form *a)
 		fputs("</option>", f);
 	}
 	fputs("</select></label>\n", f);
-	select_enum(f, "sector", tx->f_sector, tx->any, &agora__sector__descriptor,
+	select_enum(f, s->r->words, "sector", tx->f_sector, tx->any, &agora__sector__descriptor,
 	            web_form_get(a, "sector"));
-	select_enum(f, "area", tx->f_area, tx->any, &agora__area__descriptor,
+	select_enum(f, s->r->words, "area", tx->f_area, tx->any, &agora__area__descriptor,
 	            web_form_get(a, "area"));
-	select_enum(f, "hazard", tx->f_hazard, tx->any, &agora__hazard__descriptor,
+	select_enum(f, s->r->words, "hazard", tx->f_hazard, tx->any, &agora__hazard__descriptor,
 	            web_form_get(a, "hazard"));
-	select_enum(f, "status", tx->f_status, tx->any, &agora__status__descriptor,
+	select_enum(f, s->r->words, "status", tx->f_status, tx->any, &agora__status__descriptor,
 	            web_form_get(a, "status"));
 	input_text(f, "since", tx->f_since, web_form_get(a, "since"), "number");
 	input_text(f, "until", tx->f_until, web_form_get(a, "until"), "number");
@@ -169,7 +175,7 @@ static void snippet(FILE *f, const char *text, long at, char *const *words, size
 static int hit_cb(const struct store_hit *hit, void *arg)
 {
 	struct search *s = arg;
-	const struct web_text *tx = s->r->w->tx;
+	const struct web_text *tx = s->r->tx;
 	Agora__Record *rec = NULL;
 	const ProtobufCMessage *msg = NULL;
 	enum proto_kind kind;
@@ -286,11 +292,7 @@ static int parse_year(unsigned *out, const char *v)
 	return 0;
 }
 
-/*
- * Fill q from the page's arguments.  authors: room for
- * STORE_QUERY_MAX_AUTHORS keys.  NULL, or the message for a bad argument.
- */
-static const char *build_query(struct store_query *q, uint8_t (*authors)[PROTO_KEY_BYTES],
+const char *web_search_query(struct store_query *q, uint8_t (*authors)[PROTO_KEY_BYTES],
                                const struct web_form *a, struct cli_names *names,
                                const struct web_text *tx)
 {
@@ -341,8 +343,7 @@ static const char *build_query(struct store_query *q, uint8_t (*authors)[PROTO_K
 	return NULL;
 }
 
-/* s percent-encoded for a query string (everything but unreserved bytes). */
-static void url_put(FILE *f, const char *s)
+void web_url_put(FILE *f, const char *s)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
@@ -355,7 +356,7 @@ static void url_put(FILE *f, const char *s)
 
 void web_page_search(struct web_req *r, struct web_resp *p)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct store_query q;
 	uint8_t authors[STORE_QUERY_MAX_AUTHORS][PROTO_KEY_BYTES];
@@ -380,7 +381,8 @@ void web_page_search(struct web_req *r, struct web_resp *p)
 		page = strtoul(web_form_get(&r->args, "page"), NULL, 10);
 	if (page > 10000)
 		page = 10000;
-	bad = build_query(&q, authors, &r->args, s.names, tx);
+	bad = web_search_query(&q, authors, &r->args, s.names, tx);
+	p->feed = true;
 	web_page_begin(r, p, tx->title_search);
 	search_form(&s, &r->args);
 	if (bad) {
@@ -415,15 +417,20 @@ void web_page_search(struct web_req *r, struct web_resp *p)
 			fprintf(p->f, " %s %zu", tx->of, total);
 		fputs("</p>\n", p->f);
 	}
+	fputs("<p class=\"meta\"><a id=\"feed\" type=\"application/atom+xml\" href=\"", p->f);
+	web_feed_href(r, p->f);
+	fputs("\">", p->f);
+	web_esc(p->f, tx->feed_link);
+	fputs("</a></p>\n", p->f);
 	if (s.more) {
 		/* The same arguments with the next page number. */
 		fputs("<p><a id=\"next\" href=\"/?", p->f);
 		for (size_t i = 0; i < r->args.n; i++) {
 			if (!strcmp(r->args.name[i], "page"))
 				continue;
-			url_put(p->f, r->args.name[i]);
+			web_url_put(p->f, r->args.name[i]);
 			fputc('=', p->f);
-			url_put(p->f, r->args.value[i]);
+			web_url_put(p->f, r->args.value[i]);
 			fputs("&amp;", p->f);
 		}
 		fprintf(p->f, "page=%lu\">", page + 1);

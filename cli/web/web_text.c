@@ -1,127 +1,22 @@
 /*
- * web_text.c - the words of `agora web` in English (see web_text.h).
+ * web_text.c - the words of `agora web`, read from the language files
+ * (see web_text.h).
  */
 #include "cli/web/web_text.h"
 
-const struct web_text web_text_en = {
-	.lang = "en",
-	.footer = "agora: signed climate records of your alliance, on this node",
-	.nav_search = "Search",
-	.nav_members = "Members and node",
-	.nav_report = "Summit report",
-	.nav_publish = "Publish",
-	.title_search = "Search",
-	.title_error = "Cannot show this",
-	.title_publish = "Publish",
-	.title_amend = "Amend",
-	.search_placeholder = "words, e.g. wetlands, vådområde, \"heat pump\", energ*",
-	.search_button = "Search",
-	.any = "any",
-	.f_kind = "Kind",
-	.f_municipality = "Municipality",
-	.f_sector = "Sector",
-	.f_area = "Area of intervention",
-	.f_hazard = "Hazard",
-	.f_status = "Status",
-	.f_since = "From year",
-	.f_until = "To year",
-	.f_tag = "Tag",
-	.f_sort = "Order",
-	.sort_default = "best match first (newest without words)",
-	.sort_newest = "newest first",
-	.sort_oldest = "oldest first",
-	.no_match = "No records match.",
-	.shown = "Records",
-	.of = "of",
-	.next_page = "Next page",
-	.untitled = "(untitled)",
-	.unknown = "unknown",
-	.none = "none",
-	.r_kind = "Kind",
-	.r_signed_by = "Signed by",
-	.r_signature = "Signature",
-	.r_alliance = "Alliance",
-	.r_seq = "Sequence number",
-	.r_created = "Created",
-	.r_state = "State",
-	.sig_ok = "signature verified",
-	.sig_bad = "signature INVALID",
-	.new_version = "(new version)",
-	.st_current = "current",
-	.st_superseded = "superseded",
-	.st_superseded_by = "superseded by",
-	.st_retracted = "retracted by its author",
-	.st_retraction = "retraction",
-	.h_fields = "Fields",
-	.h_versions = "Versions",
-	.h_related = "Results, lessons and endorsements",
-	.h_change = "Change this record",
-	.amend_link = "Amend (publish a new version)",
-	.retract_reason = "Reason for retracting",
-	.retract_button = "Retract this record",
-	.add_result = "Add a result",
-	.add_lesson = "Add a lesson",
-	.endorse = "Endorse as best practice (coordinators)",
-	.published_note = "Published: signed with this node's key and stored.",
-	.publish_button = "Sign and publish",
-	.amend_button = "Sign and publish the new version",
-	.default_alliance = "the default alliance",
-	.h_profile = "Profile",
-	.h_targets = "Targets",
-	.h_inventories = "Emission inventories",
-	.h_progress = "Progress",
-	.h_measures = "Measures",
-	.h_results = "Results",
-	.h_lessons = "Lessons",
-	.legend_inventory = "inventory total (t CO2e)",
-	.legend_path = "target path",
-	.m_country = "Country",
-	.m_role = "Role",
-	.m_records = "Records",
-	.m_active = "active",
-	.m_revoked = "revoked",
-	.m_expired = "expired",
-	.m_not_member = "not admitted",
-	.m_equivocating = "signed two records at one seq",
-	.h_node = "This node",
-	.node_not_running =
-		"agorad is not running: the pages show this node's store; nothing is synced until agorad starts.",
-	.node_error = "cannot talk to agorad",
-	.node_records = "records",
-	.node_feeds = "feeds",
-	.node_uptime = "up",
-	.p_peer = "Peer",
-	.p_address = "Address",
-	.p_lag = "Behind / ahead",
-	.p_error = "Last error",
-	.report_alone = "Open the report on its own (to print or save)",
-	.err_not_found = "There is no such page.",
-	.err_method = "This address takes GET or POST only.",
-	.err_host = "This address is not this server's: open the address that agora web printed.",
-	.err_too_big = "The form is too large.",
-	.err_form = "The form could not be read.",
-	.err_token =
-		"This needs the secret token: open the address with ?token=... that agora web printed when it started.",
-	.err_form_type = "A form of this site must be sent as a web form.",
-	.err_csrf =
-		"This form did not come from a page of this agora web (its form token is missing or wrong): reload the page and send it again.",
-	.err_origin = "This form was sent from another site, so it was refused.",
-	.err_store = "Cannot read this node's store.",
-	.err_memory = "Out of memory.",
-	.err_kind =
-		"Not a kind of record you can publish here: measure, result, lesson or endorsement.",
-	.err_code = "A filter holds a code that does not exist.",
-	.err_year = "A year must be a number from 1 to 9999.",
-	.err_municipality = "No municipality of that name is known here.",
-	.err_prefix = "A word* matches too many words: type more letters before the *.",
-	.err_no_record = "There is no such record in this store.",
-	.err_ambiguous = "That id prefix matches several records: give more digits.",
-	.err_damaged = "This record is damaged in the store.",
-	.err_no_town = "There is no such municipality key.",
-	.err_read_only = "This agora web is read-only: it cannot sign.",
-	.err_alliance = "This node is in no such alliance (see agora alliance list).",
-	.err_field = "Not a field of this kind of record:",
-	.err_not_yours = "This record is not yours: you can only change your own records.",
-	.err_retracted = "This record was retracted: publish a new record instead.",
-	.err_cannot_amend = "This kind of record cannot be amended.",
-};
+#define WEB_TEXT_KEY(name) "web." #name,
+static const char *const keys[] = { WEB_TEXT_FIELDS(WEB_TEXT_KEY) };
+#undef WEB_TEXT_KEY
+
+void web_text_load(struct web_text *out, const struct lang *l)
+{
+	out->lang = lang_id(l);
+#define WEB_TEXT_SET(name) out->name = lang_text(l, "web." #name);
+	WEB_TEXT_FIELDS(WEB_TEXT_SET)
+#undef WEB_TEXT_SET
+}
+
+const char *web_text_key(size_t i)
+{
+	return i < sizeof(keys) / sizeof(keys[0]) ? keys[i] : NULL;
+}

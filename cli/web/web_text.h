@@ -1,131 +1,163 @@
 /*
- * web_text.h - every word `agora web` shows, in one place, so that the
- * interface can be translated (one struct web_text per language) without
- * touching the pages.  Strings are plain text: pages escape them.
- * English is web_text_en (web_text.c).
+ * web_text.h - every word `agora web` shows, as one struct per language, so
+ * that the pages never hold a word themselves.  The words live in the [web]
+ * section of cli/lang/<code>.ini (key "web.<field>", e.g. "web.nav_search"),
+ * files a native speaker can correct; web_text_load reads them through
+ * lang.h.  Strings are plain text: pages escape them.
  */
 #ifndef AGORA_CLI_WEB_TEXT_H
 #define AGORA_CLI_WEB_TEXT_H
 
+#include <stddef.h>
+
+#include "cli/lang/lang.h"
+
+/* The fields of struct web_text, each the name of its key in [web]. */
+#define WEB_TEXT_FIELDS(X) \
+	X(footer) \
+	X(nav_search) \
+	X(nav_members) \
+	X(nav_report) \
+	X(nav_publish) \
+	X(title_search) \
+	X(title_error) \
+	X(title_publish) \
+	X(title_amend) \
+	X(search_placeholder) \
+	X(search_button) \
+	X(any) \
+	X(f_kind) \
+	X(f_municipality) \
+	X(f_sector) \
+	X(f_area) \
+	X(f_hazard) \
+	X(f_status) \
+	X(f_since) \
+	X(f_until) \
+	X(f_tag) \
+	X(f_sort) \
+	X(sort_default) \
+	X(sort_newest) \
+	X(sort_oldest) \
+	X(no_match) \
+	X(shown) \
+	X(of) \
+	X(next_page) \
+	X(untitled) \
+	X(unknown) \
+	X(none) \
+	X(r_kind) \
+	X(r_signed_by) \
+	X(r_signature) \
+	X(r_alliance) \
+	X(r_seq) \
+	X(r_created) \
+	X(r_state) \
+	X(sig_ok) \
+	X(sig_bad) \
+	X(new_version) \
+	X(st_current) \
+	X(st_superseded) \
+	X(st_superseded_by) \
+	X(st_retracted) \
+	X(st_retraction) \
+	X(h_fields) \
+	X(h_versions) \
+	X(h_related) \
+	X(h_change) \
+	X(amend_link) \
+	X(retract_reason) \
+	X(retract_button) \
+	X(add_result) \
+	X(add_lesson) \
+	X(endorse) \
+	X(published_note) \
+	X(publish_button) \
+	X(amend_button) \
+	X(default_alliance) \
+	X(h_profile) \
+	X(h_targets) \
+	X(h_inventories) \
+	X(h_progress) \
+	X(h_measures) \
+	X(h_results) \
+	X(h_lessons) \
+	X(legend_inventory) \
+	X(legend_path) \
+	X(m_country) \
+	X(m_role) \
+	X(m_records) \
+	X(m_active) \
+	X(m_revoked) \
+	X(m_expired) \
+	X(m_not_member) \
+	X(m_equivocating) \
+	X(h_node) \
+	X(node_not_running) \
+	X(node_error) \
+	X(node_records) \
+	X(node_feeds) \
+	X(node_uptime) \
+	X(p_peer) \
+	X(p_address) \
+	X(p_lag) \
+	X(p_error) \
+	X(report_alone) \
+	X(err_not_found) \
+	X(err_method) \
+	X(err_host) \
+	X(err_too_big) \
+	X(err_form) \
+	X(err_token) \
+	X(err_form_type) \
+	X(err_csrf) \
+	X(err_origin) \
+	X(err_store) \
+	X(err_memory) \
+	X(err_kind) \
+	X(err_code) \
+	X(err_year) \
+	X(err_municipality) \
+	X(err_prefix) \
+	X(err_no_record) \
+	X(err_ambiguous) \
+	X(err_damaged) \
+	X(err_no_town) \
+	X(err_read_only) \
+	X(err_alliance) \
+	X(err_field) \
+	X(err_not_yours) \
+	X(err_retracted) \
+	X(err_cannot_amend) \
+	X(title_admit) \
+	X(admit_about) \
+	X(admit_link) \
+	X(a_key) \
+	X(a_key_hint) \
+	X(a_name) \
+	X(a_expires) \
+	X(a_expires_hint) \
+	X(admit_button) \
+	X(feed_link) \
+	X(feed_title)
+
 struct web_text {
 	const char *lang;   /* the page's language (the html lang attribute) */
-	const char *footer;
-	const char *nav_search;
-	const char *nav_members;
-	const char *nav_report;
-	const char *nav_publish;
-	const char *title_search;
-	const char *title_error;
-	const char *title_publish;
-	const char *title_amend;
-	const char *search_placeholder;
-	const char *search_button;
-	const char *any;
-	const char *f_kind;
-	const char *f_municipality;
-	const char *f_sector;
-	const char *f_area;
-	const char *f_hazard;
-	const char *f_status;
-	const char *f_since;
-	const char *f_until;
-	const char *f_tag;
-	const char *f_sort;
-	const char *sort_default;
-	const char *sort_newest;
-	const char *sort_oldest;
-	const char *no_match;
-	const char *shown;
-	const char *of;
-	const char *next_page;
-	const char *untitled;
-	const char *unknown;
-	const char *none;
-	const char *r_kind;
-	const char *r_signed_by;
-	const char *r_signature;
-	const char *r_alliance;
-	const char *r_seq;
-	const char *r_created;
-	const char *r_state;
-	const char *sig_ok;
-	const char *sig_bad;
-	const char *new_version;
-	const char *st_current;
-	const char *st_superseded;
-	const char *st_superseded_by;
-	const char *st_retracted;
-	const char *st_retraction;
-	const char *h_fields;
-	const char *h_versions;
-	const char *h_related;
-	const char *h_change;
-	const char *amend_link;
-	const char *retract_reason;
-	const char *retract_button;
-	const char *add_result;
-	const char *add_lesson;
-	const char *endorse;
-	const char *published_note;
-	const char *publish_button;
-	const char *amend_button;
-	const char *default_alliance;
-	const char *h_profile;
-	const char *h_targets;
-	const char *h_inventories;
-	const char *h_progress;
-	const char *h_measures;
-	const char *h_results;
-	const char *h_lessons;
-	const char *legend_inventory;
-	const char *legend_path;
-	const char *m_country;
-	const char *m_role;
-	const char *m_records;
-	const char *m_active;
-	const char *m_revoked;
-	const char *m_expired;
-	const char *m_not_member;
-	const char *m_equivocating;
-	const char *h_node;
-	const char *node_not_running;
-	const char *node_error;
-	const char *node_records;
-	const char *node_feeds;
-	const char *node_uptime;
-	const char *p_peer;
-	const char *p_address;
-	const char *p_lag;
-	const char *p_error;
-	const char *report_alone;
-	const char *err_not_found;
-	const char *err_method;
-	const char *err_host;
-	const char *err_too_big;
-	const char *err_form;
-	const char *err_token;
-	const char *err_form_type;
-	const char *err_csrf;
-	const char *err_origin;
-	const char *err_store;
-	const char *err_memory;
-	const char *err_kind;
-	const char *err_code;
-	const char *err_year;
-	const char *err_municipality;
-	const char *err_prefix;
-	const char *err_no_record;
-	const char *err_ambiguous;
-	const char *err_damaged;
-	const char *err_no_town;
-	const char *err_read_only;
-	const char *err_alliance;
-	const char *err_field;
-	const char *err_not_yours;
-	const char *err_retracted;
-	const char *err_cannot_amend;
+#define WEB_TEXT_FIELD(name) const char *name;
+	WEB_TEXT_FIELDS(WEB_TEXT_FIELD)
+#undef WEB_TEXT_FIELD
 };
 
-extern const struct web_text web_text_en;
+/*
+ * Fill *out with the words of language l: each field is lang_text(l,
+ * "web.<field>"), so a word l's file lacks is the English one, and one no
+ * file has shows as its key.  The strings are borrowed from l and live as
+ * long as it does.
+ */
+void web_text_load(struct web_text *out, const struct lang *l);
+
+/* The i-th key web_text_load reads ("web.footer"), a static string, or NULL
+ * past the last (tests check every language has each). */
+const char *web_text_key(size_t i);
 
 #endif

@@ -54,7 +54,7 @@ static int list_cb(const struct store_hit *hit, void *arg)
 	years = cli_format_years(kind, msg);
 	status = cli_format_text(msg, "status");
 	fputs("<tr><td>", c->f);
-	web_link_record(c->f, hit->rec.id, title && *title ? title : c->r->w->tx->untitled);
+	web_link_record(c->f, hit->rec.id, title && *title ? title : c->r->tx->untitled);
 	fputs("</td><td>", c->f);
 	web_esc(c->f, years);
 	fputs("</td><td>", c->f);
@@ -111,7 +111,7 @@ static void section(struct town *c, struct store_txn *t, const uint8_t key[PROTO
 		fputs("</table>\n", c->f);
 	if (!c->n) {
 		fputs("<p class=\"meta\">", c->f);
-		web_esc(c->f, c->r->w->tx->none);
+		web_esc(c->f, c->r->tx->none);
 		fputs("</p>\n", c->f);
 	}
 }
@@ -119,7 +119,7 @@ static void section(struct town *c, struct store_txn *t, const uint8_t key[PROTO
 /* Inventory totals (dots joined by a line) and target paths (dashed). */
 static void chart(struct town *c)
 {
-	const struct web_text *tx = c->r->w->tx;
+	const struct web_text *tx = c->r->tx;
 	unsigned y0 = 9999, y1 = 0;
 	double tmax = 0;
 	FILE *f = c->f;
@@ -184,7 +184,7 @@ static void chart(struct town *c)
 
 void web_page_town(struct web_req *r, struct web_resp *p, const char *arg)
 {
-	const struct web_text *tx = r->w->tx;
+	const struct web_text *tx = r->tx;
 	struct store_txn *t = NULL;
 	struct cli_names *names = NULL;
 	struct town *c = NULL;

@@ -1,6 +1,7 @@
 /*
  * lang_test.c - the words of every language (cli/lang/): every code of
- * every code list, every record kind and every report label has a text in
+ * every code list, every record kind, every report label and every word of
+ * `agora web` (web_text.h) has a text in
  * every language's own file, different from the English unless the file
  * says so; Accept-Language and --lang; numbers and dates in each
  * language's form.
@@ -18,6 +19,7 @@
 
 #include "cli/lang/lang.h"
 #include "cli/report/report_int.h"
+#include "cli/web/web_text.h"
 #include "proto/proto.h"
 
 /* "VulnerableSector" -> "vulnerable_sector": a code list's file section. */
@@ -33,7 +35,7 @@ static void snake(char *out, size_t cap, const char *camel)
 }
 
 /* Every key a language must have: each code of each code list, each record
- * kind, each report label, and every key of en.ini. */
+ * kind, each report label, each word of agora web, and every key of en.ini. */
 static size_t required_keys(char ***out)
 {
 	struct lang *en = NULL;
@@ -66,6 +68,8 @@ static size_t required_keys(char ***out)
 	}
 	for (size_t i = 0; report_label_key(i); i++)
 		ADD(report_label_key(i));
+	for (size_t i = 0; web_text_key(i); i++)
+		ADD(web_text_key(i));
 	assert_int_equal(lang_new(&en, "en"), 0);
 	for (size_t i = 0; lang_key_at(en, i); i++)
 		if (strncmp(lang_key_at(en, i), "same.", 5))

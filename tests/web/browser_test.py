@@ -12,6 +12,8 @@ as a climate officer would:
   * searches for it and finds it;
   * without the token (cookies cleared) the same form is refused and
     nothing is stored;
+  * publishes a target (on the municipality's page after) and admits a
+    municipality in the Danish admission form (on the members page after);
   * XSS: the hostile records are on the result page and their record
     pages as text: no alert opens, no <img> or <script> element comes from
     them, the title reads exactly as typed;
@@ -38,7 +40,7 @@ from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
@@ -191,6 +193,39 @@ def steps(d, w, home, ids):
     check(lessons(home) == before + 1, "nothing was stored without the token")
     d.get(w.url)            # the token again
     wait_for(d, "#q")
+
+    # A target through the same form: it shows on the municipality's page.
+    d.get(w.base + "/publish?kind=target")
+    wait_for(d, "#f_title").send_keys("Climate neutral municipality by 2040")
+    Select(d.find_element(By.ID, "f_type")).select_by_value("net_zero")
+    d.find_element(By.ID, "f_baseline_year").send_keys("2018")
+    d.find_element(By.ID, "f_target_year").send_keys("2040")
+    d.find_element(By.ID, "f_reduction_pct").send_keys("100")
+    d.find_element(By.ID, "submit").click()
+    wait_for(d, "#published")
+    d.get(w.base + "/town/" + webtest.key(AGORA, home))
+    wait_for(d, "#title")
+    check("Climate neutral municipality by 2040" in d.find_element(By.TAG_NAME, "main").text,
+          "the target published through the form is on the municipality's page")
+
+    # A coordinator admits a municipality through the form (Danish pages).
+    newhome = os.path.join(os.path.dirname(home), "aabenraa")
+    webtest.run(AGORA, newhome, "init", "--name", "Aabenraa Kommune", "--country", "DK")
+    d.get(w.base + "/members?lang=da")
+    wait_for(d, "#admit").click()
+    wait_for(d, "#f_key").send_keys(webtest.key(AGORA, newhome))
+    check(d.find_element(By.TAG_NAME, "h1").text == "Optag en kommune",
+          "the admission form speaks Danish when asked")
+    d.find_element(By.ID, "f_name").send_keys("Aabenraa Kommune")
+    d.find_element(By.ID, "f_country").send_keys("dk")
+    Select(d.find_element(By.ID, "f_role")).select_by_value("member")
+    shot(d, "8-admit")
+    d.find_element(By.ID, "submit").click()
+    wait_for(d, "#published")
+    d.get(w.base + "/members")
+    wait_for(d, "#node")
+    check("Aabenraa Kommune" in d.find_element(By.TAG_NAME, "main").text,
+          "the admitted municipality is on the members page")
 
     # Hostile records are text on the result page and their own pages.
     d.get(w.base + "/?q=alert")

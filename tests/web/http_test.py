@@ -10,6 +10,10 @@ On a store with the example data and hostile records (webtest.make_store):
   * the headers: a Content-Security-Policy without scripts on every page;
   * publishing through the form works: 303 to the new record, then found
     by search; a bad value gets the CLI's own message;
+  * every page in the browser's language (Accept-Language or ?lang=);
+  * the Atom feed of a search (GET /atom): linked from the search page,
+    opened by its own feed token, well-formed (xml.etree), filtered, the
+    hostile strings escaped;
   * XSS: every page that shows the hostile records (search hits and
     snippets, a record, a municipality, members, the report, the amend
     form) holds their text escaped and never a raw <script> or <img>.
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
@@ -178,6 +183,66 @@ def run_checks(w, home, ids):
     check(re.search(r'<td>endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
           "the measure's page lists the endorsement")
 
+    # ---- targets, inventories and the profile, through the same form
+    s, h, body = w.get("/publish", headers={"Accept-Language": "da"})
+    check('kind=target">Mål<' in body and 'id="new_inventory"' in body and
+          'id="new_profile"' in body, "the publish page offers target, inventory and profile")
+    s, h, body = w.get("/publish?kind=target", headers={"Accept-Language": "da"})
+    check('<option value="net_zero">Netto-nul</option>' in body,
+          "the form's code lists are named in the page's language")
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "target", "title": "Net zero 2045",
+                                     "type": "net_zero", "baseline_year": "2019",
+                                     "target_year": "2045", "reduction_pct": "100"})
+    tloc = h.get("location", "")
+    check(s == 303 and tloc.startswith("/record/"), "a target is published (%d %s)" % (s, tloc))
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "inventory", "type": "bei",
+                                     "year": "2024",
+                                     "sector_line": "municipal_buildings:1200.5:3400\r\n"
+                                                    "transport_public:800\n"})
+    iloc = h.get("location", "")
+    check(s == 303 and iloc.startswith("/record/"), "an inventory with sector lines (%d)" % s)
+    shown = webtest.run(AGORA, home, "show", iloc.split("/")[2].split("?")[0], "--json").stdout
+    check('"municipal_buildings"' in shown and "1200.5" in shown and '"transport_public"' in shown,
+          "both sector lines are in the stored inventory: %s" % shown[:300])
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "inventory", "year": "2024",
+                                     "sector_line": "no_such_sector:5"})
+    check(s == 400 and "no_such_sector" in body, "a bad sector line gets the CLI's message")
+    s, h, body = w.post("/publish", {"csrf": csrf, "kind": "profile", "name": "Assens Kommune",
+                                     "country": "dk", "population": "41000"})
+    check(s == 303, "the profile is published from the web (%d)" % s)
+    s, h, body = w.get(h.get("location", "/"))
+    check(">DK<" in body, "the country is upper-cased as the CLI does")
+
+    # ---- a coordinator admits a municipality (agora alliance admit's checks)
+    s, h, body = w.get("/members")
+    check('href="/admit"' in body, "the members page links to the admission form")
+    s, h, body = w.get("/admit", headers={"Accept-Language": "pl"})
+    check(s == 200 and "Przyjmij gminę" in body and 'name="key"' in body and
+          ">Koordynator<" in body, "the admission form, in Polish")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": "abc", "name": "X", "country": "DK"})
+    check(s == 400 and "is not a public key: give its 64 hex digits" in body,
+          "a bad key gets the CLI's message")
+    newhome = os.path.join(os.path.dirname(home), "aabenraa")
+    webtest.run(AGORA, newhome, "init", "--name", "Aabenraa Kommune", "--country", "DK")
+    newkey = webtest.key(AGORA, newhome)
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "chief"})
+    check(s == 400 and "unknown role &#39;chief&#39;: use member, coordinator or observer" in body
+          and 'value="Aabenraa Kommune"' in body, "a bad role: the CLI's message, values kept")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "member", "expires": "soon"})
+    check(s == 400 and "--expires &#39;soon&#39; is not a duration" in body,
+          "a bad duration: the CLI's message")
+    s, h, body = w.post("/admit", {"csrf": csrf, "key": newkey, "name": "Aabenraa Kommune",
+                                   "country": "dk", "role": "member", "expires": "365d"})
+    check(s == 303 and h.get("location", "").startswith("/record/"),
+          "the admission is signed and stored (%d)" % s)
+    members = webtest.run(AGORA, home, "alliance", "members", "--json").stdout
+    check(newkey in members and "Aabenraa Kommune" in members,
+          "agora alliance members lists the admitted municipality")
+    s, h, body = w.get("/members")
+    check("Aabenraa Kommune" in body, "the members page shows it")
+
     # ---- amend and retract
     lid = loc.split("/")[2].split("?")[0]
     s, h, body = w.get("/amend/" + lid)
@@ -232,9 +297,94 @@ def run_checks(w, home, ids):
     check(s == 200 and 'lang="pl"' in body, "?lang= wins over Accept-Language")
     check(re.search(r'<a href="/record/[0-9a-f]{64}"', body) is not None and
           '<base target="_top">' in body, "report figures link to the record pages")
+    # ---- the pages themselves speak it too: every word from cli/lang/*.ini
+    for lang, words in (("da", ["Søg", "Medlemmer og node", "Kommune", "Rækkefølge",
+                                ">Tiltag</option>", ">Kommunale bygninger og anlæg</option>"]),
+                        ("pl", ["Szukaj", "Członkowie i węzeł", "Gmina",
+                                ">Budynki i obiekty gminne</option>"]),
+                        ("nl", ["Zoeken", "Leden en knooppunt", "Gemeente"])):
+        s, h, body = w.get("/?kind=measure", headers={"Accept-Language": lang + ";q=0.8"})
+        check(s == 200 and 'lang="%s"' % lang in body and all(x in body for x in words) and
+              "Members and node" not in body and "web." not in body,
+              "the search page in %s: %r" % (lang, [x for x in words if x not in body]))
+    s, h, body = w.get("/members?lang=nl", headers={"Accept-Language": "da"})
+    check(s == 200 and "Dit knooppunt" in body, "?lang= picks the pages' language too")
+    check("agora_lang=nl" in h.get("set-cookie", ""), "?lang= is kept as a cookie")
+    s, h, body = w.get("/members", headers={"Accept-Language": "da",
+                                            "Cookie": w.cookie + "; agora_lang=pl"})
+    check(s == 200 and "Ten węzeł" in body, "the language cookie wins over Accept-Language")
+    s, h, body = w.get("/record/" + "0" * 64, headers={"Accept-Language": "pl"})
+    check(s == 404 and "W tym magazynie nie ma takiego rekordu." in body,
+          "an error page in the browser's language")
+    atom_checks(w, ids)
     s, h, body = w.get("/amend/" + ids["own_lesson"])
     check('value="&lt;script&gt;alert(1)&lt;/script&gt;"' in body,
           "the amend form holds the hostile title escaped in its value")
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def atom_checks(w, ids):
+    """A search as an Atom feed: linked from the search page, opened by the
+    feed token alone, well-formed, filtered, hostile strings escaped."""
+    s, h, body = w.get("/?kind=measure")
+    m = re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]*" '
+                  r'href="(/atom\?[^"]*)">', body)
+    check(m is not None and 'id="feed"' in body, "the search page links to its Atom feed")
+    if not m:
+        return
+    href = m.group(1).replace("&amp;", "&")
+    check("kind=measure" in href and re.search(r"feed=[0-9a-f]{64}", href),
+          "the feed link carries the filter and a feed token: %s" % href)
+    feed_tok = re.search(r"feed=([0-9a-f]{64})", href).group(1)
+    check(feed_tok != w.token, "the feed token is not the secret token")
+    s, h, body = w.get(href, cookie=False)
+    check(s == 200 and h.get("content-type", "").startswith("application/atom+xml"),
+          "the feed opens with its token alone (%d %s)" % (s, h.get("content-type")))
+    try:
+        root = ET.fromstring(body.encode("utf-8"))
+    except ET.ParseError as e:
+        check(False, "the feed is well-formed XML: %s" % e)
+        return
+    entries = root.findall(ATOM + "entry")
+    check(root.tag == ATOM + "feed" and root.find(ATOM + "updated") is not None and
+          root.find(ATOM + "id") is not None and len(entries) >= 3,
+          "an Atom feed with id, updated and entries (%d)" % len(entries))
+    kinds = {e.find(ATOM + "category").get("term") for e in entries}
+    check(kinds == {"measure"}, "the kind filter holds in the feed: %r" % kinds)
+    evil = [e for e in entries if e.find(ATOM + "id").text.endswith(ids["evil_measure"])]
+    check(len(evil) == 1, "the hostile measure is in the feed")
+    if evil:
+        e = evil[0]
+        check(e.find(ATOM + "title").text == webtest.IMG and
+              e.find(ATOM + "summary").text == '"><script>alert(3)</script>' and
+              e.find(ATOM + "author/" + ATOM + "name").text == webtest.HOSTILE_TOWN,
+              "hostile title, summary and municipality come out of the XML as the text they are")
+        link = e.find(ATOM + "link").get("href")
+        check(link == "%s/record/%s" % (w.base, ids["evil_measure"]),
+              "each entry links to its record page: %s" % link)
+    for raw in webtest.RAW:
+        check(raw not in body, "no raw %r in the feed" % raw)
+    for e in entries:
+        check(e.find(ATOM + "updated").text.endswith("Z") and e.find(ATOM + "author") is not None,
+              "each entry has its time and author")
+    # the words filter too
+    s, h, body = w.get("/atom?kind=measure&q=v%C3%A5domr%C3%A5de&feed=" + feed_tok, cookie=False)
+    root = ET.fromstring(body.encode("utf-8"))
+    titles = [e.find(ATOM + "title").text for e in root.findall(ATOM + "entry")]
+    check(s == 200 and titles and len(titles) < len(entries) and
+          all("dområde" in x.lower() or "wetland" in x.lower() for x in titles),
+          "the words filter holds in the feed: %r" % titles)
+    # what the feed token does not open
+    s, h, body = w.get("/atom?kind=measure", cookie=False)
+    check(s == 403, "no feed without a token (%d)" % s)
+    s, h, body = w.get("/atom?kind=measure&feed=" + "0" * 64, cookie=False)
+    check(s == 403, "no feed with a wrong feed token (%d)" % s)
+    s, h, body = w.get("/?feed=" + feed_tok, cookie=False)
+    check(s == 403, "the feed token opens no other page (%d)" % s)
+    s, h, body = w.get("/atom?sector=no_such&feed=" + feed_tok, cookie=False)
+    check(s == 400, "a bad filter is refused (%d)" % s)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,24 @@ static void test_web_esc__every_markup_character_is_escaped(void **state)
 	free(h);
 }
 
+static void xml_esc(FILE *f, const char *text, char *const *w, size_t n)
+{
+	(void)w;
+	(void)n;
+	web_xml_esc(f, text);
+}
+
+static void test_web_xml_esc__markup_escaped_and_characters_xml_forbids_replaced(void **state)
+{
+	/* \x01 and \x1f, U+FFFE and U+FFFF would make the feed not XML 1.0. */
+	char *h = html_of(xml_esc, "<a href='x'>&\x01\tok\n\x1f \xef\xbf\xbe\xef\xbf\xbf "
+	                  "\xef\xbf\xbd å", NULL);
+	(void)state;
+	assert_string_equal(h, "&lt;a href=&#39;x&#39;&gt;&amp;\xef\xbf\xbd\tok\n\xef\xbf\xbd "
+	                    "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd å");
+	free(h);
+}
+
 static void test_web_esc_marked__marks_folded_and_inflected_words_only(void **state)
 {
 	char *h = html_of(web_esc_marked, "Vådområder ved <Haarby> Å", "vadomrade haarby");
@@ -136,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_web_cookie__finds_the_named_cookie_only),
 		cmocka_unit_test(test_web_esc__every_markup_character_is_escaped),
 		cmocka_unit_test(test_web_esc_marked__marks_folded_and_inflected_words_only),
+		cmocka_unit_test(test_web_xml_esc__markup_escaped_and_characters_xml_forbids_replaced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,116 @@
+/*
+ * web_admit.c - the coordinators' admission form of `agora web` (GET|POST
+ * /admit): what `agora alliance admit KEY --name --country [--role]
+ * [--expires] [--alliance]` does, through the same cli_admission_new, so
+ * a bad key, role or duration gets the command's own message, and a node
+ * that is no coordinator gets cli_gov_message's.  The server has checked
+ * the token, the CSRF token and the origin before any of this runs.
+ */
+#include <string.h>
+
+#include "cli/alliance_int.h"
+#include "cli/json_int.h"
+#include "cli/members_int.h"
+#include "cli/web/web_int.h"
+
+static const char *const roles[] = { "member", "coordinator", "observer" };
+
+static void input(FILE *f, const char *name, const char *label, const char *cur,
+                  const char *hint)
+{
+	fprintf(f, "<label for=\"f_%s\">", name);
+	web_esc(f, label);
+	fprintf(f, "</label>\n<input type=\"text\" id=\"f_%s\" name=\"%s\" value=\"", name, name);
+	web_esc(f, cur);
+	fputs("\">\n", f);
+	if (hint) {
+		fputs("<div class=\"hint\">", f);
+		web_esc(f, hint);
+		fputs("</div>\n", f);
+	}
+}
+
+static void page_form(struct web_req *r, struct web_resp *p, const struct web_form *v,
+                      const char *error)
+{
+	const struct web_text *tx = r->tx;
+	const char *cur = web_form_get(v, "role");
+	FILE *f = p->f;
+
+	web_page_begin(r, p, tx->title_admit);
+	fputs("<h1>", f);
+	web_esc(f, tx->title_admit);
+	fputs("</h1>\n<p class=\"meta\">", f);
+	web_esc(f, tx->admit_about);
+	fputs("</p>\n", f);
+	if (error) {
+		fputs("<p class=\"err\" id=\"error\">", f);
+		web_esc(f, error);
+		fputs("</p>\n", f);
+	}
+	fputs("<form class=\"pub\" method=\"post\" action=\"/admit\">\n", f);
+	web_csrf_input(r, f);
+	web_alliance_select(r, f, web_form_get(v, "alliance"));
+	input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
+	input(f, "name", tx->a_name, web_form_get(v, "name"), NULL);
+	input(f, "country", tx->m_country, web_form_get(v, "country"), "DK, PL, NL, ...");
+	fputs("<label for=\"f_role\">", f);
+	web_esc(f, tx->m_role);
+	fputs("</label>\n<select id=\"f_role\" name=\"role\">", f);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		fprintf(f, "<option value=\"%s\"%s>", roles[i],
+		        cur && !strcmp(cur, roles[i]) ? " selected" : "");
+		web_esc(f, lang_code_name(r->words, "role", roles[i]));
+		fputs("</option>", f);
+	}
+	fputs("</select>\n", f);
+	input(f, "expires", tx->a_expires, web_form_get(v, "expires"), tx->a_expires_hint);
+	fputs("<p><button type=\"submit\" id=\"submit\">", f);
+	web_esc(f, tx->admit_button);
+	fputs("</button></p>\n</form>\n", f);
+	web_page_end(r, p);
+}
+
+void web_page_admit(struct web_req *r, struct web_resp *p)
+{
+	const struct web_text *tx = r->tx;
+	const struct web_form *v = &r->form;
+	struct store_txn *t = NULL;
+	Agora__Record *rec = NULL;
+	uint8_t alliance[PROTO_ID_BYTES];
+	char err[512];
+
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return;
+	}
+	if (!r->post) {
+		page_form(r, p, &r->args, NULL);
+		return;
+	}
+	if (cli_admission_new(&rec, err, sizeof(err), web_form_get(v, "key"),
+	                      web_form_nonempty(v, "name"), web_form_nonempty(v, "country"),
+	                      web_form_nonempty(v, "role"), web_form_nonempty(v, "expires")) !=
+	    CLI_EXIT_OK)
+		goto refused;
+	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+		web_page_error(r, p, 500, tx->err_store);
+		goto out;
+	}
+	if (cli_alliance(r->w->ctx, t, web_form_nonempty(v, "alliance"), alliance) != CLI_EXIT_OK) {
+		snprintf(err, sizeof(err), "%s", tx->err_alliance);
+		goto refused;
+	}
+	store_txn_end(t);          /* never hold a snapshot across a write */
+	t = NULL;
+	if (web_sign(r, p, alliance, rec, true, err, sizeof(err)) == 0)
+		goto out;
+refused:
+	store_txn_end(t);
+	t = NULL;
+	p->status = 400;
+	page_form(r, p, v, err);
+out:
+	store_txn_end(t);
+	json_record_free(rec);
+}
