@@ -860,8 +860,8 @@ int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,
  * place (O_EXCL|O_NOFOLLOW), hashed as it is written, fsynced, and linked
  * under its hash only when the bytes hash to what was expected, so a blob in
  * the store is always whole and its name always its hash.  These functions
- * block on disk I/O: agorad calls them off its event loop.  Any thread; no
- * shared state beyond the file system.
+ * block on disk I/O (a program with an event loop calls them off it).  Any
+ * thread; no shared state beyond the file system.
  */
 
 /* "<home>/blobs/ab/abcd..." into out.  0, -ENAMETOOLONG. */
@@ -1094,13 +1094,12 @@ struct store_conf {
 	/* [hook], in file order */
 	struct store_conf_hook *hooks;
 	size_t n_hooks, cap_hooks;
-	/* [attachments]; 0: absent (STORE_ATTACH_*_DEFAULT) */
-	uint64_t attach_max_file;   /* bytes of the largest file published or fetched */
-	uint64_t attach_quota;      /* bytes of blobs kept per alliance */
+	/* [attachments] */
+	uint64_t attach_max_file;   /* bytes of the largest file attached; 0: absent
+	                               (STORE_ATTACH_MAX_FILE_DEFAULT) */
 };
 
 #define STORE_ATTACH_MAX_FILE_DEFAULT (256ull << 20)   /* [attachments] max-file: 256M */
-#define STORE_ATTACH_QUOTA_DEFAULT (4ull << 30)        /* [attachments] quota: 4G */
 
 /*
  * Parse text (len bytes; NUL bytes are an error) into *out; label names it
