@@ -13,6 +13,7 @@
 
 #include "cli/alliance_int.h"
 #include "cli/amend_int.h"
+#include "cli/attach_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/control_int.h"
@@ -39,6 +40,7 @@ struct pub_opts {
 	enum proto_kind kind;       /* publish KIND / the amended record's kind */
 	struct fields *fields;      /* the record's flags (cli_opt_parse's extra) */
 	int changes;                /* field flags given */
+	struct cli_attach_files attach;   /* publish --attach FILE, repeated */
 };
 
 #define OPT_ALLIANCE CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default " \
@@ -61,6 +63,10 @@ static const struct cli_opt publish_opts[] = {
 	         struct pub_opts, as_mine),
 	CLI_FLAG("--again", "with --file: publish records identical to ones\n"
 	         "this node already published, not skip them", struct pub_opts, again),
+	CLI_FN("--attach", "FILE", "attach a file to a measure, result or lesson (a PDF\n"
+	       "plan, a photo, a data sheet; repeatable, at most 16):\n"
+	       "it is stored here and fetched by partners on demand", struct pub_opts,
+	       attach, cli_attach_opt),
 	OPT_JSON,
 	OPT_PASSFILE,
 	CLI_OPT_END,
@@ -92,7 +98,7 @@ static void field_help(FILE *f, const void *opts)
 
 static const struct cli_command publish_cmd = {
 	.name = "publish",
-	.usage = "publish KIND [--alliance NAME|ID] [--json] [--FIELD VALUE ...]\n"
+	.usage = "publish KIND [--alliance NAME|ID] [--json] [--attach FILE ...] [--FIELD VALUE ...]\n"
 	         "publish --file FILE.json|.jsonl|.csv|.xlsx|DIR [--alliance NAME|ID]\n"
 	         "        [--as-mine] [--again]",
 	.about = "Sign and store a record, and print its id.\n"
@@ -218,6 +224,10 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_opt_status(ret);
 		if (!o.file)
 			return cli_opt_usage(ctx, &publish_cmd);
+		if (o.attach.n) {
+			cli_error(ctx, "--attach goes with one record: agora publish KIND --attach FILE");
+			return CLI_EXIT_USAGE;
+		}
 		return cli_import_file(ctx, &(struct cli_import_opts){
 			.alliance = o.alliance, .passphrase_file = o.passphrase_file, .file = o.file,
 			.as_mine = o.as_mine, .again = o.again });
@@ -245,6 +255,8 @@ int cli_cmd_publish(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	store_txn_end(t);
 	t = NULL;
+	if ((ret = cli_attach_add(ctx, body, kind, &o.attach)) != CLI_EXIT_OK)
+		goto out;
 	if ((rc = json_record_wrap(&rec, kind, body, NULL)) < 0) {
 		cli_error(ctx, "out of memory");
 		ret = CLI_EXIT_ERROR;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/alliance_int.h"
+#include "cli/attach_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/format_int.h"
@@ -298,6 +299,9 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set_new(obj, "newest", json_string(hex));
 		if (aname)
 			json_object_set_new(obj, "alliance_name", json_string(aname));
+		json_t *att = cli_attach_json(ctx, rec);
+		if (att)
+			json_object_set_new(obj, "attachment_files", att);
 		sc.arr = json_array();
 		store_history(t, id, history_cb, &sc);
 		json_object_set_new(obj, "history", sc.arr);
@@ -355,6 +359,7 @@ int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 			cli_format_fields(stdout, &rec->retract->base, "");
 		else if (msg)
 			cli_format_fields(stdout, msg, "");
+		cli_attach_print(ctx, stdout, rec);
 
 		printf("\nhistory:\n");
 		n = store_history(t, id, history_cb, &sc);

@@ -22,6 +22,7 @@ int cli_cmd_query(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_show(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_bundle(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_attachment(struct cli_ctx *ctx, int argc, char **argv);
 /* `agora bundle create` (cmd_bundle_create.c) and its usage, for the group. */
 struct cli_command;
 int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv);

@@ -185,6 +185,10 @@ void cli_format_fields(FILE *f, const ProtobufCMessage *msg, const char *prefix)
 
 		if (!n)
 			continue;
+		/* Attachments are listed apart, with whether the file is here
+		 * (attach.c, cli_attach_print). */
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->descriptor == &agora__attachment__descriptor)
+			continue;
 		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 			for (size_t k = 0; k < n; k++) {
 				const ProtobufCMessage *sub =

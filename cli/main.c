@@ -29,6 +29,7 @@ static const struct cli_cmd_entry commands[] = {
 	{ "peer",     cli_cmd_peer,     "add, list or remove partner nodes in agora.conf" },
 	{ "recover",  cli_cmd_recover,  "after a restore from a backup: put this node's feed right" },
 	{ "bundle",   cli_cmd_bundle,   "create, verify or import a file of signed records" },
+	{ "attachment", cli_cmd_attachment, "write out a file attached to a record" },
 	{ "report",   cli_cmd_report,   "summit report: progress against targets, totals, lessons" },
 	{ "web",      cli_cmd_web,      "a web interface in your browser: search, records, publish" },
 	{ "watch",    cli_cmd_watch,    "print new records as they arrive (same filters as query)" },

@@ -316,6 +316,45 @@ unsigned proto_record_newer(const Agora__Record *rec);
  */
 bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec);
 
+/* ------------------------------------------------------------ attachments */
+
+/*
+ * Attachments (PROTOCOL.md 1.5 "Attachments"): field 30 of Measure, Result
+ * and Lesson, added in record schema version 3.  A record lists at most
+ * PROTO_ATTACH_MAX files, each by its BLAKE2b-256, size, media type and
+ * name; the files themselves are blobs, stored and synced apart from the
+ * records (storage/storage.h "blobs"); blobs do not travel between nodes
+ * yet.
+ */
+#define PROTO_ATTACH_MAX 16                  /* attachments in one record */
+#define PROTO_ATTACH_SIZE_MAX (1ull << 30)   /* bytes of one file: 1 GiB */
+#define PROTO_ATTACH_NAME_MAX 255            /* bytes of a file name */
+#define PROTO_ATTACH_TYPE_MAX 127            /* bytes of a media type */
+#define PROTO_HASH_BYTES 32                  /* BLAKE2b-256 of a blob */
+
+/*
+ * Check a list of attachments (what validation does with the field): at most
+ * PROTO_ATTACH_MAX; each `hash` 32 bytes, no hash twice; `size` 1 ..
+ * PROTO_ATTACH_SIZE_MAX; `media_type` "type/subtype" of RFC 6838 token
+ * characters, at most PROTO_ATTACH_TYPE_MAX bytes; `name` required, one line
+ * of UTF-8 text without control characters, '/' or '\\', not "." or "..",
+ * at most PROTO_ATTACH_NAME_MAX bytes.  `kind` names the field path
+ * ("measure" -> "measure.attachments[1].name").  0 or PROTO_E_FIELD.
+ */
+int proto_attachments_check(const char *kind, Agora__Attachment *const *list, size_t n,
+                            struct proto_error *err);
+
+/*
+ * The readable attachments of a record: those of its content (a Supersede's
+ * body too) when it is a measure, result or lesson whose list keeps the rules
+ * above.  *list borrows from rec.  Returns the count (0: none), or
+ * PROTO_E_FIELD when the record carries a list that breaks the rules: such a
+ * record was made by another implementation, is stored and relayed as a node
+ * that does not know the field does (PROTOCOL.md 7.4 item 8), and its
+ * attachments are not read (nothing is fetched for it).
+ */
+int proto_record_attachments(Agora__Attachment *const **list, const Agora__Record *rec);
+
 /* --------------------------------------------------------------- endpoints */
 
 #define PROTO_ENDPOINT_MAX 8      /* addresses in one Endpoint record */

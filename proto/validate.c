@@ -784,6 +784,40 @@ static bool later_content(enum proto_kind kind)
 }
 
 /*
+ * The attachments of a measure, result or lesson (field 30, record schema
+ * version 3).  Nodes of earlier versions carry the field unread, so a list
+ * that breaks its rules does not refuse a received record (PROTOCOL.md 7.4
+ * item 8): it is carried and its attachments are not read
+ * (proto_record_attachments).  A signer refuses it.
+ */
+static int check_attachments(enum proto_kind kind, const ProtobufCMessage *m,
+                             struct proto_error *err, bool carry)
+{
+	Agora__Attachment *const *list;
+	size_t n;
+	int rc;
+
+	switch (kind) {
+	case PROTO_KIND_MEASURE:
+		list = ((const Agora__Measure *)m)->attachments;
+		n = ((const Agora__Measure *)m)->n_attachments;
+		break;
+	case PROTO_KIND_RESULT:
+		list = ((const Agora__Result *)m)->attachments;
+		n = ((const Agora__Result *)m)->n_attachments;
+		break;
+	case PROTO_KIND_LESSON:
+		list = ((const Agora__Lesson *)m)->attachments;
+		n = ((const Agora__Lesson *)m)->n_attachments;
+		break;
+	default:
+		return 0;
+	}
+	rc = proto_attachments_check(proto_kind_name(kind), list, n, carry ? NULL : err);
+	return carry ? 0 : rc;
+}
+
+/*
  * carry: opening a received record.  Whether a record is stored must not
  * depend on the version (PROTOCOL.md 7.4 item 8): a node of version 1
  * carries every record of a kind 29..63 on the header rules alone, so a
@@ -866,7 +900,9 @@ static int validate(const Agora__Record *rec, uint64_t now_ms, struct proto_erro
 	int rc = check_content(&v, content, m, rec);
 	if (rc == PROTO_E_FIELD && carry && later_content(content))
 		return 0;
-	return rc;
+	if (rc < 0)
+		return rc;
+	return check_attachments(content, m, err, carry);
 }
 
 int proto_record_validate(const Agora__Record *rec, uint64_t now_ms, struct proto_error *err)

@@ -41,7 +41,7 @@
 #include "storage/conf_int.h"
 #include "storage/storage.h"
 
-enum section { SEC_NONE, SEC_NODE, SEC_PROFILE, SEC_PEER, SEC_HOOK, SEC_UNKNOWN };
+enum section { SEC_NONE, SEC_NODE, SEC_PROFILE, SEC_PEER, SEC_HOOK, SEC_ATTACH, SEC_UNKNOWN };
 
 static const struct {
 	const char *name;
@@ -52,6 +52,7 @@ static const struct {
 	{ "profile", SEC_PROFILE, false },
 	{ "peer", SEC_PEER, true },
 	{ "hook", SEC_HOOK, true },
+	{ "attachments", SEC_ATTACH, false },
 };
 
 static enum section section_of(const char *name, size_t len, bool *repeats)
@@ -479,6 +480,53 @@ static int hook_entry(struct parse *p, const char *name, const char *value)
 	}
 }
 
+/* A size: digits, optionally followed by K, M or G (powers of 1024). */
+static bool parse_size(uint64_t *out, const char *value)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)value[0]))
+		return false;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno)
+		return false;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (UINT64_MAX >> 34))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static int attach_entry(struct parse *p, const char *name, const char *value)
+{
+	static const char *const keys[] = { "max-file" };
+	struct store_conf *c = p->c;
+	uint64_t v;
+
+	switch (key_once(p, keys, sizeof(keys) / sizeof(keys[0]), "attachments", name)) {
+	case 0:
+		if (!parse_size(&v, value) || v < 1 || v > PROTO_ATTACH_SIZE_MAX) {
+			fail(p, "[attachments] max-file: '%s' is not a size from 1 to 1G "
+			     "(e.g. 256M)", value);
+			return 0;
+		}
+		c->attach_max_file = v;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -494,6 +542,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return peer_entry(p, name, value);
 	case SEC_HOOK:
 		return hook_entry(p, name, value);
+	case SEC_ATTACH:
+		return attach_entry(p, name, value);
 	case SEC_NONE:
 		fail(p, "'%s' is outside any section: put it under [node]", name);
 		return 0;

@@ -29,6 +29,7 @@ static const char *const home_names[] = {
 	[STORE_HOME_DB] = "db",
 	[STORE_HOME_SOCK] = PROTO_CONTROL_SOCKET,
 	[STORE_HOME_PORT] = "agorad.port",
+	[STORE_HOME_BLOBS] = "blobs",
 };
 
 int store_home(char *out, size_t cap, const char *flag)

@@ -77,6 +77,8 @@ enum store_error_code {
 	STORE_E_USED = -2016,       /* the invite was used already */
 	STORE_E_CONFLICT = -2017,   /* this node's own feed differs from the alliance's copy */
 	STORE_E_PREFIX = -2018,     /* a query's word* begins more than STORE_PREFIX_MAX words */
+	STORE_E_BLOB = -2019,       /* a blob's bytes do not match its hash (or its size) */
+	STORE_E_TOO_LARGE = -2020,  /* a file over the attachment size limit */
 	STORE_E_CONF = -2040,       /* agora.conf is invalid (the message names file:line) */
 	STORE_E_UNSAFE = -2041,     /* a data-directory file is another user's or writable by others */
 };
@@ -855,6 +857,71 @@ int store_rotation_sign(uint8_t sig[64], const struct proto_key *new_key,
                         const uint8_t alliance[PROTO_ID_BYTES],
                         const uint8_t old_key[PROTO_KEY_BYTES]);
 
+/* ------------------------------------------------------------------ blobs */
+
+/*
+ * Blobs: the files attached to records (PROTOCOL.md 1.5 "Attachments"),
+ * stored by their BLAKE2b-256 as <home>/blobs/<first 2 hex digits>/<64 hex
+ * digits>, mode 0600, apart from the LMDB store (blob.c).  Files, not an
+ * LMDB table: a 20-200 MB value would be copied into the one write
+ * transaction every record commit waits for, would grow the map by its size
+ * (LMDB never shrinks it), and could not be read in chunks without a read
+ * transaction held open for the whole transfer; a file is written in pieces
+ * as they arrive and served with pread().  A blob comes into the store only
+ * through store_blob_in_*: written to a temporary file beside its final
+ * place (O_EXCL|O_NOFOLLOW), hashed as it is written, fsynced, and linked
+ * under its hash only when the bytes hash to what was expected, so a blob in
+ * the store is always whole and its name always its hash.  These functions
+ * block on disk I/O (a program with an event loop calls them off it).  Any
+ * thread; no shared state beyond the file system.
+ */
+
+/* "<home>/blobs/ab/abcd..." into out.  0, -ENAMETOOLONG. */
+int store_blob_path(char *out, size_t cap, const char *home, const uint8_t hash[PROTO_HASH_BYTES]);
+
+/* Is the blob stored?  0 with *size (may be NULL) its length, STORE_E_NOTFOUND,
+ * or -errno. */
+int store_blob_stat(uint64_t *size, const char *home, const uint8_t hash[PROTO_HASH_BYTES]);
+
+/* Open the stored blob for reading: 0 with *fd (the caller closes it) and
+ * *size, STORE_E_NOTFOUND, or -errno. */
+int store_blob_open(int *fd, uint64_t *size, const char *home,
+                    const uint8_t hash[PROTO_HASH_BYTES]);
+
+/* A blob being written; owned by its creator until store_blob_in_finish or
+ * store_blob_in_free. */
+struct store_blob_in;
+
+/*
+ * Start writing a blob of `size` bytes (1..PROTO_ATTACH_SIZE_MAX).  hash:
+ * what the bytes must hash to, or NULL to store whatever they hash to.
+ * 0 with *out, -EINVAL (size), -ENOMEM, -errno (the temporary file).
+ */
+int store_blob_in_new(struct store_blob_in **out, const char *home,
+                      const uint8_t *hash, uint64_t size);
+/* Append len bytes: 0, STORE_E_TOO_LARGE past `size` (nothing written), -errno. */
+int store_blob_in_write(struct store_blob_in *b, const void *data, size_t len);
+/* Bytes written so far (the offset of the next write). */
+uint64_t store_blob_in_have(const struct store_blob_in *b);
+/*
+ * Check and store: all `size` bytes written and hashing to the expected hash
+ * (when given), else STORE_E_BLOB and nothing is stored.  On 0 the blob is
+ * in the store (it may have been already) and hash_out (may be NULL) has its
+ * hash.  Frees b in every case.
+ */
+int store_blob_in_finish(uint8_t hash_out[PROTO_HASH_BYTES], struct store_blob_in *b);
+/* Abandon: removes the temporary file, frees b.  Accepts NULL. */
+void store_blob_in_free(struct store_blob_in *b);
+
+/*
+ * Copy the file at src into the store (what `agora publish --attach` does):
+ * 0 with *hash and *size; STORE_E_TOO_LARGE when it holds more than max
+ * bytes (max <= PROTO_ATTACH_SIZE_MAX), -EINVAL when it is empty or not a
+ * regular file, -errno.
+ */
+int store_blob_add(uint8_t hash[PROTO_HASH_BYTES], uint64_t *size, const char *home,
+                   const char *src, uint64_t max);
+
 /* ------------------------------------------------------ the data directory */
 
 /*
@@ -876,6 +943,7 @@ enum store_home_file {
 	STORE_HOME_DB,              /* db/, the LMDB environment (store_open) */
 	STORE_HOME_SOCK,            /* agorad.sock, the control socket (PROTO_CONTROL_SOCKET) */
 	STORE_HOME_PORT,            /* agorad.port: the TCP port agorad bound, one line */
+	STORE_HOME_BLOBS,           /* blobs/, the attachments' files (store_blob_*) */
 };
 
 /* The file's name ("agora.conf"); NULL for a value not in the enum. */
@@ -1038,7 +1106,12 @@ struct store_conf {
 	/* [hook], in file order */
 	struct store_conf_hook *hooks;
 	size_t n_hooks, cap_hooks;
+	/* [attachments] */
+	uint64_t attach_max_file;   /* bytes of the largest file attached; 0: absent
+	                               (STORE_ATTACH_MAX_FILE_DEFAULT) */
 };
+
+#define STORE_ATTACH_MAX_FILE_DEFAULT (256ull << 20)   /* [attachments] max-file: 256M */
 
 /*
  * Parse text (len bytes; NUL bytes are an error) into *out; label names it

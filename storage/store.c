@@ -159,6 +159,8 @@ const char *store_strerror(int code)
 		return "this node's own feed conflicts with the alliance's copy (records published on "
 		       "a store restored from a backup): run `agora recover`";
 	case STORE_E_PREFIX: return "a word* begins too many words: type more of it";
+	case STORE_E_BLOB: return "the file's bytes do not match the hash its record gives";
+	case STORE_E_TOO_LARGE: return "the file is larger than the attachment size limit";
 	default: break;
 	}
 	if (code <= -1000 && code > -1100)

@@ -62,9 +62,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		CHECK(rec != NULL);
 		CHECK(proto_envelope_split(&v, data, size) == 0);
-		/* What opens is valid, or carried unread (PROTOCOL.md 7.4 item 8). */
+		/* What opens is valid, or carried unread (PROTOCOL.md 7.4 item 8):
+		 * a later kind that breaks its rules, or attachments that do. */
+		Agora__Attachment *const *att = NULL;
+		int n_att = proto_record_attachments(&att, rec);
 		CHECK(proto_record_validate(rec, now_ms, NULL) == 0 ||
-		      (proto_record_newer(rec) & PROTO_NEWER_UNREADABLE));
+		      (proto_record_newer(rec) & PROTO_NEWER_UNREADABLE) || n_att == PROTO_E_FIELD);
+		CHECK(n_att >= 0 || n_att == PROTO_E_FIELD);
+		/* Attachments that read keep the rules: 32-byte hashes, sizes in range. */
+		for (int i = 0; i < n_att; i++)
+			CHECK(att[i]->hash.len == PROTO_HASH_BYTES && att[i]->size >= 1 &&
+			      att[i]->size <= PROTO_ATTACH_SIZE_MAX && att[i]->name && att[i]->media_type);
 		CHECK(!(proto_record_newer(rec) & PROTO_NEWER_MUST));
 		CHECK(proto_kind_name(proto_record_kind(rec)) != NULL ||
 		       (proto_record_newer(rec) & PROTO_NEWER_KIND));
@@ -106,6 +114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		char text[192];
 		(void)proto_record_newer_text(text, sizeof(text), rec);
+		/* The attachments of a record someone signed themselves: read, or
+		 * refused as a whole, and refused by a signer whenever not read. */
+		Agora__Attachment *const *att = NULL;
+		int n_att = proto_record_attachments(&att, rec);
+		CHECK(n_att >= 0 || n_att == PROTO_E_FIELD);
+		if (n_att == PROTO_E_FIELD)
+			CHECK(proto_record_validate(rec, now_ms, NULL) != 0);
 		agora__record__free_unpacked(rec, NULL);
 	}
 

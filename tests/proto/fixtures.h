@@ -101,6 +101,7 @@ int compat_tests(void);
 int key_tests(void);
 int validate_tests(void);
 int endpoint_tests(void);
+int attach_tests(void);
 int names_tests(void);
 int control_tests(void);
 

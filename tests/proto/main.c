@@ -22,6 +22,7 @@ int main(void)
 #endif
 	failed += validate_tests();
 	failed += endpoint_tests();
+	failed += attach_tests();
 	failed += key_tests();
 	failed += control_tests();
 	return failed ? 1 : 0;
