@@ -263,6 +263,24 @@ def steps(d, w, home, ids):
     no_hostile_elements(d, "the report")
     d.switch_to.default_content()
 
+    # The live report in each language (?lang= is kept as a cookie, so
+    # each page after it speaks it: English first, as the reference).
+    english = None
+    for lang in ("en", "da", "pl", "nl"):
+        d.get(w.base + "/report?lang=" + lang)
+        wait_for(d, "#report")
+        d.switch_to.frame(d.find_element(By.ID, "report"))
+        wait_for(d, "h1")
+        title = d.find_element(By.TAG_NAME, "h1").text
+        d.switch_to.default_content()
+        if lang == "en":
+            english = title
+            check(title.startswith("Summit report"), "the English report's title: %r" % title)
+            shot(d, "7-report-en")
+            continue
+        check(title != english, "the report's title in %s: %r (English: %r)" % (lang, title, english))
+        shot(d, "7-report-" + lang)
+
 
 if __name__ == "__main__":
     main()
