@@ -126,8 +126,15 @@ sleep 20
 c1=$(cpu_ticks); r1=$(rchar); t1=$(ms)
 idle_cpu_per_s=$(python3 -c "print(($c1 - $c0) / $HZ / (($t1 - $t0) / 1000))")
 idle_rchar_per_s=$(python3 -c "print(($r1 - $r0) / (($t1 - $t0) / 1000))")
-rss=$(for p in $(pids); do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done |
-	python3 -c 'import sys; v=[int(x) for x in sys.stdin]; print("%.1f MB mean, %.1f MB max" % (sum(v)/len(v)/1024, max(v)/1024))')
+# VmRSS, and its parts: anonymous memory (the process's own) and file
+# pages (the store's map, "the data", and the binaries).
+rss=$(for p in $(pids); do awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2} END {print ""}' \
+	"/proc/$p/status"; done | python3 -c '
+import sys
+v = [list(map(int, l.split())) for l in sys.stdin if len(l.split()) == 3]
+m = lambda i: sum(x[i] for x in v) / len(v) / 1024
+print("%.1f MB mean, %.1f MB max (anonymous %.1f MB mean, file pages %.1f MB mean)"
+      % (m(0), max(x[0] for x in v) / 1024, m(1), m(2)))')
 sessions=$(for n in "${NODES[@]}"; do echo "$n"; done |
 	xargs -P 4 -I{} sh -c "'$AGORA' --home '$WORK/{}' peers --json | grep -c '\"state\": \"live\"'" |
 	python3 -c 'import sys; v=[int(x) for x in sys.stdin]; print("%.1f mean, %d max, %d min" % (sum(v)/len(v), max(v), min(v)))')
