@@ -534,8 +534,10 @@ int cli_import_file(struct cli_ctx *ctx, const struct cli_import_opts *o)
 		uint8_t hash[32], existing[PROTO_ID_BYTES], rid[PROTO_ID_BYTES];
 		bool skip = false;
 
-		if (not_ours[k])
+		if (not_ours[k]) {
+			json_refs_skip(b.refs);   /* later rows' "@ref"s count rows */
 			continue;
+		}
 		id = json_is_object(it->obj) ? json_string_value(json_object_get(it->obj, "id")) : NULL;
 		if (own_id[k] && hex_id(rid, id) && (rc = merge_own(t, &it->obj, rid)) < 0) {
 			cli_progress_end(&b.progress);

@@ -123,6 +123,12 @@ int json_refs_add(struct json_refs *r, const char *ref, const uint8_t id[PROTO_I
 	return 0;
 }
 
+void json_refs_skip(struct json_refs *r)
+{
+	if (r)
+		r->count++;
+}
+
 int json_refs_patch(struct json_refs *r, Agora__Record *rec, size_t i,
                     const uint8_t (*ids_so_far)[PROTO_ID_BYTES])
 {

@@ -42,6 +42,9 @@ struct json_refs *json_refs_new(struct store_txn *t);   /* t may be NULL */
 void json_refs_free(struct json_refs *r);                /* accepts NULL */
 /* Remember that label `ref` names record id. */
 int json_refs_add(struct json_refs *r, const char *ref, const uint8_t id[PROTO_ID_BYTES]);
+/* A row of the file that is not built (left out): the next record built is
+ * numbered after it, so records keep their rows' numbers. */
+void json_refs_skip(struct json_refs *r);
 
 /*
  * Patch the "@ref" uses of record i (the i-th record json_to_record built

@@ -14,7 +14,7 @@ A() { "$AGORA" --home "$TMP/a" "$@"; }
 
 run 0 A init --name "Assens Kommune" --country DK --alliance "DK2020 klimaalliance"
 for f in "$examples"/*.jsonl; do
-	run 0 A publish --file "$f"
+	run 0 A publish --file "$f" --as-mine   # one store holds them all
 done
 # README, Quick start, step 2, as written there
 run 0 A publish measure --title "Vådområder ved Haarby Å" --language da \
