@@ -161,73 +161,87 @@ const struct cli_command cli_invite_cmd = {
 	.groups = { { "options", invite_opts, 0 } },
 };
 
-int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
+int cli_invite_check(char *err, size_t cap, const struct cli_invite_req *q)
 {
-	struct invite_opts o = { .country = "", .role = "member", .expires = "7d" };
-	const char *name, *country, *expires, *addr;
 	struct invite iv;
-	struct store *s;
-	struct store_txn *t;
-	struct proto_key *key;
-	struct store_member me;
+	int r;
 	uint64_t dur;
-	size_t n_args;
-	int r, ret, rc;
-	char code[CODE_MAX * 2];
+	int ret;
 
-	if ((ret = cli_opt_parse(ctx, &cli_invite_cmd, argc, argv, 2, &o, NULL, &n_args)) !=
+	if (!q->name || !*q->name || strlen(q->name) >= sizeof iv.name) {
+		snprintf(err, cap, "an invite needs the new member's --name (at most %zu bytes)",
+		         sizeof iv.name - 1);
+		return CLI_EXIT_USAGE;
+	}
+	if (q->country && strlen(q->country) >= sizeof iv.country) {
+		snprintf(err, cap, "--country '%s' is too long: give the two letters (DK)", q->country);
+		return CLI_EXIT_USAGE;
+	}
+	if ((ret = cli_member_terms_message(err, cap, q->role ? q->role : "member",
+	                                    q->expires ? q->expires : "7d", &r, &dur)) !=
 	    CLI_EXIT_OK)
-		return cli_opt_status(ret);
-	name = o.name;
-	country = o.country;
-	expires = o.expires;
-	addr = o.address;
-	memset(&iv, 0, sizeof iv);
-	if (!*name || strlen(name) >= sizeof iv.name || strlen(country) >= sizeof iv.country)
-		return cli_opt_usage(ctx, &cli_invite_cmd);
-	if ((ret = cli_member_terms(ctx, o.role, expires, &r, &dur)) != CLI_EXIT_OK)
 		return ret;
-	if (addr) {
+	if (q->address) {
 		char host[STORE_CONF_HOST_MAX];
 		uint16_t port;
-		if (strlen(addr) >= sizeof iv.addr || store_conf_hostport(host, &port, addr, false)) {
-			cli_error(ctx, "'%s' is not HOST:PORT", addr);
+		if (strlen(q->address) >= sizeof iv.addr ||
+		    store_conf_hostport(host, &port, q->address, false)) {
+			snprintf(err, cap, "'%s' is not HOST:PORT", q->address);
 			return CLI_EXIT_USAGE;
 		}
-		snprintf(iv.addr, sizeof iv.addr, "%s", addr);
 	}
-	if ((ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
-	    (ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
+	return CLI_EXIT_OK;
+}
+
+int cli_invite_new(char *code, size_t code_cap, char *err, size_t cap, struct cli_ctx *ctx,
+                   struct store *s, const struct proto_key *key,
+                   const uint8_t alliance[PROTO_ID_BYTES], const struct cli_invite_req *q,
+                   bool warn)
+{
+	const char *country = q->country ? q->country : "";
+	struct invite iv;
+	struct store_txn *t;
+	struct store_member me;
+	uint64_t dur;
+	int r, ret, rc;
+	char buf[CODE_MAX * 2];
+
+	if ((ret = cli_invite_check(err, cap, q)) != CLI_EXIT_OK)
 		return ret;
-	ret = cli_alliance(ctx, t, o.alliance, iv.alliance);
-	bool coord = ret == CLI_EXIT_OK &&
-	             store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&
+	cli_member_terms_message(err, cap, q->role ? q->role : "member",
+	                         q->expires ? q->expires : "7d", &r, &dur);   /* checked above */
+	memset(&iv, 0, sizeof iv);
+	memcpy(iv.alliance, alliance, 32);
+	if (q->address)
+		snprintf(iv.addr, sizeof iv.addr, "%s", q->address);
+	if ((rc = store_txn_begin(s, &t)) < 0) {
+		snprintf(err, cap, "cannot read the store: %s", store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	bool coord = store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&
 	             store_member_get(t, iv.alliance, key->pk, &me) == 0 &&
 	             me.role == AGORA__ROLE__ROLE_COORDINATOR;
-	bool have_addr = addr || (ret == CLI_EXIT_OK &&
-	                          cli_endpoint_invite_addr(ctx, t, iv.alliance, key->pk, iv.addr,
-	                                                   sizeof iv.addr) == 0);
-	if (coord) {
+	bool have_addr = q->address || cli_endpoint_invite_addr(ctx, t, iv.alliance, key->pk, iv.addr,
+	                                                        sizeof iv.addr) == 0;
+	if (coord && warn) {
 		static const uint8_t nobody[PROTO_KEY_BYTES];   /* the new key is not known yet */
-		cli_member_warn_name(ctx, t, iv.alliance, name, nobody);
+		cli_member_warn_name(ctx, t, iv.alliance, q->name, nobody);
 	}
 	store_txn_end(t);
-	if (ret != CLI_EXIT_OK)
-		return ret;
 	if (!have_addr && running_addr(ctx, iv.addr, sizeof iv.addr) < 0) {
-		cli_error(ctx, "give --address HOST:PORT where the new member reaches this node: "
-		          "it has published no endpoint here (`agora endpoint set HOST:PORT`), "
-		          "and agorad does not run on an address others can use");
+		snprintf(err, cap, "give --address HOST:PORT where the new member reaches this node: "
+		         "it has published no endpoint here (`agora endpoint set HOST:PORT`), "
+		         "and agorad does not run on an address others can use");
 		return CLI_EXIT_USAGE;
 	}
 	if (!coord) {
-		cli_error(ctx, "only a coordinator of this alliance can invite");
+		snprintf(err, cap, "only a coordinator of this alliance can invite");
 		return CLI_EXIT_ERROR;
 	}
 	randombytes_buf(iv.token, sizeof iv.token);
 	memcpy(iv.coordinator, key->pk, 32);
 	iv.role = (uint8_t)r;
-	snprintf(iv.name, sizeof iv.name, "%s", name);
+	snprintf(iv.name, sizeof iv.name, "%s", q->name);
 	snprintf(iv.country, sizeof iv.country, "%s", country);
 	for (char *c = iv.country; *c; c++)   /* "dk" is typed for DK */
 		*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
@@ -237,20 +251,64 @@ int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
 	memcpy(si.alliance, iv.alliance, 32);
 	snprintf(si.name, sizeof si.name, "%s", iv.name);
 	snprintf(si.country, sizeof si.country, "%s", iv.country);
-	if ((rc = store_invite_put(s, iv.token, &si)) < 0) {
-		cli_error(ctx, "cannot store the invite: %s", store_strerror(rc));
+	if (code_encode(buf, sizeof buf, &iv) < 0 || strlen(buf) >= code_cap) {
+		sodium_memzero(&iv.token, sizeof iv.token);
+		snprintf(err, cap, "invite too long");
 		return CLI_EXIT_ERROR;
 	}
-	if (code_encode(code, sizeof code, &iv) < 0) {
-		cli_error(ctx, "invite too long");
-		return CLI_EXIT_ERROR;
-	}
+	rc = store_invite_put(s, iv.token, &si);
 	sodium_memzero(&iv.token, sizeof iv.token);
+	if (rc < 0) {
+		sodium_memzero(buf, sizeof buf);
+		snprintf(err, cap, "cannot store the invite: %s", store_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	memcpy(code, buf, strlen(buf) + 1);
+	sodium_memzero(buf, sizeof buf);
+	return CLI_EXIT_OK;
+}
+
+int cli_alliance_invite(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct invite_opts o = { .country = "", .role = "member", .expires = "7d" };
+	struct invite iv;
+	uint8_t alliance[PROTO_ID_BYTES];
+	struct store *s;
+	struct store_txn *t;
+	struct proto_key *key;
+	size_t n_args;
+	int ret;
+	char code[CODE_MAX * 2], err[1024];
+
+	if ((ret = cli_opt_parse(ctx, &cli_invite_cmd, argc, argv, 2, &o, NULL, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	struct cli_invite_req q = { .name = o.name, .country = o.country, .role = o.role,
+	                            .expires = o.expires, .address = o.address };
+	if (!*o.name || strlen(o.name) >= sizeof iv.name || strlen(o.country) >= sizeof iv.country)
+		return cli_opt_usage(ctx, &cli_invite_cmd);
+	if ((ret = cli_invite_check(err, sizeof err, &q)) != CLI_EXIT_OK) {
+		cli_error(ctx, "%s", err);
+		return ret;
+	}
+	if ((ret = cli_key(ctx, o.passphrase_file, &key)) != CLI_EXIT_OK ||
+	    (ret = cli_snapshot(ctx, &s, &t)) != CLI_EXIT_OK)
+		return ret;
+	ret = cli_alliance(ctx, t, o.alliance, alliance);
+	store_txn_end(t);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if ((ret = cli_invite_new(code, sizeof code, err, sizeof err, ctx, s, key, alliance, &q,
+	                          true)) != CLI_EXIT_OK) {
+		cli_error(ctx, "%s", err);
+		return ret;
+	}
 	printf("%s\n", code);
+	sodium_memzero(code, sizeof code);
 	if (ctx->tty_out)
 		fprintf(stderr, "%s: give this code to %s; on its node: agora init ..., then "
 		        "agora join CODE and start agorad.  It works once, until %s from now.\n",
-		        ctx->prog, name, expires);
+		        ctx->prog, o.name, o.expires);
 	return CLI_EXIT_OK;
 }
 

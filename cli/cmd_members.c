@@ -333,16 +333,6 @@ static int parse_key_message(char *err, size_t cap, const char *hex,
 	return CLI_EXIT_OK;
 }
 
-static int parse_key(struct cli_ctx *ctx, const char *hex, uint8_t key[PROTO_KEY_BYTES])
-{
-	char err[512];
-	int ret = parse_key_message(err, sizeof(err), hex, key);
-
-	if (ret != CLI_EXIT_OK)
-		cli_error(ctx, "%s", err);
-	return ret;
-}
-
 int cli_gov_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
                     const struct proto_error *err)
 {
@@ -510,58 +500,94 @@ const struct cli_command cli_revoke_cmd = {
 	.max_args = 1,
 };
 
-int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
+int cli_revocation_new(Agora__Record **out, char *err, size_t cap, const char *keyhex,
+                       const char *reason, const char *after)
 {
-	struct revoke_opts o = { 0 };
-	uint8_t member[PROTO_KEY_BYTES], id[PROTO_ID_BYTES];
-	const char *keyhex;
-	struct store *s;
-	size_t n_args;
-	int ret;
+	Agora__Revocation *rv = NULL;
+	Agora__Record *rec = NULL;
+	uint8_t member[PROTO_KEY_BYTES];
 	uint64_t last = 0;
+	int ret;
 
-	if ((ret = cli_opt_parse(ctx, &cli_revoke_cmd, argc, argv, 2, &o, &keyhex, &n_args)) !=
-	    CLI_EXIT_OK)
-		return cli_opt_status(ret);
-	if (!*o.reason)
-		return cli_opt_usage(ctx, &cli_revoke_cmd);
-	const char *after = o.after;
-	if ((ret = parse_key(ctx, keyhex, member)) != CLI_EXIT_OK)
+	if ((ret = parse_key_message(err, cap, keyhex, member)) != CLI_EXIT_OK)
 		return ret;
 	if (after) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(after, &end, 10);
 		if (errno || end == after || *end || after[0] == '-') {
-			cli_error(ctx, "--after-seq '%s' is not a number", after);
+			snprintf(err, cap, "--after-seq '%s' is not a number", after);
 			return CLI_EXIT_USAGE;
 		}
 		last = n;
 	}
-	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
-		return ret;
-	if (!after) {
-		struct store_txn *t;
-		uint8_t hid[PROTO_ID_BYTES];
-		uint64_t seq = 0;
-		if (store_txn_begin(s, &t) == 0) {
-			if (store_feed_head(t, id, member, &seq, hid) < 0)
-				seq = 0;
-			store_txn_end(t);
-		}
-		last = seq;
+	if (!reason || !*reason) {
+		snprintf(err, cap, "a revocation needs its --reason (shown to every member)");
+		return CLI_EXIT_USAGE;
 	}
-	Agora__Record rec = AGORA__RECORD__INIT;
-	Agora__Revocation rv = AGORA__REVOCATION__INIT;
-	rv.has_member = 1;
-	rv.member.len = PROTO_KEY_BYTES;
-	rv.member.data = member;
-	rv.has_last_seq = 1;
-	rv.last_seq = last;
-	rv.reason = (char *)o.reason;
-	rec.body_case = AGORA__RECORD__BODY_REVOCATION;
-	rec.revocation = &rv;
-	return publish_gov(ctx, s, id, o.passphrase_file, &rec);
+	if (!(rv = (Agora__Revocation *)fields_new_message(&agora__revocation__descriptor)) ||
+	    !(rv->member.data = malloc(PROTO_KEY_BYTES)) || !(rv->reason = strdup(reason)))
+		goto nomem;
+	memcpy(rv->member.data, member, PROTO_KEY_BYTES);
+	rv->member.len = PROTO_KEY_BYTES;
+	rv->has_member = 1;
+	rv->has_last_seq = 1;
+	rv->last_seq = last;
+	if (json_record_wrap(&rec, PROTO_KIND_REVOCATION, &rv->base, NULL) < 0)
+		goto nomem;
+	*out = rec;
+	return CLI_EXIT_OK;
+nomem:
+	if (rv)
+		agora__revocation__free_unpacked(rv, NULL);
+	snprintf(err, cap, "out of memory");
+	return CLI_EXIT_ERROR;
+}
+
+void cli_revocation_last(Agora__Record *rec, struct store *s,
+                         const uint8_t alliance[PROTO_ID_BYTES])
+{
+	struct store_txn *t;
+	uint8_t hid[PROTO_ID_BYTES];
+	uint64_t seq = 0;
+
+	if (store_txn_begin(s, &t) == 0) {
+		if (store_feed_head(t, alliance, rec->revocation->member.data, &seq, hid) < 0)
+			seq = 0;
+		store_txn_end(t);
+	}
+	rec->revocation->last_seq = seq;
+}
+
+int cli_alliance_revoke(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct revoke_opts o = { 0 };
+	uint8_t id[PROTO_ID_BYTES];
+	Agora__Record *rec = NULL;
+	const char *keyhex;
+	struct store *s;
+	size_t n_args;
+	char err[512];
+	int ret;
+
+	if ((ret = cli_opt_parse(ctx, &cli_revoke_cmd, argc, argv, 2, &o, &keyhex, &n_args)) !=
+	    CLI_EXIT_OK)
+		return cli_opt_status(ret);
+	if (!*o.reason)
+		return cli_opt_usage(ctx, &cli_revoke_cmd);
+	if ((ret = cli_revocation_new(&rec, err, sizeof(err), keyhex, o.reason, o.after)) !=
+	    CLI_EXIT_OK) {
+		cli_error(ctx, "%s", err);
+		return ret;
+	}
+	if ((ret = open_alliance(ctx, o.alliance, &s, id)) != CLI_EXIT_OK)
+		goto out;
+	if (!o.after)
+		cli_revocation_last(rec, s, id);
+	ret = publish_gov(ctx, s, id, o.passphrase_file, rec);
+out:
+	json_record_free(rec);
+	return ret;
 }
 
 static int fork_cb(const uint8_t alliance[PROTO_ID_BYTES], const uint8_t author[PROTO_KEY_BYTES],

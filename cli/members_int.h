@@ -70,6 +70,51 @@ void cli_member_warn_name(struct cli_ctx *ctx, struct store_txn *t,
                           const uint8_t alliance[PROTO_ID_BYTES], const char *name,
                           const uint8_t key[PROTO_KEY_BYTES]);
 
+/* What `agora alliance invite` is asked for (its options; NULL: the
+ * default: country none, role member, expires 7d, address found). */
+struct cli_invite_req {
+	const char *name, *country, *role, *expires, *address;
+};
+/*
+ * The checks invite makes of q before it reads the store: a name (at most
+ * 127 bytes), a country of at most 7, a role and duration cli_member_terms
+ * takes, an address HOST:PORT.  CLI_EXIT_OK, or CLI_EXIT_USAGE with the
+ * command's message in err (cap bytes, one line).  (cmd_invite.c)
+ */
+int cli_invite_check(char *err, size_t cap, const struct cli_invite_req *q);
+/*
+ * Make a one-time invite code to alliance for q, as `agora alliance
+ * invite` does: cli_invite_check, then key must be an active coordinator
+ * there; the address is q's, else this node's endpoint in the alliance,
+ * else the running agorad's.  Stores the invite (store_invite_put) and
+ * writes the code ("agora1-...", NUL-terminated) into code (code_cap
+ * bytes; 1024 is enough) only on success; warn: print
+ * cli_member_warn_name's warning.  CLI_EXIT_OK, or CLI_EXIT_USAGE /
+ * CLI_EXIT_ERROR with the command's message in err (cap bytes): "only a
+ * coordinator of this alliance can invite" for anyone else.  For the
+ * command and agora web's invite form.  (cmd_invite.c)
+ */
+int cli_invite_new(char *code, size_t code_cap, char *err, size_t cap, struct cli_ctx *ctx,
+                   struct store *s, const struct proto_key *key,
+                   const uint8_t alliance[PROTO_ID_BYTES], const struct cli_invite_req *q,
+                   bool warn);
+
+/*
+ * The revocation `agora alliance revoke` signs, checked as the command
+ * checks it: keyhex a public key (64 hex digits), reason non-empty, after
+ * a seq number ("12"; NULL: 0 here, and cli_revocation_last fills in the
+ * last record this node holds).  *out is written only on success: a
+ * record for store_publish, freed with json_record_free.  CLI_EXIT_OK, or
+ * CLI_EXIT_USAGE (CLI_EXIT_ERROR when out of memory) with the command's
+ * message in err (cap bytes).  For the command and agora web's revoke form.
+ */
+int cli_revocation_new(Agora__Record **out, char *err, size_t cap, const char *keyhex,
+                       const char *reason, const char *after);
+/* Set rec's (a cli_revocation_new's) last_seq to the seq of the revoked
+ * key's last record that s holds in alliance (0: none, or unreadable). */
+void cli_revocation_last(Agora__Record *rec, struct store *s,
+                         const uint8_t alliance[PROTO_ID_BYTES]);
+
 /* Every fork the store holds as evidence: a JSON array of {author,
  * alliance, seq} (empty if the store cannot be read).  Caller decrefs. */
 json_t *cli_equivocators(struct cli_ctx *ctx);

@@ -165,6 +165,10 @@ static void route(struct web_req *r, struct web_resp *p)
 		web_page_retract(r, p);
 	else if (!strcmp(path, "/admit"))
 		web_page_admit(r, p);
+	else if (!strcmp(path, "/invite"))
+		web_page_invite(r, p);
+	else if (!strcmp(path, "/revoke"))
+		web_page_revoke(r, p);
 	else if (!strcmp(path, "/atom") && !r->post)
 		web_page_atom(r, p);
 	else

@@ -15,8 +15,7 @@
 
 static const char *const roles[] = { "member", "coordinator", "observer" };
 
-static void input(FILE *f, const char *name, const char *label, const char *cur,
-                  const char *hint)
+void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint)
 {
 	fprintf(f, "<label for=\"f_%s\">", name);
 	web_esc(f, label);
@@ -30,11 +29,24 @@ static void input(FILE *f, const char *name, const char *label, const char *cur,
 	}
 }
 
+void web_role_select(struct web_req *r, FILE *f, const char *cur)
+{
+	fputs("<label for=\"f_role\">", f);
+	web_esc(f, r->tx->m_role);
+	fputs("</label>\n<select id=\"f_role\" name=\"role\">", f);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		fprintf(f, "<option value=\"%s\"%s>", roles[i],
+		        cur && !strcmp(cur, roles[i]) ? " selected" : "");
+		web_esc(f, lang_code_name(r->words, "role", roles[i]));
+		fputs("</option>", f);
+	}
+	fputs("</select>\n", f);
+}
+
 static void page_form(struct web_req *r, struct web_resp *p, const struct web_form *v,
                       const char *error)
 {
 	const struct web_text *tx = r->tx;
-	const char *cur = web_form_get(v, "role");
 	FILE *f = p->f;
 
 	web_page_begin(r, p, tx->title_admit);
@@ -51,20 +63,11 @@ static void page_form(struct web_req *r, struct web_resp *p, const struct web_fo
 	fputs("<form class=\"pub\" method=\"post\" action=\"/admit\">\n", f);
 	web_csrf_input(r, f);
 	web_alliance_select(r, f, web_form_get(v, "alliance"));
-	input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
-	input(f, "name", tx->a_name, web_form_get(v, "name"), NULL);
-	input(f, "country", tx->m_country, web_form_get(v, "country"), "DK, PL, NL, ...");
-	fputs("<label for=\"f_role\">", f);
-	web_esc(f, tx->m_role);
-	fputs("</label>\n<select id=\"f_role\" name=\"role\">", f);
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		fprintf(f, "<option value=\"%s\"%s>", roles[i],
-		        cur && !strcmp(cur, roles[i]) ? " selected" : "");
-		web_esc(f, lang_code_name(r->words, "role", roles[i]));
-		fputs("</option>", f);
-	}
-	fputs("</select>\n", f);
-	input(f, "expires", tx->a_expires, web_form_get(v, "expires"), tx->a_expires_hint);
+	web_input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
+	web_input(f, "name", tx->a_name, web_form_get(v, "name"), NULL);
+	web_input(f, "country", tx->m_country, web_form_get(v, "country"), "DK, PL, NL, ...");
+	web_role_select(r, f, web_form_get(v, "role"));
+	web_input(f, "expires", tx->a_expires, web_form_get(v, "expires"), tx->a_expires_hint);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, tx->admit_button);
 	fputs("</button></p>\n</form>\n", f);

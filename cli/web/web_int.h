@@ -155,6 +155,8 @@ void web_page_publish(struct web_req *r, struct web_resp *p);      /* GET|POST /
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *id); /* /amend/ID */
 void web_page_retract(struct web_req *r, struct web_resp *p);      /* POST /retract */
 void web_page_admit(struct web_req *r, struct web_resp *p);        /* GET|POST /admit */
+void web_page_invite(struct web_req *r, struct web_resp *p);       /* GET|POST /invite */
+void web_page_revoke(struct web_req *r, struct web_resp *p);       /* GET|POST /revoke */
 void web_page_atom(struct web_req *r, struct web_resp *p);         /* GET /atom */
 
 /* ------------------------------------------------------------ shared */
@@ -170,6 +172,12 @@ struct cli_names;
  */
 int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
              Agora__Record *rec, bool gov, char *err, size_t cap);
+/* A labelled text input name (id f_NAME) holding cur, with a hint line
+ * (NULL: none); label, cur and hint escaped.  (web_admit.c) */
+void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint);
+/* A labelled <select name="role"> of member, coordinator, observer in the
+ * page's words; cur selected.  (web_admit.c) */
+void web_role_select(struct web_req *r, FILE *f, const char *cur);
 /* A labelled <select name="alliance"> of the store's alliances, the
  * default one first (empty value); cur selected.  (web_publish.c) */
 void web_alliance_select(struct web_req *r, FILE *f, const char *cur);

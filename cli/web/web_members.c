@@ -176,6 +176,10 @@ void web_page_members(struct web_req *r, struct web_resp *p)
 	if (r->w->can_sign) {
 		fputs("<p><a id=\"admit\" href=\"/admit\">", p->f);
 		web_esc(p->f, tx->admit_link);
+		fputs("</a> &middot; <a id=\"invite\" href=\"/invite\">", p->f);
+		web_esc(p->f, tx->invite_link);
+		fputs("</a> &middot; <a id=\"revoke\" href=\"/revoke\">", p->f);
+		web_esc(p->f, tx->revoke_link);
 		fputs("</a></p>\n", p->f);
 	}
 	store_alliances(c.t, alliance_cb, &c);

@@ -138,6 +138,25 @@
 	X(a_expires) \
 	X(a_expires_hint) \
 	X(admit_button) \
+	X(title_invite) \
+	X(invite_about) \
+	X(invite_link) \
+	X(i_expires_hint) \
+	X(i_address) \
+	X(i_address_hint) \
+	X(invite_button) \
+	X(invite_code) \
+	X(invite_join) \
+	X(title_revoke) \
+	X(revoke_about) \
+	X(revoke_link) \
+	X(revoke_warning) \
+	X(r_reason) \
+	X(r_after) \
+	X(r_after_hint) \
+	X(r_confirm) \
+	X(err_confirm) \
+	X(revoke_button) \
 	X(feed_link) \
 	X(feed_title)
 

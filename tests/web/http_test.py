@@ -19,6 +19,7 @@ On a store with the example data and hostile records (webtest.make_store):
     form) holds their text escaped and never a raw <script> or <img>.
 Usage: http_test.py AGORA_BINARY
 """
+import json
 import os
 import re
 import shutil
@@ -57,12 +58,113 @@ def main():
         finally:
             rc, err = w.stop()
             check(rc == 0, "agora web exits 0 on SIGTERM (got %d: %s)" % (rc, err))
+        not_coordinator_checks(os.path.join(tmp, "evil"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if FAILS:
         print("%d check(s) failed" % len(FAILS))
         sys.exit(1)
     print("ok")
+
+
+def member_status(home, key):
+    members = json.loads(webtest.run(AGORA, home, "alliance", "members", "--json").stdout)
+    return [m["status"] for m in members if m["key"] == key]
+
+
+def invite_checks(w, home, csrf):
+    """A coordinator invites a new member (agora alliance invite's checks):
+    the code on the page is one `agora join` takes on a second home."""
+    s, h, body = w.get("/members")
+    check('href="/invite"' in body and 'href="/revoke"' in body,
+          "the members page links to the invite and revoke forms")
+    s, h, body = w.get("/invite", headers={"Accept-Language": "da"})
+    check(s == 200 and "Invitér et nyt medlem" in body and 'name="address"' in body and
+          ">Koordinator<" in body, "the invite form, in Danish")
+    good = {"csrf": csrf, "name": "Horsens Kommune", "country": "dk", "role": "member",
+            "address": "127.0.0.1:7420"}
+    for what, bad, msg in [
+            ("no name", {"name": ""}, "an invite needs the new member&#39;s --name"),
+            ("a bad role", {"role": "chief"},
+             "unknown role &#39;chief&#39;: use member, coordinator or observer"),
+            ("a bad duration", {"expires": "soon"}, "--expires &#39;soon&#39; is not a duration"),
+            ("a bad address", {"address": "nowhere"}, "&#39;nowhere&#39; is not HOST:PORT")]:
+        s, h, body = w.post("/invite", dict(good, **bad))
+        check(s == 400 and msg in body and "agora1-" not in body,
+              "invite with %s: the CLI's message, no code (%d)" % (what, s))
+    check('value="Horsens Kommune"' in body and 'value="nowhere"' in body,
+          "a refused invite keeps the values")
+    nocsrf = dict(good)
+    del nocsrf["csrf"]
+    s, h, body = w.post("/invite", nocsrf)
+    check(s == 403 and "agora1-" not in body, "an invite without the CSRF token is refused (%d)" % s)
+    s, h, body = w.post("/invite", good, cookie=False)
+    check(s == 403 and "agora1-" not in body, "an invite without the token is refused (%d)" % s)
+    s, h, body = w.post("/invite", dict(good, expires="3d"))
+    m = re.search(r'<pre id="code">(agora1-[A-Za-z0-9_-]+)</pre>', body)
+    check(s == 200 and m is not None, "the invite code is on the page (%d)" % s)
+    if not m:
+        return
+    code = m.group(1)
+    check("agora join " + code in body, "with the line the new member runs")
+    joinhome = os.path.join(os.path.dirname(home), "horsens")
+    webtest.run(AGORA, joinhome, "init", "--name", "Horsens Kommune", "--country", "DK")
+    p = webtest.run(AGORA, joinhome, "join", code, "--public-address", "127.0.0.1:7999",
+                    check=False)
+    check(p.returncode == 0 and "joining as Horsens Kommune" in p.stdout,
+          "agora join on a second home takes the code: %s%s" % (p.stdout, p.stderr))
+    peers = webtest.run(AGORA, joinhome, "peer", "list").stdout
+    check(webtest.key(AGORA, home) in peers and "127.0.0.1:7420" in peers,
+          "the joined home dials the coordinator at the invite's address: %s" % peers)
+
+
+def revoke_checks(w, home, csrf, key):
+    """A coordinator revokes a key (agora alliance revoke's checks), only
+    with the permanence confirmed."""
+    s, h, body = w.get("/revoke", headers={"Accept-Language": "nl"})
+    check(s == 200 and "Een intrekking is definitief" in body and 'name="confirm"' in body,
+          "the revoke form, in Dutch, warns that it is permanent")
+    good = {"csrf": csrf, "key": key, "reason": "stolen laptop", "confirm": "yes"}
+    for what, bad, msg in [
+            ("a bad key", {"key": "abc"}, "is not a public key: give its 64 hex digits"),
+            ("a bad seq", {"after_seq": "x"}, "--after-seq &#39;x&#39; is not a number"),
+            ("no reason", {"reason": ""}, "a revocation needs its --reason"),
+            ("no confirmation", {"confirm": ""}, "Tick the box to confirm")]:
+        s, h, body = w.post("/revoke", dict(good, **bad))
+        check(s == 400 and msg in body, "revoke with %s: refused with its message (%d)" % (what, s))
+    nocsrf = dict(good)
+    del nocsrf["csrf"]
+    s, h, body = w.post("/revoke", nocsrf)
+    check(s == 403, "a revocation without the CSRF token is refused (%d)" % s)
+    s, h, body = w.post("/revoke", good, cookie=False)
+    check(s == 403, "a revocation without the token is refused (%d)" % s)
+    check(member_status(home, key) == ["active"], "no refused revocation changed the status")
+    s, h, body = w.post("/revoke", good)
+    check(s == 303 and h.get("location", "").startswith("/record/"),
+          "the revocation is signed and stored (%d)" % s)
+    st = member_status(home, key)
+    check(len(st) == 1 and st[0].startswith("revoked after seq"),
+          "agora alliance members --json shows the key revoked: %s" % st)
+
+
+def not_coordinator_checks(evil):
+    """A member that is no coordinator gets the CLI's message, not a code."""
+    w = webtest.Web(AGORA, evil)
+    try:
+        csrf = w.csrf()
+        s, h, body = w.post("/invite", {"csrf": csrf, "name": "Horsens Kommune",
+                                        "address": "127.0.0.1:7420"})
+        check(s == 400 and "only a coordinator of this alliance can invite" in body and
+              "agora1-" not in body, "a member cannot invite: the CLI's message (%d)" % s)
+        target = webtest.key(AGORA, os.path.join(os.path.dirname(evil), "assens"))
+        s, h, body = w.post("/revoke", {"csrf": csrf, "key": target, "reason": "x",
+                                        "confirm": "yes"})
+        check(s == 400 and "only a coordinator of this alliance can do that" in body,
+              "a member cannot revoke: the CLI's message (%d)" % s)
+    finally:
+        w.stop()
+    st = member_status(evil, target)
+    check(st == ["active"], "the member's refused revocation changed nothing: %s" % st)
 
 
 def with_agorad(w, home, csrf):
@@ -242,6 +344,8 @@ def run_checks(w, home, ids):
           "agora alliance members lists the admitted municipality")
     s, h, body = w.get("/members")
     check("Aabenraa Kommune" in body, "the members page shows it")
+    invite_checks(w, home, csrf)
+    revoke_checks(w, home, csrf, newkey)
 
     # ---- amend and retract
     lid = loc.split("/")[2].split("?")[0]

@@ -1,0 +1,97 @@
+/*
+ * web_revoke.c - the coordinators' revocation form of `agora web` (GET|POST
+ * /revoke): what `agora alliance revoke KEY --reason [--after-seq]
+ * [--alliance]` does, through the same cli_revocation_new and
+ * cli_revocation_last, so a bad key or seq gets the command's own message,
+ * and a node that is no coordinator cli_gov_message's.  A revocation is
+ * permanent: the form says so, and a POST without its confirmation box
+ * ticked is refused with the values kept.  The server has checked the
+ * token, the CSRF token and the origin before any of this runs.
+ */
+#include <string.h>
+
+#include "cli/alliance_int.h"
+#include "cli/json_int.h"
+#include "cli/members_int.h"
+#include "cli/web/web_int.h"
+
+static void page_form(struct web_req *r, struct web_resp *p, const struct web_form *v,
+                      const char *error)
+{
+	const struct web_text *tx = r->tx;
+	FILE *f = p->f;
+
+	web_page_begin(r, p, tx->title_revoke);
+	fputs("<h1>", f);
+	web_esc(f, tx->title_revoke);
+	fputs("</h1>\n<p class=\"meta\">", f);
+	web_esc(f, tx->revoke_about);
+	fputs("</p>\n<p class=\"err\" id=\"warning\">", f);
+	web_esc(f, tx->revoke_warning);
+	fputs("</p>\n", f);
+	if (error) {
+		fputs("<p class=\"err\" id=\"error\">", f);
+		web_esc(f, error);
+		fputs("</p>\n", f);
+	}
+	fputs("<form class=\"pub\" method=\"post\" action=\"/revoke\">\n", f);
+	web_csrf_input(r, f);
+	web_alliance_select(r, f, web_form_get(v, "alliance"));
+	web_input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
+	web_input(f, "reason", tx->r_reason, web_form_get(v, "reason"), NULL);
+	web_input(f, "after_seq", tx->r_after, web_form_get(v, "after_seq"), tx->r_after_hint);
+	fputs("<p><label><input type=\"checkbox\" id=\"f_confirm\" name=\"confirm\" value=\"yes\"> ",
+	      f);
+	web_esc(f, tx->r_confirm);
+	fputs("</label></p>\n<p><button type=\"submit\" id=\"submit\">", f);
+	web_esc(f, tx->revoke_button);
+	fputs("</button></p>\n</form>\n", f);
+	web_page_end(r, p);
+}
+
+void web_page_revoke(struct web_req *r, struct web_resp *p)
+{
+	const struct web_text *tx = r->tx;
+	const struct web_form *v = &r->form;
+	struct store_txn *t = NULL;
+	Agora__Record *rec = NULL;
+	uint8_t alliance[PROTO_ID_BYTES];
+	char err[512];
+	int ret;
+
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return;
+	}
+	if (!r->post) {
+		page_form(r, p, &r->args, NULL);
+		return;
+	}
+	const char *after = web_form_nonempty(v, "after_seq");
+	if (cli_revocation_new(&rec, err, sizeof(err), web_form_get(v, "key"),
+	                       web_form_nonempty(v, "reason"), after) != CLI_EXIT_OK)
+		goto refused;
+	if (!web_form_get(v, "confirm") || strcmp(web_form_get(v, "confirm"), "yes")) {
+		snprintf(err, sizeof(err), "%s", tx->err_confirm);
+		goto refused;
+	}
+	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+		web_page_error(r, p, 500, tx->err_store);
+		goto out;
+	}
+	ret = cli_alliance(r->w->ctx, t, web_form_nonempty(v, "alliance"), alliance);
+	store_txn_end(t);          /* never hold a snapshot across a write */
+	if (ret != CLI_EXIT_OK) {
+		snprintf(err, sizeof(err), "%s", tx->err_alliance);
+		goto refused;
+	}
+	if (!after)
+		cli_revocation_last(rec, r->w->ctx->store, alliance);
+	if (web_sign(r, p, alliance, rec, true, err, sizeof(err)) == 0)
+		goto out;
+refused:
+	p->status = 400;
+	page_form(r, p, v, err);
+out:
+	json_record_free(rec);
+}
