@@ -423,6 +423,7 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	struct export_run r;
 	struct store *s = NULL;
 	struct store_txn *t = NULL;
+	bool ran = false;
 	const char *format, *path, *dir;
 	size_t n_args;
 	int rc = CLI_EXIT_ERROR;
@@ -484,6 +485,7 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		goto out;
 
+	ran = true;   /* not --help, not a usage error: an empty result is said */
 	if (dir) {
 		rc = export_csv_dir(&r, f, dir);
 		goto out;
@@ -501,7 +503,7 @@ int cli_cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 	rc = close_out(ctx, path, r.out, rc);
 	r.out = NULL;
 out:
-	if (rc == CLI_EXIT_OK && !r.n)
+	if (rc == CLI_EXIT_OK && ran && !r.n)
 		cli_say_empty(ctx, NULL);
 	cli_names_free(r.names);
 	store_txn_end(t);

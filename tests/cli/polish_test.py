@@ -95,6 +95,8 @@ check(os.listdir(out_dir) == [] and p.stderr.strip() == "no records match",
       "empty export to a directory: %r %r" % (os.listdir(out_dir), p.stderr))
 p = run(home, "export", "--kind", "measure")
 check(p.stdout.count("\n") == 2 and "no records match" not in p.stderr, "an export is not called empty")
+p = run(home, "export", "--help")
+check("no records match" not in p.stderr, "export --help is not an empty result: %r" % p.stderr)
 p = run(home, "peer", "list")
 check(p.stdout == "" and p.stderr.startswith("no peers"), "empty peer list: %r %r" % (p.stdout, p.stderr))
 
