@@ -15,6 +15,51 @@
 
 static const char *const roles[] = { "member", "coordinator", "observer" };
 
+void web_gov_form_begin(struct web_req *r, struct web_resp *p, const char *title,
+                        const char *about, const char *warning, const char *error,
+                        const char *action, const struct web_form *v)
+{
+	FILE *f = p->f;
+
+	web_page_begin(r, p, title);
+	fputs("<h1>", f);
+	web_esc(f, title);
+	fputs("</h1>\n<p class=\"meta\">", f);
+	web_esc(f, about);
+	fputs("</p>\n", f);
+	if (warning) {
+		fputs("<p class=\"err\" id=\"warning\">", f);
+		web_esc(f, warning);
+		fputs("</p>\n", f);
+	}
+	if (error) {
+		fputs("<p class=\"err\" id=\"error\">", f);
+		web_esc(f, error);
+		fputs("</p>\n", f);
+	}
+	fprintf(f, "<form class=\"pub\" method=\"post\" action=\"%s\">\n", action);
+	web_csrf_input(r, f);
+	web_alliance_select(r, f, web_form_get(v, "alliance"));
+}
+
+void web_gov_form_end(struct web_req *r, struct web_resp *p, const char *button)
+{
+	fputs("<p><button type=\"submit\" id=\"submit\">", p->f);
+	web_esc(p->f, button);
+	fputs("</button></p>\n</form>\n", p->f);
+	web_page_end(r, p);
+}
+
+int web_gov_alliance(struct web_req *r, uint8_t alliance[PROTO_ID_BYTES])
+{
+	struct store_txn *t;
+	if (store_txn_begin(r->w->ctx->store, &t) < 0)
+		return -1;
+	int ret = cli_alliance(r->w->ctx, t, web_form_nonempty(&r->form, "alliance"), alliance);
+	store_txn_end(t);          /* never hold a snapshot across a write */
+	return ret == CLI_EXIT_OK ? 0 : 1;
+}
+
 void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint)
 {
 	fprintf(f, "<label for=\"f_%s\">", name);
@@ -49,39 +94,23 @@ static void page_form(struct web_req *r, struct web_resp *p, const struct web_fo
 	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 
-	web_page_begin(r, p, tx->title_admit);
-	fputs("<h1>", f);
-	web_esc(f, tx->title_admit);
-	fputs("</h1>\n<p class=\"meta\">", f);
-	web_esc(f, tx->admit_about);
-	fputs("</p>\n", f);
-	if (error) {
-		fputs("<p class=\"err\" id=\"error\">", f);
-		web_esc(f, error);
-		fputs("</p>\n", f);
-	}
-	fputs("<form class=\"pub\" method=\"post\" action=\"/admit\">\n", f);
-	web_csrf_input(r, f);
-	web_alliance_select(r, f, web_form_get(v, "alliance"));
+	web_gov_form_begin(r, p, tx->title_admit, tx->admit_about, NULL, error, "/admit", v);
 	web_input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
 	web_input(f, "name", tx->a_name, web_form_get(v, "name"), NULL);
 	web_input(f, "country", tx->m_country, web_form_get(v, "country"), "DK, PL, NL, ...");
 	web_role_select(r, f, web_form_get(v, "role"));
 	web_input(f, "expires", tx->a_expires, web_form_get(v, "expires"), tx->a_expires_hint);
-	fputs("<p><button type=\"submit\" id=\"submit\">", f);
-	web_esc(f, tx->admit_button);
-	fputs("</button></p>\n</form>\n", f);
-	web_page_end(r, p);
+	web_gov_form_end(r, p, tx->admit_button);
 }
 
 void web_page_admit(struct web_req *r, struct web_resp *p)
 {
 	const struct web_text *tx = r->tx;
 	const struct web_form *v = &r->form;
-	struct store_txn *t = NULL;
 	Agora__Record *rec = NULL;
 	uint8_t alliance[PROTO_ID_BYTES];
 	char err[512];
+	int rc;
 
 	if (!r->w->can_sign) {
 		web_page_error(r, p, 403, tx->err_read_only);
@@ -96,24 +125,19 @@ void web_page_admit(struct web_req *r, struct web_resp *p)
 	                      web_form_nonempty(v, "role"), web_form_nonempty(v, "expires")) !=
 	    CLI_EXIT_OK)
 		goto refused;
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+	if ((rc = web_gov_alliance(r, alliance)) < 0) {
 		web_page_error(r, p, 500, tx->err_store);
 		goto out;
 	}
-	if (cli_alliance(r->w->ctx, t, web_form_nonempty(v, "alliance"), alliance) != CLI_EXIT_OK) {
+	if (rc > 0) {
 		snprintf(err, sizeof(err), "%s", tx->err_alliance);
 		goto refused;
 	}
-	store_txn_end(t);          /* never hold a snapshot across a write */
-	t = NULL;
 	if (web_sign(r, p, alliance, rec, true, err, sizeof(err)) == 0)
 		goto out;
 refused:
-	store_txn_end(t);
-	t = NULL;
 	p->status = 400;
 	page_form(r, p, v, err);
 out:
-	store_txn_end(t);
 	json_record_free(rec);
 }

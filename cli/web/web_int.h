@@ -178,6 +178,20 @@ void web_input(FILE *f, const char *name, const char *label, const char *cur, co
 /* A labelled <select name="role"> of member, coordinator, observer in the
  * page's words; cur selected.  (web_admit.c) */
 void web_role_select(struct web_req *r, FILE *f, const char *cur);
+/*
+ * The coordinators' forms (admit, invite, revoke; web_admit.c): the page up
+ * to the form's own fields (title, what it does, an optional warning, the
+ * error of the last try, the CSRF token, the alliance select with v's
+ * choice), and after them (the submit button, the page's end).
+ */
+void web_gov_form_begin(struct web_req *r, struct web_resp *p, const char *title,
+                        const char *about, const char *warning, const char *error,
+                        const char *action, const struct web_form *v);
+void web_gov_form_end(struct web_req *r, struct web_resp *p, const char *button);
+/* The alliance the form names (or the default) into alliance, through a
+ * snapshot ended before returning: 0, 1 when it is no alliance of this
+ * node, -1 when the store cannot be read. */
+int web_gov_alliance(struct web_req *r, uint8_t alliance[PROTO_ID_BYTES]);
 /* A labelled <select name="alliance"> of the store's alliances, the
  * default one first (empty value); cur selected.  (web_publish.c) */
 void web_alliance_select(struct web_req *r, FILE *f, const char *cur);

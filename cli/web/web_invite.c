@@ -22,29 +22,13 @@ static void page_form(struct web_req *r, struct web_resp *p, const struct web_fo
 	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 
-	web_page_begin(r, p, tx->title_invite);
-	fputs("<h1>", f);
-	web_esc(f, tx->title_invite);
-	fputs("</h1>\n<p class=\"meta\">", f);
-	web_esc(f, tx->invite_about);
-	fputs("</p>\n", f);
-	if (error) {
-		fputs("<p class=\"err\" id=\"error\">", f);
-		web_esc(f, error);
-		fputs("</p>\n", f);
-	}
-	fputs("<form class=\"pub\" method=\"post\" action=\"/invite\">\n", f);
-	web_csrf_input(r, f);
-	web_alliance_select(r, f, web_form_get(v, "alliance"));
+	web_gov_form_begin(r, p, tx->title_invite, tx->invite_about, NULL, error, "/invite", v);
 	web_input(f, "name", tx->a_name, web_form_get(v, "name"), NULL);
 	web_input(f, "country", tx->m_country, web_form_get(v, "country"), "DK, PL, NL, ...");
 	web_role_select(r, f, web_form_get(v, "role"));
 	web_input(f, "expires", tx->a_expires, web_form_get(v, "expires"), tx->i_expires_hint);
 	web_input(f, "address", tx->i_address, web_form_get(v, "address"), tx->i_address_hint);
-	fputs("<p><button type=\"submit\" id=\"submit\">", f);
-	web_esc(f, tx->invite_button);
-	fputs("</button></p>\n</form>\n", f);
-	web_page_end(r, p);
+	web_gov_form_end(r, p, tx->invite_button);
 }
 
 static void page_code(struct web_req *r, struct web_resp *p, const char *name, const char *code)
@@ -73,7 +57,6 @@ void web_page_invite(struct web_req *r, struct web_resp *p)
 {
 	const struct web_text *tx = r->tx;
 	const struct web_form *v = &r->form;
-	struct store_txn *t = NULL;
 	uint8_t alliance[PROTO_ID_BYTES];
 	char err[1024], code[1024];
 	int ret;
@@ -93,13 +76,11 @@ void web_page_invite(struct web_req *r, struct web_resp *p)
 	};
 	if (cli_invite_check(err, sizeof(err), &q) != CLI_EXIT_OK)
 		goto refused;
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+	if ((ret = web_gov_alliance(r, alliance)) < 0) {
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	ret = cli_alliance(r->w->ctx, t, web_form_nonempty(v, "alliance"), alliance);
-	store_txn_end(t);          /* never hold a snapshot across a write */
-	if (ret != CLI_EXIT_OK) {
+	if (ret > 0) {
 		snprintf(err, sizeof(err), "%s", tx->err_alliance);
 		goto refused;
 	}

@@ -21,39 +21,22 @@ static void page_form(struct web_req *r, struct web_resp *p, const struct web_fo
 	const struct web_text *tx = r->tx;
 	FILE *f = p->f;
 
-	web_page_begin(r, p, tx->title_revoke);
-	fputs("<h1>", f);
-	web_esc(f, tx->title_revoke);
-	fputs("</h1>\n<p class=\"meta\">", f);
-	web_esc(f, tx->revoke_about);
-	fputs("</p>\n<p class=\"err\" id=\"warning\">", f);
-	web_esc(f, tx->revoke_warning);
-	fputs("</p>\n", f);
-	if (error) {
-		fputs("<p class=\"err\" id=\"error\">", f);
-		web_esc(f, error);
-		fputs("</p>\n", f);
-	}
-	fputs("<form class=\"pub\" method=\"post\" action=\"/revoke\">\n", f);
-	web_csrf_input(r, f);
-	web_alliance_select(r, f, web_form_get(v, "alliance"));
+	web_gov_form_begin(r, p, tx->title_revoke, tx->revoke_about, tx->revoke_warning, error,
+	                   "/revoke", v);
 	web_input(f, "key", tx->a_key, web_form_get(v, "key"), tx->a_key_hint);
 	web_input(f, "reason", tx->r_reason, web_form_get(v, "reason"), NULL);
 	web_input(f, "after_seq", tx->r_after, web_form_get(v, "after_seq"), tx->r_after_hint);
 	fputs("<p><label><input type=\"checkbox\" id=\"f_confirm\" name=\"confirm\" value=\"yes\"> ",
 	      f);
 	web_esc(f, tx->r_confirm);
-	fputs("</label></p>\n<p><button type=\"submit\" id=\"submit\">", f);
-	web_esc(f, tx->revoke_button);
-	fputs("</button></p>\n</form>\n", f);
-	web_page_end(r, p);
+	fputs("</label></p>\n", f);
+	web_gov_form_end(r, p, tx->revoke_button);
 }
 
 void web_page_revoke(struct web_req *r, struct web_resp *p)
 {
 	const struct web_text *tx = r->tx;
 	const struct web_form *v = &r->form;
-	struct store_txn *t = NULL;
 	Agora__Record *rec = NULL;
 	uint8_t alliance[PROTO_ID_BYTES];
 	char err[512];
@@ -75,13 +58,11 @@ void web_page_revoke(struct web_req *r, struct web_resp *p)
 		snprintf(err, sizeof(err), "%s", tx->err_confirm);
 		goto refused;
 	}
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
+	if ((ret = web_gov_alliance(r, alliance)) < 0) {
 		web_page_error(r, p, 500, tx->err_store);
 		goto out;
 	}
-	ret = cli_alliance(r->w->ctx, t, web_form_nonempty(v, "alliance"), alliance);
-	store_txn_end(t);          /* never hold a snapshot across a write */
-	if (ret != CLI_EXIT_OK) {
+	if (ret > 0) {
 		snprintf(err, sizeof(err), "%s", tx->err_alliance);
 		goto refused;
 	}
