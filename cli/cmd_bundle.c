@@ -7,29 +7,48 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
-#include "cli/table_int.h"
+#include "cli/attach_int.h"
 #include "cli/bundle_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/home_int.h"
 #include "cli/opt_int.h"
+#include "cli/table_int.h"
 
 /* ------------------------------------------------------------ reading */
 
-/* Read FILE whole (bundles are verified before anything is used). */
-static int read_file(struct cli_ctx *ctx, const char *path, uint8_t **out, size_t *len_out)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap;
-	int fd, rc = CLI_EXIT_ERROR;
-	ssize_t k;
+/* A bundle file mapped into memory and parsed (bundles are checked whole
+ * before anything is used; a mapping lets a bundle with large attachments
+ * be read without holding it all in memory). */
+struct loaded {
+	uint8_t *map;               /* NULL for an empty file */
+	size_t len;
+	struct cli_bundle b;
+};
 
+static void unload(struct loaded *l)
+{
+	cli_bundle_dispose(&l->b);
+	if (l->map)
+		munmap(l->map, l->len);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Map FILE and check its framing; CLI_EXIT_* with the error printed. */
+static int load_bundle(struct cli_ctx *ctx, const char *path, struct loaded *l)
+{
+	static const uint8_t empty[1];
+	struct stat st;
+	char msg[256];
+	int fd, e;
+
+	memset(l, 0, sizeof(*l));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		cli_error(ctx, "cannot open %s: %s", path, strerror(errno));
@@ -37,58 +56,24 @@ static int read_file(struct cli_ctx *ctx, const char *path, uint8_t **out, size_
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		cli_error(ctx, "%s is not a regular file", path);
-		rc = CLI_EXIT_INPUT;
-		goto out;
+		close(fd);
+		return CLI_EXIT_INPUT;
 	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		cli_error(ctx, "%s is too large to read into memory", path);
-		goto out;
-	}
-	while ((k = read(fd, buf + len, cap - len)) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
+	l->len = (size_t)st.st_size;
+	if (l->len) {
+		void *m = mmap(NULL, l->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
 			cli_error(ctx, "cannot read %s: %s", path, strerror(errno));
-			goto out;
+			close(fd);
+			return CLI_EXIT_ERROR;
 		}
-		len += (size_t)k;
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				cli_error(ctx, "out of memory reading %s", path);
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
+		l->map = m;
 	}
-	*out = buf;
-	*len_out = len;
-	buf = NULL;
-	rc = CLI_EXIT_OK;
-out:
-	free(buf);
 	close(fd);
-	return rc;
-}
-
-/* Read and check the framing of FILE; CLI_EXIT_* with the error printed. */
-static int load_bundle(struct cli_ctx *ctx, const char *path, uint8_t **buf, size_t *len,
-                       struct cli_bundle_rec **recs, size_t *n)
-{
-	char msg[256];
-	int rc, e;
-
-	rc = read_file(ctx, path, buf, len);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	e = cli_bundle_parse(recs, n, *buf, *len, msg, sizeof(msg));
+	e = cli_bundle_parse(&l->b, l->map ? l->map : empty, l->len, msg, sizeof(msg));
 	if (e < 0) {
 		cli_error(ctx, "bundle %s: %s; nothing was used", path, msg);
-		free(*buf);
-		*buf = NULL;
+		unload(l);
 		return e == -ENOMEM ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
 	}
 	return CLI_EXIT_OK;
@@ -142,6 +127,131 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 	if (nv)
 		*cap = nc;
 	return nv;
+}
+
+/* ------------------------------------------------------- attachments */
+
+struct listed {
+	uint8_t hash[PROTO_HASH_BYTES];
+	uint64_t size;
+};
+
+static int listed_cmp(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	int c = memcmp(x->hash, y->hash, PROTO_HASH_BYTES);
+	return c ? c : (x->size > y->size) - (x->size < y->size);
+}
+
+/*
+ * Check that a record of the bundle lists each of its attachments, with
+ * that size: a bundle may carry the files its records name, nothing else.
+ * Prints a problem line per attachment that none lists; *missing gets the
+ * number of files the records list that the bundle does not carry.
+ * Returns the number of unlisted attachments, or -ENOMEM.
+ */
+static long blobs_unlisted(const struct cli_bundle *b, size_t *missing)
+{
+	struct listed *v = NULL;
+	size_t n = 0, cap = 0;
+	long bad = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		Agora__Attachment *const *list;
+		Agora__Record *rec = NULL;
+		int k;
+		if (proto_envelope_decode(&rec, b->recs[i].env, b->recs[i].len, NULL) < 0)
+			continue;           /* its signature check says what is wrong */
+		k = proto_record_attachments(&list, rec);
+		for (int j = 0; j < k; j++) {
+			void *nv = grow(v, &cap, n, sizeof(*v));
+			if (!nv) {
+				agora__record__free_unpacked(rec, NULL);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			memcpy(v[n].hash, list[j]->hash.data, PROTO_HASH_BYTES);
+			v[n++].size = list[j]->size;
+		}
+		agora__record__free_unpacked(rec, NULL);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), listed_cmp);
+	for (size_t i = 0; i < b->n_blobs; i++) {
+		struct listed key;
+		char hex[13];
+		memcpy(key.hash, b->blobs[i].hash, PROTO_HASH_BYTES);
+		key.size = b->blobs[i].size;
+		if (n && bsearch(&key, v, n, sizeof(*v), listed_cmp))
+			continue;
+		short_hex(hex, b->blobs[i].hash);
+		printf("problem: attachment %zu (hash %s, byte %zu) is not listed with its size "
+		       "by any record of the bundle\n", i + 1, hex, b->blobs[i].offset);
+		bad++;
+	}
+	/* distinct listed files the bundle does not carry */
+	*missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && !memcmp(v[i].hash, v[i - 1].hash, PROTO_HASH_BYTES))
+			continue;
+		bool carried = false;
+		for (size_t j = 0; j < b->n_blobs && !carried; j++)
+			carried = !memcmp(b->blobs[j].hash, v[i].hash, PROTO_HASH_BYTES);
+		*missing += !carried;
+	}
+	free(v);
+	return bad;
+}
+
+/* Bytes of every attachment of the bundle. */
+static uint64_t blobs_bytes(const struct cli_bundle *b)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < b->n_blobs; i++)
+		sum += b->blobs[i].size;
+	return sum;
+}
+
+/*
+ * Put the bundle's attachments into the blob store (after its records were
+ * stored): each is checked against its hash again on the way in.  Prints
+ * one line; CLI_EXIT_*.
+ */
+static int blobs_store(struct cli_ctx *ctx, const struct cli_bundle *b)
+{
+	size_t added = 0, known = 0;
+
+	for (size_t i = 0; i < b->n_blobs; i++) {
+		const struct cli_bundle_blob *bl = &b->blobs[i];
+		struct store_blob_in *in = NULL;
+		int e;
+		if (store_blob_stat(NULL, ctx->home, bl->hash) == 0) {
+			known++;
+			continue;
+		}
+		e = store_blob_in_new(&in, ctx->home, bl->hash, bl->size);
+		for (uint64_t off = 0; e == 0 && off < bl->size; off += 1 << 20) {
+			uint64_t k = bl->size - off < (1 << 20) ? bl->size - off : (1 << 20);
+			e = store_blob_in_write(in, bl->data + off, (size_t)k);
+		}
+		if (e == 0) {
+			e = store_blob_in_finish(NULL, in);
+			in = NULL;
+		}
+		store_blob_in_free(in);
+		if (e < 0) {
+			printf("attachments: %zu stored, %zu already held\n", added, known);
+			cli_error(ctx, "cannot store attachment %zu: %s; the records are stored, "
+			          "and import the bundle again once this is fixed", i + 1,
+			          store_strerror(e));
+			return CLI_EXIT_ERROR;
+		}
+		added++;
+	}
+	printf("attachments: %zu stored, %zu already held\n", added, known);
+	return CLI_EXIT_OK;
 }
 
 static struct vauthor *vauthor_get(struct verify_state *vs, const uint8_t *key)
@@ -332,21 +442,29 @@ out:
 static int bundle_verify(struct cli_ctx *ctx, const char *path)
 {
 	struct verify_state vs;
-	struct cli_bundle_rec *recs = NULL;
 	struct cli_progress prog;
-	uint8_t *buf = NULL;
-	size_t len = 0, n = 0;
+	struct loaded l;
 	uint64_t now = cli_now_ms();
+	size_t n, missing = 0;
+	long unlisted;
 	int rc;
 
 	memset(&vs, 0, sizeof(vs));
-	rc = load_bundle(ctx, path, &buf, &len, &recs, &n);
+	rc = load_bundle(ctx, path, &l);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	printf("%s: %zu records, framing and checksum ok\n", path, n);
+	n = l.b.n;
+	if (l.b.n_blobs) {
+		char size[32];
+		cli_attach_size(size, sizeof(size), blobs_bytes(&l.b));
+		printf("%s: %zu records and %zu attachments (%s), framing, checksum and the "
+		       "attachments' hashes ok\n", path, n, l.b.n_blobs, size);
+	} else {
+		printf("%s: %zu records, framing and checksum ok\n", path, n);
+	}
 	cli_progress_start(&prog, ctx, "verifying", n);
 	for (size_t i = 0; i < n; i++) {
-		if (verify_one(&vs, &recs[i], i, now) < 0) {
+		if (verify_one(&vs, &l.b.recs[i], i, now) < 0) {
 			cli_progress_end(&prog);
 			cli_error(ctx, "out of memory verifying %s", path);
 			rc = CLI_EXIT_ERROR;
@@ -355,6 +473,16 @@ static int bundle_verify(struct cli_ctx *ctx, const char *path)
 		cli_progress_step(&prog, 1);
 	}
 	cli_progress_end(&prog);
+	if ((unlisted = blobs_unlisted(&l.b, &missing)) < 0) {
+		cli_error(ctx, "out of memory verifying %s", path);
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	vs.problems += (size_t)unlisted;
+	if (missing)
+		printf("note: the records list %zu file%s the bundle does not carry (import "
+		       "shows %s as not fetched yet)\n", missing, missing == 1 ? "" : "s",
+		       missing == 1 ? "it" : "them");
 
 	printf("signatures: %zu valid, %zu invalid\n", vs.valid, n - vs.valid);
 	printf("alliances: %zu charter%s, feeds: %zu\n", vs.n_charters,
@@ -390,8 +518,7 @@ out:
 	free(vs.authors);
 	free(vs.feeds);
 	free(vs.charters);
-	free(recs);
-	free(buf);
+	unload(&l);
 	return rc;
 }
 
@@ -427,19 +554,30 @@ static void print_rejected(size_t i, const struct store_item *it, int code)
  */
 static int bundle_import(struct cli_ctx *ctx, const char *path)
 {
-	struct cli_bundle_rec *recs = NULL;
 	struct store_item *items = NULL;
 	struct store_ingest_stats st;
 	struct store *s = NULL;
+	struct loaded l;
 	int *status = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0, n = 0, rejected = 0;
+	size_t n, rejected = 0, missing = 0;
+	long unlisted;
 	int rc, e;
 
 	memset(&st, 0, sizeof(st));
-	rc = load_bundle(ctx, path, &buf, &len, &recs, &n);
+	rc = load_bundle(ctx, path, &l);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	n = l.b.n;
+	if ((unlisted = blobs_unlisted(&l.b, &missing)) != 0) {
+		if (unlisted < 0)
+			cli_error(ctx, "out of memory");
+		else
+			cli_error(ctx, "%ld attachment%s of %s %s not listed by its records (see "
+			          "above); nothing of it was stored", unlisted,
+			          unlisted == 1 ? "" : "s", path, unlisted == 1 ? "is" : "are");
+		rc = unlisted < 0 ? CLI_EXIT_ERROR : CLI_EXIT_INPUT;
+		goto out;
+	}
 	rc = cli_store(ctx, false, &s);
 	if (rc != CLI_EXIT_OK)
 		goto out;
@@ -451,8 +589,8 @@ static int bundle_import(struct cli_ctx *ctx, const char *path)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		items[i].env = recs[i].env;
-		items[i].len = recs[i].len;
+		items[i].env = l.b.recs[i].env;
+		items[i].len = l.b.recs[i].len;
 	}
 	e = store_ingest(s, items, n, STORE_INGEST_ATOMIC, cli_now_ms(), status, NULL, &st);
 	for (size_t i = 0; e < 0 && i < n; i++) {
@@ -477,12 +615,11 @@ static int bundle_import(struct cli_ctx *ctx, const char *path)
 	if (st.forks)
 		printf(", %zu kept as fork evidence", st.forks);
 	printf("\n");
-	rc = CLI_EXIT_OK;
+	rc = l.b.n_blobs ? blobs_store(ctx, &l.b) : CLI_EXIT_OK;
 out:
 	free(items);
 	free(status);
-	free(recs);
-	free(buf);
+	unload(&l);
 	return rc;
 }
 
@@ -492,7 +629,8 @@ static const struct cli_command verify_cmd = {
 	.name = "bundle verify",
 	.usage = "bundle verify FILE",
 	.about = "Check FILE without touching the store: framing, trailer and checksum,\n"
-	         "every signature, the hash chain of every feed; print counts per kind and\n"
+	         "every signature, the hash chain of every feed, and that each attachment\n"
+	         "matches its hash and is listed by a record; print counts per kind and\n"
 	         "per author and every problem.  Exit status 3 when there is a problem.\n",
 	.min_args = 1,
 	.max_args = 1,
@@ -504,7 +642,7 @@ static const struct cli_command import_cmd = {
 	.about = "Check FILE's framing and checksum, then verify and store its records\n"
 	         "in one transaction: each is new or already known; if any is rejected\n"
 	         "(each with the reason), or the file is damaged, nothing is stored and\n"
-	         "the exit status is 3.\n",
+	         "the exit status is 3.  Then store the attachments it carries.\n",
 	.min_args = 1,
 	.max_args = 1,
 };
@@ -545,7 +683,9 @@ static const struct cli_group bundle_group = {
 	"File format (big-endian): \"AGORAB1\\n\"; per record a 4-byte length and\n"
 	"the signed envelope; then 4 zero bytes, an 8-byte record count and the\n"
 	"BLAKE2b-256 of everything before this trailer.  Charters come first, then\n"
-	"each feed in seq order, feeds interleaved by creation time.\n",
+	"each feed in seq order, feeds interleaved by creation time.  A bundle made\n"
+	"with --attachments is \"AGORAB2\\n\": the files follow the records, and\n"
+	"the trailer also counts them (PROTOCOL.md section 5).\n",
 	.subs = bundle_subs,
 };
 

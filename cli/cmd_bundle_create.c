@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/alliance_int.h"
+#include "cli/attach_int.h"
 #include "cli/bundle_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
@@ -42,8 +43,17 @@ struct order_ent {
 	uint64_t seq;
 };
 
+/* A file a written record lists (--attachments). */
+struct blob_sel {
+	uint8_t hash[PROTO_HASH_BYTES];
+	uint64_t size;
+};
+
 struct create_run {
 	struct cli_ctx *ctx;
+	bool want_blobs;            /* --attachments: collect what the records list */
+	struct blob_sel *blobs;
+	size_t n_blobs, cap_blobs;
 	struct store_txn *t;
 	uint8_t (*chosen)[PROTO_ID_BYTES];  /* the alliances asked for */
 	size_t n_chosen, cap_chosen;
@@ -149,6 +159,92 @@ static int hit_cb(const struct store_hit *hit, void *arg)
 	return rc ? 1 : 0;
 }
 
+/* Note the files rec lists (when --attachments was given). */
+static int add_blobs(struct create_run *c, const Agora__Record *rec)
+{
+	Agora__Attachment *const *list;
+	int k;
+
+	if (!c->want_blobs || (k = proto_record_attachments(&list, rec)) <= 0)
+		return 0;
+	for (int j = 0; j < k; j++) {
+		if (c->n_blobs == c->cap_blobs) {
+			size_t nc = c->cap_blobs ? c->cap_blobs * 2 : 16;
+			void *nv = realloc(c->blobs, nc * sizeof(*c->blobs));
+			if (!nv)
+				return -ENOMEM;
+			c->blobs = nv;
+			c->cap_blobs = nc;
+		}
+		memcpy(c->blobs[c->n_blobs].hash, list[j]->hash.data, PROTO_HASH_BYTES);
+		c->blobs[c->n_blobs++].size = list[j]->size;
+	}
+	return 0;
+}
+
+static int blob_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct blob_sel *)a)->hash, ((const struct blob_sel *)b)->hash,
+	              PROTO_HASH_BYTES);
+}
+
+/*
+ * Keep, in ascending order of hash and each once, the listed files this
+ * node holds with the listed size; *missing gets how many it does not hold.
+ */
+static void blobs_held(struct create_run *c, const char *home, size_t *missing, uint64_t *bytes)
+{
+	size_t k = 0;
+
+	*missing = 0;
+	*bytes = 0;
+	if (c->n_blobs)
+		qsort(c->blobs, c->n_blobs, sizeof(*c->blobs), blob_cmp);
+	for (size_t i = 0; i < c->n_blobs; i++) {
+		uint64_t size;
+		if (k && !memcmp(c->blobs[k - 1].hash, c->blobs[i].hash, PROTO_HASH_BYTES))
+			continue;
+		if (store_blob_stat(&size, home, c->blobs[i].hash) != 0 ||
+		    size != c->blobs[i].size) {
+			(*missing)++;
+			continue;
+		}
+		*bytes += size;
+		c->blobs[k++] = c->blobs[i];
+	}
+	c->n_blobs = k;
+}
+
+/* Copy one stored blob into the bundle: 0, -EIO (writing the bundle), or
+ * STORE_E_BLOB (the stored file is gone, changed size or cannot be read). */
+static int write_blob(struct cli_bundle_writer *w, const char *home, const struct blob_sel *b)
+{
+	uint8_t buf[1 << 16];
+	uint64_t size, left;
+	int fd, e;
+
+	if (store_blob_open(&fd, &size, home, b->hash) < 0)
+		return STORE_E_BLOB;        /* removed since blobs_held looked */
+	if (size != b->size) {
+		close(fd);
+		return STORE_E_BLOB;
+	}
+	e = cli_bundle_write_blob(w, b->hash, size);
+	for (left = size; e == 0 && left;) {
+		ssize_t k = read(fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			e = STORE_E_BLOB;   /* the file shrank or cannot be read */
+			break;
+		}
+		e = cli_bundle_write_data(w, buf, (size_t)k);
+		left -= (uint64_t)k;
+	}
+	close(fd);
+	return e == -EINVAL ? STORE_E_BLOB : e;
+}
+
 static int order_cmp(const void *a, const void *b)
 {
 	const struct order_ent *x = a, *y = b;
@@ -237,7 +333,10 @@ static int create_order(struct create_run *c, struct order_ent **out, size_t *n_
 				goto out;
 			if (rec->created_ms > last)
 				last = rec->created_ms;
+			rc = add_blobs(c, rec);
 			agora__record__free_unpacked(rec, NULL);
+			if (rc < 0)
+				goto out;
 			if (charter)
 				continue;
 			if (n == cap) {
@@ -276,6 +375,7 @@ struct create_alliances {
 struct create_opts {
 	struct create_alliances alliances;
 	bool all;                   /* --all-alliances */
+	bool attachments;           /* --attachments */
 	struct cli_filter filter;
 };
 
@@ -297,18 +397,21 @@ static const struct cli_opt create_opts[] = {
 	       "default: the default alliance only)", struct create_opts, alliances,
 	       parse_alliance),
 	CLI_FLAG("--all-alliances", "write every alliance this node holds", struct create_opts, all),
+	CLI_FLAG("--attachments", "also write the files the records list, as far as\n"
+	         "this node holds them (a larger file, format AGORAB2)", struct create_opts,
+	         attachments),
 	CLI_OPT_END,
 };
 
 const struct cli_command cli_bundle_create_cmd = {
 	.name = "bundle create",
-	.usage = "bundle create FILE [--alliance A ... | --all-alliances] [filters]",
+	.usage = "bundle create FILE [--alliance A ... | --all-alliances] [--attachments] [filters]",
 	.about = "Write the records this node holds of the default alliance (or of the\n"
 	         "alliances named with --alliance, or of all with --all-alliances) into\n"
 	         "FILE, and say which alliances it wrote.  With filters the bundle holds\n"
 	         "the matching records plus the earlier records of their feeds and their\n"
 	         "alliance's charter and governance records, so it always imports on its\n"
-	         "own.\n",
+	         "own.  With --attachments it also carries the files those records list.\n",
 	.groups = { { "options", create_opts, 0 },
 	            { "filters (all given filters must match)", cli_filter_opts,
 	              offsetof(struct create_opts, filter) } },
@@ -394,7 +497,8 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 	struct cli_bundle_writer w;
 	const char *path = NULL;
 	char *tmp = NULL;
-	size_t n_order = 0, n_args;
+	size_t n_order = 0, n_args, missing = 0;
+	uint64_t blob_bytes = 0;
 	FILE *bf = NULL;
 	int rc = CLI_EXIT_ERROR, e;
 
@@ -427,6 +531,7 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if ((rc = create_choose(&c, &o)) != CLI_EXIT_OK)
 		goto out;
+	c.want_blobs = o.attachments;
 	f->q.governance = f->q.governance || f->q.kind == PROTO_KIND_NONE;
 	rc = create_select(&c, f);
 	if (rc != CLI_EXIT_OK)
@@ -437,6 +542,8 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
+
+	blobs_held(&c, ctx->home, &missing, &blob_bytes);
 
 	/* Write next to FILE and rename at the end: a failed run leaves no half bundle. */
 	tmp = malloc(strlen(path) + 16);
@@ -451,8 +558,9 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	e = cli_bundle_write_start(&w, bf);   /* w.f = bf: closed at out */
-	cli_progress_start(&prog, ctx, "writing bundle", c.n_alliances + n_order);
+	/* w.f = bf: closed at out; version 2 only when it carries a file */
+	e = cli_bundle_write_start(&w, bf, c.n_blobs ? 2 : 1);
+	cli_progress_start(&prog, ctx, "writing bundle", c.n_alliances + n_order + c.n_blobs);
 	for (size_t i = 0; i < c.n_alliances && e == 0; i++) {
 		struct store_record sr;
 		e = store_get(t, c.alliances[i], &sr);
@@ -468,11 +576,20 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 			e = cli_bundle_write_record(&w, sr.env, sr.env_len);
 		cli_progress_step(&prog, 1);
 	}
+	for (size_t i = 0; i < c.n_blobs && e == 0; i++) {
+		e = write_blob(&w, ctx->home, &c.blobs[i]);
+		cli_progress_step(&prog, 1);
+	}
 	cli_progress_end(&prog);
 	if (e == 0)
 		e = cli_bundle_write_end(&w);
 	if (e == -EIO || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
 		cli_error(ctx, "cannot write %s: %s", tmp, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (e == STORE_E_BLOB) {
+		cli_error(ctx, "cannot read an attachment for the bundle: %s", store_strerror(e));
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
@@ -497,7 +614,17 @@ int cli_bundle_create(struct cli_ctx *ctx, int argc, char **argv)
 	tmp = NULL;
 	printf("wrote %llu records (", (unsigned long long)w.count);
 	print_alliances(&c);
-	printf("; %zu feed%s) to %s\n", c.n_feeds, c.n_feeds == 1 ? "" : "s", path);
+	printf("; %zu feed%s)", c.n_feeds, c.n_feeds == 1 ? "" : "s");
+	if (c.n_blobs) {
+		char size[32];
+		cli_attach_size(size, sizeof(size), blob_bytes);
+		printf(" and %zu attachment%s (%s)", c.n_blobs, c.n_blobs == 1 ? "" : "s", size);
+	}
+	printf(" to %s\n", path);
+	if (missing)
+		printf("%zu file%s the records list %s not on this node (not fetched yet) and "
+		       "%s left out\n", missing, missing == 1 ? "" : "s",
+		       missing == 1 ? "is" : "are", missing == 1 ? "was" : "were");
 	rc = CLI_EXIT_OK;
 out:
 	if (w.f)
@@ -507,6 +634,7 @@ out:
 		free(tmp);
 	}
 	free(order);
+	free(c.blobs);
 	free(c.feeds);
 	free(c.alliances);
 	free(c.chosen);

@@ -3,7 +3,9 @@
 # attachment get`: files attached to a record come back byte for byte; a
 # node that holds the record but not the file says "not fetched yet"; a file
 # over [attachments] max-file is refused saying so, and nothing is stored; a
-# damaged stored copy is reported, not written out.
+# damaged stored copy is reported, not written out; a bundle made with
+# --attachments carries the files (format AGORAB2) and a bundle whose file
+# was altered, or that carries a file no record lists, stores nothing.
 # Usage: attachment_test.sh path/to/agora
 set -euo pipefail
 source "$(dirname "$0")/lib_core.sh"
@@ -59,6 +61,83 @@ has "[1] eng.JPG  11 bytes  image/jpeg  (not fetched yet)"
 expect_exit 4 B attachment get "${id:0:8}" --out "$TMP/nothing.pdf"
 expect_err_line "klimaplan 2030.pdf is not fetched yet"
 [ ! -e "$TMP/nothing.pdf" ] || fail "wrote a file for a blob it does not hold"
+
+# --- bundles with attachments -----------------------------------------------
+run 0 A bundle create "$TMP/dk2.agb" --attachments
+has "and 2 attachments (3.0 MB) to $TMP/dk2.agb"
+[ "$(head -c 8 "$TMP/dk2.agb")" = "AGORAB2" ] || fail "magic of a bundle with files"
+run 0 B bundle verify "$TMP/dk2.agb"
+has "and 2 attachments (3.0 MB), framing, checksum and the attachments' hashes ok"
+has "problems: none"
+run 0 B bundle import "$TMP/dk2.agb"
+has "attachments: 2 stored, 0 already held"
+run 0 B show "${id:0:8}"
+lacks "not fetched yet"
+run 0 B attachment get "${id:0:8}" --out "$TMP/from-bundle.pdf"
+cmp "$TMP/from-bundle.pdf" "$TMP/klimaplan 2030.pdf" || fail "file from the bundle differs"
+run 0 B bundle import "$TMP/dk2.agb"
+has "attachments: 0 stored, 2 already held"
+# B holds the records and the files: its bundle carries them on (two hops)
+run 0 B bundle create "$TMP/vejle.agb" --attachments
+has "and 2 attachments (3.0 MB)"
+# without --attachments: format 1, records only
+run 0 A bundle create "$TMP/plain.agb"
+[ "$(head -c 8 "$TMP/plain.agb")" = "AGORAB1" ] || fail "magic without --attachments"
+
+# Rewrite a version 2 bundle: `bad` flips a byte of the first file, `extra`
+# adds a file no record lists, `newer` writes format 3; the counts and the
+# checksum are made right again, so only the new checks can refuse it.
+rewrite() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import hashlib, struct, sys
+src, how, dst = sys.argv[1:]
+b = bytearray(open(src, "rb").read())
+body, trailer = b[:-52], b[-52:]
+nrec, nblob = struct.unpack(">QQ", trailer[4:20])
+off, recs, blobs = 8, [], []
+while off < len(body):
+    (n,) = struct.unpack(">I", body[off:off + 4])
+    if n == 0xffffffff:
+        size = struct.unpack(">Q", body[off + 36:off + 44])[0]
+        blobs.append((bytes(body[off + 4:off + 36]), bytes(body[off + 44:off + 44 + size])))
+        off += 44 + size
+    else:
+        recs.append(bytes(body[off:off + 4 + n]))
+        off += 4 + n
+if how == "bad":
+    h, d = blobs[0]
+    blobs[0] = (h, bytes([d[0] ^ 1]) + d[1:])
+elif how == "extra":
+    d = b"a file no record lists"
+    blobs.append((hashlib.blake2b(d, digest_size=32).digest(), d))
+    blobs.sort()
+out = bytearray(b"AGORAB3\n" if how == "newer" else b"AGORAB2\n")
+for r in recs:
+    out += r
+for h, d in blobs:
+    out += struct.pack(">I", 0xffffffff) + h + struct.pack(">Q", len(d)) + d
+out += struct.pack(">IQQ", 0, len(recs), len(blobs))
+out += hashlib.blake2b(bytes(out[:-20]), digest_size=32).digest()
+open(dst, "wb").write(out)
+PY
+}
+C() { "$AGORA" --home "$TMP/c" "$@"; }
+run 0 C init --name "Horsens Kommune" --country DK
+rewrite "$TMP/dk2.agb" same "$TMP/same.agb"
+cmp "$TMP/same.agb" "$TMP/dk2.agb" || fail "the test's rewrite does not round-trip"
+rewrite "$TMP/dk2.agb" bad "$TMP/bad.agb"
+expect_exit 3 C bundle import "$TMP/bad.agb"
+expect_err_line "do not match its hash; nothing was used"
+rewrite "$TMP/dk2.agb" extra "$TMP/extra.agb"
+expect_exit 3 C bundle verify "$TMP/extra.agb"
+grep -q "is not listed with its size by any record of the bundle" "$TMP/out" || fail "$(cat "$TMP/out")"
+expect_exit 3 C bundle import "$TMP/extra.agb"
+expect_err_line "1 attachment of $TMP/extra.agb is not listed by its records (see above); nothing of it was stored"
+rewrite "$TMP/dk2.agb" newer "$TMP/newer.agb"
+expect_exit 3 C bundle import "$TMP/newer.agb"
+expect_err_line "a bundle of format 3, made by a newer agora: update agora to read it"
+[ ! -d "$TMP/c/blobs" ] || [ -z "$(find "$TMP/c/blobs" -type f)" ] || fail "C stored a file"
+expect_exit 4 C show "${id:0:8}"
 
 # --- the size limit ----------------------------------------------------------
 printf '\n[attachments]\nmax-file = 1M\n' >>"$TMP/a/agora.conf"

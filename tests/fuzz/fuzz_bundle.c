@@ -2,9 +2,10 @@
  * fuzz_bundle.c - the bundle file format (cli/bundle.c) on arbitrary bytes,
  * and the same bytes as text through the table and CSV writers (cli/table.c,
  * cli/csv.c).  Properties, checked on every input:
- *   - a bundle the parser accepts is written back byte for byte by the
- *     writer from the records it found (parse -> write is the identity), and
- *     every record lies inside the input;
+ *   - a bundle the parser accepts (version 1 or 2) is written back byte for
+ *     byte by the writer from the records and attachments it found (parse ->
+ *     write is the identity), every part lies inside the input, and every
+ *     attachment's bytes hash to its hash;
  *   - a refused bundle yields no records and a terminated one-line message;
  *   - a CSV field reads back (RFC 4180) as the text written;
  *   - every line of a table printed 20 columns wide is at most 20 columns.
@@ -21,8 +22,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void bundle_round_trip(const struct cli_bundle_rec *recs, size_t n, const uint8_t *data,
-                              size_t size)
+static void bundle_round_trip(const struct cli_bundle *b, const uint8_t *data, size_t size)
 {
 	struct cli_bundle_writer w;
 	char *buf = NULL;
@@ -30,11 +30,21 @@ static void bundle_round_trip(const struct cli_bundle_rec *recs, size_t n, const
 	FILE *f = open_memstream(&buf, &len);
 
 	CHECK(f);
-	CHECK(cli_bundle_write_start(&w, f) == 0);
-	for (size_t i = 0; i < n; i++) {
-		CHECK(recs[i].env > data && recs[i].env + recs[i].len <= data + size);
-		CHECK(cli_bundle_write_record(&w, recs[i].env, recs[i].len) == 0);
+	CHECK(cli_bundle_write_start(&w, f, b->version) == 0);
+	for (size_t i = 0; i < b->n; i++) {
+		CHECK(b->recs[i].env > data && b->recs[i].env + b->recs[i].len <= data + size);
+		CHECK(cli_bundle_write_record(&w, b->recs[i].env, b->recs[i].len) == 0);
 	}
+	for (size_t i = 0; i < b->n_blobs; i++) {
+		const struct cli_bundle_blob *bl = &b->blobs[i];
+		uint8_t h[32];
+		CHECK(bl->data > data && bl->data + bl->size <= data + size);
+		crypto_generichash(h, sizeof(h), bl->data, (size_t)bl->size, NULL, 0);
+		CHECK(!memcmp(h, bl->hash, 32));
+		CHECK(cli_bundle_write_blob(&w, bl->hash, bl->size) == 0);
+		CHECK(cli_bundle_write_data(&w, bl->data, (size_t)bl->size) == 0);
+	}
+	CHECK(b->version == 2 || b->n_blobs == 0);
 	CHECK(cli_bundle_write_end(&w) == 0);
 	CHECK(fclose(f) == 0);
 	CHECK(len == size && !memcmp(buf, data, size));
@@ -100,16 +110,16 @@ static void table_fits(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cli_bundle_rec *recs = (struct cli_bundle_rec *)1;
-	size_t n = 0;
+	struct cli_bundle b;
 	char msg[256];
 
+	memset(&b, 0x5a, sizeof(b));
 	memset(msg, 'x', sizeof(msg));
-	if (cli_bundle_parse(&recs, &n, data, size, msg, sizeof(msg)) == 0) {
-		bundle_round_trip(recs, n, data, size);
-		free(recs);
+	if (cli_bundle_parse(&b, data, size, msg, sizeof(msg)) == 0) {
+		bundle_round_trip(&b, data, size);
+		cli_bundle_dispose(&b);
 	} else {
-		CHECK(recs == (struct cli_bundle_rec *)1 && n == 0);
+		CHECK(b.recs == NULL && b.n == 0 && b.blobs == NULL && b.n_blobs == 0);
 		CHECK(memchr(msg, '\0', sizeof(msg)) && !strchr(msg, '\n'));
 	}
 
