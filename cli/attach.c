@@ -1,7 +1,9 @@
 /*
  * attach.c - attachments in the CLI: `agora publish --attach FILE` puts
- * the file into the blob store and lists it in the record; `agora show`
- * lists a record's attachments and says which are not fetched yet.
+ * the file into the blob store and lists it in the record (`agora amend
+ * --attach` adds to a new version's list, `--detach N` takes one off it);
+ * `agora show` lists a record's attachments and says which are not fetched
+ * yet.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -111,6 +113,51 @@ static Agora__Attachment *attachment_new(const uint8_t hash[PROTO_HASH_BYTES], u
 	a->size = size;
 	a->has_size = 1;
 	return a;
+}
+
+int cli_attach_drop_opt(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
+{
+	struct cli_attach_drop *d = field;
+	char *end;
+	unsigned long k;
+
+	errno = 0;
+	k = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || k >= PROTO_ATTACH_MAX) {
+		cli_error(ctx, "%s: '%s' is not an attachment number (0 to %d, as `agora show` "
+		          "lists them)", opt, val, PROTO_ATTACH_MAX - 1);
+		return CLI_EXIT_USAGE;
+	}
+	d->mask |= 1u << k;
+	return CLI_EXIT_OK;
+}
+
+int cli_attach_drop(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind kind,
+                    const struct cli_attach_drop *drop)
+{
+	Agora__Attachment ***list;
+	size_t *n, k = 0;
+
+	if (!drop->mask)
+		return CLI_EXIT_OK;
+	if (list_of(body, kind, &n, &list) < 0) {
+		cli_error(ctx, "--detach: only a measure, a result or a lesson carries files");
+		return CLI_EXIT_INPUT;
+	}
+	for (unsigned i = 0; i < PROTO_ATTACH_MAX; i++)
+		if ((drop->mask >> i & 1) && i >= *n) {
+			cli_error(ctx, "--detach %u: the record has no attachment %u (it has %zu; "
+			          "`agora show ID` numbers them)", i, i, *n);
+			return CLI_EXIT_INPUT;
+		}
+	for (size_t i = 0; i < *n; i++) {
+		if (drop->mask >> i & 1)
+			agora__attachment__free_unpacked((*list)[i], NULL);
+		else
+			(*list)[k++] = (*list)[i];
+	}
+	*n = k;
+	return CLI_EXIT_OK;
 }
 
 int cli_attach_add(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind kind,

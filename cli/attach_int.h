@@ -20,6 +20,24 @@ struct cli_attach_files {
  * cli_attach_files; more than PROTO_ATTACH_MAX is a usage error. */
 int cli_attach_opt(struct cli_ctx *ctx, const char *opt, const char *val, void *field);
 
+/* The --detach N options of `agora amend`: a bit per attachment number. */
+struct cli_attach_drop {
+	uint32_t mask;              /* bit N: remove attachment N */
+};
+
+/* CLI_FN parser of a repeatable --detach N (0 .. PROTO_ATTACH_MAX - 1), into
+ * a struct cli_attach_drop. */
+int cli_attach_drop_opt(struct cli_ctx *ctx, const char *opt, const char *val, void *field);
+
+/*
+ * Remove the attachments drop names from body (a Measure, Result or Lesson
+ * of kind, as cli_attach_add takes), keeping the others in order.  A number
+ * the record does not have, or a kind without attachments, prints one line
+ * and returns CLI_EXIT_INPUT; else CLI_EXIT_OK (nothing to do for mask 0).
+ */
+int cli_attach_drop(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind kind,
+                    const struct cli_attach_drop *drop);
+
 /*
  * Put each file into this node's blob store and list it in body (a Measure,
  * Result or Lesson message, allocated with malloc like every decoded

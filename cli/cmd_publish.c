@@ -40,7 +40,8 @@ struct pub_opts {
 	enum proto_kind kind;       /* publish KIND / the amended record's kind */
 	struct fields *fields;      /* the record's flags (cli_opt_parse's extra) */
 	int changes;                /* field flags given */
-	struct cli_attach_files attach;   /* publish --attach FILE, repeated */
+	struct cli_attach_files attach;   /* publish/amend --attach FILE, repeated */
+	struct cli_attach_drop detach;    /* amend --detach N, repeated */
 };
 
 #define OPT_ALLIANCE CLI_STR("--alliance", "NAME|ID", "the alliance (default: the default " \
@@ -295,6 +296,12 @@ static const char *positional(int argc, char **argv, int *pos)
 }
 
 static const struct cli_opt amend_opts[] = {
+	CLI_FN("--attach", "FILE", "add a file to the new version's attachments (a\n"
+	       "measure, result or lesson; repeatable)", struct pub_opts, attach,
+	       cli_attach_opt),
+	CLI_FN("--detach", "N", "take attachment N (as `agora show` numbers them)\n"
+	       "off the new version's list (repeatable)", struct pub_opts, detach,
+	       cli_attach_drop_opt),
 	OPT_JSON,
 	OPT_PASSFILE,
 	CLI_OPT_END,
@@ -302,11 +309,12 @@ static const struct cli_opt amend_opts[] = {
 
 static const struct cli_command amend_cmd = {
 	.name = "amend",
-	.usage = "amend ID [--FIELD VALUE ...] [--json] [--passphrase-file FILE]",
+	.usage = "amend ID [--FIELD VALUE ...] [--attach FILE] [--detach N] [options]",
 	.about = "Publishes a new version of one of your records: the newest version's\n"
 	         "content with the flags applied (a repeated field given here replaces the\n"
 	         "old list).  The flags are those of 'agora publish KIND --help'.  ID is a\n"
-	         "record id or a unique prefix.\n",
+	         "record id or a unique prefix.  The version keeps the files the record\n"
+	         "lists, less those --detach names, plus those --attach adds.\n",
 	.groups = { { "options", amend_opts, 0 } },
 	.min_args = 1,
 	.max_args = 1,
@@ -354,11 +362,15 @@ int cli_cmd_amend(struct cli_ctx *ctx, int argc, char **argv)
 		ret = cli_opt_status(ret);
 		goto out;
 	}
-	if (!o.changes) {
+	if (!o.changes && !o.attach.n && !o.detach.mask) {
 		cli_error(ctx, "nothing to change: give the fields to change, e.g. --status completed");
 		ret = CLI_EXIT_USAGE;
 		goto out;
 	}
+	/* Removed first, so --detach numbers are those `agora show` printed. */
+	if ((ret = cli_attach_drop(ctx, a.content, a.kind, &o.detach)) != CLI_EXIT_OK ||
+	    (ret = cli_attach_add(ctx, a.content, a.kind, &o.attach)) != CLI_EXIT_OK)
+		goto out;
 	if (cli_amend_wrap(&rec, &a) < 0) {
 		cli_error(ctx, "out of memory");
 		ret = CLI_EXIT_ERROR;

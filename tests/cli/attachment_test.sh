@@ -5,7 +5,8 @@
 # over [attachments] max-file is refused saying so, and nothing is stored; a
 # damaged stored copy is reported, not written out; a bundle made with
 # --attachments carries the files (format AGORAB2) and a bundle whose file
-# was altered, or that carries a file no record lists, stores nothing.
+# was altered, or that carries a file no record lists, stores nothing;
+# `agora amend --attach/--detach` changes a new version's list.
 # Usage: attachment_test.sh path/to/agora
 set -euo pipefail
 source "$(dirname "$0")/lib_core.sh"
@@ -170,4 +171,24 @@ printf 'X' | dd of="$blob" bs=1 seek=1000 conv=notrunc status=none
 expect_exit 1 A attachment get "${id:0:8}" --out "$TMP/damaged.pdf"
 expect_err_line "is damaged"
 [ ! -e "$TMP/damaged.pdf" ] || fail "a damaged copy was written out"
+# --- amend: --attach adds to the new version's list, --detach N takes one off ---
+printf 'second photo' >"$TMP/eng2.png"
+run 0 A amend "${id:0:8}" --attach "$TMP/eng2.png"
+v2=$OUT
+run 0 A show "${v2:0:8}"
+has "[1] eng.JPG  11 bytes  image/jpeg"
+has "[2] eng2.png  12 bytes  image/png"
+run 0 A amend "${id:0:8}" --detach 0 --detach 1
+v3=$OUT
+run 0 A show "${v3:0:8}"
+has "[0] eng2.png  12 bytes  image/png"
+lacks "klimaplan 2030.pdf"
+lacks "eng.JPG"
+expect_exit 3 A amend "${id:0:8}" --detach 1
+expect_err_line "--detach 1: the record has no attachment 1 (it has 1;"
+expect_exit 2 A amend "${id:0:8}" --detach x
+expect_err_line "'x' is not an attachment number"
+run 0 A publish target --type net_zero --target-year 2050
+expect_exit 3 A amend "${OUT:0:8}" --attach "$TMP/eng2.png"
+expect_err_line "only a measure, a result or a lesson carries files"
 echo "attachment_test: ok"
