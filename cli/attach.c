@@ -115,6 +115,25 @@ static Agora__Attachment *attachment_new(const uint8_t hash[PROTO_HASH_BYTES], u
 	return a;
 }
 
+int cli_attach_push(ProtobufCMessage *body, enum proto_kind kind,
+                    const uint8_t hash[PROTO_HASH_BYTES], uint64_t size, const char *name)
+{
+	Agora__Attachment ***list, **grown, *a;
+	size_t *n;
+
+	if (list_of(body, kind, &n, &list) < 0)
+		return -EINVAL;
+	if (!(a = attachment_new(hash, size, media_type(name), name)))
+		return -ENOMEM;
+	if (!(grown = realloc(*list, (*n + 1) * sizeof(**list)))) {
+		agora__attachment__free_unpacked(a, NULL);
+		return -ENOMEM;
+	}
+	grown[(*n)++] = a;
+	*list = grown;
+	return 0;
+}
+
 int cli_attach_drop_opt(struct cli_ctx *ctx, const char *opt, const char *val, void *field)
 {
 	struct cli_attach_drop *d = field;
@@ -164,7 +183,7 @@ int cli_attach_add(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind 
                    const struct cli_attach_files *files)
 {
 	struct store_conf conf;
-	Agora__Attachment ***list, **grown;
+	Agora__Attachment ***list;
 	uint64_t max;
 	size_t *n;
 	int ret;
@@ -189,7 +208,6 @@ int cli_attach_add(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind 
 		uint8_t hash[PROTO_HASH_BYTES];
 		char lim[32], has[32];
 		uint64_t size = 0;
-		Agora__Attachment *a;
 		int rc;
 
 		base = base ? base + 1 : path;
@@ -216,15 +234,10 @@ int cli_attach_add(struct cli_ctx *ctx, ProtobufCMessage *body, enum proto_kind 
 			return rc == -ENOENT || rc == -EACCES || rc == -EISDIR ? CLI_EXIT_INPUT
 			                                                        : CLI_EXIT_ERROR;
 		}
-		if (!(a = attachment_new(hash, size, media_type(base), base)) ||
-		    !(grown = realloc(*list, (*n + 1) * sizeof(**list)))) {
-			if (a)
-				agora__attachment__free_unpacked(a, NULL);
+		if (cli_attach_push(body, kind, hash, size, base) < 0) {
 			cli_error(ctx, "out of memory");
 			return CLI_EXIT_ERROR;
 		}
-		grown[(*n)++] = a;
-		*list = grown;
 	}
 	return CLI_EXIT_OK;
 }

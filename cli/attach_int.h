@@ -20,6 +20,15 @@ struct cli_attach_files {
  * cli_attach_files; more than PROTO_ATTACH_MAX is a usage error. */
 int cli_attach_opt(struct cli_ctx *ctx, const char *opt, const char *val, void *field);
 
+/*
+ * Append one stored file to body's list (a Measure, Result or Lesson of
+ * kind): hash, size, name (a base name; the record's rules are checked when
+ * it is signed) and the media type its extension names.  0, -EINVAL (a kind
+ * without attachments) or -ENOMEM.  The caller checks PROTO_ATTACH_MAX.
+ */
+int cli_attach_push(ProtobufCMessage *body, enum proto_kind kind,
+                    const uint8_t hash[PROTO_HASH_BYTES], uint64_t size, const char *name);
+
 /* The --detach N options of `agora amend`: a bit per attachment number. */
 struct cli_attach_drop {
 	uint32_t mask;              /* bit N: remove attachment N */

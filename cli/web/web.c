@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -127,9 +128,10 @@ static const char *post_refusal(struct web_req *r, struct MHD_Connection *c)
 	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	char want[128];
 
-	if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33))
+	/* An upload's CSRF field is checked as it streams in (web_upload_part). */
+	if (!r->upload && (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33)))
 		return r->tx->err_form_type;
-	if (!token_eq(web_form_get(&r->form, "csrf"), r->w->csrf))
+	if (!r->upload && !token_eq(web_form_get(&r->form, "csrf"), r->w->csrf))
 		return r->tx->err_csrf;
 	snprintf(want, sizeof(want), "http://%s", r->host);
 	if (origin && strcasecmp(origin, want))
@@ -171,6 +173,10 @@ static void route(struct web_req *r, struct web_resp *p)
 		web_page_revoke(r, p);
 	else if (!strcmp(path, "/atom") && !r->post)
 		web_page_atom(r, p);
+	else if (!strncmp(path, "/file/", 6) && !r->post)
+		web_page_file(r, p, path + 6);
+	else if (!strncmp(path, "/attach/", 8) && r->post)
+		web_page_attach(r, p, path + 8, r->upload);
 	else
 		web_page_error(r, p, 404, r->tx->err_not_found);
 }
@@ -181,6 +187,9 @@ struct conn {
 	char *body;
 	size_t len;
 	bool too_big;
+	struct web *w;
+	struct web_upload *up;          /* POST /attach/ID with the token: the file */
+	struct MHD_PostProcessor *pp;   /* streams the multipart body into up */
 };
 
 static enum MHD_Result arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -225,15 +234,27 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct web_resp *p,
 		}
 		p->f = NULL;
 	}
-	resp = MHD_create_response_from_buffer(p->len, p->body ? p->body : (void *)"",
-	                                       p->body ? MHD_RESPMEM_MUST_FREE :
-	                                       MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
+	if (p->fd_size) {           /* a file: libmicrohttpd closes the fd */
 		free(p->body);
-		return MHD_NO;
+		p->body = NULL;
+		resp = MHD_create_response_from_fd64(p->fd_size, p->fd);
+		if (!resp) {
+			close(p->fd);
+			return MHD_NO;
+		}
+	} else {
+		resp = MHD_create_response_from_buffer(p->len, p->body ? p->body : (void *)"",
+		                                       p->body ? MHD_RESPMEM_MUST_FREE :
+		                                       MHD_RESPMEM_PERSISTENT);
+		if (!resp) {
+			free(p->body);
+			return MHD_NO;
+		}
 	}
 	p->body = NULL;
 	add_headers(resp, p);
+	if (p->disposition[0])
+		MHD_add_response_header(resp, "Content-Disposition", p->disposition);
 	if (p->status == 303 && p->location[0])
 		MHD_add_response_header(resp, "Location", p->location);
 	if (cookie)
@@ -280,6 +301,7 @@ static enum MHD_Result handle(struct web *w, struct MHD_Connection *c, const cha
 	memset(&r, 0, sizeof(r));
 	r.w = w;
 	r.path = url;
+	r.upload = cn->up;
 	r.post = !strcmp(method, "POST");
 	r.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
@@ -361,6 +383,39 @@ send:
 	return ret;
 }
 
+static enum MHD_Result upload_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+	struct conn *cn = cls;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	web_upload_part(cn->up, cn->w, key, filename, data, off, size);
+	return MHD_YES;
+}
+
+/*
+ * A POST /attach/ID as multipart/form-data from a browser that holds the
+ * token (its cookie) and names our Host: the only request whose body is
+ * streamed to disk rather than held (up to WEB_BODY_MAX) in memory.
+ */
+static bool wants_upload(struct web *w, struct MHD_Connection *c, const char *url,
+                         const char *method)
+{
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	const char *cookies = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
+	char cookie[WEB_TOKEN_HEX + 2];
+
+	return !strcmp(method, "POST") && !strncmp(url, "/attach/", 8) && type &&
+	       !strncasecmp(type, "multipart/form-data", 19) &&
+	       host_ok(w, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")) &&
+	       web_cookie_get(cookie, sizeof(cookie), cookies, "agora_token") == 0 &&
+	       token_eq(cookie, w->token);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version,
                                  const char *upload, size_t *upload_size, void **con_cls)
@@ -372,10 +427,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (!(cn = calloc(1, sizeof(*cn))))
 			return MHD_NO;
 		*con_cls = cn;
+		cn->w = cls;
+		if (wants_upload(cls, c, url, method)) {
+			if (web_upload_new(&cn->up, cls) < 0 ||
+			    !(cn->pp = MHD_create_post_processor(c, 64 * 1024, upload_cb, cn)))
+				return MHD_NO;  /* completed_cb frees what was made */
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!cn->too_big && cn->len + *upload_size <= WEB_BODY_MAX) {
+		if (cn->pp) {
+			if (MHD_post_process(cn->pp, upload, *upload_size) != MHD_YES)
+				return MHD_NO;
+		} else if (!cn->too_big && cn->len + *upload_size <= WEB_BODY_MAX) {
 			char *nb = realloc(cn->body, cn->len + *upload_size + 1);
 			if (!nb)
 				return MHD_NO;
@@ -400,6 +464,9 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	if (cn) {
+		if (cn->pp)
+			MHD_destroy_post_processor(cn->pp);
+		web_upload_free(cn->up);
 		free(cn->body);
 		free(cn);
 		*con_cls = NULL;

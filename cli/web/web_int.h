@@ -96,6 +96,7 @@ struct web_req {
 	bool post;
 	struct web_form args;         /* the query string */
 	struct web_form form;         /* the POST body (empty for GET) */
+	struct web_upload *upload;    /* POST /attach/ID's file, or NULL; borrowed */
 	const char *host;             /* the Host header, checked */
 	const char *lang;             /* ?lang=, else the agora_lang cookie, else
 	                                 Accept-Language (lang_choose): static */
@@ -112,6 +113,9 @@ struct web_resp {
 	const char *type;             /* Content-Type; "text/html; charset=utf-8" by default */
 	char location[256];           /* for 303: where to (a path of ours) */
 	bool report;                  /* the report's own document: inline styles allowed */
+	int fd;                       /* a file to send instead of body (fd_size > 0): owned */
+	uint64_t fd_size;
+	char disposition[768];        /* Content-Disposition with the file, or "" */
 	bool feed;                    /* a search: its head links to its Atom feed */
 };
 
@@ -158,6 +162,36 @@ void web_page_admit(struct web_req *r, struct web_resp *p);        /* GET|POST /
 void web_page_invite(struct web_req *r, struct web_resp *p);       /* GET|POST /invite */
 void web_page_revoke(struct web_req *r, struct web_resp *p);       /* GET|POST /revoke */
 void web_page_atom(struct web_req *r, struct web_resp *p);         /* GET /atom */
+void web_page_file(struct web_req *r, struct web_resp *p, const char *arg); /* GET /file/ID/N */
+
+/* --------------------------------------------------------- attachments */
+
+/*
+ * An upload being received (web_attach.c): POST /attach/ID as
+ * multipart/form-data, streamed by web.c's post processor through
+ * web_upload_part into a temporary file in the data directory, which
+ * web_upload_free removes.  Created only for a request with the token.
+ */
+struct web_upload;
+/* 0 with *out (free with web_upload_free), or -ENOMEM. */
+int web_upload_new(struct web_upload **out, const struct web *w);
+void web_upload_free(struct web_upload *u);
+/* The largest file taken ([attachments] max-file). */
+uint64_t web_upload_limit(const struct web_upload *u);
+/* One piece of a form part (the post processor's iterator): the "csrf"
+ * field, which must come first and match, then one "file" part.  Anything
+ * else marks the upload bad.  Always 0 (the body is read to its end). */
+int web_upload_part(struct web_upload *u, const struct web *w, const char *key,
+                    const char *filename, const char *data, uint64_t off, size_t size);
+/* POST /attach/ID: store the uploaded file and publish a new version of
+ * record ID (this node's own) that lists it; 303 to it, or an error. */
+void web_page_attach(struct web_req *r, struct web_resp *p, const char *arg,
+                     struct web_upload *u);
+/* The record's files as a table (download links for those held), on its
+ * page; nothing for a record without files. */
+void web_attach_list(struct web_req *r, FILE *f, const Agora__Record *rec, const char *hex);
+/* The upload form for one of this node's measures, results or lessons. */
+void web_attach_form(struct web_req *r, FILE *f, const char *hex);
 
 /* ------------------------------------------------------------ shared */
 
@@ -172,6 +206,12 @@ struct cli_names;
  */
 int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
              Agora__Record *rec, bool gov, char *err, size_t cap);
+/* Open arg as one of this node's records (cli_amend_open, with content or
+ * not): NULL, or what is wrong in the page's words with the HTTP status in
+ * *status.  (web_publish.c) */
+struct cli_amend;
+const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg,
+                         bool content, struct cli_amend *a, int *status);
 /* A labelled text input name (id f_NAME) holding cur, with a hint line
  * (NULL: none); label, cur and hint escaped.  (web_admit.c) */
 void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint);

@@ -460,10 +460,8 @@ out:
 	json_record_free(rec);
 }
 
-/* Open arg as one of this node's records (cli_amend_open); NULL, or what
- * is wrong in the page's words, with the HTTP status in *status. */
-static const char *open_own(struct web_req *r, struct store_txn *t, const char *arg,
-                            bool content, struct cli_amend *a, int *status)
+const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg,
+                         bool content, struct cli_amend *a, int *status)
 {
 	const struct web_text *tx = r->tx;
 	char err[512];
@@ -502,7 +500,7 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = open_own(r, t, arg, true, &a, &status))) {
+	if ((why = web_open_own(r, t, arg, true, &a, &status))) {
 		web_page_error(r, p, status, why);
 		goto out;
 	}
@@ -560,7 +558,7 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 		web_page_error(r, p, 500, tx->err_store);
 		return;
 	}
-	if ((why = open_own(r, t, web_form_get(&r->form, "id"), false, &a, &status))) {
+	if ((why = web_open_own(r, t, web_form_get(&r->form, "id"), false, &a, &status))) {
 		web_page_error(r, p, status, why);
 		goto out;
 	}

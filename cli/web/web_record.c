@@ -2,8 +2,9 @@
  * web_record.c - one record in full (GET /record/ID), as `agora show`
  * prints it: every field, who signed it and whether the signature still
  * verifies from the stored bytes, its alliance, its versions, and the
- * results, lessons and endorsements that refer to it; for this node's own
- * records, the way to amend or retract it.
+ * results, lessons and endorsements that refer to it, its files
+ * (web_attach.c); for this node's own records, the way to amend or retract
+ * it, or to attach a file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 }
 
 /* Amend and retract, for a current record of this node's own. */
-static void own_actions(struct web_req *r, FILE *f, const char *hex)
+static void own_actions(struct web_req *r, FILE *f, const char *hex, enum proto_kind kind)
 {
 	const struct web_text *tx = r->tx;
 
@@ -143,6 +144,8 @@ static void own_actions(struct web_req *r, FILE *f, const char *hex)
 	      "id=\"retract\">", f);
 	web_esc(f, tx->retract_button);
 	fputs("</button></p></form>\n", f);
+	if (kind == PROTO_KIND_MEASURE || kind == PROTO_KIND_RESULT || kind == PROTO_KIND_LESSON)
+		web_attach_form(r, f, hex);
 }
 
 void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
@@ -274,6 +277,7 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 		web_fields_table(f, &rec->retract->base);
 	else if (msg)
 		web_fields_table(f, msg);
+	web_attach_list(r, f, rec, hex);
 
 	c.r = r;
 	c.f = f;
@@ -313,7 +317,7 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 	    rec->author.len == PROTO_KEY_BYTES && !memcmp(rec->author.data, r->w->pk, PROTO_KEY_BYTES) &&
 	    rec->alliance.len == PROTO_ID_BYTES && kind >= PROTO_KIND_PROFILE &&
 	    kind <= PROTO_KIND_ENDORSEMENT)
-		own_actions(r, f, hex);
+		own_actions(r, f, hex, kind);
 	web_page_end(r, p);
 out:
 	free(title);

@@ -158,7 +158,16 @@
 	X(err_confirm) \
 	X(revoke_button) \
 	X(feed_link) \
-	X(feed_title)
+	X(feed_title) \
+	X(h_files) \
+	X(file_not_fetched) \
+	X(attach_label) \
+	X(attach_button) \
+	X(err_upload) \
+	X(err_file_too_big) \
+	X(err_file_damaged) \
+	X(err_no_file) \
+	X(err_no_files_here)
 
 struct web_text {
 	const char *lang;   /* the page's language (the html lang attribute) */
