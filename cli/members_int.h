@@ -1,7 +1,11 @@
 /*
- * members_int.h - cli/ internal: the membership subcommands of `agora alliance`
- * (cmd_members.c).  Each takes the alliance command's argc/argv (argv[1] is
- * the subcommand) and returns a CLI_EXIT_* code, printing its own errors.
+ * members_int.h - cli/ internal: alliance membership.  The subcommands of
+ * `agora alliance` that list and change it (cmd_members.c, cmd_invite.c):
+ * each takes the alliance command's argc/argv (argv[1] is the subcommand)
+ * and returns a CLI_EXIT_* code, printing its own errors.  Then what they
+ * share with `agora status` and agora web's coordinator forms (members.c,
+ * unless marked): a member's terms, the admission and revocation records,
+ * the message of a refused governance record, invites, forks.
  */
 #ifndef AGORA_CLI_MEMBERS_INT_H
 #define AGORA_CLI_MEMBERS_INT_H
@@ -65,6 +69,7 @@ int cli_gov_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
  * mistyped key).  Names compare folded (store_text_fold), so case and
  * accents do not count.  The command goes on either way; nothing is
  * printed when the members cannot be read.  For admit and invite.
+ * (cmd_members.c, beside the listing whose name check it shares)
  */
 void cli_member_warn_name(struct cli_ctx *ctx, struct store_txn *t,
                           const uint8_t alliance[PROTO_ID_BYTES], const char *name,
