@@ -117,9 +117,11 @@ struct web_resp {
 
 /* ------------------------------------------------------------ html */
 
-/* s as HTML text or attribute value: & < > " ' escaped; NULL writes nothing. */
+/* s as HTML or XML text or attribute value, by the one rule of
+ * cli/markup_int.h (cli_markup_esc: & < > " ' escaped, control characters
+ * replaced); NULL writes nothing.  Pages and the Atom feed use these. */
 void web_esc(FILE *f, const char *s);
-/* The first n bytes of s, escaped. */
+/* The first n bytes of s, escaped the same way. */
 void web_esc_n(FILE *f, const char *s, size_t n);
 /* The page's head, header and navigation; title is escaped. */
 void web_page_begin(struct web_req *r, struct web_resp *p, const char *title);
@@ -211,11 +213,6 @@ void web_url_put(FILE *f, const char *s);
 /* "/atom?ARGS&amp;feed=HEX": the Atom feed of this request's search (its
  * arguments but page, token and feed), as an HTML attribute value. */
 void web_feed_href(struct web_req *r, FILE *f);
-/* s as XML 1.0 text or attribute value: & < > " ' escaped, and each
- * character XML 1.0 forbids (C0 controls but tab and line ends, U+FFFE,
- * U+FFFF) written as U+FFFD, so a hostile string cannot break the
- * document.  NULL writes nothing.  (web_atom.c) */
-void web_xml_esc(FILE *f, const char *s);
 
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);
