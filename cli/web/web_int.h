@@ -174,6 +174,17 @@ struct cli_names;
  */
 int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
              Agora__Record *rec, bool gov, char *err, size_t cap);
+/*
+ * The coordinators' pages on GET (admit, invite, revoke, endorse;
+ * web_admit.c): when this node's key is not an active coordinator of the
+ * alliance the request names (?alliance=, else the default), write a whole
+ * page in p titled title that says only a coordinator can do this and
+ * names the alliance's coordinators (escaped, linked to their pages), and
+ * return true; no form.  false, with nothing written, when the node is a
+ * coordinator there, or when the alliance or the store cannot be read (the
+ * form is shown and its POST answers as the CLI does).
+ */
+bool web_gov_refuse(struct web_req *r, struct web_resp *p, const char *title);
 /* A labelled text input name (id f_NAME) holding cur, with a hint line
  * (NULL: none); label, cur and hint escaped.  (web_admit.c) */
 void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint);
