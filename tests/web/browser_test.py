@@ -26,7 +26,6 @@ and saves screenshots of the main pages in SHOT_DIR (a CI artifact).
 Exit 77 (ctest SKIP) when chromium, chromedriver or python3-selenium is
 missing.  Usage: browser_test.py AGORA_BINARY SHOT_DIR
 """
-import json
 import os
 import shutil
 import sys
@@ -140,8 +139,7 @@ def main():
 
 
 def member_status(home, key):
-    members = json.loads(webtest.run(AGORA, home, "alliance", "members", "--json").stdout)
-    return [m["status"] for m in members if m["key"] == key]
+    return webtest.member_status(AGORA, home, key)
 
 
 def coordinator_forms(d, w, home, admitted):
@@ -161,10 +159,7 @@ def coordinator_forms(d, w, home, admitted):
     check(d.find_element(By.ID, "join").text.strip() == "agora join " + code,
           "with the line the new member runs")
     shot(d, "9-invite-code")
-    joinhome = os.path.join(os.path.dirname(home), "haderslev")
-    webtest.run(AGORA, joinhome, "init", "--name", "Haderslev Kommune", "--country", "DK")
-    p = webtest.run(AGORA, joinhome, "join", code, "--public-address", "127.0.0.1:7998",
-                    check=False)
+    joinhome, p = webtest.join(AGORA, home, "Haderslev Kommune", code, "127.0.0.1:7998")
     check(p.returncode == 0 and "joining as Haderslev Kommune" in p.stdout,
           "agora join takes the code shown in the browser: %s%s" % (p.stdout, p.stderr))
 

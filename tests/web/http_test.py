@@ -69,8 +69,7 @@ def main():
 
 
 def member_status(home, key):
-    members = json.loads(webtest.run(AGORA, home, "alliance", "members", "--json").stdout)
-    return [m["status"] for m in members if m["key"] == key]
+    return webtest.member_status(AGORA, home, key)
 
 
 def invite_checks(w, home, csrf):
@@ -112,10 +111,7 @@ def invite_checks(w, home, csrf):
         return
     code = m.group(1)
     check("agora join " + code in body, "with the line the new member runs")
-    joinhome = os.path.join(os.path.dirname(home), "horsens")
-    webtest.run(AGORA, joinhome, "init", "--name", "Horsens Kommune", "--country", "DK")
-    p = webtest.run(AGORA, joinhome, "join", code, "--public-address", "127.0.0.1:7999",
-                    check=False)
+    joinhome, p = webtest.join(AGORA, home, "Horsens Kommune", code, "127.0.0.1:7999")
     check(p.returncode == 0 and "joining as Horsens Kommune" in p.stdout,
           "agora join on a second home takes the code: %s%s" % (p.stdout, p.stderr))
     peers = webtest.run(AGORA, joinhome, "peer", "list").stdout
