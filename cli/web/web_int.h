@@ -225,11 +225,26 @@ void web_url_put(FILE *f, const char *s);
  * arguments but page, token and feed), as an HTML attribute value. */
 void web_feed_href(struct web_req *r, FILE *f);
 
+/*
+ * Words for the schema, from cli/lang/<code>.ini through lang_code_name
+ * (web_html.c).  web_code_label: a code-list value of ed ("sector",
+ * "local_heat_cold_production" -> "Lokal varme- og køleproduktion"), its
+ * section ed's name in snake case.  web_field_label: a field of message d
+ * for a form or the record page: [field] "<message>.<field>" when the
+ * field means something of its own there ("charter.name", "retract.target"),
+ * else [field] "<field>", else field itself.  Borrowed from words.
+ */
+const char *web_code_label(const struct lang *words, const ProtobufCEnumDescriptor *ed,
+                           const char *code);
+const char *web_field_label(const struct lang *words, const ProtobufCMessageDescriptor *d,
+                            const char *field);
+
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);
-/* Every set field of msg as a table (web_record.c): names, values escaped,
- * record ids as links to their records. */
-void web_fields_table(FILE *f, const ProtobufCMessage *msg);
+/* Every set field of msg as a table (web_record.c): each field by its
+ * label and each code by its name in words (web_field_label,
+ * web_code_label), values escaped, record ids as links to their records. */
+void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage *msg);
 /* A link to the town page of author key, showing name (or the short key). */
 void web_link_town(FILE *f, const uint8_t key[PROTO_KEY_BYTES], const char *name);
 

@@ -77,20 +77,6 @@ static char *form_joined(const struct web_form *v, const char *name)
 	return out;
 }
 
-/* A code list's section in the language files: "TargetKind" ->
- * "target_kind" (lang.h). */
-static void list_name(char *out, size_t cap, const char *camel)
-{
-	size_t n = 0;
-
-	for (const char *c = camel; *c && n + 2 < cap; c++) {
-		if (*c >= 'A' && *c <= 'Z' && c != camel)
-			out[n++] = '_';
-		out[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-	}
-	out[n] = '\0';
-}
-
 /* One input per field of desc, filled from v (the values given, or the
  * record being amended), each labelled in words.  Nested messages are left
  * to the CLI (translations), but for an inventory's sector lines: one text
@@ -101,14 +87,13 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
 		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
-		/* The field's name for people: [field] of cli/lang/<code>.ini. */
-		const char *label = lang_code_name(words, "field", fd->name);
+		const char *label = web_field_label(words, desc, fd->name);
 
 		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (fd->descriptor != &agora__sector_emission__descriptor)
 				continue;
 			fputs("<label for=\"f_" SECTOR_LINES "\">", f);
-			web_esc(f, lang_code_name(words, "field", fd->name));
+			web_esc(f, web_field_label(words, desc, fd->name));
 			fputs("</label>\n<textarea id=\"f_" SECTOR_LINES "\" name=\"" SECTOR_LINES
 			      "\" rows=\"4\">", f);
 			web_esc(f, web_form_get(v, SECTOR_LINES));
@@ -127,8 +112,6 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 		fputs("</label>\n", f);
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			const ProtobufCEnumDescriptor *ed = fd->descriptor;
-			char list[64];
-			list_name(list, sizeof(list), ed->short_name);
 			if (rep) {
 				fprintf(f, "<div class=\"boxes\" id=\"f_%s\">", fd->name);
 				for (unsigned k = 0; k < ed->n_values; k++) {
@@ -137,7 +120,7 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 						continue;
 					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> ",
 					        fd->name, nm, form_has(v, fd->name, nm) ? " checked" : "");
-					web_esc(f, lang_code_name(words, list, nm));
+					web_esc(f, web_code_label(words, ed, nm));
 					fputs("</label>", f);
 				}
 				fputs("</div>\n", f);
@@ -151,7 +134,7 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 						continue;
 					fprintf(f, "<option value=\"%s\"%s>", nm,
 					        cur && !strcmp(cur, nm) ? " selected" : "");
-					web_esc(f, lang_code_name(words, list, nm));
+					web_esc(f, web_code_label(words, ed, nm));
 					fputs("</option>", f);
 				}
 				fputs("</select>\n", f);

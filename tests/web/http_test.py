@@ -194,6 +194,21 @@ def label_checks(w):
                   "%s %s form: every field labelled in words: raw %r" % (lang, kind, raw))
 
 
+def record_label_checks(w):
+    """A record's page names its fields and codes in the page's language,
+    not by schema names and codes."""
+    s, h, body = w.get("/?kind=measure&sector=local_heat_cold_production")
+    rid = re.search(r'href="/record/([0-9a-f]{64})"', body).group(1)
+    s, h, body = w.get("/record/" + rid, headers={"Accept-Language": "da"})
+    m = re.search(r'<table class="fields">.*?</table>', body, re.S)
+    fields = m.group(0) if m else ""
+    check(s == 200 and "<th>Sektor</th><td class=\"v\">Lokal varme- og køleproduktion</td>"
+          in fields and "<th>Startår</th>" in fields and "<th>Tilstand</th><td class=\"v\">i gang"
+          in fields, "the Danish record page labels fields and codes in Danish")
+    check("local_heat_cold_production" not in fields and "<th>start_year</th>" not in fields and
+          "<th>sector</th>" not in fields, "and shows no schema name or code")
+
+
 def search_label_checks(w):
     """Search hits name kinds, sectors and statuses in the page's language,
     as the code lists do, not by their codes."""
@@ -382,8 +397,8 @@ def run_checks(w, home, ids):
     loc = h.get("location", "")
     check(s == 303 and loc.startswith("/record/"), "the form publishes (%d %s)" % (s, loc))
     s, h, body = w.get(loc)
-    check(s == 200 and "signature verified" in body and "regulatory; financial" in body,
-          "the new record's page shows it, verified")
+    check(s == 200 and "signature verified" in body and "Regulatory; Financial" in body,
+          "the new record's page shows it, verified, its codes in words")
     s, h, body = w.get("/?q=geothermal+permit")
     check("<mark>Geothermal</mark>" in body, "search finds the new lesson, marked")
     check(count_records(AGORA, home) == before + 1, "exactly one lesson was stored")
@@ -431,6 +446,7 @@ def run_checks(w, home, ids):
 
     label_checks(w)
     search_label_checks(w)
+    record_label_checks(w)
 
     # ---- a coordinator admits a municipality (agora alliance admit's checks)
     s, h, body = w.get("/members")
