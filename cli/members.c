@@ -72,6 +72,16 @@ int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires,
 	return ret;
 }
 
+bool cli_member_coordinator(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                            const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms)
+{
+	struct store_member me;
+
+	return store_member_active(t, alliance, key, now_ms) == 0 &&
+	       store_member_get(t, alliance, key, &me) == 0 &&
+	       me.role == AGORA__ROLE__ROLE_COORDINATOR;
+}
+
 static int parse_key_message(char *err, size_t cap, const char *hex,
                              uint8_t key[PROTO_KEY_BYTES])
 {

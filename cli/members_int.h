@@ -10,6 +10,7 @@
 #ifndef AGORA_CLI_MEMBERS_INT_H
 #define AGORA_CLI_MEMBERS_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,6 +39,12 @@ int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires,
  * printed; the out-params are written only on success. */
 int cli_member_terms_message(char *err, size_t cap, const char *role, const char *expires,
                              int *role_out, uint64_t *dur_ms);
+
+/* Is key an active (admitted, not revoked, not expired at now_ms)
+ * coordinator of alliance in snapshot t?  For invite and agora web's
+ * coordinator pages; the store decides for what is signed. */
+bool cli_member_coordinator(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                            const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms);
 
 /*
  * The admission `agora alliance admit` signs, checked as the command checks

@@ -3,8 +3,10 @@
  * /admit): what `agora alliance admit KEY --name --country [--role]
  * [--expires] [--alliance]` does, through the same cli_admission_new, so
  * a bad key, role or duration gets the command's own message, and a node
- * that is no coordinator gets cli_gov_message's.  The server has checked
- * the token, the CSRF token and the origin before any of this runs.
+ * that is no coordinator gets cli_gov_message's.  Also what the
+ * coordinators' forms share, and the page a node that is no coordinator
+ * gets instead of them (web_gov_refuse).  The server has checked the
+ * token, the CSRF token and the origin before any of this runs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +90,6 @@ static int coordinator_cb(const struct store_member *m, void *arg)
 bool web_gov_refuse(struct web_req *r, struct web_resp *p, const char *title)
 {
 	struct store_txn *t;
-	struct store_member me;
 	uint8_t alliance[PROTO_ID_BYTES];
 	char *aname;
 
@@ -97,9 +98,7 @@ bool web_gov_refuse(struct web_req *r, struct web_resp *p, const char *title)
 	struct coords c = { p->f, NULL, cli_now_ms(), 0 };
 	if (cli_alliance(r->w->ctx, t, web_form_nonempty(&r->args, "alliance"), alliance) !=
 	        CLI_EXIT_OK ||
-	    (store_member_active(t, alliance, r->w->pk, c.now) == 0 &&
-	     store_member_get(t, alliance, r->w->pk, &me) == 0 &&
-	     me.role == AGORA__ROLE__ROLE_COORDINATOR)) {
+	    cli_member_coordinator(t, alliance, r->w->pk, c.now)) {
 		store_txn_end(t);
 		return false;
 	}
