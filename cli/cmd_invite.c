@@ -201,7 +201,6 @@ int cli_invite_new(char *code, size_t code_cap, char *err, size_t cap, struct cl
 	const char *country = q->country ? q->country : "";
 	struct invite iv;
 	struct store_txn *t;
-	struct store_member me;
 	uint64_t dur;
 	int r, ret, rc;
 	char buf[CODE_MAX * 2];
@@ -218,9 +217,7 @@ int cli_invite_new(char *code, size_t code_cap, char *err, size_t cap, struct cl
 		snprintf(err, cap, "cannot read the store: %s", store_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	bool coord = store_member_active(t, iv.alliance, key->pk, cli_now_ms()) == 0 &&
-	             store_member_get(t, iv.alliance, key->pk, &me) == 0 &&
-	             me.role == AGORA__ROLE__ROLE_COORDINATOR;
+	bool coord = cli_member_coordinator(t, iv.alliance, key->pk, cli_now_ms());
 	bool have_addr = q->address || cli_endpoint_invite_addr(ctx, t, iv.alliance, key->pk, iv.addr,
 	                                                        sizeof iv.addr) == 0;
 	if (coord && warn) {

@@ -308,10 +308,20 @@ int fields_parse_id(uint8_t id[PROTO_ID_BYTES], const char *s, struct store_txn 
 
 static void fmt_double(char *buf, size_t cap, double d)
 {
-	for (int p = 1; p <= 17; p++) {
+	int p;
+
+	for (p = 1; p <= 17; p++) {
 		snprintf(buf, cap, "%.*g", p, d);
 		if (strtod(buf, NULL) == d)
-			return;
+			break;
+	}
+	/* The shortest %g of 3400 is "3.4e+03": people read and type it in a
+	 * form or agora.conf, so a number of up to 15 integer digits gets all
+	 * of them ("3400"), which reads back as the same value. */
+	if (strchr(buf, 'e') && fabs(d) >= 1 && fabs(d) < 1e15) {
+		int digits = (int)floor(log10(fabs(d))) + 1;
+		if (digits > p)
+			snprintf(buf, cap, "%.*g", digits, d);
 	}
 }
 

@@ -1,11 +1,16 @@
 /*
- * members_int.h - cli/ internal: the membership subcommands of `agora alliance`
- * (cmd_members.c).  Each takes the alliance command's argc/argv (argv[1] is
- * the subcommand) and returns a CLI_EXIT_* code, printing its own errors.
+ * members_int.h - cli/ internal: alliance membership.  The subcommands of
+ * `agora alliance` that list and change it (cmd_members.c, cmd_invite.c):
+ * each takes the alliance command's argc/argv (argv[1] is the subcommand)
+ * and returns a CLI_EXIT_* code, printing its own errors.  Then what they
+ * share with `agora status` and agora web's coordinator forms (members.c,
+ * unless marked): a member's terms, the admission and revocation records,
+ * the message of a refused governance record, invites, forks.
  */
 #ifndef AGORA_CLI_MEMBERS_INT_H
 #define AGORA_CLI_MEMBERS_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,6 +39,12 @@ int cli_member_terms(struct cli_ctx *ctx, const char *role, const char *expires,
  * printed; the out-params are written only on success. */
 int cli_member_terms_message(char *err, size_t cap, const char *role, const char *expires,
                              int *role_out, uint64_t *dur_ms);
+
+/* Is key an active (admitted, not revoked, not expired at now_ms)
+ * coordinator of alliance in snapshot t?  For invite and agora web's
+ * coordinator pages; the store decides for what is signed. */
+bool cli_member_coordinator(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                            const uint8_t key[PROTO_KEY_BYTES], uint64_t now_ms);
 
 /*
  * The admission `agora alliance admit` signs, checked as the command checks
@@ -65,6 +76,7 @@ int cli_gov_message(char *buf, size_t cap, struct cli_ctx *ctx, int rc,
  * mistyped key).  Names compare folded (store_text_fold), so case and
  * accents do not count.  The command goes on either way; nothing is
  * printed when the members cannot be read.  For admit and invite.
+ * (cmd_members.c, beside the listing whose name check it shares)
  */
 void cli_member_warn_name(struct cli_ctx *ctx, struct store_txn *t,
                           const uint8_t alliance[PROTO_ID_BYTES], const char *name,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/markup_int.h"
 #include "cli/report/report.h"
 #include "cli/report/report_int.h"
 
@@ -20,38 +21,19 @@ static const char *const status_colour[REPORT_STATUSES] = {
 	"#b8b8b8", "#8c8c8c", "#2b6cb0", "#2f855a", "#dd6b20", "#c53030",
 };
 
-static void esc(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			/* Control characters are not allowed in XML 1.0. */
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				fputc(' ', f);
-			else
-				fputc(*s, f);
-		}
-	}
-}
-
 /* Open a chart: <figure> with its caption, an SVG of W x H on white whose
  * accessible label is label_a, then label_b after ": " when given. */
 static void svg_open(FILE *f, const char *caption, const char *label_a, const char *label_b,
                      double W, double H)
 {
 	fputs("<figure><figcaption>", f);
-	esc(f, caption);
+	cli_markup_esc(f, caption);
 	fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
 	        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", W, H, W, H);
-	esc(f, label_a);
+	cli_markup_esc(f, label_a);
 	if (label_b) {
 		fputs(": ", f);
-		esc(f, label_b);
+		cli_markup_esc(f, label_b);
 	}
 	fputs("\">\n", f);
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", W, H);
@@ -156,7 +138,7 @@ static void legend_item(FILE *f, double *x, double *y, double W, const char *col
 		        mark == MARK_DASHED ? " stroke-dasharray=\"5 3\"" : "");
 	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#1a202c\">",
 	        *x + 19, *y + 3);
-	esc(f, label);
+	cli_markup_esc(f, label);
 	fputs("</text>\n", f);
 	*x += w;
 }
@@ -242,7 +224,7 @@ static void chart_trajectory(FILE *f, const struct report_member *m,
 		        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"><title>",
 		        X(t->baseline_year), Y(t->baseline), X(t->target_year), Y(t->target_value),
 		        path_colour(t));
-		esc(f, t->title);
+		cli_markup_esc(f, t->title);
 		fputs("</title></line>\n", f);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"#4a5568\"/>\n",
 		        X(t->target_year), Y(t->target_value));
@@ -302,7 +284,7 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 		fprintf(f, "<rect x=\"%.0f\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 		        "<text x=\"%.0f\" y=\"15\" font-size=\"11\" fill=\"#1a202c\">", ml + k * 170.0,
 		        colour[k], ml + k * 170.0 + 14);
-		esc(f, names[k]);
+		cli_markup_esc(f, names[k]);
 		fputs("</text>\n", f);
 	}
 	if (!rows)
@@ -317,7 +299,7 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 		double v[3] = { x->planned, x->estimated, x->measured };
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
 		        "fill=\"#1a202c\">", ml - 6, y + 18);
-		esc(f, report_sector_label(L, s));
+		cli_markup_esc(f, report_sector_label(L, s));
 		fputs("</text>\n", f);
 		for (int k = 0; k < 3; k++) {
 			double w = (W - ml - mr) * (v[k] > 0 ? v[k] : 0) / vmax;
@@ -326,12 +308,12 @@ static void chart_sectors(FILE *f, const struct report *r, const struct report_l
 				continue;   /* no bar, no label: zeros only clutter */
 			fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"9\" fill=\"%s\">"
 			        "<title>", ml, y + 3 + k * 10, w, colour[k]);
-			esc(f, report_sector_label(L, s));
+			cli_markup_esc(f, report_sector_label(L, s));
 			fputs(": ", f);
-			esc(f, a);
+			cli_markup_esc(f, a);
 			fprintf(f, "</title></rect><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" "
 			        "fill=\"#4a5568\">", ml + w + 3, y + 11 + k * 10);
-			esc(f, a);
+			cli_markup_esc(f, a);
 			fputs("</text>\n", f);
 		}
 		i++;
@@ -359,7 +341,7 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 		fprintf(f, "<rect x=\"%.0f\" y=\"8\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 		        "<text x=\"%.0f\" y=\"17\" font-size=\"11\" fill=\"#1a202c\">", x,
 		        status_colour[k], x + 14);
-		esc(f, L->status[k]);
+		cli_markup_esc(f, L->status[k]);
 		fputs("</text>\n", f);
 	}
 	for (size_t i = 0, mi = 0; i < rows; i++, mi++) {
@@ -373,7 +355,7 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 		double y = mt + i * row, x = ml;
 		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
 		        "fill=\"#1a202c\"%s>", ml - 6, y + 13, m ? "" : " font-weight=\"bold\"");
-		esc(f, m ? m->name : L->total);
+		cli_markup_esc(f, m ? m->name : L->total);
 		fputs("</text>\n", f);
 		for (int s = 1; s <= REPORT_STATUSES; s++) {
 			int k = s % REPORT_STATUSES;
@@ -382,7 +364,7 @@ static void chart_status(FILE *f, const struct report *r, const struct report_la
 			double w = by[k] * scale;
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"%s\" "
 			        "stroke=\"#ffffff\"><title>", x, y + 1, w, status_colour[k]);
-			esc(f, L->status[k]);
+			cli_markup_esc(f, L->status[k]);
 			fprintf(f, ": %zu</title></rect>\n", by[k]);
 			x += w;
 		}
@@ -405,7 +387,7 @@ static void record_link(FILE *f, const struct report *r, const char *hex)
 {
 	fputs("<a href=\"", f);
 	if (r->opt.record_url) {
-		esc(f, r->opt.record_url);
+		cli_markup_esc(f, r->opt.record_url);
 		fputs(hex, f);
 	} else {
 		fprintf(f, "#r-%s", hex);
@@ -458,7 +440,7 @@ static int write_record_list(FILE *f, const struct report_table *ts, size_t n,
 	if (nv)
 		qsort(v, nv, sizeof(*v), id_cmp);
 	fputs("<section id=\"records\"><h2>", f);
-	esc(f, L->records);
+	cli_markup_esc(f, L->records);
 	fputs("</h2>\n<ol class=\"records\">\n", f);
 	for (size_t i = 0; i < nv; i++) {
 		if (i && !memcmp(v[i], v[i - 1], PROTO_ID_BYTES))
@@ -477,7 +459,7 @@ static void html_table(FILE *f, const struct report *r, const struct report_tabl
 	char hex[PROTO_ID_HEX + 1];
 
 	fprintf(f, "<section id=\"t%zu\"><h2>", idx);
-	esc(f, t->title);
+	cli_markup_esc(f, t->title);
 	fputs("</h2>\n", f);
 	if (!t->rows) {
 		fprintf(f, "<p class=\"meta\">%s</p></section>\n", L->none);
@@ -486,12 +468,12 @@ static void html_table(FILE *f, const struct report *r, const struct report_tabl
 	fputs("<table><thead><tr>", f);
 	for (size_t c = 0; c < t->ncols; c++) {
 		fputs("<th>", f);
-		esc(f, t->headers[c]);
+		cli_markup_esc(f, t->headers[c]);
 		fputs("</th>", f);
 	}
 	if (explain) {
 		fputs("<th>", f);
-		esc(f, L->records);
+		cli_markup_esc(f, L->records);
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead>\n<tbody>\n", f);
@@ -511,7 +493,7 @@ static void html_table(FILE *f, const struct report *r, const struct report_tabl
 			if (lang_ok(lang))
 				fprintf(f, " lang=\"%s\"", lang);
 			fputc('>', f);
-			esc(f, cell);
+			cli_markup_esc(f, cell);
 			fputs("</td>", f);
 		}
 		if (explain) {
@@ -546,16 +528,16 @@ static void write_when(FILE *f, const struct report *r, const struct report_labe
 	fputs("<p class=\"meta\">", f);
 	if (r->opt.generated_s) {
 		report_date(L, buf, sizeof(buf), r->opt.generated_s);
-		esc(f, L->generated);
+		cli_markup_esc(f, L->generated);
 		fputs(": ", f);
-		esc(f, buf);
+		cli_markup_esc(f, buf);
 	}
 	if (r->newest_ms) {
 		report_date(L, buf, sizeof(buf), (int64_t)(r->newest_ms / 1000));
 		fputs(r->opt.generated_s ? " &#183; " : "", f);
-		esc(f, L->data_as_of);
+		cli_markup_esc(f, L->data_as_of);
 		fputs(": ", f);
-		esc(f, buf);
+		cli_markup_esc(f, buf);
 	}
 	fputs("</p>\n", f);
 }
@@ -579,58 +561,58 @@ int report_write_html(FILE *f, const struct report *r, const struct report_label
 	if (r->opt.record_url)   /* framed by agora web: a record opens as the page */
 		fputs("<base target=\"_top\">\n", f);
 	fputs("<title>", f);
-	esc(f, L->title);
+	cli_markup_esc(f, L->title);
 	fputs(": ", f);
-	esc(f, r->alliance_name ? r->alliance_name : hex);
+	cli_markup_esc(f, r->alliance_name ? r->alliance_name : hex);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>", css);
-	esc(f, L->title);
+	cli_markup_esc(f, L->title);
 	fputs(": ", f);
-	esc(f, r->alliance_name ? r->alliance_name : hex);
+	cli_markup_esc(f, r->alliance_name ? r->alliance_name : hex);
 	fprintf(f, "</h1>\n<p class=\"meta\">%s: <code>%s</code></p>\n", L->alliance, hex);
 	write_when(f, r, L);
 	if (r->n_hidden) {
 		fputs("<p class=\"meta\">", f);
-		esc(f, L->coordinators);
+		cli_markup_esc(f, L->coordinators);
 		fputs(": ", f);
 		for (size_t i = 0, k = 0; i < r->n_members; i++)
 			if (r->members[i].hidden) {
 				fputs(k++ ? ", " : "", f);
-				esc(f, r->members[i].name);
+				cli_markup_esc(f, r->members[i].name);
 			}
 		fputs("</p>\n", f);
 	}
 	fprintf(f, "<p class=\"meta\">%s: ", L->filters);
 	if (!r->opt.year && !r->opt.sector && !r->opt.n_authors)
-		esc(f, L->none);
+		cli_markup_esc(f, L->none);
 	if (r->opt.year)
 		fprintf(f, "%s &#8804; %u ", L->year, r->opt.year);
 	if (r->opt.sector)
 	{
-		esc(f, L->sector);
+		cli_markup_esc(f, L->sector);
 		fputs(" = ", f);
-		esc(f, report_sector_label(L, r->opt.sector));
+		cli_markup_esc(f, report_sector_label(L, r->opt.sector));
 		fputc(' ', f);
 	}
 	if (r->opt.n_authors)
 		fprintf(f, "%s: %zu", L->municipality, r->opt.n_authors);
 	fputs("</p>\n<p class=\"def\">", f);
-	esc(f, L->definitions);
+	cli_markup_esc(f, L->definitions);
 	fputs("</p>\n</header>\n<nav><ul>\n", f);
 	fprintf(f, "<li><a href=\"#charts\">%s</a></li>\n", L->sec_charts);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<li><a href=\"#t%zu\">", i);
-		esc(f, ts[i].title);
+		cli_markup_esc(f, ts[i].title);
 		fputs("</a></li>\n", f);
 	}
 	fputs("</ul></nav>\n", f);
 
 	fputs("<section id=\"charts\"><h2>", f);
-	esc(f, L->sec_charts);
+	cli_markup_esc(f, L->sec_charts);
 	fputs("</h2>\n", f);
 	chart_status(f, r, L);
 	chart_sectors(f, r, L);
 	fputs("<h3>", f);
-	esc(f, L->chart_traj);
+	cli_markup_esc(f, L->chart_traj);
 	fputs("</h3>\n<div class=\"charts\">\n", f);
 	for (size_t i = 0; i < r->n_members; i++)
 		if (!r->members[i].hidden)

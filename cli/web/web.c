@@ -36,6 +36,7 @@
 #include "cli/home_int.h"
 #include "cli/opt_int.h"
 #include "cli/lang/lang.h"
+#include "cli/markup_int.h"
 #include "cli/web/web_int.h"
 
 #define WEB_DEFAULT_PORT 8420
@@ -76,22 +77,12 @@ static const struct cli_command web_cmd = {
 
 void web_esc_n(FILE *f, const char *s, size_t n)
 {
-	for (size_t i = 0; s && i < n && s[i]; i++) {
-		switch (s[i]) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(s[i], f); break;
-		}
-	}
+	cli_markup_esc_n(f, s, n);
 }
 
 void web_esc(FILE *f, const char *s)
 {
-	if (s)
-		web_esc_n(f, s, strlen(s));
+	cli_markup_esc(f, s);
 }
 
 void web_csrf_input(struct web_req *r, FILE *f)

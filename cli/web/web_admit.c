@@ -3,14 +3,18 @@
  * /admit): what `agora alliance admit KEY --name --country [--role]
  * [--expires] [--alliance]` does, through the same cli_admission_new, so
  * a bad key, role or duration gets the command's own message, and a node
- * that is no coordinator gets cli_gov_message's.  The server has checked
- * the token, the CSRF token and the origin before any of this runs.
+ * that is no coordinator gets cli_gov_message's.  Also what the
+ * coordinators' forms share, and the page a node that is no coordinator
+ * gets instead of them (web_gov_refuse).  The server has checked the
+ * token, the CSRF token and the origin before any of this runs.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/alliance_int.h"
 #include "cli/json_int.h"
 #include "cli/members_int.h"
+#include "cli/names_int.h"
 #include "cli/web/web_int.h"
 
 static const char *const roles[] = { "member", "coordinator", "observer" };
@@ -58,6 +62,73 @@ int web_gov_alliance(struct web_req *r, uint8_t alliance[PROTO_ID_BYTES])
 	int ret = cli_alliance(r->w->ctx, t, web_form_nonempty(&r->form, "alliance"), alliance);
 	store_txn_end(t);          /* never hold a snapshot across a write */
 	return ret == CLI_EXIT_OK ? 0 : 1;
+}
+
+struct coords {
+	FILE *f;
+	struct cli_names *names;
+	uint64_t now;
+	size_t n;
+};
+
+static int coordinator_cb(const struct store_member *m, void *arg)
+{
+	struct coords *c = arg;
+	const char *name;
+
+	if (m->role != AGORA__ROLE__ROLE_COORDINATOR || !store_member_is_active(m, c->now))
+		return 0;
+	/* The newest profile's name, else the admission's; founders have none. */
+	name = c->names ? cli_names_name(c->names, m->key) : NULL;
+	fputs("<li>", c->f);
+	web_link_town(c->f, m->key, name && *name ? name : m->name);
+	fputs("</li>\n", c->f);
+	c->n++;
+	return 0;
+}
+
+bool web_gov_refuse(struct web_req *r, struct web_resp *p, const char *title)
+{
+	struct store_txn *t;
+	uint8_t alliance[PROTO_ID_BYTES];
+	char *aname;
+
+	if (store_txn_begin(r->w->ctx->store, &t) < 0)
+		return false;
+	struct coords c = { p->f, NULL, cli_now_ms(), 0 };
+	if (cli_alliance(r->w->ctx, t, web_form_nonempty(&r->args, "alliance"), alliance) !=
+	        CLI_EXIT_OK ||
+	    cli_member_coordinator(t, alliance, r->w->pk, c.now)) {
+		store_txn_end(t);
+		return false;
+	}
+	if ((c.names = cli_names_new(t)) && cli_names_load(c.names) < 0) {
+		cli_names_free(c.names);
+		c.names = NULL;
+	}
+	aname = cli_alliance_name(t, alliance);
+	web_page_begin(r, p, title);
+	fputs("<h1>", p->f);
+	web_esc(p->f, title);
+	fputs("</h1>\n<p class=\"err\" id=\"only_coordinator\">", p->f);
+	web_esc(p->f, r->tx->only_coordinator);
+	fputs("</p>\n<p>", p->f);
+	web_esc(p->f, r->tx->coordinators_of);
+	fputs(" ", p->f);
+	web_esc(p->f, aname ? aname : "?");
+	fputs(":</p>\n<ul id=\"coordinators\">\n", p->f);
+	store_members(t, alliance, coordinator_cb, &c);
+	fputs("</ul>\n", p->f);
+	if (!c.n) {
+		fputs("<p class=\"meta\">", p->f);
+		web_esc(p->f, r->tx->none);
+		fputs("</p>\n", p->f);
+	}
+	web_page_end(r, p);
+	free(aname);
+	cli_names_free(c.names);
+	store_txn_end(t);
+	return true;
 }
 
 void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint)
@@ -117,7 +188,8 @@ void web_page_admit(struct web_req *r, struct web_resp *p)
 		return;
 	}
 	if (!r->post) {
-		page_form(r, p, &r->args, NULL);
+		if (!web_gov_refuse(r, p, tx->title_admit))
+			page_form(r, p, &r->args, NULL);
 		return;
 	}
 	if (cli_admission_new(&rec, err, sizeof(err), web_form_get(v, "key"),

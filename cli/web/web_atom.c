@@ -5,7 +5,7 @@
  * municipality, time, a link to its record page and a summary.  A feed
  * reader holds no cookie, so the page also opens with ?feed=, a token that
  * opens nothing else (web.c).  Every stored string is another
- * municipality's and goes through web_xml_esc.
+ * municipality's and goes through web_esc.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,28 +28,6 @@ struct atom {
 	struct cli_names *names;
 	uint64_t newest_ms;           /* the feed's <updated> */
 };
-
-void web_xml_esc(FILE *f, const char *s)
-{
-	for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
-		switch (*c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			if ((*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r') ||
-			    (c[0] == 0xef && c[1] == 0xbf && (c[2] == 0xbe || c[2] == 0xbf))) {
-				fputs("\xef\xbf\xbd", f);     /* U+FFFD */
-				if (*c == 0xef)
-					c += 2;
-			} else {
-				fputc(*c, f);
-			}
-		}
-	}
-}
 
 void web_feed_href(struct web_req *r, FILE *f)
 {
@@ -81,7 +59,7 @@ static void rfc3339(char *buf, size_t cap, uint64_t ms)
 static void url(FILE *f, struct web_req *r, const char *path)
 {
 	fputs("http://", f);
-	web_xml_esc(f, r->host);
+	web_esc(f, r->host);
 	fputs(path, f);
 }
 
@@ -116,17 +94,17 @@ static int entry_cb(const struct store_hit *hit, void *arg)
 	rfc3339(when, sizeof(when), rec->created_ms);
 
 	fprintf(f, "<entry>\n<id>urn:agora:record:%s</id>\n<title>", hex);
-	web_xml_esc(f, title && *title ? title : a->r->tx->untitled);
+	web_esc(f, title && *title ? title : a->r->tx->untitled);
 	fputs("</title>\n<author><name>", f);
-	web_xml_esc(f, muni && *muni ? muni : a->r->tx->unknown);
+	web_esc(f, muni && *muni ? muni : a->r->tx->unknown);
 	fprintf(f, "</name></author>\n<updated>%s</updated>\n<category term=\"", when);
-	web_xml_esc(f, cli_format_kind(kbuf, kind));
+	web_esc(f, cli_format_kind(kbuf, kind));
 	fputs("\"/>\n<link rel=\"alternate\" type=\"text/html\" href=\"", f);
 	url(f, a->r, "/record/");
 	fprintf(f, "%s\"/>\n", hex);
 	if (summary) {
 		fputs("<summary>", f);
-		web_xml_esc(f, summary);
+		web_esc(f, summary);
 		fputs("</summary>\n", f);
 	}
 	fputs("</entry>\n", f);
@@ -177,20 +155,20 @@ void web_page_atom(struct web_req *r, struct web_resp *p)
 	p->type = "application/atom+xml; charset=utf-8";
 	fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	      "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"", p->f);
-	web_xml_esc(p->f, r->lang);
+	web_esc(p->f, r->lang);
 	/* The feed's id and self link: this very address, so that each
 	 * filter is a feed of its own. */
 	fputs("\">\n<id>", p->f);
 	url(p->f, r, "");
 	web_feed_href(r, p->f);
 	fputs("</id>\n<title>", p->f);
-	web_xml_esc(p->f, tx->feed_title);
+	web_esc(p->f, tx->feed_title);
 	if (web_form_nonempty(&r->args, "q")) {
 		fputs(": ", p->f);
-		web_xml_esc(p->f, web_form_get(&r->args, "q"));
+		web_esc(p->f, web_form_get(&r->args, "q"));
 	}
 	fprintf(p->f, "</title>\n<updated>%s</updated>\n<author><name>", when);
-	web_xml_esc(p->f, r->w->name[0] ? r->w->name : "agora");
+	web_esc(p->f, r->w->name[0] ? r->w->name : "agora");
 	fputs("</name></author>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"", p->f);
 	url(p->f, r, "");
 	web_feed_href(r, p->f);

@@ -127,6 +127,42 @@ void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text
 	fputs("</a>", f);
 }
 
+/* A schema name in snake case, as the language files name sections:
+ * "TargetKind" -> "target_kind". */
+static void snake(char *out, size_t cap, const char *camel)
+{
+	size_t n = 0;
+
+	for (const char *c = camel; *c && n + 2 < cap; c++) {
+		if (*c >= 'A' && *c <= 'Z' && c != camel)
+			out[n++] = '_';
+		out[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+	}
+	out[n] = '\0';
+}
+
+const char *web_code_label(const struct lang *words, const ProtobufCEnumDescriptor *ed,
+                           const char *code)
+{
+	char list[64];
+
+	snake(list, sizeof(list), ed->short_name);
+	return lang_code_name(words, list, code);
+}
+
+const char *web_field_label(const struct lang *words, const ProtobufCMessageDescriptor *d,
+                            const char *field)
+{
+	char list[80], kind[64];
+	const char *t;
+
+	snake(kind, sizeof(kind), d->short_name);
+	snprintf(list, sizeof(list), "field.%s", kind);
+	if ((t = lang_code_name(words, list, field)) != field)
+		return t;
+	return lang_code_name(words, "field", field);
+}
+
 void web_link_town(FILE *f, const uint8_t key[PROTO_KEY_BYTES], const char *name)
 {
 	char hex[PROTO_KEY_BYTES * 2 + 1];

@@ -121,9 +121,11 @@ struct web_resp {
 
 /* ------------------------------------------------------------ html */
 
-/* s as HTML text or attribute value: & < > " ' escaped; NULL writes nothing. */
+/* s as HTML or XML text or attribute value, by the one rule of
+ * cli/markup_int.h (cli_markup_esc: & < > " ' escaped, control characters
+ * replaced); NULL writes nothing.  Pages and the Atom feed use these. */
 void web_esc(FILE *f, const char *s);
-/* The first n bytes of s, escaped. */
+/* The first n bytes of s, escaped the same way. */
 void web_esc_n(FILE *f, const char *s, size_t n);
 /* The page's head, header and navigation; title is escaped. */
 void web_page_begin(struct web_req *r, struct web_resp *p, const char *title);
@@ -212,6 +214,17 @@ int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO
 struct cli_amend;
 const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg,
                          bool content, struct cli_amend *a, int *status);
+/*
+ * The coordinators' pages on GET (admit, invite, revoke, endorse;
+ * web_admit.c): when this node's key is not an active coordinator of the
+ * alliance the request names (?alliance=, else the default), write a whole
+ * page in p titled title that says only a coordinator can do this and
+ * names the alliance's coordinators (escaped, linked to their pages), and
+ * return true; no form.  false, with nothing written, when the node is a
+ * coordinator there, or when the alliance or the store cannot be read (the
+ * form is shown and its POST answers as the CLI does).
+ */
+bool web_gov_refuse(struct web_req *r, struct web_resp *p, const char *title);
 /* A labelled text input name (id f_NAME) holding cur, with a hint line
  * (NULL: none); label, cur and hint escaped.  (web_admit.c) */
 void web_input(FILE *f, const char *name, const char *label, const char *cur, const char *hint);
@@ -251,17 +264,27 @@ void web_url_put(FILE *f, const char *s);
 /* "/atom?ARGS&amp;feed=HEX": the Atom feed of this request's search (its
  * arguments but page, token and feed), as an HTML attribute value. */
 void web_feed_href(struct web_req *r, FILE *f);
-/* s as XML 1.0 text or attribute value: & < > " ' escaped, and each
- * character XML 1.0 forbids (C0 controls but tab and line ends, U+FFFE,
- * U+FFFF) written as U+FFFD, so a hostile string cannot break the
- * document.  NULL writes nothing.  (web_atom.c) */
-void web_xml_esc(FILE *f, const char *s);
+
+/*
+ * Words for the schema, from cli/lang/<code>.ini through lang_code_name
+ * (web_html.c).  web_code_label: a code-list value of ed ("sector",
+ * "local_heat_cold_production" -> "Lokal varme- og køleproduktion"), its
+ * section ed's name in snake case.  web_field_label: a field of message d
+ * for a form or the record page: [field] "<message>.<field>" when the
+ * field means something of its own there ("charter.name", "retract.target"),
+ * else [field] "<field>", else field itself.  Borrowed from words.
+ */
+const char *web_code_label(const struct lang *words, const ProtobufCEnumDescriptor *ed,
+                           const char *code);
+const char *web_field_label(const struct lang *words, const ProtobufCMessageDescriptor *d,
+                            const char *field);
 
 /* "<a href=/record/HEX>short</a>" for a record id. */
 void web_link_record(FILE *f, const uint8_t id[PROTO_ID_BYTES], const char *text);
-/* Every set field of msg as a table (web_record.c): names, values escaped,
- * record ids as links to their records. */
-void web_fields_table(FILE *f, const ProtobufCMessage *msg);
+/* Every set field of msg as a table (web_record.c): each field by its
+ * label and each code by its name in words (web_field_label,
+ * web_code_label), values escaped, record ids as links to their records. */
+void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage *msg);
 /* A link to the town page of author key, showing name (or the short key). */
 void web_link_town(FILE *f, const uint8_t key[PROTO_KEY_BYTES], const char *name);
 

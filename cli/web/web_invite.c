@@ -66,7 +66,8 @@ void web_page_invite(struct web_req *r, struct web_resp *p)
 		return;
 	}
 	if (!r->post) {
-		page_form(r, p, &r->args, NULL);
+		if (!web_gov_refuse(r, p, tx->title_invite))
+			page_form(r, p, &r->args, NULL);
 		return;
 	}
 	struct cli_invite_req q = {

@@ -77,54 +77,41 @@ static char *form_joined(const struct web_form *v, const char *name)
 	return out;
 }
 
-/* A code list's section in the language files: "TargetKind" ->
- * "target_kind" (lang.h). */
-static void list_name(char *out, size_t cap, const char *camel)
-{
-	size_t n = 0;
-
-	for (const char *c = camel; *c && n + 2 < cap; c++) {
-		if (*c >= 'A' && *c <= 'Z' && c != camel)
-			out[n++] = '_';
-		out[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-	}
-	out[n] = '\0';
-}
-
 /* One input per field of desc, filled from v (the values given, or the
- * record being amended).  Nested messages are left to the CLI, but for an
- * inventory's sector lines when publishing (an amend keeps the old ones). */
+ * record being amended), each labelled in words.  Nested messages are left
+ * to the CLI (translations), but for an inventory's sector lines: one text
+ * area, as published or as the amended record holds them. */
 static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessageDescriptor *desc,
-                        const struct web_form *v, bool amend)
+                        const struct web_form *v)
 {
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
 		bool rep = fd->label == PROTOBUF_C_LABEL_REPEATED;
-		char label[80];
+		const char *label = web_field_label(words, desc, fd->name);
 
 		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
-			if (amend || fd->descriptor != &agora__sector_emission__descriptor)
+			if (fd->descriptor != &agora__sector_emission__descriptor)
 				continue;
-			fputs("<label for=\"f_" SECTOR_LINES "\">sector lines</label>\n"
-			      "<textarea id=\"f_" SECTOR_LINES "\" name=\"" SECTOR_LINES "\" rows=\"4\">", f);
+			fputs("<label for=\"f_" SECTOR_LINES "\">", f);
+			web_esc(f, web_field_label(words, desc, fd->name));
+			fputs("</label>\n<textarea id=\"f_" SECTOR_LINES "\" name=\"" SECTOR_LINES
+			      "\" rows=\"4\">", f);
 			web_esc(f, web_form_get(v, SECTOR_LINES));
 			fputs("</textarea>\n<div class=\"hint\">SECTOR:TCO2E[:MWH]</div>\n", f);
 			continue;
 		}
-		snprintf(label, sizeof(label), "%s", fd->name);
-		for (char *c = label; *c; c++)
-			if (*c == '_')
-				*c = ' ';
 		if (fd->type == PROTOBUF_C_TYPE_BOOL) {
-			fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"true\"%s> %s</label>\n",
-			        fd->name, form_has(v, fd->name, "true") ? " checked" : "", label);
+			fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"true\"%s> ",
+			        fd->name, form_has(v, fd->name, "true") ? " checked" : "");
+			web_esc(f, label);
+			fputs("</label>\n", f);
 			continue;
 		}
-		fprintf(f, "<label for=\"f_%s\">%s</label>\n", fd->name, label);
+		fprintf(f, "<label for=\"f_%s\">", fd->name);
+		web_esc(f, label);
+		fputs("</label>\n", f);
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			const ProtobufCEnumDescriptor *ed = fd->descriptor;
-			char list[64];
-			list_name(list, sizeof(list), ed->short_name);
 			if (rep) {
 				fprintf(f, "<div class=\"boxes\" id=\"f_%s\">", fd->name);
 				for (unsigned k = 0; k < ed->n_values; k++) {
@@ -133,7 +120,7 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 						continue;
 					fprintf(f, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\"%s> ",
 					        fd->name, nm, form_has(v, fd->name, nm) ? " checked" : "");
-					web_esc(f, lang_code_name(words, list, nm));
+					web_esc(f, web_code_label(words, ed, nm));
 					fputs("</label>", f);
 				}
 				fputs("</div>\n", f);
@@ -147,7 +134,7 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 						continue;
 					fprintf(f, "<option value=\"%s\"%s>", nm,
 					        cur && !strcmp(cur, nm) ? " selected" : "");
-					web_esc(f, lang_code_name(words, list, nm));
+					web_esc(f, web_code_label(words, ed, nm));
 					fputs("</option>", f);
 				}
 				fputs("</select>\n", f);
@@ -172,6 +159,49 @@ static void form_fields(FILE *f, const struct lang *words, const ProtobufCMessag
 	}
 }
 
+/* Field `name` of the nested message m as text fields_set reads back, after
+ * sep, into the memstream f; nothing when it is not set. */
+static void nested_text(FILE *f, const ProtobufCMessage *m, const char *name, const char *sep)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	char buf[64];
+
+	if (fd && fields_has(m, fd) &&
+	    fields_value_text(buf, sizeof(buf), fd, (const char *)m + fd->offset) == 0)
+		fprintf(f, "%s%s", sep, buf);
+}
+
+/* The sector lines of an inventory (field fd of msg) as the text area holds
+ * them: "SECTOR:TCO2E[:MWH]", one a line.  0 or -ENOMEM. */
+static int sector_lines_pair(struct web_form *v, const ProtobufCMessage *msg,
+                             const ProtobufCFieldDescriptor *fd)
+{
+	size_t n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+	ProtobufCMessage *const *el = *(ProtobufCMessage *const *const *)((const char *)msg +
+	                                                                fd->offset);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		nested_text(f, el[k], "sector", "");
+		nested_text(f, el[k], "tco2e", ":");
+		nested_text(f, el[k], "mwh", ":");
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = web_form_add(v, SECTOR_LINES, text);
+	free(text);
+	return rc == -ENOMEM ? rc : 0;
+}
+
 /* The current values of msg as form pairs (for the amend form). */
 static int form_from_message(struct web_form *v, const ProtobufCMessage *msg)
 {
@@ -182,8 +212,14 @@ static int form_from_message(struct web_form *v, const ProtobufCMessage *msg)
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		size_t n = 1, sz = fields_elem_size(fd);
 		const char *base;
-		if (fd->type == PROTOBUF_C_TYPE_MESSAGE || !fields_has(msg, fd))
+		if (!fields_has(msg, fd))
 			continue;
+		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (fd->descriptor == &agora__sector_emission__descriptor &&
+			    sector_lines_pair(v, msg, fd) < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 			n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
 			base = *(const char *const *)((const char *)msg + fd->offset);
@@ -343,7 +379,7 @@ static void page_form(struct web_req *r, struct web_resp *p, enum proto_kind kin
 	fprintf(f, "<input type=\"hidden\" name=\"kind\" value=\"%s\">\n", proto_kind_name(kind));
 	if (!amend_hex)
 		web_alliance_select(r, f, web_form_get(values, "alliance"));
-	form_fields(f, r->words, proto_kind_descriptor(kind), values, amend_hex != NULL);
+	form_fields(f, r->words, proto_kind_descriptor(kind), values);
 	fputs("<p><button type=\"submit\" id=\"submit\">", f);
 	web_esc(f, amend_hex ? tx->amend_button : tx->publish_button);
 	fputs("</button></p>\n</form>\n", f);
@@ -419,7 +455,9 @@ void web_page_publish(struct web_req *r, struct web_resp *p)
 		return;
 	}
 	if (!r->post) {
-		page_form(r, p, kind, &r->args, NULL, NULL);
+		/* Only coordinators endorse: anyone else is told so, not given a form. */
+		if (kind != PROTO_KIND_ENDORSEMENT || !web_gov_refuse(r, p, tx->title_publish))
+			page_form(r, p, kind, &r->args, NULL, NULL);
 		return;
 	}
 	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
@@ -512,11 +550,15 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 			page_form(r, p, a.kind, &values, NULL, hex);
 		goto out;
 	}
-	/* The copy keeps what the form does not show (translations, sector
-	 * lines); every field the form shows is taken from the form. */
-	for (unsigned i = 0; i < a.content->descriptor->n_fields; i++)
-		if (a.content->descriptor->fields[i].type != PROTOBUF_C_TYPE_MESSAGE)
-			fields_clear(a.content, &a.content->descriptor->fields[i]);
+	/* The copy keeps what the form does not show (translations); every
+	 * field the form shows, sector lines too, is taken from the form, so a
+	 * line taken out of the text area is gone from the new version. */
+	for (unsigned i = 0; i < a.content->descriptor->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &a.content->descriptor->fields[i];
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    fd->descriptor == &agora__sector_emission__descriptor)
+			fields_clear(a.content, fd);
+	}
 	fields_init(&fs, a.content, t, false);
 	if (apply_form(&fs, &r->form, err, sizeof(err), tx) < 0) {
 		p->status = 400;

@@ -23,7 +23,31 @@ struct rec_page {
 	size_t n;
 };
 
-void web_fields_table(FILE *f, const ProtobufCMessage *msg)
+/* The codes of enum field fd of msg by their names in words, "; " between. */
+static void enum_labels(FILE *f, const struct lang *words, const ProtobufCMessage *msg,
+                        const ProtobufCFieldDescriptor *fd)
+{
+	const int *v = (const int *)((const char *)msg + fd->offset);
+	size_t n = 1;
+
+	if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		n = *(const size_t *)((const char *)msg + fd->quantifier_offset);
+		v = *(int *const *)((const char *)msg + fd->offset);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const char *code = proto_enum_name(fd->descriptor, v[k]);
+		char num[16];
+		if (!code) {            /* a newer schema's value: its number */
+			snprintf(num, sizeof(num), "%d", v[k]);
+			code = num;
+		}
+		if (k)
+			fputs("; ", f);
+		web_esc(f, web_code_label(words, fd->descriptor, code));
+	}
+}
+
+void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 
@@ -34,9 +58,11 @@ void web_fields_table(FILE *f, const ProtobufCMessage *msg)
 		if (!fields_has(msg, fd))
 			continue;
 		fputs("<tr><th>", f);
-		web_esc(f, fd->name);
+		web_esc(f, web_field_label(words, d, fd->name));
 		fputs("</th><td class=\"v\">", f);
-		if (fd->type == PROTOBUF_C_TYPE_BYTES) {
+		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
+			enum_labels(f, words, msg, fd);
+		} else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
 			const ProtobufCBinaryData *b;
 			size_t n = 1;
 			if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -274,9 +300,9 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 	web_esc(f, tx->h_fields);
 	fputs("</h2>\n", f);
 	if (own == PROTO_KIND_RETRACT && rec->retract)
-		web_fields_table(f, &rec->retract->base);
+		web_fields_table(f, r->words, &rec->retract->base);
 	else if (msg)
-		web_fields_table(f, msg);
+		web_fields_table(f, r->words, msg);
 	web_attach_list(r, f, rec, hex);
 
 	c.r = r;

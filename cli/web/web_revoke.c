@@ -47,7 +47,8 @@ void web_page_revoke(struct web_req *r, struct web_resp *p)
 		return;
 	}
 	if (!r->post) {
-		page_form(r, p, &r->args, NULL);
+		if (!web_gov_refuse(r, p, tx->title_revoke))
+			page_form(r, p, &r->args, NULL);
 		return;
 	}
 	const char *after = web_form_nonempty(v, "after_seq");

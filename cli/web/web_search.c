@@ -207,7 +207,13 @@ static int hit_cb(const struct store_hit *hit, void *arg)
 		web_esc_marked(f, title && *title ? title : tx->untitled, s->words, s->n_words);
 		fputs("</a></div>\n<div class=\"meta\">", f);
 	}
+	/* Codes in the page's language, as the record page and the report name
+	 * them (lang_code_name); a code no file names shows as itself. */
+	fputs("<span class=\"kind\" data-kind=\"", f);
 	web_esc(f, cli_format_kind(kbuf, kind));
+	fputs("\">", f);
+	web_esc(f, lang_code_name(s->r->words, "kind", cli_format_kind(kbuf, kind)));
+	fputs("</span>", f);
 	if (rec->author.len == PROTO_KEY_BYTES) {
 		fputs(" · ", f);
 		web_link_town(f, rec->author.data, muni);
@@ -218,11 +224,11 @@ static int hit_cb(const struct store_hit *hit, void *arg)
 	}
 	if (sector && *sector) {
 		fputs(" · ", f);
-		web_esc(f, sector);
+		web_esc(f, lang_code_name(s->r->words, "sector", sector));
 	}
 	if (status && *status) {
 		fputs(" · ", f);
-		web_esc(f, status);
+		web_esc(f, lang_code_name(s->r->words, "status", status));
 	}
 	fputs(" · ", f);
 	web_esc(f, when);

@@ -157,6 +157,8 @@
 	X(r_confirm) \
 	X(err_confirm) \
 	X(revoke_button) \
+	X(only_coordinator) \
+	X(coordinators_of) \
 	X(feed_link) \
 	X(feed_title) \
 	X(h_files) \

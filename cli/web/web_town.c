@@ -45,7 +45,7 @@ static int list_cb(const struct store_hit *hit, void *arg)
 		return 0;
 	kind = proto_record_content(rec, &msg);
 	if (c->profile && msg) {
-		web_fields_table(c->f, msg);
+		web_fields_table(c->f, c->r->words, msg);
 		agora__record__free_unpacked(rec, NULL);
 		c->n++;
 		return 1;               /* the newest one only */
@@ -58,7 +58,8 @@ static int list_cb(const struct store_hit *hit, void *arg)
 	fputs("</td><td>", c->f);
 	web_esc(c->f, years);
 	fputs("</td><td>", c->f);
-	web_esc(c->f, status);
+	if (status && *status)
+		web_esc(c->f, lang_code_name(c->r->words, "status", status));
 	fputs("</td></tr>\n", c->f);
 	if (kind == PROTO_KIND_INVENTORY && c->n_inv < MAX_POINTS) {
 		const Agora__Inventory *inv = (const Agora__Inventory *)msg;

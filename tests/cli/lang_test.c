@@ -65,6 +65,13 @@ static size_t required_keys(char ***out)
 			snprintf(key, sizeof(key), "kind.%s", name);
 			ADD(key);
 		}
+		/* Every field of every kind has a label for the forms and the
+		 * record page (a Supersede's fields are its new version's). */
+		const ProtobufCMessageDescriptor *d = proto_kind_descriptor((enum proto_kind)kind);
+		for (unsigned f = 0; d && kind != PROTO_KIND_SUPERSEDE && f < d->n_fields; f++) {
+			snprintf(key, sizeof(key), "field.%s", d->fields[f].name);
+			ADD(key);
+		}
 	}
 	for (size_t i = 0; report_label_key(i); i++)
 		ADD(report_label_key(i));

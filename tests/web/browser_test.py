@@ -14,6 +14,11 @@ as a climate officer would:
     nothing is stored;
   * publishes a target (on the municipality's page after) and admits a
     municipality in the Danish admission form (on the members page after);
+  * invites a new member (the code shown is one `agora join` takes) and
+    revokes the admitted key (refused until the permanence is confirmed;
+    `agora alliance members` shows it revoked after);
+  * on a member's node, the admit, invite and revoke links lead to a page
+    that says only the coordinator can, names it, and holds no form;
   * XSS: the hostile records are on the result page and their record
     pages as text: no alert opens, no <img> or <script> element comes from
     them, the title reads exactly as typed;
@@ -133,6 +138,75 @@ def main():
     print("ok: screenshots in", SHOTS)
 
 
+def member_status(home, key):
+    return webtest.member_status(AGORA, home, key)
+
+
+def coordinator_forms(d, w, home, admitted):
+    """The coordinator invites a new member and revokes a key, clicking
+    through the forms as a person does."""
+    d.get(w.base + "/members?lang=en")
+    wait_for(d, "#invite").click()
+    wait_for(d, "#f_name").send_keys("Haderslev Kommune")
+    d.find_element(By.ID, "f_country").send_keys("dk")
+    Select(d.find_element(By.ID, "f_role")).select_by_value("member")
+    d.find_element(By.ID, "f_expires").send_keys("3d")
+    d.find_element(By.ID, "f_address").send_keys("127.0.0.1:7420")
+    shot(d, "9-invite")
+    d.find_element(By.ID, "submit").click()
+    code = wait_for(d, "#code").text.strip()
+    check(code.startswith("agora1-"), "the invite page shows the code: %r" % code)
+    check(d.find_element(By.ID, "join").text.strip() == "agora join " + code,
+          "with the line the new member runs")
+    shot(d, "9-invite-code")
+    joinhome, p = webtest.join(AGORA, home, "Haderslev Kommune", code, "127.0.0.1:7998")
+    check(p.returncode == 0 and "joining as Haderslev Kommune" in p.stdout,
+          "agora join takes the code shown in the browser: %s%s" % (p.stdout, p.stderr))
+
+    check(member_status(home, admitted) == ["active"], "the admitted key is active before")
+    d.get(w.base + "/members")
+    wait_for(d, "#revoke").click()
+    wait_for(d, "#f_key").send_keys(admitted)
+    d.find_element(By.ID, "f_reason").send_keys("the laptop with the key was stolen")
+    check(d.find_element(By.ID, "warning").text != "", "the revoke form warns it is permanent")
+    d.find_element(By.ID, "submit").click()        # not confirmed: refused, values kept
+    err = wait_for(d, "#error")
+    check("confirm" in err.text and member_status(home, admitted) == ["active"],
+          "an unconfirmed revocation is refused and changes nothing: %r" % err.text)
+    check(d.find_element(By.ID, "f_key").get_attribute("value") == admitted,
+          "the refused form keeps the key")
+    d.find_element(By.ID, "f_confirm").click()
+    shot(d, "10-revoke")
+    d.find_element(By.ID, "submit").click()
+    wait_for(d, "#published")
+    st = member_status(home, admitted)
+    check(len(st) == 1 and st[0].startswith("revoked after seq"),
+          "agora alliance members shows the key revoked: %r" % st)
+
+
+def member_is_told(d, home):
+    """On a member's node (not a coordinator) the coordinators' links lead
+    to a page that says so and names the coordinator, with no form."""
+    evil = os.path.join(os.path.dirname(home), "evil")
+    m = webtest.Web(AGORA, evil)
+    try:
+        d.get(m.url)
+        wait_for(d, "#q")
+        for link in ("#admit", "#invite", "#revoke"):
+            d.get(m.base + "/members?lang=da")
+            wait_for(d, link).click()
+            told = wait_for(d, "#only_coordinator")
+            check("Kun alliancens koordinator" in told.text,
+                  "%s: the member is told, in Danish, that only the coordinator can" % link)
+            names = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#coordinators li")]
+            check(names == ["Assens Kommune"], "%s names the coordinator: %r" % (link, names))
+            check(not d.find_elements(By.CSS_SELECTOR, "main form, #submit"),
+                  "%s shows the member no form" % link)
+        shot(d, "11-member-not-coordinator")
+    finally:
+        m.stop()
+
+
 def steps(d, w, home, ids):
     # The address with the token; the browser keeps the cookie.
     d.get(w.url)
@@ -226,6 +300,11 @@ def steps(d, w, home, ids):
     wait_for(d, "#node")
     check("Aabenraa Kommune" in d.find_element(By.TAG_NAME, "main").text,
           "the admitted municipality is on the members page")
+
+    coordinator_forms(d, w, home, webtest.key(AGORA, newhome))
+    member_is_told(d, home)
+    d.get(w.url)            # this node's token again (the member's replaced it)
+    wait_for(d, "#q")
 
     # Hostile records are text on the result page and their own pages.
     d.get(w.base + "/?q=alert")

@@ -1,7 +1,8 @@
 /*
  * web_form_test.c - the request decoding and the escaping of `agora web`
- * (cli/web/web_form.c, web_html.c / web.c): what a form body becomes, what
- * is refused, and how stored text is written into a page.
+ * (cli/web/web_form.c, web_html.c / web.c, cli/markup.c): what a form body
+ * becomes, what is refused, and how stored text is written into a page and
+ * into the summit report's HTML (one rule for both).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "cli/report/report.h"
 #include "cli/web/web_int.h"
 
 static char *html_of(void (*fn)(FILE *, const char *, char *const *, size_t), const char *text,
@@ -113,22 +115,68 @@ static void test_web_esc__every_markup_character_is_escaped(void **state)
 	free(h);
 }
 
-static void xml_esc(FILE *f, const char *text, char *const *w, size_t n)
+static void test_web_esc__controls_xml_forbids_become_replacement_characters(void **state)
+{
+	/* \x01, ESC, \x1f, DEL, U+FFFE and U+FFFF would make a feed not XML 1.0
+	 * (or a page hold terminal escapes), as would the C1 controls U+0085 and
+	 * U+009F; tab, line ends, U+FFFD and U+00A0 (no-break space) stay. */
+	char *h = html_of(esc, "<a href='x'>&\x01\tok\n\x1b[31m\r\x1f\x7f \xef\xbf\xbe\xef\xbf\xbf "
+	                  "\xef\xbf\xbd å \xc2\x85\xc2\x9f\xc2\xa0", NULL);
+	(void)state;
+	assert_string_equal(h, "&lt;a href=&#39;x&#39;&gt;&amp;\xef\xbf\xbd\tok\n\xef\xbf\xbd[31m\r"
+	                    "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd å "
+	                    "\xef\xbf\xbd\xef\xbf\xbd\xc2\xa0");
+	free(h);
+}
+
+static void esc_cut(FILE *f, const char *text, char *const *w, size_t n)
 {
 	(void)w;
 	(void)n;
-	web_xml_esc(f, text);
+	web_esc_n(f, text, 4);
 }
 
-static void test_web_xml_esc__markup_escaped_and_characters_xml_forbids_replaced(void **state)
+static void test_web_esc_n__stops_at_n_bytes_even_inside_a_character(void **state)
 {
-	/* \x01 and \x1f, U+FFFE and U+FFFF would make the feed not XML 1.0. */
-	char *h = html_of(xml_esc, "<a href='x'>&\x01\tok\n\x1f \xef\xbf\xbe\xef\xbf\xbf "
-	                  "\xef\xbf\xbd å", NULL);
+	/* The first 4 bytes end inside U+FFFE: its first bytes are copied, no
+	 * byte past n is read or written. */
+	char *h = html_of(esc_cut, "a<\xef\xbf\xbe>", NULL);
 	(void)state;
-	assert_string_equal(h, "&lt;a href=&#39;x&#39;&gt;&amp;\xef\xbf\xbd\tok\n\xef\xbf\xbd "
-	                    "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd å");
+	assert_string_equal(h, "a&lt;\xef\xbf");
 	free(h);
+}
+
+static void test_report_html__hostile_alliance_name_is_escaped_and_controls_replaced(void **state)
+{
+	/* The report writes stored text by the same rule as the pages
+	 * (cli/markup.c): markup escaped, ESC, \x01 and DEL replaced by
+	 * U+FFFD, never written raw.  (Stored records cannot hold controls,
+	 * proto/validate.c refuses them; the report is given one here.) */
+	struct report *r = NULL;
+	struct report_options o;
+	uint8_t alliance[PROTO_ID_BYTES];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	memset(alliance, 0xaa, sizeof(alliance));
+	memset(&o, 0, sizeof(o));
+	o.alliance = alliance;
+	assert_non_null(f);
+	assert_int_equal(report_new(&r, &o, NULL, NULL), 0);
+	assert_int_equal(report_set_alliance_name(r, "A\x1b[31m\x01\x7f<script>x</script>\"'&"), 0);
+	assert_int_equal(report_finish(r), 0);
+	assert_int_equal(report_write(f, r, REPORT_HTML, "en", 0), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "A\xef\xbf\xbd[31m\xef\xbf\xbd\xef\xbf\xbd"
+	                            "&lt;script&gt;x&lt;/script&gt;&quot;&#39;&amp;"));
+	assert_null(strchr(buf, '\x1b'));
+	assert_null(strchr(buf, '\x01'));
+	assert_null(strchr(buf, '\x7f'));
+	assert_null(strstr(buf, "<script>"));
+	free(buf);
+	report_free(r);
 }
 
 static void test_web_esc_marked__marks_folded_and_inflected_words_only(void **state)
@@ -154,7 +202,9 @@ int main(void)
 		cmocka_unit_test(test_web_cookie__finds_the_named_cookie_only),
 		cmocka_unit_test(test_web_esc__every_markup_character_is_escaped),
 		cmocka_unit_test(test_web_esc_marked__marks_folded_and_inflected_words_only),
-		cmocka_unit_test(test_web_xml_esc__markup_escaped_and_characters_xml_forbids_replaced),
+		cmocka_unit_test(test_web_esc__controls_xml_forbids_become_replacement_characters),
+		cmocka_unit_test(test_web_esc_n__stops_at_n_bytes_even_inside_a_character),
+		cmocka_unit_test(test_report_html__hostile_alliance_name_is_escaped_and_controls_replaced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

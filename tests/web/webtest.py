@@ -38,6 +38,22 @@ def key(agora, home):
     return json.loads(run(agora, home, "whoami", "--json").stdout)["key"]
 
 
+def member_status(agora, home, key):
+    """The status `agora alliance members --json` gives key (a list: one
+    entry per alliance it is in)."""
+    members = json.loads(run(agora, home, "alliance", "members", "--json").stdout)
+    return [m["status"] for m in members if m["key"] == key]
+
+
+def join(agora, home, town, code, public_address):
+    """A new node for town beside home (agora init) that runs agora join
+    with an invite code; returns its home and the finished join."""
+    joinhome = os.path.join(os.path.dirname(home), town.split()[0].lower())
+    run(agora, joinhome, "init", "--name", town, "--country", "DK")
+    return joinhome, run(agora, joinhome, "join", code, "--public-address", public_address,
+                         check=False)
+
+
 def make_store(agora, tmp):
     subprocess.run(["bash", os.path.join(HERE, "make_store.sh"), agora, tmp], check=True)
     home = os.path.join(tmp, "assens")
