@@ -55,7 +55,9 @@ void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		char *v = NULL;
-		if (!fields_has(msg, fd))
+		/* the files have a table of their own (web_attach_list) */
+		if (!fields_has(msg, fd) || (fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+		                             fd->descriptor == &agora__attachment__descriptor))
 			continue;
 		fputs("<tr><th>", f);
 		web_esc(f, web_field_label(words, d, fd->name));

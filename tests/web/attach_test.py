@@ -126,6 +126,7 @@ def checks(w, home, ours, theirs):
     check(s == 200 and "/attach/" not in body, "another's measure has no upload form")
     check('id="files"' in body and "plan.pdf" in body and "not fetched yet" in body and
           "/file/" not in body, "a file not fetched is listed as such, without a link")
+    check("media_type=" not in body, "the files are not also listed as raw fields")
     s, h, body = w.get("/file/%s/0" % theirs)
     check(s == 404 and "not fetched yet" in body, "GET of a file not fetched: 404 (%d)" % s)
 
