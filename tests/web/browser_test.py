@@ -8,7 +8,8 @@ as a climate officer would:
   * searches "vådområde" in the form and sees the wetland measures, the
     word marked;
   * opens a hit: the record page says "signature verified";
-  * publishes a lesson through the form and is taken to it;
+  * publishes a lesson through the form and is taken to it, then attaches
+    a file to it with the upload form (the new version links the file);
   * searches for it and finds it;
   * without the token (cookies cleared) the same form is refused and
     nothing is stored;
@@ -247,6 +248,20 @@ def steps(d, w, home, ids):
     check(h1.text == title, "the published title reads as typed: %r" % h1.text)
     check(not h1.find_elements(By.CSS_SELECTOR, "i"), "the title's <i> is text, not markup")
     check(lessons(home) == before + 1, "the form stored one lesson")
+
+    # Attach a file to it with the upload form: a new version lists it.
+    plan = os.path.join(os.path.dirname(home), "skoler-varmepumpe.pdf")
+    with open(plan, "wb") as fp:
+        fp.write(b"%PDF-1.4 heat pumps in three village schools\n" * 200)
+    wait_for(d, "#f_file").send_keys(plan)
+    shot(d, "4b-attach")
+    d.find_element(By.ID, "attach").click()
+    wait_for(d, "#published")
+    link = wait_for(d, "#files a")
+    check(link.text == "skoler-varmepumpe.pdf" and
+          "/file/" in (link.get_attribute("href") or ""),
+          "the new version links the uploaded file: %r" % link.text)
+    check(d.find_element(By.ID, "title").text == title, "the new version keeps the title")
 
     # It is found by search.
     d.get(w.base + "/")
