@@ -820,6 +820,13 @@ struct store_member {
 int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                      const uint8_t key[PROTO_KEY_BYTES], struct store_member *out);
 
+/* store_member_get in one lookup: key, role, name, country, admitted_ms,
+ * expires_ms, revoked, rotated and last_seq only; records and
+ * equivocating are 0 and expiry_seq UINT64_MAX (not read).  For a caller
+ * that asks per stored batch whether an author is cut (the node's view). */
+int store_member_brief(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t key[PROTO_KEY_BYTES], struct store_member *out);
+
 /* Every member of an alliance, in key order; *m is valid for the call.
  * cb returns 0 to go on, non-zero to stop (returned). */
 typedef int (*store_member_cb)(const struct store_member *m, void *ctx);
