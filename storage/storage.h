@@ -157,6 +157,12 @@ struct store_ingest_stats {
  *   STORE_INGEST_ATOMIC  all or nothing: if any item is rejected, nothing is
  *                        stored; the failing items carry their code and the
  *                        others STORE_E_ROLLBACK.  Returns the first error.
+ *   STORE_INGEST_RECEIVED  records received from peers, which they can send
+ *                        again: the commit is not flushed before return (one
+ *                        disk flush less).  A system crash (not a process
+ *                        crash) may then undo this write whole, never part of
+ *                        it; any later write, and store_close, make it durable.
+ *                        Without it, the records are on disk on return.
  *
  * status (may be NULL) has n entries; errs (may be NULL) has n entries and
  * receives the field detail of items rejected by proto.  Without ATOMIC the
@@ -164,6 +170,7 @@ struct store_ingest_stats {
  * negative only if the transaction itself failed.
  */
 #define STORE_INGEST_ATOMIC 0x1
+#define STORE_INGEST_RECEIVED 0x2
 int store_ingest(struct store *s, const struct store_item *items, size_t n,
                  unsigned flags, uint64_t now_ms, int *status,
                  struct proto_error *errs, struct store_ingest_stats *stats);
