@@ -383,7 +383,8 @@ struct node {
 	uint64_t invites_checked_ms;  /* when they were read */
 	uint64_t invites_txn;         /* store_txn_number they were read at */
 	bool invites_read;            /* invites_txn is set */
-	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
+	uint8_t (*pending_check)[32]; /* alliances the view just read whole or where it
+	                                 changed our own entry (pending.c) */
 	size_t n_pending_check;
 	struct hooks *hooks;          /* [hook] commands (hooks.c); NULL: none */
 };
