@@ -89,7 +89,13 @@ static void ingest_work(struct job *job)
 	}
 	for (struct ingest_batch *b = ij->batches; b; b = b->next)
 		bs[k++] = b->sb;
-	job->rc = store_ingest_batches(n->store, bs, nb, 0, status, NULL);
+	/* Records from peers: the commit's meta page is not flushed (one disk
+	 * flush less per job).  A system crash may undo the last such job
+	 * whole (storage.h, STORE_INGEST_RECEIVED); the store stays
+	 * consistent and the peers send the records again when the vectors
+	 * are next compared.  This node's own records are published with
+	 * store_publish, flushed before the user is told. */
+	job->rc = store_ingest_batches(n->store, bs, nb, STORE_INGEST_RECEIVED, status, NULL);
 	k = 0;
 	for (struct ingest_batch *b = ij->batches; b && !job->rc; b = b->next) {
 		for (size_t i = 0; i < b->n; i++, k++) {

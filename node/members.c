@@ -80,20 +80,26 @@ void node_members_check(struct node *n)
 		}
 	}
 	/* An admission that expired since the last look: note it (a job);
-	 * and the next one ahead, to wake for. */
-	for (size_t a = 0; a < n->local.n; a++) {
-		const struct view_members *ms = n->members[a];
-		for (size_t i = 0; ms && i < ms->n; i++) {
-			const struct view_member *m = &ms->m[i];
-			if (!m->expires_ms)
-				continue;
-			if (m->expires_ms > now)
-				next = m->expires_ms < next ? m->expires_ms : next;
-			else if (m->expires_ms > n->expiry_noted_ms)
-				expired = true;
+	 * and the next one ahead, to wake for.  Only when the clock passed
+	 * the next expiry or an alliance was read whole: a member changed by
+	 * itself brought its own expiry to next_expiry_ms (view_apply), so
+	 * an admission costs O(sessions), not O(members). */
+	if (crossed || n->members_rescan) {
+		n->members_rescan = false;
+		for (size_t a = 0; a < n->local.n; a++) {
+			const struct view_members *ms = n->members[a];
+			for (size_t i = 0; ms && i < ms->n; i++) {
+				const struct view_member *m = &ms->m[i];
+				if (!m->expires_ms)
+					continue;
+				if (m->expires_ms > now)
+					next = m->expires_ms < next ? m->expires_ms : next;
+				else if (m->expires_ms > n->expiry_noted_ms)
+					expired = true;
+			}
 		}
+		n->next_expiry_ms = next;
 	}
-	n->next_expiry_ms = next;
 	if (crossed)
 		peering_expired(n);   /* an expired member is no candidate */
 	if (expired) {

@@ -218,17 +218,29 @@ struct view_member {
 	bool revoked, rotated;
 };
 
-/* An alliance's members at one point: immutable once built (off the
- * loop); replaced whole by pointer when its governance changes. */
+/* An alliance's members: built off the loop when the alliance is read
+ * whole, then changed on the loop member by member (view_apply); nothing
+ * keeps a pointer into it across a return to the loop. */
 struct view_members {
 	struct view_member *m;        /* sorted by key */
-	size_t n;
+	size_t n, cap;                /* cap: allocated entries */
+};
+
+/* One member whose governance changed (admitted, revoked, rotated), with
+ * its feed's head as the view must now hold it. */
+struct view_member_change {
+	uint8_t alliance[32];
+	struct view_member m;
+	bool listed;                  /* false: no member row (nothing admitted it) */
+	struct sync_head h;           /* its head, capped at its revocation */
+	bool has_head;                /* false: nothing of its feed to offer */
 };
 
 /*
  * What a job (or another process) changed, read off the loop after the
- * job's writes: the heads that moved, alliances to replace whole (new, or
- * their governance changed), and counters.  Applied on the loop by
+ * job's writes: the heads that moved, the members whose governance changed
+ * (each with its head), alliances to replace whole (new, or a change the
+ * reader could not narrow down), and counters.  Applied on the loop by
  * view_apply(), which then tells the sessions.
  */
 struct view_delta {
@@ -243,6 +255,8 @@ struct view_delta {
 	struct sync_lvec *alliances;  /* whole alliances (heads, founder, coordinators) */
 	struct view_members **members;/* their members, parallel to alliances */
 	size_t n_alliances;
+	struct view_member_change *changes; /* in alliances held and not read whole */
+	size_t n_changes;
 	uint64_t records, forks;      /* store counts */
 };
 
@@ -333,7 +347,9 @@ struct node {
 	uint64_t start_wall_ms;       /* expiries before this passed unwatched */
 	uint64_t forks_relayed;       /* highest fork number relayed */
 	uint64_t expiry_noted_ms;     /* admissions expired before this are noted */
-	bool members_changed;         /* the view replaced members: check sessions again */
+	bool members_changed;         /* the view changed members: check sessions again */
+	bool members_rescan;          /* an alliance's members were replaced whole: look
+	                                 for the next expiry in all of them */
 	uint64_t next_expiry_ms;      /* earliest admission expiry still ahead (wall ms;
 	                                 UINT64_MAX: none); node_members_check waits for it */
 	/* feeds stopped at a record this version cannot take (PROTO_E_UPGRADE),
@@ -367,7 +383,8 @@ struct node {
 	uint64_t invites_checked_ms;  /* when they were read */
 	uint64_t invites_txn;         /* store_txn_number they were read at */
 	bool invites_read;            /* invites_txn is set */
-	uint8_t (*pending_check)[32]; /* alliances the view just read whole (pending.c) */
+	uint8_t (*pending_check)[32]; /* alliances the view just read whole or where it
+	                                 changed our own entry (pending.c) */
 	size_t n_pending_check;
 	struct hooks *hooks;          /* [hook] commands (hooks.c); NULL: none */
 };
@@ -543,9 +560,11 @@ void node_recv_release(struct node *n, struct session *s, size_t bytes);  /* s m
 bool node_alliance_allowed(struct node *n, const uint8_t key[32], const uint8_t alliance[32]);
 /* Close every session whose peer is no longer active in an alliance it
  * carries (revoked, or its admission expired), and note admissions that
- * expired: called on every tick, it does nothing unless the view replaced
- * an alliance's members since (members_changed) or the wall clock reached
- * next_expiry_ms, so an idle tick costs nothing per member or session. */
+ * expired: called on every tick, it does nothing unless the view changed
+ * members since (members_changed: O(sessions x alliances)) or the wall
+ * clock reached next_expiry_ms (then, or after an alliance was read whole,
+ * every member is looked at), so an idle tick costs nothing per member or
+ * session. */
 void node_members_check(struct node *n);
 /* Remember that key was in a session now: written by a job, coalesced. */
 void node_member_seen(struct node *n, const uint8_t key[32]);
@@ -569,7 +588,8 @@ int node_invite_redeem(struct node *n, struct session *s, const uint8_t alliance
                        const uint8_t token[32]);
 
 /* pending.c (loop thread): this node's records signed at join */
-/* The view is about to take d's alliances whole: remember which. */
+/* The view is about to take d: remember the alliances it brings whole
+ * and those where it changes this node's own member entry. */
 void node_pending_note(struct node *n, const struct view_delta *d);
 /* After the view took them: for each where this node's key is active, a
  * job stores the records that wait (store_pending_ingest) and the view

@@ -4,8 +4,9 @@
  * the alliance's charter is held and this node's key is active there, and
  * then sent to peers as any new record of the own feed.
  *
- * The view tells which alliances it read whole (new, or their governance
- * changed): node_pending_note() keeps their ids, node_pending_run() (after
+ * The view tells which alliances it read whole (new, or a governance
+ * change it could not narrow down) and those where this node's own member
+ * entry changed: node_pending_note() keeps their ids, node_pending_run() (after
  * the view took them) queues a job for each one where this node's key is
  * active.  The job stores what waits (store_pending_ingest) off the loop;
  * it is a refresh job, so the loop then applies the own feed's new head and
@@ -51,23 +52,29 @@ static const struct job_ops pending_ops = {
 	.name = "pending", .work = pending_work, .done = pending_done, .refresh = true,
 };
 
+static void pending_note_one(struct node *n, const uint8_t alliance[32])
+{
+	for (size_t k = 0; k < n->n_pending_check; k++)
+		if (!memcmp(n->pending_check[k], alliance, 32))
+			return;
+	uint8_t (*v)[32] = realloc(n->pending_check, (n->n_pending_check + 1) * 32);
+	if (!v) {
+		NLOG(n, NODE_LOG_ERROR, "store", "out of memory: records signed at join wait "
+		     "for the next change of governance");
+		return;
+	}
+	n->pending_check = v;
+	memcpy(v[n->n_pending_check++], alliance, 32);
+}
+
 void node_pending_note(struct node *n, const struct view_delta *d)
 {
-	for (size_t i = 0; i < d->n_alliances; i++) {
-		bool known = false;
-		for (size_t k = 0; k < n->n_pending_check && !known; k++)
-			known = !memcmp(n->pending_check[k], d->alliances[i].alliance, 32);
-		if (known)
-			continue;
-		uint8_t (*v)[32] = realloc(n->pending_check, (n->n_pending_check + 1) * 32);
-		if (!v) {
-			NLOG(n, NODE_LOG_ERROR, "store", "out of memory: records signed at join wait "
-			     "for the next change of governance");
-			return;
-		}
-		n->pending_check = v;
-		memcpy(v[n->n_pending_check++], d->alliances[i].alliance, 32);
-	}
+	for (size_t i = 0; i < d->n_alliances; i++)
+		pending_note_one(n, d->alliances[i].alliance);
+	/* a member changed by itself: only our own admission lets ours in */
+	for (size_t i = 0; i < d->n_changes; i++)
+		if (!memcmp(d->changes[i].m.key, n->key->pk, 32))
+			pending_note_one(n, d->changes[i].alliance);
 }
 
 void node_pending_run(struct node *n)

@@ -5,11 +5,14 @@
  *
  * The loop never reads these from the store.  A job reads them off the
  * loop after its writes (view_delta_read: the heads that moved since the
- * view's write number, from the store's change log; a whole alliance when
- * it is new or its governance changed; everything when the log does not
- * reach back), and the loop applies the delta (view_apply): heads are
- * updated in place, an alliance's members are replaced by pointer.  So a
- * stored batch costs the loop the feeds it moved, not the alliance.
+ * view's write number, from the store's change log; for a governance
+ * record (admission, revocation, key rotation) the members it names, each
+ * with its feed's head; a whole alliance when it is new or a change cannot
+ * be narrowed down; everything when the log does not reach back), and the
+ * loop applies the delta (view_apply): heads and members are updated in
+ * place, a whole alliance replaced by pointer.  So a stored batch costs
+ * the loop the feeds it moved and an admission the member it admitted,
+ * not the alliance.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +39,7 @@ static void lvec_dispose(struct sync_lvec *v)
 void view_delta_free(struct view_delta *d)
 {
 	free(d->heads);
+	free(d->changes);
 	for (size_t i = 0; i < d->n_alliances; i++) {
 		lvec_dispose(&d->alliances[i]);
 		members_free(d->members ? d->members[i] : NULL);
@@ -80,6 +84,7 @@ static int member_cb(const struct store_member *sm, void *ctx)
 		c->m->m = p;
 		c->cap = cap;
 	}
+	c->m->cap = c->cap;
 	struct view_member *m = &c->m->m[c->m->n++];
 	memcpy(m->key, sm->key, 32);
 	m->role = sm->role;
@@ -110,21 +115,27 @@ static const struct view_member *member_find(const struct view_members *ms,
 /* A revoked author's feed is offered only up to its last valid seq
  * (PROTOCOL.md 6.1): cap h, reading that seq's id.  0, or 1 when nothing
  * of the feed is valid (leave it out), or an error. */
+static int cap_one(struct store_txn *t, const uint8_t alliance[32], bool revoked,
+                   uint64_t last_seq, struct sync_head *h)
+{
+	struct store_record rec;
+	int rc;
+	if (!revoked || h->seq <= last_seq)
+		return 0;
+	if (last_seq == 0)
+		return 1;
+	if ((rc = store_feed_get(t, alliance, h->author, last_seq, &rec)))
+		return rc;
+	h->seq = last_seq;
+	memcpy(h->id, rec.id, 32);
+	return 0;
+}
+
 static int cap_head(struct store_txn *t, const uint8_t alliance[32],
                     const struct view_members *ms, struct sync_head *h)
 {
 	const struct view_member *m = member_find(ms, h->author);
-	struct store_record rec;
-	int rc;
-	if (!m || !m->revoked || h->seq <= m->last_seq)
-		return 0;
-	if (m->last_seq == 0)
-		return 1;
-	if ((rc = store_feed_get(t, alliance, h->author, m->last_seq, &rec)))
-		return rc;
-	h->seq = m->last_seq;
-	memcpy(h->id, rec.id, 32);
-	return 0;
+	return m ? cap_one(t, alliance, m->revoked, m->last_seq, h) : 0;
 }
 
 /* One whole alliance: heads (capped at revocations, coordinators'
@@ -224,6 +235,17 @@ static bool delta_has(const struct view_delta *d, const uint8_t alliance[32])
 	return false;
 }
 
+/* A feed that took governance records, (from, seq] (held alliances). */
+struct gov_feed {
+	uint8_t alliance[32], author[32];
+	uint64_t from, seq;
+};
+
+/* A member some governance record names: (alliance, key). */
+struct gov_key {
+	uint8_t alliance[32], key[32];
+};
+
 struct change_ctx {
 	struct view_delta *d;
 	struct store_txn *t;
@@ -232,7 +254,32 @@ struct change_ctx {
 	size_t cap;
 	uint8_t (*gov)[32];           /* alliances to read whole */
 	size_t n_gov;
+	struct gov_feed *gf;          /* feeds to read governance records from */
+	size_t n_gf;
+	struct gov_key *gk;           /* members they name */
+	size_t n_gk;
 };
+
+static int whole_add(struct change_ctx *x, const uint8_t alliance[32])
+{
+	for (size_t i = 0; i < x->n_gov; i++)
+		if (!memcmp(x->gov[i], alliance, 32))
+			return 0;
+	void *g = realloc(x->gov, (x->n_gov + 1) * 32);
+	if (!g)
+		return -ENOMEM;
+	x->gov = g;
+	memcpy(x->gov[x->n_gov++], alliance, 32);
+	return 0;
+}
+
+static bool whole_has(const struct change_ctx *x, const uint8_t alliance[32])
+{
+	for (size_t i = 0; i < x->n_gov; i++)
+		if (!memcmp(x->gov[i], alliance, 32))
+			return true;
+	return false;
+}
 
 static int change_cb(const struct store_change *c, void *ctx)
 {
@@ -241,17 +288,19 @@ static int change_cb(const struct store_change *c, void *ctx)
 	bool held = false;
 	for (size_t i = 0; i < x->n_held && !held; i++)
 		held = !memcmp(x->held[i], c->alliance, 32);
-	if (c->governance || !held) {
-		/* membership may differ, or a new alliance: read it whole */
-		for (size_t i = 0; i < x->n_gov; i++)
-			if (!memcmp(x->gov[i], c->alliance, 32))
-				return 0;
-		void *g = realloc(x->gov, (x->n_gov + 1) * 32);
+	if (!held)
+		return whole_add(x, c->alliance);   /* a new alliance: read it whole */
+	if (c->governance) {
+		/* membership may differ: the members its records name are read
+		 * after the walk (gov_read) */
+		struct gov_feed *g = realloc(x->gf, (x->n_gf + 1) * sizeof(*g));
 		if (!g)
 			return -ENOMEM;
-		x->gov = g;
-		memcpy(x->gov[x->n_gov++], c->alliance, 32);
-		return 0;
+		x->gf = g;
+		memcpy(g[x->n_gf].alliance, c->alliance, 32);
+		memcpy(g[x->n_gf].author, c->author, 32);
+		g[x->n_gf].from = c->from_seq;
+		g[x->n_gf++].seq = c->seq;
 	}
 	if (d->n_heads == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
@@ -266,20 +315,152 @@ static int change_cb(const struct store_change *c, void *ctx)
 	memcpy(r->h.author, c->author, 32);
 	r->h.seq = c->seq;
 	memcpy(r->h.id, c->id, 32);
-	/* a revoked author's records past its last seq are never offered */
+	/* a revoked author's records past its last seq are never offered
+	 * (one lookup of its member row) */
 	struct store_member m;
-	if (store_member_get(x->t, c->alliance, c->author, &m) == 0 && m.revoked &&
-	    r->h.seq > m.last_seq) {
-		struct view_members one = { .m = NULL, .n = 0 };
-		struct view_member vm = { .revoked = true, .last_seq = m.last_seq };
-		memcpy(vm.key, c->author, 32);
-		one.m = &vm;
-		one.n = 1;
-		int rc = cap_head(x->t, c->alliance, &one, &r->h);
+	if (store_member_brief(x->t, c->alliance, c->author, &m) == 0) {
+		int rc = cap_one(x->t, c->alliance, m.revoked, m.last_seq, &r->h);
 		if (rc < 0)
 			return rc;
 		if (rc == 1)
 			d->n_heads--;   /* nothing of it to offer */
+	}
+	return 0;
+}
+
+/* Past these, a governance change is read as its whole alliance (a node
+ * catching up on thousands of admissions): one walk beats many lookups. */
+#define VIEW_GOV_RECORDS_MAX 512
+#define VIEW_GOV_KEYS_MAX 256
+
+static int key_add(struct change_ctx *x, const uint8_t alliance[32], const uint8_t *key,
+                   size_t len)
+{
+	if (len != 32)
+		return 1;   /* not a key: let the whole read sort it out */
+	for (size_t i = 0; i < x->n_gk; i++)
+		if (!memcmp(x->gk[i].alliance, alliance, 32) && !memcmp(x->gk[i].key, key, 32))
+			return 0;
+	if (x->n_gk >= VIEW_GOV_KEYS_MAX)
+		return 1;
+	struct gov_key *k = realloc(x->gk, (x->n_gk + 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	x->gk = k;
+	memcpy(k[x->n_gk].alliance, alliance, 32);
+	memcpy(k[x->n_gk++].key, key, 32);
+	return 0;
+}
+
+/* The members that g's new records (from, seq] name: an Admission's or a
+ * Revocation's member, a KeyRotation's old and new key.  0, 1 to read the
+ * alliance whole instead (too many, a Charter, a feed that went down or
+ * cannot be read back), or an error. */
+static int gov_keys(struct change_ctx *x, const struct gov_feed *g)
+{
+	if (g->seq <= g->from || g->seq - g->from > VIEW_GOV_RECORDS_MAX)
+		return 1;
+	for (uint64_t q = g->from + 1; q <= g->seq; q++) {
+		const uint8_t *env;
+		size_t len;
+		Agora__Record *r;
+		int rc = store_feed_env(x->t, g->alliance, g->author, q, &env, &len);
+		if (rc == STORE_E_NOTFOUND)
+			return 1;
+		if (rc)
+			return rc;
+		if (proto_envelope_decode(&r, env, len, NULL))
+			return 1;
+		switch (r->body_case) {
+		case AGORA__RECORD__BODY_ADMISSION:
+			rc = key_add(x, g->alliance, r->admission->member.data, r->admission->member.len);
+			break;
+		case AGORA__RECORD__BODY_REVOCATION:
+			rc = key_add(x, g->alliance, r->revocation->member.data,
+			             r->revocation->member.len);
+			break;
+		case AGORA__RECORD__BODY_KEY_ROTATION:
+			rc = key_add(x, g->alliance, r->author.data, r->author.len);
+			if (rc == 0)
+				rc = key_add(x, g->alliance, r->key_rotation->new_key.data,
+				             r->key_rotation->new_key.len);
+			break;
+		case AGORA__RECORD__BODY_CHARTER:
+			rc = 1;
+			break;
+		default:
+			break;
+		}
+		agora__record__free_unpacked(r, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* One member named by a governance record, as the view must now hold it:
+ * its row and its feed's head (capped at a revocation). */
+static int change_read(struct store_txn *t, const struct gov_key *k,
+                       struct view_member_change *ch)
+{
+	struct store_member sm;
+	uint8_t id[32];
+	uint64_t seq = 0;
+	int rc = store_member_brief(t, k->alliance, k->key, &sm);
+	memset(ch, 0, sizeof(*ch));
+	memcpy(ch->alliance, k->alliance, 32);
+	memcpy(ch->m.key, k->key, 32);
+	if (rc == 0) {
+		ch->listed = true;
+		ch->m.role = sm.role;
+		ch->m.expires_ms = sm.expires_ms;
+		ch->m.last_seq = sm.last_seq;
+		ch->m.revoked = sm.revoked;
+		ch->m.rotated = sm.rotated;
+	} else if (rc != STORE_E_NOTFOUND) {
+		return rc;
+	}
+	rc = store_feed_head(t, k->alliance, k->key, &seq, id);
+	if (rc && rc != STORE_E_NOTFOUND)
+		return rc;
+	if (rc || seq == 0)
+		return 0;   /* no feed (yet) */
+	memcpy(ch->h.author, k->key, 32);
+	ch->h.seq = seq;
+	memcpy(ch->h.id, id, 32);
+	if ((rc = cap_one(t, k->alliance, ch->listed && ch->m.revoked, ch->m.last_seq, &ch->h)) < 0)
+		return rc;
+	ch->has_head = rc == 0;
+	return 0;
+}
+
+/* After the walk: the members the governance records name (alliances
+ * that cannot be narrowed down go to x->gov, read whole). */
+static int gov_read(struct change_ctx *x)
+{
+	int rc;
+	for (size_t i = 0; i < x->n_gf; i++) {
+		if (whole_has(x, x->gf[i].alliance))
+			continue;
+		if ((rc = gov_keys(x, &x->gf[i])) < 0)
+			return rc;
+		if (rc == 1 && (rc = whole_add(x, x->gf[i].alliance)))
+			return rc;
+	}
+	struct view_delta *d = x->d;
+	size_t n = 0;
+	for (size_t i = 0; i < x->n_gk; i++)
+		n += !whole_has(x, x->gk[i].alliance);
+	if (!n)
+		return 0;
+	if (!(d->changes = calloc(n, sizeof(*d->changes))))
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n_gk; i++) {
+		if (whole_has(x, x->gk[i].alliance))
+			continue;
+		if ((rc = change_read(x->t, &x->gk[i], &d->changes[d->n_changes])))
+			return rc;
+		d->n_changes++;
 	}
 	return 0;
 }
@@ -297,6 +478,8 @@ int view_delta_read(struct node *n, uint64_t since, const uint8_t (*held)[32], s
 		return rc;
 	x.t = t;
 	rc = since ? store_changes(t, since, change_cb, &x, &d->upto) : STORE_E_GONE;
+	if (rc == 0)
+		rc = gov_read(&x);
 	if (rc == STORE_E_GONE) {
 		/* the log does not reach back: everything, whole */
 		view_delta_free(d);
@@ -323,6 +506,8 @@ int view_delta_read(struct node *n, uint64_t since, const uint8_t (*held)[32], s
 	}
 	store_txn_end(t);
 	free(x.gov);
+	free(x.gf);
+	free(x.gk);
 	if (rc) {
 		view_delta_free(d);
 		return rc;
@@ -462,9 +647,126 @@ static int alliance_take(struct node *n, struct sync_lvec *v, struct view_member
 	n->local.v[i] = *v;
 	n->members[i] = *m;
 	n->members_changed = true;
+	n->members_rescan = true;
 	memset(v, 0, sizeof(*v));
 	*m = NULL;
 	return 0;
+}
+
+/* Index of author's head in v, or v->n. */
+static size_t head_index(const struct sync_lvec *v, const uint8_t author[32])
+{
+	size_t a = 0, b = v->n;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		int c = memcmp(v->heads[m].author, author, 32);
+		if (c == 0)
+			return m;
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return v->n;
+}
+
+/* Mark author's head in alliance i as a coordinator's or not (streamed
+ * first, PROTOCOL.md 4.4) from the members.  true if the mark changed. */
+static bool head_mark(struct node *n, size_t i, const uint8_t author[32])
+{
+	struct sync_lvec *v = &n->local.v[i];
+	size_t k = head_index(v, author);
+	if (k == v->n)
+		return false;
+	const struct view_member *m = member_find(n->members[i], author);
+	bool coord = (m && m->role == AGORA__ROLE__ROLE_COORDINATOR && !m->revoked) ||
+	             (v->has_founder && !memcmp(author, v->founder, 32));
+	if (v->heads[k].coordinator == coord)
+		return false;
+	v->heads[k].coordinator = coord;
+	return true;
+}
+
+/* Put (or, not listed, take out) one member of alliance i, in key order. */
+static int member_put(struct node *n, size_t i, const struct view_member_change *c)
+{
+	struct view_members *ms = n->members[i];
+	if (!ms && !(ms = n->members[i] = calloc(1, sizeof(*ms))))
+		return -ENOMEM;
+	size_t a = 0, b = ms->n;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		int r = memcmp(ms->m[m].key, c->m.key, 32);
+		if (r == 0) {
+			if (c->listed)
+				ms->m[m] = c->m;
+			else
+				memmove(&ms->m[m], &ms->m[m + 1], (--ms->n - m) * sizeof(*ms->m));
+			return 0;
+		}
+		if (r < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (!c->listed)
+		return 0;
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 16;
+		struct view_member *p = realloc(ms->m, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		ms->m = p;
+		ms->cap = cap;
+	}
+	memmove(&ms->m[a + 1], &ms->m[a], (ms->n - a) * sizeof(*ms->m));
+	ms->m[a] = c->m;
+	ms->n++;
+	return 0;
+}
+
+/*
+ * One member changed by governance: its entry, then its feed's head (a
+ * revocation may lower it, or take the feed out), then the head's
+ * coordinator mark.  The feed goes to r if any of that moved.  Its expiry
+ * comes to next_expiry_ms (one already passed and not noted: now), so
+ * node_members_check need not look at every member.
+ */
+static int change_apply(struct node *n, const struct view_member_change *c, struct refs *r)
+{
+	size_t i;
+	struct sync_lvec *v = lvec_find(n, c->alliance, &i);
+	bool moved = false;
+	int rc;
+	if (!v)
+		return 0;   /* not held: it comes whole */
+	if ((rc = member_put(n, i, c)))
+		return rc;
+	n->members_changed = true;
+	if (c->listed && c->m.expires_ms) {
+		if (c->m.expires_ms > node_wall_ms(n)) {
+			if (c->m.expires_ms < n->next_expiry_ms)
+				n->next_expiry_ms = c->m.expires_ms;
+		} else if (c->m.expires_ms > n->expiry_noted_ms) {
+			n->next_expiry_ms = 0;
+		}
+	}
+	if (c->has_head) {
+		int h = head_set(v, &c->h);
+		if (h < 0)
+			return h;
+		moved = h > 0;
+	} else {
+		size_t k = head_index(v, c->m.key);
+		if (k < v->n) {   /* nothing of it is valid now */
+			memmove(&v->heads[k], &v->heads[k + 1], (v->n - k - 1) * sizeof(*v->heads));
+			v->n--;
+			sync_lvec_touch(v);
+			moved = true;
+		}
+	}
+	moved |= head_mark(n, i, c->m.key);
+	return moved ? ref_add(r, c->alliance, c->m.key) : 0;
 }
 
 void view_free(struct node *n)
@@ -480,7 +782,8 @@ void view_free(struct node *n)
 	n->local.n = 0;
 }
 
-/* Tell every open session what moved (feeds, or alliances whole). */
+/* Tell every open session what moved: feeds, and whether governance
+ * changed (alliances, or members: who may take part) or everything did. */
 static void sessions_tell(struct node *n, const struct sync_feed_ref *refs, size_t n_refs,
                           bool alliances, bool whole)
 {
@@ -514,6 +817,7 @@ void view_apply(struct node *n, struct view_delta *d)
 {
 	struct refs r = { NULL, 0, 0 };
 	bool alliances = d->whole || d->n_alliances > 0, whole = d->whole;
+	bool governance = alliances || d->n_changes > 0;
 	int rc = 0;
 
 	if (!d->valid)
@@ -525,15 +829,21 @@ void view_apply(struct node *n, struct view_delta *d)
 	node_pending_note(n, d);   /* records signed at join wait for these */
 	for (size_t i = 0; rc == 0 && i < d->n_alliances; i++)
 		rc = alliance_take(n, &d->alliances[i], &d->members[i], &r);
+	for (size_t i = 0; rc == 0 && i < d->n_changes; i++)
+		rc = change_apply(n, &d->changes[i], &r);
 	for (size_t i = 0; rc == 0 && i < d->n_heads; i++) {
-		struct sync_lvec *v = lvec_find(n, d->heads[i].alliance, NULL);
+		size_t ai;
+		struct sync_lvec *v = lvec_find(n, d->heads[i].alliance, &ai);
 		if (!v)
 			continue;   /* an alliance we do not hold (yet) */
 		int c = head_set(v, &d->heads[i].h);
 		if (c < 0)
 			rc = c;
-		else if (c > 0)
+		else if (c > 0) {
+			/* a feed new to the view may be a coordinator's */
+			head_mark(n, ai, d->heads[i].h.author);
 			rc = ref_add(&r, d->heads[i].alliance, d->heads[i].h.author);
+		}
 		if (c == 2 && !memcmp(d->heads[i].h.author, n->key->pk, 32))
 			own_rewound(n, d->heads[i].alliance);
 	}
@@ -550,9 +860,9 @@ void view_apply(struct node *n, struct view_delta *d)
 	n->view_records = d->records;
 	n->view_forks = d->forks;
 	view_delta_free(d);
-	if (r.n || alliances)
-		sessions_tell(n, r.v, r.n, alliances, whole);
-	peering_view_changed(n, alliances, r.v, r.n);
+	if (r.n || governance)
+		sessions_tell(n, r.v, r.n, governance, whole);
+	peering_view_changed(n, governance, r.v, r.n);
 	free(r.v);
 	if (n->view_forks > n->forks_relayed)
 		node_forks_relay(n);

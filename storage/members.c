@@ -515,6 +515,23 @@ int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES]
 	return 0;
 }
 
+int store_member_brief(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t key[PROTO_KEY_BYTES], struct store_member *out)
+{
+	if (!t || !alliance || !key || !out)
+		return PROTO_E_ARG;
+	struct mrow m;
+	bool found;
+	int rc = row_get(t->txn, t->s, alliance, key, &m, &found);
+	if (rc)
+		return store_map_err(rc);
+	if (!found)
+		return STORE_E_NOTFOUND;
+	member_out(out, key, &m);
+	out->expiry_seq = UINT64_MAX;
+	return 0;
+}
+
 int store_members(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                   store_member_cb cb, void *ctx)
 {

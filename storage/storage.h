@@ -157,6 +157,12 @@ struct store_ingest_stats {
  *   STORE_INGEST_ATOMIC  all or nothing: if any item is rejected, nothing is
  *                        stored; the failing items carry their code and the
  *                        others STORE_E_ROLLBACK.  Returns the first error.
+ *   STORE_INGEST_RECEIVED  records received from peers, which they can send
+ *                        again: the commit is not flushed before return (one
+ *                        disk flush less).  A system crash (not a process
+ *                        crash) may then undo this write whole, never part of
+ *                        it; any later write, and store_close, make it durable.
+ *                        Without it, the records are on disk on return.
  *
  * status (may be NULL) has n entries; errs (may be NULL) has n entries and
  * receives the field detail of items rejected by proto.  Without ATOMIC the
@@ -164,6 +170,7 @@ struct store_ingest_stats {
  * negative only if the transaction itself failed.
  */
 #define STORE_INGEST_ATOMIC 0x1
+#define STORE_INGEST_RECEIVED 0x2
 int store_ingest(struct store *s, const struct store_item *items, size_t n,
                  unsigned flags, uint64_t now_ms, int *status,
                  struct proto_error *errs, struct store_ingest_stats *stats);
@@ -819,6 +826,13 @@ struct store_member {
  * the key was never admitted nor revoked there. */
 int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                      const uint8_t key[PROTO_KEY_BYTES], struct store_member *out);
+
+/* store_member_get in one lookup: key, role, name, country, admitted_ms,
+ * expires_ms, revoked, rotated and last_seq only; records and
+ * equivocating are 0 and expiry_seq UINT64_MAX (not read).  For a caller
+ * that asks per stored batch whether an author is cut (the node's view). */
+int store_member_brief(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                       const uint8_t key[PROTO_KEY_BYTES], struct store_member *out);
 
 /* Every member of an alliance, in key order; *m is valid for the call.
  * cb returns 0 to go on, non-zero to stop (returned). */

@@ -111,6 +111,26 @@
  * The environment is opened with MDB_NOTLS, room for 32 DBIs, and an
  * initial map of 64 MiB (or $AGORA_STORE_MAPSIZE bytes: a test hook to
  * exercise growth).
+ *
+ * Durability.  A read-write open adds MDB_NOMETASYNC: a commit flushes its
+ * data pages (fdatasync) and then writes the meta page that makes them the
+ * current state without flushing it.  store_write() then flushes it
+ * (mdb_env_sync), so every write is on disk when it returns, as with
+ * LMDB's default (two flushes per commit either way).  Only
+ * store_write_received() (store_ingest_batches with
+ * STORE_INGEST_RECEIVED: records from peers) leaves the meta page
+ * unflushed, saving one flush per received batch.  What a system crash
+ * (power loss, kernel panic; not a crash of the process, whose writes
+ * are in the page cache) can then lose: the meta pages not flushed yet,
+ * that is the last commit at most, since the next commit's fdatasync
+ * flushes the earlier meta page with its data, and only if that commit
+ * was a received batch.  LMDB then opens at the commit before it (it
+ * keeps two meta pages, and a commit never overwrites pages the previous
+ * one still uses): the store is consistent, the batch is lost whole, and
+ * peers send those records again when the vectors are next compared.
+ * A record this node published (store_publish) or any other write is
+ * flushed before the call returns, and so is every received batch
+ * committed before it.  store_close flushes too.
  * Every write goes through store_write(), which re-runs the write on a
  * doubled map after MDB_MAP_FULL and adopts another process's larger map
  * after MDB_MAP_RESIZED.  Because mdb_env_set_mapsize needs no transaction
@@ -229,8 +249,9 @@ static int name_disk_full(struct store *s, int rc)
 	return (uint64_t)st.f_bavail * st.f_frsize < STORE_FULL_BYTES ? -ENOSPC : rc;
 }
 
-/* With write_mu held. */
-static int write_locked(struct store *s, store_write_cb cb, void *ctx)
+/* With write_mu held.  durable: the meta page is flushed before return
+ * (see "Durability" above). */
+static int write_locked(struct store *s, store_write_cb cb, void *ctx, bool durable)
 {
 	for (int tries = 0; tries < 64; tries++) {
 		struct store_hold h;
@@ -245,6 +266,8 @@ static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 				rc = store_lmdb_rc(mdb_txn_commit(txn));
 			else
 				mdb_txn_abort(txn);
+			if (rc == 0 && durable)
+				rc = store_lmdb_rc(mdb_env_sync(s->env, 1));
 		}
 		store_lock_shared_end(&s->lock, &h);
 		if (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) {
@@ -257,7 +280,7 @@ static int write_locked(struct store *s, store_write_cb cb, void *ctx)
 	return STORE_E_LMDB;
 }
 
-int store_write(struct store *s, store_write_cb cb, void *ctx)
+static int write_run(struct store *s, store_write_cb cb, void *ctx, bool durable)
 {
 	if (s->flags & STORE_OPEN_READONLY)
 		return STORE_E_READONLY;
@@ -269,9 +292,19 @@ int store_write(struct store *s, store_write_cb cb, void *ctx)
 		return -EDEADLK;
 	}
 	pthread_mutex_lock(&s->write_mu);
-	int rc = write_locked(s, cb, ctx);
+	int rc = write_locked(s, cb, ctx, durable);
 	pthread_mutex_unlock(&s->write_mu);
 	return rc;
+}
+
+int store_write(struct store *s, store_write_cb cb, void *ctx)
+{
+	return write_run(s, cb, ctx, true);
+}
+
+int store_write_received(struct store *s, store_write_cb cb, void *ctx)
+{
+	return write_run(s, cb, ctx, false);
 }
 
 int store_counter_get(MDB_txn *txn, struct store *s, const char *key, uint64_t *v)
@@ -498,6 +531,8 @@ int store_open_hooked(struct store **out, const char *dir, unsigned flags,
 	unsigned envflags = MDB_NOTLS;
 	if (flags & STORE_OPEN_READONLY)
 		envflags |= MDB_RDONLY;
+	else
+		envflags |= MDB_NOMETASYNC;   /* flushed by store_write: "Durability" above */
 	rc = store_lmdb_rc(mdb_env_open(s->env, dir, envflags, 0600));
 	if (rc)
 		goto out;
@@ -547,8 +582,11 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->env)
+	if (s->env) {
+		if (!(s->flags & STORE_OPEN_READONLY))
+			(void)mdb_env_sync(s->env, 1);   /* a received batch's meta page */
 		mdb_env_close(s->env);
+	}
 	text_stemmers_free(s->stem);
 	if (s->mu_ready) {
 		pthread_mutex_destroy(&s->trim_mu);

@@ -206,6 +206,11 @@ typedef int (*store_write_cb)(MDB_txn *txn, void *ctx);
  * write of this process at a time (write_mu); cb may be run more than once
  * (after a growth) and must start from scratch each time. */
 int store_write(struct store *s, store_write_cb cb, void *ctx);
+/* The same, for records received from peers: the commit is not flushed to
+ * disk before it returns (store.c, "Durability"), so a system crash may
+ * undo it whole (never part of it); the next write of any kind makes it
+ * durable. */
+int store_write_received(struct store *s, store_write_cb cb, void *ctx);
 
 static inline void store_be64(uint8_t *p, uint64_t v)
 {

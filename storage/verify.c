@@ -243,7 +243,8 @@ int store_ingest_batches(struct store *s, struct store_batch *const *bs, size_t 
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = store_write(s, ingest_cb, &c);
+	rc = (flags & STORE_INGEST_RECEIVED) ? store_write_received(s, ingest_cb, &c)
+	                                     : store_write(s, ingest_cb, &c);
 	if (rc && (flags & STORE_INGEST_ATOMIC) && rc == c.first_err) {
 		/* rolled back: report the failing items and roll back the rest */
 		for (size_t i = 0; i < c.total; i++)

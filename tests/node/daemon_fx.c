@@ -269,6 +269,29 @@ static void admit(struct store *s, struct dfx *fx, int who, const char *name)
 	publish(s, fx, fx->alliance, &rec, NULL);
 }
 
+static void revoke_at(struct store *s, struct dfx *fx, int who, uint64_t last_seq)
+{
+	Agora__Record rv = AGORA__RECORD__INIT;
+	Agora__Revocation r = AGORA__REVOCATION__INIT;
+	r.has_member = r.has_last_seq = 1;
+	r.member.len = 32;
+	r.member.data = fx->keys[who]->pk;
+	r.last_seq = last_seq;
+	rv.body_case = AGORA__RECORD__BODY_REVOCATION;
+	rv.revocation = &r;
+	publish(s, fx, fx->alliance, &rv, NULL);
+}
+
+void dfx_admit(struct dfx *fx, int who, const char *name)
+{
+	admit(fx->node->store, fx, who, name);
+}
+
+void dfx_revoke(struct dfx *fx, int who, uint64_t last_seq)
+{
+	revoke_at(fx->node->store, fx, who, last_seq);
+}
+
 /* The alliance: founded by the node's key, DFX_MEMBER and DFX_MEMBER2
  * admitted, DFX_REVOKED admitted and revoked; invites as asked. */
 static void build_home(struct dfx *fx, const struct dfx_opts *o)
@@ -298,16 +321,7 @@ static void build_home(struct dfx *fx, const struct dfx_opts *o)
 	admit(s, fx, DFX_MEMBER, "Odense");
 	admit(s, fx, DFX_MEMBER2, "Aarhus");
 	admit(s, fx, DFX_REVOKED, "Vejle");
-
-	Agora__Record rv = AGORA__RECORD__INIT;
-	Agora__Revocation r = AGORA__REVOCATION__INIT;
-	r.has_member = r.has_last_seq = 1;
-	r.member.len = 32;
-	r.member.data = fx->keys[DFX_REVOKED]->pk;
-	r.last_seq = 0;
-	rv.body_case = AGORA__RECORD__BODY_REVOCATION;
-	rv.revocation = &r;
-	publish(s, fx, fx->alliance, &rv, NULL);
+	revoke_at(s, fx, DFX_REVOKED, 0);
 
 	if (o->pending) {
 		/* as `agora join` signs it: the next record of the own feed */

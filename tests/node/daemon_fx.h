@@ -97,6 +97,12 @@ struct dfx {
 	bool conn_used[DFX_CONNS];
 };
 
+/* The node's key publishes, in the node's store as another process
+ * would (the node learns it at its next refresh): an Admission of who as
+ * a member, or a Revocation of who at last_seq. */
+void dfx_admit(struct dfx *fx, int who, const char *name);
+void dfx_revoke(struct dfx *fx, int who, uint64_t last_seq);
+
 /* Build the data directory, start the node and its loop thread. */
 void dfx_start(struct dfx *fx, const struct dfx_opts *opts);
 /* Stop the node (jobs still out are cancelled), join the loop thread,

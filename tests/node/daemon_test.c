@@ -590,6 +590,125 @@ static void test_ingest__stored_records_update_the_view_and_are_offered(void **s
 	dfx_stop(fx);
 }
 
+/* ------------------------------------------- governance -> the view */
+
+struct view_at {
+	uint64_t wseq;
+	uint8_t held[1][32];
+	size_t n_held;
+};
+
+static void view_at_read(struct dfx *fx, void *arg)
+{
+	struct view_at *v = arg;
+	v->wseq = fx->node->view_wseq;
+	v->n_held = fx->node->local.n;
+	if (v->n_held == 1)
+		memcpy(v->held[0], fx->node->local.v[0].alliance, 32);
+}
+
+static void refresh_now(struct dfx *fx, void *arg)
+{
+	(void)arg;
+	view_refresh(fx->node);
+}
+
+struct active_is {
+	int who;
+	int want;      /* view_member_active's answer */
+};
+
+static bool view_active_is(struct dfx *fx, void *arg)
+{
+	struct active_is *a = arg;
+	return view_member_active(fx->node, fx->alliance, fx->keys[a->who]->pk,
+	                          dfx_now(fx)) == a->want;
+}
+
+static const struct view_member_change *change_of(struct dfx *fx, const struct view_delta *d,
+                                                  int who)
+{
+	for (size_t i = 0; i < d->n_changes; i++)
+		if (!memcmp(d->changes[i].m.key, fx->keys[who]->pk, 32))
+			return &d->changes[i];
+	fail_msg("no change for key %d", who);
+	return NULL;
+}
+
+/*
+ * An Admission and a Revocation reach the view as the two members they
+ * name, each with its feed's head, not as the whole alliance read again
+ * (heads of every feed, every member): the delta reader names no
+ * alliance, and exactly those two keys.  Applied, the revoked member's
+ * head is cut at the revocation's seq (it had 2 records, revoked at 1),
+ * its session is closed with Bye{REVOKED}, and the admitted key, a
+ * stranger before, opens a session.
+ */
+static void test_view__admission_and_revocation_change_their_members_not_the_alliance(
+	void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	size_t len[2];
+	uint8_t *env[2], id1[32];
+	dfx_start(fx, &o);
+
+	struct hw_conn *a = open_session(fx, DFX_MEMBER, 1);
+	env[0] = member_record(fx, DFX_MEMBER, &len[0]);
+	proto_record_id(id1, env[0], len[0]);
+	env[1] = hw_measure(fx->keys[DFX_MEMBER], fx->alliance, 2, id1, hw_wall_ms() - 900,
+	                    "Dikes along the harbour", &len[1]);
+	hw_send_records(a, fx->alliance, pk(fx, DFX_MEMBER), 1, env, len, 2);
+	struct job *job = dfx_job_await(fx, "ingest");
+	assert_non_null(job);
+	dfx_job_run(fx, job);
+	struct head_is h = { DFX_MEMBER, 2 };
+	assert_true(dfx_await(fx, view_head_is, &h));
+
+	dfx_admit(fx, DFX_STRANGER, "Kolding");
+	dfx_revoke(fx, DFX_MEMBER, 1);
+
+	/* what the delta reader makes of it, read as a job would */
+	struct view_at at;
+	struct view_delta d;
+	dfx_call(fx, view_at_read, &at);
+	assert_int_equal(at.n_held, 1);
+	assert_int_equal(view_delta_read(fx->node, at.wseq, (const uint8_t (*)[32])at.held,
+	                                 at.n_held, &d), 0);
+	assert_true(d.valid);
+	assert_false(d.whole);
+	assert_int_equal(d.n_alliances, 0);
+	assert_int_equal(d.n_changes, 2);
+	const struct view_member_change *in = change_of(fx, &d, DFX_STRANGER);
+	assert_true(in->listed);
+	assert_int_equal(in->m.role, AGORA__ROLE__ROLE_MEMBER);
+	assert_false(in->m.revoked);
+	assert_false(in->has_head);
+	const struct view_member_change *out = change_of(fx, &d, DFX_MEMBER);
+	assert_true(out->listed && out->m.revoked);
+	assert_int_equal(out->m.last_seq, 1);
+	assert_true(out->has_head);
+	assert_int_equal(out->h.seq, 1);
+	assert_memory_equal(out->h.id, id1, 32);
+	view_delta_free(&d);
+
+	/* the node's own refresh applies it */
+	dfx_call(fx, refresh_now, NULL);
+	assert_non_null(job = dfx_job_await(fx, "refresh"));
+	dfx_job_run(fx, job);
+	h.seq = 1;
+	assert_true(dfx_await(fx, view_head_is, &h));
+	struct active_is revoked = { DFX_MEMBER, STORE_E_REVOKED }, admitted = { DFX_STRANGER, 0 };
+	assert_true(dfx_await(fx, view_active_is, &revoked));
+	assert_true(dfx_await(fx, view_active_is, &admitted));
+	dfx_tick(fx, DFX_MONO0 + 1000);
+	dfx_expect_bye_eof(a, SYNC_BYE_REVOKED);
+	open_session(fx, DFX_STRANGER, 1);
+	free(env[0]);
+	free(env[1]);
+	dfx_stop(fx);
+}
+
 /* --------------------------------------------------- OPEN -> silence */
 
 /* No whole message for 45 s of the node's clock: closed after, not at. */
@@ -1073,6 +1192,7 @@ int main(void)
 		T(test_session__no_redeem_by_the_deadline_is_refused_after_it),
 		T(test_ingest__disk_full_stops_reading_everywhere_then_resyncs),
 		T(test_ingest__stored_records_update_the_view_and_are_offered),
+	T(test_view__admission_and_revocation_change_their_members_not_the_alliance),
 		T(test_session__silent_peer_is_closed_after_45_s),
 		T(test_session__peer_trickling_one_frame_is_closed_after_45_s),
 		T(test_session__peer_that_never_reads_is_paused_then_closed),
