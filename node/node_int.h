@@ -197,6 +197,7 @@ struct ingest_batch {
 	uint8_t alliance[32], author[32];
 	uint64_t first_seq;
 	size_t n, bytes;
+	/* the records: freed by the ingest job's work step (ingest.c) */
 	struct store_item *items;     /* point into buf */
 	uint8_t *buf;
 	struct store_batch *sb;       /* items, being verified (store.h) */
@@ -530,6 +531,10 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
                    const uint8_t *author, uint64_t first_seq, const uint8_t *const *envs,
                    const size_t *lens, size_t count);
 void ingest_resume_reading(struct node *n);
+/* Records an ingest job still holds (raw and decoded): all it was given
+ * until its work step, which frees them (done, on the loop, has only the
+ * outcomes left to read).  For tests. */
+size_t ingest_job_records(const struct job *job);
 /* The disk-full pause is over (tick): read again, re-run the exchanges. */
 void ingest_disk_retry(struct node *n);
 /* Why the node does not read from s now, for status ("" when it does). */

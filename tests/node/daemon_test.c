@@ -590,6 +590,34 @@ static void test_ingest__stored_records_update_the_view_and_are_offered(void **s
 	dfx_stop(fx);
 }
 
+/*
+ * An ingest job frees the records it stored in its work step, off the
+ * loop: `done`, on the loop, has only the outcomes left, and still
+ * applies them (the head moves, the sender gets no Ack back).
+ */
+static void test_ingest__job_frees_its_records_off_the_loop(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	size_t len;
+	dfx_start(fx, &o);
+	struct hw_conn *a = open_session(fx, DFX_MEMBER, 1);
+	uint8_t *env = member_record(fx, DFX_MEMBER, &len);
+	hw_send_records(a, fx->alliance, pk(fx, DFX_MEMBER), 1, &env, &len, 1);
+	struct job *job = dfx_job_await(fx, "ingest");
+	assert_non_null(job);
+	assert_int_equal(ingest_job_records(job), 1);   /* held by the test: not running */
+	job_run(job);   /* the threadpool's half, on this thread */
+	assert_int_equal(ingest_job_records(job), 0);
+	dfx_job_done(fx, job);
+	struct head_is h = { DFX_MEMBER, 1 };
+	assert_true(dfx_await(fx, view_head_is, &h));
+	dfx_send_ping(a, 5);
+	expect_pong(a, 5);   /* stored as one batch: nothing else came back first */
+	free(env);
+	dfx_stop(fx);
+}
+
 /* --------------------------------------------------- OPEN -> silence */
 
 /* No whole message for 45 s of the node's clock: closed after, not at. */
@@ -1073,6 +1101,7 @@ int main(void)
 		T(test_session__no_redeem_by_the_deadline_is_refused_after_it),
 		T(test_ingest__disk_full_stops_reading_everywhere_then_resyncs),
 		T(test_ingest__stored_records_update_the_view_and_are_offered),
+		T(test_ingest__job_frees_its_records_off_the_loop),
 		T(test_session__silent_peer_is_closed_after_45_s),
 		T(test_session__peer_trickling_one_frame_is_closed_after_45_s),
 		T(test_session__peer_that_never_reads_is_paused_then_closed),
