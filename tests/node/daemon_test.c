@@ -1085,6 +1085,58 @@ static void test_session__read_budget_pauses_for_one_loop_iteration(void **state
 	dfx_stop(fx);
 }
 
+struct produce_q {
+	size_t room0, room1;
+	bool wait, wakes;
+};
+
+static void produce_spend(struct dfx *fx, void *arg)
+{
+	struct produce_q *q = arg;
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	q->room0 = node_produce_room(s);
+	node_produce_spent(s, q->room0);
+	q->room1 = node_produce_room(s);
+	q->wait = s->produce_wait;
+	/* an active idle handle: the next poll does not block */
+	q->wakes = uv_is_active((uv_handle_t *)&fx->node->produce_idle);
+}
+
+static bool produce_resumed(struct dfx *fx, void *arg)
+{
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	(void)arg;
+	return s && !s->produce_wait && node_produce_room(s) == NODE_PRODUCE_BUDGET;
+}
+
+/*
+ * A session that produced NODE_PRODUCE_BUDGET bytes of records in one loop
+ * iteration may produce nothing more in it (it waits), and the next
+ * iteration gives it a fresh budget, without any other event to wake the
+ * loop; it still answers.
+ */
+static void test_session__produce_budget_waits_for_the_next_iteration(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	struct produce_q q;
+	dfx_start(fx, &o);
+	struct hw_conn *c = open_session(fx, DFX_MEMBER, 2);
+
+	dfx_call(fx, produce_spend, &q);
+	assert_true(q.room0 > 0 && q.room0 <= NODE_PRODUCE_BUDGET);
+	assert_int_equal(q.room1, 0);
+	assert_true(q.wait);
+	assert_true(q.wakes);
+	assert_true(dfx_await(fx, produce_resumed, NULL));
+	dfx_send_ping(c, 78);
+	expect_pong(c, 78);
+
+	hw_close(c);
+	assert_true(dfx_await(fx, no_sessions, NULL));
+	dfx_stop(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1110,6 +1162,7 @@ int main(void)
 		T(test_node__stop_does_not_wait_for_a_bye_a_peer_does_not_read),
 		T(test_pending__signed_records_are_stored_once_the_key_is_active),
 		T(test_session__read_budget_pauses_for_one_loop_iteration),
+		T(test_session__produce_budget_waits_for_the_next_iteration),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);
