@@ -23,14 +23,33 @@ struct ingest_job {
 	struct ingest_batch *batches, *last;
 };
 
+/* Its records, raw and decoded; what stays is the outcome (n, bytes,
+ * added, gap, first_error, head). */
+static void batch_drop_records(struct ingest_batch *b)
+{
+	store_batch_free(b->sb);   /* first: nobody reads buf after this */
+	b->sb = NULL;
+	free(b->buf);
+	b->buf = NULL;
+	free(b->items);
+	b->items = NULL;
+}
+
 static void batch_free(struct ingest_batch *b)
 {
 	if (!b)
 		return;
-	store_batch_free(b->sb);   /* first: nobody reads buf after this */
-	free(b->buf);
-	free(b->items);
+	batch_drop_records(b);
 	free(b);
+}
+
+size_t ingest_job_records(const struct job *job)
+{
+	const struct ingest_job *ij = (const struct ingest_job *)job;
+	size_t n = 0;
+	for (const struct ingest_batch *b = ij->batches; b; b = b->next)
+		n += b->buf ? b->n : 0;
+	return n;
 }
 
 /* ------------------------------------------------------------ windows */
@@ -122,6 +141,12 @@ static void ingest_work(struct job *job)
 out:
 	free(bs);
 	free(status);
+	/* The loop needs only the outcomes: the records are freed here, off
+	 * it.  (Freeing a job's ~2,000 decoded records in `done` took the
+	 * loop 3 ms of CPU per job in a 200,000-record sync, a slow iteration
+	 * every 2 MiB.) */
+	for (struct ingest_batch *b = ij->batches; b; b = b->next)
+		batch_drop_records(b);
 }
 
 /* Refusals that are not a broken peer: we do not (yet) hold the

@@ -118,6 +118,49 @@ static void budget_cb(uv_check_t *h)
 	}
 }
 
+/* Idle phase of the next iteration (an active idle handle also keeps that
+ * iteration's poll from blocking): the sessions that ran out of their
+ * production budget get a fresh one. */
+static void produce_cb(uv_idle_t *h)
+{
+	struct node *n = h->data;
+	uv_idle_stop(h);
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;   /* a kick may close s (freed in a later callback) */
+		if (!s->produce_wait)
+			continue;
+		s->produce_wait = false;
+		s->prod_iter = n->iter;
+		s->prod_bytes = 0;
+		session_kick(s);
+	}
+}
+
+size_t node_produce_room(struct session *s)
+{
+	struct node *n = s->node;
+	if (s->prod_iter != n->iter) {
+		s->prod_iter = n->iter;
+		s->prod_bytes = 0;
+	}
+	if (s->prod_bytes < NODE_PRODUCE_BUDGET)
+		return NODE_PRODUCE_BUDGET - s->prod_bytes;
+	if (!s->produce_wait && !n->stopping) {
+		s->produce_wait = true;
+		uv_idle_start(&n->produce_idle, produce_cb);
+	}
+	return 0;
+}
+
+void node_produce_spent(struct session *s, size_t bytes)
+{
+	if (s->prod_iter != s->node->iter) {
+		s->prod_iter = s->node->iter;
+		s->prod_bytes = 0;
+	}
+	s->prod_bytes += bytes;
+}
+
 void node_read_budget(struct session *s, size_t nread)
 {
 	struct node *n = s->node;
@@ -306,7 +349,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	n->tick.data = n;
 	uv_prepare_init(loop, &n->iter_prep);
 	uv_check_init(loop, &n->budget_check);
-	n->iter_prep.data = n->budget_check.data = n;
+	uv_idle_init(loop, &n->produce_idle);
+	n->iter_prep.data = n->budget_check.data = n->produce_idle.data = n;
 	uv_prepare_start(&n->iter_prep, iter_cb);
 	node_graft_init(n);
 	n->trim_req.data = n;
@@ -358,6 +402,7 @@ void node_stop(struct node *n)
 	uv_close((uv_handle_t *)&n->tick, NULL);
 	uv_close((uv_handle_t *)&n->iter_prep, NULL);
 	uv_close((uv_handle_t *)&n->budget_check, NULL);
+	uv_close((uv_handle_t *)&n->produce_idle, NULL);
 	uv_close((uv_handle_t *)&n->graft_timer, NULL);
 	uv_close((uv_handle_t *)&n->sigint, NULL);
 	uv_close((uv_handle_t *)&n->sigterm, NULL);

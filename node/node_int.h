@@ -175,6 +175,9 @@ struct session {
 	unsigned pause;               /* PAUSE_* reasons not to read */
 	uint64_t read_iter;           /* the loop iteration read_bytes counts */
 	size_t read_bytes;            /* bytes read in that iteration */
+	uint64_t prod_iter;           /* the loop iteration prod_bytes counts */
+	size_t prod_bytes;            /* bytes of records produced in that iteration */
+	bool produce_wait;            /* out of that budget: kicked from the idle phase */
 	bool kicking;                 /* inside session_kick (no re-entry) */
 	bool member_retry;            /* records refused for membership: re-run the
 	                                 exchange once our governance changes */
@@ -197,6 +200,7 @@ struct ingest_batch {
 	uint8_t alliance[32], author[32];
 	uint64_t first_seq;
 	size_t n, bytes;
+	/* the records: freed by the ingest job's work step (ingest.c) */
 	struct store_item *items;     /* point into buf */
 	uint8_t *buf;
 	struct store_batch *sb;       /* items, being verified (store.h) */
@@ -312,6 +316,7 @@ struct node {
 	uv_timer_t tick;              /* 1 s: keepalive, expiry, other writers */
 	uv_prepare_t iter_prep;       /* counts loop iterations (iter) */
 	uv_check_t budget_check;      /* resumes PAUSE_BUDGET sessions (node.c) */
+	uv_idle_t produce_idle;       /* kicks produce_wait sessions (node.c) */
 	uint64_t iter;                /* loop iterations so far */
 	uint64_t ticks;               /* tick_cb runs so far (a test waits for one) */
 	uv_work_t trim_req;           /* store_trim on the threadpool (node.c) */
@@ -427,6 +432,21 @@ void node_trim(struct node *n);
  */
 #define NODE_READ_BUDGET (256u << 10)
 void node_read_budget(struct session *s, size_t nread);
+/*
+ * And it produces at most NODE_PRODUCE_BUDGET bytes of records per loop
+ * iteration (session_kick): every write callback kicks its session, and a
+ * sender whose writes drained produced a send queue's worth (1 MiB) for
+ * each, up to 7 MiB and 19 ms of CPU in one iteration, in bench_sync.
+ * node_produce_room is what kick may still produce in this iteration; at 0
+ * the session waits (produce_wait) and the next iteration's idle phase
+ * kicks it again with a fresh budget (not the check phase: a check handle
+ * does not keep the next poll from blocking, and a sender whose writes
+ * had all completed would wait for the next tick).  node_produce_spent
+ * counts bytes.
+ */
+#define NODE_PRODUCE_BUDGET (256u << 10)
+size_t node_produce_room(struct session *s);
+void node_produce_spent(struct session *s, size_t bytes);
 
 /* graft.c (loop thread): the timer for grafts (PROTOCOL.md 4.8) */
 void node_graft_init(struct node *n);
@@ -547,6 +567,10 @@ int ingest_enqueue(struct node *n, struct session *s, const uint8_t *alliance,
                    const uint8_t *author, uint64_t first_seq, const uint8_t *const *envs,
                    const size_t *lens, size_t count);
 void ingest_resume_reading(struct node *n);
+/* Records an ingest job still holds (raw and decoded): all it was given
+ * until its work step, which frees them (done, on the loop, has only the
+ * outcomes left to read).  For tests. */
+size_t ingest_job_records(const struct job *job);
 /* The disk-full pause is over (tick): read again, re-run the exchanges. */
 void ingest_disk_retry(struct node *n);
 /* Why the node does not read from s now, for status ("" when it does). */

@@ -505,7 +505,8 @@ static int engine_init(struct session *s, unsigned flags)
 }
 
 /* Produce records while the send queue has room (back-pressure: resumed
- * from the write callback). */
+ * from the write callback) and the loop iteration's budget lasts (resumed
+ * from the next iteration's idle phase, node_produce_room). */
 void session_kick(struct session *s)
 {
 	struct node *n = s->node;
@@ -521,13 +522,17 @@ void session_kick(struct session *s)
 	s->kicking = true;
 	while (more && s->state == SESSION_OPEN) {
 		size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&s->tcp);
-		if (q >= NODE_SENDQ_HIGH)
-			break;
+		size_t room, out0 = s->bytes_out + s->olen;
+		if (q >= NODE_SENDQ_HIGH || !(room = node_produce_room(s)))
+			break;   /* a write callback, or the idle phase, kicks again */
+		if (room > NODE_SENDQ_HIGH - q)
+			room = NODE_SENDQ_HIGH - q;
 		if ((rc = store_txn_begin(n->store, &s->txn)) == 0) {
-			rc = sync_produce(&s->sync, NODE_SENDQ_HIGH - q, &more);
+			rc = sync_produce(&s->sync, room, &more);
+			node_produce_spent(s, (size_t)(s->bytes_out + s->olen - out0));
 			store_txn_end(s->txn);
 			s->txn = NULL;
-			/* Up to 1 MiB of records read: let go of their pages. */
+			/* Records read (up to the budget): let go of their pages. */
 			node_trim(n);
 		}
 		if (rc)

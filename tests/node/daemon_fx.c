@@ -197,13 +197,18 @@ static void release(struct dfx *fx)
 	uv_mutex_unlock(&fx->mu);
 }
 
-void dfx_job_run(struct dfx *fx, struct job *job)
+void dfx_job_done(struct dfx *fx, struct job *job)
 {
-	job_run(job);   /* the off-loop half, here as on the threadpool */
 	/* released before job_done: the node may hand out the next job
 	 * from inside it */
 	release(fx);
 	dfx_call(fx, done_fn, job);
+}
+
+void dfx_job_run(struct dfx *fx, struct job *job)
+{
+	job_run(job);   /* the off-loop half, here as on the threadpool */
+	dfx_job_done(fx, job);
 }
 
 void dfx_job_fail(struct dfx *fx, struct job *job, int rc)

@@ -130,6 +130,8 @@ void dfx_tick(struct dfx *fx, uint64_t mono);
 struct job *dfx_job_await(struct dfx *fx, const char *name);
 /* Run it as the threadpool would: work here, job_done on the loop. */
 void dfx_job_run(struct dfx *fx, struct job *job);
+/* The loop half alone (job_done), after the test ran job_run itself. */
+void dfx_job_done(struct dfx *fx, struct job *job);
 /* Make it fail without running: job->rc = rc, then job_done on the loop. */
 void dfx_job_fail(struct dfx *fx, struct job *job, int rc);
 /* Run every job handed out until none is left. */

@@ -709,6 +709,34 @@ static void test_view__admission_and_revocation_change_their_members_not_the_all
 	dfx_stop(fx);
 }
 
+/*
+ * An ingest job frees the records it stored in its work step, off the
+ * loop: `done`, on the loop, has only the outcomes left, and still
+ * applies them (the head moves, the sender gets no Ack back).
+ */
+static void test_ingest__job_frees_its_records_off_the_loop(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	size_t len;
+	dfx_start(fx, &o);
+	struct hw_conn *a = open_session(fx, DFX_MEMBER, 1);
+	uint8_t *env = member_record(fx, DFX_MEMBER, &len);
+	hw_send_records(a, fx->alliance, pk(fx, DFX_MEMBER), 1, &env, &len, 1);
+	struct job *job = dfx_job_await(fx, "ingest");
+	assert_non_null(job);
+	assert_int_equal(ingest_job_records(job), 1);   /* held by the test: not running */
+	job_run(job);   /* the threadpool's half, on this thread */
+	assert_int_equal(ingest_job_records(job), 0);
+	dfx_job_done(fx, job);
+	struct head_is h = { DFX_MEMBER, 1 };
+	assert_true(dfx_await(fx, view_head_is, &h));
+	dfx_send_ping(a, 5);
+	expect_pong(a, 5);   /* stored as one batch: nothing else came back first */
+	free(env);
+	dfx_stop(fx);
+}
+
 /* --------------------------------------------------- OPEN -> silence */
 
 /* No whole message for 45 s of the node's clock: closed after, not at. */
@@ -1176,6 +1204,58 @@ static void test_session__read_budget_pauses_for_one_loop_iteration(void **state
 	dfx_stop(fx);
 }
 
+struct produce_q {
+	size_t room0, room1;
+	bool wait, wakes;
+};
+
+static void produce_spend(struct dfx *fx, void *arg)
+{
+	struct produce_q *q = arg;
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	q->room0 = node_produce_room(s);
+	node_produce_spent(s, q->room0);
+	q->room1 = node_produce_room(s);
+	q->wait = s->produce_wait;
+	/* an active idle handle: the next poll does not block */
+	q->wakes = uv_is_active((uv_handle_t *)&fx->node->produce_idle);
+}
+
+static bool produce_resumed(struct dfx *fx, void *arg)
+{
+	struct session *s = dfx_find(fx, DFX_MEMBER);
+	(void)arg;
+	return s && !s->produce_wait && node_produce_room(s) == NODE_PRODUCE_BUDGET;
+}
+
+/*
+ * A session that produced NODE_PRODUCE_BUDGET bytes of records in one loop
+ * iteration may produce nothing more in it (it waits), and the next
+ * iteration gives it a fresh budget, without any other event to wake the
+ * loop; it still answers.
+ */
+static void test_session__produce_budget_waits_for_the_next_iteration(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	struct produce_q q;
+	dfx_start(fx, &o);
+	struct hw_conn *c = open_session(fx, DFX_MEMBER, 2);
+
+	dfx_call(fx, produce_spend, &q);
+	assert_true(q.room0 > 0 && q.room0 <= NODE_PRODUCE_BUDGET);
+	assert_int_equal(q.room1, 0);
+	assert_true(q.wait);
+	assert_true(q.wakes);
+	assert_true(dfx_await(fx, produce_resumed, NULL));
+	dfx_send_ping(c, 78);
+	expect_pong(c, 78);
+
+	hw_close(c);
+	assert_true(dfx_await(fx, no_sessions, NULL));
+	dfx_stop(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1192,7 +1272,8 @@ int main(void)
 		T(test_session__no_redeem_by_the_deadline_is_refused_after_it),
 		T(test_ingest__disk_full_stops_reading_everywhere_then_resyncs),
 		T(test_ingest__stored_records_update_the_view_and_are_offered),
-	T(test_view__admission_and_revocation_change_their_members_not_the_alliance),
+		T(test_view__admission_and_revocation_change_their_members_not_the_alliance),
+		T(test_ingest__job_frees_its_records_off_the_loop),
 		T(test_session__silent_peer_is_closed_after_45_s),
 		T(test_session__peer_trickling_one_frame_is_closed_after_45_s),
 		T(test_session__peer_that_never_reads_is_paused_then_closed),
@@ -1201,6 +1282,7 @@ int main(void)
 		T(test_node__stop_does_not_wait_for_a_bye_a_peer_does_not_read),
 		T(test_pending__signed_records_are_stored_once_the_key_is_active),
 		T(test_session__read_budget_pauses_for_one_loop_iteration),
+		T(test_session__produce_budget_waits_for_the_next_iteration),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);
