@@ -62,6 +62,7 @@ struct blob_entry {
 	unsigned retry_step;
 	uint8_t bad[BLOBS_BAD_MAX][32];/* peers that sent bytes not hashing right */
 	size_t n_bad;
+	int noted;                     /* enum blob_limit last logged for it */
 };
 
 struct blob_fetch {
@@ -186,21 +187,41 @@ static void usage(const struct blobs *bs, uint64_t *used)
 	}
 }
 
-/* May this node fetch e under its limits (used: from usage())? */
-static bool within_limits(const struct blobs *bs, const struct blob_entry *e,
-                          const uint64_t *used)
+enum blob_limit { LIMIT_NONE = 0, LIMIT_MAX_FILE, LIMIT_QUOTA };
+
+/* May this node fetch e under its limits (used: from usage())?  Which
+ * limit stops it, else LIMIT_NONE; *limit gets that limit's value. */
+static enum blob_limit over_limit(const struct blobs *bs, const struct blob_entry *e,
+                                  const uint64_t *used, uint64_t *limit)
 {
 	const struct node_config *c = &bs->node->cfg;
 	const struct sync_local *l = &bs->node->local;
 	uint64_t max = c->attach_max_file ? c->attach_max_file : STORE_ATTACH_MAX_FILE_DEFAULT;
 	uint64_t quota = c->attach_quota ? c->attach_quota : STORE_ATTACH_QUOTA_DEFAULT;
+	*limit = max;
 	if (e->size > max)
-		return false;
+		return LIMIT_MAX_FILE;
+	*limit = quota;
 	for (size_t k = 0; k < e->n_al; k++)
 		for (size_t a = 0; a < l->n; a++)
 			if (!memcmp(e->al[k], l->v[a].alliance, 32) && used[a] + e->size > quota)
-				return false;
-	return true;
+				return LIMIT_QUOTA;
+	return LIMIT_NONE;
+}
+
+/* Say once per blob (and limit) why it is not fetched. */
+static void note_limit(struct blobs *bs, struct blob_entry *e, enum blob_limit why,
+                       uint64_t limit)
+{
+	char hex[17];
+	if (e->noted == (int)why)
+		return;
+	e->noted = (int)why;
+	proto_hex(hex, e->hash, 8);
+	NLOG(bs->node, NODE_LOG_INFO, "blob", "not fetching attachment %s… (%llu bytes): over "
+	     "[attachments] %s (%llu bytes)", hex, (unsigned long long)e->size,
+	     why == LIMIT_MAX_FILE ? "max-file" : "quota, for an alliance that lists it",
+	     (unsigned long long)limit);
 }
 
 /* ------------------------------------------------------------ the scan */
@@ -617,8 +638,13 @@ static void blobs_pump(struct blobs *bs)
 		usage(bs, used);
 		for (size_t i = 0; i < bs->n && !pick; i++) {
 			struct blob_entry *e = &bs->e[i];
-			if (e->have == BLOB_MISSING && e->retry_ms <= now &&
-			    within_limits(bs, e, used) && pick_session(bs, e, NULL))
+			enum blob_limit why;
+			uint64_t limit;
+			if (e->have != BLOB_MISSING || e->retry_ms > now)
+				continue;
+			if ((why = over_limit(bs, e, used, &limit)) != LIMIT_NONE)
+				note_limit(bs, e, why, limit);
+			else if (pick_session(bs, e, NULL))
 				pick = e;
 		}
 		free(used);
