@@ -118,7 +118,7 @@ static int cmp_hash(const void *a, const void *b)
 
 static struct blob_entry *entry_find(struct blobs *bs, const uint8_t hash[32])
 {
-	return bsearch(hash, bs->e, bs->n, sizeof(*bs->e), cmp_hash);
+	return bs->n ? bsearch(hash, bs->e, bs->n, sizeof(*bs->e), cmp_hash) : NULL;
 }
 
 /* Insert or update; NULL on -ENOMEM. */
