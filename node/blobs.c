@@ -24,7 +24,7 @@
  * Blobs over [attachments] max-file, or that would take an alliance that
  * lists them over [attachments] quota, are not fetched.
  *
- * Serving.  A peer's want is answered from blobs/ by a read job (at most
+ * Serving (blobs_serve.c).  A peer's want is answered from blobs/ by a read job (at most
  * 64 KiB), only for a blob the catalogue says is held and listed by a
  * record of an alliance the session carries; anything else gets BlobNone,
  * the same answer whether the blob is here or not.  Answers wait in the
@@ -37,77 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/node_int.h"
-
-#define BLOBS_WINDOW 8                 /* wants + writes in flight per fetch */
-#define BLOBS_RETRY_MS 2000            /* no session could give it: ask again then */
-#define BLOBS_RETRY_MAX_MS 600000
-#define BLOBS_SENDQ_LOW (256u << 10)   /* answers go out below this much queued */
-#define BLOBS_BAD_MAX 8                /* peers remembered per blob for bad bytes */
-#define BLOBS_TRIED_MAX 64             /* sessions asked in one round */
-
-enum blob_have {
-	BLOB_UNKNOWN = 0,   /* not checked yet */
-	BLOB_HELD,
-	BLOB_MISSING,
-};
-
-struct blob_entry {
-	uint8_t hash[32];
-	uint64_t size;
-	uint8_t (*al)[32];             /* alliances whose records list it */
-	size_t n_al;
-	enum blob_have have;
-	uint64_t retry_ms;             /* not fetched before (mono) */
-	unsigned retry_step;
-	uint8_t bad[BLOBS_BAD_MAX][32];/* peers that sent bytes not hashing right */
-	size_t n_bad;
-	int noted;                     /* enum blob_limit last logged for it */
-};
-
-struct blob_fetch {
-	struct blobs *bs;
-	uint8_t hash[32];
-	uint64_t size;
-	struct store_blob_in *in;      /* touched by jobs only, one at a time */
-	uint64_t session_id;           /* fetching from (0: none) */
-	uint64_t next_want;            /* offset of the next want */
-	uint64_t received;             /* bytes received, in order */
-	unsigned wants, writes;        /* in flight */
-	unsigned jobs;                 /* jobs queued that point at this fetch */
-	bool failed;                   /* a job failed: abandon */
-	bool done;                     /* finished (stored, abandoned): free once jobs == 0 */
-	uint8_t tried[BLOBS_TRIED_MAX][32]; /* peers asked this round that said none */
-	size_t n_tried;
-	uint8_t used[BLOBS_BAD_MAX][32];    /* peers whose bytes are in the file */
-	size_t n_used;
-};
-
-struct blobs {
-	struct node *node;
-	struct blob_entry *e;          /* sorted by hash */
-	size_t n, cap;
-	uint64_t scanned;              /* store write number the catalogue reflects */
-	bool scan_busy, scanned_once;
-	struct blob_fetch *cur;
-	uint64_t fetched, fetched_bytes, refused_bad;
-};
-
-/* One answer owed to the peer, in the order its wants came. */
-struct blob_serve {
-	struct blob_serve *next;
-	uint8_t hash[32];
-	uint64_t offset, size;
-	uint32_t length;
-	bool ready;                    /* data (or none) is known */
-	uint8_t *data;                 /* NULL: BlobNone */
-	size_t len;
-	struct blob_read_job *job;     /* reading it (NULL when ready) */
-};
-
-struct blob_serveq {
-	struct blob_serve *head, *tail;
-};
+#include "node/blobs_int.h"
 
 /* ---------------------------------------------------------- catalogue */
 
@@ -116,7 +46,7 @@ static int cmp_hash(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-static struct blob_entry *entry_find(struct blobs *bs, const uint8_t hash[32])
+struct blob_entry *blobs_entry_find(struct blobs *bs, const uint8_t hash[32])
 {
 	return bs->n ? bsearch(hash, bs->e, bs->n, sizeof(*bs->e), cmp_hash) : NULL;
 }
@@ -532,7 +462,7 @@ static void fetch_job_done(struct job *job)
 	if (fj->op == FETCH_WRITE)
 		f->writes--;
 	proto_hex(hex, f->hash, 8);
-	e = entry_find(bs, f->hash);
+	e = blobs_entry_find(bs, f->hash);
 	if (f->done) {
 		if (!f->jobs)
 			fetch_free_now(f);
@@ -663,7 +593,7 @@ static void blobs_pump(struct blobs *bs)
 	}
 	if (f->received == f->size)
 		return;   /* all here: the job that hashes and stores it runs */
-	struct blob_entry *e = entry_find(bs, f->hash);
+	struct blob_entry *e = blobs_entry_find(bs, f->hash);
 	if (!e) {
 		fetch_end(bs, f);
 		return;
@@ -719,172 +649,6 @@ int node_blob_chunk(struct session *s, const uint8_t hash[32], uint64_t offset,
 		return -ENOMEM;
 	blobs_pump(bs);
 	return 0;
-}
-
-/* ------------------------------------------------------------ serving */
-
-struct blob_read_job {
-	struct job base;               /* first */
-	struct blob_serve *item;       /* NULL once its session is gone */
-	uint8_t hash[32];
-	uint64_t offset;
-	uint32_t length;
-	uint64_t size;
-	uint8_t *data;
-	size_t len;
-	uint64_t session_id;
-};
-
-static void read_work(struct job *job)
-{
-	struct blob_read_job *rj = (struct blob_read_job *)job;
-	uint64_t size;
-	int fd, rc;
-
-	if ((rc = store_blob_open(&fd, &size, job->node->home, rj->hash)))
-		return;   /* not here after all: BlobNone */
-	if (rj->offset < size) {
-		uint64_t rest = size - rj->offset;
-		size_t len = rest < rj->length ? (size_t)rest : rj->length;
-		if ((rj->data = malloc(len ? len : 1))) {
-			size_t got = 0;
-			while (got < len) {
-				ssize_t r = pread(fd, rj->data + got, len - got, (off_t)(rj->offset + got));
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r <= 0)
-					break;
-				got += (size_t)r;
-			}
-			if (got == len) {
-				rj->len = len;
-				rj->size = size;
-			} else {
-				free(rj->data);
-				rj->data = NULL;
-			}
-		}
-	}
-	close(fd);
-}
-
-static void read_done(struct job *job)
-{
-	struct blob_read_job *rj = (struct blob_read_job *)job;
-	struct blob_serve *it = rj->item;
-	struct session *s;
-
-	if (!it)
-		return;   /* the session went */
-	it->job = NULL;
-	it->ready = true;
-	it->data = rj->data;   /* NULL: BlobNone */
-	it->len = rj->len;
-	it->size = rj->size;
-	rj->data = NULL;
-	if (!job->node->stopping && (s = session_find(job->node, rj->session_id)))
-		session_kick(s);
-}
-
-static void read_free(struct job *job)
-{
-	struct blob_read_job *rj = (struct blob_read_job *)job;
-	free(rj->data);
-	free(rj);
-}
-
-static const struct job_ops read_ops = {
-	.name = "blob-read", .work = read_work, .done = read_done, .free = read_free,
-};
-
-/* May the peer of s have e: held here and listed in an alliance s carries. */
-static bool servable(struct session *s, const struct blob_entry *e)
-{
-	if (!e || e->have != BLOB_HELD)
-		return false;
-	for (size_t k = 0; k < e->n_al; k++)
-		if (sync_carries(&s->sync, e->al[k]))
-			return true;
-	return false;
-}
-
-int node_blob_want(struct session *s, const uint8_t hash[32], uint64_t offset, uint32_t length)
-{
-	struct blobs *bs = s->node->blobs;
-	struct blob_serve *it = calloc(1, sizeof(*it));
-	struct blob_serveq *q;
-
-	if (!it)
-		return -ENOMEM;
-	if (!s->blobq && !(s->blobq = calloc(1, sizeof(*s->blobq)))) {
-		free(it);
-		return -ENOMEM;
-	}
-	q = s->blobq;
-	memcpy(it->hash, hash, 32);
-	it->offset = offset;
-	it->length = length;
-	if (bs && servable(s, entry_find(bs, hash))) {
-		struct blob_read_job *rj = calloc(1, sizeof(*rj));
-		if (!rj) {
-			free(it);
-			return -ENOMEM;
-		}
-		rj->base.ops = &read_ops;
-		rj->item = it;
-		memcpy(rj->hash, hash, 32);
-		rj->offset = offset;
-		rj->length = length;
-		rj->session_id = s->id;
-		it->job = rj;
-		job_submit(s->node, &rj->base);
-	} else {
-		it->ready = true;   /* BlobNone */
-	}
-	if (q->tail)
-		q->tail->next = it;
-	else
-		q->head = it;
-	q->tail = it;
-	return 0;
-}
-
-void node_blobs_serve(struct session *s)
-{
-	struct blob_serveq *q = s->blobq;
-	int rc;
-
-	while (q && q->head && q->head->ready && s->state == SESSION_OPEN &&
-	       !sync_pending(&s->sync) && session_sendq(s) < BLOBS_SENDQ_LOW) {
-		struct blob_serve *it = q->head;
-		rc = sync_blob_answer(&s->sync, it->hash, it->offset, it->size, it->data, it->len);
-		if (rc && rc != SYNC_E_CLOSED) {
-			session_close(s, sync_strerror(rc), true);
-			return;
-		}
-		if (!(q->head = it->next))
-			q->tail = NULL;
-		free(it->data);
-		free(it);
-		if (rc)
-			return;
-	}
-}
-
-void node_blobs_session_closed(struct session *s)
-{
-	struct blob_serveq *q = s->blobq;
-	if (!q)
-		return;
-	for (struct blob_serve *it = q->head, *next; it; it = next) {
-		next = it->next;
-		if (it->job)
-			it->job->item = NULL;
-		free(it->data);
-		free(it);
-	}
-	free(q);
-	s->blobq = NULL;
 }
 
 /* ------------------------------------------------------------ the node */

@@ -579,7 +579,7 @@ void node_pending_note(struct node *n, const struct view_delta *d);
 void node_pending_run(struct node *n);
 
 /*
- * blobs.c (loop thread): attachments between peers (PROTOCOL.md 4.9).
+ * blobs.c, blobs_serve.c (loop thread): attachments between peers (4.9).
  * start (node_new; -ENOMEM) lists the stored records' attachments in a
  * job; tick lists what was stored since and fetches what is missing, one
  * blob at a time, within [attachments] max-file and quota; free after the
