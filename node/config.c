@@ -55,6 +55,8 @@ static int from_conf(struct node_config *cfg, const struct store_conf *c, const 
 		pc->line = c->peers[i].line;
 	}
 	cfg->n_peers = c->n_peers;
+	cfg->attach_max_file = c->attach_max_file;
+	cfg->attach_quota = c->attach_quota;
 	if (c->n_hooks && !(cfg->hooks = calloc(c->n_hooks, sizeof(*cfg->hooks))))
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n_hooks; i++) {

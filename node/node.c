@@ -205,6 +205,7 @@ static void tick_cb(uv_timer_t *t)
 	node_invites_check(n);
 	peering_tick(n);
 	node_hooks_tick(n);
+	node_blobs_tick(n);
 	if (n->disk_until_ms && now >= n->disk_until_ms)
 		ingest_disk_retry(n);
 	for (struct session *s = n->sessions, *next; s; s = next) {
@@ -369,6 +370,8 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
 	if (node_hooks_start(n, cfg->hooks, cfg->n_hooks))
 		NLOG(n, NODE_LOG_ERROR, "hook", "out of memory: no [hook] runs");
+	if (node_blobs_start(n))
+		NLOG(n, NODE_LOG_ERROR, "blob", "out of memory: attachments are not fetched or served");
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->conf.host[0] && !n->peers[i]->conf.bootstrap)
 			node_peer_dial_now(n->peers[i]);   /* a bootstrap: when the mesh says */
@@ -428,6 +431,7 @@ void node_free(struct node *n)
 	view_free(n);
 	peering_free(n);
 	node_hooks_free(n);
+	node_blobs_free(n);
 	free(n->peers);
 	free(n->seen);
 	free(n->upgrades);

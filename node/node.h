@@ -96,6 +96,8 @@ struct node_config {
 	size_t n_peers;
 	struct node_hook_conf *hooks;   /* malloc()ed, n_hooks of them: node_config_dispose */
 	size_t n_hooks;
+	uint64_t attach_max_file;  /* [attachments] max-file (0: the default) */
+	uint64_t attach_quota;     /* [attachments] quota, per alliance (0: the default) */
 	char error[256];           /* "agora.conf:12: ..." when loading failed */
 };
 

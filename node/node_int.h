@@ -191,6 +191,7 @@ struct session {
 	uint8_t *stash;               /* bytes read while PAUSE_JOB, not yet decoded */
 	size_t stash_len;
 	char last_error[320];
+	struct blob_serveq *blobq;    /* blob answers owed to the peer (blobs.c); NULL: none */
 };
 
 /* A batch of records from one session, waiting for verify + store. */
@@ -392,6 +393,7 @@ struct node {
 	                                 changed our own entry (pending.c) */
 	size_t n_pending_check;
 	struct hooks *hooks;          /* [hook] commands (hooks.c); NULL: none */
+	struct blobs *blobs;          /* attachments between peers (blobs.c) */
 };
 
 #define NLOG(n, lvl, comp, ...) node_log((n)->log, (lvl), (comp), __VA_ARGS__)
@@ -619,6 +621,25 @@ void node_pending_note(struct node *n, const struct view_delta *d);
  * job stores the records that wait (store_pending_ingest) and the view
  * then offers them to peers. */
 void node_pending_run(struct node *n);
+
+/*
+ * blobs.c, blobs_serve.c (loop thread): attachments between peers (4.9).
+ * start (node_new; -ENOMEM) lists the stored records' attachments in a
+ * job; tick lists what was stored since and fetches what is missing, one
+ * blob at a time, within [attachments] max-file and quota; free after the
+ * loop ran out.  node_blob_want and node_blob_chunk are a session's
+ * sync_io.blob_want / blob_chunk (0 or -ENOMEM); node_blobs_serve sends
+ * the answers owed to s while it has no records to stream and little
+ * queued (session_kick); node_blobs_session_closed drops them (its close).
+ */
+int node_blobs_start(struct node *n);
+void node_blobs_tick(struct node *n);
+void node_blobs_free(struct node *n);
+int node_blob_want(struct session *s, const uint8_t hash[32], uint64_t offset, uint32_t length);
+int node_blob_chunk(struct session *s, const uint8_t hash[32], uint64_t offset,
+                    const uint8_t *data, size_t len);
+void node_blobs_serve(struct session *s);
+void node_blobs_session_closed(struct session *s);
 
 /* control.c */
 int control_open(struct node *n);

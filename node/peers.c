@@ -293,6 +293,8 @@ int node_reload(struct node *n)
 	                         cfg->listen_port != n->cfg.listen_port)))
 		NLOG(n, NODE_LOG_WARN, "config", "a new listen address takes a restart of agorad");
 	snprintf(n->cfg.name, sizeof(n->cfg.name), "%s", cfg->name);
+	n->cfg.attach_max_file = cfg->attach_max_file;   /* blobs.c reads them on its tick */
+	n->cfg.attach_quota = cfg->attach_quota;
 	if (node_hooks_reload(n, cfg->hooks, cfg->n_hooks))
 		NLOG(n, NODE_LOG_ERROR, "hook", "out of memory: the [hook]s stay as they were");
 	NLOG(n, NODE_LOG_INFO, "config", "reloaded %s: %zu peer(s), %zu hook(s)", path, n->n_peers,

@@ -99,6 +99,7 @@ static void on_close(uv_handle_t *h)
 	noise_cipher_dispose(&s->send);
 	noise_cipher_dispose(&s->recv);
 	sync_dispose(&s->sync);
+	node_blobs_session_closed(s);
 	free(s->stash);
 	if (s->obuf)
 		sodium_memzero(s->obuf->data, s->olen);
@@ -494,11 +495,23 @@ static int io_redeem(void *ctx, const uint8_t alliance[32], const uint8_t token[
 	return node_invite_redeem(s->node, s, alliance, token);
 }
 
+static int io_blob_want(void *ctx, const uint8_t hash[32], uint64_t offset, uint32_t length)
+{
+	return node_blob_want(ctx, hash, offset, length);
+}
+
+static int io_blob_chunk(void *ctx, const uint8_t hash[32], uint64_t offset,
+                         const uint8_t *data, size_t len)
+{
+	return node_blob_chunk(ctx, hash, offset, data, len);
+}
+
 static int engine_init(struct session *s, unsigned flags)
 {
 	struct node *n = s->node;
 	struct sync_io io = { .ctx = s, .send = io_send, .read = io_read, .records = io_records,
-	                      .allowed = io_allowed, .fork = io_fork, .redeem = io_redeem };
+	                      .allowed = io_allowed, .fork = io_fork, .redeem = io_redeem,
+	                      .blob_want = io_blob_want, .blob_chunk = io_blob_chunk };
 	if (!s->inbound)
 		flags |= SYNC_INITIATOR;
 	return sync_init(&s->sync, flags, n->key->pk, n->cfg.name, s->peer_key, &n->local, &io);
@@ -516,6 +529,7 @@ void session_kick(struct session *s)
 	if (s->kicking)
 		return;
 	if (s->state != SESSION_OPEN || !sync_pending(&s->sync)) {
+		node_blobs_serve(s);   /* attachments: only when no records wait */
 		session_flush(s);
 		return;
 	}
@@ -541,6 +555,8 @@ void session_kick(struct session *s)
 	s->kicking = false;
 	if (rc && s->state == SESSION_OPEN)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
+	if (!more)
+		node_blobs_serve(s);
 	session_flush(s);
 }
 

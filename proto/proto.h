@@ -323,8 +323,8 @@ bool proto_record_newer_text(char *out, size_t cap, const Agora__Record *rec);
  * and Lesson, added in record schema version 3.  A record lists at most
  * PROTO_ATTACH_MAX files, each by its BLAKE2b-256, size, media type and
  * name; the files themselves are blobs, stored and synced apart from the
- * records (storage/storage.h "blobs"); blobs do not travel between nodes
- * yet.
+ * records (storage/storage.h "blobs"; on the wire: PROTOCOL.md 4.9, node/
+ * blobs.c).
  */
 #define PROTO_ATTACH_MAX 16                  /* attachments in one record */
 #define PROTO_ATTACH_SIZE_MAX (1ull << 30)   /* bytes of one file: 1 GiB */

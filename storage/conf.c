@@ -509,7 +509,7 @@ static bool parse_size(uint64_t *out, const char *value)
 
 static int attach_entry(struct parse *p, const char *name, const char *value)
 {
-	static const char *const keys[] = { "max-file" };
+	static const char *const keys[] = { "max-file", "quota" };
 	struct store_conf *c = p->c;
 	uint64_t v;
 
@@ -521,6 +521,13 @@ static int attach_entry(struct parse *p, const char *name, const char *value)
 			return 0;
 		}
 		c->attach_max_file = v;
+		return 1;
+	case 1:
+		if (!parse_size(&v, value) || v < 1) {
+			fail(p, "[attachments] quota: '%s' is not a size (e.g. 10G)", value);
+			return 0;
+		}
+		c->attach_quota = v;
 		return 1;
 	default:
 		return 0;

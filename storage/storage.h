@@ -1123,9 +1123,12 @@ struct store_conf {
 	/* [attachments] */
 	uint64_t attach_max_file;   /* bytes of the largest file attached; 0: absent
 	                               (STORE_ATTACH_MAX_FILE_DEFAULT) */
+	uint64_t attach_quota;      /* bytes of blobs agorad fetches for one alliance's
+	                               records; 0: absent (STORE_ATTACH_QUOTA_DEFAULT) */
 };
 
 #define STORE_ATTACH_MAX_FILE_DEFAULT (256ull << 20)   /* [attachments] max-file: 256M */
+#define STORE_ATTACH_QUOTA_DEFAULT (16ull << 30)       /* [attachments] quota: 16G */
 
 /*
  * Parse text (len bytes; NUL bytes are an error) into *out; label names it

@@ -558,6 +558,15 @@ static int recv_open(struct sync *s, const uint8_t *msg, size_t len,
 			return 0;
 		return perr(s, SYNC_E_PROTOCOL, "message of a type this protocol version does not have");
 	}
+	if (s->version < 4 && (sh->type == AGORA__WIRE__MESSAGE__MSG_BLOB_WANT ||
+	                       sh->type == AGORA__WIRE__MESSAGE__MSG_BLOB_CHUNK ||
+	                       sh->type == AGORA__WIRE__MESSAGE__MSG_BLOB_NONE)) {
+		/* Version 4's messages: ignored by versions 2 and 3 as unknown
+		 * types, refused by version 1 (as above). */
+		if (s->version >= 2)
+			return 0;
+		return perr(s, SYNC_E_PROTOCOL, "message of a type this protocol version does not have");
+	}
 	if (sh->type == AGORA__WIRE__MESSAGE__MSG_RANGES && (rc = sync_ranges_precheck(s, sh)))
 		return rc;
 	if ((rc = unpack(s, msg, len, &m)))
@@ -584,6 +593,9 @@ static int recv_open(struct sync *s, const uint8_t *msg, size_t len,
 	case AGORA__WIRE__MESSAGE__MSG_HAVE: rc = sync_on_have(s, m->have); break;
 	case AGORA__WIRE__MESSAGE__MSG_PRUNE: rc = sync_on_prune(s, m->prune); break;
 	case AGORA__WIRE__MESSAGE__MSG_GRAFT: rc = sync_on_graft(s, m->graft); break;
+	case AGORA__WIRE__MESSAGE__MSG_BLOB_WANT: rc = sync_on_blob_want(s, m->blob_want); break;
+	case AGORA__WIRE__MESSAGE__MSG_BLOB_CHUNK: rc = sync_on_blob_chunk(s, m->blob_chunk); break;
+	case AGORA__WIRE__MESSAGE__MSG_BLOB_NONE: rc = sync_on_blob_none(s, m->blob_none); break;
 	case AGORA__WIRE__MESSAGE__MSG_HEAD_CHECK:
 		rc = s->version >= 2 ? sync_on_head_check(s, m->head_check) :
 		     perr(s, SYNC_E_PROTOCOL, "HeadCheck in a version-1 session");

@@ -42,7 +42,7 @@
 /* ------------------------------------------------------------ limits */
 
 #define SYNC_VERSION_MIN 1              /* lowest protocol version spoken */
-#define SYNC_VERSION_MAX 3              /* highest (what Hello offers) */
+#define SYNC_VERSION_MAX 4              /* highest (what Hello offers) */
 #define SYNC_KEY_BYTES 32
 #define SYNC_LEAF_FEEDS 16              /* ranges this small are listed */
 #define SYNC_DEPTH_MAX 64               /* nibbles in a 32-byte key */
@@ -113,6 +113,13 @@
 /* A lazy alliance whose peer still pushes new records (a Prune and a
  * Graft crossed) is pruned again, at most this often. */
 #define SYNC_PRUNE_AGAIN_MS 5000
+/* Blobs (version 4, PROTOCOL.md 4.9): bytes asked for in one BlobWant and
+ * carried by one BlobChunk (a Noise transport message holds 65519, so a
+ * chunk is two frames), and the wants of one side a session keeps
+ * unanswered at a time: what a peer can make a node hold for it is
+ * 16 x 64 KiB = 1 MiB, and more is SYNC_E_LIMIT. */
+#define SYNC_BLOB_CHUNK_MAX 65536
+#define SYNC_BLOB_WANTS_MAX 16
 
 /*
  * Output bound (PROTOCOL.md 4.5).  The answer to one message that holds a
@@ -236,6 +243,21 @@ struct sync_io {
 	 * Non-zero is passed up as the engine's result. */
 	int (*redeem)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
 	              const uint8_t token[SYNC_KEY_BYTES]);
+	/* Version 4: the peer wants `length` bytes of blob `hash` from
+	 * `offset` (may be NULL: every want is answered BlobNone at once).  The
+	 * node answers each want exactly once, in the order they came, with
+	 * sync_blob_answer(), now or in a later call.  Non-zero is passed up. */
+	int (*blob_want)(void *ctx, const uint8_t hash[SYNC_KEY_BYTES], uint64_t offset,
+	                 uint32_t length);
+	/* Version 4: the peer answered our oldest want (sync_blob_want) with
+	 * its bytes: data[0..len) is the blob at offset, exactly as long as
+	 * asked for (shorter only at the blob's end), checked against the
+	 * want and the size we declared; not yet against the hash (the node
+	 * hashes the whole).  data NULL (len 0): BlobNone, the peer does not
+	 * serve it.  Buffers valid for the call.  May be NULL (ignored).
+	 * Non-zero is passed up. */
+	int (*blob_chunk)(void *ctx, const uint8_t hash[SYNC_KEY_BYTES], uint64_t offset,
+	                  const uint8_t *data, size_t len);
 };
 
 /* ------------------------------------------------------------ Bye */
@@ -370,6 +392,21 @@ struct sync_counters {
 	uint64_t records_in, records_out;  /* envelopes received / sent */
 	uint64_t msgs_in, msgs_out;
 	uint64_t bytes_in, bytes_out;      /* app message bytes (no framing) */
+	uint64_t blob_bytes_in, blob_bytes_out;  /* BlobChunk data (v4) */
+};
+
+/* A BlobWant not answered yet (ours or the peer's).  Private. */
+struct sync_blob_want {
+	uint8_t hash[SYNC_KEY_BYTES];
+	uint64_t offset;
+	uint32_t length;
+	uint64_t size;            /* ours: the size the record declares; theirs: 0 */
+};
+
+/* The unanswered wants of one side, oldest first (a ring).  Private. */
+struct sync_blob_fifo {
+	struct sync_blob_want w[SYNC_BLOB_WANTS_MAX];
+	size_t head, n;
 };
 
 /* Private: use the functions. */
@@ -404,6 +441,8 @@ struct sync {
 	uint32_t graft_ms;                /* SYNC_GRAFT_MS unless set */
 	bool eager_only;                  /* SYNC_EAGER_ONLY */
 	struct sync_counters c;
+	struct sync_blob_fifo blob_out;   /* our wants (v4) */
+	struct sync_blob_fifo blob_in;    /* the peer's wants (v4) */
 	bool hello_out;
 	bool bye_in, bye_out;
 	char why[SYNC_REASON_MAX];        /* our last fatal error, for the log */
@@ -562,6 +601,43 @@ void sync_set_graft_ms(struct sync *s, uint32_t ms);
  * grafted since): new records announced both ways rather than pushed?
  * False if not carried. */
 bool sync_lazy(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYTES]);
+
+/* ------------------------------------------------------ blobs (v4) */
+
+/*
+ * Attachments travel apart from records, on demand (PROTOCOL.md 4.9,
+ * "Blobs"): a node asks a peer for `length` (1..SYNC_BLOB_CHUNK_MAX) bytes
+ * of a blob from `offset` with a BlobWant; the peer answers every want,
+ * in order, with one BlobChunk or one BlobNone.  The engine checks every
+ * answer against the oldest want (hash, offset, length, the size the
+ * record declares): an answer to nothing, at another offset, of another
+ * length or size, is a protocol violation.  Hashing the bytes is the
+ * node's (only the whole blob has a hash).
+ */
+
+/*
+ * Ask for bytes [offset, offset + length) of the blob `hash` whose record
+ * says it holds `size` bytes.  SYNC_E_STATE: the session is not open or
+ * speaks a version below 4, SYNC_BLOB_WANTS_MAX wants of ours are
+ * unanswered, length is 0 or over SYNC_BLOB_CHUNK_MAX, offset >= size.
+ * The answer comes through io->blob_chunk.
+ */
+int sync_blob_want(struct sync *s, const uint8_t hash[SYNC_KEY_BYTES], uint64_t offset,
+                   uint32_t length, uint64_t size);
+
+/* Our wants unanswered, and the peer's we have not answered yet. */
+size_t sync_blob_wants_out(const struct sync *s);
+size_t sync_blob_wants_in(const struct sync *s);
+
+/*
+ * Answer the peer's oldest want (of `hash` at `offset`): data NULL sends
+ * BlobNone; else data[0..len) are the blob's bytes from offset, and len
+ * must be min(length wanted, size - offset).  SYNC_E_STATE when no want
+ * is unanswered, the oldest is of another hash or offset, or len is wrong
+ * (a bug of the caller: nothing is sent).
+ */
+int sync_blob_answer(struct sync *s, const uint8_t hash[SYNC_KEY_BYTES], uint64_t offset,
+                     uint64_t size, const uint8_t *data, size_t len);
 
 /* ---------------------------------------------------- records that fail */
 

@@ -8,6 +8,7 @@
  *   sync_feeds.c     what the peer holds, streaming, Records, Ack, forks
  *   sync_gossip.c    eager and lazy push: Have, Prune, Graft, grafts due
  *   sync_lvec.c      key ranges, local vectors and their digest cache
+ *   sync_blobs.c     attachments: BlobWant, BlobChunk, BlobNone (version 4)
  */
 #ifndef AGORA_NODE_SYNC_INT_H
 #define AGORA_NODE_SYNC_INT_H
@@ -141,5 +142,11 @@ void sync_gossip_drop(struct sync *s, struct sync_alliance *a);
 int sync_on_have(struct sync *s, const Agora__Wire__Have *h);
 int sync_on_prune(struct sync *s, const Agora__Wire__Prune *p);
 int sync_on_graft(struct sync *s, const Agora__Wire__Graft *g);
+
+/* ------------------------------------------------- sync_blobs.c */
+
+int sync_on_blob_want(struct sync *s, const Agora__Wire__BlobWant *b);
+int sync_on_blob_chunk(struct sync *s, const Agora__Wire__BlobChunk *c);
+int sync_on_blob_none(struct sync *s, const Agora__Wire__BlobNone *b);
 
 #endif

@@ -161,6 +161,9 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc, cons
 				return bad(w, SYNC_E_LIMIT, "Have or Graft holds more than 1024 entries");
 		} else if (desc == &agora__wire__vector__descriptor && num == 4) {
 			*reply = v != 0;
+		} else if (desc == &agora__wire__blob_chunk__descriptor && num == 4 &&
+		           pe - ps > SYNC_BLOB_CHUNK_MAX) {
+			return bad(w, SYNC_E_LIMIT, "BlobChunk carries more than 65536 bytes");
 		}
 		if ((desc == &agora__wire__digest__descriptor ||
 		     desc == &agora__wire__ranges__descriptor ||

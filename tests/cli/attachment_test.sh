@@ -60,7 +60,7 @@ run 0 B show "${id:0:8}"
 has "[0] klimaplan 2030.pdf  3.0 MB  application/pdf  (not fetched yet)"
 has "[1] eng.JPG  11 bytes  image/jpeg  (not fetched yet)"
 expect_exit 4 B attachment get "${id:0:8}" --out "$TMP/nothing.pdf"
-expect_err_line "klimaplan 2030.pdf is not fetched yet"
+expect_err_line "klimaplan 2030.pdf (3.0 MB) is not fetched yet"
 [ ! -e "$TMP/nothing.pdf" ] || fail "wrote a file for a blob it does not hold"
 
 # --- bundles with attachments -----------------------------------------------

@@ -1,20 +1,24 @@
 /*
  * fuzz_sync.c - every message handler of the sync engine (node/engine/
  * sync*.c: Hello, Digest, Ranges, Records, Ack, Ping, Pong, Bye, ForkProof,
- * Redeem, Have, Prune, Graft) against arbitrary peer messages, with the node's calls in
+ * Redeem, Have, Prune, Graft, BlobWant, BlobChunk, BlobNone) against
+ * arbitrary peer messages, with the node's calls in
  * between, under a memory limit, checking that what the engine sends stays
  * within the bound of sync.h.
  *
  * Input: byte 0 sets the session up - bit 0: we dialed; bit 1: the peer
- * speaks version 3 (else 1); bits 2-3: 0 = the peer's Hello is given, 1 =
+ * speaks versions 1-4 (else 1 only); bits 2-3: 0 = the peer's Hello is given, 1 =
  * an unknown key (SYNC_AWAIT_REDEEM), 2 = no Hello given (the input's
  * first message should be one), 3 = as 0 but the alliance is not carried.
  * Then steps of [op][len: 2 bytes BE][len bytes]: op & 15 = 1..14 wraps
- * the bytes as that field of Message (a Hello, a Digest, ...), any other
- * value sends them as a whole Message; op >> 4 picks a node call made
- * after it (produce, feeds_changed, resync, admit, ack, push_record,
- * feed_diverged, alliances_changed, ping, local_changed, duplicate,
- * timeout).
+ * the bytes as that field of Message (a Hello, a Digest, ...; 4, which
+ * Message does not use, as field 18, a BlobChunk), 15 as field 17 (a
+ * BlobWant), 0 sends them as a whole Message (a BlobNone, field 19, is
+ * one); op >> 4 picks a node call made after it (produce, feeds_changed,
+ * resync, admit, ack, push_record, feed_diverged, alliances_changed, ping,
+ * local_changed, duplicate, timeout, blob_want).  The node answers a
+ * peer's BlobWant at once (a chunk, or BlobNone when the hash's first byte
+ * is odd): its answer is the node's call, not counted in the bound.
  *
  * Bound (abort if broken): bytes the engine sends on its own (answers,
  * its Bye) <= SYNC_ANSWER_FACTOR x bytes received + SYNC_ANSWER_SLACK x
@@ -94,6 +98,27 @@ static int io_redeem(void *ctx, const uint8_t alliance[32], const uint8_t token[
 	return 0;
 }
 
+static uint8_t blob[SYNC_BLOB_CHUNK_MAX];
+static struct sync *engine;            /* the run's, for the blob server */
+
+static int io_blob_want(void *ctx, const uint8_t hash[32], uint64_t offset, uint32_t length)
+{
+	struct sync *s = engine;
+	int was = in_action, rc;
+	(void)ctx;
+	in_action = 1;
+	rc = sync_blob_answer(s, hash, offset, offset + length, hash[0] & 1 ? NULL : blob, length);
+	in_action = was;
+	return rc;
+}
+
+static int io_blob_chunk(void *ctx, const uint8_t hash[32], uint64_t offset, const uint8_t *data,
+                         size_t len)
+{
+	(void)ctx; (void)hash; (void)offset; (void)data; (void)len;
+	return 0;
+}
+
 /* libFuzzer: at most 64 MB (later flags win, so this one is last). */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -142,6 +167,11 @@ static void act(struct sync *s, unsigned what, size_t k, const struct sync_lvec 
 	case 10: sync_local_changed(s, 2000); break;
 	case 11: sync_duplicate(s, lv->alliance, 2000); break;
 	case 12: sync_timeout(s, 2000 + (uint64_t)k * 100); break;
+	case 13: {
+		uint8_t hash[32] = { (uint8_t)k };
+		sync_blob_want(s, hash, 0, 1000, 5000);
+		break;
+	}
 	default: break;
 	}
 	in_action = 0;
@@ -178,11 +208,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lv.n = lv.cap = FEEDS;
 	struct sync_io io = { .ctx = &lv, .send = io_send, .read = io_read, .records = io_records,
 	                      .allowed = mode == 3 ? io_allowed_no : io_allowed_yes,
-	                      .fork = io_fork, .redeem = io_redeem };
+	                      .fork = io_fork, .redeem = io_redeem, .blob_want = io_blob_want,
+	                      .blob_chunk = io_blob_chunk };
 	unsigned flags = (setup & 1 ? SYNC_INITIATOR : 0) | (mode == 1 ? SYNC_AWAIT_REDEEM : 0);
 	sent_answers = sent_action = 0;
 	if (sync_init(&s, flags, self, "fuzz", peer, &local, &io))
 		abort();
+	engine = &s;
 	in_action = 1;
 	if (mode != 1)
 		sync_start(&s);
@@ -196,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h.has_version = h.has_node_key = true;
 		h.version = 1;
 		h.has_max_version = setup & 2;
-		h.max_version = 3;
+		h.max_version = 4;
 		h.node_key.data = (uint8_t *)peer;
 		h.node_key.len = 32;
 		h.n_alliances = 1;
@@ -222,9 +254,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size;
 		const uint8_t *msg = data;
 		size_t mlen = len;
-		if ((op & 15) >= 1 && (op & 15) <= 14) {   /* wrap as Message field op & 15 */
+		if ((op & 15) >= 1) {   /* wrap as Message field op & 15 (4: 18, 15: 17) */
 			size_t k = 0;
-			wrapped[k++] = (uint8_t)((op & 15) << 3 | 2);
+			unsigned field = (op & 15) == 4 ? 18 : (op & 15) == 15 ? 17 : op & 15;
+			for (unsigned tag = field << 3 | 2;; tag >>= 7) {
+				wrapped[k++] = (uint8_t)((tag & 0x7f) | (tag >> 7 ? 0x80 : 0));
+				if (!(tag >> 7))
+					break;
+			}
 			for (size_t v = len;; v >>= 7) {
 				wrapped[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
 				if (!(v >> 7))

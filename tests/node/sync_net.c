@@ -72,7 +72,7 @@ struct net {
 	size_t n_heap, cap_heap;
 	uint64_t now, order, rng;
 	struct net_stats st;
-	uint64_t v_msgs[4][32];   /* by the session's version, wire type */
+	uint64_t v_msgs[8][32];   /* by the session's version, wire type */
 	struct pub *pubs;
 	size_t n_pubs, cap_pubs;
 	uint32_t *arrive;         /* [pub * nodes + node]: ms after publishing + 1 (0: not yet) */
@@ -189,7 +189,7 @@ static int io_send(void *ctx, const uint8_t *msg, size_t len)
 		return -ENOMEM;
 	n->st.msgs[type & 31]++;
 	n->st.bytes += len + FRAMING;
-	n->v_msgs[sync_version(&s->e) & 3][type & 31]++;
+	n->v_msgs[sync_version(&s->e) & 7][type & 31]++;
 	uint64_t at = n->now + n->o.latency_ms +
 	              (n->o.jitter_ms ? rnd(n) % (n->o.jitter_ms + 1) : 0);
 	if (at < l->last_at[dir])
@@ -736,7 +736,7 @@ void net_link_ends(const struct net *n, size_t i, unsigned *a, unsigned *b)
 
 uint64_t net_msgs_version(const struct net *n, uint32_t version, unsigned type)
 {
-	return n->v_msgs[version & 3][type & 31];
+	return n->v_msgs[version & 7][type & 31];
 }
 
 const uint8_t *net_alliance(const struct net *n)

@@ -213,7 +213,7 @@ static void test_sync_wire__unknown_message_type_is_ignored_in_version_2_only(vo
 
 /* ------------------------------------------------------------ versions */
 
-static void test_sync_wire__hello_offers_versions_1_to_3(void **state)
+static void test_sync_wire__hello_offers_versions_1_to_4(void **state)
 {
 	struct solo *o = calloc(1, sizeof(*o));
 	(void)state;
@@ -223,7 +223,7 @@ static void test_sync_wire__hello_offers_versions_1_to_3(void **state)
 	Agora__Wire__Message *m = q_msg(&o->q, 0);
 	assert_int_equal(m->hello->version, 1);
 	assert_true(m->hello->has_max_version);
-	assert_int_equal(m->hello->max_version, 3);
+	assert_int_equal(m->hello->max_version, 4);
 	agora__wire__message__free_unpacked(m, NULL);
 	assert_int_equal(sync_start(&o->f.sync), SYNC_E_STATE);   /* once */
 	solo_free(o);
@@ -254,7 +254,7 @@ static void test_sync_wire__both_sides_speak_the_highest_common_version(void **s
 
 	o = solo_new(ALLIANCE, SYNC_INITIATOR, 0, 0, 1, 3);
 	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 1, 7, &ALLIANCE, 1), 0);
-	assert_int_equal(sync_version(&o->f.sync), 3);
+	assert_int_equal(sync_version(&o->f.sync), SYNC_VERSION_MAX);
 	m = q_msg(&o->q, 0);
 	assert_true(m->digest->has_exchange);
 	assert_int_equal(m->digest->exchange, 1);   /* the dialer's ids are odd */
@@ -266,13 +266,13 @@ static void test_sync_wire__no_common_version_closes_with_what_to_upgrade(void *
 {
 	struct solo *o = solo_new(ALLIANCE, 0, 0, 0, 1, 3);
 	(void)state;
-	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 4, 5, &ALLIANCE, 1), SYNC_E_VERSION);
+	assert_int_equal(deliver_hello(&o->f.sync, SOLO_PEER, 5, 6, &ALLIANCE, 1), SYNC_E_VERSION);
 	Agora__Wire__Message *m = last_bye(o, SYNC_BYE_NO_COMMON_VERSION);
-	assert_string_equal(m->bye->reason, "no common protocol version: this node speaks 1–3 and "
-	                    "yours 4–5; upgrade agora on the older one");
+	assert_string_equal(m->bye->reason, "no common protocol version: this node speaks 1–4 and "
+	                    "yours 5–6; upgrade agora on the older one");
 	agora__wire__message__free_unpacked(m, NULL);
 	assert_string_equal(sync_why(&o->f.sync), "no common protocol version: this node speaks "
-	                    "1–3, the peer 4–5; upgrade agora on the older one");
+	                    "1–4, the peer 5–6; upgrade agora on the older one");
 	assert_int_equal(sync_state(&o->f.sync), SYNC_STATE_FAILED);
 	solo_free(o);
 }
@@ -502,7 +502,7 @@ int main(void)
 		cmocka_unit_test(test_sync_wire__ping_without_nonce_is_a_protocol_error),
 		cmocka_unit_test(test_sync_wire__vector_without_depth_is_a_protocol_error),
 		cmocka_unit_test(test_sync_wire__unknown_message_type_is_ignored_in_version_2_only),
-		cmocka_unit_test(test_sync_wire__hello_offers_versions_1_to_3),
+		cmocka_unit_test(test_sync_wire__hello_offers_versions_1_to_4),
 		cmocka_unit_test(test_sync_wire__both_sides_speak_the_highest_common_version),
 		cmocka_unit_test(test_sync_wire__no_common_version_closes_with_what_to_upgrade),
 		cmocka_unit_test(test_sync_wire__empty_version_range_is_a_protocol_error),
