@@ -558,8 +558,8 @@ static void blobs_pump(struct blobs *bs)
 	struct blob_fetch *f = bs->cur;
 	uint64_t now = node_mono_ms(n);
 
-	if (n->stopping)
-		return;
+	if (n->stopping || n->recv_pending)
+		return;             /* records first (node_blobs_resume) */
 	if (!f) {
 		struct blob_entry *pick = NULL;
 		uint64_t *used = calloc(n->local.n ? n->local.n : 1, sizeof(*used));
@@ -668,6 +668,12 @@ void node_blobs_tick(struct node *n)
 		return;
 	scan_start(n->blobs);
 	blobs_pump(n->blobs);
+}
+
+void node_blobs_resume(struct node *n)
+{
+	if (n->blobs)
+		blobs_pump(n->blobs);
 }
 
 void node_blobs_free(struct node *n)

@@ -56,9 +56,13 @@ size_t ingest_job_records(const struct job *job)
 
 void node_recv_release(struct node *n, struct session *s, size_t bytes)
 {
+	bool was = n->recv_pending > 0;
+
 	n->recv_pending -= bytes < n->recv_pending ? bytes : n->recv_pending;
 	if (s)
 		s->recv_pending -= bytes < s->recv_pending ? bytes : s->recv_pending;
+	if (was && !n->recv_pending)
+		node_blobs_resume(n);   /* records first: files wait for them */
 }
 
 void node_recv_hold(struct node *n, struct session *s, size_t bytes)

@@ -634,6 +634,10 @@ void node_pending_run(struct node *n);
  */
 int node_blobs_start(struct node *n);
 void node_blobs_tick(struct node *n);
+/* Fetch on: no record awaits ingest any more (node_recv_release).  While
+ * records do (n->recv_pending), no want goes out, so a backlog of files
+ * never delays records; chunks already asked for are still taken. */
+void node_blobs_resume(struct node *n);
 void node_blobs_free(struct node *n);
 int node_blob_want(struct session *s, const uint8_t hash[32], uint64_t offset, uint32_t length);
 int node_blob_chunk(struct session *s, const uint8_t hash[32], uint64_t offset,
