@@ -495,26 +495,6 @@ static int member_extras(struct store_txn *t, const uint8_t *alliance, struct st
 	return 0;
 }
 
-int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
-                     const uint8_t key[PROTO_KEY_BYTES], struct store_member *out)
-{
-	if (!t || !alliance || !key || !out)
-		return PROTO_E_ARG;
-	struct mrow m;
-	bool found;
-	int rc = row_get(t->txn, t->s, alliance, key, &m, &found);
-	if (rc)
-		return store_map_err(rc);
-	if (!found)
-		return STORE_E_NOTFOUND;
-	struct store_member tmp;
-	member_out(&tmp, key, &m);
-	if ((rc = member_extras(t, alliance, &tmp)))
-		return rc;
-	*out = tmp;
-	return 0;
-}
-
 int store_member_brief(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
                        const uint8_t key[PROTO_KEY_BYTES], struct store_member *out)
 {
@@ -529,6 +509,20 @@ int store_member_brief(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTE
 		return STORE_E_NOTFOUND;
 	member_out(out, key, &m);
 	out->expiry_seq = UINT64_MAX;
+	return 0;
+}
+
+int store_member_get(struct store_txn *t, const uint8_t alliance[PROTO_ID_BYTES],
+                     const uint8_t key[PROTO_KEY_BYTES], struct store_member *out)
+{
+	struct store_member tmp;
+	int rc = store_member_brief(t, alliance, key, &tmp);
+
+	if (rc)
+		return rc;
+	if ((rc = member_extras(t, alliance, &tmp)))
+		return rc;
+	*out = tmp;
 	return 0;
 }
 

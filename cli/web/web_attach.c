@@ -340,13 +340,8 @@ void web_page_attach(struct web_req *r, struct web_resp *p, const char *arg,
 	uint8_t hash[PROTO_HASH_BYTES];
 	uint64_t size = 0;
 	char err[512];
-	const char *why;
-	int status, rc;
+	int rc;
 
-	if (!r->w->can_sign) {
-		web_page_error(r, p, 403, tx->err_read_only);
-		return;
-	}
 	if (!u || u->bad || u->files || !u->path[0]) {
 		if (u && u->no_csrf)
 			web_page_error(r, p, 403, tx->err_csrf);
@@ -365,14 +360,8 @@ void web_page_attach(struct web_req *r, struct web_resp *p, const char *arg,
 		web_page_error(r, p, 400, tx->err_upload);
 		return;
 	}
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
-		web_page_error(r, p, 500, tx->err_store);
-		return;
-	}
-	if ((why = web_open_own(r, t, arg, true, &a, &status))) {
-		web_page_error(r, p, status, why);
+	if (!web_own_begin(r, p, arg, true, &t, &a))
 		goto out;
-	}
 	if (a.kind != PROTO_KIND_MEASURE && a.kind != PROTO_KIND_RESULT &&
 	    a.kind != PROTO_KIND_LESSON) {
 		web_page_error(r, p, 400, tx->err_no_files_here);

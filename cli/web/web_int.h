@@ -208,12 +208,13 @@ struct cli_names;
  */
 int web_sign(struct web_req *r, struct web_resp *p, const uint8_t alliance[PROTO_ID_BYTES],
              Agora__Record *rec, bool gov, char *err, size_t cap);
-/* Open arg as one of this node's records (cli_amend_open, with content or
- * not): NULL, or what is wrong in the page's words with the HTTP status in
- * *status.  (web_publish.c) */
+/* The start of changing one of this node's records (amend, retract,
+ * attach): publishing allowed, a snapshot begun into *t, arg opened with
+ * cli_amend_open (content or not) into *a.  true; or false with the error
+ * page written into p, *t NULL and *a untouched.  (web_publish.c) */
 struct cli_amend;
-const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg,
-                         bool content, struct cli_amend *a, int *status);
+bool web_own_begin(struct web_req *r, struct web_resp *p, const char *arg, bool content,
+                   struct store_txn **t, struct cli_amend *a);
 /*
  * The coordinators' pages on GET (admit, invite, revoke, endorse;
  * web_admit.c): when this node's key is not an active coordinator of the

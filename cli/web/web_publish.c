@@ -498,8 +498,10 @@ out:
 	json_record_free(rec);
 }
 
-const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg,
-                         bool content, struct cli_amend *a, int *status)
+/* Open arg as one of this node's records (cli_amend_open); NULL, or what
+ * is wrong in the page's words, with the HTTP status in *status. */
+static const char *open_own(struct web_req *r, struct store_txn *t, const char *arg,
+                            bool content, struct cli_amend *a, int *status)
 {
 	const struct web_text *tx = r->tx;
 	char err[512];
@@ -517,6 +519,32 @@ const char *web_open_own(struct web_req *r, struct store_txn *t, const char *arg
 	}
 }
 
+bool web_own_begin(struct web_req *r, struct web_resp *p, const char *arg, bool content,
+                   struct store_txn **t, struct cli_amend *a)
+{
+	const struct web_text *tx = r->tx;
+	const char *why;
+	int status;
+
+	*t = NULL;
+	if (!r->w->can_sign) {
+		web_page_error(r, p, 403, tx->err_read_only);
+		return false;
+	}
+	if (store_txn_begin(r->w->ctx->store, t) < 0) {
+		*t = NULL;
+		web_page_error(r, p, 500, tx->err_store);
+		return false;
+	}
+	if ((why = open_own(r, *t, arg, content, a, &status))) {
+		store_txn_end(*t);
+		*t = NULL;
+		web_page_error(r, p, status, why);
+		return false;
+	}
+	return true;
+}
+
 void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 {
 	const struct web_text *tx = r->tx;
@@ -526,22 +554,10 @@ void web_page_amend(struct web_req *r, struct web_resp *p, const char *arg)
 	struct web_form values;
 	struct fields fs;
 	char hex[PROTO_ID_HEX + 1], err[512];
-	const char *why;
-	int status;
 
 	web_form_init(&values);
-	if (!r->w->can_sign) {
-		web_page_error(r, p, 403, tx->err_read_only);
-		return;
-	}
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
-		web_page_error(r, p, 500, tx->err_store);
-		return;
-	}
-	if ((why = web_open_own(r, t, arg, true, &a, &status))) {
-		web_page_error(r, p, status, why);
+	if (!web_own_begin(r, p, arg, true, &t, &a))
 		goto out;
-	}
 	proto_hex(hex, a.id, PROTO_ID_BYTES);
 	if (!r->post) {
 		if (form_from_message(&values, a.content) < 0)
@@ -588,22 +604,10 @@ void web_page_retract(struct web_req *r, struct web_resp *p)
 	struct store_txn *t = NULL;
 	struct cli_amend a = { 0 };
 	Agora__Record *rec = NULL;
-	const char *why;
 	char err[512];
-	int status;
 
-	if (!r->w->can_sign) {
-		web_page_error(r, p, 403, tx->err_read_only);
-		return;
-	}
-	if (store_txn_begin(r->w->ctx->store, &t) < 0) {
-		web_page_error(r, p, 500, tx->err_store);
-		return;
-	}
-	if ((why = web_open_own(r, t, web_form_get(&r->form, "id"), false, &a, &status))) {
-		web_page_error(r, p, status, why);
+	if (!web_own_begin(r, p, web_form_get(&r->form, "id"), false, &t, &a))
 		goto out;
-	}
 	store_txn_end(t);
 	t = NULL;
 	if (cli_retraction_new(&rec, a.id, web_form_nonempty(&r->form, "reason")) < 0) {
