@@ -7,7 +7,7 @@
  * for a write: it queues the job and goes on; the job's `done` runs on the
  * loop when the write is committed.  Each job that may have changed the
  * store reads, still off the loop, what changed since the view it started
- * from (view.c), and the loop applies that before `done`.
+ * from (view_read.c), and the loop applies that before `done`.
  */
 #include <errno.h>
 #include <stdlib.h>

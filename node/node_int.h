@@ -502,12 +502,19 @@ void peering_closed(struct node *n, const uint8_t key[32], enum mesh_close why,
                     uint64_t retry_after_ms);
 void peering_retry_now(struct node *n);   /* `agora sync` */
 
-/* view.c (loop thread, except view_delta_read) */
-/* Threadpool: fill d with what changed since write number `since`, for a
- * view that holds the alliances held[0..n_held). */
+/* view_read.c (threadpool) */
+/* Fill d with what changed since write number `since`, for a view that
+ * holds the alliances held[0..n_held). */
 int view_delta_read(struct node *n, uint64_t since, const uint8_t (*held)[32], size_t n_held,
                     struct view_delta *d);
 void view_delta_free(struct view_delta *d);
+/* Shared with view.c: free a member list (NULL accepted); free a vector's
+ * heads and zero it; a member of a sorted list by key, or NULL. */
+void view_members_free(struct view_members *m);
+void view_lvec_dispose(struct sync_lvec *v);
+const struct view_member *view_member_find(const struct view_members *ms, const uint8_t key[32]);
+
+/* view.c (loop thread) */
 /* Loop: take d (left empty) into the view and tell the sessions. */
 void view_apply(struct node *n, struct view_delta *d);
 void view_free(struct node *n);
