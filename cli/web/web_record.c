@@ -62,8 +62,21 @@ void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage 
 		fputs("<tr><th>", f);
 		web_esc(f, web_field_label(words, d, fd->name));
 		fputs("</th><td class=\"v\">", f);
+		size_t nl = strlen(fd->name);
 		if (fd->type == PROTOBUF_C_TYPE_ENUM) {
 			enum_labels(f, words, msg, fd);
+		} else if (fd->type == PROTOBUF_C_TYPE_BOOL && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+			/* yes / no in the page's words, not "true" */
+			web_esc(f, lang_text(words, *(const protobuf_c_boolean *)((const char *)msg +
+			                                                          fd->offset) ?
+			                     "report.yes" : "report.no"));
+		} else if (fd->type == PROTOBUF_C_TYPE_UINT64 && fd->label != PROTOBUF_C_LABEL_REPEATED &&
+		           nl > 3 && !strcmp(fd->name + nl - 3, "_ms")) {
+			/* a time (expires_ms): a date, not milliseconds */
+			char when[40];
+			cli_format_time(when, sizeof(when),
+			                *(const uint64_t *)((const char *)msg + fd->offset), true);
+			web_esc(f, when);
 		} else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
 			const ProtobufCBinaryData *b;
 			size_t n = 1;
@@ -76,7 +89,12 @@ void web_fields_table(FILE *f, const struct lang *words, const ProtobufCMessage 
 			for (size_t k = 0; k < n; k++) {
 				if (k)
 					fputs(", ", f);
-				if (b[k].len == PROTO_ID_BYTES) {
+				/* a key names a municipality, 32 other bytes a record */
+				bool key = !strcmp(fd->name, "member") || !strcmp(fd->name, "new_key") ||
+				           !strcmp(fd->name, "coordinators");
+				if (b[k].len == PROTO_KEY_BYTES && key) {
+					web_link_town(f, b[k].data, NULL);
+				} else if (b[k].len == PROTO_ID_BYTES) {
 					web_link_record(f, b[k].data, NULL);
 				} else {
 					for (size_t j = 0; j < b[k].len; j++)
@@ -142,7 +160,7 @@ static int related_cb(const struct store_record *sr, void *arg)
 	kind = proto_record_content(rec, &msg);
 	title = cli_format_title(kind, msg);
 	fputs("<tr><td>", c->f);
-	web_esc(c->f, cli_format_kind(kbuf, kind));
+	web_esc(c->f, lang_code_name(c->r->words, "kind", cli_format_kind(kbuf, kind)));
 	fputs("</td><td>", c->f);
 	if (rec->author.len == PROTO_KEY_BYTES)
 		web_link_town(c->f, rec->author.data, cli_names_name(c->names, rec->author.data));
@@ -237,7 +255,7 @@ void web_page_record(struct web_req *r, struct web_resp *p, const char *arg)
 	fputs("</h1>\n<table class=\"head\">\n<tr><th>", f);
 	web_esc(f, tx->r_kind);
 	fputs("</th><td>", f);
-	web_esc(f, cli_format_kind(kbuf, kind));
+	web_esc(f, lang_code_name(r->words, "kind", cli_format_kind(kbuf, kind)));
 	if (own == PROTO_KIND_SUPERSEDE) {
 		fputs(" ", f);
 		web_esc(f, tx->new_version);

@@ -207,6 +207,19 @@ def record_label_checks(w):
           in fields, "the Danish record page labels fields and codes in Danish")
     check("local_heat_cold_production" not in fields and "<th>start_year</th>" not in fields and
           "<th>sector</th>" not in fields, "and shows no schema name or code")
+    check(">true<" not in fields and ">false<" not in fields,
+          "a yes/no field reads ja/nej, not true/false")
+    head = body[body.find('<table class="head">'):body.find("</table>")]
+    check("<td>Tiltag</td>" in head, "the kind in the page's head is in Danish: %r" % head[:200])
+    # An admission: its member is a municipality's key (a town link), its
+    # expiry a date, not milliseconds.
+    s, h, body = w.get("/?kind=admission")
+    rid = re.search(r'href="/record/([0-9a-f]{64})"', body).group(1)
+    s, h, body = w.get("/record/" + rid, headers={"Accept-Language": "da"})
+    m = re.search(r'<table class="fields">.*?</table>', body, re.S)
+    fields = m.group(0) if m else ""
+    check(re.search(r'<th>Medlemmets nøgle</th><td class="v"><a href="/town/[0-9a-f]{64}">',
+                    fields), "an admission's member links to the municipality: %r" % fields[:300])
 
 
 def search_label_checks(w):
@@ -410,7 +423,7 @@ def run_checks(w, home, ids):
                                      "note": "Best practice for river valleys"})
     check(s == 303, "the coordinator's endorsement is published (%d)" % s)
     s, h, body = w.get("/record/" + vid)
-    check(re.search(r'<td>endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
+    check(re.search(r'<td>Endorsement</td><td><a href="/town/[0-9a-f]+">Assens Kommune</a>', body),
           "the measure's page lists the endorsement")
 
     # ---- targets, inventories and the profile, through the same form
