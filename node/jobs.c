@@ -12,8 +12,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "node/node_int.h"
+
+#define NODE_JOB_NICE 10
 
 static void job_free(struct job *job)
 {
@@ -36,8 +43,21 @@ void job_run(struct job *job)
 	}
 }
 
+/* A store job is bulk work, as verification is (storage/verify.c): when
+ * the loop wakes it must get a core at once, not wait out the job's time
+ * slice.  Linux keeps a nice value per thread; libuv's pool threads run
+ * nothing but these jobs, the record reads (readahead.c) and the trim,
+ * so each sets its own, idempotently, at every job. */
+void job_thread_batch(void)
+{
+#ifdef __linux__
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NODE_JOB_NICE);
+#endif
+}
+
 static void work_cb(uv_work_t *req)
 {
+	job_thread_batch();
 	job_run(req->data);
 }
 

@@ -192,6 +192,9 @@ struct session {
 	size_t stash_len;
 	char last_error[320];
 	struct blob_serveq *blobq;    /* blob answers owed to the peer (blobs.c); NULL: none */
+	bool producing;               /* inside sync_produce: io_read reads ahead */
+	struct ra_buf *ra[2];         /* envelopes read ahead, oldest first (readahead.c) */
+	struct ra_job *ra_job;        /* reading more; NULL: none (the job owns itself) */
 };
 
 /* A batch of records from one session, waiting for verify + store. */
@@ -330,6 +333,7 @@ struct node {
 	struct sync_local local;
 	struct view_members **members;
 	uint64_t view_wseq;           /* store write number the view reflects */
+	uint64_t ra_records;          /* envelopes read off the loop to stream (readahead.c) */
 	uint64_t view_records, view_forks;
 	struct session *sessions;
 	size_t n_sessions, n_preauth;
@@ -447,6 +451,24 @@ void node_read_budget(struct session *s, size_t nread);
  * counts bytes.
  */
 #define NODE_PRODUCE_BUDGET (256u << 10)
+/*
+ * readahead.c (loop thread): the envelopes sync_produce streams, read by a
+ * job on libuv's threadpool, at most NODE_READAHEAD_BYTES (or _MAX_N
+ * envelopes) of one feed per job.  node_readahead_read is io_read while
+ * producing: 0 and the envelope (valid until the loop runs the next
+ * callback), SYNC_READ_LATER while the job reads it (its end kicks the
+ * session), STORE_E_NOTFOUND when it is not in the store, or an error.
+ * node_readahead_drop frees the buffers (nothing is left to stream: a
+ * session holds none while idle); node_readahead_free also forgets the
+ * job (the session closes; the job ends by itself).
+ */
+#define NODE_READAHEAD_BYTES (512u << 10)
+#define NODE_READAHEAD_MAX_N 4096
+int node_readahead_read(struct session *s, const uint8_t alliance[32],
+                        const uint8_t author[32], uint64_t seq, const uint8_t **env,
+                        size_t *len);
+void node_readahead_drop(struct session *s);
+void node_readahead_free(struct session *s);
 size_t node_produce_room(struct session *s);
 void node_produce_spent(struct session *s, size_t bytes);
 
@@ -537,6 +559,8 @@ void job_submit(struct node *n, struct job *job);
  * job->rc set to make the job fail. */
 void job_run(struct job *job);
 void job_done(struct job *job);
+/* Off the loop: give the calling thread a batch thread's priority (jobs.c). */
+void job_thread_batch(void);
 void jobs_drop_all(struct node *n);
 /* The real runner (uv_queue_work). */
 int job_queue_uv(void *ctx, struct job *job);

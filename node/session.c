@@ -100,6 +100,7 @@ static void on_close(uv_handle_t *h)
 	noise_cipher_dispose(&s->recv);
 	sync_dispose(&s->sync);
 	node_blobs_session_closed(s);
+	node_readahead_free(s);
 	free(s->stash);
 	if (s->obuf)
 		sodium_memzero(s->obuf->data, s->olen);
@@ -456,9 +457,12 @@ static int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[3
 {
 	struct session *s = ctx;
 
-	/* s->txn is opened around the engine calls that read (session_kick,
-	 * session_diverged); while a received message is handled (a HeadCheck)
-	 * one is opened here and ended when sync_receive returns. */
+	/* Streaming (sync_produce): from what a job read ahead, off the loop.
+	 * Otherwise s->txn is opened around the engine calls that read one
+	 * record (session_diverged); while a received message is handled (a
+	 * HeadCheck) one is opened here and ended when sync_receive returns. */
+	if (s->producing)
+		return node_readahead_read(s, alliance, author, seq, env, len);
 	if (!s->txn) {
 		if (store_txn_begin(s->node->store, &s->txn))
 			return STORE_E_NOTFOUND;
@@ -518,17 +522,18 @@ static int engine_init(struct session *s, unsigned flags)
 }
 
 /* Produce records while the send queue has room (back-pressure: resumed
- * from the write callback) and the loop iteration's budget lasts (resumed
- * from the next iteration's idle phase, node_produce_room). */
+ * from the write callback), the loop iteration's budget lasts (resumed
+ * from the next iteration's idle phase, node_produce_room) and the records
+ * are at hand (resumed when their read job ends, readahead.c). */
 void session_kick(struct session *s)
 {
-	struct node *n = s->node;
 	bool more = true;
 	int rc = 0;
 
 	if (s->kicking)
 		return;
 	if (s->state != SESSION_OPEN || !sync_pending(&s->sync)) {
+		node_readahead_drop(s);   /* a job that read past the end */
 		node_blobs_serve(s);   /* attachments: only when no records wait */
 		session_flush(s);
 		return;
@@ -541,22 +546,20 @@ void session_kick(struct session *s)
 			break;   /* a write callback, or the idle phase, kicks again */
 		if (room > NODE_SENDQ_HIGH - q)
 			room = NODE_SENDQ_HIGH - q;
-		if ((rc = store_txn_begin(n->store, &s->txn)) == 0) {
-			rc = sync_produce(&s->sync, room, &more);
-			node_produce_spent(s, (size_t)(s->bytes_out + s->olen - out0));
-			store_txn_end(s->txn);
-			s->txn = NULL;
-			/* Records read (up to the budget): let go of their pages. */
-			node_trim(n);
-		}
-		if (rc)
-			break;
+		s->producing = true;
+		rc = sync_produce(&s->sync, room, &more);
+		s->producing = false;
+		node_produce_spent(s, (size_t)(s->bytes_out + s->olen - out0));
+		if (rc || s->ra_job)
+			break;   /* a read job's end kicks again */
 	}
 	s->kicking = false;
 	if (rc && s->state == SESSION_OPEN)
 		session_close(s, rc <= -3000 ? sync_strerror(rc) : store_strerror(rc), true);
-	if (!more)
+	if (!more) {
+		node_readahead_drop(s);   /* streamed: no buffer kept while idle */
 		node_blobs_serve(s);
+	}
 	session_flush(s);
 }
 

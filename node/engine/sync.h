@@ -145,6 +145,10 @@ enum sync_error_code {
 	SYNC_E_CLOSED = -3208,    /* message after a Bye: the session is closing */
 };
 
+/* What io.read answers for an envelope it is still fetching (not an
+ * error: positive, never returned by the engine). */
+#define SYNC_READ_LATER 1
+
 const char *sync_strerror(int code);
 bool sync_is_fatal(int code);   /* code < 0 */
 
@@ -209,7 +213,10 @@ struct sync_io {
 	/* Send one app message (the serialized wire Message).  Copy it. */
 	int (*send)(void *ctx, const uint8_t *msg, size_t len);
 	/* Borrow envelope (alliance, author, seq); valid until the engine call
-	 * that asked returns.  Non-zero: the feed is skipped for now. */
+	 * that asked returns.  SYNC_READ_LATER (inside sync_produce only): not
+	 * at hand yet, so sync_produce sends what it has and returns (*more
+	 * true); the node calls it again once it is.  Any other non-zero: the
+	 * feed is skipped for now. */
 	int (*read)(void *ctx, const uint8_t alliance[SYNC_KEY_BYTES],
 	            const uint8_t author[SYNC_KEY_BYTES], uint64_t seq,
 	            const uint8_t **env, size_t *len);
@@ -500,8 +507,9 @@ int sync_receive(struct sync *s, const uint8_t *msg, size_t len, uint64_t now_ms
 
 /*
  * Stream records the peer lacks, feed by feed, until about `budget`
- * envelope bytes were sent or nothing is left.  *more (may be NULL) says
- * whether anything is left to send.
+ * envelope bytes were sent, nothing is left, or io.read answered
+ * SYNC_READ_LATER (the next call goes on from that record).  *more (may be
+ * NULL) says whether anything is left to send.
  */
 int sync_produce(struct sync *s, size_t budget, bool *more);
 

@@ -421,12 +421,13 @@ int sync_produce(struct sync *s, size_t budget, bool *more)
 {
 	size_t spent = 0, pos = 0;
 	ProtobufCBinaryData *bins = NULL;
+	bool later = false;   /* io.read is still fetching: stop after this message */
 	int rc = 0;
 
 	if (s->state != SYNC_STATE_OPEN)
 		goto out;
 	out_normalize(s);
-	while (pos < s->n_out && spent < budget) {
+	while (pos < s->n_out && spent < budget && !later) {
 		struct sync_outfeed *t = &s->out[pos];
 		struct sync_alliance *a = &s->al[t->a];
 		uint64_t have, head;
@@ -444,12 +445,17 @@ int sync_produce(struct sync *s, size_t budget, bool *more)
 		     bytes < SYNC_RECORDS_BYTES; seq++) {
 			const uint8_t *env;
 			size_t len;
-			if (s->io.read(s->io.ctx, a->id, t->author, seq, &env, &len))
+			int r = s->io.read(s->io.ctx, a->id, t->author, seq, &env, &len);
+			if (r) {
+				later = r == SYNC_READ_LATER;
 				break;
+			}
 			bins[n].data = (uint8_t *)env;
 			bins[n++].len = len;
 			bytes += len;
 		}
+		if (n == 0 && later)
+			break;  /* the same record, at the next call */
 		if (n == 0) {   /* unreadable now: skip the feed until the next change */
 			pos++;
 			continue;

@@ -551,6 +551,11 @@ static void send_empty_digest(struct dfx *fx, struct hw_conn *c)
  * told the node it holds nothing (an exchange with count 0) is offered
  * the record; the peer that sent it is not sent it back.
  */
+static void ra_records_fn(struct dfx *fx, void *arg)
+{
+	*(uint64_t *)arg = fx->node->ra_records;
+}
+
 static void test_ingest__stored_records_update_the_view_and_are_offered(void **state)
 {
 	struct dfx *fx = *state;
@@ -586,6 +591,11 @@ static void test_ingest__stored_records_update_the_view_and_are_offered(void **s
 	agora__wire__message__free_unpacked(m, NULL);
 	dfx_send_ping(a, 9);
 	expect_pong(a, 9);   /* nothing came back to the sender first */
+	/* b's session read what it streamed off the loop (node/readahead.c):
+	 * the coordinator's feed, then the member's record */
+	uint64_t ra = 0;
+	dfx_call(fx, ra_records_fn, &ra);
+	assert_true(ra >= 2);
 	free(env);
 	dfx_stop(fx);
 }

@@ -116,6 +116,10 @@ int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[32],
 	(void)alliance;
 	if (!fd || seq == 0 || seq > fd->n)
 		return -1;
+	if (f->later_every && ++f->reads % f->later_every == 0) {
+		f->laters++;
+		return SYNC_READ_LATER;   /* as a node whose read job is still out */
+	}
 	*env = fd->env[seq - 1];
 	*len = 48;
 	f->records_sent++;

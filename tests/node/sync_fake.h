@@ -58,6 +58,8 @@ struct fake {
 	int redeems;
 	bool redeem_first;                /* fake_connect: start with this invite */
 	uint8_t invite[64];               /* alliance | token */
+	unsigned later_every;             /* io_read: every n-th read answers SYNC_READ_LATER */
+	unsigned reads, laters;           /* reads asked, SYNC_READ_LATER answered */
 };
 
 struct feed *feed_get(struct fake *f, const uint8_t *author, bool create);

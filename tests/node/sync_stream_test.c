@@ -72,6 +72,53 @@ static void test_sync__feeds_changed_pushes_the_feeds_named(void **state)
 	free(b);
 }
 
+/* io.read answering SYNC_READ_LATER (a node whose read job is still out)
+ * ends sync_produce with *more true and nothing skipped: the next call
+ * goes on from that very record, so every record arrives, in order, once,
+ * and the pending ones stay pending until read. */
+static void test_sync__read_later_stops_producing_and_resumes_at_that_record(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 40; i++)
+		give(a, i, 1 + i * 7);   /* 40 feeds, 1 to 274 records */
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	a->later_every = 5;
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		bool moved = false;
+		while (fake_step(&p, b) == 0 || fake_step(&p, a) == 0)
+			moved = true;
+		if (sync_pending(&a->sync)) {
+			unsigned laters = a->laters;
+			bool more = false;
+			assert_int_equal(sync_produce(&a->sync, 1 << 20, &more), 0);
+			if (a->laters != laters)
+				assert_true(more);   /* stopped at an unread record */
+			moved = true;
+		}
+		if (!moved)
+			break;
+	}
+	assert_true(a->laters > 10);
+	for (unsigned i = 0; i < 40; i++) {
+		uint8_t au[32];
+		author_of(au, i);
+		struct feed *fb = feed_get(b, au, false);
+		assert_non_null(fb);
+		assert_int_equal(fb->n, 1 + i * 7);   /* io_records checks the order */
+	}
+	assert_int_equal(b->records_got, 40 + 7 * (39 * 40 / 2));
+	assert_int_equal(a->records_sent, b->records_got);   /* none read twice */
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 /* A feed the peer is ahead on and ours does not move is reported stuck
  * from the times the engine learnt them, with no periodic call. */
 static void test_sync__stuck_feed_is_dated_without_periodic_calls(void **state)
@@ -354,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync__feeds_changed_pushes_the_feeds_named),
+		cmocka_unit_test(test_sync__read_later_stops_producing_and_resumes_at_that_record),
 		cmocka_unit_test(test_sync__stuck_feed_is_dated_without_periodic_calls),
 		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
 		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
