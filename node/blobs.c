@@ -13,8 +13,9 @@
  * Fetching.  One blob at a time, from one session at a time that speaks
  * version 4 and carries an alliance whose records list the blob: up to
  * BLOBS_WINDOW chunk wants and chunk writes in flight (so a fetch holds at
- * most BLOBS_WINDOW x 64 KiB), each chunk written by a job (the job queue:
- * the loop never waits on a disk write) to a temporary file that is hashed
+ * most BLOBS_WINDOW x 64 KiB), each chunk written by a job in the blob
+ * lane (beside the store's: the loop never waits on a disk write, and
+ * records never wait behind a file) to a temporary file that is hashed
  * as it grows (store_blob_in_*), and stored under its hash only when the
  * whole of it hashes right.  A BlobNone, or a session that closes, moves
  * the fetch on to another session from the bytes already received; bytes
@@ -24,10 +25,11 @@
  * Blobs over [attachments] max-file, or that would take an alliance that
  * lists them over [attachments] quota, are not fetched.
  *
- * Serving (blobs_serve.c).  A peer's want is answered from blobs/ by a read job (at most
- * 64 KiB), only for a blob the catalogue says is held and listed by a
- * record of an alliance the session carries; anything else gets BlobNone,
- * the same answer whether the blob is here or not.  Answers wait in the
+ * Serving (blobs_serve.c).  A peer's want is answered from blobs/ by a
+ * read job (blob lane, at most 64 KiB), only for a blob the catalogue
+ * says is held and listed by a record of an alliance the session
+ * carries; anything else gets BlobNone, the same answer whether the blob
+ * is here or not.  Answers wait in the
  * session's queue, in the order the wants came, and go out only while the
  * session has no records to stream and less than BLOBS_SENDQ_LOW queued:
  * records first.
@@ -376,7 +378,7 @@ static void fetch_job_free(struct job *job)
 }
 
 static const struct job_ops fetch_ops = {
-	.name = "blob", .work = fetch_work, .done = fetch_job_done, .free = fetch_job_free,
+	.name = "blob", .lane = JOB_LANE_BLOB, .work = fetch_work, .done = fetch_job_done, .free = fetch_job_free,
 };
 
 static int fetch_submit(struct blob_fetch *f, enum fetch_op op, const uint8_t *data, size_t len)
