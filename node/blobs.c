@@ -554,6 +554,27 @@ static void fetch_wants(struct blobs *bs, struct blob_fetch *f, struct session *
 		session_flush(s);
 }
 
+/* Does an open session still owe us records (sync_owed)?  Then no fetch
+ * starts, nor goes on from another session: records first.  Each session
+ * costs a walk of its feeds, so this is asked once per blob and session
+ * picked, not once per chunk. */
+static bool records_owed(struct node *n, uint64_t now)
+{
+	for (struct session *s = n->sessions; s; s = s->next)
+		if (s->state == SESSION_OPEN && sync_owed(&s->sync, now))
+			return true;
+	return false;
+}
+
+/* Fetch on: start the next blob, or ask for the current one's next
+ * chunks.  Nothing while records await ingest (n->recv_pending), and no
+ * fetch starts or picks a session while a session owes us records: the
+ * first records of a sync (those that list the files) are often stored
+ * while the bulk of them is still on its way, and wants sent then made
+ * the peer send chunks between its records.  Called again when the
+ * ingest queue empties (node_blobs_resume, after the view took what was
+ * stored), after each fetch job, and on the node's tick (a feed that
+ * turned stuck, an exchange that ended). */
 static void blobs_pump(struct blobs *bs)
 {
 	struct node *n = bs->node;
@@ -563,6 +584,9 @@ static void blobs_pump(struct blobs *bs)
 	if (n->stopping || n->recv_pending)
 		return;             /* records first (node_blobs_resume) */
 	if (!f) {
+		if (records_owed(n, now))
+			return;
+
 		struct blob_entry *pick = NULL;
 		uint64_t *used = calloc(n->local.n ? n->local.n : 1, sizeof(*used));
 		if (!used)
@@ -609,6 +633,8 @@ static void blobs_pump(struct blobs *bs)
 			f->wants = 0;
 			f->next_want = f->received;
 		}
+		if (records_owed(n, now))
+			return;
 		if (!(s = pick_session(bs, e, f))) {
 			entry_later(bs, e);
 			fetch_end(bs, f);

@@ -656,7 +656,8 @@ void node_pending_run(struct node *n);
  * blobs.c, blobs_serve.c (loop thread): attachments between peers (4.9).
  * start (node_new; -ENOMEM) lists the stored records' attachments in a
  * job; tick lists what was stored since and fetches what is missing, one
- * blob at a time, within [attachments] max-file and quota; free after the
+ * blob at a time, within [attachments] max-file and quota, once no
+ * session owes us records (node_blobs_resume); free after the
  * loop ran out.  node_blob_want and node_blob_chunk are a session's
  * sync_io.blob_want / blob_chunk (0 or -ENOMEM); node_blobs_serve sends
  * the answers owed to s while it has no records to stream and little
@@ -665,8 +666,10 @@ void node_pending_run(struct node *n);
 int node_blobs_start(struct node *n);
 void node_blobs_tick(struct node *n);
 /* Fetch on: no record awaits ingest any more (node_recv_release).  While
- * records do (n->recv_pending), no want goes out, so a backlog of files
- * never delays records; chunks already asked for are still taken. */
+ * records do (n->recv_pending), no want goes out, and no fetch starts
+ * while a session still owes us records (sync_owed), so a backlog of
+ * files never delays records; chunks already asked for are still taken,
+ * and their writes run in the blob lane, beside the store's. */
 void node_blobs_resume(struct node *n);
 void node_blobs_free(struct node *n);
 int node_blob_want(struct session *s, const uint8_t hash[32], uint64_t offset, uint32_t length);
