@@ -29,10 +29,12 @@
  * read job (blob lane, at most 64 KiB), only for a blob the catalogue
  * says is held and listed by a record of an alliance the session
  * carries; anything else gets BlobNone, the same answer whether the blob
- * is here or not.  Answers wait in the
- * session's queue, in the order the wants came, and go out only while the
- * session has no records to stream and less than BLOBS_SENDQ_LOW queued:
- * records first.
+ * is here or not.  Answers wait in the session's queue, in the order the
+ * wants came, and go out only while the session has no records to stream
+ * and less than BLOBS_SENDQ_LOW queued: records first.  This node starts
+ * a fetch only once no session owes it records (sync_owed) and none wait
+ * for ingest; a fetch under way pauses its wants only while records wait
+ * for ingest, and its chunks are written beside their ingest, not before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -378,7 +380,8 @@ static void fetch_job_free(struct job *job)
 }
 
 static const struct job_ops fetch_ops = {
-	.name = "blob", .lane = JOB_LANE_BLOB, .work = fetch_work, .done = fetch_job_done, .free = fetch_job_free,
+	.name = "blob", .lane = JOB_LANE_BLOB, .work = fetch_work, .done = fetch_job_done,
+	.free = fetch_job_free,
 };
 
 static int fetch_submit(struct blob_fetch *f, enum fetch_op op, const uint8_t *data, size_t len)
@@ -586,7 +589,6 @@ static void blobs_pump(struct blobs *bs)
 	if (!f) {
 		if (records_owed(n, now))
 			return;
-
 		struct blob_entry *pick = NULL;
 		uint64_t *used = calloc(n->local.n ? n->local.n : 1, sizeof(*used));
 		if (!used)
