@@ -13,8 +13,9 @@
  * Fetching.  One blob at a time, from one session at a time that speaks
  * version 4 and carries an alliance whose records list the blob: up to
  * BLOBS_WINDOW chunk wants and chunk writes in flight (so a fetch holds at
- * most BLOBS_WINDOW x 64 KiB), each chunk written by a job (the job queue:
- * the loop never waits on a disk write) to a temporary file that is hashed
+ * most BLOBS_WINDOW x 64 KiB), each chunk written by a job in the blob
+ * lane (beside the store's: the loop never waits on a disk write, and
+ * records never wait behind a file) to a temporary file that is hashed
  * as it grows (store_blob_in_*), and stored under its hash only when the
  * whole of it hashes right.  A BlobNone, or a session that closes, moves
  * the fetch on to another session from the bytes already received; bytes
@@ -24,13 +25,16 @@
  * Blobs over [attachments] max-file, or that would take an alliance that
  * lists them over [attachments] quota, are not fetched.
  *
- * Serving (blobs_serve.c).  A peer's want is answered from blobs/ by a read job (at most
- * 64 KiB), only for a blob the catalogue says is held and listed by a
- * record of an alliance the session carries; anything else gets BlobNone,
- * the same answer whether the blob is here or not.  Answers wait in the
- * session's queue, in the order the wants came, and go out only while the
- * session has no records to stream and less than BLOBS_SENDQ_LOW queued:
- * records first.
+ * Serving (blobs_serve.c).  A peer's want is answered from blobs/ by a
+ * read job (blob lane, at most 64 KiB), only for a blob the catalogue
+ * says is held and listed by a record of an alliance the session
+ * carries; anything else gets BlobNone, the same answer whether the blob
+ * is here or not.  Answers wait in the session's queue, in the order the
+ * wants came, and go out only while the session has no records to stream
+ * and less than BLOBS_SENDQ_LOW queued: records first.  This node starts
+ * a fetch only once no session owes it records (sync_owed) and none wait
+ * for ingest; a fetch under way pauses its wants only while records wait
+ * for ingest, and its chunks are written beside their ingest, not before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -376,7 +380,8 @@ static void fetch_job_free(struct job *job)
 }
 
 static const struct job_ops fetch_ops = {
-	.name = "blob", .work = fetch_work, .done = fetch_job_done, .free = fetch_job_free,
+	.name = "blob", .lane = JOB_LANE_BLOB, .work = fetch_work, .done = fetch_job_done,
+	.free = fetch_job_free,
 };
 
 static int fetch_submit(struct blob_fetch *f, enum fetch_op op, const uint8_t *data, size_t len)
@@ -552,6 +557,27 @@ static void fetch_wants(struct blobs *bs, struct blob_fetch *f, struct session *
 		session_flush(s);
 }
 
+/* Does an open session still owe us records (sync_owed)?  Then no fetch
+ * starts, nor goes on from another session: records first.  Each session
+ * costs a walk of its feeds, so this is asked once per blob and session
+ * picked, not once per chunk. */
+static bool records_owed(struct node *n, uint64_t now)
+{
+	for (struct session *s = n->sessions; s; s = s->next)
+		if (s->state == SESSION_OPEN && sync_owed(&s->sync, now))
+			return true;
+	return false;
+}
+
+/* Fetch on: start the next blob, or ask for the current one's next
+ * chunks.  Nothing while records await ingest (n->recv_pending), and no
+ * fetch starts or picks a session while a session owes us records: the
+ * first records of a sync (those that list the files) are often stored
+ * while the bulk of them is still on its way, and wants sent then made
+ * the peer send chunks between its records.  Called again when the
+ * ingest queue empties (node_blobs_resume, after the view took what was
+ * stored), after each fetch job, and on the node's tick (a feed that
+ * turned stuck, an exchange that ended). */
 static void blobs_pump(struct blobs *bs)
 {
 	struct node *n = bs->node;
@@ -561,6 +587,8 @@ static void blobs_pump(struct blobs *bs)
 	if (n->stopping || n->recv_pending)
 		return;             /* records first (node_blobs_resume) */
 	if (!f) {
+		if (records_owed(n, now))
+			return;
 		struct blob_entry *pick = NULL;
 		uint64_t *used = calloc(n->local.n ? n->local.n : 1, sizeof(*used));
 		if (!used)
@@ -607,6 +635,8 @@ static void blobs_pump(struct blobs *bs)
 			f->wants = 0;
 			f->next_want = f->received;
 		}
+		if (records_owed(n, now))
+			return;
 		if (!(s = pick_session(bs, e, f))) {
 			entry_later(bs, e);
 			fetch_end(bs, f);

@@ -37,7 +37,7 @@ struct blob_fetch {
 	struct blobs *bs;
 	uint8_t hash[32];
 	uint64_t size;
-	struct store_blob_in *in;      /* touched by jobs only, one at a time */
+	struct store_blob_in *in;      /* touched by jobs only (blob lane: one at a time) */
 	uint64_t session_id;           /* fetching from (0: none) */
 	uint64_t next_want;            /* offset of the next want */
 	uint64_t received;             /* bytes received, in order */

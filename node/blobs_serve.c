@@ -97,7 +97,7 @@ static void read_free(struct job *job)
 }
 
 static const struct job_ops read_ops = {
-	.name = "blob-read", .work = read_work, .done = read_done, .free = read_free,
+	.name = "blob-read", .lane = JOB_LANE_BLOB, .work = read_work, .done = read_done, .free = read_free,
 };
 
 /* May the peer of s have e: held here and listed in an alliance s carries. */

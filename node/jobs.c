@@ -1,14 +1,17 @@
 /*
- * jobs.c - the store job queue: every write the node makes, one job at a
- * time, in the order queued, off the loop thread.
+ * jobs.c - the job queue: every write the node makes, off the loop
+ * thread, one at a time per lane (enum job_lane), in the order queued.
  *
  * One at a time keeps feeds in order (a batch must be stored before the
  * next one of its feed is chained on it) and means the loop never waits
  * for a write: it queues the job and goes on; the job's `done` runs on the
  * loop when the write is committed.  Each job that may have changed the
  * store reads, still off the loop, what changed since the view it started
- * from (view_read.c), and the loop applies that before `done`.
+ * from (view_read.c), and the loop applies that before `done`.  Jobs on
+ * attachment files run in a lane of their own beside the store's, so a
+ * file's write or final hash never holds up the records queued after it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,29 +79,32 @@ int job_queue_uv(void *ctx, struct job *job)
 	return uv_queue_work(n->loop, &job->req, work_cb, after_cb);
 }
 
-/* Start the next job if none runs. */
-static void kick(struct node *n)
+/* Start the lane's next job if none of its jobs runs. */
+static void kick(struct node *n, enum job_lane lane)
 {
-	struct job *job = n->jq_head;
-	if (n->job_running || !job)
+	struct job_fifo *q = &n->jobs[lane];
+	struct job *job = q->head;
+	if (q->running || !job)
 		return;
-	n->jq_head = job->next;
-	if (!n->jq_head)
-		n->jq_tail = NULL;
+	q->head = job->next;
+	if (!q->head)
+		q->tail = NULL;
 	job->next = NULL;
 	if (job == n->ingest_open) {
 		n->ingest_open = NULL;   /* no more batches join it */
 		n->ingest_open_bytes = 0;
 	}
 	job->since = n->view_wseq;
-	if (n->local.n && (job->held = calloc(n->local.n, 32))) {
+	if (!job->ops->refresh) {
+		/* reads nothing after its work: no copy of what we hold */
+	} else if (n->local.n && (job->held = calloc(n->local.n, 32))) {
 		for (size_t i = 0; i < n->local.n; i++)
 			memcpy(job->held[i], n->local.v[i].alliance, 32);
 		job->n_held = n->local.n;
 	} else {
 		job->since = 0;   /* no copy of what we hold: read everything */
 	}
-	n->job_running = job;
+	q->running = job;
 	job->req.data = job;
 	if (n->env.queue(n->env.ctx, job)) {
 		job->rc = -ENOMEM;
@@ -108,14 +114,18 @@ static void kick(struct node *n)
 
 void job_submit(struct node *n, struct job *job)
 {
+	struct job_fifo *q = &n->jobs[job->ops->lane];
+	/* A job in another lane may run beside any store write: what it
+	 * changed could not be read in order. */
+	assert(job->ops->lane == JOB_LANE_STORE || !job->ops->refresh);
 	job->node = n;
 	job->next = NULL;
-	if (n->jq_tail)
-		n->jq_tail->next = job;
+	if (q->tail)
+		q->tail->next = job;
 	else
-		n->jq_head = job;
-	n->jq_tail = job;
-	kick(n);
+		q->head = job;
+	q->tail = job;
+	kick(n, job->ops->lane);
 }
 
 /* A job that could not run (the node stops, or queueing failed) ran work
@@ -123,27 +133,30 @@ void job_submit(struct node *n, struct job *job)
 void job_done(struct job *job)
 {
 	struct node *n = job->node;
-	if (n->job_running == job)
-		n->job_running = NULL;
+	enum job_lane lane = job->ops->lane;
+	if (n->jobs[lane].running == job)
+		n->jobs[lane].running = NULL;
 	if (job->delta.valid && !n->stopping)
 		view_apply(n, &job->delta);
 	job->ops->done(job);
 	job_free(job);
 	if (!n->stopping)
-		kick(n);
+		kick(n, lane);
 }
 
 void jobs_drop_all(struct node *n)
 {
-	struct job *job = n->jq_head;
-	n->jq_head = n->jq_tail = NULL;
 	n->ingest_open = NULL;
 	n->ingest_open_bytes = 0;
-	while (job) {
-		struct job *next = job->next;
-		job->rc = UV_ECANCELED;
-		job->ops->done(job);
-		job_free(job);
-		job = next;
+	for (int lane = 0; lane < JOB_LANES; lane++) {
+		struct job *job = n->jobs[lane].head;
+		n->jobs[lane].head = n->jobs[lane].tail = NULL;
+		while (job) {
+			struct job *next = job->next;
+			job->rc = UV_ECANCELED;
+			job->ops->done(job);
+			job_free(job);
+			job = next;
+		}
 	}
 }

@@ -6,7 +6,8 @@
  * a struct job runs its `work` step on libuv's threadpool.  The loop never
  * takes a lock and never writes to the store: every write (records from
  * peers, "seen" times, fork proofs, invite redemption, agora.conf edits)
- * is a job, run one at a time in the order queued (jobs.c).  The loop
+ * is a job, run one at a time in the order queued (jobs.c; attachment
+ * files are written in a lane of their own, beside it).  The loop
  * reads only its view (view.c): the version vectors and each alliance's
  * members, built by jobs off the loop and applied here after each job.  It
  * reads the store itself only through read snapshots, which LMDB runs
@@ -270,14 +271,32 @@ struct view_delta {
 
 /* ------------------------------------------------------------ jobs */
 
+/*
+ * The lanes jobs run in.  Each runs its jobs one at a time in the order
+ * queued; the two run beside each other.  STORE holds every job that
+ * writes or reads the store (records, "seen" times, redemptions, scans).
+ * BLOB holds the jobs that touch only attachment files in blobs/ (a
+ * fetched chunk's write, a whole file's hash check and rename, a chunk
+ * read to serve): a 20 MB file's final hash and fsync takes a second or
+ * more, and in the store lane it held up the ingest of every record
+ * queued behind it (a 200 MB backlog slowed a 10,000-record sync by a
+ * third, bench_blobs).
+ */
+enum job_lane {
+	JOB_LANE_STORE = 0,
+	JOB_LANE_BLOB,
+	JOB_LANES
+};
+
 struct job_ops {
 	const char *name;
+	enum job_lane lane;             /* 0: the store lane */
 	/* Threadpool: use n->store (thread-safe), nothing of the loop's. */
 	void (*work)(struct job *job);
 	/* Loop thread, after work (and after the view took the delta). */
 	void (*done)(struct job *job);
 	void (*free)(struct job *job);  /* may be NULL: free(job) */
-	bool refresh;                   /* read what changed after work */
+	bool refresh;                   /* read what changed after work (store lane only) */
 };
 
 struct job {
@@ -340,9 +359,11 @@ struct node {
 	uint64_t next_session_id;
 	struct peer **peers;          /* each freed by its timer's close callback */
 	size_t n_peers, cap_peers;
-	/* the job queue */
-	struct job *jq_head, *jq_tail;
-	struct job *job_running;
+	/* the job queue: one lane each (enum job_lane) */
+	struct job_fifo {
+		struct job *head, *tail;
+		struct job *running;
+	} jobs[JOB_LANES];
 	struct job *ingest_open;      /* the queued ingest job batches join, or NULL */
 	size_t ingest_open_bytes;
 	size_t recv_pending;          /* every session's bytes awaiting ingest */
@@ -551,7 +572,9 @@ int view_member_active_any(const struct node *n, const uint8_t key[32], uint64_t
 bool view_holds(const struct node *n, const uint8_t alliance[32]);
 
 /* jobs.c (loop thread) */
-/* Queue job (allocated by the caller, owned by the queue from here). */
+/* Queue job in its lane (job->ops->lane; allocated by the caller, owned
+ * by the queue from here).  It starts once the jobs queued before it in
+ * its lane are done, whatever the other lane runs. */
 void job_submit(struct node *n, struct job *job);
 /* A runner's two halves: job_run off the loop thread (the job's work,
  * then what changed), job_done on it.  The real runner is job_queue_uv;
@@ -657,7 +680,8 @@ void node_pending_run(struct node *n);
  * blobs.c, blobs_serve.c (loop thread): attachments between peers (4.9).
  * start (node_new; -ENOMEM) lists the stored records' attachments in a
  * job; tick lists what was stored since and fetches what is missing, one
- * blob at a time, within [attachments] max-file and quota; free after the
+ * blob at a time, within [attachments] max-file and quota, once no
+ * session owes us records (node_blobs_resume); free after the
  * loop ran out.  node_blob_want and node_blob_chunk are a session's
  * sync_io.blob_want / blob_chunk (0 or -ENOMEM); node_blobs_serve sends
  * the answers owed to s while it has no records to stream and little
@@ -666,8 +690,10 @@ void node_pending_run(struct node *n);
 int node_blobs_start(struct node *n);
 void node_blobs_tick(struct node *n);
 /* Fetch on: no record awaits ingest any more (node_recv_release).  While
- * records do (n->recv_pending), no want goes out, so a backlog of files
- * never delays records; chunks already asked for are still taken. */
+ * records do (n->recv_pending), no want goes out, and no fetch starts
+ * while a session still owes us records (sync_owed), so a backlog of
+ * files never delays records; chunks already asked for are still taken,
+ * and their writes run in the blob lane, beside the store's. */
 void node_blobs_resume(struct node *n);
 void node_blobs_free(struct node *n);
 int node_blob_want(struct session *s, const uint8_t hash[32], uint64_t offset, uint32_t length);

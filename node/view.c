@@ -395,7 +395,7 @@ void view_refresh(struct node *n)
 		return;
 	/* One queued (not started) refresh reads everything written before it
 	 * starts: a second would find nothing new. */
-	for (job = n->jq_head; job; job = job->next)
+	for (job = n->jobs[JOB_LANE_STORE].head; job; job = job->next)
 		if (job->ops == &refresh_ops)
 			return;
 	if (!(job = calloc(1, sizeof(*job)))) {

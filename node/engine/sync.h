@@ -751,4 +751,17 @@ struct sync_stuck {
 void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t *ahead,
               struct sync_stuck *stuck, size_t max_stuck, size_t *n_stuck);
 
+/*
+ * Does the peer still owe us records?  True while the session is open and
+ * an alliance's exchange has not ended (what the peer holds is not known
+ * yet), or the peer is known to hold records of a feed that we lack and
+ * that is not stuck (sync_lag: our head unchanged for SYNC_STUCK_MS since
+ * the engine learnt the peer was ahead).  Records received and not yet
+ * stored count as lacked until sync_feeds_changed / sync_local_changed
+ * says they are held.  The node asks for attachments only once no
+ * session owes it records (issue 15).  O(feeds x log feeds), returning at
+ * the first feed owed.
+ */
+bool sync_owed(const struct sync *s, uint64_t now_ms);
+
 #endif

@@ -708,3 +708,29 @@ void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t 
 	if (n_stuck)
 		*n_stuck = ns;
 }
+
+bool sync_owed(const struct sync *s, uint64_t now_ms)
+{
+	if (s->state != SYNC_STATE_OPEN)
+		return false;
+	for (size_t ai = 0; ai < s->n_al; ai++) {
+		const struct sync_alliance *a = &s->al[ai];
+		const struct sync_lvec *v = sync_lvec_of(s, a->id);
+		if (a->unshared)
+			continue;
+		if (!a->synced)
+			return true;   /* what the peer holds is not known yet */
+		for (size_t i = 0; i < a->n; i++) {
+			const struct sync_pfeed *p = &a->peer[i];
+			uint64_t ours = sync_lvec_seq(v, p->author);
+			/* Stuck as sync_lag says: records we will not take (a
+			 * fork, an author we refuse) do not hold anything up for
+			 * longer than SYNC_STUCK_MS. */
+			bool stuck = p->since_ms && p->seen_local == ours && now_ms > p->since_ms &&
+			             now_ms - p->since_ms > SYNC_STUCK_MS;
+			if (p->seq > ours && !stuck)
+				return true;
+		}
+	}
+	return false;
+}

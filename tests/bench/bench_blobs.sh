@@ -71,6 +71,10 @@ sync_from_a b1
 ms1=$SYNC_MS
 stop b1
 stop a
+# a, lacking its files, may have tried to fetch them from b1 and made a
+# blobs/ of its own meanwhile (only temporary files): put its files back
+# in its place, not inside it.
+rm -rf "$WORK/a/blobs"
 mv "$WORK/a/blobs.away" "$WORK/a/blobs"
 start a
 t0=$(ms)

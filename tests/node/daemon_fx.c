@@ -41,15 +41,16 @@ static uint64_t fake_wall(void *ctx)
 }
 
 /* The runner (loop thread): keep the job for the test.  jobs.c hands out
- * one at a time; a second while one is out would be a bug there, kept in
- * two_out for dfx_stop to assert. */
+ * one at a time per lane; a second of a lane while one is out would be a
+ * bug there, kept in two_out for dfx_stop to assert. */
 static int fake_queue(void *ctx, struct job *job)
 {
 	struct dfx *fx = ctx;
+	enum job_lane lane = job->ops->lane;
 	uv_mutex_lock(&fx->mu);
-	if (fx->out || fx->held)
+	if (fx->out[lane] || fx->held[lane])
 		fx->two_out = true;
-	fx->out = job;
+	fx->out[lane] = job;
 	uv_cond_broadcast(&fx->cv);
 	uv_mutex_unlock(&fx->mu);
 	return 0;
@@ -175,25 +176,37 @@ static void done_fn(struct dfx *fx, void *arg)
 	job_done(arg);
 }
 
-static struct job *take(struct dfx *fx, bool wait)
+/* A job handed out and not taken, named name (NULL: any, the store
+ * lane's first), or NULL.  Under fx->mu. */
+static struct job *out_find(struct dfx *fx, const char *name)
+{
+	for (int lane = 0; lane < JOB_LANES; lane++)
+		if (fx->out[lane] && (!name || !strcmp(fx->out[lane]->ops->name, name)))
+			return fx->out[lane];
+	return NULL;
+}
+
+/* Take a job handed out (named name first, if one is), waiting for one
+ * until the deadline when wait. */
+static struct job *take(struct dfx *fx, bool wait, const char *name)
 {
 	uint64_t end = hw_now_ms() + DFX_WAIT_MS;
 	struct job *job;
 	uv_mutex_lock(&fx->mu);
-	while (wait && !fx->out && hw_now_ms() < end)
+	while (wait && !out_find(fx, NULL) && hw_now_ms() < end)
 		(void)uv_cond_timedwait(&fx->cv, &fx->mu, 50 * 1000000ull);
-	if ((job = fx->out)) {
-		fx->out = NULL;
-		fx->held = job;
+	if ((name && (job = out_find(fx, name))) || (job = out_find(fx, NULL))) {
+		fx->out[job->ops->lane] = NULL;
+		fx->held[job->ops->lane] = job;
 	}
 	uv_mutex_unlock(&fx->mu);
 	return job;
 }
 
-static void release(struct dfx *fx)
+static void release(struct dfx *fx, struct job *job)
 {
 	uv_mutex_lock(&fx->mu);
-	fx->held = NULL;
+	fx->held[job->ops->lane] = NULL;
 	uv_mutex_unlock(&fx->mu);
 }
 
@@ -201,7 +214,7 @@ void dfx_job_done(struct dfx *fx, struct job *job)
 {
 	/* released before job_done: the node may hand out the next job
 	 * from inside it */
-	release(fx);
+	release(fx, job);
 	dfx_call(fx, done_fn, job);
 }
 
@@ -214,14 +227,14 @@ void dfx_job_run(struct dfx *fx, struct job *job)
 void dfx_job_fail(struct dfx *fx, struct job *job, int rc)
 {
 	job->rc = rc;
-	release(fx);
+	release(fx, job);
 	dfx_call(fx, done_fn, job);
 }
 
 struct job *dfx_job_await(struct dfx *fx, const char *name)
 {
 	struct job *job;
-	while ((job = take(fx, true))) {
+	while ((job = take(fx, true, name))) {
 		if (!strcmp(job->ops->name, name))
 			return job;
 		dfx_job_run(fx, job);
@@ -232,7 +245,7 @@ struct job *dfx_job_await(struct dfx *fx, const char *name)
 void dfx_jobs_drain(struct dfx *fx)
 {
 	struct job *job;
-	while ((job = take(fx, false)))
+	while ((job = take(fx, false, NULL)))
 		dfx_job_run(fx, job);
 }
 
@@ -528,12 +541,14 @@ void dfx_stop(struct dfx *fx)
 		dfx_call(fx, stop_fn, NULL);
 		/* a job still out is cancelled, as libuv does at a stop */
 		struct job *job;
-		uv_mutex_lock(&fx->mu);
-		job = fx->held;
-		uv_mutex_unlock(&fx->mu);
-		if (job)
-			dfx_job_fail(fx, job, UV_ECANCELED);
-		while ((job = take(fx, false)))
+		for (int lane = 0; lane < JOB_LANES; lane++) {
+			uv_mutex_lock(&fx->mu);
+			job = fx->held[lane];
+			uv_mutex_unlock(&fx->mu);
+			if (job)
+				dfx_job_fail(fx, job, UV_ECANCELED);
+		}
+		while ((job = take(fx, false, NULL)))
 			dfx_job_fail(fx, job, UV_ECANCELED);
 		if (!(ended = dfx_await(fx, only_async_left, NULL)))
 			dfx_call(fx, force_close, NULL);
@@ -571,7 +586,7 @@ void dfx_stop(struct dfx *fx)
 	}
 	assert_true(ended);        /* the node closed everything by itself */
 	assert_int_equal(rc, 0);   /* every handle closed */
-	assert_false(two_out);     /* jobs ran one at a time */
+	assert_false(two_out);     /* jobs ran one at a time per lane */
 }
 
 /* ------------------------------------------------------------ peers */

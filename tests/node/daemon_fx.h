@@ -16,8 +16,8 @@
  * it, and either runs the job's off-loop half (job_run) on the test
  * thread, as libuv's threadpool would, or sets job->rc to make it fail;
  * then job_done() runs on the loop thread through dfx_call().  The node
- * has at most one job out at a time (jobs.c), so while the test holds one
- * no other job starts.
+ * has at most one job out at a time per lane (jobs.c, enum job_lane), so
+ * while the test holds one no other job of its lane starts.
  *
  * Clock.  node_env.mono_ms / wall_ms read two atomics the test sets
  * (wall moves with mono, from the real wall clock at set-up, so records
@@ -82,9 +82,9 @@ struct dfx {
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	struct dfx_call *calls, *calls_tail;
-	struct job *out;              /* handed to the runner, not taken yet */
-	struct job *held;             /* taken by the test, not done yet */
-	bool two_out;                 /* a second job was handed out meanwhile */
+	struct job *out[JOB_LANES];   /* handed to the runner, not taken yet */
+	struct job *held[JOB_LANES];  /* taken by the test, not done yet */
+	bool two_out;                 /* a second job of a lane was handed out meanwhile */
 	_Atomic uint64_t mono, wall;
 	uint64_t wall0;
 	/* test thread */
@@ -125,8 +125,9 @@ void dfx_tick(struct dfx *fx, uint64_t mono);
 /* ------------------------------------------------------------- jobs */
 
 /* The next job the node hands out named `name` ("ingest", "redeem", ...),
- * running every other one it hands out before (the "seen" writes).  NULL
- * at the deadline.  The test then owns it until dfx_job_run/_fail. */
+ * running every other one it hands out before (the "seen" writes); one so
+ * named already out in a lane is taken before another lane's.  NULL at
+ * the deadline.  The test then owns it until dfx_job_run/_fail. */
 struct job *dfx_job_await(struct dfx *fx, const char *name);
 /* Run it as the threadpool would: work here, job_done on the loop. */
 void dfx_job_run(struct dfx *fx, struct job *job);

@@ -747,6 +747,59 @@ static void test_ingest__job_frees_its_records_off_the_loop(void **state)
 	dfx_stop(fx);
 }
 
+/* A job on attachment files (blob lane), held by the test as a slow
+ * write of a 20 MB file would hold it. */
+static void blob_job_work(struct job *job)
+{
+	(void)job;
+}
+
+static void blob_job_done(struct job *job)
+{
+	(void)job;
+}
+
+static const struct job_ops blob_job_ops = {
+	.name = "test-blob", .lane = JOB_LANE_BLOB, .work = blob_job_work, .done = blob_job_done,
+};
+
+static void submit_blob_job(struct dfx *fx, void *arg)
+{
+	struct job *job = calloc(1, sizeof(*job));
+	(void)arg;
+	assert_non_null(job);
+	job->ops = &blob_job_ops;
+	job_submit(fx->node, job);
+}
+
+/*
+ * Records are not stored behind attachment files (issue 15): while a job
+ * of the blob lane runs (a fetched chunk's write, a whole file's hash
+ * and rename), the ingest job of records that arrive starts beside it,
+ * and the records are stored before that job ends.
+ */
+static void test_ingest__records_are_stored_while_a_blob_job_runs(void **state)
+{
+	struct dfx *fx = *state;
+	struct dfx_opts o = { 0 };
+	size_t len;
+	dfx_start(fx, &o);
+	struct hw_conn *a = open_session(fx, DFX_MEMBER, 1);
+	dfx_call(fx, submit_blob_job, NULL);
+	struct job *blob = dfx_job_await(fx, "test-blob");
+	assert_non_null(blob);   /* held: running, as far as the node knows */
+	uint8_t *env = member_record(fx, DFX_MEMBER, &len);
+	hw_send_records(a, fx->alliance, pk(fx, DFX_MEMBER), 1, &env, &len, 1);
+	struct job *ingest = dfx_job_await(fx, "ingest");
+	assert_non_null(ingest);   /* not queued behind the blob job */
+	dfx_job_run(fx, ingest);
+	struct head_is h = { DFX_MEMBER, 1 };
+	assert_true(dfx_await(fx, view_head_is, &h));
+	dfx_job_run(fx, blob);
+	free(env);
+	dfx_stop(fx);
+}
+
 /* --------------------------------------------------- OPEN -> silence */
 
 /* No whole message for 45 s of the node's clock: closed after, not at. */
@@ -1284,6 +1337,7 @@ int main(void)
 		T(test_ingest__stored_records_update_the_view_and_are_offered),
 		T(test_view__admission_and_revocation_change_their_members_not_the_alliance),
 		T(test_ingest__job_frees_its_records_off_the_loop),
+	T(test_ingest__records_are_stored_while_a_blob_job_runs),
 		T(test_session__silent_peer_is_closed_after_45_s),
 		T(test_session__peer_trickling_one_frame_is_closed_after_45_s),
 		T(test_session__peer_that_never_reads_is_paused_then_closed),

@@ -119,6 +119,43 @@ static void test_sync__read_later_stops_producing_and_resumes_at_that_record(voi
 	free(b);
 }
 
+/* The peer owes us records (sync_owed: no attachment is asked for then)
+ * while the exchange has not ended, and after it while the peer holds
+ * records we lack, received or not, until we hold them or the feed has
+ * been stuck for SYNC_STUCK_MS; the side that holds everything is owed
+ * nothing. */
+static void test_sync__peer_owes_records_until_we_hold_them_or_they_stick(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	give(a, 1, 2);
+	give(b, 1, 5);
+	a->drop_records = true;   /* what b sends is not stored yet */
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	assert_int_equal(fake_step(&p, a), 0);   /* b's Hello: open, nothing exchanged */
+	assert_true(sync_owed(&a->sync, 1000));
+	assert_int_equal(fake_pump(&p), 0);
+	assert_true(sync_owed(&a->sync, 1000 + 5000));
+	assert_false(sync_owed(&b->sync, 1000 + 5000));
+	assert_false(sync_owed(&a->sync, 1000 + SYNC_STUCK_MS + 1));   /* stuck */
+	/* Stored: owed nothing, stuck or not. */
+	struct sync_feed_ref ref;
+	memcpy(ref.alliance, ALLIANCE, 32);
+	author_of(ref.author, 1);
+	give(a, 1, 5);
+	rebuild(a);
+	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 7000), 0);
+	assert_false(sync_owed(&a->sync, 7000));
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 /* A feed the peer is ahead on and ours does not move is reported stuck
  * from the times the engine learnt them, with no periodic call. */
 static void test_sync__stuck_feed_is_dated_without_periodic_calls(void **state)
@@ -403,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_sync__feeds_changed_pushes_the_feeds_named),
 		cmocka_unit_test(test_sync__read_later_stops_producing_and_resumes_at_that_record),
 		cmocka_unit_test(test_sync__stuck_feed_is_dated_without_periodic_calls),
+		cmocka_unit_test(test_sync__peer_owes_records_until_we_hold_them_or_they_stick),
 		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
 		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
 		cmocka_unit_test(test_sync__push_record_sends_our_record_at_that_seq),
