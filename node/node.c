@@ -272,6 +272,8 @@ static int listen_start(struct node *n, const char *flag)
 		    (rc = store_file_write(path, text, (size_t)tl, 0644, 0)))
 			NLOG(n, NODE_LOG_WARN, "listen", "cannot write %s: %s",
 			     store_home_name(STORE_HOME_PORT), store_strerror(rc));
+		else
+			n->port_written = true;
 	}
 	NLOG(n, NODE_LOG_INFO, "listen", "listening on %s", n->listen_str);
 	return 0;
@@ -359,7 +361,11 @@ int node_new(struct node **out, uv_loop_t *loop, const struct node_options *opt,
 	uv_signal_init(loop, &n->sigterm);
 	uv_signal_init(loop, &n->sighup);
 	n->sigint.data = n->sigterm.data = n->sighup.data = n;
-	if ((rc = listen_start(n, opt->listen)) || (rc = control_open(n))) {
+	/* The control socket first: agorad.port, which listen_start writes,
+	 * tells scripts the node is up, so its control socket must be there
+	 * by then; and a second agorad on the same data directory stops at
+	 * control_open, before it overwrites the running one's agorad.port. */
+	if ((rc = control_open(n)) || (rc = listen_start(n, opt->listen))) {
 		node_stop(n);
 		*out = n;
 		return rc;
@@ -424,7 +430,10 @@ void node_free(struct node *n)
 	char path[4200];
 	if (!n)
 		return;
-	if (store_home_path(path, sizeof(path), n->home, STORE_HOME_PORT, NULL) == 0)
+	/* Ours only: a node refused at start (another agorad runs here) must
+	 * not take the running one's agorad.port away. */
+	if (n->port_written &&
+	    store_home_path(path, sizeof(path), n->home, STORE_HOME_PORT, NULL) == 0)
 		unlink(path);
 	store_verifier_stop(n->verifier);
 	store_close(n->store);

@@ -353,6 +353,7 @@ struct node {
 	struct view_members **members;
 	uint64_t view_wseq;           /* store write number the view reflects */
 	uint64_t ra_records;          /* envelopes read off the loop to stream (readahead.c) */
+	bool port_written;            /* agorad.port is ours to remove (node_free) */
 	uint64_t view_records, view_forks;
 	struct session *sessions;
 	size_t n_sessions, n_preauth;

@@ -33,6 +33,12 @@ ln -s "$WORK/victim" "$H/agorad.port.tmp"
 start a
 [ "$(cat "$WORK/victim")" = "root's file" ] || fail "agorad wrote through a planted link"
 [ -f "$H/agorad.port" ] && [ ! -L "$H/agorad.port" ] || fail "agorad.port is not a regular file"
+# A second agorad on the same directory: refused, and the running node's
+# agorad.port (what scripts dial) left as it was.
+port_before=$(cat "$H/agorad.port")
+refused second_agorad "another agorad is running on $H/agorad.sock"
+[ "$(cat "$H/agorad.port")" = "$port_before" ] || fail "a refused agorad overwrote agorad.port"
+ag a status >/dev/null || fail "the running node stopped answering"
 stop a
 rm "$H/agorad.port.tmp"
 
