@@ -587,8 +587,6 @@ static void blobs_pump(struct blobs *bs)
 	if (n->stopping || n->recv_pending)
 		return;             /* records first (node_blobs_resume) */
 	if (!f) {
-		if (records_owed(n, now))
-			return;
 		struct blob_entry *pick = NULL;
 		uint64_t *used = calloc(n->local.n ? n->local.n : 1, sizeof(*used));
 		if (!used)
@@ -606,7 +604,9 @@ static void blobs_pump(struct blobs *bs)
 				pick = e;
 		}
 		free(used);
-		if (!pick)
+		/* records_owed walks every session's feeds: only when there is
+		 * a file to fetch (this runs at every tick and stored batch) */
+		if (!pick || records_owed(n, now))
 			return;
 		if (!(f = calloc(1, sizeof(*f))))
 			return;

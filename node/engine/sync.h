@@ -759,8 +759,8 @@ void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t 
  * the engine learnt the peer was ahead).  Records received and not yet
  * stored count as lacked until sync_feeds_changed / sync_local_changed
  * says they are held.  The node asks for attachments only once no
- * session owes it records (issue 15).  O(feeds x log feeds), returning at
- * the first feed owed.
+ * session owes it records (issue 15).  O(feeds): one walk of the peer's
+ * feeds beside ours, returning at the first feed owed.
  */
 bool sync_owed(const struct sync *s, uint64_t now_ms);
 

@@ -720,9 +720,14 @@ bool sync_owed(const struct sync *s, uint64_t now_ms)
 			continue;
 		if (!a->synced)
 			return true;   /* what the peer holds is not known yet */
+		/* Both lists are sorted by author: one walk, O(F), as sync_lag. */
+		size_t j = 0;
 		for (size_t i = 0; i < a->n; i++) {
 			const struct sync_pfeed *p = &a->peer[i];
-			uint64_t ours = sync_lvec_seq(v, p->author);
+			int c = 1;
+			while (v && j < v->n && (c = memcmp(v->heads[j].author, p->author, 32)) < 0)
+				j++;
+			uint64_t ours = v && j < v->n && c == 0 ? v->heads[j].seq : 0;
 			/* Stuck as sync_lag says: records we will not take (a
 			 * fork, an author we refuse) do not hold anything up for
 			 * longer than SYNC_STUCK_MS. */

@@ -156,6 +156,41 @@ static void test_sync__peer_owes_records_until_we_hold_them_or_they_stick(void *
 	free(b);
 }
 
+/* sync_owed walks the peer's feeds beside ours (both sorted by author):
+ * with 300 feeds held alike nothing is owed, and one feed in the middle
+ * on which the peer moved ahead is. */
+static void test_sync__owed_compares_every_feed_with_ours(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 300; i++) {
+		give(a, i, 2 + i % 3);
+		give(b, i, 2 + i % 3);
+	}
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	assert_false(sync_owed(&a->sync, 1000));
+	assert_false(sync_owed(&b->sync, 1000));
+	a->drop_records = true;   /* what b sends is not stored */
+	give(b, 150, 9);
+	rebuild(b);
+	struct sync_feed_ref ref;
+	memcpy(ref.alliance, ALLIANCE, 32);
+	author_of(ref.author, 150);
+	assert_int_equal(sync_feeds_changed(&b->sync, &ref, 1, 2000), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	assert_true(sync_owed(&a->sync, 2000));
+	assert_false(sync_owed(&b->sync, 2000));
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 /* A feed the peer is ahead on and ours does not move is reported stuck
  * from the times the engine learnt them, with no periodic call. */
 static void test_sync__stuck_feed_is_dated_without_periodic_calls(void **state)
@@ -441,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_sync__read_later_stops_producing_and_resumes_at_that_record),
 		cmocka_unit_test(test_sync__stuck_feed_is_dated_without_periodic_calls),
 		cmocka_unit_test(test_sync__peer_owes_records_until_we_hold_them_or_they_stick),
+		cmocka_unit_test(test_sync__owed_compares_every_feed_with_ours),
 		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
 		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
 		cmocka_unit_test(test_sync__push_record_sends_our_record_at_that_seq),
