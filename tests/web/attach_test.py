@@ -23,13 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
 
 AGORA = sys.argv[1]
-FAILS = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what)
+check = webtest.check
 
 
 def multipart(parts):
@@ -107,10 +101,7 @@ def main():
             check(rc == 0, "agora web exits 0 on SIGTERM (got %d: %s)" % (rc, err))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        sys.exit(1)
-    print("ok")
+    webtest.finish()
 
 
 def checks(w, home, ours, theirs):

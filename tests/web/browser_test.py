@@ -58,13 +58,7 @@ if not CHROMIUM or not os.path.exists(DRIVER):
     print("chromium or chromedriver is not installed: skipping")
     sys.exit(77)
 
-FAILS = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILS.append(what)
-        print("FAIL:", what)
+check = webtest.check
 
 
 def browser(profile):
@@ -133,10 +127,7 @@ def main():
             rc, err = w.stop()
             check(rc == 0, "agora web exits 0 (%d: %s)" % (rc, err))
         shutil.rmtree(tmp, ignore_errors=True)
-    if FAILS:
-        print("%d check(s) failed" % len(FAILS))
-        sys.exit(1)
-    print("ok: screenshots in", SHOTS)
+    webtest.finish("ok: screenshots in " + SHOTS)
 
 
 def member_status(home, key):

@@ -8,6 +8,9 @@ fourth member, so that every page has hostile text to show.
 Web(agora, home): `agora web --port 0` running on that home; its URL and
 token are read from the line it prints (awaited, not slept for); .get()
 and .post() speak HTTP with urllib, without following redirects.
+
+check(cond, what) records a failed check; finish() ends the test with
+exit 1 if any failed.
 """
 import http.client
 import json
@@ -25,6 +28,24 @@ HOSTILE_TOWN = "<script>alert(5)</script> Kommune"
 HOSTILE_ADMIT = "<img src=x onerror=alert(6)>"
 # What must never appear raw in a page: a tag a browser would run or load.
 RAW = ["<script>alert", "<img src=x", "onerror=alert(2)>", "<b>tag</b>"]
+
+
+FAILS = []
+
+
+def check(cond, what):
+    """Record a failed check (the test goes on, to report every one)."""
+    if not cond:
+        FAILS.append(what)
+        print("FAIL:", what)
+
+
+def finish(ok_line="ok"):
+    """Exit 1 if any check failed, else print ok_line."""
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        raise SystemExit(1)
+    print(ok_line)
 
 
 def run(agora, home, *args, check=True):
