@@ -48,9 +48,11 @@ void job_run(struct job *job)
 
 /* A store job is bulk work, as verification is (storage/verify.c): when
  * the loop wakes it must get a core at once, not wait out the job's time
- * slice.  Linux keeps a nice value per thread; libuv's pool threads run
- * nothing but these jobs, the record reads (readahead.c) and the trim,
- * so each sets its own, idempotently, at every job. */
+ * slice.  Linux keeps a nice value per thread, so each pool thread sets
+ * its own, idempotently, at every job (and read, readahead.c).  libuv's
+ * pool also resolves peer names (uv_getaddrinfo): that work, too, then
+ * runs at this priority, which suits it, since nothing waits on it
+ * but a dial. */
 void job_thread_batch(void)
 {
 #ifdef __linux__
