@@ -40,11 +40,12 @@ bool view_holds(const struct node *n, const uint8_t alliance[32])
 
 /* Set one head in a sorted lvec.  1 when it was inserted or raised, 2
  * when it went down (a revocation cap, this node's own records taken out
- * by `agora recover`). */
-static int head_set(struct sync_lvec *v, const struct sync_head *h)
+ * by `agora recover`); *was: the head before (0: none). */
+static int head_set(struct sync_lvec *v, const struct sync_head *h, uint64_t *was)
 {
 	size_t a = 0, b = v->n;
 	bool lower = false;
+	*was = 0;
 	while (a < b) {   /* unchanged heads cost a lookup, nothing more */
 		size_t m = a + (b - a) / 2;
 		int c = memcmp(v->heads[m].author, h->author, 32);
@@ -52,6 +53,7 @@ static int head_set(struct sync_lvec *v, const struct sync_head *h)
 			if (v->heads[m].seq == h->seq && !memcmp(v->heads[m].id, h->id, 32))
 				return 0;
 			lower = h->seq < v->heads[m].seq;
+			*was = v->heads[m].seq;
 			break;
 		}
 		if (c < 0)
@@ -84,7 +86,8 @@ struct refs {
 	size_t n, cap;
 };
 
-static int ref_add(struct refs *r, const uint8_t alliance[32], const uint8_t author[32])
+static int ref_add(struct refs *r, const uint8_t alliance[32], const uint8_t author[32],
+                   uint64_t was)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
@@ -96,6 +99,7 @@ static int ref_add(struct refs *r, const uint8_t alliance[32], const uint8_t aut
 	}
 	memcpy(r->v[r->n].alliance, alliance, 32);
 	memcpy(r->v[r->n].author, author, 32);
+	r->v[r->n].was = was;
 	r->n++;
 	return 0;
 }
@@ -110,13 +114,14 @@ static int diff_heads(struct refs *r, const struct sync_lvec *old, const struct 
 		int c = i == old->n ? 1 : j == nv->n ? -1
 		        : memcmp(old->heads[i].author, nv->heads[j].author, 32);
 		if (c < 0) {
-			rc = ref_add(r, nv->alliance, old->heads[i++].author);
+			rc = ref_add(r, nv->alliance, old->heads[i].author, old->heads[i].seq);
+			i++;
 		} else if (c > 0) {
-			rc = ref_add(r, nv->alliance, nv->heads[j++].author);
+			rc = ref_add(r, nv->alliance, nv->heads[j++].author, 0);
 		} else {
 			if (old->heads[i].seq != nv->heads[j].seq ||
 			    memcmp(old->heads[i].id, nv->heads[j].id, 32))
-				rc = ref_add(r, nv->alliance, nv->heads[j].author);
+				rc = ref_add(r, nv->alliance, nv->heads[j].author, old->heads[i].seq);
 			i++;
 			j++;
 		}
@@ -241,6 +246,7 @@ static int change_apply(struct node *n, const struct view_member_change *c, stru
 	size_t i;
 	struct sync_lvec *v = lvec_find(n, c->alliance, &i);
 	bool moved = false;
+	uint64_t was = 0;
 	int rc;
 	if (!v)
 		return 0;   /* not held: it comes whole */
@@ -256,21 +262,26 @@ static int change_apply(struct node *n, const struct view_member_change *c, stru
 		}
 	}
 	if (c->has_head) {
-		int h = head_set(v, &c->h);
+		int h = head_set(v, &c->h, &was);
 		if (h < 0)
 			return h;
 		moved = h > 0;
+		if (!moved)
+			was = c->h.seq;
 	} else {
 		size_t k = head_index(v, c->m.key);
 		if (k < v->n) {   /* nothing of it is valid now */
+			was = v->heads[k].seq;
 			memmove(&v->heads[k], &v->heads[k + 1], (v->n - k - 1) * sizeof(*v->heads));
 			v->n--;
 			sync_lvec_touch(v);
 			moved = true;
 		}
 	}
+	if (!c->has_head && !moved)
+		was = 0;   /* held no head, holds none */
 	moved |= head_mark(n, i, c->m.key);
-	return moved ? ref_add(r, c->alliance, c->m.key) : 0;
+	return moved ? ref_add(r, c->alliance, c->m.key, was) : 0;
 }
 
 void view_free(struct node *n)
@@ -317,6 +328,18 @@ static void sessions_tell(struct node *n, const struct sync_feed_ref *refs, size
 	}
 }
 
+/* Before n->local is replaced whole: every open session writes down what
+ * its feeds without an entry stand for (sync_local_replacing). */
+static void sessions_replacing(struct node *n)
+{
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		int rc = s->state == SESSION_OPEN ? sync_local_replacing(&s->sync) : 0;
+		if (rc)
+			session_close(s, sync_strerror(rc), true);
+	}
+}
+
 void view_apply(struct node *n, struct view_delta *d)
 {
 	struct refs r = { NULL, 0, 0 };
@@ -327,7 +350,9 @@ void view_apply(struct node *n, struct view_delta *d)
 	if (!d->valid)
 		return;
 	if (d->whole) {
-		/* every session borrows n->local: it is rebuilt in place */
+		/* every session borrows n->local: it is rebuilt in place, and
+		 * tells no session the head it had of each feed */
+		sessions_replacing(n);
 		view_free(n);
 	}
 	node_pending_note(n, d);   /* records signed at join wait for these */
@@ -340,13 +365,14 @@ void view_apply(struct node *n, struct view_delta *d)
 		struct sync_lvec *v = lvec_find(n, d->heads[i].alliance, &ai);
 		if (!v)
 			continue;   /* an alliance we do not hold (yet) */
-		int c = head_set(v, &d->heads[i].h);
+		uint64_t was;
+		int c = head_set(v, &d->heads[i].h, &was);
 		if (c < 0)
 			rc = c;
 		else if (c > 0) {
 			/* a feed new to the view may be a coordinator's */
 			head_mark(n, ai, d->heads[i].h.author);
-			rc = ref_add(&r, d->heads[i].alliance, d->heads[i].h.author);
+			rc = ref_add(&r, d->heads[i].alliance, d->heads[i].h.author, was);
 		}
 		if (c == 2 && !memcmp(d->heads[i].h.author, n->key->pk, 32))
 			own_rewound(n, d->heads[i].alliance);

@@ -358,6 +358,11 @@ struct sync_alliance {
 	uint8_t n_fifo;
 	struct sync_pfeed *peer;      /* sorted by author */
 	size_t n, cap;
+	bool base;                    /* a feed with no entry in peer is one the peer
+	                                 holds exactly as we do (our head, nothing
+	                                 else known of it); else one it holds none of.
+	                                 Set when an exchange ends, so a session keeps
+	                                 entries only where the peer differs from us */
 	bool synced;                  /* an exchange ended: push what the peer lacks */
 	bool unshared;                /* left the session (peer or node said so) */
 	bool lazy;                    /* v3: pruned (either side): new records are
@@ -521,11 +526,15 @@ bool sync_pending(const struct sync *s);
 struct sync_feed_ref {
 	uint8_t alliance[SYNC_KEY_BYTES];
 	uint8_t author[SYNC_KEY_BYTES];
+	uint64_t was;   /* our head of the feed before this change (0: none) */
 };
 
 /*
  * These feeds' heads in `local` moved (records stored or published; the
- * node has already updated the vectors, e.g. with sync_lvec_set).  The
+ * node has already updated the vectors, e.g. with sync_lvec_set), each
+ * from its `was`.  Tell every open session before anything else of it
+ * runs: a session keeps no entry for a feed the peer holds exactly as we
+ * did, and learns from `was` what that was.  The
  * live push: where the peer lacks the new records, an eager alliance
  * streams them (sync_produce), a lazy one (the peer pruned it, version 3)
  * announces them at once in one Have per alliance (more only past
@@ -546,6 +555,11 @@ int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size
  * plus the feeds of the alliances that joined.
  */
 int sync_alliances_changed(struct sync *s, uint64_t now_ms);
+
+/* `local` is about to be replaced whole, with no `was` for what moves:
+ * call before, so that the session writes down, for every feed it keeps no
+ * entry of, the head it stands for (O(feeds)); then sync_local_changed. */
+int sync_local_replacing(struct sync *s);
 
 /* Anything in `local` may have changed: sync_alliances_changed, then every
  * feed is revisited (O(feeds)) and whatever the peer lacks is streamed, in
@@ -734,6 +748,9 @@ uint64_t sync_peer_seq(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYT
 
 /* True once every alliance's exchange finished and nothing is left to send. */
 bool sync_live(const struct sync *s);
+/* Feeds of the peer the session keeps an entry for (sync_alliance.base):
+ * after an exchange, only those where the peer differs from us. */
+size_t sync_peer_entries(const struct sync *s);
 
 struct sync_stuck {
 	uint8_t alliance[SYNC_KEY_BYTES];

@@ -388,6 +388,8 @@ static int finish_turn(struct sync *s, struct sync_alliance *a, uint8_t slot,
 	}
 	slot_reset(a, slot);
 	a->synced = true;
+	if ((rc = sync_peer_rebase(s, a)))
+		return rc;
 	return sync_out_alliance(s, a);
 }
 

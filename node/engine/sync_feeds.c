@@ -11,6 +11,14 @@
  * feed go out more than twice in a session (issue 10, D11).  An exchange's
  * statement does not lower a feed we sent records of after the peer made
  * it: those records may still be on their way.
+ *
+ * Entries (struct sync_pfeed) are kept sorted by author.  Once an exchange
+ * of the alliance has ended (sync_alliance.base), a feed without one is
+ * one the peer holds exactly as we do: an entry then says the peer differs
+ * from us, or holds state (ahead of us since, records only announced or
+ * sent, rewound).  At 12,000 feeds a session so keeps a few dozen entries,
+ * not 12,000 of 72 bytes.  Every change of our heads comes with the head
+ * before it (sync_feed_ref.was), which a feed without an entry stood for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -135,7 +143,7 @@ int sync_out_alliance(struct sync *s, struct sync_alliance *a)
 		while (j < a->n && memcmp(a->peer[j].author, h->author, 32) < 0)
 			j++;
 		uint64_t theirs = j < a->n && !memcmp(a->peer[j].author, h->author, 32) ?
-		                  a->peer[j].seq : 0;
+		                  a->peer[j].seq : a->base ? h->seq : 0;
 		if (h->seq > theirs && !sync_diverged_find(s, a->id, h->author) &&
 		    (rc = out_add(s, a, v, h->author)))
 			return rc;
@@ -160,11 +168,108 @@ void sync_out_drop_alliance(struct sync *s, const struct sync_alliance *a)
 
 /* ------------------------------------------------------- knowledge */
 
-uint64_t sync_peer_get(const struct sync_alliance *a, const uint8_t *author)
+/* What a feed without an entry stands for: our head, or nothing. */
+static uint64_t implicit_seq(const struct sync_alliance *a, const struct sync_lvec *v,
+                             const uint8_t *author)
+{
+	return a->base ? sync_lvec_seq(v, author) : 0;
+}
+
+/* Does f say no more than having no entry would (ours: our head)? */
+static bool entry_implicit(const struct sync_alliance *a, const struct sync_pfeed *f,
+                           uint64_t ours)
+{
+	if (!a->base)
+		return f->seq == 0 && !f->rewound;
+	return f->seq == ours && !f->since_ms && !f->unconfirmed && !f->rewound && !f->sent_tick;
+}
+
+uint64_t sync_peer_get(const struct sync *s, const struct sync_alliance *a,
+                       const uint8_t *author)
 {
 	bool found;
 	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
-	return found ? a->peer[i].seq : 0;
+	return found ? a->peer[i].seq : implicit_seq(a, sync_lvec_of(s, a->id), author);
+}
+
+int sync_peer_rebase(struct sync *s, struct sync_alliance *a)
+{
+	const struct sync_lvec *v = sync_lvec_of(s, a->id);
+	size_t nv = v ? v->n : 0, i, j, k;
+	struct sync_pfeed *out = NULL;
+
+	/* Two walks of both lists (sorted by author): count, then copy the
+	 * entries that still say something, into an array of that size. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = j = k = 0; i < a->n || j < nv;) {
+			int c = i == a->n ? 1 : j == nv ? -1 :
+			        memcmp(a->peer[i].author, v->heads[j].author, 32);
+			uint64_t ours = c >= 0 ? v->heads[j].seq : 0;
+			struct sync_pfeed f;
+			if (c <= 0) {
+				f = a->peer[i];
+			} else {   /* no entry: what that stands for now */
+				memset(&f, 0, sizeof(f));
+				memcpy(f.author, v->heads[j].author, 32);
+				f.seq = implicit_seq(a, v, f.author);
+			}
+			i += c <= 0;
+			j += c >= 0;
+			/* kept unless it says what no entry says once based */
+			if (f.seq == ours && !f.since_ms && !f.unconfirmed && !f.rewound && !f.sent_tick)
+				continue;
+			if (pass)
+				out[k] = f;
+			k++;
+		}
+		if (pass == 0 && k && !(out = malloc(k * sizeof(*out))))
+			return -ENOMEM;
+	}
+	s->n_peer_feeds = s->n_peer_feeds - a->n + k;
+	free(a->peer);
+	a->peer = out;
+	a->n = a->cap = k;
+	a->base = true;
+	return 0;
+}
+
+int sync_local_replacing(struct sync *s)
+{
+	for (size_t ai = 0; ai < s->n_al; ai++) {
+		struct sync_alliance *a = &s->al[ai];
+		const struct sync_lvec *v = sync_lvec_of(s, a->id);
+		size_t nv = v ? v->n : 0, i = 0, j = 0, k = 0;
+		struct sync_pfeed *out;
+		if (!a->base)
+			continue;
+		/* every entry, and every feed of ours without one at our head,
+		 * except those at seq 0 (what no entry says unbased) */
+		if (!(out = malloc((a->n + nv + 1) * sizeof(*out))))
+			return -ENOMEM;
+		while (i < a->n || j < nv) {
+			int c = i == a->n ? 1 : j == nv ? -1 :
+			        memcmp(a->peer[i].author, v->heads[j].author, 32);
+			struct sync_pfeed f;
+			if (c <= 0) {
+				f = a->peer[i];
+			} else {
+				memset(&f, 0, sizeof(f));
+				memcpy(f.author, v->heads[j].author, 32);
+				f.seq = v->heads[j].seq;
+			}
+			i += c <= 0;
+			j += c >= 0;
+			if (f.seq || f.rewound || f.since_ms || f.sent_tick)
+				out[k++] = f;
+		}
+		s->n_peer_feeds = s->n_peer_feeds - a->n + k;
+		free(a->peer);
+		a->cap = a->n + nv + 1;
+		a->peer = out;
+		a->n = k;
+		a->base = false;
+	}
+	return 0;
 }
 
 /* Apply what the peer says it holds (v) to what we know (f). */
@@ -237,6 +342,14 @@ static int peer_reserve(struct sync_alliance *a, size_t need)
 	return 0;
 }
 
+/* Forget entry i of a. */
+static void peer_remove(struct sync *s, struct sync_alliance *a, size_t i)
+{
+	memmove(&a->peer[i], &a->peer[i + 1], (a->n - i - 1) * sizeof(*a->peer));
+	a->n--;
+	s->n_peer_feeds--;
+}
+
 /* A peer feed of seq 0 for author at index i of a's sorted list. */
 static int peer_insert(struct sync *s, struct sync_alliance *a, size_t i, const uint8_t *author)
 {
@@ -263,10 +376,14 @@ static int learn(struct sync *s, struct sync_alliance *a, const uint8_t *author,
 	int rc;
 
 	if (!found) {
-		if (seq == 0)
+		uint64_t stood = implicit_seq(a, v, author);
+		if (seq == 0 && stood == 0)
 			return 0;
+		if (!out && how == SYNC_LEARN_RAISE && seq <= stood)
+			return 0;   /* nothing learnt: no entry needed */
 		if ((rc = peer_insert(s, a, i, author)))
 			return rc;
+		a->peer[i].seq = stood;
 	}
 	struct sync_pfeed *f = &a->peer[i];
 	uint64_t was = f->seq;
@@ -316,8 +433,12 @@ static int peer_announce(struct sync *s, struct sync_alliance *a, const uint8_t 
 	size_t i = sync_find(a->peer, a->n, sizeof(*a->peer), author, &found);
 	int rc;
 	if (!found) {
+		uint64_t stood = implicit_seq(a, sync_lvec_of(s, a->id), author);
+		if (seq <= stood)
+			return 0;
 		if ((rc = peer_insert(s, a, i, author)))
 			return rc;
+		a->peer[i].seq = stood;
 	}
 	struct sync_pfeed *f = &a->peer[i];
 	if (seq <= f->seq)
@@ -335,30 +456,45 @@ int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *pref
                     uint64_t seen_tick)
 {
 	const struct sync_lvec *v = sync_lvec_of(s, a->id);
-	size_t lo, hi, i, j = 0, k = 0;
+	size_t lo, hi, vlo = 0, vhi = 0, i, j = 0, h, k = 0;
 	struct sync_pfeed *merged;
 	int rc = 0;
 
 	sync_slice(a->peer, a->n, sizeof(*a->peer), prefix, depth, &lo, &hi);
-	if (!(merged = calloc(hi - lo + n + 1, sizeof(*merged))))
+	if (v)
+		sync_slice(v->heads, v->n, sizeof(*v->heads), prefix, depth, &vlo, &vhi);
+	if (!(merged = calloc(hi - lo + n + (a->base ? vhi - vlo : 0) + 1, sizeof(*merged))))
 		return -ENOMEM;
-	/* Both sorted: every feed in either, at what the statement says (0
-	 * where it lists none). */
-	for (i = lo; i < hi || j < n;) {
-		int c = i < hi && j < n ? memcmp(a->peer[i].author, list[j].author, 32) :
-		        i < hi ? -1 : 1;
+	/* Every feed in our entries, the statement or (based: a feed without
+	 * an entry stands for our head) our heads, at what the statement says
+	 * (0 where it lists none). */
+	for (i = lo, h = vlo; i < hi || j < n || (a->base && h < vhi);) {
+		const uint8_t *key = NULL;
+		if (i < hi)
+			key = a->peer[i].author;
+		if (j < n && (!key || memcmp(list[j].author, key, 32) < 0))
+			key = list[j].author;
+		if (a->base && h < vhi && (!key || memcmp(v->heads[h].author, key, 32) < 0))
+			key = v->heads[h].author;
+		/* our head of it: advance h to the key */
+		while (h < vhi && memcmp(v->heads[h].author, key, 32) < 0)
+			h++;
+		uint64_t ours = h < vhi && !memcmp(v->heads[h].author, key, 32) ? v->heads[h].seq : 0;
 		struct sync_pfeed f;
 		uint64_t said = 0;
-		if (c <= 0) {
+		if (i < hi && !memcmp(a->peer[i].author, key, 32)) {
 			f = a->peer[i++];
 		} else {
 			memset(&f, 0, sizeof(f));
-			memcpy(f.author, list[j].author, 32);
+			memcpy(f.author, key, 32);
+			f.seq = a->base ? ours : 0;
 		}
-		if (c >= 0)
+		if (j < n && !memcmp(list[j].author, key, 32))
 			said = list[j++].seq;
+		if (h < vhi && !memcmp(v->heads[h].author, key, 32))
+			h++;
 		decide(&f, said, SYNC_LEARN_EXACT, seen_tick);
-		if (f.seq || f.rewound)
+		if (!entry_implicit(a, &f, ours))
 			merged[k++] = f;
 	}
 	size_t need = a->n - (hi - lo) + k;
@@ -376,11 +512,10 @@ int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *pref
 	a->n = need;
 	for (i = lo; !rc && i < lo + k; i++)
 		rc = after(s, a, v, &a->peer[i]);
-	/* Feeds dropped from the range (the peer holds none): we may be ahead. */
-	if (!rc && a->synced && v) {
-		size_t vlo, vhi;
-		sync_slice(v->heads, v->n, sizeof(*v->heads), prefix, depth, &vlo, &vhi);
-		for (size_t h = vlo; !rc && h < vhi; h++) {
+	/* Unbased, feeds dropped from the range (the peer holds none): we may
+	 * be ahead.  (Based, each such feed of ours kept an entry at 0.) */
+	if (!rc && a->synced && v && !a->base) {
+		for (h = vlo; !rc && h < vhi; h++) {
 			bool found;
 			sync_find(a->peer + lo, k, sizeof(*a->peer), v->heads[h].author, &found);
 			if (!found && !sync_diverged_find(s, a->id, v->heads[h].author))
@@ -401,7 +536,7 @@ static bool out_live(const struct sync *s, const struct sync_outfeed *t, uint64_
 	const struct sync_alliance *a = &s->al[t->a];
 	if (a->unshared || !a->synced || sync_diverged_find(s, a->id, t->author))
 		return false;
-	*have = sync_peer_get(a, t->author);
+	*have = sync_peer_get(s, a, t->author);
 	*head = sync_lvec_seq(sync_lvec_of(s, a->id), t->author);
 	return *head > *have;
 }
@@ -546,6 +681,23 @@ int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size
 	if (s->state != SYNC_STATE_OPEN)
 		return 0;
 	s->now_ms = now_ms;
+	/* First, where no entry stood for our head before, the peer holds
+	 * that head: write it down (before any entry is dropped below, so a
+	 * feed named twice is written down once, at its first `was`). */
+	for (size_t i = 0; i < n; i++) {
+		struct sync_alliance *a = sync_alliance_find(s, changed[i].alliance);
+		const struct sync_lvec *v;
+		bool found;
+		if (!a || a->unshared || !a->base || !(v = sync_lvec_of(s, a->id)) ||
+		    changed[i].was == sync_lvec_seq(v, changed[i].author))
+			continue;
+		size_t k = sync_find(a->peer, a->n, sizeof(*a->peer), changed[i].author, &found);
+		if (found)
+			continue;
+		if ((rc = peer_insert(s, a, k, changed[i].author)))
+			return rc;
+		a->peer[k].seq = changed[i].was;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct sync_alliance *a = sync_alliance_find(s, changed[i].alliance);
 		const uint8_t *author = changed[i].author;
@@ -562,7 +714,8 @@ int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size
 			 * being streamed anyway (an exchange or a graft asked). */
 			if (found && (rc = after_q(s, a, v, &a->peer[k], false)))
 				break;
-			if (ours <= (found ? a->peer[k].seq : 0) || sync_diverged_find(s, a->id, author) ||
+			if (ours <= (found ? a->peer[k].seq : a->base ? ours : 0) ||
+			    sync_diverged_find(s, a->id, author) ||
 			    out_queued(s, a, v, author))
 				continue;
 			if (!ann && !(ann = malloc(n * sizeof(*ann)))) {
@@ -577,7 +730,9 @@ int sync_feeds_changed(struct sync *s, const struct sync_feed_ref *changed, size
 		if (found) {
 			if ((rc = after(s, a, v, &a->peer[k])))
 				break;
-		} else if (a->synced && ours && !sync_diverged_find(s, a->id, author) &&
+			if (a->base && entry_implicit(a, &a->peer[k], ours))
+				peer_remove(s, a, k);   /* the peer has caught up */
+		} else if (!a->base && a->synced && ours && !sync_diverged_find(s, a->id, author) &&
 		           (rc = out_add(s, a, v, author))) {
 			break;
 		}
@@ -651,7 +806,12 @@ uint64_t sync_peer_seq(const struct sync *s, const uint8_t alliance[SYNC_KEY_BYT
                        const uint8_t author[SYNC_KEY_BYTES])
 {
 	const struct sync_alliance *a = sync_alliance_find(s, alliance);
-	return a ? sync_peer_get(a, author) : 0;
+	return a ? sync_peer_get(s, a, author) : 0;
+}
+
+size_t sync_peer_entries(const struct sync *s)
+{
+	return s->n_peer_feeds;
 }
 
 bool sync_live(const struct sync *s)
@@ -681,8 +841,8 @@ void sync_lag(const struct sync *s, uint64_t now_ms, uint64_t *behind, uint64_t 
 		while (i < a->n || j < nv) {
 			int c = i == a->n ? 1 : j == nv ? -1 :
 			        memcmp(a->peer[i].author, v->heads[j].author, 32);
-			uint64_t theirs = c <= 0 ? a->peer[i].seq : 0;
 			uint64_t ours = c >= 0 ? v->heads[j].seq : 0;
+			uint64_t theirs = c <= 0 ? a->peer[i].seq : a->base ? ours : 0;
 			if (ours > theirs && ahead_counts)
 				f += ours - theirs;
 			if (c <= 0 && theirs > ours) {

@@ -107,7 +107,11 @@ int sync_peer_learn(struct sync *s, struct sync_alliance *a, const uint8_t *auth
 int sync_peer_range(struct sync *s, struct sync_alliance *a, const uint8_t *prefix,
                     unsigned depth, const struct sync_entry *list, size_t n,
                     uint64_t seen_tick);
-uint64_t sync_peer_get(const struct sync_alliance *a, const uint8_t *author);
+uint64_t sync_peer_get(const struct sync *s, const struct sync_alliance *a,
+                       const uint8_t *author);
+/* An exchange of a ended: from now on a keeps entries only for the feeds
+ * where the peer differs from us (sync_alliance.base).  O(feeds). */
+int sync_peer_rebase(struct sync *s, struct sync_alliance *a);
 /* Every feed of a (synced) where we are ahead goes into the out list. */
 int sync_out_alliance(struct sync *s, struct sync_alliance *a);
 /* Drop a's feeds from the out list (it left the session). */

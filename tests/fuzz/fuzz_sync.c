@@ -155,6 +155,7 @@ static void act(struct sync *s, unsigned what, size_t k, const struct sync_lvec 
 	case 2:
 		memcpy(ref.alliance, lv->alliance, 32);
 		memcpy(ref.author, au, 32);
+		ref.was = lv->heads[k % lv->n].seq;   /* told, though nothing moved */
 		sync_feeds_changed(s, &ref, 1, 2000);
 		break;
 	case 3: sync_resync(s); break;

@@ -86,11 +86,9 @@ static void mixed_pump(struct mixed *x)
 			free(q->m[q->head++]);
 			if (x->n->n_moved) {
 				struct sync_feed_ref refs[MAXF];
+				for (size_t i = 0; i < x->n->n_moved; i++)
+					fake_ref(x->n, &refs[i], x->n->moved[i]);
 				rebuild(x->n);
-				for (size_t i = 0; i < x->n->n_moved; i++) {
-					memcpy(refs[i].alliance, ALLIANCE, 32);
-					memcpy(refs[i].author, x->n->moved[i], 32);
-				}
 				assert_int_equal(sync_feeds_changed(&x->n->sync, refs, x->n->n_moved, 1000), 0);
 				x->n->n_moved = 0;
 			}

@@ -388,9 +388,10 @@ static void run_case(struct doc *d, int c)
 		assert_int_equal(sync_duplicate(&B->s, d->alliance, 1), 0);
 		pump(A, B, 1);
 		memset(id, 0xc3, 32);
-		assert_int_equal(sync_lvec_set(&A->lv, d->a_heads[0].author, 2, id), 0);
 		memcpy(ref.alliance, d->alliance, 32);
 		memcpy(ref.author, d->a_heads[0].author, 32);
+		ref.was = d->a_heads[0].seq;
+		assert_int_equal(sync_lvec_set(&A->lv, d->a_heads[0].author, 2, id), 0);
 		assert_int_equal(sync_feeds_changed(&A->s, &ref, 1, 2), 0);
 		pump(A, B, 2);
 		assert_int_equal(sync_timeout(&B->s, 2 + SYNC_GRAFT_MS), 1);

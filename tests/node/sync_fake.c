@@ -77,6 +77,16 @@ void rebuild(struct fake *f)
 	f->local.n = f->hold_nothing ? 0 : 1;
 }
 
+void fake_ref(const struct fake *f, struct sync_feed_ref *r, const uint8_t au[32])
+{
+	memcpy(r->alliance, f->alliance, 32);
+	memcpy(r->author, au, 32);
+	r->was = 0;
+	for (size_t i = 0; i < f->lv.n; i++)
+		if (!memcmp(f->lv.heads[i].author, au, 32))
+			r->was = f->lv.heads[i].seq;
+}
+
 int io_send(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct fake *f = ctx;
@@ -248,21 +258,24 @@ int fake_connect(struct pair *p, struct fake *a, struct fake *b, unsigned flags_
 /* Our store took records (or we published): tell the engine. */
 static int tell(struct fake *to)
 {
-	struct sync_feed_ref refs[64];
+	struct sync_feed_ref *refs = FAKE_CALLOC(to->n_moved + 1, sizeof(*refs));
 	int rc = 0;
-	rebuild(to);
 	if (to->full_rebuild) {
 		to->n_moved = 0;
+		free(refs);
+		if ((rc = sync_local_replacing(&to->sync)))
+			return rc;
+		rebuild(to);
 		return sync_local_changed(&to->sync, 1000);
 	}
+	for (size_t i = 0; i < to->n_moved; i++)
+		fake_ref(to, &refs[i], to->moved[i]);
+	rebuild(to);
 	for (size_t i = 0; !rc && i < to->n_moved; i += 64) {
 		size_t n = to->n_moved - i < 64 ? to->n_moved - i : 64;
-		for (size_t k = 0; k < n; k++) {
-			memcpy(refs[k].alliance, to->alliance, 32);
-			memcpy(refs[k].author, to->moved[i + k], 32);
-		}
-		rc = sync_feeds_changed(&to->sync, refs, n, 1000);
+		rc = sync_feeds_changed(&to->sync, refs + i, n, 1000);
 	}
+	free(refs);
 	to->n_moved = 0;
 	return rc;
 }

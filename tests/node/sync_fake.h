@@ -66,6 +66,9 @@ struct feed *feed_get(struct fake *f, const uint8_t *author, bool create);
 void feed_append(struct feed *fd);
 /* Rebuild f's local vector (one alliance) from its feeds. */
 void rebuild(struct fake *f);
+/* A change of f's feed au, as the node tells it: call before rebuild (was
+ * is au's head in f's local vector now). */
+void fake_ref(const struct fake *f, struct sync_feed_ref *r, const uint8_t au[32]);
 /* The struct sync_io callbacks over a struct fake. */
 int io_send(void *ctx, const uint8_t *msg, size_t len);
 int io_read(void *ctx, const uint8_t alliance[32], const uint8_t author[32], uint64_t seq,

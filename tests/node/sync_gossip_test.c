@@ -53,10 +53,11 @@ static void pair_down(struct pair *p, struct fake *a, struct fake *b)
 static void publish(struct fake *f, unsigned i, uint64_t n, uint64_t now_ms)
 {
 	struct sync_feed_ref ref;
+	uint8_t au[32];
+	author_of(au, i);
+	fake_ref(f, &ref, au);
 	give(f, i, n);
 	rebuild(f);
-	memcpy(ref.alliance, f->alliance, 32);
-	author_of(ref.author, i);
 	assert_int_equal(sync_feeds_changed(&f->sync, &ref, 1, now_ms), 0);
 }
 

@@ -37,7 +37,7 @@ struct node {
 	uint64_t graft_hold;      /* no timer before (another session just grafted) */
 	/* what the Records just delivered did (io_records) */
 	bool got, gap;
-	uint64_t added, head;
+	uint64_t added, head, was;   /* records added by the last io_records, and the head before */
 	uint8_t author[32];
 };
 
@@ -249,6 +249,7 @@ static int io_records(void *ctx, const uint8_t alliance[32], const uint8_t autho
 	if (!x->gap && last > h->seq) {
 		uint8_t id[32];
 		uint64_t was = h->seq;
+		x->was = was;
 		x->added = last - was;
 		fake_id(id, author, last);
 		if (sync_lvec_set(&x->lv, author, last, id))
@@ -291,12 +292,13 @@ static int settle_node(struct net *n, unsigned xi)
 }
 
 /* Tell every session of x that this feed moved. */
-static int changed(struct net *n, struct node *x, const uint8_t *author)
+static int changed(struct net *n, struct node *x, const uint8_t *author, uint64_t was)
 {
 	struct sync_feed_ref ref;
 	int rc;
 	memcpy(ref.alliance, n->alliance, 32);
 	memcpy(ref.author, author, 32);
+	ref.was = was;
 	for (size_t i = 0; i < x->n_sess; i++)
 		if ((rc = sync_feeds_changed(&x->sess[i]->e, &ref, 1, n->now)))
 			return rc;
@@ -322,7 +324,7 @@ static int deliver(struct net *n, struct ev *e)
 	if (x->got && x->gap)
 		rc = sync_send_ack(&s->e, n->alliance, x->author, x->head);
 	else if (x->got && x->added)
-		rc = changed(n, x, x->author);
+		rc = changed(n, x, x->author, x->was);
 	else if (x->got) {
 		/* what agorad's ingest says of a batch it held whole */
 		n->st.dup_batches++;
@@ -631,7 +633,7 @@ int net_publish(struct net *n, unsigned node)
 		return rc;
 	arrived(n, node, node, seq);
 	n->st.published++;
-	if ((rc = changed(n, x, x->key)))
+	if ((rc = changed(n, x, x->key, seq - 1)))
 		return rc;
 	return settle_node(n, node);
 }

@@ -30,6 +30,81 @@ static void run(struct fake *a, struct fake *b)
 
 /* ---------------------------------------- work proportional to change */
 
+/* One change of a's feed au to seq n, named to its engine as the node
+ * names it (the head before, then the vector rebuilt), `times` times in
+ * one call. */
+static void change(struct fake *a, unsigned au, uint64_t n, size_t times)
+{
+	struct sync_feed_ref refs[2];
+	uint8_t key[32];
+	author_of(key, au);
+	for (size_t i = 0; i < times; i++)
+		fake_ref(a, &refs[i], key);
+	give(a, au, n);
+	rebuild(a);
+	assert_int_equal(sync_feeds_changed(&a->sync, refs, times, 2000), 0);
+}
+
+/* Once the exchange has ended, a session keeps an entry only for the
+ * feeds where the peer differs from us (at 12,000 feeds: a few, not
+ * 12,000 of 72 bytes); a feed without one stands for our head as it was
+ * before each change, so every change still goes out, once. */
+static void test_sync__feeds_in_step_keep_no_entry_and_changes_still_go_out(void **state)
+{
+	struct fake *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	struct pair p;
+	uint8_t au[32];
+	(void)state;
+	fake_init(a, 1, ALLIANCE);
+	fake_init(b, 2, ALLIANCE);
+	for (unsigned i = 0; i < 2000; i++) {
+		give(a, i, i == 5 ? 4 : 2);
+		give(b, i, i == 9 ? 3 : 2);
+	}
+	assert_int_equal(fake_connect(&p, a, b, 0), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	assert_int_equal(b->records_got, 2);
+	assert_int_equal(a->records_got, 1);
+	/* the one feed each streamed is kept (records may be on their way) */
+	print_message("entries after the exchange: %zu at a, %zu at b, of 2000 feeds\n",
+	              sync_peer_entries(&a->sync), sync_peer_entries(&b->sync));
+	assert_true(sync_peer_entries(&a->sync) <= 2);
+	assert_true(sync_peer_entries(&b->sync) <= 2);
+
+	/* A feed in step moves: it goes out, once. */
+	size_t sent = a->records_sent;
+	change(a, 100, 3, 1);
+	assert_int_equal(fake_pump(&p), 0);
+	author_of(au, 100);
+	assert_int_equal(feed_get(b, au, false)->n, 3);
+	assert_int_equal(a->records_sent - sent, 1);
+	/* Named twice in one call: still once. */
+	change(a, 101, 4, 2);
+	assert_int_equal(fake_pump(&p), 0);
+	author_of(au, 101);
+	assert_int_equal(feed_get(b, au, false)->n, 4);
+	assert_int_equal(a->records_sent - sent, 3);
+	/* b's head of it moves to ours: its entry goes. */
+	assert_true(sync_peer_entries(&b->sync) <= 2);
+
+	/* The vectors replaced whole (no head before is named): written
+	 * down first, then every feed revisited; only the moved one goes. */
+	assert_int_equal(sync_local_replacing(&a->sync), 0);
+	give(a, 102, 5);
+	rebuild(a);
+	assert_int_equal(sync_local_changed(&a->sync, 3000), 0);
+	assert_int_equal(fake_pump(&p), 0);
+	author_of(au, 102);
+	assert_int_equal(feed_get(b, au, false)->n, 5);
+	assert_int_equal(a->records_sent - sent, 6);
+	assert_same(a, b);
+	fake_disconnect(&p);
+	fake_free(a);
+	fake_free(b);
+	free(a);
+	free(b);
+}
+
 /* After the exchange, a record published at a reaches b when the node
  * names its feed (sync_feeds_changed); a feed it does not name is not
  * revisited. */
@@ -49,12 +124,13 @@ static void test_sync__feeds_changed_pushes_the_feeds_named(void **state)
 	give(a, 7, 3);
 	give(a, 8, 3);   /* published, but the node does not say so */
 	give(a, 600, 1); /* a new feed */
-	rebuild(a);
 	struct sync_feed_ref refs[2];
-	memcpy(refs[0].alliance, ALLIANCE, 32);
-	author_of(refs[0].author, 7);
-	memcpy(refs[1].alliance, ALLIANCE, 32);
-	author_of(refs[1].author, 600);
+	uint8_t k7[32], k600[32];
+	author_of(k7, 7);
+	author_of(k600, 600);
+	fake_ref(a, &refs[0], k7);
+	fake_ref(a, &refs[1], k600);
+	rebuild(a);
 	assert_int_equal(sync_feeds_changed(&a->sync, refs, 2, 2000), 0);
 	assert_int_equal(fake_pump(&p), 0);
 	assert_int_equal(b->records_got, 2);
@@ -143,8 +219,9 @@ static void test_sync__peer_owes_records_until_we_hold_them_or_they_stick(void *
 	assert_false(sync_owed(&a->sync, 1000 + SYNC_STUCK_MS + 1));   /* stuck */
 	/* Stored: owed nothing, stuck or not. */
 	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	author_of(ref.author, 1);
+	uint8_t k1[32];
+	author_of(k1, 1);
+	fake_ref(a, &ref, k1);
 	give(a, 1, 5);
 	rebuild(a);
 	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 7000), 0);
@@ -176,10 +253,11 @@ static void test_sync__owed_compares_every_feed_with_ours(void **state)
 	assert_false(sync_owed(&b->sync, 1000));
 	a->drop_records = true;   /* what b sends is not stored */
 	give(b, 150, 9);
-	rebuild(b);
 	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	author_of(ref.author, 150);
+	uint8_t k150[32];
+	author_of(k150, 150);
+	fake_ref(b, &ref, k150);
+	rebuild(b);
 	assert_int_equal(sync_feeds_changed(&b->sync, &ref, 1, 2000), 0);
 	assert_int_equal(fake_pump(&p), 0);
 	assert_true(sync_owed(&a->sync, 2000));
@@ -216,8 +294,9 @@ static void test_sync__stuck_feed_is_dated_without_periodic_calls(void **state)
 	assert_int_equal(st[0].stalled_ms, SYNC_STUCK_MS + 1);
 	/* Our head moves: the clock starts again from then. */
 	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	author_of(ref.author, 1);
+	uint8_t k1[32];
+	author_of(k1, 1);
+	fake_ref(a, &ref, k1);
 	give(a, 1, 3);
 	rebuild(a);
 	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 40000), 0);
@@ -442,8 +521,7 @@ static void test_sync__diverged_feed_is_dropped_then_refused_once_the_peer_knows
 	assert_int_equal(a->msgs, msgs + 1);   /* one barrier Ping */
 	/* Our new records of it do not go out. */
 	struct sync_feed_ref ref;
-	memcpy(ref.alliance, ALLIANCE, 32);
-	memcpy(ref.author, au, 32);
+	fake_ref(a, &ref, au);
 	give(a, 2, 5);
 	rebuild(a);
 	assert_int_equal(sync_feeds_changed(&a->sync, &ref, 1, 2000), 0);
@@ -479,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_sync__owed_compares_every_feed_with_ours),
 		cmocka_unit_test(test_sync__coordinators_feeds_stream_first_then_the_peers_own),
 		cmocka_unit_test(test_sync__digest_after_lvec_set_reflects_the_new_head),
+		cmocka_unit_test(test_sync__feeds_in_step_keep_no_entry_and_changes_still_go_out),
 		cmocka_unit_test(test_sync__push_record_sends_our_record_at_that_seq),
 		cmocka_unit_test(test_sync__head_check_is_answered_only_where_the_record_differs),
 		cmocka_unit_test(test_sync__diverged_feed_is_dropped_then_refused_once_the_peer_knows),
