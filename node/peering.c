@@ -110,46 +110,78 @@ static int has_ep_mark(void *ctx, const uint8_t author[32])
 	return 0;
 }
 
+/* agora.conf's peers by key, then by place (node_peer_find's choice
+ * first where a key is there twice). */
+struct peer_at {
+	struct peer *p;
+	size_t i;
+};
+
+static int peer_at_cmp(const void *a, const void *b)
+{
+	const struct peer_at *x = a, *y = b;
+	int c = memcmp(x->p->conf.key, y->p->conf.key, 32);
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
 /* Read the candidates again: every active member of every alliance held,
- * and every bootstrap peer, once, sorted by key. */
+ * and every bootstrap peer, once, sorted by key.  O(members x alliances):
+ * each alliance's members are already in key order, so the lists are
+ * merged, not sorted; agora.conf's peers are sorted (a few) and walked
+ * beside them. */
 static int candidates_build(struct node *n)
 {
 	uint64_t now = node_wall_ms(n);
-	size_t total = n->n_peers, k = 0;
+	size_t total = n->n_peers, k = 0, runs = 0;
 	struct store_txn *t = NULL;
 	for (size_t i = 0; i < n->local.n; i++)
 		total += n->members[i] ? n->members[i]->n : 0;
 	struct mesh_candidate *c = calloc(total ? total : 1, sizeof(*c));
-	if (!c)
+	size_t *bound = calloc(n->local.n + 2, sizeof(*bound));
+	struct peer_at *ps = calloc(n->n_peers ? n->n_peers : 1, sizeof(*ps));
+	if (!c || !bound || !ps) {
+		free(c);
+		free(bound);
+		free(ps);
 		return -ENOMEM;
-	for (size_t i = 0; i < n->local.n; i++)
+	}
+	for (size_t i = 0; i < n->local.n; i++) {
+		bound[runs++] = k;
 		for (size_t j = 0; n->members[i] && j < n->members[i]->n; j++) {
 			const struct view_member *m = &n->members[i]->m[j];
 			if (!member_active(m, now) || !memcmp(m->key, n->key->pk, 32))
 				continue;
 			memcpy(c[k++].key, m->key, 32);
 		}
+	}
+	bound[runs++] = k;
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->conf.bootstrap && n->peers[i]->conf.host[0])
 			memcpy(c[k++].key, n->peers[i]->conf.key, 32);
-	qsort(c, k, sizeof(*c), cand_cmp);
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++)
-		if (u == 0 || memcmp(c[u - 1].key, c[i].key, 32))
-			c[u++] = c[i];
+	qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), cand_cmp);
+	bound[runs] = k;
+	size_t u = mesh_candidates_merge(c, bound, runs);
+	free(bound);
 	/* Who published an Endpoint: one walk of each alliance's endpoint
 	 * index (the few hundred members that run nodes), not a lookup for
 	 * each of 12,000 members. */
 	struct has_ep e = { c, u, calloc(u ? u : 1, 1) };
 	if (!e.has) {
 		free(c);
+		free(ps);
 		return -ENOMEM;
 	}
 	int rc = store_txn_begin(n->store, &t);
 	for (size_t i = 0; rc == 0 && i < n->local.n; i++)
 		rc = store_endpoint_each(t, n->local.v[i].alliance, has_ep_mark, &e);
-	for (size_t i = 0; i < u; i++) {
-		struct peer *p = node_peer_find(n, c[i].key);
+	for (size_t i = 0; i < n->n_peers; i++)
+		ps[i] = (struct peer_at){ n->peers[i], i };
+	qsort(ps, n->n_peers, sizeof(*ps), peer_at_cmp);
+	for (size_t i = 0, j = 0; i < u; i++) {
+		while (j < n->n_peers && memcmp(ps[j].p->conf.key, c[i].key, 32) < 0)
+			j++;
+		struct peer *p = j < n->n_peers && !memcmp(ps[j].p->conf.key, c[i].key, 32) ?
+		                 ps[j].p : NULL;
 		char host[NODE_HOST_MAX];
 		uint16_t port;
 		c[i].pinned = is_pinned(p);
@@ -157,6 +189,7 @@ static int candidates_build(struct node *n)
 		c[i].dialable = rc == 0 && e.has[i] && !c[i].pinned &&
 		                member_address(n, t, c[i].key, host, &port);
 	}
+	free(ps);
 	free(e.has);
 	if (t)
 		store_txn_end(t);

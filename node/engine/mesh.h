@@ -135,6 +135,14 @@ int mesh_new(struct mesh **out, const struct mesh_conf *c, const uint8_t self[ME
 void mesh_free(struct mesh *m);
 
 /*
+ * Put c[0, bound[runs]), made of `runs` runs c[bound[r], bound[r + 1]) each
+ * sorted by key, in key order, each key once (the first of equal keys is
+ * kept); the count.  The members of each alliance come in key order: their
+ * union costs O(members x log runs), not a sort.
+ */
+size_t mesh_candidates_merge(struct mesh_candidate *c, const size_t *bound, size_t runs);
+
+/*
  * Replace the candidates: the active members of the alliances this node
  * shares with them, sorted by key, each key once.  c is BORROWED: it must
  * stay valid and unchanged until the next mesh_set_candidates or

@@ -119,6 +119,56 @@ static void open_inbound(struct mesh *m, uint32_t first, unsigned n, uint64_t no
 
 /* ---------------------------------------------------------- limits */
 
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MESH_KEY_BYTES);
+}
+
+/* The members of each alliance, each list in key order, overlapping (a
+ * member of two alliances): merged into one list in key order, each key
+ * once, as a sort would give; also when the merge cannot allocate (it
+ * sorts), and for no runs, empty runs and one run. */
+static void test_mesh__candidates_merge_is_the_sorted_union_of_the_runs(void **state)
+{
+	enum { RUNS = 5, PER = 300 };
+	(void)state;
+	for (unsigned trial = 0; trial < 40; trial++) {
+		struct mesh_candidate c[RUNS * PER];
+		uint8_t want[RUNS * PER][MESH_KEY_BYTES];
+		size_t bound[RUNS + 1], n = 0, runs = 1 + trial % RUNS, w = 0;
+		uint32_t x = 2463534242u + trial;
+		memset(c, 0, sizeof(c));
+		for (size_t r = 0; r < runs; r++) {
+			bound[r] = n;
+			size_t len = trial % 7 == r ? 0 : 1 + (x % PER);   /* some empty */
+			uint32_t at = 0;
+			for (size_t i = 0; i < len; i++) {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				at += 1 + x % 5;   /* strictly increasing within the run */
+				key_of(c[n].key, at);
+				memcpy(want[n], c[n].key, MESH_KEY_BYTES);
+				n++;
+			}
+		}
+		bound[runs] = n;
+		qsort(want, n, MESH_KEY_BYTES, key_cmp);
+		for (size_t i = 0; i < n; i++)
+			if (w == 0 || memcmp(want[w - 1], want[i], MESH_KEY_BYTES))
+				memmove(want[w++], want[i], MESH_KEY_BYTES);
+		if (trial % 4 == 3)
+			failalloc_arm(1 + trial % 2);   /* no room to merge */
+		size_t u = mesh_candidates_merge(c, bound, runs);
+		failalloc_disarm();
+		assert_int_equal(u, w);
+		for (size_t i = 0; i < u; i++)
+			assert_memory_equal(c[i].key, want[i], MESH_KEY_BYTES);
+	}
+	size_t none = 0;
+	assert_int_equal(mesh_candidates_merge(NULL, &none, 0), 0);
+}
+
 static void test_mesh__dials_up_to_the_target_and_no_more(void **state)
 {
 	struct mesh_candidate c[100];
@@ -956,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_mesh__same_seed_makes_same_choices),
 		cmocka_unit_test(test_mesh__dials_are_spread_uniformly),
 		cmocka_unit_test(test_mesh__last_free_candidate_is_found_among_thousands),
+		cmocka_unit_test(test_mesh__candidates_merge_is_the_sorted_union_of_the_runs),
 		cmocka_unit_test(test_mesh__bad_arguments_are_refused),
 		cmocka_unit_test(test_mesh__every_failed_allocation_is_reported_and_leaks_nothing),
 	};
