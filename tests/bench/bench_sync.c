@@ -581,7 +581,8 @@ static void line10(void)
 				die("line did not go live");
 		}
 	}
-	uint64_t before = store_records(&h[9]);
+	uint64_t before = store_records(&h[9]), before1 = store_records(&h[1]);
+	double ms1 = -1;
 	/* Publish at node 0 into its store, then tell the node at once through
 	 * the control socket (what `agora publish` does with its poke). */
 	snprintf(cmd, sizeof(cmd), "%s --home %s sync >/dev/null", AGORA_PATH, h[0].dir);
@@ -590,15 +591,21 @@ static void line10(void)
 	if (system(cmd) != 0)
 		die("agora sync");
 	while (store_records(&h[9]) < before + 1) {
+		if (ms1 < 0 && store_records(&h[1]) > before1)
+			ms1 = (bench_now() - t0) * 1000;   /* off the wire at its first peer */
 		usleep(1000);
 		if (bench_now() - t0 > 60)
 			die("record did not cross the line");
 	}
 	double ms = (bench_now() - t0) * 1000;
+	if (ms1 < 0)
+		ms1 = ms;
 	for (int i = 0; i < 10; i++)
 		stop(&h[i]);
-	printf("\na record published at node 1 reached node 10 of a line in %.0f ms "
-	       "(9 hops; includes the publish itself)\n", ms);
+	printf("\na record published at node 1 (agora publish's poke: the node told at once)"
+	       " was stored by node 2 in %.0f ms\n  (1 hop: the publish, the poke, the record"
+	       " leaving on the wire, its verification and storage at node 2),\n"
+	       "  and reached node 10 of a line in %.0f ms (9 hops)\n", ms1, ms);
 }
 
 int main(int argc, char **argv)
