@@ -5,7 +5,9 @@
  *                    Redeem, Ping, the reading functions
  *   sync_walk.c      the walk of a message's bytes before it is unpacked
  *   sync_exchange.c  the version-vector exchange (Digest, Ranges)
- *   sync_feeds.c     what the peer holds, streaming, Records, Ack, forks
+ *   sync_peer.c      what the peer holds of each feed, and the entries kept
+ *   sync_feeds.c     streaming, local changes, lag
+ *   sync_records.c   Records, Ack, forks, HeadCheck, Pong
  *   sync_gossip.c    eager and lazy push: Have, Prune, Graft, grafts due
  *   sync_lvec.c      key ranges, local vectors and their digest cache
  *   sync_blobs.c     attachments: BlobWant, BlobChunk, BlobNone (version 4)
@@ -89,7 +91,7 @@ int sync_on_digest(struct sync *s, const Agora__Wire__Digest *d);
 int sync_on_ranges(struct sync *s, const Agora__Wire__Ranges *r);
 void sync_exchange_clear(struct sync_exchange *x);
 
-/* ------------------------------------------------- sync_feeds.c */
+/* ------------------------------------------------- sync_peer.c */
 
 enum sync_learn {
 	SYNC_LEARN_RAISE,   /* "at least": never lowers */
@@ -112,23 +114,49 @@ uint64_t sync_peer_get(const struct sync *s, const struct sync_alliance *a,
 /* An exchange of a ended: from now on a keeps entries only for the feeds
  * where the peer differs from us (sync_alliance.base).  O(feeds). */
 int sync_peer_rebase(struct sync *s, struct sync_alliance *a);
+/* After knowledge of f changed: date it (stuck feeds) and, with queue,
+ * add it to the out list if we are ahead. */
+int sync_peer_after(struct sync *s, struct sync_alliance *a, const struct sync_lvec *v,
+                    struct sync_pfeed *f, bool queue);
+/* We sent the peer author's records up to seq (at our message count). */
+int sync_peer_sent(struct sync *s, struct sync_alliance *a, const uint8_t *author, uint64_t seq);
+/* Lazy push: we announced our head seq of author (Have) instead of
+ * streaming it; it counts as the peer's, but a Graft may take it back. */
+int sync_peer_announce(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                       uint64_t seq);
+/* Our heads moved (sync_feeds_changed): where a feed without an entry
+ * stood for the head before, the peer holds that; write it down. */
+int sync_peer_changes(struct sync *s, const struct sync_feed_ref *changed, size_t n);
+/* Drop entry k of a if it says no more than no entry would (our head is
+ * ours). */
+void sync_peer_settle(struct sync *s, struct sync_alliance *a, size_t k, uint64_t ours);
+/* A Graft's entry: the peer's head of the feed is seq; stream what it
+ * lacks (once a's exchange has ended). */
+int sync_peer_graft(struct sync *s, struct sync_alliance *a, const uint8_t *author,
+                    uint64_t seq);
+
+/* ------------------------------------------------- sync_feeds.c */
+
+/* Put author's feed of a in the out list (streamed when the peer lacks
+ * records of it). */
+int sync_out_add(struct sync *s, const struct sync_alliance *a, const struct sync_lvec *v,
+                 const uint8_t *author);
 /* Every feed of a (synced) where we are ahead goes into the out list. */
 int sync_out_alliance(struct sync *s, struct sync_alliance *a);
 /* Drop a's feeds from the out list (it left the session). */
 void sync_out_drop_alliance(struct sync *s, const struct sync_alliance *a);
+bool sync_is_diverged(const struct sync *s, const uint8_t *alliance, const uint8_t *author);
+/* The diverged entry of (alliance, author), or NULL; borrowed from s. */
+const struct sync_diverged *sync_diverged_find(const struct sync *s, const uint8_t *alliance,
+                                               const uint8_t *author);
+
+/* ------------------------------------------------- sync_records.c */
+
 int sync_on_records(struct sync *s, const Agora__Wire__Records *r);
 int sync_on_ack(struct sync *s, const Agora__Wire__Ack *k);
 int sync_on_fork(struct sync *s, const Agora__Wire__ForkProof *f);
 /* A Pong: arms the diverged feeds whose barrier it answers. */
 void sync_on_pong(struct sync *s, uint64_t nonce);
-bool sync_is_diverged(const struct sync *s, const uint8_t *alliance, const uint8_t *author);
-/* The diverged entry of (alliance, author), or NULL; borrowed from s. */
-const struct sync_diverged *sync_diverged_find(const struct sync *s, const uint8_t *alliance,
-                                               const uint8_t *author);
-/* A Graft's entry: the peer's head of the feed is seq; stream what it
- * lacks (once a's exchange has ended). */
-int sync_peer_graft(struct sync *s, struct sync_alliance *a, const uint8_t *author,
-                    uint64_t seq);
 
 /* ------------------------------------------------- sync_gossip.c */
 
