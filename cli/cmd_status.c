@@ -11,6 +11,7 @@
 
 #include "cli/table_int.h"
 #include "cli/alliance_int.h"
+#include "cli/attach_int.h"
 #include "cli/cli_int.h"
 #include "cli/cmds_int.h"
 #include "cli/control_int.h"
@@ -153,6 +154,25 @@ static const struct cli_command sync_cmd = {
 	.groups = { { "options", sync_opts, 0 } },
 };
 
+/* One line: the attachment files to fetch, over the limits, fetched. */
+static void attachments_print(const Agora__Control__Status *st)
+{
+	char missing[32], fetched[32];
+	cli_attach_size(missing, sizeof(missing), st->attachments_missing_bytes);
+	cli_attach_size(fetched, sizeof(fetched), st->attachments_fetched_bytes);
+	printf("files      ");
+	if (st->attachments_missing)
+		printf("%llu attached files to fetch (%s)", (unsigned long long)st->attachments_missing,
+		       missing);
+	else
+		printf("no attached file to fetch");
+	if (st->attachments_over_limit)
+		printf(", %llu over the [attachments] limits (see `agora attachment get`)",
+		       (unsigned long long)st->attachments_over_limit);
+	printf("; %llu fetched since agorad started (%s)\n",
+	       (unsigned long long)st->attachments_fetched, fetched);
+}
+
 /*
  * Names of the status's alliances, from the charters in this node's store
  * (the CLI reads the same LMDB environment).  names[i] is NULL where the
@@ -218,6 +238,16 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		                    json_integer((json_int_t)st->records_received));
 		json_object_set_new(o, "records_already_held",
 		                    json_integer((json_int_t)st->records_already_held));
+		json_t *at = json_object();
+		json_object_set_new(at, "missing", json_integer((json_int_t)st->attachments_missing));
+		json_object_set_new(at, "missing_bytes",
+		                    json_integer((json_int_t)st->attachments_missing_bytes));
+		json_object_set_new(at, "over_limit",
+		                    json_integer((json_int_t)st->attachments_over_limit));
+		json_object_set_new(at, "fetched", json_integer((json_int_t)st->attachments_fetched));
+		json_object_set_new(at, "fetched_bytes",
+		                    json_integer((json_int_t)st->attachments_fetched_bytes));
+		json_object_set_new(o, "attachments", at);
 		for (size_t i = 0; i < st->n_alliances; i++) {
 			char a[65];
 			json_t *x = json_object();
@@ -268,6 +298,7 @@ int cli_cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		printf("uptime     %llu s\n", (unsigned long long)(st->uptime_ms / 1000));
 		printf("records    %llu in %llu feeds\n", (unsigned long long)st->records,
 		       (unsigned long long)st->feeds);
+		attachments_print(st);
 		printf("alliances  %zu\n", st->n_alliances);
 		for (size_t i = 0; i < st->n_alliances; i++) {
 			char a[65];

@@ -143,6 +143,33 @@ static enum blob_limit over_limit(const struct blobs *bs, const struct blob_entr
 	return LIMIT_NONE;
 }
 
+void node_blobs_counts(struct node *n, struct node_blob_counts *out)
+{
+	struct blobs *bs = n->blobs;
+	uint64_t *used;
+	memset(out, 0, sizeof(*out));
+	if (!bs)
+		return;
+	out->fetched = bs->fetched;
+	out->fetched_bytes = bs->fetched_bytes;
+	if (!(used = calloc(n->local.n ? n->local.n : 1, sizeof(*used))))
+		return;
+	usage(bs, used);
+	for (size_t i = 0; i < bs->n; i++) {
+		const struct blob_entry *e = &bs->e[i];
+		uint64_t limit;
+		if (e->have != BLOB_MISSING)
+			continue;
+		if (over_limit(bs, e, used, &limit) != LIMIT_NONE) {
+			out->over_limit++;
+		} else {
+			out->missing++;
+			out->missing_bytes += e->size;
+		}
+	}
+	free(used);
+}
+
 /* Say once per blob (and limit) why it is not fetched. */
 static void note_limit(struct blobs *bs, struct blob_entry *e, enum blob_limit why,
                        uint64_t limit)

@@ -240,6 +240,16 @@ static int fill_status(struct node *n, struct reply *rp)
 	st->has_records_received = st->has_records_already_held = true;
 	st->records_received = n->records_received;
 	st->records_already_held = n->records_held;
+	struct node_blob_counts bc;
+	node_blobs_counts(n, &bc);
+	st->has_attachments_missing = st->has_attachments_missing_bytes = true;
+	st->has_attachments_over_limit = st->has_attachments_fetched = true;
+	st->has_attachments_fetched_bytes = true;
+	st->attachments_missing = bc.missing;
+	st->attachments_missing_bytes = bc.missing_bytes;
+	st->attachments_over_limit = bc.over_limit;
+	st->attachments_fetched = bc.fetched;
+	st->attachments_fetched_bytes = bc.fetched_bytes;
 	rp->al = calloc(n->local.n + 1, sizeof(*rp->al));
 	rp->al_ptrs = calloc(n->local.n + 1, sizeof(*rp->al_ptrs));
 	if (!rp->al || !rp->al_ptrs)

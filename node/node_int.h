@@ -703,6 +703,14 @@ int node_blob_chunk(struct session *s, const uint8_t hash[32], uint64_t offset,
 void node_blobs_serve(struct session *s);
 void node_blobs_session_closed(struct session *s);
 
+/* Attachment files for `agora status`: listed by records held and not in
+ * blobs/ (to fetch, and over the [attachments] limits), and fetched since
+ * agorad started.  O(files listed). */
+struct node_blob_counts {
+	uint64_t missing, missing_bytes, over_limit, fetched, fetched_bytes;
+};
+void node_blobs_counts(struct node *n, struct node_blob_counts *out);
+
 /* control.c */
 int control_open(struct node *n);
 void control_close(struct node *n);

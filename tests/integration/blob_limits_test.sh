@@ -3,8 +3,8 @@
 # takes files of at most 1M ([attachments] max-file) and 1M of files per
 # alliance ([attachments] quota).  A publishes a measure with a 1.5 MB file
 # and two of 800 KB: B fetches one of the small ones, not the large one
-# (over max-file) nor the other (over the quota), logs why, and `agora
-# attachment get` says so with what to do.
+# (over max-file) nor the other (over the quota), logs why, `agora status`
+# counts them, and `agora attachment get` says so with what to do.
 . "$(dirname "$0")/lib.sh"
 mknode a DK2020
 mknode b
@@ -39,5 +39,13 @@ for i in 1 2; do
 	out=$(ag b attachment get "$id:$i" --out - 2>&1 >/dev/null)
 	echo "$out" | grep -q "quota" || fail "get should name the quota: $out"
 done
+# agora status counts them: one fetched, two over the limits, none to fetch.
+st=$(ag b status --json) || fail "status --json at b"
+for kv in '"missing": 0' '"over_limit": 2' '"fetched": 1' '"fetched_bytes": 800000'; do
+	echo "$st" | grep -qF "$kv" || fail "status --json at b should say $kv: $st"
+done
+st=$(ag b status) || fail "status at b"
+echo "$st" | grep -q "no attached file to fetch, 2 over the \[attachments\] limits.*; 1 fetched" ||
+	fail "status at b should count the files: $st"
 for n in a b; do stop $n; done
-echo "ok: max-file and quota hold on the receiving side, and get says why"
+echo "ok: max-file and quota hold on the receiving side, get says why, status counts them"
