@@ -1,7 +1,9 @@
 /*
- * daemon_fx.h - test fixture for daemon_test.c: a real node (node_new) on
+ * daemon_fx.h - test fixture for the daemon tests (daemon_handshake_test.c,
+ * daemon_session_test.c, daemon_ingest_test.c): a real node (node_new) on
  * its own libuv loop in a second thread, with a fake clock and a job
- * runner the test drives, and peers spoken to through hostile_wire.
+ * runner the test drives (daemon_fx.c), and peers spoken to through
+ * hostile_wire (daemon_fx_peer.c).
  *
  * Threads.  The node's loop runs in the fixture's loop thread; the test
  * (cmocka) thread never touches the node's memory directly.  It reaches
