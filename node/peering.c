@@ -146,13 +146,18 @@ static int candidates_build(struct node *n)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n->local.n; i++) {
+		bool sorted = true;
 		bound[runs++] = k;
 		for (size_t j = 0; n->members[i] && j < n->members[i]->n; j++) {
 			const struct view_member *m = &n->members[i]->m[j];
 			if (!member_active(m, now) || !memcmp(m->key, n->key->pk, 32))
 				continue;
-			memcpy(c[k++].key, m->key, 32);
+			memcpy(c[k].key, m->key, 32);
+			sorted &= k == bound[runs - 1] || cand_cmp(&c[k - 1], &c[k]) < 0;
+			k++;
 		}
+		if (!sorted)   /* the view keeps members in key order: not expected */
+			qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), cand_cmp);
 	}
 	bound[runs++] = k;
 	for (size_t i = 0; i < n->n_peers; i++)

@@ -328,6 +328,21 @@ static void sessions_tell(struct node *n, const struct sync_feed_ref *refs, size
 	}
 }
 
+/* Heads may have moved that no session was told of (out of memory half
+ * way through a delta): a session stands a feed it keeps no entry for at
+ * our head, so every open session compares vectors with its peer again. */
+static void sessions_resync(struct node *n)
+{
+	for (struct session *s = n->sessions, *next; s; s = next) {
+		next = s->next;
+		int rc = s->state == SESSION_OPEN ? sync_resync(&s->sync) : 0;
+		if (rc)
+			session_close(s, sync_strerror(rc), true);
+		else if (s->state == SESSION_OPEN)
+			session_kick(s);
+	}
+}
+
 /* Before n->local is replaced whole: every open session writes down what
  * its feeds without an entry stand for (sync_local_replacing). */
 static void sessions_replacing(struct node *n)
@@ -392,6 +407,8 @@ void view_apply(struct node *n, struct view_delta *d)
 	view_delta_free(d);
 	if (r.n || governance)
 		sessions_tell(n, r.v, r.n, governance, whole);
+	if (rc)
+		sessions_resync(n);
 	peering_view_changed(n, governance, r.v, r.n);
 	free(r.v);
 	if (n->view_forks > n->forks_relayed)
