@@ -162,8 +162,8 @@ static void attachments_print(const Agora__Control__Status *st)
 	cli_attach_size(fetched, sizeof(fetched), st->attachments_fetched_bytes);
 	printf("files      ");
 	if (st->attachments_missing)
-		printf("%llu attached files to fetch (%s)", (unsigned long long)st->attachments_missing,
-		       missing);
+		printf("%llu attached file%s to fetch (%s)", (unsigned long long)st->attachments_missing,
+		       st->attachments_missing == 1 ? "" : "s", missing);
 	else
 		printf("no attached file to fetch");
 	if (st->attachments_over_limit)
