@@ -54,12 +54,6 @@ void peering_expired(struct node *n)
 	n->cand_dirty = true;
 }
 
-static int cand_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct mesh_candidate *)a)->key,
-	              ((const struct mesh_candidate *)b)->key, MESH_KEY_BYTES);
-}
-
 static bool member_active(const struct view_member *m, uint64_t now)
 {
 	struct store_member sm = { .role = m->role, .expires_ms = m->expires_ms,
@@ -104,7 +98,7 @@ static int has_ep_mark(void *ctx, const uint8_t author[32])
 	struct mesh_candidate want;
 	memcpy(want.key, author, 32);
 	const struct mesh_candidate *hit = e->n ?
-		bsearch(&want, e->c, e->n, sizeof(*e->c), cand_cmp) : NULL;
+		bsearch(&want, e->c, e->n, sizeof(*e->c), mesh_candidate_cmp) : NULL;
 	if (hit)
 		e->has[hit - e->c] = 1;
 	return 0;
@@ -153,17 +147,17 @@ static int candidates_build(struct node *n)
 			if (!member_active(m, now) || !memcmp(m->key, n->key->pk, 32))
 				continue;
 			memcpy(c[k].key, m->key, 32);
-			sorted &= k == bound[runs - 1] || cand_cmp(&c[k - 1], &c[k]) < 0;
+			sorted &= k == bound[runs - 1] || mesh_candidate_cmp(&c[k - 1], &c[k]) < 0;
 			k++;
 		}
 		if (!sorted)   /* the view keeps members in key order: not expected */
-			qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), cand_cmp);
+			qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), mesh_candidate_cmp);
 	}
 	bound[runs++] = k;
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->conf.bootstrap && n->peers[i]->conf.host[0])
 			memcpy(c[k++].key, n->peers[i]->conf.key, 32);
-	qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), cand_cmp);
+	qsort(c + bound[runs - 1], k - bound[runs - 1], sizeof(*c), mesh_candidate_cmp);
 	bound[runs] = k;
 	size_t u = mesh_candidates_merge(c, bound, runs);
 	free(bound);
@@ -222,7 +216,7 @@ void peering_view_changed(struct node *n, bool governance, const struct sync_fee
 		struct mesh_candidate want;
 		memcpy(want.key, moved[i].author, 32);
 		const struct mesh_candidate *hit = n->n_cand ?
-			bsearch(&want, n->cand, n->n_cand, sizeof(*n->cand), cand_cmp) : NULL;
+			bsearch(&want, n->cand, n->n_cand, sizeof(*n->cand), mesh_candidate_cmp) : NULL;
 		char host[NODE_HOST_MAX];
 		uint16_t port;
 		if (!hit || hit->pinned)

@@ -141,6 +141,8 @@ void mesh_free(struct mesh *m);
  * union costs O(members x log runs), not a sort.
  */
 size_t mesh_candidates_merge(struct mesh_candidate *c, const size_t *bound, size_t runs);
+/* Order of candidates by key (for qsort and bsearch). */
+int mesh_candidate_cmp(const void *a, const void *b);
 
 /*
  * Replace the candidates: the active members of the alliances this node
